@@ -1,0 +1,269 @@
+//! Turn calls and dissected frames into transcript events with the three
+//! protocol elements: syntax (format and actual values), semantics (what it
+//! means here and what it causes) and timing (when, after what, what follows).
+//!
+//! The annotator is fed events in order and keeps the little history that
+//! explanations need: which socket belongs to which actor, and the state of
+//! each TCP connection.
+
+mod checksum;
+mod notes;
+pub mod tcp;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use crate::capture::CapturedFrame;
+use crate::dissect::{self, Dissection, LayerKind};
+use crate::exec::{CallRecord, py_bytes};
+use crate::lesson::check::Plan;
+use crate::transcript::{CallDetail, Event, EventKind, Notes, Pair, to_hex};
+
+pub struct Annotator<'a> {
+    plan: &'a Plan,
+    start_ns: Option<u64>,
+    prev: Option<(usize, u64)>,
+    next_index: usize,
+    /// Socket addresses seen so far and their owners; never forgotten, so
+    /// frames after a close are still attributed.
+    endpoints: HashMap<SocketAddr, String>,
+    tcp: tcp::Tracker,
+    /// The last UDP datagram per (src, dst), for linking ICMP errors to it.
+    udp_last: HashMap<(SocketAddr, SocketAddr), usize>,
+    /// Per step: whether its frames have a call event to follow.
+    last_call: Option<usize>,
+    /// Frames seen per step.
+    frames_in_step: HashMap<usize, usize>,
+}
+
+impl<'a> Annotator<'a> {
+    pub fn new(plan: &'a Plan) -> Annotator<'a> {
+        Annotator {
+            plan,
+            start_ns: None,
+            prev: None,
+            next_index: 1,
+            endpoints: HashMap::new(),
+            tcp: tcp::Tracker::default(),
+            udp_last: HashMap::new(),
+            last_call: None,
+            frames_in_step: HashMap::new(),
+        }
+    }
+
+    pub fn start_ns(&self) -> u64 {
+        self.start_ns.unwrap_or(0)
+    }
+
+    pub fn set_start(&mut self, ns: u64) {
+        self.start_ns.get_or_insert(ns);
+    }
+
+    /// Learn who owns which socket address (called after every step).
+    pub fn learn_endpoints(&mut self, endpoints: &[(SocketAddr, usize)]) {
+        for (addr, actor) in endpoints {
+            self.endpoints.insert(*addr, self.plan.actors[*actor].name.clone());
+        }
+    }
+
+    fn owner(&self, ip: &str, port: u16) -> Option<String> {
+        let addr = SocketAddr::new(ip.parse().ok()?, port);
+        self.endpoints.get(&addr).cloned()
+    }
+
+    fn timing_prefix(&mut self, ts: u64) -> (u64, String) {
+        let start = *self.start_ns.get_or_insert(ts);
+        let t = ts.saturating_sub(start);
+        let text = match self.prev {
+            Some((i, prev_ts)) => format!("at {} since the lesson began, {} after event #{i}", fmt_ns(t), fmt_delta(ts as i128 - prev_ts as i128)),
+            None => format!("at {} — the first event of the lesson", fmt_ns(t)),
+        };
+        (t, text)
+    }
+
+    fn push_common(&mut self, ts: u64) -> usize {
+        let index = self.next_index;
+        self.next_index += 1;
+        self.prev = Some((index, ts));
+        index
+    }
+
+    /// The event for one socket call.
+    pub fn call(&mut self, rec: &CallRecord) -> Event {
+        let step = &self.plan.steps[rec.step - 1];
+        let actor = self.plan.actors[rec.actor].name.clone();
+        let (time_ns, when) = self.timing_prefix(rec.start_ns);
+        let index = self.push_common(rec.start_ns);
+        self.last_call = Some(index);
+        let transport = self.plan.actors[rec.actor].transport;
+        let built_in = notes::call_notes(rec, transport, &actor, self.plan);
+        let semantics = match &step.say {
+            Some(say) => format!("{}\n{}", say.trim(), built_in.semantics),
+            None => built_in.semantics,
+        };
+        let took = rec.end_ns.saturating_sub(rec.start_ns);
+        let timing = format!("Step {} of {}, {when}; the call took {}. {}", rec.step, self.plan.steps.len(), fmt_ns(took), built_in.timing);
+        Event {
+            index,
+            kind: EventKind::Call,
+            step: rec.step,
+            actor: actor.clone(),
+            time_ns,
+            timestamp_ns: rec.start_ns,
+            layer: LayerKind::Application,
+            summary: format!("{actor}: {} → {}", rec.args, rec.result),
+            notes: Notes { syntax: built_in.syntax, semantics, timing },
+            follows: None,
+            call: Some(CallDetail {
+                name: rec.call.to_string(),
+                args: rec.args.clone(),
+                ok: rec.ok,
+                result: rec.result.clone(),
+                local: rec.local.map(|a| a.to_string()),
+                peer: rec.peer.map(|a| a.to_string()),
+                data_hex: rec.data.as_ref().map(|d| to_hex(d)),
+            }),
+            to: None,
+            data_hex: None,
+            length: None,
+            mac: None,
+            ip: None,
+            port: None,
+            layers: Vec::new(),
+            stopped: None,
+            tcp: None,
+            payload: None,
+        }
+    }
+
+    /// The event for one captured frame, caused by `step` (1-based).
+    pub fn frame(&mut self, step: usize, frame: &CapturedFrame) -> Event {
+        let d = dissect::dissect(&frame.data);
+        let (time_ns, when) = self.timing_prefix(frame.timestamp_ns);
+        let index = self.push_common(frame.timestamp_ns);
+        *self.frames_in_step.entry(step).or_default() += 1;
+
+        let from = match (&d.ip_src, d.src_port()) {
+            (Some(ip), Some(port)) => self.owner(ip, port),
+            _ => None,
+        }
+        .unwrap_or_else(|| "kernel".to_string());
+        let mut to = match (&d.ip_dst, d.dst_port()) {
+            (Some(ip), Some(port)) => self.owner(ip, port),
+            _ => None,
+        };
+        // An ICMP error goes to whoever sent the datagram it quotes.
+        if let Some(q) = d.icmp.as_ref().and_then(|i| i.quoted.as_ref()) {
+            if let Some(p) = q.src_port {
+                to = self.owner(&q.src_ip, p);
+            }
+        }
+        let to = to.unwrap_or_else(|| "kernel".to_string());
+
+        let step_plan = &self.plan.steps[step - 1];
+        let cause = format!("Caused by step {step} (`{}` {}).", self.plan.actors[step_plan.actor].name, step_plan.call.name());
+
+        let mut follows = None;
+        let observation = d.tcp.as_ref().and_then(|t| {
+            let src = sock(&d.ip_src, t.src_port)?;
+            let dst = sock(&d.ip_dst, t.dst_port)?;
+            Some(self.tcp.observe(index, frame.timestamp_ns, src, dst, t, &from, &to, to != "kernel"))
+        });
+        if let Some(o) = &observation {
+            follows = o.answers;
+        }
+        if let (Some(u), Some(src), Some(dst)) = (&d.udp, d.ip_src.as_ref(), d.ip_dst.as_ref()) {
+            if let (Some(s), Some(t)) = (sock(&Some(src.clone()), u.src_port), sock(&Some(dst.clone()), u.dst_port)) {
+                self.udp_last.insert((s, t), index);
+            }
+        }
+        if let Some(q) = d.icmp.as_ref().and_then(|i| i.quoted.as_ref()) {
+            if let (Some(s), Some(t)) = (q.src_port.and_then(|p| sock(&Some(q.src_ip.clone()), p)), q.dst_port.and_then(|p| sock(&Some(q.dst_ip.clone()), p))) {
+                follows = self.udp_last.get(&(s, t)).copied();
+            }
+        }
+        let follows = follows.or(self.last_call);
+
+        let ctx = notes::FrameContext { d: &d, frame: &frame.data, from: &from, to: &to, tcp: observation.as_ref(), follows, plan: self.plan, step };
+        let n = notes::frame_notes(&ctx);
+        let timing = format!("{} {when}. {cause} {}", capitalize(&n.timing_lead), n.timing);
+
+        let layer = main_layer(&d);
+        Event {
+            index,
+            kind: EventKind::Frame,
+            step,
+            actor: from,
+            time_ns,
+            timestamp_ns: frame.timestamp_ns,
+            layer,
+            summary: d.summary(),
+            notes: Notes { syntax: n.syntax, semantics: n.semantics, timing },
+            follows,
+            call: None,
+            to: Some(to),
+            data_hex: Some(to_hex(&frame.data)),
+            length: Some(frame.data.len()),
+            mac: match (&d.mac_src, &d.mac_dst) {
+                (Some(s), Some(t)) => Some(Pair { src: s.clone(), dst: t.clone() }),
+                _ => None,
+            },
+            ip: match (&d.ip_src, &d.ip_dst) {
+                (Some(s), Some(t)) => Some(Pair { src: s.clone(), dst: t.clone() }),
+                _ => None,
+            },
+            port: match (d.src_port(), d.dst_port()) {
+                (Some(s), Some(t)) => Some(Pair { src: s, dst: t }),
+                _ => None,
+            },
+            payload: d.payload.filter(|(_, len)| *len > 0).map(|(off, len)| py_bytes(frame.data.get(off..off + len).unwrap_or_default())),
+            layers: d.layers.clone(),
+            stopped: d.stopped.clone(),
+            tcp: observation.map(|o| o.view),
+        }
+    }
+}
+
+fn sock(ip: &Option<String>, port: u16) -> Option<SocketAddr> {
+    Some(SocketAddr::new(ip.as_ref()?.parse().ok()?, port))
+}
+
+/// The layer a frame is mainly about: the innermost protocol header.
+fn main_layer(d: &Dissection) -> LayerKind {
+    if d.tcp.is_some() || d.udp.is_some() {
+        LayerKind::Transport
+    } else if d.icmp.is_some() || d.ip_src.is_some() {
+        LayerKind::Network
+    } else {
+        LayerKind::Link
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// `0.183 ms`, `12 µs`, `1.204 s`.
+pub fn fmt_ns(ns: u64) -> String {
+    if ns < 1_000 {
+        format!("{ns} ns")
+    } else if ns < 1_000_000 {
+        format!("{:.1} µs", ns as f64 / 1e3)
+    } else if ns < 1_000_000_000 {
+        format!("{:.3} ms", ns as f64 / 1e6)
+    } else {
+        format!("{:.3} s", ns as f64 / 1e9)
+    }
+}
+
+fn fmt_delta(ns: i128) -> String {
+    if ns < 0 {
+        format!("{} before", fmt_ns(ns.unsigned_abs() as u64))
+    } else {
+        format!("+{}", fmt_ns(ns as u64))
+    }
+}

@@ -1,0 +1,363 @@
+//! The built-in explanations. Every number quoted here comes from the
+//! captured frame or the call's real result.
+
+use crate::dissect::{Dissection, Layer, TcpInfo};
+use crate::exec::CallRecord;
+use crate::lesson::check::{Call, Plan, Transport};
+
+use super::fmt_ns;
+use super::tcp::{Observation, State};
+
+pub struct CallNotes {
+    pub syntax: String,
+    pub semantics: String,
+    pub timing: String,
+}
+
+pub fn call_notes(rec: &CallRecord, transport: Transport, _actor: &str, plan: &Plan) -> CallNotes {
+    let step = &plan.steps[rec.step - 1];
+    let family = match rec.local.or(rec.peer) {
+        Some(a) if a.is_ipv6() => "AF_INET6",
+        _ => "AF_INET",
+    };
+    let kind = match transport {
+        Transport::Udp => "SOCK_DGRAM (UDP)",
+        Transport::Tcp => "SOCK_STREAM (TCP)",
+    };
+    let mut syntax = format!("`{}` on a {family}, {kind} socket → {}", rec.args, if rec.ok { "ok" } else { "error" });
+    if let Some(l) = rec.local {
+        syntax.push_str(&format!("; local address {l}"));
+    }
+    if let Some(p) = rec.peer {
+        syntax.push_str(&format!("; peer {p}"));
+    }
+    syntax.push_str(&format!("; returned: {}", rec.result));
+
+    let local_port = rec.local.map(|a| a.port()).unwrap_or(0);
+    let (semantics, timing) = match (&step.call, transport) {
+        (Call::Bind, _) => (
+            format!("bind() attaches the socket to {}: from now on the kernel delivers whatever arrives for that address and port to this socket, and to no other.", rec.local.map(|a| a.to_string()).unwrap_or_default()),
+            "Puts nothing on the wire: binding is bookkeeping inside the kernel.".to_string(),
+        ),
+        (Call::SendTo { .. }, _) => (
+            format!(
+                "sendto() hands the bytes and a destination to the kernel, which wraps them in UDP, IP and Ethernet headers and transmits them at once. The socket's source port is {local_port}{}.",
+                if local_port >= 32768 { ": the OS picked it from its ephemeral range (32768–60999 on Linux) the first time this unbound socket sent" } else { "" }
+            ),
+            "Its datagram follows immediately, below.".to_string(),
+        ),
+        (Call::RecvFrom { .. }, _) => (
+            format!(
+                "recvfrom() takes the oldest datagram from the socket's receive queue, together with the sender's address ({}). That is how a receiver learns who wrote and where a reply should go.",
+                rec.peer.map(|a| a.to_string()).unwrap_or("unknown".into())
+            ),
+            "Reading puts nothing on the wire: the datagram arrived earlier and waited in the queue.".to_string(),
+        ),
+        (Call::Close { .. }, Transport::Udp) => (
+            "close() releases the socket and its port.".to_string(),
+            "No frame: UDP has no connection, so there is nobody to tell.".to_string(),
+        ),
+        (Call::Listen { backlog }, _) => (
+            format!("listen({backlog}) makes the socket passive: the kernel now answers SYNs sent to port {local_port} and keeps up to {backlog} completed connection(s) waiting for accept()."),
+            "No frame: the socket only starts waiting.".to_string(),
+        ),
+        (Call::Accept, _) => (
+            format!(
+                "accept() takes a finished connection out of the listen backlog and returns a new socket for it (peer {}); the listening socket stays open for the next client. The handshake itself was done by the kernel, before this call.",
+                rec.peer.map(|a| a.to_string()).unwrap_or_default()
+            ),
+            "No frame: the handshake frames came earlier, during connect().".to_string(),
+        ),
+        (Call::Connect { .. }, Transport::Tcp) if rec.ok => (
+            format!("connect() makes the kernel run the three-way handshake with {}; it returns when the SYN+ACK has arrived and the final ACK is sent. The client's port {local_port} was chosen by the OS.", rec.peer.map(|a| a.to_string()).unwrap_or_default()),
+            "The handshake frames follow, below.".to_string(),
+        ),
+        (Call::Connect { .. }, Transport::Tcp) => (
+            format!("connect() failed: {}. The kernel sent a SYN and the other side's kernel answered with RST, because no socket listens on that port.", rec.result),
+            "The SYN and the RST follow, below.".to_string(),
+        ),
+        (Call::Connect { .. }, Transport::Udp) => (
+            "connect() on a UDP socket sends nothing: it only records a default destination, so later send() needs no address and the socket accepts datagrams from that peer only. It also lets the kernel report ICMP errors to this socket.".to_string(),
+            "No frame.".to_string(),
+        ),
+        (Call::Send { .. }, Transport::Tcp) => (
+            "send() copies the bytes into the socket's send buffer; TCP numbers every byte, sends them in a segment and keeps a copy until the peer acknowledges it.".to_string(),
+            "The data segment and its acknowledgement follow, below.".to_string(),
+        ),
+        (Call::Send { .. }, Transport::Udp) => (
+            "send() on a connected UDP socket: one datagram to the connected peer.".to_string(),
+            "Its datagram follows, below.".to_string(),
+        ),
+        (Call::Recv { .. }, Transport::Tcp) => (
+            if rec.data.as_ref().is_some_and(|d| d.is_empty()) {
+                "recv() returned 0 bytes: end of stream. The peer sent FIN, so no more data will come; the application should close its side too.".to_string()
+            } else {
+                "recv() takes bytes from the receive buffer. TCP is a byte stream: it keeps the order of bytes but not the boundaries between sends.".to_string()
+            },
+            "Reading puts nothing on the wire: the data was acknowledged when it arrived.".to_string(),
+        ),
+        (Call::Recv { .. }, Transport::Udp) => (
+            if rec.ok { "recv() on a connected UDP socket takes the next datagram from its peer.".to_string() } else { format!("recv() failed: {}. An ICMP error about an earlier datagram was waiting on this connected socket, and the kernel reports it on the next call.", rec.result) },
+            "Reading puts nothing on the wire.".to_string(),
+        ),
+        (Call::Shutdown { .. }, _) => (
+            "shutdown() ends one direction of the connection: SHUT_WR sends FIN (no more data from me) while this side can still receive.".to_string(),
+            "A FIN follows if the sending side was shut.".to_string(),
+        ),
+        (Call::Close { .. }, Transport::Tcp) => (
+            "close() on a connected TCP socket: the kernel sends FIN after any data still queued. The socket's port stays in use while the connection finishes closing.".to_string(),
+            "The FIN (and the peer's ACK) follow, below; the peer's own FIN comes when its application closes.".to_string(),
+        ),
+        (Call::SetOpt { .. }, _) => ("setsockopt() changes how the kernel treats this socket.".to_string(), "No frame.".to_string()),
+    };
+    CallNotes { syntax, semantics, timing }
+}
+
+pub struct FrameContext<'a> {
+    pub d: &'a Dissection,
+    pub frame: &'a [u8],
+    pub from: &'a str,
+    pub to: &'a str,
+    pub tcp: Option<&'a Observation>,
+    pub follows: Option<usize>,
+    pub plan: &'a Plan,
+    pub step: usize,
+}
+
+pub struct FrameNotes {
+    pub syntax: String,
+    pub semantics: String,
+    pub timing_lead: String,
+    pub timing: String,
+}
+
+/// `Ethernet, bytes 0–13 (14 B): destination = …; source = …`.
+fn layer_syntax(l: &Layer) -> String {
+    let fields: Vec<String> = l
+        .fields
+        .iter()
+        .filter(|f| !(f.name.starts_with("flags.") && f.value.starts_with('0')))
+        .map(|f| format!("{} = {}", f.name, f.value))
+        .collect();
+    let end = (l.offset + l.length).saturating_sub(1);
+    format!("{}, bytes {}–{} ({} B): {}", l.protocol, l.offset, end, l.length, fields.join("; "))
+}
+
+const LOOPBACK_MAC: &str = "The MAC addresses are all zero because `lo` is not a network card: there is no hardware address to put there, and the frame never leaves the machine.";
+
+pub fn frame_notes(c: &FrameContext) -> FrameNotes {
+    let d = c.d;
+    let mut syntax: Vec<String> = d.layers.iter().map(layer_syntax).collect();
+    if let Some(reason) = &d.stopped {
+        syntax.push(format!("Parsing stopped: {reason}"));
+    }
+    let syntax = syntax.join("\n");
+    let mut semantics = Vec::new();
+    let (timing_lead, timing);
+
+    if let Some(t) = &d.tcp {
+        let (s, lead, next) = tcp_notes(c, t);
+        semantics.push(s);
+        timing_lead = lead;
+        timing = next;
+    } else if let Some(u) = &d.udp {
+        let payload = payload_text(c);
+        semantics.push(format!(
+            "{} → {}: one UDP datagram carrying {payload}. The destination port {} picks the receiving socket ({}); the source port {} identifies {}{}. The IP header carries it from {} to {}. UDP adds only 8 bytes — ports, a length ({} = 8 header + {} data) and a checksum: no sequence number, no acknowledgement, no connection.",
+            c.from,
+            c.to,
+            u.dst_port,
+            if c.to == "kernel" { "no socket is bound to it".to_string() } else { c.to.to_string() },
+            u.src_port,
+            c.from,
+            if u.src_port >= 32768 { ", a port the OS chose because the socket never called bind" } else { "" },
+            d.ip_src.as_deref().unwrap_or("?"),
+            d.ip_dst.as_deref().unwrap_or("?"),
+            u.length,
+            u.length.saturating_sub(8),
+        ));
+        if let Some(note) = checksum_note(c.frame, d) {
+            semantics.push(note);
+        }
+        timing_lead = "sent by the kernel the moment sendto()/send() ran,".to_string();
+        timing = if c.to == "kernel" {
+            "No socket is bound to the destination port, so the receiving kernel answers with an ICMP port-unreachable message.".to_string()
+        } else {
+            "Nothing must follow at the transport layer: UDP expects no answer. The datagram waits in the receiver's queue until it calls recvfrom/recv.".to_string()
+        };
+    } else if let Some(i) = &d.icmp {
+        let mut s = format!("{} message from the kernel at {} to {}: {} (type {}, code {}).", i.protocol, d.ip_src.as_deref().unwrap_or("?"), c.to, i.description, i.icmp_type, i.code);
+        if let Some(q) = &i.quoted {
+            s.push_str(&format!(
+                " It quotes the start of the datagram it is about ({}:{} → {}:{}), so the sender's kernel can find the socket that sent it. Nothing is bound to port {} there. A connected UDP socket learns of it as ECONNREFUSED on its next call; an unconnected one is never told.",
+                q.src_ip,
+                q.src_port.map(|p| p.to_string()).unwrap_or("?".into()),
+                q.dst_ip,
+                q.dst_port.map(|p| p.to_string()).unwrap_or("?".into()),
+                q.dst_port.map(|p| p.to_string()).unwrap_or("?".into()),
+            ));
+        }
+        semantics.push(s);
+        timing_lead = format!("sent by the receiving kernel in answer to {},", c.follows.map(|f| format!("event #{f}")).unwrap_or("the datagram".into()));
+        timing = "Nothing follows from it: ICMP errors are never answered.".to_string();
+    } else {
+        semantics.push(format!("A frame from {} to {}: {}.", c.from, c.to, d.summary()));
+        timing_lead = "captured".to_string();
+        timing = String::new();
+    }
+    if d.mac_src.as_deref() == Some("00:00:00:00:00:00") && d.mac_dst.as_deref() == Some("00:00:00:00:00:00") {
+        semantics.push(LOOPBACK_MAC.to_string());
+    }
+    if let Some(reason) = &d.stopped {
+        semantics.push(format!("This frame could not be read to the end: {reason}."));
+    }
+    let _ = (c.plan, c.step);
+    FrameNotes { syntax, semantics: semantics.join(" "), timing_lead, timing }
+}
+
+fn payload_text(c: &FrameContext) -> String {
+    match c.d.payload {
+        Some((off, len)) if len > 0 => {
+            let bytes = c.frame.get(off..off + len).unwrap_or_default();
+            format!("{} ({len} byte{})", crate::exec::py_bytes(bytes), if len == 1 { "" } else { "s" })
+        }
+        _ => "no data".to_string(),
+    }
+}
+
+fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
+    let Some(o) = c.tcp else {
+        return (format!("A TCP segment from {} to {}.", c.from, c.to), "captured".into(), String::new());
+    };
+    let v = &o.view;
+    let (from, to) = (c.from, c.to);
+    let mut s = String::new();
+    let lead;
+    let next;
+    let answers = c.follows.map(|f| format!("event #{f}")).unwrap_or_else(|| "the previous segment".into());
+    if t.has(TcpInfo::RST) {
+        if o.receiver_state_before == State::SynSent || o.sender_state_before == State::Closed {
+            s.push_str(&format!(
+                "{from} refuses the connection: no socket listens on port {}, so the kernel answers the SYN with RST (reset). RST+ACK acknowledges the SYN (ack {}) so the client knows which attempt is refused; its connect() fails with ECONNREFUSED, \"connection refused\".",
+                t.src_port, v.ack_rel
+            ));
+        } else {
+            s.push_str(&format!("{from} resets the connection: RST aborts it at once, without the FIN exchange; data still in flight is lost and the peer's next call fails with ECONNRESET."));
+        }
+        lead = format!("sent by {}'s kernel in answer to {answers},", if from == "kernel" { "the receiving host" } else { from });
+        next = "Nothing follows: a reset is never acknowledged.".to_string();
+    } else if t.has(TcpInfo::SYN) && !t.has(TcpInfo::ACK) {
+        s.push_str(&format!(
+            "Handshake 1/3: {from} asks {to} to open a connection. SYN (\"synchronize\") announces its initial sequence number {} — shown as relative 0. The ISN is random, so segments of an older connection cannot be mistaken for this one's. The SYN itself counts as one byte of sequence space. {}",
+            t.seq,
+            options_text(t, v.window)
+        ));
+        if o.receiver_state_before == State::Closed {
+            s.push_str(&format!(" No socket listens on port {}: the kernel there will refuse with RST.", t.dst_port));
+        }
+        lead = "sent by the client's kernel as soon as connect() ran,".to_string();
+        next = format!("Next: {to} answers with SYN+ACK (or RST if nothing listens). connect() blocks until then; without an answer the SYN would be sent again after 1 s, then 2 s, 4 s…");
+    } else if t.has(TcpInfo::SYN) {
+        s.push_str(&format!(
+            "Handshake 2/3: {from} accepts. Its SYN announces its own initial sequence number {} (relative 0), and ACK {} (relative {}) acknowledges the client's SYN: \"I expect your byte 1 next\". {}",
+            t.seq,
+            t.ack,
+            v.ack_rel,
+            options_text(t, v.window)
+        ));
+        lead = format!("sent by the server's kernel in answer to {answers} — accept() has not been called;");
+        next = "Next: the client's ACK completes the handshake; connect() returns on the client's side.".to_string();
+    } else if v.role.as_deref() == Some("handshake 3/3") {
+        s.push_str(&format!(
+            "Handshake 3/3: {from} acknowledges {to}'s SYN (ack relative {}). Both ends are now ESTABLISHED and either may send data. The connection was completed by the two kernels: it now waits in the server's listen backlog until the server calls accept().",
+            v.ack_rel
+        ));
+        lead = format!("sent by the client's kernel in answer to {answers},");
+        next = match o.handshake_rtt_ns {
+            Some(rtt) => format!("The handshake's round trip (SYN → SYN+ACK) took {}. Next: data may flow in both directions.", fmt_ns(rtt)),
+            None => "Next: data may flow in both directions.".to_string(),
+        };
+    } else if t.payload_len > 0 {
+        let first = v.seq_rel;
+        let last = v.seq_rel.wrapping_add(t.payload_len as u32).wrapping_sub(1);
+        s.push_str(&format!(
+            "{from} sends {} of application data: bytes {first}–{last} of its stream (relative sequence numbers). {}The same segment acknowledges {to}'s bytes up to relative {} (ACK {}).",
+            payload_text(c),
+            if t.has(TcpInfo::PSH) { "PSH asks the receiving kernel to hand the data to the application without waiting for more. " } else { "" },
+            v.ack_rel,
+            t.ack,
+        ));
+        if t.has(TcpInfo::FIN) {
+            s.push_str(" FIN rides on this data segment: it is also the sender's last byte.");
+        }
+        lead = "sent by the kernel when send()/sendall() ran,".to_string();
+        next = format!("Next: {to}'s kernel acknowledges these bytes (ACK {}), at once here; by default Linux may wait up to 40 ms to piggyback the ACK on a reply (netcourse turns on TCP_QUICKACK so every ACK shows at once).", t.seq.wrapping_add(t.payload_len as u32));
+    } else if t.has(TcpInfo::FIN) {
+        s.push_str(&format!(
+            "{from} closes its sending side: FIN says \"no more data from me\". FIN counts as one byte of sequence space (relative {}). It also acknowledges {to}'s bytes up to relative {}.",
+            v.seq_rel, v.ack_rel
+        ));
+        if o.sender_state_before == State::Established {
+            s.push_str(&format!(" {from} closed first, so it will end in TIME-WAIT: it keeps the connection's ports reserved for 2×MSL (60 s on Linux) so that a lost final ACK can be resent and stray old segments die out."));
+        } else {
+            s.push_str(&format!(" {to} had closed first; with this FIN {from} waits in LAST-ACK for the final acknowledgement."));
+        }
+        lead = "sent by the kernel when the application called close() or shutdown(SHUT_WR),".to_string();
+        next = format!("Next: {to} acknowledges the FIN; its application reads end-of-stream (recv returns 0 bytes) and sends its own FIN when it closes.");
+    } else {
+        s.push_str(&format!(
+            "{from} acknowledges: ACK {} (relative {}) says it has received every byte of {to}'s stream before relative {}. It carries no data.",
+            t.ack, v.ack_rel, v.ack_rel
+        ));
+        lead = format!("sent by {from}'s kernel in answer to {answers},");
+        next = "Nothing must follow this ACK; the sender may now forget the acknowledged bytes.".to_string();
+    }
+    let win = if o.scaling_active && !t.has(TcpInfo::SYN) {
+        format!(" Window {} × {} (scale agreed in the SYNs) = {} bytes {from} can still receive.", v.window, v.window_scaled / u32::from(v.window.max(1)), v.window_scaled)
+    } else if !t.has(TcpInfo::RST) {
+        format!(" Window {} bytes{}.", v.window, if t.has(TcpInfo::SYN) { " (never scaled in a SYN)" } else { "" })
+    } else {
+        String::new()
+    };
+    s.push_str(&win);
+    s.push_str(&format!(
+        " After this frame: {}.",
+        v.states.iter().map(|st| format!("{} {}", st.actor, st.state)).collect::<Vec<_>>().join(", ")
+    ));
+    if let Some(note) = checksum_note(c.frame, c.d) {
+        s.push(' ');
+        s.push_str(&note);
+    }
+    (s, lead, next)
+}
+
+fn options_text(t: &TcpInfo, _window: u16) -> String {
+    if t.options.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = t
+        .options
+        .iter()
+        .filter(|o| o.name != "NOP" && o.name != "EOL")
+        .map(|o| match o.name.as_str() {
+            "MSS" => format!("MSS {} (the largest segment it accepts: the 65536-byte MTU of lo minus 40 bytes of IP and TCP headers)", o.mss.map(|m| m.to_string()).unwrap_or(o.value.clone())),
+            "SACK_PERM" => "SACK permitted (it can acknowledge out-of-order blocks)".to_string(),
+            "TS" => format!("timestamps {} (to measure round trips and reject old duplicates)", o.value),
+            "WS" => format!("window scale {} (its later windows are multiplied by {})", o.window_scale.unwrap_or(0), 1u32 << o.window_scale.unwrap_or(0).min(14)),
+            _ => format!("{} {}", o.name, o.value),
+        })
+        .collect();
+    format!("Options: {}.", parts.join("; "))
+}
+
+/// On `lo` Linux leaves UDP/TCP checksums to the "card" (checksum offload),
+/// and lo has none: the captured value is only a partial sum.
+fn checksum_note(frame: &[u8], d: &Dissection) -> Option<String> {
+    match super::checksum::transport_checksum_ok(frame, d) {
+        Some(false) => Some(format!(
+            "The {} checksum does not add up — expected on lo: the kernel leaves the final sum to the network card (checksum offload), lo has no card and needs none, so nobody fills it in. Wireshark flags it; it is not an error here.",
+            if d.tcp.is_some() { "TCP" } else { "UDP" }
+        )),
+        _ => None,
+    }
+}

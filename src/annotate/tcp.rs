@@ -1,0 +1,215 @@
+//! TCP connection tracking for annotations: relative sequence numbers (as
+//! Wireshark shows them), scaled windows, and the state of both ends as each
+//! frame passes.
+
+use std::net::SocketAddr;
+
+use crate::dissect::TcpInfo;
+use crate::transcript::{ActorState, TcpOptionView, TcpView};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Closed,
+    Listen,
+    SynSent,
+    SynReceived,
+    Established,
+    FinWait1,
+    FinWait2,
+    CloseWait,
+    Closing,
+    LastAck,
+    TimeWait,
+}
+
+impl State {
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Closed => "CLOSED",
+            State::Listen => "LISTEN",
+            State::SynSent => "SYN-SENT",
+            State::SynReceived => "SYN-RECEIVED",
+            State::Established => "ESTABLISHED",
+            State::FinWait1 => "FIN-WAIT-1",
+            State::FinWait2 => "FIN-WAIT-2",
+            State::CloseWait => "CLOSE-WAIT",
+            State::Closing => "CLOSING",
+            State::LastAck => "LAST-ACK",
+            State::TimeWait => "TIME-WAIT",
+        }
+    }
+}
+
+struct Conn {
+    ends: [SocketAddr; 2],
+    names: [String; 2],
+    base: [Option<u32>; 2],
+    window_scale: [Option<u8>; 2],
+    syn_end: [Option<u32>; 2],
+    fin_end: [Option<u32>; 2],
+    state: [State; 2],
+    /// Segments that used sequence space: (direction, end seq, event index).
+    segments: Vec<(usize, u32, usize)>,
+    last_answered: [usize; 2],
+    syn_ns: Option<u64>,
+    synack_ns: Option<u64>,
+}
+
+/// What the annotator learns from one TCP frame.
+pub struct Observation {
+    pub view: TcpView,
+    /// The event this frame answers (a SYN+ACK answers the SYN, an ACK the segment it acknowledges).
+    pub answers: Option<usize>,
+    /// SYN → SYN+ACK round trip, known from the third handshake frame on.
+    pub handshake_rtt_ns: Option<u64>,
+    /// Both directions agreed on window scaling.
+    pub scaling_active: bool,
+    /// The sender's and receiver's names.
+    pub sender_state_before: State,
+    pub receiver_state_before: State,
+}
+
+#[derive(Default)]
+pub struct Tracker {
+    conns: Vec<Conn>,
+}
+
+impl Tracker {
+    /// Record one frame from `src` to `dst`. `to_known` says whether a socket
+    /// of the lesson owns `dst` (a SYN to a port nobody owns meets a closed port).
+    pub fn observe(&mut self, index: usize, ts: u64, src: SocketAddr, dst: SocketAddr, t: &TcpInfo, from: &str, to: &str, to_known: bool) -> Observation {
+        let pos = self.conns.iter().position(|c| (c.ends[0] == src && c.ends[1] == dst) || (c.ends[0] == dst && c.ends[1] == src));
+        let ci = match pos {
+            Some(i) => i,
+            None => {
+                self.conns.push(Conn {
+                    ends: [src, dst],
+                    names: [from.to_string(), to.to_string()],
+                    base: [None, None],
+                    window_scale: [None, None],
+                    syn_end: [None, None],
+                    fin_end: [None, None],
+                    state: [if t.has(TcpInfo::SYN) { State::Closed } else { State::Established }, if to_known { State::Listen } else { State::Closed }],
+                    segments: Vec::new(),
+                    last_answered: [0, 0],
+                    syn_ns: None,
+                    synack_ns: None,
+                });
+                self.conns.len() - 1
+            }
+        };
+        let c = &mut self.conns[ci];
+        let s = if c.ends[0] == src { 0 } else { 1 };
+        let r = 1 - s;
+        let before = (c.state[s], c.state[r]);
+        let syn = t.has(TcpInfo::SYN);
+        let fin = t.has(TcpInfo::FIN);
+        let ack = t.has(TcpInfo::ACK);
+        let rst = t.has(TcpInfo::RST);
+
+        // Wireshark's relative numbers: the first sequence number seen in a
+        // direction is its base (the ISN when that frame is a SYN).
+        let base = *c.base[s].get_or_insert(if syn { t.seq } else { t.seq.wrapping_sub(1) });
+        if syn {
+            c.base[s] = Some(t.seq);
+            for o in &t.options {
+                if let Some(ws) = o.window_scale {
+                    c.window_scale[s] = Some(ws.min(14));
+                }
+            }
+        }
+        let base = if syn { t.seq } else { base };
+        let seq_rel = t.seq.wrapping_sub(base);
+        let ack_rel = if ack { c.base[r].map(|b| t.ack.wrapping_sub(b)).unwrap_or(t.ack) } else { 0 };
+        let scaling_active = c.window_scale[0].is_some() && c.window_scale[1].is_some();
+        let window_scaled = if syn || !scaling_active { u32::from(t.window) } else { u32::from(t.window) << c.window_scale[s].unwrap_or(0) };
+
+        // What this frame answers.
+        let mut answers = None;
+        if ack {
+            if let Some(&(_, _, idx)) = c.segments.iter().rev().find(|(dir, end, idx)| *dir == r && *end == t.ack && *idx > c.last_answered[s]) {
+                answers = Some(idx);
+                c.last_answered[s] = idx;
+            }
+        }
+        let used = t.payload_len as u32 + u32::from(syn) + u32::from(fin);
+        if used > 0 {
+            c.segments.push((s, t.seq.wrapping_add(used), index));
+        }
+
+        let mut role = None;
+        let mut rtt = None;
+        if rst {
+            c.state = [State::Closed, State::Closed];
+            role = Some("reset".to_string());
+        } else if syn && !ack {
+            c.state[s] = State::SynSent;
+            if c.state[r] == State::Listen {
+                c.state[r] = State::SynReceived;
+            }
+            c.syn_end[s] = Some(t.seq.wrapping_add(1));
+            c.syn_ns = Some(ts);
+            role = Some("handshake 1/3".to_string());
+        } else {
+            if ack {
+                if c.state[r] == State::SynReceived && !syn && Some(t.ack) == c.syn_end[r] {
+                    c.state[r] = State::Established;
+                    if c.state[s] == State::Established && before.0 == State::Established && t.payload_len == 0 {
+                        role = Some("handshake 3/3".to_string());
+                        rtt = c.syn_ns.zip(c.synack_ns).map(|(a, b)| b.saturating_sub(a));
+                    }
+                }
+                if c.fin_end[r] == Some(t.ack) {
+                    c.state[r] = match c.state[r] {
+                        State::FinWait1 => State::FinWait2,
+                        State::Closing => State::TimeWait,
+                        State::LastAck => State::Closed,
+                        other => other,
+                    };
+                }
+            }
+            if syn && ack {
+                c.syn_end[s] = Some(t.seq.wrapping_add(1));
+                c.state[s] = State::SynReceived;
+                if c.state[r] == State::SynSent {
+                    c.state[r] = State::Established;
+                }
+                c.synack_ns = Some(ts);
+                role = Some("handshake 2/3".to_string());
+            }
+            if fin {
+                c.fin_end[s] = Some(t.seq.wrapping_add(t.payload_len as u32 + 1));
+                c.state[s] = match c.state[s] {
+                    State::Established | State::SynReceived => State::FinWait1,
+                    State::CloseWait => State::LastAck,
+                    other => other,
+                };
+                c.state[r] = match c.state[r] {
+                    State::Established => State::CloseWait,
+                    State::FinWait1 => State::Closing,
+                    State::FinWait2 => State::TimeWait,
+                    other => other,
+                };
+                role = Some(if t.payload_len > 0 { "teardown: data + FIN".to_string() } else { "teardown: FIN".to_string() });
+            }
+        }
+
+        let view = TcpView {
+            flags: t.flag_names().iter().map(|f| f.to_string()).collect(),
+            seq: t.seq,
+            ack: t.ack,
+            seq_rel,
+            ack_rel,
+            window: t.window,
+            window_scaled,
+            len: t.payload_len,
+            options: t.options.iter().map(|o| TcpOptionView { kind: o.kind, name: o.name.clone(), value: o.value.clone(), offset: o.offset, length: o.length }).collect(),
+            states: vec![
+                ActorState { actor: c.names[s].clone(), state: c.state[s].name().to_string() },
+                ActorState { actor: c.names[r].clone(), state: c.state[r].name().to_string() },
+            ],
+            role,
+        };
+        Observation { view, answers, handshake_rtt_ns: rtt, scaling_active, sender_state_before: before.0, receiver_state_before: before.1 }
+    }
+}

@@ -1,0 +1,230 @@
+//! Frames off `lo`, each exactly once, at full length, with the kernel's
+//! receive timestamp — read through pnet's datalink channel on a packet
+//! socket we configure ourselves.
+//!
+//! Draining without sleeping: after each step we send a small marker datagram
+//! between two sockets of our own. Loopback delivery is ordered, so once the
+//! capture has seen the marker, every frame the step caused has been read.
+//! Marker frames never reach the transcript.
+
+use std::io;
+use std::net::{Ipv4Addr, UdpSocket};
+use std::time::{Duration, Instant};
+
+use pnet_datalink::{Channel, DataLinkReceiver};
+
+use crate::error::Error;
+
+/// Larger than any frame `lo` can carry (MTU 65536 plus headers, or a GSO
+/// super-frame), so nothing is silently cut short.
+const READ_BUFFER: usize = 256 * 1024;
+/// Kernel-side queue for the packet socket, so a burst is not dropped.
+const SOCKET_BUFFER: libc::c_int = 4 * 1024 * 1024;
+const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
+const MARKER_MAGIC: &[u8] = b"netcourse-marker:";
+
+#[derive(Debug, Clone)]
+pub struct CapturedFrame {
+    pub data: Vec<u8>,
+    /// Kernel receive time, nanoseconds since the Unix epoch.
+    pub timestamp_ns: u64,
+}
+
+pub struct Capture {
+    rx: Box<dyn DataLinkReceiver>,
+    fd: libc::c_int,
+    interface: String,
+    marker_tx: UdpSocket,
+    marker_rx: UdpSocket,
+    marker_seq: u64,
+    dropped: u64,
+    /// Frames read past a marker that belong to the next drain (none on an
+    /// ordered loopback, kept for safety).
+    pending: Vec<CapturedFrame>,
+}
+
+fn capture_error(what: &str, e: io::Error) -> Error {
+    let hint = if e.raw_os_error() == Some(libc::EPERM) {
+        "capturing needs CAP_NET_RAW: use the default `--net sandbox`, run with sudo, or grant it with `sudo setcap cap_net_raw+ep $(command -v netcourse)`".to_string()
+    } else {
+        "run `netcourse run lesson udp-basics` in the default sandbox mode; if that fails too, please report it".to_string()
+    };
+    Error::Capture { what: what.into(), reason: e.to_string(), hint }
+}
+
+impl Capture {
+    /// Open the capture on `interface` and prove it is listening: returns only
+    /// after a first marker went through.
+    pub fn start(interface: &str) -> Result<Capture, Error> {
+        // SAFETY: plain socket(2) call; the fd is handed to pnet, which owns it.
+        let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, (libc::ETH_P_ALL as u16).to_be() as libc::c_int) };
+        if fd < 0 {
+            return Err(capture_error("opening a packet socket", io::Error::last_os_error()));
+        }
+        // Loopback hands every frame to packet sockets twice, once leaving and
+        // once arriving; keep only the arriving copy, as libpcap does.
+        set_int(fd, libc::SOL_PACKET, PACKET_IGNORE_OUTGOING, 1).map_err(|e| capture_error("ignoring outgoing copies", e))?;
+        // Not fatal: without root the default size is used.
+        if set_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, SOCKET_BUFFER).is_err() {
+            let _ = set_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, SOCKET_BUFFER);
+        }
+        // Asking once turns on kernel receive timestamps for this socket;
+        // later asks return the timestamp of the last frame read.
+        let _ = last_timestamp(fd);
+
+        let iface = pnet_datalink::interfaces()
+            .into_iter()
+            .find(|i| i.name == interface)
+            .ok_or_else(|| Error::Capture {
+                what: format!("finding interface `{interface}`"),
+                reason: "no such interface".into(),
+                hint: "the sandbox always has `lo`; in `--net host` mode check `ip link`".into(),
+            })?;
+        let config = pnet_datalink::Config {
+            read_buffer_size: READ_BUFFER,
+            read_timeout: Some(Duration::from_millis(100)),
+            promiscuous: false,
+            socket_fd: Some(fd),
+            ..Default::default()
+        };
+        let rx = match pnet_datalink::channel(&iface, config) {
+            Ok(Channel::Ethernet(_tx, rx)) => rx,
+            Ok(_) => return Err(capture_error("opening the capture", io::Error::other("pnet returned an unknown channel type"))),
+            Err(e) => return Err(capture_error("binding the packet socket to the interface", e)),
+        };
+
+        let marker_rx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| capture_error("opening the marker socket", e))?;
+        let marker_tx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| capture_error("opening the marker socket", e))?;
+        marker_tx.connect(marker_rx.local_addr().map_err(|e| capture_error("marker address", e))?).map_err(|e| capture_error("connecting the marker socket", e))?;
+        marker_rx.set_nonblocking(true).map_err(|e| capture_error("marker socket", e))?;
+
+        let mut capture = Capture { rx, fd, interface: interface.to_string(), marker_tx, marker_rx, marker_seq: 0, dropped: 0, pending: Vec::new() };
+        // Whatever arrived before the socket was bound to `lo` is not ours.
+        capture.drain(Duration::from_secs(2))?;
+        capture.dropped = 0;
+        let _ = capture.take_drop_count();
+        Ok(capture)
+    }
+
+    pub fn interface(&self) -> &str {
+        &self.interface
+    }
+
+    /// The ports our marker datagrams use, so a host-mode filter can skip them.
+    pub fn marker_ports(&self) -> (u16, u16) {
+        let tx = self.marker_tx.local_addr().map(|a| a.port()).unwrap_or(0);
+        let rx = self.marker_rx.local_addr().map(|a| a.port()).unwrap_or(0);
+        (tx, rx)
+    }
+
+    /// Every frame seen since the last drain, in order. Sends a marker and
+    /// reads until it comes back, waiting at most `bound`.
+    pub fn drain(&mut self, bound: Duration) -> Result<Vec<CapturedFrame>, Error> {
+        self.marker_seq += 1;
+        let mut marker = MARKER_MAGIC.to_vec();
+        marker.extend_from_slice(self.marker_seq.to_string().as_bytes());
+        self.marker_tx.send(&marker).map_err(|e| capture_error("sending the drain marker", e))?;
+
+        let deadline = Instant::now() + bound;
+        let mut frames = std::mem::take(&mut self.pending);
+        let (tx_port, rx_port) = self.marker_ports();
+        loop {
+            match self.rx.next() {
+                Ok(data) => {
+                    let data = data.to_vec();
+                    let timestamp_ns = last_timestamp(self.fd).unwrap_or_else(now_ns);
+                    if let Some(seq) = marker_seq(&data, tx_port, rx_port) {
+                        if seq == self.marker_seq {
+                            break;
+                        }
+                        continue; // an older marker
+                    }
+                    frames.push(CapturedFrame { data, timestamp_ns });
+                }
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(capture_error("reading a frame", e)),
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::Capture {
+                    what: "waiting for the end of a step".into(),
+                    reason: format!("the drain marker did not come back within {} ms", bound.as_millis()),
+                    hint: "the machine may be overloaded; run the lesson again".into(),
+                });
+            }
+        }
+        // The marker datagrams pile up in our sink socket; empty it.
+        let mut sink = [0u8; 64];
+        while self.marker_rx.recv(&mut sink).is_ok() {}
+        self.dropped += self.take_drop_count();
+        Ok(frames)
+    }
+
+    /// Frames the kernel dropped because our queue was full, since start.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    fn take_drop_count(&self) -> u64 {
+        #[repr(C)]
+        #[derive(Default)]
+        struct TpacketStats {
+            packets: u32,
+            drops: u32,
+        }
+        let mut stats = TpacketStats::default();
+        let mut len = std::mem::size_of::<TpacketStats>() as libc::socklen_t;
+        // SAFETY: PACKET_STATISTICS fills a tpacket_stats; reading resets it.
+        let rc = unsafe { libc::getsockopt(self.fd, libc::SOL_PACKET, libc::PACKET_STATISTICS, (&mut stats as *mut TpacketStats).cast(), &mut len) };
+        if rc == 0 { u64::from(stats.drops) } else { 0 }
+    }
+}
+
+/// The sequence number of a marker frame (IPv4/UDP between our two ports).
+fn marker_seq(frame: &[u8], tx_port: u16, rx_port: u16) -> Option<u64> {
+    let eth_type = u16::from_be_bytes([*frame.get(12)?, *frame.get(13)?]);
+    if eth_type != 0x0800 {
+        return None;
+    }
+    let ip = frame.get(14..)?;
+    let ihl = usize::from(ip.first()? & 0x0f) * 4;
+    if *ip.get(9)? != 17 {
+        return None;
+    }
+    let udp = ip.get(ihl..)?;
+    let src = u16::from_be_bytes([*udp.first()?, *udp.get(1)?]);
+    let dst = u16::from_be_bytes([*udp.get(2)?, *udp.get(3)?]);
+    if src != tx_port || dst != rx_port {
+        return None;
+    }
+    let payload = udp.get(8..)?;
+    std::str::from_utf8(payload.strip_prefix(MARKER_MAGIC)?).ok()?.parse().ok()
+}
+
+/// Whether a frame is one of our drain markers (for host mode, where we may
+/// see markers of another run).
+pub fn is_marker(frame: &[u8], ports: (u16, u16)) -> bool {
+    marker_seq(frame, ports.0, ports.1).is_some()
+}
+
+fn set_int(fd: libc::c_int, level: libc::c_int, name: libc::c_int, value: libc::c_int) -> io::Result<()> {
+    // SAFETY: the option value is a c_int as the kernel expects.
+    let rc = unsafe { libc::setsockopt(fd, level, name, (&value as *const libc::c_int).cast(), std::mem::size_of::<libc::c_int>() as libc::socklen_t) };
+    if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+}
+
+/// SIOCGSTAMPNS: the kernel's receive time of the last frame read.
+fn last_timestamp(fd: libc::c_int) -> Option<u64> {
+    const SIOCGSTAMPNS: libc::c_ulong = 0x8907;
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: SIOCGSTAMPNS writes one timespec.
+    let rc = unsafe { libc::ioctl(fd, SIOCGSTAMPNS, &mut ts) };
+    if rc != 0 || ts.tv_sec <= 0 {
+        return None;
+    }
+    Some(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+}
+
+pub fn now_ns() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+}

@@ -1,0 +1,81 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::render::Format;
+use crate::sandbox::NetMode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "netcourse",
+    version,
+    about = "Run the classic socket exchanges on a private loopback network and explain every frame they put on the wire.",
+    after_help = "Examples:\n  netcourse lessons\n  netcourse run lesson udp-basics\n  netcourse run lesson udp-basics --export udp.json\n  netcourse check my-lesson.yaml"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every lesson netcourse can find.
+    #[command(after_help = "Examples:\n  netcourse lessons\n  netcourse lessons --lessons ./my-lessons")]
+    Lessons {
+        /// Also look for lessons in this directory (repeatable).
+        #[arg(long = "lessons", value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+    },
+    /// Run something: `netcourse run lesson NAME`.
+    Run {
+        #[command(subcommand)]
+        what: RunWhat,
+    },
+    /// Check lesson files without running them.
+    #[command(after_help = "Examples:\n  netcourse check my-lesson.yaml\n  netcourse check lessons/*.yaml")]
+    Check {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunWhat {
+    /// Run a lesson and print its annotated transcript.
+    #[command(after_help = "Examples:\n  netcourse run lesson udp-basics\n  netcourse run lesson udp-basics --export udp.json\n  netcourse run lesson ./my-lesson.yaml --color never\n  sudo netcourse run lesson udp-basics --net host")]
+    Lesson(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A lesson name (see `netcourse lessons`) or the path of a lesson file.
+    #[arg(value_name = "NAME|PATH")]
+    pub lesson: String,
+    /// Write the transcript to FILE; the extension picks the format. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub export: Vec<PathBuf>,
+    /// Use this format for every --export, whatever its extension.
+    #[arg(long, value_name = "FORMAT")]
+    pub export_format: Option<Format>,
+    /// When to colour the output (NO_COLOR is honoured by `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Where the lesson runs: a private sandbox, or the host's own loopback.
+    #[arg(long, value_enum, default_value_t = NetMode::Sandbox)]
+    pub net: NetMode,
+    /// Also look for lessons in this directory (repeatable).
+    #[arg(long = "lessons", value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Print only errors; for benchmarks and scripts that just want the export.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}

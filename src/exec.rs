@@ -1,0 +1,467 @@
+//! Run a checked lesson: each step is one real socket call made by one actor,
+//! followed by a drain of the capture, so every frame is tied to the step that
+//! caused it. Steps run one after another on this thread; blocking calls get
+//! the step's timeout, so a silent peer fails the lesson instead of hanging it.
+//!
+//! Ordering is what makes this work without threads: on loopback the kernel
+//! completes a TCP handshake into the listen backlog before `accept`, and a
+//! datagram waits in the receive queue until `recvfrom`.
+
+use std::io::{self, Read};
+use std::mem::MaybeUninit;
+use std::net::{Shutdown, SocketAddr};
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::capture::{self, CapturedFrame, Capture};
+use crate::error::Error;
+use crate::lesson::check::{Call, ExpectedError, Peer, Plan, ShutdownHow, SockOpt, Transport};
+
+/// What one socket call did.
+#[derive(Debug, Clone)]
+pub struct CallRecord {
+    pub step: usize,
+    pub actor: usize,
+    pub call: &'static str,
+    /// The call as a programmer would write it, e.g. `sendto(b"hello", ("127.0.0.1", 5000))`.
+    pub args: String,
+    pub ok: bool,
+    /// What it returned, in words: `5 bytes sent`, `connection refused`.
+    pub result: String,
+    pub start_ns: u64,
+    pub end_ns: u64,
+    /// The socket's own address and its peer's, after the call.
+    pub local: Option<SocketAddr>,
+    pub peer: Option<SocketAddr>,
+    /// Bytes sent or received.
+    pub data: Option<Vec<u8>>,
+}
+
+pub struct StepRecord {
+    pub call: CallRecord,
+    pub frames: Vec<CapturedFrame>,
+    /// Set when the step failed or its expectation was not met; the lesson stops.
+    pub failure: Option<Error>,
+}
+
+#[derive(Default)]
+struct ActorSockets {
+    /// The UDP socket, the TCP client socket, or the TCP listener.
+    main: Option<Socket>,
+    /// The connection `accept` returned.
+    conn: Option<Socket>,
+    /// Options the lesson set itself; we do not override those.
+    lesson_set_quickack: bool,
+}
+
+pub struct Runner<'a> {
+    plan: &'a Plan,
+    capture: Capture,
+    sockets: Vec<ActorSockets>,
+}
+
+/// Longest we wait for the capture to catch up after a step.
+const DRAIN_BOUND: Duration = Duration::from_secs(2);
+
+impl<'a> Runner<'a> {
+    pub fn new(plan: &'a Plan, capture: Capture) -> Runner<'a> {
+        Runner { plan, capture, sockets: plan.actors.iter().map(|_| ActorSockets::default()).collect() }
+    }
+
+    pub fn capture(&self) -> &Capture {
+        &self.capture
+    }
+
+    /// Every address an actor's socket has, for telling whose frame is whose.
+    pub fn endpoints(&self) -> Vec<(SocketAddr, usize)> {
+        let mut out = Vec::new();
+        for (i, s) in self.sockets.iter().enumerate() {
+            for sock in [&s.main, &s.conn].into_iter().flatten() {
+                if let Some(a) = sock.local_addr().ok().and_then(|a| a.as_socket()) {
+                    out.push((a, i));
+                }
+            }
+        }
+        out
+    }
+
+    /// Run step `index` (0-based) and collect the frames it caused.
+    pub fn run_step(&mut self, index: usize) -> Result<StepRecord, Error> {
+        let step = &self.plan.steps[index];
+        // Linux delays some ACKs by up to 40 ms hoping to piggyback them; that
+        // would make frames depend on scheduling. Quick ACK mode sends each at
+        // once (the transcript says so), unless the lesson sets it itself.
+        self.quickack_all();
+        let start_ns = capture::now_ns();
+        let (mut record, failure) = self.perform(index);
+        record.start_ns = start_ns;
+        record.end_ns = capture::now_ns();
+        let failure = failure.or_else(|| self.check_expectation(index, &record));
+        let frames = self.capture.drain(DRAIN_BOUND)?;
+        let _ = step;
+        Ok(StepRecord { call: record, frames, failure })
+    }
+
+    fn quickack_all(&self) {
+        for s in &self.sockets {
+            if s.lesson_set_quickack {
+                continue;
+            }
+            for sock in [&s.main, &s.conn].into_iter().flatten() {
+                if sock.r#type().ok() == Some(Type::STREAM) {
+                    let _ = sock.set_tcp_quickack(true);
+                }
+            }
+        }
+    }
+
+    fn peer_addr(&self, peer: Peer) -> SocketAddr {
+        match peer {
+            Peer::Actor(i) => self.plan.actors[i].addr,
+            Peer::Addr(a) => a,
+        }
+    }
+
+    fn perform(&mut self, index: usize) -> (CallRecord, Option<Error>) {
+        let step = &self.plan.steps[index];
+        let actor = &self.plan.actors[step.actor];
+        let timeout = step.timeout;
+        let mut rec = CallRecord {
+            step: step.number,
+            actor: step.actor,
+            call: step.call.name(),
+            args: String::new(),
+            ok: true,
+            result: String::new(),
+            start_ns: 0,
+            end_ns: 0,
+            local: None,
+            peer: None,
+            data: None,
+        };
+        let ty = match actor.transport {
+            Transport::Udp => Type::DGRAM,
+            Transport::Tcp => Type::STREAM,
+        };
+        let proto = match actor.transport {
+            Transport::Udp => Protocol::UDP,
+            Transport::Tcp => Protocol::TCP,
+        };
+        let outcome: io::Result<String> = (|| {
+            let sockets = &mut self.sockets[step.actor];
+            match &step.call {
+                Call::Bind => {
+                    rec.args = format!("bind({})", py_addr(actor.addr));
+                    let sock = new_socket(actor.addr, ty, proto)?;
+                    sock.bind(&actor.addr.into())?;
+                    sockets.main = Some(sock);
+                    Ok(format!("bound to {}", local_of(&sockets.main).map(|a| a.to_string()).unwrap_or_default()))
+                }
+                Call::Listen { backlog } => {
+                    rec.args = format!("listen({backlog})");
+                    sockets.main.as_ref().ok_or_else(no_socket)?.listen(*backlog as i32)?;
+                    Ok(format!("listening on {}", local_of(&sockets.main).map(|a| a.to_string()).unwrap_or_default()))
+                }
+                Call::Accept => {
+                    rec.args = "accept()".into();
+                    let listener = sockets.main.as_ref().ok_or_else(no_socket)?;
+                    wait_readable(listener, timeout)?;
+                    let (conn, from) = listener.accept()?;
+                    let from = from.as_socket();
+                    sockets.conn = Some(conn);
+                    rec.peer = from;
+                    Ok(format!("new connection from {}", from.map(|a| a.to_string()).unwrap_or_default()))
+                }
+                Call::Connect { to } => {
+                    let to = match to {
+                        Peer::Actor(i) => self.plan.actors[*i].addr,
+                        Peer::Addr(a) => *a,
+                    };
+                    rec.args = format!("connect({})", py_addr(to));
+                    if sockets.main.is_none() {
+                        sockets.main = Some(new_socket(to, ty, proto)?);
+                    }
+                    let sock = sockets.main.as_ref().ok_or_else(no_socket)?;
+                    if ty == Type::STREAM {
+                        sock.connect_timeout(&to.into(), timeout)?;
+                    } else {
+                        sock.connect(&to.into())?;
+                    }
+                    rec.peer = Some(to);
+                    Ok(format!("connected from {} to {to}", local_of(&sockets.main).map(|a| a.to_string()).unwrap_or_default()))
+                }
+                Call::Send { data, all } => {
+                    rec.args = format!("{}({})", if *all { "sendall" } else { "send" }, py_bytes(data));
+                    let sock = sockets.conn.as_ref().or(sockets.main.as_ref()).ok_or_else(no_socket)?;
+                    sock.set_write_timeout(Some(timeout))?;
+                    let mut sent = 0;
+                    while sent < data.len() {
+                        let n = sock.send(&data[sent..])?;
+                        sent += n;
+                        if !*all {
+                            break;
+                        }
+                    }
+                    rec.data = Some(data[..sent].to_vec());
+                    rec.peer = sock.peer_addr().ok().and_then(|a| a.as_socket());
+                    Ok(format!("{sent} bytes sent"))
+                }
+                Call::SendTo { to, data } => {
+                    let to = match to {
+                        Peer::Actor(i) => self.plan.actors[*i].addr,
+                        Peer::Addr(a) => *a,
+                    };
+                    rec.args = format!("sendto({}, {})", py_bytes(data), py_addr(to));
+                    if sockets.main.is_none() {
+                        sockets.main = Some(new_socket(to, ty, proto)?);
+                    }
+                    let sock = sockets.main.as_ref().ok_or_else(no_socket)?;
+                    sock.set_write_timeout(Some(timeout))?;
+                    let n = sock.send_to(data, &to.into())?;
+                    rec.data = Some(data[..n].to_vec());
+                    rec.peer = Some(to);
+                    Ok(format!("{n} bytes sent to {to}"))
+                }
+                Call::Recv { max } => {
+                    rec.args = format!("recv({max})");
+                    let sock = sockets.conn.as_ref().or(sockets.main.as_ref()).ok_or_else(no_socket)?;
+                    sock.set_read_timeout(Some(timeout))?;
+                    let mut buf = vec![0u8; *max as usize];
+                    let n = (&*sock).read(&mut buf).map_err(timeout_kind)?;
+                    buf.truncate(n);
+                    rec.peer = sock.peer_addr().ok().and_then(|a| a.as_socket());
+                    let result = if n == 0 { "0 bytes: end of stream (the peer sent FIN)".to_string() } else { format!("{n} bytes: {}", py_bytes(&buf)) };
+                    rec.data = Some(buf);
+                    Ok(result)
+                }
+                Call::RecvFrom { max } => {
+                    rec.args = format!("recvfrom({max})");
+                    let sock = sockets.main.as_ref().ok_or_else(no_socket)?;
+                    sock.set_read_timeout(Some(timeout))?;
+                    let mut buf = vec![MaybeUninit::<u8>::uninit(); *max as usize];
+                    let (n, from) = sock.recv_from(&mut buf).map_err(timeout_kind)?;
+                    // SAFETY: recv_from initialised the first n bytes.
+                    let data: Vec<u8> = buf[..n].iter().map(|b| unsafe { b.assume_init() }).collect();
+                    let from = from.as_socket();
+                    rec.peer = from;
+                    let result = format!("{n} bytes: {} from {}", py_bytes(&data), from.map(|a| a.to_string()).unwrap_or_default());
+                    rec.data = Some(data);
+                    Ok(result)
+                }
+                Call::Shutdown { how } => {
+                    let (arg, how) = match how {
+                        ShutdownHow::Read => ("SHUT_RD", Shutdown::Read),
+                        ShutdownHow::Write => ("SHUT_WR", Shutdown::Write),
+                        ShutdownHow::Both => ("SHUT_RDWR", Shutdown::Both),
+                    };
+                    rec.args = format!("shutdown({arg})");
+                    let sock = sockets.conn.as_ref().or(sockets.main.as_ref()).ok_or_else(no_socket)?;
+                    sock.shutdown(how)?;
+                    Ok("done".into())
+                }
+                Call::Close { listener } => {
+                    rec.args = "close()".into();
+                    let sock = if *listener || sockets.conn.is_none() { sockets.main.take() } else { sockets.conn.take() };
+                    let sock = sock.ok_or_else(no_socket)?;
+                    rec.local = sock.local_addr().ok().and_then(|a| a.as_socket());
+                    rec.peer = sock.peer_addr().ok().and_then(|a| a.as_socket());
+                    drop(sock);
+                    Ok("closed".into())
+                }
+                Call::SetOpt { option, value } => {
+                    let (name, level) = match option {
+                        SockOpt::NoDelay => ("TCP_NODELAY", "IPPROTO_TCP"),
+                        SockOpt::QuickAck => ("TCP_QUICKACK", "IPPROTO_TCP"),
+                        SockOpt::ReuseAddr => ("SO_REUSEADDR", "SOL_SOCKET"),
+                    };
+                    rec.args = format!("setsockopt({level}, {name}, {})", u8::from(*value));
+                    if sockets.main.is_none() {
+                        sockets.main = Some(new_socket(actor.addr, ty, proto)?);
+                    }
+                    let sock = sockets.conn.as_ref().or(sockets.main.as_ref()).ok_or_else(no_socket)?;
+                    match option {
+                        SockOpt::NoDelay => sock.set_tcp_nodelay(*value)?,
+                        SockOpt::QuickAck => {
+                            sock.set_tcp_quickack(*value)?;
+                            sockets.lesson_set_quickack = true;
+                        }
+                        SockOpt::ReuseAddr => sock.set_reuse_address(*value)?,
+                    }
+                    Ok("set".into())
+                }
+            }
+        })();
+
+        let sockets = &self.sockets[step.actor];
+        if rec.local.is_none() {
+            rec.local = local_of(&sockets.conn).or_else(|| local_of(&sockets.main));
+        }
+        match outcome {
+            Ok(result) => {
+                rec.result = result;
+                (rec, None)
+            }
+            Err(e) => {
+                rec.ok = false;
+                rec.result = describe_io_error(&e);
+                let expected = step.expect.error;
+                if expected.is_some_and(|x| matches_error(x, &e)) {
+                    return (rec, None);
+                }
+                let failure = match expected {
+                    Some(x) => Error::ExpectationFailed {
+                        step: step.number,
+                        actor: actor.name.clone(),
+                        expected: format!("the call to fail with `{}`", x.as_str()),
+                        got: rec.result.clone(),
+                    },
+                    None => Error::StepFailed {
+                        step: step.number,
+                        actor: actor.name.clone(),
+                        call: rec.call.to_string(),
+                        reason: rec.result.clone(),
+                        hint: error_hint(&e, self.plan, step.actor),
+                    },
+                };
+                (rec, Some(failure))
+            }
+        }
+    }
+
+    fn check_expectation(&self, index: usize, rec: &CallRecord) -> Option<Error> {
+        let step = &self.plan.steps[index];
+        let actor = &self.plan.actors[step.actor].name;
+        let fail = |expected: String, got: String| Some(Error::ExpectationFailed { step: step.number, actor: actor.clone(), expected, got });
+        let e = &step.expect;
+        if let Some(x) = e.error {
+            if rec.ok {
+                return fail(format!("the call to fail with `{}`", x.as_str()), format!("success: {}", rec.result));
+            }
+        }
+        if let Some(want) = &e.data {
+            let got = rec.data.clone().unwrap_or_default();
+            if &got != want {
+                return fail(py_bytes(want), py_bytes(&got));
+            }
+        }
+        if e.eof && rec.data.as_ref().is_some_and(|d| !d.is_empty()) {
+            return fail("end of stream (0 bytes)".into(), py_bytes(rec.data.as_deref().unwrap_or_default()));
+        }
+        if let Some(from) = e.from {
+            // The expected sender's address is whatever its socket is bound to now.
+            let want = local_of(&self.sockets[from].main).or_else(|| local_of(&self.sockets[from].conn));
+            if rec.peer != want || want.is_none() {
+                return fail(
+                    format!("a datagram from `{}` ({})", self.plan.actors[from].name, want.map(|a| a.to_string()).unwrap_or("no address yet".into())),
+                    format!("one from {}", rec.peer.map(|a| a.to_string()).unwrap_or("nowhere".into())),
+                );
+            }
+        }
+        None
+    }
+
+    pub fn dropped(&self) -> u64 {
+        self.capture.dropped()
+    }
+
+    pub fn plan(&self) -> &Plan {
+        self.plan
+    }
+
+    pub fn peer_of(&self, peer: Peer) -> SocketAddr {
+        self.peer_addr(peer)
+    }
+}
+
+fn new_socket(like: SocketAddr, ty: Type, proto: Protocol) -> io::Result<Socket> {
+    let sock = Socket::new(Domain::for_address(like), ty, Some(proto))?;
+    sock.set_cloexec(true)?;
+    Ok(sock)
+}
+
+fn local_of(sock: &Option<Socket>) -> Option<SocketAddr> {
+    sock.as_ref()?.local_addr().ok()?.as_socket().filter(|a| a.port() != 0)
+}
+
+fn no_socket() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "this actor has no open socket for that call")
+}
+
+fn wait_readable(sock: &Socket, timeout: Duration) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let mut pfd = libc::pollfd { fd: sock.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+    // SAFETY: one valid pollfd.
+    let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
+    match rc {
+        0 => Err(io::Error::new(io::ErrorKind::TimedOut, format!("nothing arrived within {} ms", timeout.as_millis()))),
+        n if n < 0 => Err(io::Error::last_os_error()),
+        _ => Ok(()),
+    }
+}
+
+/// SO_RCVTIMEO reports a timeout as EAGAIN; say what it means.
+fn timeout_kind(e: io::Error) -> io::Error {
+    if e.kind() == io::ErrorKind::WouldBlock {
+        io::Error::new(io::ErrorKind::TimedOut, "nothing arrived before the step's timeout")
+    } else {
+        e
+    }
+}
+
+fn matches_error(expected: ExpectedError, e: &io::Error) -> bool {
+    match expected {
+        ExpectedError::Refused => e.kind() == io::ErrorKind::ConnectionRefused,
+        ExpectedError::Reset => e.kind() == io::ErrorKind::ConnectionReset,
+        ExpectedError::Timeout => matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock),
+    }
+}
+
+fn describe_io_error(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::ConnectionRefused => "connection refused (ECONNREFUSED)".into(),
+        io::ErrorKind::ConnectionReset => "connection reset by peer (ECONNRESET)".into(),
+        io::ErrorKind::AddrInUse => "address already in use (EADDRINUSE)".into(),
+        io::ErrorKind::TimedOut => format!("timed out: {e}"),
+        _ => e.to_string(),
+    }
+}
+
+fn error_hint(e: &io::Error, plan: &Plan, actor: usize) -> Option<String> {
+    match e.kind() {
+        io::ErrorKind::AddrInUse => Some(format!(
+            "another program already uses {}; in the default `--net sandbox` mode every run has its own ports",
+            plan.actors[actor].addr
+        )),
+        io::ErrorKind::TimedOut => Some("the peer never answered: check that an earlier step sends what this one waits for".into()),
+        io::ErrorKind::ConnectionRefused => Some("nobody listens on that port; add `expect: {error: refused}` if that is the lesson".into()),
+        _ => None,
+    }
+}
+
+/// `("127.0.0.1", 5000)`, as the tutorial's Python writes an address.
+pub fn py_addr(a: SocketAddr) -> String {
+    format!("(\"{}\", {})", a.ip(), a.port())
+}
+
+/// `b"hello"`, as Python shows bytes.
+pub fn py_bytes(data: &[u8]) -> String {
+    let mut s = String::from("b\"");
+    for &b in data.iter().take(64) {
+        match b {
+            b'"' => s.push_str("\\\""),
+            b'\\' => s.push_str("\\\\"),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            0x20..=0x7e => s.push(b as char),
+            _ => s.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    s.push('"');
+    if data.len() > 64 {
+        s.push_str(&format!("… ({} bytes)", data.len()));
+    }
+    s
+}

@@ -1,0 +1,101 @@
+//! The lesson file as written (format 1). Every value a checker may complain
+//! about is `Spanned`, so problems point at file:line:column.
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LessonFile {
+    /// Lesson format version; this netcourse reads `1`.
+    pub format: Spanned<u32>,
+    pub name: Spanned<String>,
+    pub title: String,
+    pub summary: String,
+    /// A paragraph shown before the first step.
+    #[serde(default)]
+    pub intro: Option<String>,
+    /// Shown after the last step.
+    #[serde(default)]
+    pub outro: Option<String>,
+    pub actors: Vec<ActorSpec>,
+    pub steps: Vec<StepSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActorSpec {
+    pub name: Spanned<String>,
+    /// `udp` or `tcp`.
+    pub transport: Spanned<String>,
+    /// Address the actor binds or connects from; default `127.0.0.1`.
+    #[serde(default)]
+    pub address: Option<Spanned<String>>,
+    /// Port it binds; absent or 0 lets the OS choose.
+    #[serde(default)]
+    pub port: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    #[serde(default)]
+    pub id: Option<Spanned<String>>,
+    pub actor: Spanned<String>,
+    /// The socket call: bind, listen, accept, connect, send, sendall, sendto,
+    /// recv, recvfrom, shutdown, close, setsockopt.
+    pub call: Spanned<String>,
+    /// Peer for connect/sendto: an actor's name or `ip:port`.
+    #[serde(default)]
+    pub to: Option<Spanned<String>>,
+    /// Data to send, as text.
+    #[serde(default)]
+    pub text: Option<Spanned<String>>,
+    /// Data to send, as hex bytes (`68 65 6c 6c 6f` or `68656c6c6f`).
+    #[serde(default)]
+    pub hex: Option<Spanned<String>>,
+    #[serde(default)]
+    pub backlog: Option<Spanned<i64>>,
+    /// Most bytes recv/recvfrom reads; default 1024.
+    #[serde(default)]
+    pub max: Option<Spanned<i64>>,
+    /// For shutdown: `read`, `write` or `both`.
+    #[serde(default)]
+    pub how: Option<Spanned<String>>,
+    /// For close: `connection` (default when there is one) or `listener`.
+    #[serde(default)]
+    pub socket: Option<Spanned<String>>,
+    /// For setsockopt: `nodelay`, `quickack`, `reuseaddr`.
+    #[serde(default)]
+    pub option: Option<Spanned<String>>,
+    #[serde(default)]
+    pub value: Option<Spanned<bool>>,
+    /// Longest the call may wait, in milliseconds.
+    #[serde(default)]
+    pub timeout_ms: Option<Spanned<i64>>,
+    /// The narration a student reads for this step.
+    #[serde(default)]
+    pub say: Option<String>,
+    #[serde(default)]
+    pub expect: Option<Spanned<ExpectSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectSpec {
+    /// The data received must be exactly this text.
+    #[serde(default)]
+    pub text: Option<Spanned<String>>,
+    /// … or exactly these bytes.
+    #[serde(default)]
+    pub hex: Option<Spanned<String>>,
+    /// recv must report end of stream (0 bytes).
+    #[serde(default)]
+    pub eof: Option<Spanned<bool>>,
+    /// The call must fail with this error: `refused`, `reset`, `timeout`.
+    #[serde(default)]
+    pub error: Option<Spanned<String>>,
+    /// recvfrom must report this actor as the sender.
+    #[serde(default)]
+    pub from: Option<Spanned<String>>,
+}

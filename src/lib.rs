@@ -1,0 +1,16 @@
+//! netcourse: run real socket exchanges on loopback and explain every frame.
+//!
+//! The data flow, one way: lesson → exec → capture → dissect → annotate →
+//! transcript → render.
+
+pub mod annotate;
+pub mod capture;
+pub mod cli;
+pub mod dissect;
+pub mod error;
+pub mod exec;
+pub mod lesson;
+pub mod render;
+pub mod run;
+pub mod sandbox;
+pub mod transcript;

@@ -1,0 +1,171 @@
+//! The terminal transcript: a block per step with its frames under it,
+//! readable at 80 columns. Colour comes from `colored`, switched on or off once
+//! in `main`.
+
+use std::io::{self, Write};
+
+use colored::Colorize;
+
+use crate::transcript::{Event, EventKind, Transcript};
+
+pub const WIDTH: usize = 80;
+
+/// Word-wrap `text` to `width`, the first line after `first`, the rest
+/// indented by `indent` spaces. Keeps the text's own line breaks.
+pub fn wrap(text: &str, width: usize, first: &str, indent: usize) -> String {
+    let mut out = String::new();
+    let pad = " ".repeat(indent);
+    let mut line = String::from(first);
+    let mut line_len = first.chars().count();
+    let mut at_start = true;
+    for (pi, paragraph) in text.lines().enumerate() {
+        if pi > 0 {
+            out.push_str(&line);
+            out.push('\n');
+            line = pad.clone();
+            line_len = indent;
+            at_start = true;
+        }
+        for word in paragraph.split_whitespace() {
+            let wl = word.chars().count();
+            if !at_start && line_len + 1 + wl > width {
+                out.push_str(&line);
+                out.push('\n');
+                line = pad.clone();
+                line_len = indent;
+                at_start = true;
+            }
+            if !at_start {
+                line.push(' ');
+                line_len += 1;
+            }
+            line.push_str(word);
+            line_len += wl;
+            at_start = false;
+        }
+    }
+    out.push_str(&line);
+    out
+}
+
+pub fn header(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
+    writeln!(w, "{} {} — {}", "netcourse".bold(), t.lesson.name.cyan().bold(), t.lesson.title.bold())?;
+    writeln!(w, "{}", wrap(&t.lesson.summary, WIDTH, "", 0))?;
+    writeln!(w, "{}", wrap(&format!("network: {} on `{}`. {}", t.network.mode, t.network.interface, t.network.note), WIDTH, "", 0).dimmed())?;
+    if let Some(intro) = &t.lesson.intro {
+        writeln!(w)?;
+        writeln!(w, "{}", wrap(intro, WIDTH, "", 0))?;
+    }
+    Ok(())
+}
+
+/// The line that opens a step's block.
+pub fn step_header(t: &Transcript, number: usize, w: &mut impl Write) -> io::Result<()> {
+    let Some(step) = t.steps.iter().find(|s| s.number == number) else { return Ok(()) };
+    let title = format!("━━ Step {}/{} · {} · {} ", number, t.steps.len(), step.actor, step.call);
+    let fill = WIDTH.saturating_sub(title.chars().count());
+    writeln!(w)?;
+    writeln!(w, "{}", format!("{title}{}", "━".repeat(fill)).blue().bold())
+}
+
+fn layer_tag(e: &Event) -> String {
+    format!("[{}]", e.layer).dimmed().to_string()
+}
+
+pub fn event(e: &Event, w: &mut impl Write) -> io::Result<()> {
+    let t = format!("+{:.3} ms", e.time_ns as f64 / 1e6);
+    match e.kind {
+        EventKind::Call => {
+            let call = e.call.as_ref();
+            let ok = call.is_some_and(|c| c.ok);
+            let head = format!("#{:<3} {t:>11}  {} {}", e.index, e.actor.bold(), "call".yellow());
+            writeln!(w, "{head} {}", layer_tag(e))?;
+            if let Some(c) = call {
+                let result = if ok { c.result.green().to_string() } else { c.result.red().to_string() };
+                writeln!(w, "{}", wrap(&format!("{} → {}", c.args, result), WIDTH, "      ", 6))?;
+            }
+        }
+        EventKind::Frame => {
+            let to = e.to.as_deref().unwrap_or("?");
+            let head = format!("#{:<3} {t:>11}  {} → {} {}", e.index, e.actor.bold(), to.bold(), "frame".magenta());
+            writeln!(w, "{head} {}", layer_tag(e))?;
+            writeln!(w, "{}", wrap(&e.summary, WIDTH, "      ", 6).magenta())?;
+            if let Some(m) = &e.mac {
+                writeln!(w, "      {}  {} → {}", "MAC ".dimmed(), m.src, m.dst)?;
+            }
+            if let Some(ip) = &e.ip {
+                writeln!(w, "      {}  {} → {}", "IP  ".dimmed(), ip.src, ip.dst)?;
+            }
+            if let Some(p) = &e.port {
+                writeln!(w, "      {}  {} → {}", "port".dimmed(), p.src, p.dst)?;
+            }
+            if let Some(tcp) = &e.tcp {
+                writeln!(
+                    w,
+                    "      {}  [{}] seq={} ack={} (raw {} / {}) win={} len={}",
+                    "tcp ".dimmed(),
+                    tcp.flags.join(", "),
+                    tcp.seq_rel,
+                    tcp.ack_rel,
+                    tcp.seq,
+                    tcp.ack,
+                    tcp.window_scaled,
+                    tcp.len
+                )?;
+                let states: Vec<String> = tcp.states.iter().map(|s| format!("{} {}", s.actor, s.state)).collect();
+                writeln!(w, "      {}  {}", "state".dimmed(), states.join(" · "))?;
+            }
+        }
+    }
+    note(w, "syntax", &e.notes.syntax)?;
+    note(w, "semantics", &e.notes.semantics)?;
+    note(w, "timing", &e.notes.timing)?;
+    Ok(())
+}
+
+fn note(w: &mut impl Write, label: &str, text: &str) -> io::Result<()> {
+    if text.is_empty() {
+        return Ok(());
+    }
+    let first = format!("      {:<10} ", label);
+    let wrapped = wrap(text, WIDTH, &first, 17);
+    // Colour the label only, after wrapping, so widths stay right.
+    let coloured = wrapped.replacen(label, &label.cyan().to_string(), 1);
+    writeln!(w, "{coloured}")
+}
+
+pub fn footer(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
+    writeln!(w)?;
+    let frames = t.events.iter().filter(|e| e.is_frame()).count();
+    let calls = t.events.len() - frames;
+    if let Some(outro) = &t.lesson.outro {
+        writeln!(w, "{}", wrap(outro, WIDTH, "", 0))?;
+        writeln!(w)?;
+    }
+    let status = if t.outcome.passed {
+        "lesson passed".green().bold().to_string()
+    } else if t.complete {
+        "lesson failed".red().bold().to_string()
+    } else {
+        "lesson stopped early".yellow().bold().to_string()
+    };
+    writeln!(w, "{status}: {calls} socket calls, {frames} frames captured, {} dropped by the kernel.", t.dropped)?;
+    if let Some(f) = &t.outcome.failure {
+        writeln!(w, "{}", wrap(f, WIDTH, "  ", 2).red())?;
+    }
+    Ok(())
+}
+
+/// The whole transcript, as a live run prints it.
+pub fn render(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
+    header(t, w)?;
+    let mut current = 0;
+    for e in &t.events {
+        if e.step != current {
+            current = e.step;
+            step_header(t, current, w)?;
+        }
+        event(e, w)?;
+    }
+    footer(t, w)
+}

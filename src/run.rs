@@ -1,0 +1,110 @@
+//! A live run: exec → capture → dissect → annotate, one step at a time, so
+//! the plain run and step mode drive the same machinery.
+
+use crate::annotate::Annotator;
+use crate::capture::{self, Capture};
+use crate::error::Error;
+use crate::exec::Runner;
+use crate::lesson::Plan;
+use crate::sandbox::NetMode;
+use crate::transcript::{self, ActorInfo, Event, LessonInfo, NetworkInfo, Outcome, StepInfo, Transcript};
+
+pub struct LiveRun<'a> {
+    runner: Runner<'a>,
+    annotator: Annotator<'a>,
+    next_step: usize,
+    transcript: Transcript,
+    failure: Option<Error>,
+}
+
+/// The transcript skeleton for a plan: everything but the events.
+pub fn empty_transcript(plan: &Plan, mode: NetMode, interface: &str) -> Transcript {
+    Transcript {
+        format: transcript::FORMAT.to_string(),
+        version: transcript::VERSION,
+        complete: false,
+        generator: format!("netcourse {}", env!("CARGO_PKG_VERSION")),
+        lesson: LessonInfo {
+            name: plan.name.clone(),
+            title: plan.title.clone(),
+            summary: plan.summary.clone(),
+            intro: plan.intro.clone(),
+            outro: plan.outro.clone(),
+        },
+        network: NetworkInfo {
+            mode: mode.as_str().to_string(),
+            interface: interface.to_string(),
+            note: match mode {
+                NetMode::Sandbox => "A private network namespace made for this run: only `lo` (127.0.0.1 and ::1) exists, no other program's traffic is seen, and nothing leaves the machine. `lo` has no network card, so every MAC address is 00:00:00:00:00:00.".to_string(),
+                NetMode::Host => "The machine's own network namespace: frames are read from its `lo`, beside whatever else uses it. `lo` has no network card, so every MAC address is 00:00:00:00:00:00.".to_string(),
+            },
+        },
+        dropped: 0,
+        started_at_ns: 0,
+        outcome: Outcome { passed: false, failure: None },
+        actors: plan
+            .actors
+            .iter()
+            .map(|a| ActorInfo { name: a.name.clone(), transport: a.transport.as_str().to_string(), address: a.addr.to_string() })
+            .collect(),
+        steps: plan
+            .steps
+            .iter()
+            .map(|s| StepInfo { number: s.number, id: s.id.clone(), actor: plan.actors[s.actor].name.clone(), call: s.call.name().to_string(), say: s.say.clone() })
+            .collect(),
+        events: Vec::new(),
+    }
+}
+
+impl<'a> LiveRun<'a> {
+    /// Start capturing; returns once the capture is provably listening.
+    pub fn start(plan: &'a Plan, mode: NetMode) -> Result<LiveRun<'a>, Error> {
+        let interface = "lo";
+        let capture = Capture::start(interface)?;
+        let mut transcript = empty_transcript(plan, mode, interface);
+        transcript.started_at_ns = capture::now_ns();
+        let mut annotator = Annotator::new(plan);
+        annotator.set_start(transcript.started_at_ns);
+        Ok(LiveRun { runner: Runner::new(plan, capture), annotator, next_step: 0, transcript, failure: None })
+    }
+
+    pub fn plan(&self) -> &Plan {
+        self.runner.plan()
+    }
+
+    pub fn transcript(&self) -> &Transcript {
+        &self.transcript
+    }
+
+    /// The step that runs next (0-based), if any.
+    pub fn upcoming(&self) -> Option<usize> {
+        (self.failure.is_none() && self.next_step < self.plan().steps.len()).then_some(self.next_step)
+    }
+
+    /// Run the next step; returns its events (the call, then its frames).
+    pub fn step(&mut self) -> Result<Vec<Event>, Error> {
+        let Some(index) = self.upcoming() else { return Ok(Vec::new()) };
+        self.next_step += 1;
+        let record = self.runner.run_step(index)?;
+        self.annotator.learn_endpoints(&self.runner.endpoints());
+        let mut events = vec![self.annotator.call(&record.call)];
+        for frame in &record.frames {
+            events.push(self.annotator.frame(record.call.step, frame));
+        }
+        self.transcript.events.extend(events.iter().cloned());
+        self.transcript.dropped = self.runner.dropped();
+        if let Some(f) = record.failure {
+            self.transcript.outcome = Outcome { passed: false, failure: Some(f.to_string()) };
+            self.failure = Some(f);
+        } else if self.next_step == self.plan().steps.len() {
+            self.transcript.complete = true;
+            self.transcript.outcome = Outcome { passed: true, failure: None };
+        }
+        Ok(events)
+    }
+
+    /// The transcript so far, and the failure that stopped the lesson, if any.
+    pub fn finish(self) -> (Transcript, Option<Error>) {
+        (self.transcript, self.failure)
+    }
+}
