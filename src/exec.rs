@@ -351,7 +351,13 @@ impl<'a> Runner<'a> {
         if let Some(from) = e.from {
             // The expected sender's address is whatever its socket is bound to now.
             let want = local_of(&self.sockets[from].main).or_else(|| local_of(&self.sockets[from].conn));
-            if rec.peer != want || want.is_none() {
+            // An unbound sender's socket reports the wildcard address; the
+            // datagram carries the real one, so compare the port and accept either.
+            let same = match (rec.peer, want) {
+                (Some(p), Some(w)) => p.port() == w.port() && (p.ip() == w.ip() || w.ip().is_unspecified()),
+                _ => false,
+            };
+            if !same {
                 return fail(
                     format!("a datagram from `{}` ({})", self.plan.actors[from].name, want.map(|a| a.to_string()).unwrap_or("no address yet".into())),
                     format!("one from {}", rec.peer.map(|a| a.to_string()).unwrap_or("nowhere".into())),

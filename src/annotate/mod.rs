@@ -66,9 +66,12 @@ impl<'a> Annotator<'a> {
         }
     }
 
+    /// Whose socket has this address. A socket that never bound reports the
+    /// wildcard address (0.0.0.0 or ::) with its port.
     fn owner(&self, ip: &str, port: u16) -> Option<String> {
-        let addr = SocketAddr::new(ip.parse().ok()?, port);
-        self.endpoints.get(&addr).cloned()
+        let ip: std::net::IpAddr = ip.parse().ok()?;
+        let wildcard: std::net::IpAddr = if ip.is_ipv4() { std::net::Ipv4Addr::UNSPECIFIED.into() } else { std::net::Ipv6Addr::UNSPECIFIED.into() };
+        self.endpoints.get(&SocketAddr::new(ip, port)).or_else(|| self.endpoints.get(&SocketAddr::new(wildcard, port))).cloned()
     }
 
     fn timing_prefix(&mut self, ts: u64) -> (u64, String) {
@@ -98,7 +101,7 @@ impl<'a> Annotator<'a> {
         let transport = self.plan.actors[rec.actor].transport;
         let built_in = notes::call_notes(rec, transport, &actor, self.plan);
         let semantics = match &step.say {
-            Some(say) => format!("{}\n{}", say.trim(), built_in.semantics),
+            Some(say) => format!("{say}\n\n{}", built_in.semantics),
             None => built_in.semantics,
         };
         let took = rec.end_ns.saturating_sub(rec.start_ns);

@@ -24,7 +24,7 @@ pub fn call_notes(rec: &CallRecord, transport: Transport, _actor: &str, plan: &P
         Transport::Udp => "SOCK_DGRAM (UDP)",
         Transport::Tcp => "SOCK_STREAM (TCP)",
     };
-    let mut syntax = format!("`{}` on a {family}, {kind} socket → {}", rec.args, if rec.ok { "ok" } else { "error" });
+    let mut syntax = format!("`{}` on an {family}, {kind} socket → {}", rec.args, if rec.ok { "ok" } else { "error" });
     if let Some(l) = rec.local {
         syntax.push_str(&format!("; local address {l}"));
     }

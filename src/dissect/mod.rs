@@ -6,6 +6,32 @@
 
 use serde::{Deserialize, Serialize};
 
+// Wire formats, in the style of smoltcp's `wire`: field ranges as consts, a
+// zero-copy view per header, protocol numbers as enums with `Unknown(raw)`.
+pub mod arp;
+pub mod ethernet;
+pub mod icmp;
+pub mod ip;
+pub mod ipv4;
+pub mod ipv6;
+pub mod tcp;
+pub mod udp;
+
+pub mod checksum;
+pub mod diagram;
+pub mod hexdump;
+pub mod payload;
+
+mod builder;
+mod info;
+
+#[cfg(test)]
+mod testdata;
+#[cfg(test)]
+mod tests;
+
+pub use checksum::{ChecksumStatus, checksum_status};
+
 /// The layer of the course's model a header belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
@@ -121,9 +147,12 @@ impl TcpInfo {
         self.flags & flag != 0
     }
 
-    /// Flag names in Wireshark's order, e.g. `["SYN", "ACK"]`.
+    /// Set flags in the order learners say them: SYN, FIN, RST, PSH, ACK,
+    /// URG, ECE, CWR, NS — so a SYN+ACK reads `["SYN", "ACK"]`, a FIN+ACK
+    /// `["FIN", "ACK"]`, and an ECN SYN `["SYN", "ECE", "CWR"]` as Wireshark
+    /// shows it.
     pub fn flag_names(&self) -> Vec<&'static str> {
-        todo!()
+        info::flag_names(self.flags)
     }
 }
 
@@ -183,7 +212,9 @@ pub struct Dissection {
     pub tcp: Option<TcpInfo>,
     pub udp: Option<UdpInfo>,
     pub icmp: Option<IcmpInfo>,
-    /// Offset and length of the application payload in the frame (UDP/TCP data).
+    /// Offset and length of the application payload in the frame (UDP/TCP
+    /// data; `None` when there is none). ICMP echo data and later IP
+    /// fragments also get a `Payload` layer, but are not recorded here.
     pub payload: Option<(usize, usize)>,
 }
 
@@ -197,6 +228,35 @@ impl Dissection {
 }
 
 /// Parse an Ethernet frame (as captured on `lo` or a veth) into its layers.
-pub fn dissect(_frame: &[u8]) -> Dissection {
-    todo!()
+///
+/// Ethernet II → ARP | IPv4 | IPv6 (walking Hop-by-Hop, Routing, Fragment,
+/// Destination options and AH headers) → ICMP | ICMPv6 | UDP | TCP → a
+/// `Payload` layer for the bytes they carry. Never panics; see `stopped`.
+pub fn dissect(frame: &[u8]) -> Dissection {
+    let mut d = Dissection::default();
+    if let Err(why) = dissect_into(frame, &mut d) {
+        d.stopped = Some(why);
+    }
+    d
+}
+
+fn dissect_into(frame: &[u8], d: &mut Dissection) -> Result<(), String> {
+    use ethernet::EtherType;
+    let ethertype = ethernet::dissect(frame, d)?;
+    let start = ethernet::HEADER_LEN;
+    let upper = match ethertype {
+        EtherType::Arp => {
+            let end = arp::dissect(frame, start, d)?;
+            ethernet::note_padding(frame, end, d);
+            return Ok(());
+        }
+        EtherType::Ipv4 => ipv4::dissect(frame, start, d)?,
+        EtherType::Ipv6 => ipv6::dissect(frame, start, d)?,
+        other if frame.len() > start => {
+            return Err(ethernet::unsupported(other, frame.len() - start));
+        }
+        _ => return Ok(()),
+    };
+    ethernet::note_padding(frame, upper.end, d);
+    ip::dissect_upper(frame, &upper, d)
 }

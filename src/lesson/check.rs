@@ -248,6 +248,16 @@ fn hint_mean(word: &str, candidates: &[&str], kind: &str) -> Option<String> {
     }
 }
 
+/// Narration as prose: lines of a YAML block joined with spaces, paragraphs
+/// (blank lines) kept as `\n\n`.
+pub fn prose(text: &str) -> String {
+    text.split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
 /// Only loopback belongs to the sandbox; anything else would leave the machine
 /// in `--net host` mode.
 fn is_sandbox_addr(ip: IpAddr) -> bool {
@@ -395,10 +405,10 @@ pub fn check(file: &LessonFile) -> (Option<Plan>, Vec<Problem>) {
     let has_errors = problems.iter().any(|p| p.severity == Severity::Error);
     let plan = (!has_errors).then(|| Plan {
         name: file.name.value.clone(),
-        title: file.title.clone(),
-        summary: file.summary.clone(),
-        intro: file.intro.clone(),
-        outro: file.outro.clone(),
+        title: prose(&file.title),
+        summary: prose(&file.summary),
+        intro: file.intro.as_deref().map(prose),
+        outro: file.outro.as_deref().map(prose),
         actors: actors.into_iter().flatten().collect(),
         steps,
     });
@@ -651,7 +661,7 @@ fn check_step(
         id: spec.id.as_ref().map(|i| i.value.clone()),
         actor,
         call,
-        say: spec.say.clone(),
+        say: spec.say.as_deref().map(prose),
         timeout: Duration::from_millis(timeout),
         expect,
     })

@@ -11,6 +11,10 @@ use crate::error::{Error, Result};
 /// The built-in lessons, embedded so the binary works from any directory.
 pub const BUILTIN: &[(&str, &str)] = &[
     ("udp-basics", include_str!("../../lessons/udp-basics.yaml")),
+    ("tcp-basics", include_str!("../../lessons/tcp-basics.yaml")),
+    ("tcp-refused", include_str!("../../lessons/tcp-refused.yaml")),
+    ("udp-unreachable", include_str!("../../lessons/udp-unreachable.yaml")),
+    ("udp-vs-tcp", include_str!("../../lessons/udp-vs-tcp.yaml")),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,14 +11,15 @@ use crate::transcript::{Event, EventKind, Transcript};
 pub const WIDTH: usize = 80;
 
 /// Word-wrap `text` to `width`, the first line after `first`, the rest
-/// indented by `indent` spaces. Keeps the text's own line breaks.
+/// indented by `indent` spaces. Single line breaks are spaces (YAML block
+/// text); a blank line starts a new paragraph.
 pub fn wrap(text: &str, width: usize, first: &str, indent: usize) -> String {
     let mut out = String::new();
     let pad = " ".repeat(indent);
     let mut line = String::from(first);
     let mut line_len = first.chars().count();
     let mut at_start = true;
-    for (pi, paragraph) in text.lines().enumerate() {
+    for (pi, paragraph) in paragraphs(text).iter().enumerate() {
         if pi > 0 {
             out.push_str(&line);
             out.push('\n');
@@ -46,6 +47,37 @@ pub fn wrap(text: &str, width: usize, first: &str, indent: usize) -> String {
     }
     out.push_str(&line);
     out
+}
+
+/// Paragraphs of `text`: lines joined, split at blank lines, and at the
+/// breaks our own notes put between layers.
+fn paragraphs(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            if !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
+        // A line that starts with a protocol name (our syntax notes) stays a line.
+        if !current.is_empty() && starts_like_a_layer(line) {
+            out.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(line.trim());
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+fn starts_like_a_layer(line: &str) -> bool {
+    ["Ethernet,", "ARP,", "IPv4,", "IPv6,", "ICMP,", "ICMPv6,", "UDP,", "TCP,", "Payload,", "Parsing stopped"].iter().any(|p| line.starts_with(p))
 }
 
 pub fn header(t: &Transcript, w: &mut impl Write) -> io::Result<()> {

@@ -1,0 +1,218 @@
+//! Building a `Layer` field by field from header-relative positions.
+//!
+//! Every read goes through `slice::get`, so a field whose bytes were not
+//! captured is skipped (and remembered, so the stop message can name it)
+//! instead of panicking. That is what lets a truncated header still show the
+//! fields that did arrive.
+
+use super::{Field, Layer, LayerKind};
+use core::ops::Range;
+
+/// Big-endian unsigned integer from up to 8 bytes (extra leading bytes are dropped).
+pub(crate) fn be(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+}
+
+pub(crate) fn u8_at(buf: &[u8], at: usize) -> u8 {
+    buf.get(at).copied().unwrap_or(0)
+}
+
+pub(crate) fn u16_at(buf: &[u8], r: Range<usize>) -> u16 {
+    buf.get(r).map(be).unwrap_or(0) as u16
+}
+
+pub(crate) fn u32_at(buf: &[u8], r: Range<usize>) -> u32 {
+    buf.get(r).map(be).unwrap_or(0) as u32
+}
+
+/// `buf[at..at + len]`, or `None` when it is not all there.
+pub(crate) fn slice_at(buf: &[u8], at: usize, len: usize) -> Option<&[u8]> {
+    buf.get(at..at.checked_add(len)?)
+}
+
+/// Bytes as space-separated lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len().saturating_mul(3));
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// A field for a layer outside a builder (e.g. Ethernet padding found later).
+pub(crate) fn whole_bytes_field(name: &str, value: String, offset: usize, length: usize) -> Field {
+    Field {
+        name: name.to_string(),
+        value,
+        offset,
+        length,
+        bit_offset: offset.saturating_mul(8),
+        bit_length: length.saturating_mul(8),
+    }
+}
+
+pub(crate) struct LayerBuilder<'a> {
+    frame: &'a [u8],
+    /// First byte of the header in the frame.
+    start: usize,
+    /// End (exclusive) of the bytes this header may use.
+    end: usize,
+    layer: Layer,
+    /// Name of the first field that did not fit.
+    cut: Option<String>,
+}
+
+impl<'a> LayerBuilder<'a> {
+    /// A builder for a header at `start` that may use bytes up to `end`
+    /// (clamped to the frame).
+    pub fn new(frame: &'a [u8], kind: LayerKind, protocol: &str, start: usize, end: usize) -> Self {
+        let end = end.min(frame.len());
+        let start = start.min(end);
+        LayerBuilder {
+            frame,
+            start,
+            end,
+            layer: Layer {
+                layer: kind,
+                protocol: protocol.to_string(),
+                offset: start,
+                length: 0,
+                fields: Vec::new(),
+            },
+            cut: None,
+        }
+    }
+
+    /// Bytes available to this header.
+    pub fn captured(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Header-relative bytes, if all of them were captured.
+    pub fn get(&self, r: Range<usize>) -> Option<&'a [u8]> {
+        let a = self.start.checked_add(r.start)?;
+        let b = self.start.checked_add(r.end)?;
+        if a > b || b > self.end {
+            return None;
+        }
+        self.frame.get(a..b)
+    }
+
+    /// Adds a whole-byte field; returns its bytes when they were captured.
+    pub fn bytes(
+        &mut self,
+        name: &str,
+        r: Range<usize>,
+        fmt: impl FnOnce(&'a [u8]) -> String,
+    ) -> Option<&'a [u8]> {
+        if r.start >= r.end {
+            return None;
+        }
+        let Some(s) = self.get(r.clone()) else {
+            self.note_cut(name);
+            return None;
+        };
+        let offset = self.start.saturating_add(r.start);
+        self.layer.fields.push(whole_bytes_field(name, fmt(s), offset, s.len()));
+        Some(s)
+    }
+
+    /// Adds a field `width` bits wide (1..=32) starting `bit` bits into the
+    /// header; returns its value when it was captured.
+    pub fn bits(
+        &mut self,
+        name: &str,
+        bit: usize,
+        width: usize,
+        fmt: impl FnOnce(u32) -> String,
+    ) -> Option<u32> {
+        let width = width.clamp(1, 32);
+        let first = bit / 8;
+        let last = bit.saturating_add(width - 1) / 8;
+        let Some(s) = self.get(first..last.saturating_add(1)) else {
+            self.note_cut(name);
+            return None;
+        };
+        // At most 5 bytes (bit % 8 + 32 bits), so it fits a u64.
+        let total = s.len() * 8;
+        let shift = total - (bit % 8) - width;
+        let value = ((be(s) >> shift) & ((1u64 << width) - 1)) as u32;
+        self.layer.fields.push(Field {
+            name: name.to_string(),
+            value: fmt(value),
+            offset: self.start.saturating_add(first),
+            length: s.len(),
+            bit_offset: self.start.saturating_mul(8).saturating_add(bit),
+            bit_length: width,
+        });
+        Some(value)
+    }
+
+    fn note_cut(&mut self, name: &str) {
+        if self.cut.is_none() {
+            self.cut = Some(name.to_string());
+        }
+    }
+
+    /// "UDP: the header needs 8 bytes but only 5 were captured (\"length\" is cut off)".
+    pub fn truncated(&self, needed: usize) -> String {
+        let cut = match &self.cut {
+            Some(f) => format!(" (the \"{f}\" field is cut off)"),
+            None => String::new(),
+        };
+        format!(
+            "{}: the header needs {} bytes but only {} {} captured{}",
+            self.layer.protocol,
+            needed,
+            self.captured(),
+            if self.captured() == 1 { "was" } else { "were" },
+            cut
+        )
+    }
+
+    /// The layer, `length` bytes long (clamped to what was captured).
+    pub fn finish(mut self, length: usize) -> Layer {
+        self.layer.length = length.min(self.captured());
+        self.layer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bits_and_bytes() {
+        let frame = [0x45u8, 0xc1, 0x12, 0x34];
+        let mut b = LayerBuilder::new(&frame, LayerKind::Network, "X", 0, 4);
+        assert_eq!(b.bits("v", 0, 4, |v| v.to_string()), Some(4));
+        assert_eq!(b.bits("ihl", 4, 4, |v| v.to_string()), Some(5));
+        assert_eq!(b.bits("dscp", 8, 6, |v| v.to_string()), Some(0x30));
+        assert_eq!(b.bits("ecn", 14, 2, |v| v.to_string()), Some(1));
+        assert_eq!(b.bits("x", 12, 12, |v| v.to_string()), Some(0x112));
+        assert_eq!(b.bytes("w", 2..4, hex), Some(&frame[2..4]));
+        assert_eq!(b.bytes("cut", 3..5, hex), None);
+        let l = b.finish(8);
+        assert_eq!(l.length, 4);
+        let ecn = &l.fields[3];
+        assert_eq!((ecn.offset, ecn.length, ecn.bit_offset, ecn.bit_length), (1, 1, 14, 2));
+        let x = &l.fields[4];
+        assert_eq!((x.offset, x.length, x.bit_offset, x.bit_length), (1, 2, 12, 12));
+    }
+
+    #[test]
+    fn truncated_message_names_field() {
+        let frame = [1u8, 2, 3];
+        let mut b = LayerBuilder::new(&frame, LayerKind::Transport, "UDP", 0, 3);
+        b.bytes("source port", 0..2, hex);
+        b.bytes("destination port", 2..4, hex);
+        b.bytes("length", 4..6, hex);
+        assert_eq!(
+            b.truncated(8),
+            "UDP: the header needs 8 bytes but only 3 were captured (the \"destination port\" field is cut off)"
+        );
+    }
+}

@@ -1,0 +1,226 @@
+//! Ethernet II (DIX) framing: two MAC addresses and an EtherType.
+//!
+//! Linux's loopback device fakes an Ethernet header with all-zero addresses,
+//! which is why every frame captured on `lo` starts with twelve zero bytes.
+
+use super::builder::{LayerBuilder, u16_at, whole_bytes_field};
+use super::{Dissection, LayerKind};
+use core::fmt;
+
+pub mod field {
+    use core::ops::Range;
+    pub const DESTINATION: Range<usize> = 0..6;
+    pub const SOURCE: Range<usize> = 6..12;
+    pub const ETHERTYPE: Range<usize> = 12..14;
+}
+
+pub const HEADER_LEN: usize = field::ETHERTYPE.end;
+
+/// Ethernet frames shorter than this (without the FCS) get padded by the sender.
+pub const MIN_FRAME_LEN: usize = 60;
+
+/// The EtherType: which protocol the payload holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EtherType {
+    Ipv4,
+    Arp,
+    Ipv6,
+    Vlan,
+    Lldp,
+    /// Values below 0x0600 are an 802.3 length, not a type.
+    Unknown(u16),
+}
+
+impl From<u16> for EtherType {
+    fn from(v: u16) -> Self {
+        match v {
+            0x0800 => EtherType::Ipv4,
+            0x0806 => EtherType::Arp,
+            0x86dd => EtherType::Ipv6,
+            0x8100 => EtherType::Vlan,
+            0x88cc => EtherType::Lldp,
+            other => EtherType::Unknown(other),
+        }
+    }
+}
+
+impl From<EtherType> for u16 {
+    fn from(t: EtherType) -> u16 {
+        match t {
+            EtherType::Ipv4 => 0x0800,
+            EtherType::Arp => 0x0806,
+            EtherType::Ipv6 => 0x86dd,
+            EtherType::Vlan => 0x8100,
+            EtherType::Lldp => 0x88cc,
+            EtherType::Unknown(v) => v,
+        }
+    }
+}
+
+impl EtherType {
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            EtherType::Ipv4 => Some("IPv4"),
+            EtherType::Arp => Some("ARP"),
+            EtherType::Ipv6 => Some("IPv6"),
+            EtherType::Vlan => Some("802.1Q VLAN"),
+            EtherType::Lldp => Some("LLDP"),
+            EtherType::Unknown(v) if v < 0x0600 => Some("802.3 length"),
+            EtherType::Unknown(_) => None,
+        }
+    }
+}
+
+/// `0x0800 (IPv4)`.
+pub fn ethertype_text(v: u16) -> String {
+    match EtherType::from(v).name() {
+        Some(n) => format!("0x{v:04x} ({n})"),
+        None => format!("0x{v:04x}"),
+    }
+}
+
+/// A MAC address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Address(pub [u8; 6]);
+
+impl Address {
+    pub fn from_bytes(b: &[u8]) -> Option<Address> {
+        Some(Address(b.try_into().ok()?))
+    }
+    pub fn is_broadcast(&self) -> bool {
+        self.0 == [0xff; 6]
+    }
+    /// The I/G bit: group (multicast/broadcast) addresses have it set.
+    pub fn is_multicast(&self) -> bool {
+        self.0[0] & 1 != 0
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            b[0], b[1], b[2], b[3], b[4], b[5]
+        )
+    }
+}
+
+/// Field value for an address: the colon form, plus a word for group addresses.
+fn address_text(a: Address) -> String {
+    if a.is_broadcast() {
+        format!("{a} (broadcast)")
+    } else if a.is_multicast() {
+        format!("{a} (multicast)")
+    } else {
+        a.to_string()
+    }
+}
+
+/// Zero-copy view of an Ethernet II frame.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    buffer: &'a [u8],
+}
+
+impl<'a> Frame<'a> {
+    /// `None` if the buffer is shorter than the 14-byte header.
+    pub fn new_checked(buffer: &'a [u8]) -> Option<Frame<'a>> {
+        (buffer.len() >= HEADER_LEN).then_some(Frame { buffer })
+    }
+    pub fn dst_addr(&self) -> Address {
+        self.buffer.get(field::DESTINATION).and_then(Address::from_bytes).unwrap_or_default()
+    }
+    pub fn src_addr(&self) -> Address {
+        self.buffer.get(field::SOURCE).and_then(Address::from_bytes).unwrap_or_default()
+    }
+    pub fn ethertype(&self) -> EtherType {
+        EtherType::from(u16_at(self.buffer, field::ETHERTYPE))
+    }
+    pub fn payload(&self) -> &'a [u8] {
+        self.buffer.get(HEADER_LEN..).unwrap_or(&[])
+    }
+}
+
+fn mac_field(b: &[u8]) -> String {
+    Address::from_bytes(b).map(address_text).unwrap_or_default()
+}
+
+/// Pushes the Ethernet layer; returns the EtherType to follow.
+pub(crate) fn dissect(frame: &[u8], d: &mut Dissection) -> Result<EtherType, String> {
+    if frame.is_empty() {
+        return Err("Ethernet: the frame is empty".to_string());
+    }
+    let mut b = LayerBuilder::new(frame, LayerKind::Link, "Ethernet", 0, frame.len());
+    b.bytes("destination", field::DESTINATION, mac_field);
+    b.bytes("source", field::SOURCE, mac_field);
+    b.bytes("type", field::ETHERTYPE, |s| ethertype_text(u16_at(s, 0..2)));
+    let msg = b.truncated(HEADER_LEN);
+    d.layers.push(b.finish(HEADER_LEN));
+    let eth = Frame::new_checked(frame).ok_or(msg)?;
+    d.mac_dst = Some(eth.dst_addr().to_string());
+    d.mac_src = Some(eth.src_addr().to_string());
+    let ethertype = eth.ethertype();
+    d.ethertype = Some(ethertype.into());
+    Ok(ethertype)
+}
+
+/// Why we stop at an EtherType this course does not dissect.
+pub(crate) fn unsupported(t: EtherType, remaining: usize) -> String {
+    format!(
+        "Ethernet: type {} is not a protocol this course dissects; {} byte{} left undecoded",
+        ethertype_text(t.into()),
+        remaining,
+        if remaining == 1 { "" } else { "s" }
+    )
+}
+
+/// Bytes after the network packet's own end are Ethernet padding (frames
+/// shorter than 60 bytes are padded) or a trailer: record them on the
+/// Ethernet layer so they are not mistaken for payload.
+pub(crate) fn note_padding(frame: &[u8], packet_end: usize, d: &mut Dissection) {
+    let Some(extra) = frame.get(packet_end..).filter(|e| !e.is_empty()) else {
+        return;
+    };
+    let what = if extra.iter().all(|&b| b == 0) { "zero bytes" } else { "bytes" };
+    let value = format!("{} {} after the packet's end", extra.len(), what);
+    if let Some(eth) = d.layers.first_mut() {
+        eth.fields.push(whole_bytes_field("padding", value, packet_end, extra.len()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn view_reads_loopback_header() {
+        let bytes = [0u8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x86, 0xdd, 0x60];
+        let f = Frame::new_checked(&bytes).unwrap();
+        assert_eq!(f.dst_addr().to_string(), "00:00:00:00:00:00");
+        assert_eq!(f.ethertype(), EtherType::Ipv6);
+        assert_eq!(f.payload(), &[0x60]);
+        assert!(Frame::new_checked(&bytes[..13]).is_none());
+    }
+
+    #[test]
+    fn ethertype_round_trip_and_text() {
+        for v in [0x0800u16, 0x0806, 0x86dd, 0x8100, 0x88cc, 0x1234, 0x002e] {
+            assert_eq!(u16::from(EtherType::from(v)), v);
+        }
+        assert_eq!(ethertype_text(0x0800), "0x0800 (IPv4)");
+        assert_eq!(ethertype_text(0x002e), "0x002e (802.3 length)");
+        assert_eq!(ethertype_text(0x1234), "0x1234");
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(address_text(Address([0xff; 6])), "ff:ff:ff:ff:ff:ff (broadcast)");
+        assert_eq!(
+            address_text(Address([0x33, 0x33, 0, 0, 0, 1])),
+            "33:33:00:00:00:01 (multicast)"
+        );
+        assert_eq!(address_text(Address([0x02, 0, 0, 0, 0, 1])), "02:00:00:00:00:01");
+    }
+}

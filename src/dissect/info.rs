@@ -1,0 +1,174 @@
+//! One-line summaries, like Wireshark's Info column, built from the fields.
+
+use super::tcp::FLAG_BITS;
+use super::{Dissection, Field, Layer, TcpInfo};
+use core::fmt;
+
+/// The order learners say flags in: "SYN, ACK", "FIN, ACK", "PSH, ACK".
+pub(crate) const FLAG_ORDER: [(u16, &str); 9] = [
+    (TcpInfo::SYN, "SYN"),
+    (TcpInfo::FIN, "FIN"),
+    (TcpInfo::RST, "RST"),
+    (TcpInfo::PSH, "PSH"),
+    (TcpInfo::ACK, "ACK"),
+    (TcpInfo::URG, "URG"),
+    (TcpInfo::ECE, "ECE"),
+    (TcpInfo::CWR, "CWR"),
+    (TcpInfo::NS, "NS"),
+];
+
+pub(crate) fn flag_names(flags: u16) -> Vec<&'static str> {
+    FLAG_ORDER
+        .iter()
+        .filter(|(bit, _)| flags & bit != 0)
+        .map(|&(_, name)| name)
+        .collect()
+}
+
+impl Layer {
+    /// The field called `name`, if this layer has it.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// The value of the field called `name`.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.field(name).map(|f| f.value.as_str())
+    }
+
+    /// The leading token of a value (`17` of `17 (UDP)`), or `?` if missing.
+    fn token(&self, name: &str) -> &str {
+        self.value(name).and_then(|v| v.split_whitespace().next()).unwrap_or("?")
+    }
+
+    fn number(&self, name: &str) -> Option<u64> {
+        let t = self.value(name)?.split_whitespace().next()?;
+        match t.strip_prefix("0x") {
+            Some(h) => u64::from_str_radix(h, 16).ok(),
+            None => t.parse().ok(),
+        }
+    }
+
+    /// The words in parentheses (`IPv4` of `0x0800 (IPv4)`), else the value.
+    fn meaning(&self, name: &str) -> &str {
+        let v = self.value(name).unwrap_or("?");
+        match (v.find('('), v.rfind(')')) {
+            (Some(a), Some(b)) if a < b => &v[a + 1..b],
+            _ => v,
+        }
+    }
+
+    fn fragment_note(&self, offset_field: &str, more_field: &str) -> String {
+        let off = self.number(offset_field).unwrap_or(0) * 8;
+        let more = self.number(more_field) == Some(1);
+        match (off, more) {
+            (0, false) => String::new(),
+            (0, true) => " (first fragment)".to_string(),
+            (o, true) => format!(" (fragment at byte {o}, more follow)"),
+            (o, false) => format!(" (last fragment, at byte {o})"),
+        }
+    }
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = |n: &str| self.token(n);
+        match self.protocol.as_str() {
+            "Ethernet" => write!(
+                f,
+                "Ethernet {} → {} type {}",
+                t("source"),
+                t("destination"),
+                self.meaning("type")
+            ),
+            "ARP" => match self.number("opcode") {
+                Some(1) => write!(f, "ARP who has {}? tell {}", t("target IP"), t("sender IP")),
+                Some(2) => write!(f, "ARP {} is at {}", t("sender IP"), t("sender MAC")),
+                _ => write!(f, "ARP opcode {}", t("opcode")),
+            },
+            "IPv4" => write!(
+                f,
+                "IPv4 {} → {} TTL {}{}",
+                t("source"),
+                t("destination"),
+                t("TTL"),
+                self.fragment_note("fragment offset", "flags.MF")
+            ),
+            "IPv6" => write!(
+                f,
+                "IPv6 {} → {} hop limit {}{}",
+                t("source"),
+                t("destination"),
+                t("hop limit"),
+                self.fragment_note("fragment.offset", "fragment.more fragments")
+            ),
+            "ICMP" | "ICMPv6" => {
+                write!(f, "{} {}", self.protocol, self.meaning("type"))?;
+                if self.value("code").is_some_and(|c| c.contains('(')) {
+                    write!(f, " ({})", self.meaning("code"))?;
+                }
+                if self.field("identifier").is_some() {
+                    write!(f, " id={} seq={}", t("identifier"), t("sequence number"))?;
+                }
+                Ok(())
+            }
+            "UDP" => {
+                let len = self.number("length").map(|l| l.saturating_sub(8).to_string());
+                write!(
+                    f,
+                    "UDP {} → {} len={}",
+                    t("source port"),
+                    t("destination port"),
+                    len.as_deref().unwrap_or("?")
+                )
+            }
+            "TCP" => {
+                let mut flags = 0u16;
+                for (name, bit, _) in FLAG_BITS {
+                    if self.number(&format!("flags.{name}")) == Some(1) {
+                        flags |= bit;
+                    }
+                }
+                write!(
+                    f,
+                    "TCP {} → {} [{}] seq={}",
+                    t("source port"),
+                    t("destination port"),
+                    flag_names(flags).join(", "),
+                    t("sequence number")
+                )?;
+                if flags & TcpInfo::ACK != 0 {
+                    write!(f, " ack={}", t("acknowledgment number"))?;
+                }
+                write!(f, " win={}", t("window"))
+            }
+            "Payload" => write!(
+                f,
+                "Payload {} byte{}",
+                self.length,
+                if self.length == 1 { "" } else { "s" }
+            ),
+            other => f.write_str(other),
+        }
+    }
+}
+
+impl Dissection {
+    /// The info line of the innermost protocol, e.g.
+    /// `TCP 53124 → 50007 [SYN] seq=1106743305 win=65495 len=0`.
+    pub fn summary(&self) -> String {
+        let Some(layer) = self.layers.iter().rev().find(|l| l.protocol != "Payload") else {
+            return match &self.stopped {
+                Some(why) => why.clone(),
+                None => "empty frame".to_string(),
+            };
+        };
+        let mut s = layer.to_string();
+        if layer.protocol == "TCP" {
+            if let Some(tcp) = &self.tcp {
+                s.push_str(&format!(" len={}", tcp.payload_len));
+            }
+        }
+        s
+    }
+}

@@ -1,0 +1,147 @@
+//! A small builder for running the netcourse binary as a user would: as a
+//! subprocess (the sandbox must be entered before any thread exists, and the
+//! test harness has many).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub struct Netcourse {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    dir: Option<PathBuf>,
+    stdin: Option<Vec<u8>>,
+    as_nobody: bool,
+}
+
+pub struct Ran {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    pub fn ok(self) -> Ran {
+        assert_eq!(self.status, 0, "netcourse failed\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+    pub fn code(self, code: i32) -> Ran {
+        assert_eq!(self.status, code, "unexpected exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_netcourse")
+}
+
+pub fn netcourse(args: &[&str]) -> Netcourse {
+    Netcourse { args: args.iter().map(|s| s.to_string()).collect(), env: vec![], dir: None, stdin: None, as_nobody: false }
+}
+
+impl Netcourse {
+    pub fn env(mut self, k: &str, v: &str) -> Self {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+    pub fn dir(mut self, d: &Path) -> Self {
+        self.dir = Some(d.to_path_buf());
+        self
+    }
+    pub fn stdin(mut self, s: &[u8]) -> Self {
+        self.stdin = Some(s.to_vec());
+        self
+    }
+    /// Run as the unprivileged user `nobody` (when we are root and setpriv exists).
+    pub fn as_nobody(mut self) -> Self {
+        self.as_nobody = true;
+        self
+    }
+
+    pub fn run(self) -> Ran {
+        let mut cmd = if self.as_nobody {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin()]);
+            c
+        } else {
+            Command::new(bin())
+        };
+        cmd.args(&self.args).env("NO_COLOR", "1").env_remove("NETCOURSE_LESSONS");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        if let Some(d) = &self.dir {
+            cmd.current_dir(d);
+        }
+        cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn netcourse");
+        if let Some(input) = &self.stdin {
+            use std::io::Write;
+            let mut s = child.stdin.take().unwrap();
+            let _ = s.write_all(input);
+        }
+        let Output { status, stdout, stderr } = child.wait_with_output().expect("wait for netcourse");
+        Ran { status: status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&stdout).into(), stderr: String::from_utf8_lossy(&stderr).into() }
+    }
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+pub fn have(tool: &str) -> bool {
+    Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+/// A scratch directory that everyone (including `nobody`) can write.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("netcourse-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    dir
+}
+
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))).expect("valid JSON")
+}
+
+pub fn hex_to_bytes(h: &str) -> Vec<u8> {
+    (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap()).collect()
+}
+
+/// Write frames as a classic pcap (Ethernet link type) for tshark.
+pub fn write_pcap(path: &Path, frames: &[Vec<u8>]) {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&0i32.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&262144u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    for (i, f) in frames.iter().enumerate() {
+        out.extend_from_slice(&(i as u32).to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        out.extend_from_slice(f);
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// `tshark -T fields` over a pcap: one Vec per frame, one String per field.
+pub fn tshark_fields(pcap: &Path, fields: &[&str]) -> Vec<Vec<String>> {
+    let mut cmd = Command::new("tshark");
+    cmd.args(["-n", "-o", "tcp.relative_sequence_numbers:TRUE", "-r"]).arg(pcap).args(["-T", "fields", "-E", "separator=|"]);
+    for f in fields {
+        cmd.args(["-e", f]);
+    }
+    let out = cmd.output().expect("run tshark");
+    assert!(out.status.success(), "tshark failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().map(|l| l.split('|').map(str::to_string).collect()).collect()
+}
