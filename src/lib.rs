@@ -6,6 +6,7 @@
 pub mod annotate;
 pub mod capture;
 pub mod cli;
+pub mod compare;
 pub mod dissect;
 pub mod error;
 pub mod exec;

@@ -53,6 +53,7 @@ pub fn empty_transcript(plan: &Plan, mode: NetMode, interface: &str) -> Transcri
             .map(|s| StepInfo { number: s.number, id: s.id.clone(), actor: plan.actors[s.actor].name.clone(), call: s.call.name().to_string(), say: s.say.clone() })
             .collect(),
         events: Vec::new(),
+        comparison: Vec::new(),
     }
 }
 
@@ -104,7 +105,8 @@ impl<'a> LiveRun<'a> {
     }
 
     /// The transcript so far, and the failure that stopped the lesson, if any.
-    pub fn finish(self) -> (Transcript, Option<Error>) {
+    pub fn finish(mut self) -> (Transcript, Option<Error>) {
+        self.transcript.comparison = crate::compare::compare(&self.transcript.events);
         (self.transcript, self.failure)
     }
 }

@@ -25,6 +25,9 @@ pub struct Transcript {
     pub actors: Vec<ActorInfo>,
     pub steps: Vec<StepInfo>,
     pub events: Vec<Event>,
+    /// For lessons that use both UDP and TCP: what each cost on the wire.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comparison: Vec<crate::compare::TransportTotals>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -34,6 +34,8 @@ pub struct Annotator<'a> {
     last_call: Option<usize>,
     /// Frames seen per step.
     frames_in_step: HashMap<usize, usize>,
+    /// The frame whose notes explained loopback's quirks in full.
+    loopback_explained_at: Option<usize>,
 }
 
 impl<'a> Annotator<'a> {
@@ -48,6 +50,7 @@ impl<'a> Annotator<'a> {
             udp_last: HashMap::new(),
             last_call: None,
             frames_in_step: HashMap::new(),
+            loopback_explained_at: None,
         }
     }
 
@@ -187,8 +190,11 @@ impl<'a> Annotator<'a> {
         }
         let follows = follows.or(self.last_call);
 
-        let ctx = notes::FrameContext { d: &d, frame: &frame.data, from: &from, to: &to, tcp: observation.as_ref(), follows, plan: self.plan, step };
+        let ctx = notes::FrameContext { d: &d, frame: &frame.data, from: &from, to: &to, tcp: observation.as_ref(), follows, plan: self.plan, step, loopback_explained_at: self.loopback_explained_at };
         let n = notes::frame_notes(&ctx);
+        if self.loopback_explained_at.is_none() && notes::zero_macs(&d) {
+            self.loopback_explained_at = Some(index);
+        }
         let timing = format!("{} {when}. {cause} {}", capitalize(&n.timing_lead), n.timing);
 
         let layer = main_layer(&d);

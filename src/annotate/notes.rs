@@ -122,6 +122,9 @@ pub struct FrameContext<'a> {
     pub follows: Option<usize>,
     pub plan: &'a Plan,
     pub step: usize,
+    /// The earlier event that explained loopback's zero MACs and unfilled
+    /// checksums in full; later frames only point back to it.
+    pub loopback_explained_at: Option<usize>,
 }
 
 pub struct FrameNotes {
@@ -141,6 +144,10 @@ fn layer_syntax(l: &Layer) -> String {
         .collect();
     let end = (l.offset + l.length).saturating_sub(1);
     format!("{}, bytes {}–{} ({} B): {}", l.protocol, l.offset, end, l.length, fields.join("; "))
+}
+
+pub fn zero_macs(d: &Dissection) -> bool {
+    d.mac_src.as_deref() == Some("00:00:00:00:00:00") && d.mac_dst.as_deref() == Some("00:00:00:00:00:00")
 }
 
 const LOOPBACK_MAC: &str = "The MAC addresses are all zero because `lo` is not a network card: there is no hardware address to put there, and the frame never leaves the machine.";
@@ -176,7 +183,7 @@ pub fn frame_notes(c: &FrameContext) -> FrameNotes {
             u.length,
             u.length.saturating_sub(8),
         ));
-        if let Some(note) = checksum_note(c.frame, d) {
+        if let Some(note) = checksum_note(c) {
             semantics.push(note);
         }
         timing_lead = "sent by the kernel the moment sendto()/send() ran,".to_string();
@@ -205,8 +212,11 @@ pub fn frame_notes(c: &FrameContext) -> FrameNotes {
         timing_lead = "captured".to_string();
         timing = String::new();
     }
-    if d.mac_src.as_deref() == Some("00:00:00:00:00:00") && d.mac_dst.as_deref() == Some("00:00:00:00:00:00") {
-        semantics.push(LOOPBACK_MAC.to_string());
+    if zero_macs(d) {
+        semantics.push(match c.loopback_explained_at {
+            None => LOOPBACK_MAC.to_string(),
+            Some(i) => format!("(MACs all zero: `lo` has no network card — see event #{i}.)"),
+        });
     }
     if let Some(reason) = &d.stopped {
         semantics.push(format!("This frame could not be read to the end: {reason}."));
@@ -324,7 +334,7 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
         " After this frame: {}.",
         v.states.iter().map(|st| format!("{} {}", st.actor, st.state)).collect::<Vec<_>>().join(", ")
     ));
-    if let Some(note) = checksum_note(c.frame, c.d) {
+    if let Some(note) = checksum_note(c) {
         s.push(' ');
         s.push_str(&note);
     }
@@ -340,7 +350,12 @@ fn options_text(t: &TcpInfo, _window: u16) -> String {
         .iter()
         .filter(|o| o.name != "NOP" && o.name != "EOL")
         .map(|o| match o.name.as_str() {
-            "MSS" => format!("MSS {} (the largest segment it accepts: the 65536-byte MTU of lo minus 40 bytes of IP and TCP headers)", o.mss.map(|m| m.to_string()).unwrap_or(o.value.clone())),
+            "MSS" => match o.mss {
+                // lo's MTU is 65536, but an IPv4 packet is at most 65535 bytes.
+                Some(65495) => "MSS 65495 (the largest segment payload it accepts: an IPv4 packet is at most 65535 bytes, minus 20 bytes of IP and 20 of TCP header; lo's 65536-byte MTU is not the limit)".to_string(),
+                Some(m) => format!("MSS {m} (the largest segment payload it accepts)"),
+                None => format!("MSS {}", o.value),
+            },
             "SACK_PERM" => "SACK permitted (it can acknowledge out-of-order blocks)".to_string(),
             "TS" => format!("timestamps {} (to measure round trips and reject old duplicates)", o.value),
             "WS" => format!("window scale {} (its later windows are multiplied by {})", o.window_scale.unwrap_or(0), 1u32 << o.window_scale.unwrap_or(0).min(14)),
@@ -352,8 +367,14 @@ fn options_text(t: &TcpInfo, _window: u16) -> String {
 
 /// On `lo` Linux leaves UDP/TCP checksums to the "card" (checksum offload),
 /// and lo has none: the captured value is only a partial sum.
-fn checksum_note(frame: &[u8], d: &Dissection) -> Option<String> {
-    match super::checksum::transport_checksum_ok(frame, d) {
+fn checksum_note(c: &FrameContext) -> Option<String> {
+    let d = c.d;
+    match super::checksum::transport_checksum_ok(c.frame, d) {
+        Some(false) if c.loopback_explained_at.is_some() => Some(format!(
+            "(The {} checksum is left unfilled on lo, as explained at event #{}.)",
+            if d.tcp.is_some() { "TCP" } else { "UDP" },
+            c.loopback_explained_at.unwrap_or(0)
+        )),
         Some(false) => Some(format!(
             "The {} checksum does not add up — expected on lo: the kernel leaves the final sum to the network card (checksum offload), lo has no card and needs none, so nobody fills it in. Wireshark flags it; it is not an error here.",
             if d.tcp.is_some() { "TCP" } else { "UDP" }

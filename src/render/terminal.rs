@@ -170,6 +170,23 @@ pub fn footer(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
     writeln!(w)?;
     let frames = t.events.iter().filter(|e| e.is_frame()).count();
     let calls = t.events.len() - frames;
+    if !t.comparison.is_empty() {
+        writeln!(w, "{}", "Measured on the wire:".bold())?;
+        writeln!(w, "  {:<10} {:>7} {:>13} {:>14} {:>12} {:>11}", "transport", "frames", "header bytes", "payload bytes", "total bytes", "time")?;
+        for c in &t.comparison {
+            writeln!(
+                w,
+                "  {:<10} {:>7} {:>13} {:>14} {:>12} {:>11}",
+                c.transport.to_uppercase(),
+                c.frames,
+                c.header_bytes,
+                c.payload_bytes,
+                c.total_bytes,
+                crate::annotate::fmt_ns(c.duration_ns)
+            )?;
+        }
+        writeln!(w)?;
+    }
     if let Some(outro) = &t.lesson.outro {
         writeln!(w, "{}", wrap(outro, WIDTH, "", 0))?;
         writeln!(w)?;
