@@ -65,7 +65,7 @@ fn hostile_lessons_are_refused_before_anything_runs() {
         ("addr.yaml", BUILTIN.replace("address: 127.0.0.1", "address: 8.8.8.8"), "outside the sandbox"),
         ("empty.yaml", String::new(), "the file is empty"),
         ("huge.yaml", BUILTIN.replace("text: \"quit\"", &format!("text: \"{}\"", "x".repeat(20000))), "larger than the limit"),
-        ("actor.yaml", BUILTIN.replace("    actor: sender\n    call: close", "    actor: sendr\n    call: close"), "did you mean `sender`"),
+        ("actor.yaml", BUILTIN.replace("- actor: sender\n    call: close", "- actor: sendr\n    call: close"), "did you mean `sender`"),
         ("call.yaml", BUILTIN.replace("call: recvfrom\n    max: 1024", "call: recvfrm\n    max: 1024"), "did you mean `recvfrom`"),
     ];
     for (name, text, needle) in cases {

@@ -1,0 +1,163 @@
+//! The TCP lessons and the error paths, checked against tshark and for
+//! determinism.
+
+mod common;
+use common::*;
+use serde_json::Value;
+
+fn run_export(lesson: &str, tag: &str) -> Value {
+    let dir = scratch(tag);
+    let out = dir.join("t.json");
+    netcourse(&["run", "lesson", lesson, "--export", out.to_str().unwrap()]).run().ok();
+    read_json(&out)
+}
+
+fn frames(t: &Value) -> Vec<&Value> {
+    t["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "frame").collect()
+}
+
+fn flags(f: &Value) -> String {
+    f["tcp"]["flags"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect::<Vec<_>>().join(",")
+}
+
+#[test]
+fn tcp_basics_handshake_dialogue_and_teardown() {
+    let t = run_export("tcp-basics", "tcp-basics");
+    assert_eq!(t["complete"], true);
+    let fr = frames(&t);
+    let f: Vec<String> = fr.iter().map(|f| flags(f)).collect();
+    assert_eq!(&f[..3], ["SYN", "SYN,ACK", "ACK"]);
+    assert_eq!(fr[0]["tcp"]["role"], "handshake 1/3");
+    assert_eq!(fr[1]["tcp"]["role"], "handshake 2/3");
+    assert_eq!(fr[2]["tcp"]["role"], "handshake 3/3");
+    let payloads: Vec<&str> = fr.iter().filter_map(|f| f["payload"].as_str()).collect();
+    assert_eq!(
+        payloads,
+        ["b\"how are u\"", "b\"fine\"", "b\"how old are u\"", "b\"nicai\"", "b\"what is your name\"", "b\"no\"", "b\"bye\"", "b\"no\""]
+    );
+    // Both sides send a FIN; the client closed first and ends in TIME-WAIT.
+    let fins: Vec<&str> = fr.iter().filter(|f| flags(f).contains("FIN")).map(|f| f["actor"].as_str().unwrap()).collect();
+    assert_eq!(fins, ["client", "server"]);
+    let last = fr.last().unwrap();
+    let states: Vec<(String, String)> = last["tcp"]["states"].as_array().unwrap().iter().map(|s| (s["actor"].as_str().unwrap().into(), s["state"].as_str().unwrap().into())).collect();
+    assert!(states.contains(&("client".into(), "TIME-WAIT".into())), "{states:?}");
+    assert!(states.contains(&("server".into(), "CLOSED".into())), "{states:?}");
+    assert_eq!(fr.len(), 23, "the outro of tcp-basics quotes 23 frames");
+}
+
+#[test]
+fn tcp_fields_match_tshark() {
+    if !have("tshark") {
+        eprintln!("tshark not installed: skipped (CI installs it)");
+        return;
+    }
+    for lesson in ["tcp-basics", "tcp-refused", "udp-vs-tcp"] {
+        let t = run_export(lesson, &format!("tshark-{lesson}"));
+        let fr: Vec<&Value> = frames(&t).into_iter().filter(|f| f["tcp"].is_object()).collect();
+        let dir = scratch(&format!("tshark-pcap-{lesson}"));
+        let pcap = dir.join("t.pcap");
+        write_pcap(&pcap, &fr.iter().map(|f| hex_to_bytes(f["data_hex"].as_str().unwrap())).collect::<Vec<_>>());
+        let rows = tshark_fields(
+            &pcap,
+            &["tcp.flags.syn", "tcp.flags.ack", "tcp.flags.fin", "tcp.flags.reset", "tcp.flags.push", "tcp.seq_raw", "tcp.ack_raw", "tcp.seq", "tcp.ack", "tcp.window_size_value", "tcp.window_size", "tcp.len", "tcp.srcport", "tcp.dstport"],
+        );
+        assert_eq!(rows.len(), fr.len());
+        for (i, (row, f)) in rows.iter().zip(&fr).enumerate() {
+            let tcp = &f["tcp"];
+            let fl = flags(f);
+            let bit = |name: &str| if fl.split(',').any(|x| x == name) { "1" } else { "0" };
+            let ctx = format!("{lesson} frame {i}: ours {tcp} tshark {row:?}");
+            // tshark prints booleans as True/False or 1/0 depending on version.
+            let b = |s: &str| if s == "True" || s == "1" { "1" } else { "0" };
+            assert_eq!(b(&row[0]), bit("SYN"), "{ctx}");
+            assert_eq!(b(&row[1]), bit("ACK"), "{ctx}");
+            assert_eq!(b(&row[2]), bit("FIN"), "{ctx}");
+            assert_eq!(b(&row[3]), bit("RST"), "{ctx}");
+            assert_eq!(b(&row[4]), bit("PSH"), "{ctx}");
+            assert_eq!(row[5], tcp["seq"].to_string(), "{ctx}");
+            assert_eq!(row[6], tcp["ack"].to_string(), "{ctx}");
+            assert_eq!(row[7], tcp["seq_rel"].to_string(), "{ctx}");
+            assert_eq!(row[8], tcp["ack_rel"].to_string(), "{ctx}");
+            assert_eq!(row[9], tcp["window"].to_string(), "{ctx}");
+            assert_eq!(row[10], tcp["window_scaled"].to_string(), "{ctx}");
+            assert_eq!(row[11], tcp["len"].to_string(), "{ctx}");
+            assert_eq!(row[12], f["port"]["src"].to_string(), "{ctx}");
+            assert_eq!(row[13], f["port"]["dst"].to_string(), "{ctx}");
+        }
+    }
+}
+
+#[test]
+fn refused_connection_shows_the_rst() {
+    let t = run_export("tcp-refused", "refused");
+    let fr = frames(&t);
+    let f: Vec<String> = fr.iter().map(|f| flags(f)).collect();
+    assert_eq!(f, ["SYN", "RST,ACK"]);
+    assert_eq!(fr[1]["tcp"]["role"], "reset");
+    let call = &t["events"][0]["call"];
+    assert_eq!(call["ok"], false);
+    assert!(call["result"].as_str().unwrap().contains("connection refused"));
+    assert!(fr[1]["notes"]["semantics"].as_str().unwrap().contains("ECONNREFUSED"));
+}
+
+#[test]
+fn unreachable_port_shows_the_icmp_error() {
+    let t = run_export("udp-unreachable", "unreachable");
+    let fr = frames(&t);
+    assert_eq!(fr.len(), 2);
+    assert_eq!(fr[0]["layer"], "transport");
+    assert_eq!(fr[1]["layer"], "network");
+    let icmp = fr[1]["layers"].as_array().unwrap().iter().find(|l| l["protocol"] == "ICMP").expect("an ICMP layer");
+    let field = |name: &str| icmp["fields"].as_array().unwrap().iter().find(|f| f["name"] == name).unwrap()["value"].as_str().unwrap().to_string();
+    assert!(field("type").starts_with("3"), "{}", field("type"));
+    assert!(field("code").starts_with("3"), "{}", field("code"));
+    assert_eq!(fr[1]["to"], "sender");
+    assert_eq!(fr[1]["follows"], fr[0]["index"]);
+    // The sender's next call hears about it.
+    let recv = t["events"].as_array().unwrap().iter().find(|e| e["call"]["name"] == "recv").unwrap();
+    assert!(recv["call"]["result"].as_str().unwrap().contains("connection refused"));
+}
+
+#[test]
+fn udp_vs_tcp_ends_with_a_measured_table() {
+    let t = run_export("udp-vs-tcp", "vs");
+    let cmp = t["comparison"].as_array().expect("comparison");
+    assert_eq!(cmp.len(), 2);
+    let fr = frames(&t);
+    for c in cmp {
+        let name = c["transport"].as_str().unwrap().to_uppercase();
+        let mine: Vec<&&Value> = fr.iter().filter(|f| f["layers"].as_array().unwrap().iter().any(|l| l["protocol"] == name.as_str())).collect();
+        assert_eq!(c["frames"].as_u64().unwrap() as usize, mine.len());
+        let total: u64 = mine.iter().map(|f| f["length"].as_u64().unwrap()).sum();
+        assert_eq!(c["total_bytes"].as_u64().unwrap(), total);
+        assert_eq!(c["payload_bytes"], 11, "one + two + three");
+    }
+    assert_eq!(cmp[0]["frames"], 3);
+    assert!(cmp[1]["frames"].as_u64().unwrap() > 3);
+}
+
+/// Frames with volatile values (ports, ISNs, times) left out.
+fn signature(t: &Value) -> Vec<String> {
+    frames(t)
+        .iter()
+        .map(|f| {
+            let tcp = &f["tcp"];
+            if tcp.is_object() {
+                format!("{}>{} {} {} {} {} {}", f["actor"], f["to"], flags(f), tcp["seq_rel"], tcp["ack_rel"], tcp["len"], f["payload"])
+            } else {
+                format!("{}>{} {} {}", f["actor"], f["to"], f["summary"].as_str().unwrap().split(' ').next().unwrap(), f["payload"])
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn fifty_runs_give_the_same_frames() {
+    for lesson in ["tcp-basics", "udp-basics", "tcp-refused", "udp-unreachable"] {
+        let first = signature(&run_export(lesson, &format!("det-{lesson}")));
+        for i in 1..50 {
+            let again = signature(&run_export(lesson, &format!("det-{lesson}-{i}")));
+            assert_eq!(first, again, "{lesson}: run {i} differs");
+        }
+    }
+}
