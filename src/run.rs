@@ -15,6 +15,7 @@ pub struct LiveRun<'a> {
     next_step: usize,
     transcript: Transcript,
     failure: Option<Error>,
+    mode: NetMode,
 }
 
 /// The transcript skeleton for a plan: everything but the events.
@@ -66,7 +67,7 @@ impl<'a> LiveRun<'a> {
         transcript.started_at_ns = capture::now_ns();
         let mut annotator = Annotator::new(plan);
         annotator.set_start(transcript.started_at_ns);
-        Ok(LiveRun { runner: Runner::new(plan, capture), annotator, next_step: 0, transcript, failure: None })
+        Ok(LiveRun { runner: Runner::new(plan, capture), annotator, next_step: 0, transcript, failure: None, mode })
     }
 
     pub fn plan(&self) -> &Plan {
@@ -90,6 +91,10 @@ impl<'a> LiveRun<'a> {
         self.annotator.learn_endpoints(&self.runner.endpoints());
         let mut events = vec![self.annotator.call(&record.call)];
         for frame in &record.frames {
+            // The sandbox holds nothing but the lesson; the host's lo does.
+            if self.mode == NetMode::Host && !self.annotator.is_lessons(&frame.data) {
+                continue;
+            }
             events.push(self.annotator.frame(record.call.step, frame));
         }
         self.transcript.events.extend(events.iter().cloned());

@@ -42,7 +42,10 @@ pub fn call_notes(rec: &CallRecord, transport: Transport, _actor: &str, plan: &P
         (Call::SendTo { .. }, _) => (
             format!(
                 "sendto() hands the bytes and a destination to the kernel, which wraps them in UDP, IP and Ethernet headers and transmits them at once. The socket's source port is {local_port}{}.",
-                if local_port >= 32768 { ": the OS picked it from its ephemeral range (32768–60999 on Linux) the first time this unbound socket sent" } else { "" }
+                match ephemeral_range() {
+                    Some((lo, hi)) if (lo..=hi).contains(&local_port) => format!(": the OS picked it from its ephemeral range ({lo}–{hi} here) the first time this unbound socket sent"),
+                    _ => String::new(),
+                }
             ),
             "Its datagram follows immediately, below.".to_string(),
         ),
@@ -113,6 +116,13 @@ pub fn call_notes(rec: &CallRecord, transport: Transport, _actor: &str, plan: &P
     CallNotes { syntax, semantics, timing }
 }
 
+/// The kernel's range for ports it picks itself (`net.ipv4.ip_local_port_range`).
+pub fn ephemeral_range() -> Option<(u16, u16)> {
+    let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
+    let mut it = text.split_whitespace().filter_map(|n| n.parse().ok());
+    Some((it.next()?, it.next()?))
+}
+
 pub struct FrameContext<'a> {
     pub d: &'a Dissection,
     pub frame: &'a [u8],
@@ -177,7 +187,7 @@ pub fn frame_notes(c: &FrameContext) -> FrameNotes {
             if c.to == "kernel" { "no socket is bound to it".to_string() } else { c.to.to_string() },
             u.src_port,
             c.from,
-            if u.src_port >= 32768 { ", a port the OS chose because the socket never called bind" } else { "" },
+            if ephemeral_range().is_some_and(|(lo, hi)| (lo..=hi).contains(&u.src_port)) { ", a port from the OS's ephemeral range" } else { "" },
             d.ip_src.as_deref().unwrap_or("?"),
             d.ip_dst.as_deref().unwrap_or("?"),
             u.length,

@@ -1,0 +1,447 @@
+//! A lesson's own annotation rules and checkpoints, applied to frame events
+//! after the built-in notes.
+//!
+//! A rule matches frames (by protocol, TCP flags, direction, step and payload)
+//! and appends to or replaces their notes with a template. Templates quote the
+//! values of the captured frame: `{port.src}`, `{tcp.seq_rel}`, `{payload}`…
+//! A checkpoint asks a question whose right answer is one of those same values,
+//! read from the real capture, never from the lesson file.
+
+use crate::lesson::check::{Plan, Rule, RuleMode};
+use crate::transcript::{Checkpoint, Event, Transcript};
+
+/// Every value a template (`{name}`) or a checkpoint (`answer: name`) can
+/// quote, with what it is. docs/lesson-format.md has the same table.
+pub const PLACEHOLDERS: &[(&str, &str)] = &[
+    ("ip.src", "the source IP address"),
+    ("ip.dst", "the destination IP address"),
+    ("port.src", "the source port (UDP or TCP)"),
+    ("port.dst", "the destination port (UDP or TCP)"),
+    ("mac.src", "the source MAC address"),
+    ("mac.dst", "the destination MAC address"),
+    ("tcp.seq", "the raw TCP sequence number"),
+    ("tcp.ack", "the raw TCP acknowledgement number"),
+    ("tcp.seq_rel", "the TCP sequence number relative to the sender's initial one"),
+    ("tcp.ack_rel", "the TCP acknowledgement number relative to the peer's initial one"),
+    ("tcp.flags", "the TCP flags that are set, e.g. SYN+ACK"),
+    ("tcp.window", "the TCP window field, as sent (unscaled)"),
+    ("tcp.len", "the number of TCP payload bytes"),
+    ("payload", "the payload, as text (other bytes as \\xNN)"),
+    ("length", "the frame's length in bytes"),
+    ("step", "the number of the step that caused the frame"),
+    ("from", "the actor whose socket sent the frame, or `kernel`"),
+    ("to", "the actor the frame goes to, or `kernel`"),
+];
+
+/// What a value that the frame does not have expands to (e.g. `{tcp.seq}` of
+/// a UDP datagram). The checker warns about the cases it can foresee.
+pub const MISSING: &str = "(none)";
+
+pub fn placeholder_names() -> impl Iterator<Item = &'static str> {
+    PLACEHOLDERS.iter().map(|(n, _)| *n)
+}
+
+pub fn is_placeholder(name: &str) -> bool {
+    PLACEHOLDERS.iter().any(|(n, _)| *n == name)
+}
+
+pub fn describe(name: &str) -> Option<&'static str> {
+    PLACEHOLDERS.iter().find(|(n, _)| *n == name).map(|(_, d)| *d)
+}
+
+/// A piece of a parsed template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    Text(String),
+    Value(String),
+}
+
+/// A mistake in a template; `needle` is the text to point at in the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateError {
+    pub needle: Option<String>,
+    pub message: String,
+    pub hint: String,
+}
+
+/// Split a template into text and `{name}` placeholders. `{{` and `}}` are a
+/// literal brace. Every mistake is reported, not just the first.
+pub fn parse_template(t: &str) -> Result<Vec<Piece>, Vec<TemplateError>> {
+    let mut pieces = Vec::new();
+    let mut errors = Vec::new();
+    let mut text = String::new();
+    let mut rest = t;
+    while let Some(c) = rest.chars().next() {
+        if rest.starts_with("{{") {
+            text.push('{');
+            rest = &rest[2..];
+        } else if rest.starts_with("}}") {
+            text.push('}');
+            rest = &rest[2..];
+        } else if c == '{' {
+            match rest.find('}') {
+                Some(end) if !rest[1..end].contains('{') => {
+                    let name = rest[1..end].trim();
+                    if is_placeholder(name) {
+                        if !text.is_empty() {
+                            pieces.push(Piece::Text(std::mem::take(&mut text)));
+                        }
+                        pieces.push(Piece::Value(name.to_string()));
+                    } else {
+                        errors.push(TemplateError {
+                            needle: Some(rest[..=end].to_string()),
+                            message: format!("unknown placeholder `{{{name}}}`"),
+                            hint: match crate::lesson::check::did_you_mean(name, placeholder_names()) {
+                                Some(s) => format!("did you mean `{{{s}}}`? docs/lesson-format.md lists every placeholder"),
+                                None => format!("a placeholder is one of: {}", placeholder_names().map(|n| format!("{{{n}}}")).collect::<Vec<_>>().join(", ")),
+                            },
+                        });
+                    }
+                    rest = &rest[end + 1..];
+                }
+                _ => {
+                    errors.push(TemplateError {
+                        needle: Some("{".into()),
+                        message: "a `{` is not closed by `}`".into(),
+                        hint: "write `{{` for a literal brace, or close the placeholder, e.g. `{port.src}`".into(),
+                    });
+                    text.push('{');
+                    rest = &rest[1..];
+                }
+            }
+        } else if c == '}' {
+            errors.push(TemplateError {
+                needle: Some("}".into()),
+                message: "a `}` has no `{` before it".into(),
+                hint: "write `}}` for a literal brace".into(),
+            });
+            rest = &rest[1..];
+        } else {
+            text.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    if !text.is_empty() {
+        pieces.push(Piece::Text(text));
+    }
+    if errors.is_empty() { Ok(pieces) } else { Err(errors) }
+}
+
+/// The payload bytes of a frame event: the `Payload` layer of its dissection.
+pub fn payload_of<'f>(event: &Event, frame: &'f [u8]) -> &'f [u8] {
+    event
+        .layers
+        .iter()
+        .find(|l| l.protocol == "Payload")
+        .and_then(|l| frame.get(l.offset..l.offset + l.length))
+        .unwrap_or_default()
+}
+
+/// Payload bytes as text: UTF-8 as it is, other bytes as `\xNN`; long
+/// payloads are cut at 200 characters.
+pub fn payload_text(data: &[u8]) -> String {
+    let text = match std::str::from_utf8(data) {
+        Ok(s) if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => s.to_string(),
+        _ => data
+            .iter()
+            .map(|&b| if (0x20..0x7f).contains(&b) { (b as char).to_string() } else { format!("\\x{b:02x}") })
+            .collect(),
+    };
+    if text.chars().count() > 200 {
+        let cut: String = text.chars().take(200).collect();
+        format!("{cut}… ({} bytes)", data.len())
+    } else {
+        text
+    }
+}
+
+/// The captured value `name` of a frame event, if the frame has it.
+pub fn value(name: &str, event: &Event, payload: &[u8]) -> Option<String> {
+    let tcp = event.tcp.as_ref();
+    Some(match name {
+        "ip.src" => event.ip.as_ref()?.src.clone(),
+        "ip.dst" => event.ip.as_ref()?.dst.clone(),
+        "port.src" => event.port.as_ref()?.src.to_string(),
+        "port.dst" => event.port.as_ref()?.dst.to_string(),
+        "mac.src" => event.mac.as_ref()?.src.clone(),
+        "mac.dst" => event.mac.as_ref()?.dst.clone(),
+        "tcp.seq" => tcp?.seq.to_string(),
+        "tcp.ack" => tcp?.ack.to_string(),
+        "tcp.seq_rel" => tcp?.seq_rel.to_string(),
+        "tcp.ack_rel" => tcp?.ack_rel.to_string(),
+        "tcp.flags" => {
+            let flags = &tcp?.flags;
+            if flags.is_empty() { "none".to_string() } else { flags.join("+") }
+        }
+        "tcp.window" => tcp?.window.to_string(),
+        "tcp.len" => tcp?.len.to_string(),
+        "payload" => {
+            if payload.is_empty() {
+                return None;
+            }
+            payload_text(payload)
+        }
+        "length" => event.length?.to_string(),
+        "step" => event.step.to_string(),
+        "from" => event.actor.clone(),
+        "to" => event.to.clone()?,
+        _ => return None,
+    })
+}
+
+/// Fill a template with the frame's values. A template that does not parse
+/// (the checker refuses those) is returned as written.
+pub fn expand(template: &str, event: &Event, payload: &[u8]) -> String {
+    match parse_template(template) {
+        Ok(pieces) => pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Text(t) => t.clone(),
+                Piece::Value(name) => value(name, event, payload).unwrap_or_else(|| MISSING.to_string()),
+            })
+            .collect(),
+        Err(_) => template.to_string(),
+    }
+}
+
+fn has_protocol(event: &Event, protocol: &str) -> bool {
+    event.layers.iter().any(|l| {
+        let p = l.protocol.to_ascii_lowercase();
+        match protocol {
+            "ip" => p == "ipv4" || p == "ipv6",
+            "icmp" => p == "icmp" || p == "icmpv6",
+            other => p == other,
+        }
+    })
+}
+
+/// Does `rule` match this frame event? Every key the rule has must match.
+pub fn matches(rule: &Rule, event: &Event, payload: &[u8]) -> bool {
+    if !event.is_frame() {
+        return false;
+    }
+    if let Some(p) = &rule.protocol {
+        if !has_protocol(event, p) {
+            return false;
+        }
+    }
+    if !rule.flags.is_empty() {
+        let Some(tcp) = &event.tcp else { return false };
+        if !rule.flags.iter().all(|f| tcp.flags.iter().any(|g| g.eq_ignore_ascii_case(f))) {
+            return false;
+        }
+    }
+    if rule.from.as_ref().is_some_and(|f| *f != event.actor) {
+        return false;
+    }
+    if rule.to.as_ref().is_some_and(|t| Some(t) != event.to.as_ref()) {
+        return false;
+    }
+    if rule.steps.as_ref().is_some_and(|s| !s.contains(&event.step)) {
+        return false;
+    }
+    if let Some(needle) = &rule.payload {
+        if needle.is_empty() || !payload.windows(needle.len()).any(|w| w == needle.as_slice()) {
+            return false;
+        }
+    }
+    true
+}
+
+fn add_note(note: &mut String, text: String, mode: RuleMode) {
+    match mode {
+        RuleMode::Replace => *note = text,
+        RuleMode::Append if note.is_empty() => *note = text,
+        RuleMode::Append => {
+            note.push_str("\n\n");
+            note.push_str(&text);
+        }
+    }
+}
+
+/// Apply the lesson's rules (in order) and its checkpoint to a frame event
+/// whose built-in notes are already written. `frame` is the captured bytes;
+/// `frame_in_step` counts the step's frames from 1.
+pub fn apply(plan: &Plan, event: &mut Event, frame: &[u8], frame_in_step: usize) {
+    let payload = payload_of(event, frame);
+    for rule in &plan.rules {
+        if !matches(rule, event, payload) {
+            continue;
+        }
+        let [syntax, semantics, timing] = [&rule.syntax, &rule.semantics, &rule.timing].map(|t| t.as_ref().map(|t| expand(t, event, payload)));
+        if let Some(t) = syntax {
+            add_note(&mut event.notes.syntax, t, rule.mode);
+        }
+        if let Some(t) = semantics {
+            add_note(&mut event.notes.semantics, t, rule.mode);
+        }
+        if let Some(t) = timing {
+            add_note(&mut event.notes.timing, t, rule.mode);
+        }
+    }
+    if let Some(cp) = checkpoint_for(plan, event, payload, frame_in_step) {
+        event.checkpoint = Some(cp);
+    }
+}
+
+/// The checkpoint this frame answers, if its step has one about this frame.
+pub fn checkpoint_for(plan: &Plan, event: &Event, payload: &[u8], frame_in_step: usize) -> Option<Checkpoint> {
+    let step = plan.steps.get(event.step.checked_sub(1)?)?;
+    let cp = step.checkpoint.as_ref()?;
+    if cp.frame != frame_in_step {
+        return None;
+    }
+    let answer = value(&cp.answer, event, payload).unwrap_or_else(|| MISSING.to_string());
+    let explain = match &cp.explain {
+        Some(e) => expand(e, event, payload),
+        None => format!(
+            "Read from the capture: {} of frame #{} (step {}'s frame {}) is {answer}.",
+            describe(&cp.answer).unwrap_or("the value"),
+            event.index,
+            event.step,
+            cp.frame
+        ),
+    };
+    Some(Checkpoint { question: expand(&cp.ask, event, payload), answer, value: cp.answer.clone(), explain: Some(explain), given: None, correct: None })
+}
+
+const TCP_FLAGS: &[&str] = &["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns"];
+
+fn unquote(s: &str) -> &str {
+    let s = s.trim();
+    let s = s.strip_prefix('b').filter(|r| r.starts_with('"') || r.starts_with('\'')).unwrap_or(s);
+    for q in ['"', '\'', '`'] {
+        if s.len() >= 2 && s.starts_with(q) && s.ends_with(q) {
+            return s[1..s.len() - 1].trim();
+        }
+    }
+    s
+}
+
+fn number(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        return u64::from_str_radix(hex, 16).ok().map(|n| n as f64);
+    }
+    s.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+fn flag_set(s: &str) -> Option<Vec<String>> {
+    let mut flags: Vec<String> = s
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '+' | '/' | '|' | '[' | ']'))
+        .filter(|t| !t.is_empty())
+        .map(|t| t.to_ascii_lowercase())
+        .collect();
+    if flags.is_empty() || !flags.iter().all(|f| TCP_FLAGS.contains(&f.as_str())) {
+        return None;
+    }
+    flags.sort();
+    flags.dedup();
+    Some(flags)
+}
+
+/// Grade a student's answer against the captured one: numbers compare as
+/// numbers (`05000` is `5000`, `0x1388` too), TCP flag lists as sets
+/// (`ack, syn` is `SYN+ACK`), anything else as text, trimmed, without
+/// surrounding quotes, with runs of spaces as one, and case-insensitive.
+pub fn grade(answer_given: &str, correct: &str) -> bool {
+    let (given, correct) = (unquote(answer_given), unquote(correct));
+    if given.is_empty() {
+        return false;
+    }
+    if let (Some(a), Some(b)) = (number(given), number(correct)) {
+        return a == b;
+    }
+    if let (Some(a), Some(b)) = (flag_set(given), flag_set(correct)) {
+        return a == b;
+    }
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    norm(given) == norm(correct)
+}
+
+impl Checkpoint {
+    /// Record what the student answered; returns whether it was right.
+    pub fn record(&mut self, given: &str) -> bool {
+        let correct = grade(given, &self.answer);
+        self.given = Some(given.trim().to_string());
+        self.correct = Some(correct);
+        correct
+    }
+}
+
+impl Transcript {
+    /// Record a student's answer to the checkpoint on event `event_index`
+    /// (1-based, as in the transcript). Returns whether it was right, or None
+    /// when that event has no checkpoint. For step mode, which collects the
+    /// answers while the run goes on and records them before exporting.
+    pub fn answer_checkpoint(&mut self, event_index: usize, given: &str) -> Option<bool> {
+        let event = self.events.iter_mut().find(|e| e.index == event_index)?;
+        Some(event.checkpoint.as_mut()?.record(given))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grade_numbers_numerically() {
+        assert!(grade("5000", "5000"));
+        assert!(grade(" 05000 ", "5000"));
+        assert!(grade("5000.0", "5000"));
+        assert!(grade("0x1388", "5000"));
+        assert!(!grade("5001", "5000"));
+        assert!(!grade("", "5000"));
+        assert!(!grade("   ", ""));
+    }
+
+    #[test]
+    fn grade_text_trimmed_and_case_insensitive() {
+        assert!(grade("  Hello ", "hello"));
+        assert!(grade("\"hello\"", "hello"));
+        assert!(grade("b\"hello\"", "hello"));
+        assert!(grade("how  are   you?", "how are you?"));
+        assert!(grade("Sender", "sender"));
+        assert!(grade("127.0.0.1", "127.0.0.1"));
+        assert!(!grade("127.0.0.2", "127.0.0.1"));
+        assert!(!grade("hell", "hello"));
+    }
+
+    #[test]
+    fn grade_flags_as_sets() {
+        assert!(grade("syn, ack", "SYN+ACK"));
+        assert!(grade("ACK SYN", "SYN+ACK"));
+        assert!(grade("[SYN, ACK]", "SYN+ACK"));
+        assert!(!grade("SYN", "SYN+ACK"));
+        assert!(!grade("FIN+ACK", "SYN+ACK"));
+    }
+
+    #[test]
+    fn templates_parse_and_report_every_mistake() {
+        let pieces = parse_template("port {port.src} and {{literal}} {tcp.seq_rel}").unwrap();
+        assert_eq!(
+            pieces,
+            vec![
+                Piece::Text("port ".into()),
+                Piece::Value("port.src".into()),
+                Piece::Text(" and {literal} ".into()),
+                Piece::Value("tcp.seq_rel".into())
+            ]
+        );
+        let errors = parse_template("{port.srk} then {bogus} then { unclosed").unwrap_err();
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert_eq!(errors[0].message, "unknown placeholder `{port.srk}`");
+        assert!(errors[0].hint.contains("did you mean `{port.src}`"), "{}", errors[0].hint);
+        assert_eq!(errors[0].needle.as_deref(), Some("{port.srk}"));
+        assert!(errors[2].message.contains("not closed"));
+        assert!(parse_template("a } b").is_err());
+        assert_eq!(parse_template("").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn payload_text_escapes_binary() {
+        assert_eq!(payload_text(b"hello"), "hello");
+        assert_eq!(payload_text(&[0x68, 0x00, 0xff]), "h\\x00\\xff");
+        assert!(payload_text(&[b'a'; 300]).ends_with("… (300 bytes)"));
+    }
+}
