@@ -6,7 +6,6 @@
 //! explanations need: which socket belongs to which actor, and the state of
 //! each TCP connection.
 
-mod checksum;
 mod notes;
 pub mod tcp;
 

@@ -376,19 +376,21 @@ fn options_text(t: &TcpInfo, _window: u16) -> String {
 }
 
 /// On `lo` Linux leaves UDP/TCP checksums to the "card" (checksum offload),
-/// and lo has none: the captured value is only a partial sum.
+/// and lo has none: the captured field holds only the pseudo-header sum.
 fn checksum_note(c: &FrameContext) -> Option<String> {
+    use crate::dissect::ChecksumStatus;
     let d = c.d;
-    match super::checksum::transport_checksum_ok(c.frame, d) {
-        Some(false) if c.loopback_explained_at.is_some() => Some(format!(
-            "(The {} checksum is left unfilled on lo, as explained at event #{}.)",
-            if d.tcp.is_some() { "TCP" } else { "UDP" },
-            c.loopback_explained_at.unwrap_or(0)
-        )),
-        Some(false) => Some(format!(
-            "The {} checksum does not add up — expected on lo: the kernel leaves the final sum to the network card (checksum offload), lo has no card and needs none, so nobody fills it in. Wireshark flags it; it is not an error here.",
-            if d.tcp.is_some() { "TCP" } else { "UDP" }
-        )),
-        _ => None,
+    let name = if d.tcp.is_some() { "TCP" } else { "UDP" };
+    let index = d.layers.iter().position(|l| l.protocol == name)?;
+    match crate::dissect::checksum_status(c.frame, d, index)? {
+        ChecksumStatus::Partial => Some(match c.loopback_explained_at {
+            Some(i) => format!("(The {name} checksum holds only a partial sum on lo, as explained at event #{i}.)"),
+            None => format!(
+                "The {name} checksum field holds only a partial sum (the pseudo-header part) — expected on lo: the kernel leaves the final sum to the network card (checksum offload), and lo has no card and needs none, so nobody completes it. Wireshark flags it as wrong; it is not an error here."
+            ),
+        }),
+        ChecksumStatus::Bad { expected } => Some(format!("The {name} checksum does not add up: it should be 0x{expected:04x}. On a real network the receiver would drop this segment.")),
+        ChecksumStatus::Absent => Some(format!("The {name} checksum is 0: the sender chose not to compute one, which UDP over IPv4 allows.")),
+        ChecksumStatus::Good => None,
     }
 }

@@ -1,7 +1,7 @@
 //! ARP (RFC 826): "who has this IPv4 address? tell me" and the answer.
 //! Never seen on `lo` (there is no link to resolve), but on any veth or NIC.
 
-use super::builder::{LayerBuilder, hex, slice_at, u16_at, u8_at};
+use super::builder::{LayerBuilder, hex, slice_at, u8_at, u16_at};
 use super::ethernet::{Address as MacAddress, ethertype_text};
 use super::{Dissection, LayerKind};
 
@@ -129,7 +129,9 @@ impl<'a> Packet<'a> {
 /// An address as MAC or IPv4 text when it has that size, else hex.
 fn addr_text(b: &[u8]) -> String {
     match b.len() {
-        6 => MacAddress::from_bytes(b).map(|a| a.to_string()).unwrap_or_default(),
+        6 => MacAddress::from_bytes(b)
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
         4 => super::ipv4::addr(b).to_string(),
         _ => hex(b),
     }
@@ -142,20 +144,33 @@ pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<
         1 => "1 (Ethernet)".to_string(),
         v => v.to_string(),
     });
-    b.bytes("protocol type", field::PTYPE, |s| ethertype_text(u16_at(s, 0..2)));
-    let h = b.bytes("hardware size", field::HLEN..field::HLEN + 1, |s| u8_at(s, 0).to_string());
-    let p = b.bytes("protocol size", field::PLEN..field::PLEN + 1, |s| u8_at(s, 0).to_string());
-    b.bytes("opcode", field::OPER, |s| match Operation::from(u16_at(s, 0..2)) {
-        Operation::Request => "1 (request)".to_string(),
-        Operation::Reply => "2 (reply)".to_string(),
-        Operation::Unknown(v) => v.to_string(),
+    b.bytes("protocol type", field::PTYPE, |s| {
+        ethertype_text(u16_at(s, 0..2))
+    });
+    let h = b.bytes("hardware size", field::HLEN..field::HLEN + 1, |s| {
+        u8_at(s, 0).to_string()
+    });
+    let p = b.bytes("protocol size", field::PLEN..field::PLEN + 1, |s| {
+        u8_at(s, 0).to_string()
+    });
+    b.bytes("opcode", field::OPER, |s| {
+        match Operation::from(u16_at(s, 0..2)) {
+            Operation::Request => "1 (request)".to_string(),
+            Operation::Reply => "2 (reply)".to_string(),
+            Operation::Unknown(v) => v.to_string(),
+        }
     });
     let (h, p) = match (h, p) {
         (Some(h), Some(p)) => (usize::from(u8_at(h, 0)), usize::from(u8_at(p, 0))),
         _ => (6, 4),
     };
     let mut at = FIXED_LEN;
-    for (name, len) in [("sender MAC", h), ("sender IP", p), ("target MAC", h), ("target IP", p)] {
+    for (name, len) in [
+        ("sender MAC", h),
+        ("sender IP", p),
+        ("target MAC", h),
+        ("target IP", p),
+    ] {
         b.bytes(name, at..at + len, addr_text);
         at += len;
     }

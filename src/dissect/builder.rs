@@ -116,7 +116,9 @@ impl<'a> LayerBuilder<'a> {
             return None;
         };
         let offset = self.start.saturating_add(r.start);
-        self.layer.fields.push(whole_bytes_field(name, fmt(s), offset, s.len()));
+        self.layer
+            .fields
+            .push(whole_bytes_field(name, fmt(s), offset, s.len()));
         Some(s)
     }
 
@@ -198,9 +200,15 @@ mod tests {
         let l = b.finish(8);
         assert_eq!(l.length, 4);
         let ecn = &l.fields[3];
-        assert_eq!((ecn.offset, ecn.length, ecn.bit_offset, ecn.bit_length), (1, 1, 14, 2));
+        assert_eq!(
+            (ecn.offset, ecn.length, ecn.bit_offset, ecn.bit_length),
+            (1, 1, 14, 2)
+        );
         let x = &l.fields[4];
-        assert_eq!((x.offset, x.length, x.bit_offset, x.bit_length), (1, 2, 12, 12));
+        assert_eq!(
+            (x.offset, x.length, x.bit_offset, x.bit_length),
+            (1, 2, 12, 12)
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! and leaves the rest to "hardware" that `lo` never runs. The capture sees
 //! that half-done value, which `ChecksumStatus::Partial` recognises.
 
-use super::builder::{u16_at, u8_at};
+use super::builder::{u8_at, u16_at};
 use super::{Dissection, Layer};
 use serde::{Deserialize, Serialize};
 
@@ -56,7 +56,7 @@ pub fn pseudo_header_sum(src: &[u8], dst: &[u8], protocol: u8, length: usize) ->
     fold(u64::from(sum) + u64::from(protocol) + (len >> 16) + (len & 0xffff))
 }
 
-/// The IP header that carries `d.layers[index]`: (version, header offset).
+/// The IPv4 or IPv6 layer that carries `d.layers[index]`.
 fn carrier(d: &Dissection, index: usize) -> Option<&Layer> {
     d.layers
         .get(..index)?
@@ -84,7 +84,10 @@ fn ip_facts<'a>(frame: &'a [u8], ip: &Layer) -> Option<IpFacts<'a>> {
             fragment: flags_off & 0x3fff != 0,
         })
     } else {
-        let fragment = ip.fields.iter().any(|f| f.name == "fragment.identification");
+        let fragment = ip
+            .fields
+            .iter()
+            .any(|f| f.name == "fragment.identification");
         Some(IpFacts {
             src: h.get(8..24)?,
             dst: h.get(24..40)?,
@@ -147,10 +150,8 @@ pub fn checksum_status(frame: &[u8], d: &Dissection, index: usize) -> Option<Che
     if sum_words(data, initial) == 0xffff {
         return Some(ChecksumStatus::Good);
     }
-    if let Some(p) = pseudo {
-        if stored == p as u16 {
-            return Some(ChecksumStatus::Partial);
-        }
+    if pseudo.is_some_and(|p| stored == p as u16) {
+        return Some(ChecksumStatus::Partial);
     }
     let mut zeroed = data.to_vec();
     if let Some(f) = zeroed.get_mut(field_at..field_at + 2) {
@@ -180,8 +181,14 @@ mod tests {
     #[test]
     fn rfc1071_example() {
         // RFC 1071 §3: the words 0001 f203 f4f5 f6f7 sum to 0xddf2.
-        assert_eq!(sum_words(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7], 0), 0xddf2);
-        assert_eq!(checksum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7], 0), 0x220d);
+        assert_eq!(
+            sum_words(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7], 0),
+            0xddf2
+        );
+        assert_eq!(
+            checksum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7], 0),
+            0x220d
+        );
     }
 
     #[test]
@@ -194,12 +201,25 @@ mod tests {
         assert_eq!(status(TCP4_SYN_WS10, "TCP"), Some(ChecksumStatus::Partial));
         assert_eq!(status(UDP6_HI, "UDP"), Some(ChecksumStatus::Partial));
         // ICMP is computed in software: tshark says "[correct]" too.
-        assert_eq!(status(ICMP4_PORT_UNREACH, "ICMP"), Some(ChecksumStatus::Good));
-        assert_eq!(status(ICMP4_ECHO_REQUEST, "ICMP"), Some(ChecksumStatus::Good));
-        assert_eq!(status(ICMP6_PORT_UNREACH, "ICMPv6"), Some(ChecksumStatus::Good));
-        assert_eq!(status(ICMP6_ECHO_REQUEST, "ICMPv6"), Some(ChecksumStatus::Good));
-        // The RST answer to a SYN is built by the kernel itself, fully summed.
-        assert_eq!(status(TCP6_RST_ACK, "TCP"), Some(ChecksumStatus::Good));
+        assert_eq!(
+            status(ICMP4_PORT_UNREACH, "ICMP"),
+            Some(ChecksumStatus::Good)
+        );
+        assert_eq!(
+            status(ICMP4_ECHO_REQUEST, "ICMP"),
+            Some(ChecksumStatus::Good)
+        );
+        assert_eq!(
+            status(ICMP6_PORT_UNREACH, "ICMPv6"),
+            Some(ChecksumStatus::Good)
+        );
+        assert_eq!(
+            status(ICMP6_ECHO_REQUEST, "ICMPv6"),
+            Some(ChecksumStatus::Good)
+        );
+        // Even the kernel's own RST leaves the sum to "offload" (tshark:
+        // 0x001c, should be 0x5423).
+        assert_eq!(status(TCP6_RST_ACK, "TCP"), Some(ChecksumStatus::Partial));
         // Fragments cannot be checked alone.
         assert_eq!(status(&ipv4_first_fragment(), "UDP"), None);
         assert_eq!(status(UDP4_HELLO, "Payload"), None);
@@ -220,6 +240,9 @@ mod tests {
         f[40..42].copy_from_slice(&[0, 0]);
         assert_eq!(checksum_status(&f, &d, 2), Some(ChecksumStatus::Absent));
         f[24] ^= 0xff;
-        assert!(matches!(checksum_status(&f, &d, 1), Some(ChecksumStatus::Bad { expected: 0xb46d })));
+        assert!(matches!(
+            checksum_status(&f, &d, 1),
+            Some(ChecksumStatus::Bad { expected: 0xb46d })
+        ));
     }
 }

@@ -130,10 +130,16 @@ impl<'a> Frame<'a> {
         (buffer.len() >= HEADER_LEN).then_some(Frame { buffer })
     }
     pub fn dst_addr(&self) -> Address {
-        self.buffer.get(field::DESTINATION).and_then(Address::from_bytes).unwrap_or_default()
+        self.buffer
+            .get(field::DESTINATION)
+            .and_then(Address::from_bytes)
+            .unwrap_or_default()
     }
     pub fn src_addr(&self) -> Address {
-        self.buffer.get(field::SOURCE).and_then(Address::from_bytes).unwrap_or_default()
+        self.buffer
+            .get(field::SOURCE)
+            .and_then(Address::from_bytes)
+            .unwrap_or_default()
     }
     pub fn ethertype(&self) -> EtherType {
         EtherType::from(u16_at(self.buffer, field::ETHERTYPE))
@@ -155,7 +161,9 @@ pub(crate) fn dissect(frame: &[u8], d: &mut Dissection) -> Result<EtherType, Str
     let mut b = LayerBuilder::new(frame, LayerKind::Link, "Ethernet", 0, frame.len());
     b.bytes("destination", field::DESTINATION, mac_field);
     b.bytes("source", field::SOURCE, mac_field);
-    b.bytes("type", field::ETHERTYPE, |s| ethertype_text(u16_at(s, 0..2)));
+    b.bytes("type", field::ETHERTYPE, |s| {
+        ethertype_text(u16_at(s, 0..2))
+    });
     let msg = b.truncated(HEADER_LEN);
     d.layers.push(b.finish(HEADER_LEN));
     let eth = Frame::new_checked(frame).ok_or(msg)?;
@@ -183,10 +191,15 @@ pub(crate) fn note_padding(frame: &[u8], packet_end: usize, d: &mut Dissection) 
     let Some(extra) = frame.get(packet_end..).filter(|e| !e.is_empty()) else {
         return;
     };
-    let what = if extra.iter().all(|&b| b == 0) { "zero bytes" } else { "bytes" };
+    let what = if extra.iter().all(|&b| b == 0) {
+        "zero bytes"
+    } else {
+        "bytes"
+    };
     let value = format!("{} {} after the packet's end", extra.len(), what);
     if let Some(eth) = d.layers.first_mut() {
-        eth.fields.push(whole_bytes_field("padding", value, packet_end, extra.len()));
+        eth.fields
+            .push(whole_bytes_field("padding", value, packet_end, extra.len()));
     }
 }
 
@@ -216,11 +229,17 @@ mod tests {
 
     #[test]
     fn addresses() {
-        assert_eq!(address_text(Address([0xff; 6])), "ff:ff:ff:ff:ff:ff (broadcast)");
+        assert_eq!(
+            address_text(Address([0xff; 6])),
+            "ff:ff:ff:ff:ff:ff (broadcast)"
+        );
         assert_eq!(
             address_text(Address([0x33, 0x33, 0, 0, 0, 1])),
             "33:33:00:00:00:01 (multicast)"
         );
-        assert_eq!(address_text(Address([0x02, 0, 0, 0, 0, 1])), "02:00:00:00:00:01");
+        assert_eq!(
+            address_text(Address([0x02, 0, 0, 0, 0, 1])),
+            "02:00:00:00:00:01"
+        );
     }
 }

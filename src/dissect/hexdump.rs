@@ -53,7 +53,13 @@ pub fn hexdump_lines(frame: &[u8]) -> Vec<(usize, String, String)> {
             }
             let ascii = chunk
                 .iter()
-                .map(|&b| if (0x20..0x7f).contains(&b) { b as char } else { '.' })
+                .map(|&b| {
+                    if (0x20..0x7f).contains(&b) {
+                        b as char
+                    } else {
+                        '.'
+                    }
+                })
                 .collect();
             (n * BYTES_PER_LINE, hex, ascii)
         })
@@ -73,11 +79,17 @@ mod tests {
         assert_eq!(lines.len(), 3);
         // tshark -x: "0000  00 00 00 00 00 00 00 00 00 00 00 00 08 00 45 00   ..............E."
         assert_eq!(lines[0].0, 0);
-        assert_eq!(lines[0].1, "00 00 00 00 00 00 00 00  00 00 00 00 08 00 45 00");
+        assert_eq!(
+            lines[0].1,
+            "00 00 00 00 00 00 00 00  00 00 00 00 08 00 45 00"
+        );
         assert_eq!(lines[0].2, "..............E.");
         assert_eq!(lines[2].0, 32);
-        assert_eq!(lines[2].1, format!("{:<48}", "00 01 cf 82 13 88 00 0d  fe 20 68 65 6c 6c 6f"));
-        assert_eq!(lines[2].2, "..........hello");
+        assert_eq!(
+            lines[2].1,
+            format!("{:<48}", "00 01 cf 82 13 88 00 0d  fe 20 68 65 6c 6c 6f")
+        );
+        assert_eq!(lines[2].2, "......... hello");
         assert!(lines.iter().all(|l| l.1.len() == HEX_WIDTH));
         assert_eq!(&lines[0].1[hex_column(12)..hex_column(12) + 2], "08");
         assert!(hexdump_lines(&[]).is_empty());

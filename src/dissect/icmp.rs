@@ -3,7 +3,7 @@
 //! start of the datagram that caused them, which is how the sender learns
 //! which socket the error belongs to.
 
-use super::builder::{LayerBuilder, hex, slice_at, u16_at, u32_at, u8_at};
+use super::builder::{LayerBuilder, hex, slice_at, u8_at, u16_at, u32_at};
 use super::ethernet::Address as MacAddress;
 use super::ip::{Protocol, Upper, protocol_text};
 use super::ipv4::{self, flag_bit};
@@ -256,7 +256,11 @@ struct Kind {
 
 impl Kind {
     fn type_name(self) -> Option<&'static str> {
-        if self.v6 { Message6::from(self.ty).name() } else { Message::from(self.ty).name() }
+        if self.v6 {
+            Message6::from(self.ty).name()
+        } else {
+            Message::from(self.ty).name()
+        }
     }
     fn code_name(self) -> Option<&'static str> {
         if self.v6 {
@@ -266,13 +270,23 @@ impl Kind {
         }
     }
     fn is_error(self) -> bool {
-        if self.v6 { Message6::from(self.ty).is_error() } else { Message::from(self.ty).is_error() }
+        if self.v6 {
+            Message6::from(self.ty).is_error()
+        } else {
+            Message::from(self.ty).is_error()
+        }
     }
     fn is_echo(self) -> bool {
         if self.v6 {
-            matches!(Message6::from(self.ty), Message6::EchoRequest | Message6::EchoReply)
+            matches!(
+                Message6::from(self.ty),
+                Message6::EchoRequest | Message6::EchoReply
+            )
         } else {
-            matches!(Message::from(self.ty), Message::EchoRequest | Message::EchoReply)
+            matches!(
+                Message::from(self.ty),
+                Message::EchoRequest | Message::EchoReply
+            )
         }
     }
     /// `Destination unreachable: port unreachable`.
@@ -359,20 +373,30 @@ fn parse_quote(bytes: &[u8], v6: bool) -> Option<QuoteParse> {
         parts.push(("original.protocol", 9, 1, protocol_text(p)));
         parts.push(("original.source", 12, 4, s.to_string()));
         parts.push(("original.destination", 16, 4, d.to_string()));
-        (s.to_string(), d.to_string(), Protocol::from(p), (ihl >= 20).then_some(ihl))
+        (
+            s.to_string(),
+            d.to_string(),
+            Protocol::from(p),
+            (ihl >= 20).then_some(ihl),
+        )
     };
-    let mut q = Quoted { src_ip: src, dst_ip: dst, protocol: proto.into(), src_port: None, dst_port: None };
+    let mut q = Quoted {
+        src_ip: src,
+        dst_ip: dst,
+        protocol: proto.into(),
+        src_port: None,
+        dst_port: None,
+    };
     // UDP, TCP and SCTP all start with the two ports.
-    if matches!(proto, Protocol::Udp | Protocol::Tcp | Protocol::Sctp) {
-        if let Some(off) = l4 {
-            if let Some(ports) = slice_at(bytes, off, 4) {
-                let (sp, dp) = (u16_at(ports, 0..2), u16_at(ports, 2..4));
-                q.src_port = Some(sp);
-                q.dst_port = Some(dp);
-                parts.push(("original.source port", off, 2, sp.to_string()));
-                parts.push(("original.destination port", off + 2, 2, dp.to_string()));
-            }
-        }
+    let ported = matches!(proto, Protocol::Udp | Protocol::Tcp | Protocol::Sctp);
+    if let Some(off) = l4.filter(|_| ported)
+        && let Some(ports) = slice_at(bytes, off, 4)
+    {
+        let (sp, dp) = (u16_at(ports, 0..2), u16_at(ports, 2..4));
+        q.src_port = Some(sp);
+        q.dst_port = Some(dp);
+        parts.push(("original.source port", off, 2, sp.to_string()));
+        parts.push(("original.destination port", off + 2, 2, dp.to_string()));
     }
     Some(QuoteParse { q, parts })
 }
@@ -427,11 +451,20 @@ fn nd_options_text(opts: &[u8]) -> String {
     names.join(", ")
 }
 
-pub(crate) fn dissect(frame: &[u8], up: &Upper, d: &mut Dissection, v6: bool) -> Result<(), String> {
+pub(crate) fn dissect(
+    frame: &[u8],
+    up: &Upper,
+    d: &mut Dissection,
+    v6: bool,
+) -> Result<(), String> {
     let proto = if v6 { "ICMPv6" } else { "ICMP" };
     let mut b = LayerBuilder::new(frame, LayerKind::Network, proto, up.start, up.end);
     let ty = b.bytes("type", field::TYPE..field::TYPE + 1, |s| {
-        let k = Kind { v6, ty: u8_at(s, 0), code: 0 };
+        let k = Kind {
+            v6,
+            ty: u8_at(s, 0),
+            code: 0,
+        };
         match k.type_name() {
             Some(n) => format!("{} ({n})", k.ty),
             None => k.ty.to_string(),
@@ -439,13 +472,19 @@ pub(crate) fn dissect(frame: &[u8], up: &Upper, d: &mut Dissection, v6: bool) ->
     });
     let ty = ty.map(|s| u8_at(s, 0)).unwrap_or(0);
     b.bytes("code", field::CODE..field::CODE + 1, |s| {
-        let k = Kind { v6, ty, code: u8_at(s, 0) };
+        let k = Kind {
+            v6,
+            ty,
+            code: u8_at(s, 0),
+        };
         match k.code_name() {
             Some(n) => format!("{} ({n})", k.code),
             None => k.code.to_string(),
         }
     });
-    b.bytes("checksum", field::CHECKSUM, |s| format!("0x{:04x}", u16_at(s, 0..2)));
+    b.bytes("checksum", field::CHECKSUM, |s| {
+        format!("0x{:04x}", u16_at(s, 0..2))
+    });
 
     let captured = b.captured();
     let Some(p) = b.get(0..captured).and_then(Packet::new_checked) else {
@@ -454,7 +493,11 @@ pub(crate) fn dissect(frame: &[u8], up: &Upper, d: &mut Dissection, v6: bool) ->
         d.layers.push(b.finish(HEADER_LEN));
         return Err(msg);
     };
-    let kind = Kind { v6, ty: p.msg_type(), code: p.msg_code() };
+    let kind = Kind {
+        v6,
+        ty: p.msg_type(),
+        code: p.msg_code(),
+    };
     let num = |s: &[u8]| be_text(s);
 
     // The four type-specific bytes, and how much of the body belongs to the
@@ -584,20 +627,49 @@ mod tests {
 
     #[test]
     fn descriptions() {
-        let k = Kind { v6: false, ty: 3, code: 3 };
+        let k = Kind {
+            v6: false,
+            ty: 3,
+            code: 3,
+        };
         assert_eq!(k.description(), "Destination unreachable: port unreachable");
-        let k = Kind { v6: true, ty: 128, code: 0 };
+        let k = Kind {
+            v6: true,
+            ty: 128,
+            code: 0,
+        };
         assert_eq!(k.description(), "Echo (ping) request");
-        let k = Kind { v6: false, ty: 42, code: 7 };
+        let k = Kind {
+            v6: false,
+            ty: 42,
+            code: 7,
+        };
         assert_eq!(k.description(), "Type 42: code 7");
-        assert!(Kind { v6: true, ty: 1, code: 4 }.is_error());
-        assert!(!Kind { v6: true, ty: 135, code: 0 }.is_error());
+        assert!(
+            Kind {
+                v6: true,
+                ty: 1,
+                code: 4
+            }
+            .is_error()
+        );
+        assert!(
+            !Kind {
+                v6: true,
+                ty: 135,
+                code: 0
+            }
+            .is_error()
+        );
     }
 
     #[test]
     fn nd_options() {
         let opts = [1u8, 1, 0x02, 0, 0, 0, 0, 1];
-        assert_eq!(nd_options_text(&opts), "source link-layer address 02:00:00:00:00:01");
+        assert_eq!(
+            nd_options_text(&opts),
+            "source link-layer address 02:00:00:00:00:01"
+        );
         assert_eq!(nd_options_text(&[1, 0]), "type 1 (bad length)");
     }
 

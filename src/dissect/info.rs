@@ -38,7 +38,9 @@ impl Layer {
 
     /// The leading token of a value (`17` of `17 (UDP)`), or `?` if missing.
     fn token(&self, name: &str) -> &str {
-        self.value(name).and_then(|v| v.split_whitespace().next()).unwrap_or("?")
+        self.value(name)
+            .and_then(|v| v.split_whitespace().next())
+            .unwrap_or("?")
     }
 
     fn number(&self, name: &str) -> Option<u64> {
@@ -59,7 +61,7 @@ impl Layer {
     }
 
     fn fragment_note(&self, offset_field: &str, more_field: &str) -> String {
-        let off = self.number(offset_field).unwrap_or(0) * 8;
+        let off = self.number(offset_field).unwrap_or(0).saturating_mul(8);
         let more = self.number(more_field) == Some(1);
         match (off, more) {
             (0, false) => String::new(),
@@ -113,7 +115,9 @@ impl fmt::Display for Layer {
                 Ok(())
             }
             "UDP" => {
-                let len = self.number("length").map(|l| l.saturating_sub(8).to_string());
+                let len = self
+                    .number("length")
+                    .map(|l| l.saturating_sub(8).to_string());
                 write!(
                     f,
                     "UDP {} → {} len={}",
@@ -164,10 +168,8 @@ impl Dissection {
             };
         };
         let mut s = layer.to_string();
-        if layer.protocol == "TCP" {
-            if let Some(tcp) = &self.tcp {
-                s.push_str(&format!(" len={}", tcp.payload_len));
-            }
+        if let Some(tcp) = self.tcp.as_ref().filter(|_| layer.protocol == "TCP") {
+            s.push_str(&format!(" len={}", tcp.payload_len));
         }
         s
     }

@@ -1,6 +1,6 @@
 //! IPv4 (RFC 791): a 20-byte header plus up to 40 bytes of options.
 
-use super::builder::{LayerBuilder, hex, u16_at, u8_at};
+use super::builder::{LayerBuilder, hex, u8_at, u16_at};
 use super::ip::{Protocol, Upper, protocol_text};
 use super::{Dissection, LayerKind};
 use std::net::Ipv4Addr;
@@ -90,7 +90,9 @@ impl<'a> Packet<'a> {
         addr(self.buffer.get(field::DST_ADDR).unwrap_or(&[0; 4]))
     }
     pub fn options(&self) -> &'a [u8] {
-        self.buffer.get(HEADER_LEN..self.header_len()).unwrap_or(&[])
+        self.buffer
+            .get(HEADER_LEN..self.header_len())
+            .unwrap_or(&[])
     }
 }
 
@@ -149,7 +151,11 @@ pub(crate) fn dscp_text(v: u8) -> String {
 }
 
 pub(crate) fn flag_bit(v: u32) -> String {
-    if v != 0 { "1 (set)".to_string() } else { "0".to_string() }
+    if v != 0 {
+        "1 (set)".to_string()
+    } else {
+        "0".to_string()
+    }
 }
 
 fn flags_text(v: u32) -> String {
@@ -186,7 +192,11 @@ fn options_text(opts: &[u8]) -> String {
             148 => "Router Alert",
             _ => "",
         };
-        let label = if name.is_empty() { format!("type {kind}") } else { name.to_string() };
+        let label = if name.is_empty() {
+            format!("type {kind}")
+        } else {
+            name.to_string()
+        };
         if kind == 0 {
             names.push(label);
             break;
@@ -217,7 +227,9 @@ pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<
     let ihl = b.bits("header length", 4, 4, |v| format!("{v} ({} bytes)", v * 4));
     b.bits("DSCP", 8, 6, |v| dscp_text(v as u8));
     b.bits("ECN", 14, 2, |v| format!("{v} ({})", ecn_name(v as u8)));
-    b.bytes("total length", field::LENGTH, |s| u16_at(s, 0..2).to_string());
+    b.bytes("total length", field::LENGTH, |s| {
+        u16_at(s, 0..2).to_string()
+    });
     b.bytes("identification", field::IDENT, |s| {
         let v = u16_at(s, 0..2);
         format!("0x{v:04x} ({v})")
@@ -227,11 +239,21 @@ pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<
     b.bits("flags.DF", 49, 1, flag_bit);
     b.bits("flags.MF", 50, 1, flag_bit);
     b.bits("fragment offset", 51, 13, |v| {
-        if v == 0 { "0".to_string() } else { format!("{v} ({} bytes)", v * 8) }
+        if v == 0 {
+            "0".to_string()
+        } else {
+            format!("{v} ({} bytes)", v * 8)
+        }
     });
-    b.bytes("TTL", field::TTL..field::TTL + 1, |s| u8_at(s, 0).to_string());
-    b.bytes("protocol", field::PROTOCOL..field::PROTOCOL + 1, |s| protocol_text(u8_at(s, 0)));
-    b.bytes("header checksum", field::CHECKSUM, |s| format!("0x{:04x}", u16_at(s, 0..2)));
+    b.bytes("TTL", field::TTL..field::TTL + 1, |s| {
+        u8_at(s, 0).to_string()
+    });
+    b.bytes("protocol", field::PROTOCOL..field::PROTOCOL + 1, |s| {
+        protocol_text(u8_at(s, 0))
+    });
+    b.bytes("header checksum", field::CHECKSUM, |s| {
+        format!("0x{:04x}", u16_at(s, 0..2))
+    });
     b.bytes("source", field::SRC_ADDR, |s| addr(s).to_string());
     b.bytes("destination", field::DST_ADDR, |s| addr(s).to_string());
 
@@ -336,6 +358,9 @@ mod tests {
             options_text(&[148, 4, 0, 0]),
             "94 04 00 00 (Router Alert (4 bytes))"
         );
-        assert_eq!(options_text(&[1, 7, 9]), "01 07 09 (NOP, Record Route (bad length))");
+        assert_eq!(
+            options_text(&[1, 7, 9]),
+            "01 07 09 (NOP, Record Route (bad length))"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! IPv6 (RFC 8200): a fixed 40-byte header, then a chain of extension
 //! headers, each naming the next, until the upper-layer protocol.
 
-use super::builder::{LayerBuilder, hex, u16_at, u32_at, u8_at};
+use super::builder::{LayerBuilder, hex, u8_at, u16_at, u32_at};
 use super::ip::{Protocol, Upper, protocol_text};
 use super::ipv4::{dscp_name, ecn_name, flag_bit};
 use super::{Dissection, LayerKind};
@@ -157,15 +157,23 @@ pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<
     let version = b.bits("version", 0, 4, |v| v.to_string());
     b.bits("traffic class", 4, 8, traffic_class_text);
     b.bits("flow label", 12, 20, |v| format!("0x{v:05x}"));
-    b.bytes("payload length", field::LENGTH, |s| u16_at(s, 0..2).to_string());
-    b.bytes("next header", field::NXT_HDR..field::NXT_HDR + 1, |s| protocol_text(u8_at(s, 0)));
-    b.bytes("hop limit", field::HOP_LIMIT..field::HOP_LIMIT + 1, |s| u8_at(s, 0).to_string());
+    b.bytes("payload length", field::LENGTH, |s| {
+        u16_at(s, 0..2).to_string()
+    });
+    b.bytes("next header", field::NXT_HDR..field::NXT_HDR + 1, |s| {
+        protocol_text(u8_at(s, 0))
+    });
+    b.bytes("hop limit", field::HOP_LIMIT..field::HOP_LIMIT + 1, |s| {
+        u8_at(s, 0).to_string()
+    });
     b.bytes("source", field::SRC_ADDR, |s| addr(s).to_string());
     b.bytes("destination", field::DST_ADDR, |s| addr(s).to_string());
 
     if let Some(v) = version.filter(|&v| v != 6) {
         d.layers.push(b.finish(HEADER_LEN));
-        return Err(format!("IPv6: version field says {v}, but an IPv6 header must say 6"));
+        return Err(format!(
+            "IPv6: version field says {v}, but an IPv6 header must say 6"
+        ));
     }
     let captured = b.captured();
     let Some(p) = frame.get(start..).and_then(Packet::new_checked) else {
@@ -213,19 +221,29 @@ pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<
         };
         if len > remain {
             // Show the fields that fit before stopping.
-            b.bytes(&format!("{prefix}.next header"), off..off + 1, |s| protocol_text(u8_at(s, 0)));
+            b.bytes(&format!("{prefix}.next header"), off..off + 1, |s| {
+                protocol_text(u8_at(s, 0))
+            });
             d.layers.push(b.finish(off));
             return Err(format!(
                 "IPv6: the {title} extension header at offset {abs} says {len} bytes but only {remain} are left in the packet"
             ));
         }
-        b.bytes(&format!("{prefix}.next header"), off..off + 1, |s| protocol_text(u8_at(s, 0)));
+        b.bytes(&format!("{prefix}.next header"), off..off + 1, |s| {
+            protocol_text(u8_at(s, 0))
+        });
         let bit = off * 8;
         match nh {
             Protocol::Ipv6Frag => {
-                b.bytes("fragment.reserved", off + 1..off + 2, |s| u8_at(s, 0).to_string());
+                b.bytes("fragment.reserved", off + 1..off + 2, |s| {
+                    u8_at(s, 0).to_string()
+                });
                 let fo = b.bits("fragment.offset", bit + 16, 13, |v| {
-                    if v == 0 { "0".to_string() } else { format!("{v} ({} bytes)", v * 8) }
+                    if v == 0 {
+                        "0".to_string()
+                    } else {
+                        format!("{v} ({} bytes)", v * 8)
+                    }
                 });
                 b.bits("fragment.reserved bits", bit + 29, 2, |v| v.to_string());
                 let m = b.bits("fragment.more fragments", bit + 31, 1, flag_bit);
@@ -236,23 +254,39 @@ pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<
                 more_fragments = m == Some(1);
             }
             Protocol::Ah => {
-                b.bytes("AH.length", off + 1..off + 2, |_| format!("{} ({len} bytes)", len / 4 - 2));
+                b.bytes("AH.length", off + 1..off + 2, |_| {
+                    format!("{} ({len} bytes)", len / 4 - 2)
+                });
                 b.bytes("AH.reserved", off + 2..off + 4, hex);
-                b.bytes("AH.SPI", off + 4..off + 8, |s| format!("0x{:08x}", u32_at(s, 0..4)));
-                b.bytes("AH.sequence number", off + 8..off + 12, |s| u32_at(s, 0..4).to_string());
+                b.bytes("AH.SPI", off + 4..off + 8, |s| {
+                    format!("0x{:08x}", u32_at(s, 0..4))
+                });
+                b.bytes("AH.sequence number", off + 8..off + 12, |s| {
+                    u32_at(s, 0..4).to_string()
+                });
                 b.bytes("AH.ICV", off + 12..off + len, hex);
             }
             Protocol::Ipv6Route => {
-                b.bytes("routing.length", off + 1..off + 2, |_| format!("{} ({len} bytes)", len / 8 - 1));
-                b.bytes("routing.type", off + 2..off + 3, |s| routing_type_text(u8_at(s, 0)));
-                b.bytes("routing.segments left", off + 3..off + 4, |s| u8_at(s, 0).to_string());
+                b.bytes("routing.length", off + 1..off + 2, |_| {
+                    format!("{} ({len} bytes)", len / 8 - 1)
+                });
+                b.bytes("routing.type", off + 2..off + 3, |s| {
+                    routing_type_text(u8_at(s, 0))
+                });
+                b.bytes("routing.segments left", off + 3..off + 4, |s| {
+                    u8_at(s, 0).to_string()
+                });
                 b.bytes("routing.data", off + 4..off + len, hex);
             }
             _ => {
                 b.bytes(&format!("{prefix}.length"), off + 1..off + 2, |_| {
                     format!("{} ({len} bytes)", len / 8 - 1)
                 });
-                b.bytes(&format!("{prefix}.options"), off + 2..off + len, tlv_options_text);
+                b.bytes(
+                    &format!("{prefix}.options"),
+                    off + 2..off + len,
+                    tlv_options_text,
+                );
             }
         }
         nh = Protocol::from(u8_at(bytes, 0));
@@ -304,7 +338,10 @@ mod tests {
     fn walks_extension_chain() {
         // Hop-by-hop (8 bytes, PadN) then UDP.
         let f = frame(UDP6_HOPOPTS);
-        assert_eq!(upper_layer(Protocol::HopByHop, &f[54..]), Some((Protocol::Udp, 8)));
+        assert_eq!(
+            upper_layer(Protocol::HopByHop, &f[54..]),
+            Some((Protocol::Udp, 8))
+        );
         // A chain that claims more bytes than there are.
         assert_eq!(upper_layer(Protocol::HopByHop, &[17, 3, 0, 0]), None);
         assert_eq!(upper_layer(Protocol::Tcp, &[]), Some((Protocol::Tcp, 0)));
@@ -312,7 +349,10 @@ mod tests {
 
     #[test]
     fn option_names() {
-        assert_eq!(tlv_options_text(&[1, 4, 0, 0, 0, 0]), "01 04 00 00 00 00 (PadN (6 bytes))");
+        assert_eq!(
+            tlv_options_text(&[1, 4, 0, 0, 0, 0]),
+            "01 04 00 00 00 00 (PadN (6 bytes))"
+        );
         assert_eq!(tlv_options_text(&[0, 5]), "00 05 (Pad1, type 5 (cut off))");
         assert_eq!(traffic_class_text(0xb8), "0xb8 (DSCP EF, ECN Not-ECT)");
     }

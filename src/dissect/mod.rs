@@ -195,7 +195,7 @@ pub struct Quoted {
 pub struct Dissection {
     pub layers: Vec<Layer>,
     /// Why parsing stopped before the end of the frame, naming the layer and
-    /// the field, e.g. `IPv4: total length 1500 is larger than the 46 bytes captured`.
+    /// the field, e.g. `IPv4: total length field says 1500 bytes but only 46 were captured`.
     pub stopped: Option<String>,
     /// Ethernet source / destination, as `aa:bb:cc:dd:ee:ff`.
     pub mac_src: Option<String>,
@@ -220,10 +220,16 @@ pub struct Dissection {
 
 impl Dissection {
     pub fn src_port(&self) -> Option<u16> {
-        self.tcp.as_ref().map(|t| t.src_port).or(self.udp.as_ref().map(|u| u.src_port))
+        self.tcp
+            .as_ref()
+            .map(|t| t.src_port)
+            .or(self.udp.as_ref().map(|u| u.src_port))
     }
     pub fn dst_port(&self) -> Option<u16> {
-        self.tcp.as_ref().map(|t| t.dst_port).or(self.udp.as_ref().map(|u| u.dst_port))
+        self.tcp
+            .as_ref()
+            .map(|t| t.dst_port)
+            .or(self.udp.as_ref().map(|u| u.dst_port))
     }
 }
 

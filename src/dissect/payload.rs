@@ -19,7 +19,12 @@ pub(crate) fn push(frame: &[u8], start: usize, end: usize, d: &mut Dissection, a
         protocol: "Payload".to_string(),
         offset: start,
         length: bytes.len(),
-        fields: vec![whole_bytes_field("data", display(bytes), start, bytes.len())],
+        fields: vec![whole_bytes_field(
+            "data",
+            display(bytes),
+            start,
+            bytes.len(),
+        )],
     });
     if application {
         d.payload = Some((start, bytes.len()));
@@ -56,7 +61,10 @@ fn as_text(all: &[u8], shown: &[u8]) -> Option<String> {
     let all_len = valid(all)?;
     let text = std::str::from_utf8(all.get(..all_len)?).ok()?;
     let total = text.chars().count();
-    let odd = text.chars().filter(|&c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')).count();
+    let odd = text
+        .chars()
+        .filter(|&c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        .count();
     // Mostly-printable text with a stray control byte still reads best as text.
     if total == 0 || odd * 10 > total {
         return None;
@@ -90,7 +98,10 @@ mod tests {
     #[test]
     fn text_is_quoted_and_escaped() {
         assert_eq!(display(b"hello"), "\"hello\"");
-        assert_eq!(display(b"GET / HTTP/1.0\r\n\r\n"), "\"GET / HTTP/1.0\\r\\n\\r\\n\"");
+        assert_eq!(
+            display(b"GET / HTTP/1.0\r\n\r\n"),
+            "\"GET / HTTP/1.0\\r\\n\\r\\n\""
+        );
         assert_eq!(display("héllo\t\"x\"".as_bytes()), "\"héllo\\t\\\"x\\\"\"");
         assert_eq!(display(b"abcdefghij\x01"), "\"abcdefghij\\x01\"");
     }
@@ -112,7 +123,7 @@ mod tests {
         // A multi-byte character cut by the limit is left out, not mangled.
         let mut s = "a".repeat(63).into_bytes();
         s.extend_from_slice("é and more".as_bytes());
-        assert_eq!(display(&s), format!("\"{}\" … (75 bytes)", "a".repeat(63)));
+        assert_eq!(display(&s), format!("\"{}\" … (74 bytes)", "a".repeat(63)));
     }
 
     #[test]
@@ -122,7 +133,10 @@ mod tests {
         push(frame, 4, 100, &mut d, true);
         assert_eq!(d.payload, Some((4, 5)));
         let l = &d.layers[0];
-        assert_eq!((l.offset, l.length, l.layer), (4, 5, LayerKind::Application));
+        assert_eq!(
+            (l.offset, l.length, l.layer),
+            (4, 5, LayerKind::Application)
+        );
         assert_eq!(l.fields[0].value, "\"hello\"");
         push(frame, 9, 9, &mut d, true);
         assert_eq!(d.layers.len(), 1);

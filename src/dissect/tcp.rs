@@ -1,6 +1,6 @@
 //! TCP (RFC 9293): a 20-byte header, up to 40 bytes of options, then data.
 
-use super::builder::{LayerBuilder, hex, u16_at, u32_at, u8_at};
+use super::builder::{LayerBuilder, hex, u8_at, u16_at, u32_at};
 use super::ip::Upper;
 use super::ipv4::flag_bit;
 use super::udp::port_text;
@@ -81,7 +81,9 @@ impl<'a> Packet<'a> {
         u16_at(self.buffer, field::URGENT)
     }
     pub fn options(&self) -> &'a [u8] {
-        self.buffer.get(HEADER_LEN..self.header_len()).unwrap_or(&[])
+        self.buffer
+            .get(HEADER_LEN..self.header_len())
+            .unwrap_or(&[])
     }
     pub fn payload(&self) -> &'a [u8] {
         self.buffer.get(self.header_len()..).unwrap_or(&[])
@@ -247,7 +249,7 @@ fn option(kind: OptionKind, offset: usize, length: usize, data: &[u8]) -> TcpOpt
                 .chunks_exact(8)
                 .map(|c| (u32_at(c, 0..4), u32_at(c, 4..8)))
                 .collect();
-            o.value = if data.len() % 8 != 0 {
+            o.value = if !data.len().is_multiple_of(8) {
                 format!("bad length {length}")
             } else {
                 o.sack_blocks
@@ -258,7 +260,11 @@ fn option(kind: OptionKind, offset: usize, length: usize, data: &[u8]) -> TcpOpt
             };
         }
         OptionKind::Unknown(_) => {
-            o.value = if data.is_empty() { format!("{length} bytes") } else { hex(data) };
+            o.value = if data.is_empty() {
+                format!("{length} bytes")
+            } else {
+                hex(data)
+            };
         }
     }
     o
@@ -272,7 +278,9 @@ fn scale_factor(shift: u8) -> u32 {
 /// The field value of an option (the `TcpOption::value`, spelled out for WS).
 fn option_field_value(o: &TcpOption) -> String {
     match o.window_scale {
-        Some(v) if v > 14 => format!("{v} (above the maximum 14; treated as 14, multiply by 16384)"),
+        Some(v) if v > 14 => {
+            format!("{v} (above the maximum 14; treated as 14, multiply by 16384)")
+        }
         Some(v) => format!("{v} (multiply by {})", scale_factor(v)),
         None => o.value.clone(),
     }
@@ -280,18 +288,30 @@ fn option_field_value(o: &TcpOption) -> String {
 
 pub(crate) fn dissect(frame: &[u8], up: &Upper, d: &mut Dissection) -> Result<(), String> {
     let mut b = LayerBuilder::new(frame, LayerKind::Transport, "TCP", up.start, up.end);
-    b.bytes("source port", field::SRC_PORT, |s| port_text(u16_at(s, 0..2)));
-    b.bytes("destination port", field::DST_PORT, |s| port_text(u16_at(s, 0..2)));
-    b.bytes("sequence number", field::SEQ_NUM, |s| u32_at(s, 0..4).to_string());
-    b.bytes("acknowledgment number", field::ACK_NUM, |s| u32_at(s, 0..4).to_string());
+    b.bytes("source port", field::SRC_PORT, |s| {
+        port_text(u16_at(s, 0..2))
+    });
+    b.bytes("destination port", field::DST_PORT, |s| {
+        port_text(u16_at(s, 0..2))
+    });
+    b.bytes("sequence number", field::SEQ_NUM, |s| {
+        u32_at(s, 0..4).to_string()
+    });
+    b.bytes("acknowledgment number", field::ACK_NUM, |s| {
+        u32_at(s, 0..4).to_string()
+    });
     let data_off = b.bits("data offset", 96, 4, |v| format!("{v} ({} bytes)", v * 4));
     b.bits("reserved", 100, 3, |v| v.to_string());
     for (name, _, bit) in FLAG_BITS {
         b.bits(&format!("flags.{name}"), bit, 1, flag_bit);
     }
     b.bytes("window", field::WIN_SIZE, |s| u16_at(s, 0..2).to_string());
-    b.bytes("checksum", field::CHECKSUM, |s| format!("0x{:04x}", u16_at(s, 0..2)));
-    b.bytes("urgent pointer", field::URGENT, |s| u16_at(s, 0..2).to_string());
+    b.bytes("checksum", field::CHECKSUM, |s| {
+        format!("0x{:04x}", u16_at(s, 0..2))
+    });
+    b.bytes("urgent pointer", field::URGENT, |s| {
+        u16_at(s, 0..2).to_string()
+    });
 
     let segment = b.captured();
     if segment < HEADER_LEN {
@@ -322,12 +342,16 @@ pub(crate) fn dissect(frame: &[u8], up: &Upper, d: &mut Dissection) -> Result<()
     let base = up.start;
     for o in &options {
         let rel = o.offset - base;
-        b.bytes(&format!("option.{}", o.name), rel..rel + o.length, |_| option_field_value(o));
+        b.bytes(&format!("option.{}", o.name), rel..rel + o.length, |_| {
+            option_field_value(o)
+        });
     }
     // Bytes after End of Option List are padding up to the data offset.
     let used: usize = options.iter().map(|o| o.length).sum::<usize>() + HEADER_LEN;
     if broken.is_none() && used < header_len {
-        b.bytes("options padding", used..header_len, |s| format!("{} bytes", s.len()));
+        b.bytes("options padding", used..header_len, |s| {
+            format!("{} bytes", s.len())
+        });
     }
     d.layers.push(b.finish(header_len));
     d.tcp = Some(TcpInfo {
@@ -411,7 +435,9 @@ mod tests {
         );
         assert_eq!(
             parse_options(&[2, 0, 1, 1], 54).1.as_deref(),
-            Some("TCP: option at offset 54 (kind 2) says 0 bytes, less than the 2 bytes of kind and length")
+            Some(
+                "TCP: option at offset 54 (kind 2) says 0 bytes, less than the 2 bytes of kind and length"
+            )
         );
         assert_eq!(
             parse_options(&[1, 1, 1, 3], 54).1.as_deref(),

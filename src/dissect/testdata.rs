@@ -73,8 +73,8 @@ pub fn padded_udp() -> String {
     format!("{UDP4_HELLO}{}", "00".repeat(13))
 }
 
-/// First fragment of a 2000-byte UDP datagram (DF off, lo MTU 1280): MF set,
-/// UDP length 2000 but only 1248 data bytes here.
+/// First fragment of a UDP datagram with 2000 data bytes (DF off, lo MTU 1280):
+/// MF set, UDP length 2008 but only 1248 data bytes here.
 pub fn ipv4_first_fragment() -> String {
     format!(
         "0000000000000000000000000800450004fcbac0200040119d2e7f0000017f000001cf8d138b07d8283c{}",
@@ -90,7 +90,7 @@ pub fn ipv4_last_fragment() -> String {
     )
 }
 
-/// First IPv6 fragment (Fragment header, M=1) of a 2000-byte UDP datagram.
+/// First IPv6 fragment (Fragment header, M=1) of UDP with 2000 data bytes.
 pub fn ipv6_first_fragment() -> String {
     format!(
         "00000000000000000000000086dd600a8c5f04d82c4000000000000000000000000000000001000000000000000000000000000000011100000177942bcacf8e138c07d83a4f{}",

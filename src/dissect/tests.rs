@@ -15,7 +15,16 @@ use super::*;
 fn fields(l: &Layer) -> Vec<(&str, &str, usize, usize, usize, usize)> {
     l.fields
         .iter()
-        .map(|f| (f.name.as_str(), f.value.as_str(), f.offset, f.length, f.bit_offset, f.bit_length))
+        .map(|f| {
+            (
+                f.name.as_str(),
+                f.value.as_str(),
+                f.offset,
+                f.length,
+                f.bit_offset,
+                f.bit_length,
+            )
+        })
         .collect()
 }
 
@@ -36,7 +45,12 @@ fn udp4_matches_tshark() {
     let kinds: Vec<_> = d.layers.iter().map(|l| l.layer).collect();
     assert_eq!(
         kinds,
-        [LayerKind::Link, LayerKind::Network, LayerKind::Transport, LayerKind::Application]
+        [
+            LayerKind::Link,
+            LayerKind::Network,
+            LayerKind::Transport,
+            LayerKind::Application
+        ]
     );
 
     // tshark: Destination/Source 00:00:00:00:00:00, Type: IPv4 (0x0800)
@@ -83,7 +97,10 @@ fn udp4_matches_tshark() {
             ("checksum", "0xfe20", 40, 2, 320, 16),
         ]
     );
-    assert_eq!(fields(&d.layers[3]), [("data", "\"hello\"", 42, 5, 336, 40)]);
+    assert_eq!(
+        fields(&d.layers[3]),
+        [("data", "\"hello\"", 42, 5, 336, 40)]
+    );
 
     assert_eq!(d.mac_src.as_deref(), Some("00:00:00:00:00:00"));
     assert_eq!(d.mac_dst.as_deref(), Some("00:00:00:00:00:00"));
@@ -94,13 +111,21 @@ fn udp4_matches_tshark() {
     assert_eq!(d.ip_id, Some(0x885c));
     assert_eq!(
         d.udp,
-        Some(UdpInfo { src_port: 53122, dst_port: 5000, length: 13, checksum: 0xfe20 })
+        Some(UdpInfo {
+            src_port: 53122,
+            dst_port: 5000,
+            length: 13,
+            checksum: 0xfe20
+        })
     );
     assert_eq!(d.payload, Some((42, 5)));
     assert_eq!((d.src_port(), d.dst_port()), (Some(53122), Some(5000)));
     assert_eq!(d.tcp, None);
     assert_eq!(d.summary(), "UDP 53122 → 5000 len=5");
-    assert_eq!(d.layers[0].to_string(), "Ethernet 00:00:00:00:00:00 → 00:00:00:00:00:00 type IPv4");
+    assert_eq!(
+        d.layers[0].to_string(),
+        "Ethernet 00:00:00:00:00:00 → 00:00:00:00:00:00 type IPv4"
+    );
     assert_eq!(d.layers[1].to_string(), "IPv4 127.0.0.1 → 127.0.0.1 TTL 64");
 }
 
@@ -146,8 +171,14 @@ fn tcp_syn_matches_tshark() {
         ]
     );
     let t = d.tcp.as_ref().unwrap();
-    assert_eq!((t.src_port, t.dst_port, t.seq, t.ack), (53124, 50007, 1106743305, 0));
-    assert_eq!((t.header_len, t.flags, t.window, t.checksum, t.urgent), (40, TcpInfo::SYN, 65495, 0xfe30, 0));
+    assert_eq!(
+        (t.src_port, t.dst_port, t.seq, t.ack),
+        (53124, 50007, 1106743305, 0)
+    );
+    assert_eq!(
+        (t.header_len, t.flags, t.window, t.checksum, t.urgent),
+        (40, TcpInfo::SYN, 65495, 0xfe30, 0)
+    );
     assert_eq!(t.payload_len, 0);
     assert_eq!(t.flag_names(), ["SYN"]);
     let names: Vec<_> = t.options.iter().map(|o| o.name.as_str()).collect();
@@ -158,7 +189,10 @@ fn tcp_syn_matches_tshark() {
     assert_eq!(t.options[4].value, "10 (×1024)");
     assert_eq!((t.options[4].offset, t.options[4].length), (71, 3));
     assert_eq!(d.payload, None);
-    assert_eq!(d.summary(), "TCP 53124 → 50007 [SYN] seq=1106743305 win=65495 len=0");
+    assert_eq!(
+        d.summary(),
+        "TCP 53124 → 50007 [SYN] seq=1106743305 win=65495 len=0"
+    );
 }
 
 #[test]
@@ -175,13 +209,19 @@ fn window_scale_seven_reads_as_128() {
 fn tcp_handshake_and_data() {
     let d = dissect(&frame(TCP4_SYN_ACK));
     assert_eq!(d.tcp.as_ref().unwrap().flag_names(), ["SYN", "ACK"]);
-    assert_eq!(d.summary(), "TCP 50007 → 53124 [SYN, ACK] seq=2330325421 ack=1106743306 win=65483 len=0");
+    assert_eq!(
+        d.summary(),
+        "TCP 50007 → 53124 [SYN, ACK] seq=2330325421 ack=1106743306 win=65483 len=0"
+    );
 
     let d = dissect(&frame(TCP4_HTTP_GET));
     assert_eq!(d.tcp.as_ref().unwrap().flag_names(), ["PSH", "ACK"]);
     assert_eq!(d.tcp.as_ref().unwrap().payload_len, 18);
     assert_eq!(d.payload, Some((66, 18)));
-    assert_eq!(layer(&d, "Payload").value("data"), Some("\"GET / HTTP/1.0\\r\\n\\r\\n\""));
+    assert_eq!(
+        layer(&d, "Payload").value("data"),
+        Some("\"GET / HTTP/1.0\\r\\n\\r\\n\"")
+    );
 
     let d = dissect(&frame(TCP4_FIN_ACK));
     assert_eq!(d.tcp.as_ref().unwrap().flag_names(), ["FIN", "ACK"]);
@@ -220,7 +260,14 @@ fn icmp_port_unreachable_matches_tshark() {
             ("code", "3 (Port unreachable)", 35, 1, 280, 8),
             ("checksum", "0xfdf0", 36, 2, 288, 16),
             ("unused", "0", 38, 4, 304, 32),
-            ("original datagram", "UDP 127.0.0.1:53123 → 127.0.0.1:5001 (33 bytes)", 42, 33, 336, 264),
+            (
+                "original datagram",
+                "UDP 127.0.0.1:53123 → 127.0.0.1:5001 (33 bytes)",
+                42,
+                33,
+                336,
+                264
+            ),
             ("original.protocol", "17 (UDP)", 51, 1, 408, 8),
             ("original.source", "127.0.0.1", 54, 4, 432, 32),
             ("original.destination", "127.0.0.1", 58, 4, 464, 32),
@@ -242,7 +289,10 @@ fn icmp_port_unreachable_matches_tshark() {
         })
     );
     assert_eq!(d.udp, None, "the quoted UDP header is not this frame's UDP");
-    assert_eq!(d.summary(), "ICMP Destination unreachable (Port unreachable)");
+    assert_eq!(
+        d.summary(),
+        "ICMP Destination unreachable (Port unreachable)"
+    );
 }
 
 #[test]
@@ -274,10 +324,19 @@ fn icmpv6_port_unreachable() {
     assert_eq!(icmp.value("type"), Some("1 (Destination unreachable)"));
     assert_eq!(icmp.value("code"), Some("4 (Port unreachable)"));
     assert_eq!(icmp.value("checksum"), Some("0xce54"));
-    assert_eq!(icmp.value("original datagram"), Some("UDP [::1]:53132 → [::1]:5002 (55 bytes)"));
+    assert_eq!(
+        icmp.value("original datagram"),
+        Some("UDP [::1]:53132 → [::1]:5002 (55 bytes)")
+    );
     let q = d.icmp.as_ref().unwrap().quoted.clone().unwrap();
-    assert_eq!((q.src_ip.as_str(), q.protocol, q.src_port, q.dst_port), ("::1", 17, Some(53132), Some(5002)));
-    assert_eq!(d.icmp.as_ref().unwrap().description, "Destination unreachable: port unreachable");
+    assert_eq!(
+        (q.src_ip.as_str(), q.protocol, q.src_port, q.dst_port),
+        ("::1", 17, Some(53132), Some(5002))
+    );
+    assert_eq!(
+        d.icmp.as_ref().unwrap().description,
+        "Destination unreachable: port unreachable"
+    );
 }
 
 #[test]
@@ -293,7 +352,14 @@ fn udp6_matches_tshark() {
         fields(layer(&d, "IPv6")),
         [
             ("version", "6", 14, 1, 112, 4),
-            ("traffic class", "0x00 (DSCP CS0, ECN Not-ECT)", 14, 2, 116, 8),
+            (
+                "traffic class",
+                "0x00 (DSCP CS0, ECN Not-ECT)",
+                14,
+                2,
+                116,
+                8
+            ),
             ("flow label", "0xc4831", 15, 3, 124, 20),
             ("payload length", "11", 18, 2, 144, 16),
             ("next header", "17 (UDP)", 20, 1, 160, 8),
@@ -303,7 +369,10 @@ fn udp6_matches_tshark() {
         ]
     );
     assert_eq!(layer(&d, "UDP").value("checksum"), Some("0x001e"));
-    assert_eq!((d.ip_src.as_deref(), d.ttl, d.ip_id), (Some("::1"), Some(64), None));
+    assert_eq!(
+        (d.ip_src.as_deref(), d.ttl, d.ip_id),
+        (Some("::1"), Some(64), None)
+    );
     assert_eq!(d.ethertype, Some(0x86dd));
     assert_eq!(d.payload, Some((62, 3)));
     assert_eq!(d.layers[1].to_string(), "IPv6 ::1 → ::1 hop limit 64");
@@ -319,7 +388,10 @@ fn ipv6_hop_by_hop_is_walked() {
     assert_eq!(ip.value("next header"), Some("0 (Hop-by-Hop options)"));
     assert_eq!(ip.value("hop-by-hop.next header"), Some("17 (UDP)"));
     assert_eq!(ip.value("hop-by-hop.length"), Some("0 (8 bytes)"));
-    assert_eq!(ip.value("hop-by-hop.options"), Some("01 04 00 00 00 00 (PadN (6 bytes))"));
+    assert_eq!(
+        ip.value("hop-by-hop.options"),
+        Some("01 04 00 00 00 00 (PadN (6 bytes))")
+    );
     assert_eq!(d.udp.as_ref().unwrap().dst_port, 5004);
     assert_eq!(layer(&d, "Payload").value("data"), Some("\"hbh\""));
 }
@@ -332,18 +404,27 @@ fn ipv4_fragments() {
     assert_eq!(d.stopped, None);
     assert_eq!(protocols(&d), ["Ethernet", "IPv4", "UDP", "Payload"]);
     assert_eq!(layer(&d, "IPv4").value("flags.MF"), Some("1 (set)"));
-    assert_eq!(d.udp.as_ref().unwrap().length, 2000);
+    assert_eq!(d.udp.as_ref().unwrap().length, 2008);
     assert_eq!(d.payload, Some((42, 1248)));
-    assert_eq!(d.layers[1].to_string(), "IPv4 127.0.0.1 → 127.0.0.1 TTL 64 (first fragment)");
+    assert_eq!(
+        d.layers[1].to_string(),
+        "IPv4 127.0.0.1 → 127.0.0.1 TTL 64 (first fragment)"
+    );
 
     let f = frame(&ipv4_last_fragment());
     let d = dissect(&f);
     assert_eq!(d.stopped, None);
     assert_eq!(protocols(&d), ["Ethernet", "IPv4", "Payload"]);
-    assert_eq!(layer(&d, "IPv4").value("fragment offset"), Some("157 (1256 bytes)"));
+    assert_eq!(
+        layer(&d, "IPv4").value("fragment offset"),
+        Some("157 (1256 bytes)")
+    );
     assert_eq!(d.udp, None);
     assert_eq!(d.payload, None);
-    assert_eq!(d.summary(), "IPv4 127.0.0.1 → 127.0.0.1 TTL 64 (last fragment, at byte 1256)");
+    assert_eq!(
+        d.summary(),
+        "IPv4 127.0.0.1 → 127.0.0.1 TTL 64 (last fragment, at byte 1256)"
+    );
 }
 
 #[test]
@@ -355,14 +436,20 @@ fn ipv6_fragments() {
     assert_eq!(ip.length, 48);
     assert_eq!(ip.value("fragment.more fragments"), Some("1 (set)"));
     assert_eq!(ip.value("fragment.identification"), Some("0x77942bca"));
-    assert_eq!(d.udp.as_ref().unwrap().length, 2000);
+    assert_eq!(d.udp.as_ref().unwrap().length, 2008);
 
     let d = dissect(&frame(&ipv6_last_fragment()));
     assert_eq!(d.stopped, None);
     assert_eq!(protocols(&d), ["Ethernet", "IPv6", "Payload"]);
     // tshark: offset 1232, more=n.
-    assert_eq!(layer(&d, "IPv6").value("fragment.offset"), Some("154 (1232 bytes)"));
-    assert_eq!(d.summary(), "IPv6 ::1 → ::1 hop limit 64 (last fragment, at byte 1232)");
+    assert_eq!(
+        layer(&d, "IPv6").value("fragment.offset"),
+        Some("154 (1232 bytes)")
+    );
+    assert_eq!(
+        d.summary(),
+        "IPv6 ::1 → ::1 hop limit 64 (last fragment, at byte 1232)"
+    );
 }
 
 #[test]
@@ -389,10 +476,19 @@ fn arp_matches_tshark() {
             ("target IP", "192.0.2.2", 38, 4, 304, 32),
         ]
     );
-    assert_eq!(d.layers[0].value("destination"), Some("ff:ff:ff:ff:ff:ff (broadcast)"));
-    assert_eq!(d.layers[0].value("padding"), Some("18 zero bytes after the packet's end"));
+    assert_eq!(
+        d.layers[0].value("destination"),
+        Some("ff:ff:ff:ff:ff:ff (broadcast)")
+    );
+    assert_eq!(
+        d.layers[0].value("padding"),
+        Some("18 zero bytes after the packet's end")
+    );
     assert_eq!(d.summary(), "ARP who has 192.0.2.2? tell 192.0.2.1");
-    assert_eq!(d.layers[0].to_string(), "Ethernet 02:00:00:00:00:01 → ff:ff:ff:ff:ff:ff type ARP");
+    assert_eq!(
+        d.layers[0].to_string(),
+        "Ethernet 02:00:00:00:00:01 → ff:ff:ff:ff:ff:ff type ARP"
+    );
 }
 
 #[test]
@@ -404,26 +500,42 @@ fn ipv4_options_match_tshark() {
     assert_eq!(ip.length, 24);
     assert_eq!(ip.value("header length"), Some("6 (24 bytes)"));
     let o = ip.field("options").unwrap();
-    assert_eq!((o.value.as_str(), o.offset, o.length), ("94 04 00 00 (Router Alert (4 bytes))", 34, 4));
+    assert_eq!(
+        (o.value.as_str(), o.offset, o.length),
+        ("94 04 00 00 (Router Alert (4 bytes))", 34, 4)
+    );
     assert_eq!(d.udp.as_ref().unwrap().checksum, 0xb663);
     assert_eq!(layer(&d, "Payload").value("data"), Some("\"hi\""));
     // Hand-made with real sums: tshark says both are correct, and so do we.
-    assert_eq!(checksum_status(&frame(IPV4_OPTIONS_UDP), &d, 1), Some(ChecksumStatus::Good));
-    assert_eq!(checksum_status(&frame(IPV4_OPTIONS_UDP), &d, 2), Some(ChecksumStatus::Good));
+    assert_eq!(
+        checksum_status(&frame(IPV4_OPTIONS_UDP), &d, 1),
+        Some(ChecksumStatus::Good)
+    );
+    assert_eq!(
+        checksum_status(&frame(IPV4_OPTIONS_UDP), &d, 2),
+        Some(ChecksumStatus::Good)
+    );
 }
 
 #[test]
 fn checksum_expected_matches_tshark() {
     // tshark -o udp.check_checksum:TRUE: "0xfe20 incorrect, should be 0xdaf4";
     // TCP SYN: "0xfe30 incorrect, should be 0x1269"; IPv6 UDP: "should be 0x7e5f".
-    for (hex, i, want) in [(UDP4_HELLO, 2, 0xdaf4), (TCP4_SYN_WS10, 2, 0x1269), (UDP6_HI, 2, 0x7e5f)] {
+    for (hex, i, want) in [
+        (UDP4_HELLO, 2, 0xdaf4),
+        (TCP4_SYN_WS10, 2, 0x1269),
+        (UDP6_HI, 2, 0x7e5f),
+    ] {
         let mut f = frame(hex);
         let d = dissect(&f);
         assert_eq!(checksum_status(&f, &d, i), Some(ChecksumStatus::Partial));
         // Spoil the partial sum so it is just wrong, and ask what it should be.
         let at = d.layers[i].field("checksum").unwrap().offset;
         f[at] ^= 0x55;
-        assert_eq!(checksum_status(&f, &d, i), Some(ChecksumStatus::Bad { expected: want }));
+        assert_eq!(
+            checksum_status(&f, &d, i),
+            Some(ChecksumStatus::Bad { expected: want })
+        );
     }
 }
 
@@ -478,7 +590,10 @@ fn mangled(hex: &str, f: impl FnOnce(&mut Vec<u8>)) -> (Vec<u8>, Dissection) {
 fn stop_messages_name_layer_and_field() {
     let stop = |hex: &str, f: fn(&mut Vec<u8>)| mangled(hex, f).1.stopped.unwrap_or_default();
 
-    assert_eq!(stop(UDP4_HELLO, |b| b.truncate(0)), "Ethernet: the frame is empty");
+    assert_eq!(
+        stop(UDP4_HELLO, |b| b.truncate(0)),
+        "Ethernet: the frame is empty"
+    );
     assert_eq!(
         stop(UDP4_HELLO, |b| b.truncate(10)),
         "Ethernet: the header needs 14 bytes but only 10 were captured (the \"source\" field is cut off)"
@@ -495,21 +610,28 @@ fn stop_messages_name_layer_and_field() {
         stop(UDP4_HELLO, |b| b[14] = 0x4f),
         "IPv4: header length field says 60 bytes but only 33 were captured"
     );
-    assert_eq!(stop(UDP4_HELLO, |b| b[14] = 0x65), "IPv4: version field says 6, but an IPv4 header must say 4");
     assert_eq!(
-        stop(UDP4_HELLO, |b| b[16..18].copy_from_slice(&1500u16.to_be_bytes())),
+        stop(UDP4_HELLO, |b| b[14] = 0x65),
+        "IPv4: version field says 6, but an IPv4 header must say 4"
+    );
+    assert_eq!(
+        stop(UDP4_HELLO, |b| b[16..18]
+            .copy_from_slice(&1500u16.to_be_bytes())),
         "IPv4: total length field says 1500 bytes but only 33 were captured"
     );
     assert_eq!(
-        stop(UDP4_HELLO, |b| b[16..18].copy_from_slice(&10u16.to_be_bytes())),
+        stop(UDP4_HELLO, |b| b[16..18]
+            .copy_from_slice(&10u16.to_be_bytes())),
         "IPv4: total length field says 10 bytes, less than the 20-byte header"
     );
     assert_eq!(
-        stop(UDP4_HELLO, |b| b[38..40].copy_from_slice(&5u16.to_be_bytes())),
+        stop(UDP4_HELLO, |b| b[38..40]
+            .copy_from_slice(&5u16.to_be_bytes())),
         "UDP: length field says 5 bytes, less than the 8-byte header"
     );
     assert_eq!(
-        stop(UDP4_HELLO, |b| b[38..40].copy_from_slice(&200u16.to_be_bytes())),
+        stop(UDP4_HELLO, |b| b[38..40]
+            .copy_from_slice(&200u16.to_be_bytes())),
         "UDP: length field says 200 bytes but the IP packet holds only 13"
     );
     assert_eq!(
@@ -529,7 +651,8 @@ fn stop_messages_name_layer_and_field() {
         "TCP: option at offset 54 (kind 2) says 0 bytes, less than the 2 bytes of kind and length"
     );
     assert_eq!(
-        stop(UDP6_HI, |b| b[18..20].copy_from_slice(&100u16.to_be_bytes())),
+        stop(UDP6_HI, |b| b[18..20]
+            .copy_from_slice(&100u16.to_be_bytes())),
         "IPv6: payload length field says 100 bytes but only 11 were captured after the 40-byte header"
     );
     assert_eq!(
@@ -559,7 +682,9 @@ fn truncated_layers_keep_what_parsed() {
     });
     assert_eq!(
         d.stopped.as_deref(),
-        Some("TCP: the header needs 20 bytes but only 16 were captured (the \"checksum\" field is cut off)")
+        Some(
+            "TCP: the header needs 20 bytes but only 16 were captured (the \"checksum\" field is cut off)"
+        )
     );
     let tcp = layer(&d, "TCP");
     assert_eq!(tcp.value("window"), Some("65495"));
@@ -570,7 +695,12 @@ fn truncated_layers_keep_what_parsed() {
 
     // A broken option keeps the fixed fields, the options before it, and TcpInfo.
     let (_, d) = mangled(TCP4_SYN_WS10, |b| b[61] = 30);
-    assert!(d.stopped.as_deref().unwrap().starts_with("TCP: option at offset 60 (kind 8) says 30 bytes"));
+    assert!(
+        d.stopped
+            .as_deref()
+            .unwrap()
+            .starts_with("TCP: option at offset 60 (kind 8) says 30 bytes")
+    );
     let tcp = layer(&d, "TCP");
     assert_eq!(tcp.value("option.MSS"), Some("65495"));
     assert_eq!(tcp.field("option.TS"), None);
@@ -578,7 +708,7 @@ fn truncated_layers_keep_what_parsed() {
     assert_eq!(d.tcp.as_ref().unwrap().options.len(), 2);
 
     // Truncated IPv4: the addresses that arrived are fields, the summary is unset.
-    let (_, d) = mangled(UDP4_HELLO, |b| b.truncate(30));
+    let (_, d) = mangled(UDP4_HELLO, |b| b.truncate(28));
     assert_eq!(layer(&d, "IPv4").value("TTL"), Some("64"));
     assert_eq!(layer(&d, "IPv4").field("source"), None);
     assert_eq!(d.ip_src, None);
@@ -593,7 +723,13 @@ fn diagram_values_equal_field_values() {
             None => s.parse().ok(),
         }
     }
-    for hex in [UDP4_HELLO, TCP4_SYN_WS10, TCP4_SYN_ACK, ICMP4_PORT_UNREACH, UDP6_HI] {
+    for hex in [
+        UDP4_HELLO,
+        TCP4_SYN_WS10,
+        TCP4_SYN_ACK,
+        ICMP4_PORT_UNREACH,
+        UDP6_HI,
+    ] {
         let f = frame(hex);
         let d = dissect(&f);
         for l in &d.layers {
@@ -610,7 +746,12 @@ fn diagram_values_equal_field_values() {
                     // Numeric: the box shows exactly the field's number.
                     (Some(a), Some(b)) => assert_eq!(a, b, "{} {name}", l.protocol),
                     // Text (addresses, option values): the whole value or its lead.
-                    _ => assert!(value == &field.value || value == lead, "{} {name}: {value:?} vs {:?}", l.protocol, field.value),
+                    _ => assert!(
+                        value == &field.value || value == lead,
+                        "{} {name}: {value:?} vs {:?}",
+                        l.protocol,
+                        field.value
+                    ),
                 }
             }
         }
@@ -631,7 +772,10 @@ fn diagram_values_equal_field_values() {
     let f = frame(TCP4_SYN_WS10);
     let d = dissect(&f);
     let tcp = layer(&d, "TCP");
-    let names: Vec<_> = diagram_values(&f, tcp).into_iter().map(|(n, _)| n).collect();
+    let names: Vec<_> = diagram_values(&f, tcp)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
     let all: Vec<_> = tcp.fields.iter().map(|f| f.name.clone()).collect();
     assert_eq!(names, all);
 }
@@ -666,16 +810,34 @@ impl XorShift {
 fn exercise(f: &[u8]) {
     let d = dissect(f);
     for (i, l) in d.layers.iter().enumerate() {
-        assert!(l.offset + l.length <= f.len(), "layer {} out of frame", l.protocol);
+        assert!(
+            l.offset + l.length <= f.len(),
+            "layer {} out of frame",
+            l.protocol
+        );
         for fl in &l.fields {
             assert!(fl.length >= 1, "{} empty", fl.name);
-            assert!(fl.offset + fl.length <= f.len(), "{} {}+{} > {}", fl.name, fl.offset, fl.length, f.len());
+            assert!(
+                fl.offset + fl.length <= f.len(),
+                "{} {}+{} > {}",
+                fl.name,
+                fl.offset,
+                fl.length,
+                f.len()
+            );
             assert!(fl.bit_offset >= fl.offset * 8);
-            assert!(fl.bit_offset + fl.bit_length <= (fl.offset + fl.length) * 8, "{}", fl.name);
+            assert!(
+                fl.bit_offset + fl.bit_length <= (fl.offset + fl.length) * 8,
+                "{}",
+                fl.name
+            );
         }
         let _ = l.to_string();
         if let Some(diagram) = header_diagram(f, l) {
-            assert!(diagram.lines().all(|line| line.chars().count() <= 65), "{diagram}");
+            assert!(
+                diagram.lines().all(|line| line.chars().count() <= 65),
+                "{diagram}"
+            );
         }
         let _ = diagram_values(f, l);
         let _ = checksum_status(f, &d, i);
@@ -722,8 +884,57 @@ fn fuzz_never_panics_and_fields_stay_in_frame() {
                 _ => [0x08, 0x06],
             };
             g[12..14].copy_from_slice(&t);
-            g[14] = if t == [0x86, 0xdd] { 0x60 } else { 0x45 + (g[14] & 0x0a) };
+            g[14] = if t == [0x86, 0xdd] {
+                0x60
+            } else {
+                0x45 + (g[14] & 0x0a)
+            };
         }
         exercise(&g);
     }
+}
+
+#[test]
+fn helpers_survive_layers_they_did_not_make() {
+    // Layers can come back from JSON written by anyone: nothing may panic.
+    let f = frame(UDP4_HELLO);
+    let weird = Layer {
+        layer: LayerKind::Transport,
+        protocol: "TCP".into(),
+        offset: usize::MAX - 3,
+        length: usize::MAX,
+        fields: vec![
+            Field {
+                name: "flags.SYN".into(),
+                value: "99999999999999999999999 (x".into(),
+                offset: usize::MAX,
+                length: usize::MAX,
+                bit_offset: usize::MAX,
+                bit_length: usize::MAX,
+            },
+            Field {
+                name: "fragment offset".into(),
+                value: "18446744073709551615".into(),
+                offset: 3,
+                length: 0,
+                bit_offset: 0,
+                bit_length: 0,
+            },
+        ],
+    };
+    let mut d = dissect(&f);
+    d.layers.push(weird.clone());
+    d.layers.push(Layer {
+        protocol: "IPv4".into(),
+        ..weird.clone()
+    });
+    for (i, l) in d.layers.iter().enumerate() {
+        let _ = l.to_string();
+        let _ = header_diagram(&f, l);
+        let _ = diagram_values(&f, l);
+        let _ = checksum_status(&f, &d, i);
+    }
+    assert_eq!(byte_layers(&d, f.len()).len(), f.len());
+    let _ = d.summary();
+    assert_eq!(checksum_status(&f, &d, 99), None);
 }

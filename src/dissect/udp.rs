@@ -32,6 +32,8 @@ impl<'a> Packet<'a> {
     pub fn dst_port(&self) -> u16 {
         u16_at(self.buffer, field::DST_PORT)
     }
+    /// The length field (header plus data).
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> u16 {
         u16_at(self.buffer, field::LENGTH)
     }
@@ -82,10 +84,16 @@ pub(crate) fn port_text(port: u16) -> String {
 
 pub(crate) fn dissect(frame: &[u8], up: &Upper, d: &mut Dissection) -> Result<(), String> {
     let mut b = LayerBuilder::new(frame, LayerKind::Transport, "UDP", up.start, up.end);
-    b.bytes("source port", field::SRC_PORT, |s| port_text(u16_at(s, 0..2)));
-    b.bytes("destination port", field::DST_PORT, |s| port_text(u16_at(s, 0..2)));
+    b.bytes("source port", field::SRC_PORT, |s| {
+        port_text(u16_at(s, 0..2))
+    });
+    b.bytes("destination port", field::DST_PORT, |s| {
+        port_text(u16_at(s, 0..2))
+    });
     b.bytes("length", field::LENGTH, |s| u16_at(s, 0..2).to_string());
-    b.bytes("checksum", field::CHECKSUM, |s| format!("0x{:04x}", u16_at(s, 0..2)));
+    b.bytes("checksum", field::CHECKSUM, |s| {
+        format!("0x{:04x}", u16_at(s, 0..2))
+    });
     let available = b.captured();
     let Some(p) = b.get(0..available).and_then(Packet::new_checked) else {
         let msg = b.truncated(HEADER_LEN);
