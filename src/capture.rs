@@ -56,8 +56,12 @@ impl Capture {
     /// Open the capture on `interface` and prove it is listening: returns only
     /// after a first marker went through.
     pub fn start(interface: &str) -> Result<Capture, Error> {
+        // Protocol 0: the socket receives nothing until pnet binds it to `lo`
+        // with ETH_P_ALL. Opening it with ETH_P_ALL would make that bind
+        // unhook a running socket first, which waits for an RCU grace period
+        // (synchronize_net, ~10 ms).
         // SAFETY: plain socket(2) call; the fd is handed to pnet, which owns it.
-        let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, (libc::ETH_P_ALL as u16).to_be() as libc::c_int) };
+        let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
         if fd < 0 {
             return Err(capture_error("opening a packet socket", io::Error::last_os_error()));
         }
