@@ -39,6 +39,40 @@ pub enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Create something: `netcourse new lesson NAME`.
+    New {
+        #[command(subcommand)]
+        what: NewWhat,
+    },
+    /// Print a saved transcript as the live run printed it; no network, no privileges.
+    #[command(after_help = "Examples:\n  netcourse replay tcp.json\n  netcourse replay tcp.yaml --color never\n  netcourse replay tcp.json --export tcp.html --export tcp.pcapng")]
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A transcript saved with `--export` (.json or .yaml; other names are sniffed).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Write the transcript to FILE; the extension picks the format. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub export: Vec<PathBuf>,
+    /// Use this format for every --export, whatever its extension.
+    #[arg(long, value_name = "FORMAT")]
+    pub export_format: Option<Format>,
+    /// When to colour the output (NO_COLOR is honoured by `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Walk through the saved events one at a time, as `run lesson --step` does.
+    #[arg(long)]
+    pub step: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NewWhat {
+    /// Write NAME.yaml here: a commented lesson that passes `check` and runs.
+    #[command(after_help = "Examples:\n  netcourse new lesson my-first-lesson\n  netcourse new lesson handshake --transport tcp\n  netcourse check handshake.yaml && netcourse run lesson ./handshake.yaml")]
+    Lesson(crate::new_lesson::NewLessonArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,6 +105,10 @@ pub struct RunArgs {
     /// Print only errors; for benchmarks and scripts that just want the export.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Pause before each step and each frame; keys: n(ext) d(etails) c(ontinue) q(uit) ?(help).
+    /// Without a terminal, one command per line (empty line: next; end of input: continue).
+    #[arg(long, conflicts_with = "quiet")]
+    pub step: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,7 +5,7 @@ use clap::Parser;
 
 use netcourse::cli::{Cli, ColorChoice, Command, RunArgs, RunWhat};
 use netcourse::error::Error;
-use netcourse::lesson::{self, Severity};
+use netcourse::lesson;
 use netcourse::render::{self, terminal};
 use netcourse::run::LiveRun;
 use netcourse::sandbox::{self, NetMode};
@@ -18,6 +18,11 @@ fn main() -> ExitCode {
         Command::Lessons { dirs } => list_lessons(&dirs),
         Command::Run { what: RunWhat::Lesson(args) } => run_lesson(args),
         Command::Check { files } => check(&files),
+        Command::New { what: netcourse::cli::NewWhat::Lesson(args) } => netcourse::new_lesson::command(&args),
+        Command::Replay(args) => {
+            set_color(args.color);
+            if args.step { netcourse::stepmode::replay(&args) } else { netcourse::replay::run(&args) }
+        }
     };
     match result {
         Ok(code) => code,
@@ -46,46 +51,13 @@ fn set_color(choice: ColorChoice) {
 }
 
 fn list_lessons(dirs: &[std::path::PathBuf]) -> Result<ExitCode, Error> {
-    let all = lesson::load::all_lessons(dirs);
-    let mut seen = std::collections::HashSet::new();
-    let mut out = std::io::stdout().lock();
-    for l in &all {
-        let shadowed = !seen.insert(l.name.clone());
-        let (title, summary) = match lesson::load::parse(&l.text) {
-            Ok(f) => (f.title, f.summary),
-            Err(p) => ("(invalid lesson)".to_string(), format!("line {}: {}", p.line, p.message)),
-        };
-        let _ = writeln!(out, "{:<16} {}{}", l.name, title, if shadowed { "  [shadowed]" } else { "" });
-        let _ = writeln!(out, "{:<16} {}", "", summary);
-        let _ = writeln!(out, "{:<16} from {}", "", l.origin);
-    }
+    let _ = lesson::load::print_listing(dirs, &mut std::io::stdout().lock());
     Ok(ExitCode::SUCCESS)
 }
 
 fn check(files: &[std::path::PathBuf]) -> Result<ExitCode, Error> {
-    let mut failed = false;
-    let mut err = std::io::stderr().lock();
-    for f in files {
-        let source = match lesson::load::read_path(f) {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = writeln!(err, "error: {e}");
-                failed = true;
-                continue;
-            }
-        };
-        let (_, problems) = source.check();
-        for p in &problems {
-            let _ = writeln!(err, "{}\n", p.render(&source.display_name(), &source.text));
-        }
-        let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
-        if errors > 0 {
-            failed = true;
-        } else {
-            let _ = writeln!(std::io::stdout(), "{}: ok", source.display_name());
-        }
-    }
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    let ok = lesson::load::check_files(files, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
@@ -105,7 +77,16 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
         let _ = terminal::header(live.transcript(), &mut out);
     }
     let mut capture_error = None;
-    while let Some(index) = live.upcoming() {
+    // --step: the same run, paused between steps; a quit ends the loop early
+    // and falls through to the footer and the exports below.
+    let mut step_ending = None;
+    if args.step {
+        match netcourse::stepmode::step_through(&mut live, &mut out) {
+            Ok(ending) => step_ending = Some(ending),
+            Err(e) => capture_error = Some(e),
+        }
+    }
+    while !args.step && let Some(index) = live.upcoming() {
         match live.step() {
             Ok(events) => {
                 if !args.quiet {
@@ -131,6 +112,6 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
     }
     match capture_error.or(failure) {
         Some(e) => Err(e),
-        None => Ok(ExitCode::SUCCESS),
+        None => Ok(step_ending.map_or(ExitCode::SUCCESS, |e| e.exit_code())),
     }
 }

@@ -192,6 +192,27 @@ pub struct Event {
     /// The payload as text where printable, else hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<String>,
+    /// The lesson's question about this frame, with the answer read from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<Checkpoint>,
+}
+
+/// A lesson's checkpoint on a frame: the question, and the right answer as
+/// captured (never as written in the lesson). In step mode, what the student
+/// answered and whether it was right.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub question: String,
+    /// The right answer: the captured value.
+    pub answer: String,
+    /// Which captured value the answer is, e.g. `port.src`.
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correct: Option<bool>,
 }
 
 impl Event {

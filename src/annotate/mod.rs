@@ -7,6 +7,7 @@
 //! each TCP connection.
 
 mod notes;
+pub mod rules;
 pub mod tcp;
 
 use std::collections::HashMap;
@@ -153,6 +154,7 @@ impl<'a> Annotator<'a> {
             stopped: None,
             tcp: None,
             payload: None,
+            checkpoint: None,
         }
     }
 
@@ -212,7 +214,7 @@ impl<'a> Annotator<'a> {
         let timing = format!("{} {when}. {cause} {}", capitalize(&n.timing_lead), n.timing);
 
         let layer = main_layer(&d);
-        Event {
+        let mut event = Event {
             index,
             kind: EventKind::Frame,
             step,
@@ -243,7 +245,12 @@ impl<'a> Annotator<'a> {
             layers: d.layers.clone(),
             stopped: d.stopped.clone(),
             tcp: observation.map(|o| o.view),
-        }
+            checkpoint: None,
+        };
+        // The lesson's own rules and checkpoint, on top of the built-in notes.
+        let nth = self.frames_in_step.get(&step).copied().unwrap_or(1);
+        rules::apply(self.plan, &mut event, &frame.data, nth);
+        event
     }
 }
 

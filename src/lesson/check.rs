@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_saphyr::Spanned;
 
 use super::limits;
-use super::model::{ActorSpec, ExpectSpec, LessonFile, StepSpec};
+use super::model::{ActorSpec, ExpectSpec, LessonFile, RuleSpec, StepSpec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
@@ -173,6 +173,46 @@ pub struct PlannedStep {
     pub say: Option<String>,
     pub timeout: Duration,
     pub expect: Expect,
+    /// A question about one of this step's frames.
+    pub checkpoint: Option<CheckpointPlan>,
+}
+
+/// A checked checkpoint: the answer is the name of a captured value
+/// (`port.src`), read from the frame when the lesson runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointPlan {
+    pub ask: String,
+    pub answer: String,
+    /// Which of the step's frames, from 1.
+    pub frame: usize,
+    pub explain: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RuleMode {
+    #[default]
+    Append,
+    Replace,
+}
+
+/// A checked annotation rule. Absent match keys match every frame.
+#[derive(Debug, Clone, Default)]
+pub struct Rule {
+    /// Where the rule is written.
+    pub line: u64,
+    /// Lower case: `udp`, `tcp`, `icmp`, `ip`…
+    pub protocol: Option<String>,
+    /// Upper case TCP flag names that must all be set.
+    pub flags: Vec<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// The step numbers it applies to (an id names every repeat of its step).
+    pub steps: Option<Vec<usize>>,
+    pub payload: Option<Vec<u8>>,
+    pub syntax: Option<String>,
+    pub semantics: Option<String>,
+    pub timing: Option<String>,
+    pub mode: RuleMode,
 }
 
 /// A lesson that passed the checker: everything resolved, nothing left to fail
@@ -186,6 +226,8 @@ pub struct Plan {
     pub outro: Option<String>,
     pub actors: Vec<PlannedActor>,
     pub steps: Vec<PlannedStep>,
+    /// The lesson's annotation rules, applied in order to every frame.
+    pub rules: Vec<Rule>,
 }
 
 impl Plan {
@@ -214,31 +256,45 @@ fn keys_for(call: &str) -> &'static [&'static str] {
     }
 }
 
-/// The closest candidate within a small edit distance, for "did you mean".
+/// The closest candidate within a small edit distance, for "did you mean":
+/// one edit for short words, about one per three letters for longer ones; a
+/// swap of two neighbouring letters counts as one edit.
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let word = word.to_lowercase();
+    let limit = ((word.chars().count() + 1) / 3).max(1);
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
-        let d = edit_distance(&word.to_lowercase(), &c.to_lowercase());
-        if d <= (word.len().max(3) / 3).max(1) + 1 && best.is_none_or(|(bd, _)| d < bd) {
+        let d = edit_distance(&word, &c.to_lowercase());
+        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
     }
     best.map(|(_, c)| c)
 }
 
+/// Optimal string alignment distance: insertions, deletions, substitutions
+/// and swaps of neighbours each cost one.
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
         }
     }
-    row[b.len()]
+    d[a.len()][b.len()]
 }
 
 fn hint_mean(word: &str, candidates: &[&str], kind: &str) -> Option<String> {
@@ -320,8 +376,15 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
 }
 
 /// Check a parsed lesson. Returns the plan when there are no errors (warnings
-/// may still be present), and every problem found.
+/// may still be present), and every problem found. Without the source text,
+/// a mistake inside a template is placed at the start of the template.
 pub fn check(file: &LessonFile) -> (Option<Plan>, Vec<Problem>) {
+    check_source(file, "")
+}
+
+/// Check a parsed lesson, with the text it was parsed from so that a mistake
+/// inside a template (an unknown `{placeholder}`) points at its own column.
+pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Problem>) {
     let mut problems = Vec::new();
 
     if file.format.value != 1 {
@@ -350,31 +413,70 @@ pub fn check(file: &LessonFile) -> (Option<Plan>, Vec<Problem>) {
     if file.steps.len() > limits::MAX_STEPS {
         problems.push(Problem::error(
             &file.steps[limits::MAX_STEPS].actor,
-            format!("the lesson has {} steps; the limit is {}", file.steps.len(), limits::MAX_STEPS),
+            format!("the lesson has {} steps; the limit is {} (limit `max_steps`)", file.steps.len(), limits::MAX_STEPS),
             Some("split it into several lessons".into()),
         ));
     }
 
-    let mut ids = HashMap::new();
+    // Where each actor first listens: (step number as written, line).
+    let mut first_listen: HashMap<usize, (usize, u64)> = HashMap::new();
+    for (i, s) in file.steps.iter().enumerate() {
+        if s.call.value == "listen" {
+            if let Some(a) = names.iter().position(|n| *n == s.actor.value) {
+                first_listen.entry(a).or_insert((i + 1, s.call.referenced.line()));
+            }
+        }
+    }
+
+    let mut ids: HashMap<String, u64> = HashMap::new();
+    // Step id → the numbers its step runs as (more than one with `repeat`).
+    let mut id_numbers: HashMap<String, Vec<usize>> = HashMap::new();
     let mut used = HashSet::new();
     let mut steps = Vec::new();
-    // What each actor has done so far, for "recv before bind" and friends.
-    let mut bound = vec![false; file.actors.len()];
-    let mut connected = vec![false; file.actors.len()];
-    let listens: HashSet<usize> = file
-        .steps
-        .iter()
-        .filter(|s| s.call.value == "listen")
-        .filter_map(|s| names.iter().position(|n| *n == s.actor.value))
-        .collect();
+    let mut state = State {
+        bound: vec![false; file.actors.len()],
+        connected: vec![false; file.actors.len()],
+        listening: vec![false; file.actors.len()],
+        first_listen,
+    };
+    // The number the next step runs as: steps count once per repeat.
+    let mut number = 1usize;
+    let mut steps_reported = file.steps.len() > limits::MAX_STEPS;
+    let mut total_wait_ms: u64 = 0;
+    let mut wait_reported = false;
 
     for (i, spec) in file.steps.iter().enumerate().take(limits::MAX_STEPS) {
+        let repeat = check_repeat(spec, &mut problems);
+        let first = number;
+        number += repeat;
+        if number - 1 > limits::MAX_STEPS && !steps_reported {
+            steps_reported = true;
+            let at = spec.repeat.as_ref().map(pos).unwrap_or_else(|| pos(&spec.actor));
+            problems.push(Problem::at(
+                Severity::Error,
+                at.0,
+                at.1,
+                format!("counting repeats, the lesson runs more than {} steps by here (limit `max_steps`)", limits::MAX_STEPS),
+                Some("use fewer or smaller `repeat:`s, or split the lesson".into()),
+            ));
+        }
         if let Some(id) = &spec.id {
-            if let Some(first) = ids.insert(id.value.clone(), id.referenced.line()) {
+            if let Some(first_line) = ids.insert(id.value.clone(), id.referenced.line()) {
                 problems.push(Problem::error(
                     id,
                     format!("step id `{}` is used twice", id.value),
-                    Some(format!("it was first used on line {first}; step ids must be unique")),
+                    Some(format!("it was first used on line {first_line}; step ids must be unique")),
+                ));
+            } else {
+                id_numbers.insert(id.value.clone(), (first..number).collect());
+            }
+            if id.value.trim().is_empty() {
+                problems.push(Problem::error(id, "a step id cannot be empty", Some("use a word like `first-send`, or leave `id` out".into())));
+            } else if id.value.trim().parse::<u64>().is_ok() {
+                problems.push(Problem::error(
+                    id,
+                    format!("step id `{}` is a number", id.value),
+                    Some("rules name a step by its number or its id, so an id must be a word, like `first-send`".into()),
                 ));
             }
         }
@@ -391,8 +493,41 @@ pub fn check(file: &LessonFile) -> (Option<Plan>, Vec<Problem>) {
         };
         used.insert(actor);
         let transport = actors.get(actor).and_then(|a: &Option<PlannedActor>| a.as_ref()).map(|a| a.transport);
-        if let Some(step) = check_step(i + 1, spec, actor, transport, &names, &actors, &listens, &mut bound, &mut connected, &mut problems) {
-            steps.push(step);
+        if let Some(step) = check_step(first, spec, actor, transport, &names, &actors, &mut state, source, &mut problems) {
+            let blocks = match step.call {
+                Call::Accept | Call::Recv { .. } | Call::RecvFrom { .. } => true,
+                Call::Connect { .. } => transport == Some(Transport::Tcp),
+                _ => false,
+            };
+            if blocks {
+                total_wait_ms += step.timeout.as_millis() as u64 * repeat as u64;
+                if total_wait_ms > limits::MAX_TOTAL_WAIT_MS && !wait_reported {
+                    wait_reported = true;
+                    let at = spec.timeout_ms.as_ref().map(pos).unwrap_or_else(|| pos(&spec.call));
+                    problems.push(Problem::at(
+                        Severity::Error,
+                        at.0,
+                        at.1,
+                        format!(
+                            "by this step the lesson's waits add up to {} ms; the limit is {} ms (limit `max_total_wait_ms`)",
+                            total_wait_ms,
+                            limits::MAX_TOTAL_WAIT_MS
+                        ),
+                        Some(format!(
+                            "every accept, TCP connect, recv and recvfrom may wait its `timeout_ms` (default {} ms); give them shorter ones",
+                            limits::DEFAULT_TIMEOUT_MS
+                        )),
+                    ));
+                }
+            }
+            for k in 0..repeat {
+                let mut copy = step.clone();
+                copy.number = first + k;
+                if k > 0 {
+                    copy.checkpoint = None;
+                }
+                steps.push(copy);
+            }
         }
     }
 
@@ -401,6 +536,8 @@ pub fn check(file: &LessonFile) -> (Option<Plan>, Vec<Problem>) {
             problems.push(Problem::warning(&a.name, format!("actor `{}` takes no part in any step", a.name.value), Some("remove it, or add a step for it".into())));
         }
     }
+
+    let rules = check_rules(&file.rules, &names, &id_numbers, number - 1, source, &mut problems);
 
     let has_errors = problems.iter().any(|p| p.severity == Severity::Error);
     let plan = (!has_errors).then(|| Plan {
@@ -411,9 +548,287 @@ pub fn check(file: &LessonFile) -> (Option<Plan>, Vec<Problem>) {
         outro: file.outro.as_deref().map(prose),
         actors: actors.into_iter().flatten().collect(),
         steps,
+        rules,
     });
     problems.sort_by_key(|p| (p.line, p.column));
     (plan, problems)
+}
+
+/// What the actors have done so far, as the checker walks the steps in order.
+struct State {
+    bound: Vec<bool>,
+    connected: Vec<bool>,
+    listening: Vec<bool>,
+    /// Where each actor first listens: (step number as written, line).
+    first_listen: HashMap<usize, (usize, u64)>,
+}
+
+fn check_repeat(spec: &StepSpec, problems: &mut Vec<Problem>) -> usize {
+    let Some(r) = &spec.repeat else { return 1 };
+    let repeatable = ["send", "sendall", "sendto", "recv", "recvfrom"];
+    if !repeatable.contains(&spec.call.value.as_str()) {
+        problems.push(Problem::error(
+            r,
+            format!("`{}` cannot be repeated", spec.call.value),
+            Some(format!("`repeat` is for {}", repeatable.join(", "))),
+        ));
+        return 1;
+    }
+    if r.value < 1 || r.value as u64 > limits::MAX_REPEAT as u64 {
+        problems.push(Problem::error(
+            r,
+            format!("repeat {} is out of range (limit `max_repeat`)", r.value),
+            Some(format!("repeat a step 1 to {} times", limits::MAX_REPEAT)),
+        ));
+        return 1;
+    }
+    r.value as usize
+}
+
+/// Line and column of byte `offset` in `source`, 1-based.
+fn line_col(source: &str, offset: usize) -> (u64, u64) {
+    let before = source.get(..offset).unwrap_or(source);
+    let line = before.matches('\n').count() as u64 + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() as u64 + 1;
+    (line, column)
+}
+
+/// Check a note template (or a question, or an explanation): its length and
+/// its placeholders. Returns the text as prose when it is fine.
+fn check_template(t: &Spanned<String>, what: &str, source: &str, problems: &mut Vec<Problem>) -> Option<String> {
+    let mut ok = true;
+    if t.value.chars().count() > limits::MAX_TEXT {
+        problems.push(Problem::error(
+            t,
+            format!("{what} is {} characters long; the limit is {} (limit `max_text`)", t.value.chars().count(), limits::MAX_TEXT),
+            Some("say it in fewer words".into()),
+        ));
+        ok = false;
+    }
+    if let Err(errors) = crate::annotate::rules::parse_template(&t.value) {
+        ok = false;
+        // The raw text of the value in the file, to point at each mistake.
+        let span = t.referenced.span();
+        let raw = span.byte_offset().zip(span.byte_len()).and_then(|(o, l)| {
+            let o = o as usize;
+            source.get(o..o + l as usize).map(|raw| (o, raw))
+        });
+        let mut search_from = 0;
+        for e in errors {
+            let found = raw.and_then(|(o, raw)| {
+                let needle = e.needle.as_deref()?;
+                let at = raw.get(search_from..)?.find(needle)? + search_from;
+                search_from = at + needle.len();
+                Some(o + at)
+            });
+            let (line, column) = match found {
+                Some(offset) => line_col(source, offset),
+                None => pos(t),
+            };
+            problems.push(Problem::at(Severity::Error, line, column, e.message, Some(e.hint)));
+        }
+    }
+    ok.then(|| prose(&t.value))
+}
+
+const RULE_PROTOCOLS: &[&str] = &["ethernet", "arp", "ip", "ipv4", "ipv6", "icmp", "icmpv6", "udp", "tcp"];
+const TCP_FLAGS: &[&str] = &["SYN", "ACK", "FIN", "RST", "PSH", "URG", "ECE", "CWR", "NS"];
+
+fn check_rules(
+    specs: &[Spanned<RuleSpec>],
+    names: &[&str],
+    id_numbers: &HashMap<String, Vec<usize>>,
+    total_steps: usize,
+    source: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<Rule> {
+    if specs.len() > limits::MAX_RULES {
+        problems.push(Problem::error(
+            &specs[limits::MAX_RULES],
+            format!("the lesson has {} rules; the limit is {} (limit `max_rules`)", specs.len(), limits::MAX_RULES),
+            Some("merge rules that match the same frames".into()),
+        ));
+    }
+    let mut endpoints: Vec<&str> = names.to_vec();
+    endpoints.push("kernel");
+    let mut ids: Vec<&str> = id_numbers.keys().map(String::as_str).collect();
+    ids.sort();
+    let mut out = Vec::new();
+    for spec in specs.iter().take(limits::MAX_RULES) {
+        let r = &spec.value;
+        let before = problems.len();
+        let mut rule = Rule { line: spec.referenced.line(), ..Rule::default() };
+
+        if let Some(p) = &r.protocol {
+            let lower = p.value.trim().to_ascii_lowercase();
+            if RULE_PROTOCOLS.contains(&lower.as_str()) {
+                rule.protocol = Some(lower);
+            } else {
+                problems.push(Problem::error(p, format!("unknown protocol `{}`", p.value), hint_mean(&lower, RULE_PROTOCOLS, "`protocol`")));
+            }
+        }
+        if let Some(flags) = &r.flags {
+            if flags.value.is_empty() {
+                problems.push(Problem::error(flags, "`flags: []` names no flag", Some("list the flags that must all be set, e.g. `[SYN, ACK]`, or leave `flags` out".into())));
+            }
+            for f in &flags.value {
+                let upper = f.value.trim().to_ascii_uppercase();
+                if TCP_FLAGS.contains(&upper.as_str()) {
+                    rule.flags.push(upper);
+                } else {
+                    problems.push(Problem::error(f, format!("unknown TCP flag `{}`", f.value), hint_mean(&upper, TCP_FLAGS, "a TCP flag")));
+                }
+            }
+            if let Some(p) = rule.protocol.as_deref().filter(|p| *p != "tcp") {
+                problems.push(Problem::error(flags, format!("`flags` are TCP's, but this rule matches `{p}` frames"), Some("use `protocol: tcp`, or leave `protocol` out".into())));
+            }
+        }
+        for (key, value, slot) in [("from", &r.from, &mut rule.from), ("to", &r.to, &mut rule.to)] {
+            if let Some(v) = value {
+                if endpoints.contains(&v.value.as_str()) {
+                    *slot = Some(v.value.clone());
+                } else {
+                    problems.push(Problem::error(
+                        v,
+                        format!("`{key}: {}` is not an actor of this lesson", v.value),
+                        hint_mean(&v.value, &endpoints, &format!("`{key}`")),
+                    ));
+                }
+            }
+        }
+        if let Some(s) = &r.step {
+            let text = s.value.trim();
+            if let Ok(n) = text.parse::<i64>() {
+                if n >= 1 && n as u64 <= total_steps as u64 {
+                    rule.steps = Some(vec![n as usize]);
+                } else {
+                    problems.push(Problem::error(s, format!("step {n} does not exist"), Some(format!("the lesson runs steps 1 to {total_steps}"))));
+                }
+            } else if let Some(numbers) = id_numbers.get(text) {
+                rule.steps = Some(numbers.clone());
+            } else {
+                problems.push(Problem::error(
+                    s,
+                    format!("no step has the id `{text}`"),
+                    match did_you_mean(text, ids.iter().copied()) {
+                        Some(m) => Some(format!("did you mean `{m}`?")),
+                        None if ids.is_empty() => Some("give the step an `id:`, or name it by its number".into()),
+                        None => Some(format!("the step ids are: {}", ids.join(", "))),
+                    },
+                ));
+            }
+        }
+        if let Some(p) = &r.payload {
+            if p.value.is_empty() {
+                problems.push(Problem::error(p, "`payload: \"\"` matches nothing", Some("give the text the payload must contain, or leave `payload` out".into())));
+            } else if p.value.len() > limits::MAX_PAYLOAD {
+                problems.push(Problem::error(
+                    p,
+                    format!("payload of {} bytes is larger than the limit of {} bytes (limit `max_payload`)", p.value.len(), limits::MAX_PAYLOAD),
+                    None,
+                ));
+            } else {
+                rule.payload = Some(p.value.as_bytes().to_vec());
+            }
+        }
+        if let Some(m) = &r.mode {
+            match m.value.as_str() {
+                "append" => rule.mode = RuleMode::Append,
+                "replace" => rule.mode = RuleMode::Replace,
+                other => problems.push(Problem::error(m, format!("unknown mode `{other}`"), hint_mean(other, &["append", "replace"], "`mode`"))),
+            }
+        }
+        if r.syntax.is_none() && r.semantics.is_none() && r.timing.is_none() {
+            problems.push(Problem::error(spec, "this rule adds no note", Some("give it `syntax:`, `semantics:` or `timing:` text".into())));
+        }
+        rule.syntax = r.syntax.as_ref().and_then(|t| check_template(t, "the `syntax` note", source, problems));
+        rule.semantics = r.semantics.as_ref().and_then(|t| check_template(t, "the `semantics` note", source, problems));
+        rule.timing = r.timing.as_ref().and_then(|t| check_template(t, "the `timing` note", source, problems));
+
+        // Values a matched frame cannot have.
+        if let Some(p) = rule.protocol.as_deref().filter(|p| *p != "tcp") {
+            for t in [&r.syntax, &r.semantics, &r.timing].into_iter().flatten() {
+                if t.value.contains("{tcp.") {
+                    problems.push(Problem::warning(t, format!("this rule matches `{p}` frames, which have no TCP header"), Some(format!("`{{tcp.…}}` will read `{}`", crate::annotate::rules::MISSING))));
+                }
+            }
+        }
+        if r.protocol.is_none() && r.flags.is_none() && r.from.is_none() && r.to.is_none() && r.step.is_none() && r.payload.is_none() {
+            problems.push(Problem::warning(spec, "this rule matches every frame", Some("add `protocol`, `flags`, `from`, `to`, `step` or `payload` to say which frames it is about".into())));
+        }
+        if !problems[before..].iter().any(|p| p.severity == Severity::Error) {
+            out.push(rule);
+        }
+    }
+    out
+}
+
+/// Calls that put no frame on the wire by themselves, so a checkpoint about
+/// their frames would have nothing to read.
+fn frameless(call: &str, transport: Option<Transport>, spec: &StepSpec) -> bool {
+    match call {
+        "bind" | "listen" | "accept" | "setsockopt" | "recv" | "recvfrom" => true,
+        "connect" | "shutdown" => transport == Some(Transport::Udp),
+        "close" => transport == Some(Transport::Udp) || spec.socket.as_ref().is_some_and(|s| s.value == "listener"),
+        _ => false,
+    }
+}
+
+fn check_checkpoint(spec: &StepSpec, transport: Option<Transport>, source: &str, problems: &mut Vec<Problem>) -> Option<CheckpointPlan> {
+    let cp = spec.checkpoint.as_ref()?;
+    let c = &cp.value;
+    let before = problems.len();
+    let call = spec.call.value.as_str();
+    if frameless(call, transport, spec) {
+        problems.push(Problem::error(
+            cp,
+            format!("`{call}` puts no frame on the wire here, so this checkpoint has nothing to ask about"),
+            Some("put the checkpoint on a step that sends: sendto, send, sendall, a TCP connect, close or shutdown".into()),
+        ));
+    }
+    if c.ask.value.trim().is_empty() {
+        problems.push(Problem::error(&c.ask, "the question is empty", Some("e.g. `ask: \"Which port will the datagram come from?\"`".into())));
+    }
+    let ask = check_template(&c.ask, "the question", source, problems);
+    let answer = c.answer.value.trim();
+    if answer.starts_with('{') && answer.ends_with('}') && crate::annotate::rules::is_placeholder(answer[1..answer.len() - 1].trim()) {
+        problems.push(Problem::error(
+            &c.answer,
+            format!("write `answer: {}` without braces", answer[1..answer.len() - 1].trim()),
+            Some("`answer` names a captured value; braces are for templates".into()),
+        ));
+    } else if !crate::annotate::rules::is_placeholder(answer) {
+        problems.push(Problem::error(
+            &c.answer,
+            format!("`{answer}` is not a captured value"),
+            Some(match did_you_mean(answer, crate::annotate::rules::placeholder_names()) {
+                Some(m) => format!("did you mean `{m}`? The right answer is read from the captured frame, so `answer` names a value, not the value itself"),
+                None => format!(
+                    "the right answer is read from the captured frame, so `answer` names a value: one of {}",
+                    crate::annotate::rules::placeholder_names().collect::<Vec<_>>().join(", ")
+                ),
+            }),
+        ));
+    } else if answer.starts_with("tcp.") && transport == Some(Transport::Udp) {
+        problems.push(Problem::error(&c.answer, format!("`{answer}` is TCP's, but `{}` is a UDP actor", spec.actor.value), Some("ask about `port.src`, `port.dst`, `ip.src`, `payload` or `length`".into())));
+    }
+    let frame = match &c.frame {
+        Some(f) if f.value < 1 || f.value as u64 > limits::MAX_CHECKPOINT_FRAME as u64 => {
+            problems.push(Problem::error(
+                f,
+                format!("frame {} is out of range (limit `max_checkpoint_frame`)", f.value),
+                Some(format!("frames of a step count from 1 to {}", limits::MAX_CHECKPOINT_FRAME)),
+            ));
+            1
+        }
+        Some(f) => f.value as usize,
+        None => 1,
+    };
+    let explain = c.explain.as_ref().and_then(|e| check_template(e, "the explanation", source, problems));
+    if problems[before..].iter().any(|p| p.severity == Severity::Error) {
+        return None;
+    }
+    Some(CheckpointPlan { ask: ask?, answer: answer.to_string(), frame, explain })
 }
 
 fn check_actors(specs: &[ActorSpec], problems: &mut Vec<Problem>) -> Vec<Option<PlannedActor>> {
@@ -421,7 +836,7 @@ fn check_actors(specs: &[ActorSpec], problems: &mut Vec<Problem>) -> Vec<Option<
     if specs.len() > limits::MAX_ACTORS {
         problems.push(Problem::error(
             &specs[limits::MAX_ACTORS].name,
-            format!("the lesson declares {} actors; the limit is {}", specs.len(), limits::MAX_ACTORS),
+            format!("the lesson declares {} actors; the limit is {} (limit `max_actors`)", specs.len(), limits::MAX_ACTORS),
             None,
         ));
     }
@@ -463,11 +878,11 @@ fn check_step(
     transport: Option<Transport>,
     names: &[&str],
     actors: &[Option<PlannedActor>],
-    listens: &HashSet<usize>,
-    bound: &mut [bool],
-    connected: &mut [bool],
+    state: &mut State,
+    source: &str,
     problems: &mut Vec<Problem>,
 ) -> Option<PlannedStep> {
+    let State { bound, connected, listening, first_listen } = state;
     let before = problems.len();
     let call_name = spec.call.value.as_str();
     let actor_name = names[actor];
@@ -529,7 +944,7 @@ fn check_step(
 
     let timeout = match &spec.timeout_ms {
         Some(t) if t.value < 1 || t.value as u64 > limits::MAX_TIMEOUT_MS => {
-            problems.push(Problem::error(t, format!("timeout_ms {} is out of range", t.value), Some(format!("a wait is 1 to {} milliseconds", limits::MAX_TIMEOUT_MS))));
+            problems.push(Problem::error(t, format!("timeout_ms {} is out of range (limit `max_timeout_ms`)", t.value), Some(format!("a wait is 1 to {} milliseconds", limits::MAX_TIMEOUT_MS))));
             limits::DEFAULT_TIMEOUT_MS
         }
         Some(t) => t.value as u64,
@@ -538,6 +953,17 @@ fn check_step(
 
     let data = if matches!(call_name, "send" | "sendall" | "sendto") { check_data(spec, problems) } else { Some(Vec::new()) };
     let to = if matches!(call_name, "connect" | "sendto") { check_peer(spec, names, actors, problems) } else { None };
+    if let (Some(Peer::Actor(target)), Some(mine)) = (to, transport) {
+        if let Some(Some(peer)) = actors.get(target) {
+            if peer.transport != mine {
+                problems.push(Problem::error(
+                    spec.to.as_ref().unwrap_or(&spec.call),
+                    format!("`{actor_name}` is a {} actor, but `{}` is a {} actor", mine.as_str().to_uppercase(), names[target], peer.transport.as_str().to_uppercase()),
+                    Some("a socket only talks to sockets of its own transport; give both actors the same `transport`".into()),
+                ));
+            }
+        }
+    }
     let expect = check_expect(spec.expect.as_ref(), call_name, names, problems);
 
     let call = match call_name {
@@ -548,7 +974,7 @@ fn check_step(
         "listen" => {
             let backlog = match &spec.backlog {
                 Some(b) if b.value < 0 || b.value > i64::from(limits::MAX_BACKLOG) => {
-                    problems.push(Problem::error(b, format!("backlog {} is out of range", b.value), Some(format!("use 0 to {}", limits::MAX_BACKLOG))));
+                    problems.push(Problem::error(b, format!("backlog {} is out of range (limit `max_backlog`)", b.value), Some(format!("use 0 to {}", limits::MAX_BACKLOG))));
                     1
                 }
                 Some(b) => b.value as u32,
@@ -557,11 +983,19 @@ fn check_step(
             if !bound[actor] {
                 problems.push(Problem::error(&spec.call, format!("`{actor_name}` listens before it binds"), Some("add a `bind` step for it first, so students see which port it listens on".into())));
             }
+            listening[actor] = true;
             Call::Listen { backlog }
         }
         "accept" => {
-            if !listens.contains(&actor) {
-                problems.push(Problem::error(&spec.call, format!("`{actor_name}` accepts but never listens"), Some("add `call: listen` before `accept`".into())));
+            if !listening[actor] {
+                problems.push(match first_listen.get(&actor) {
+                    Some((n, line)) => Problem::error(
+                        &spec.call,
+                        format!("`{actor_name}` accepts before it listens"),
+                        Some(format!("its `listen` is step {n} (line {line}); move this `accept` after it")),
+                    ),
+                    None => Problem::error(&spec.call, format!("`{actor_name}` accepts but never listens"), Some("add `call: listen` before `accept`".into())),
+                });
             }
             connected[actor] = true;
             Call::Accept
@@ -569,12 +1003,20 @@ fn check_step(
         "connect" => {
             if let Some(Peer::Actor(target)) = to {
                 let expects_refusal = expect.error == Some(ExpectedError::Refused);
-                if transport == Some(Transport::Tcp) && !listens.contains(&target) && !expects_refusal {
-                    problems.push(Problem::error(
-                        spec.to.as_ref().unwrap_or(&spec.call),
-                        format!("`{actor_name}` connects to `{}`, which never listens", names[target]),
-                        Some(format!("add `call: listen` for `{}`, or add `expect: {{error: refused}}` if the refusal is the lesson", names[target])),
-                    ));
+                let at = spec.to.as_ref().unwrap_or(&spec.call);
+                if transport == Some(Transport::Tcp) && !listening[target] && !expects_refusal {
+                    problems.push(match first_listen.get(&target) {
+                        Some((n, line)) => Problem::error(
+                            at,
+                            format!("`{actor_name}` connects to `{}` before it listens", names[target]),
+                            Some(format!("`{}` listens in step {n} (line {line}); move this `connect` after it", names[target])),
+                        ),
+                        None => Problem::error(
+                            at,
+                            format!("`{actor_name}` connects to `{}`, which never listens", names[target]),
+                            Some(format!("add `call: listen` for `{}`, or add `expect: {{error: refused}}` if the refusal is the lesson", names[target])),
+                        ),
+                    });
                 }
             }
             connected[actor] = true;
@@ -594,7 +1036,7 @@ fn check_step(
         "recv" | "recvfrom" => {
             let max = match &spec.max {
                 Some(m) if m.value < 1 || m.value > i64::from(limits::MAX_RECV) => {
-                    problems.push(Problem::error(m, format!("max {} is out of range", m.value), Some(format!("read 1 to {} bytes", limits::MAX_RECV))));
+                    problems.push(Problem::error(m, format!("max {} is out of range (limit `max_recv`)", m.value), Some(format!("read 1 to {} bytes", limits::MAX_RECV))));
                     1024
                 }
                 Some(m) => m.value as u32,
@@ -653,6 +1095,8 @@ fn check_step(
         _ => unreachable!("checked against CALLS above"),
     };
 
+    let checkpoint = check_checkpoint(spec, transport, source, problems);
+
     if problems[before..].iter().any(|p| p.severity == Severity::Error) {
         return None;
     }
@@ -664,6 +1108,7 @@ fn check_step(
         say: spec.say.as_deref().map(prose),
         timeout: Duration::from_millis(timeout),
         expect,
+        checkpoint,
     })
 }
 
@@ -695,7 +1140,7 @@ fn check_data(spec: &StepSpec, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
             Severity::Error,
             data.1 .0,
             data.1 .1,
-            format!("payload of {} bytes is larger than the limit of {} bytes", data.0.len(), limits::MAX_PAYLOAD),
+            format!("payload of {} bytes is larger than the limit of {} bytes per call (limit `max_payload`)", data.0.len(), limits::MAX_PAYLOAD),
             Some("send less; a few bytes show the same headers".into()),
         ));
         return None;
@@ -717,7 +1162,12 @@ fn check_peer(spec: &StepSpec, names: &[&str], actors: &[Option<PlannedActor>], 
         }
         return Some(Peer::Actor(i));
     }
-    match to.value.parse::<SocketAddr>() {
+    let written = to.value.trim();
+    let written = match written.strip_prefix("localhost:") {
+        Some(port) => format!("127.0.0.1:{port}"),
+        None => written.to_string(),
+    };
+    match written.parse::<SocketAddr>() {
         Ok(addr) if !is_sandbox_addr(addr.ip()) => {
             problems.push(Problem::error(to, format!("address `{}` is outside the sandbox", addr.ip()), Some("lessons may only use loopback addresses: 127.0.0.0/8 or ::1".into())));
             None
@@ -729,10 +1179,19 @@ fn check_peer(spec: &StepSpec, names: &[&str], actors: &[Option<PlannedActor>], 
         Ok(addr) => Some(Peer::Addr(addr)),
         Err(_) => {
             // `ip:port` with a port that does not fit in 16 bits reads better as a range error.
-            if let Some((_, port)) = to.value.rsplit_once(':') {
+            if let Some((host, port)) = written.rsplit_once(':') {
                 if let Ok(n) = port.parse::<i64>() {
                     if !(1..=65535).contains(&n) {
                         problems.push(Problem::error(to, format!("port {n} is out of range"), Some("a port is a number from 1 to 65535".into())));
+                        return None;
+                    }
+                    // A host name with a port: never looked up.
+                    if !host.is_empty() && host.parse::<IpAddr>().is_err() && !host.starts_with('[') {
+                        problems.push(Problem::error(
+                            to,
+                            format!("host `{host}` is outside the sandbox"),
+                            Some("lessons do not look up host names; use a loopback address like `127.0.0.1:5000` or `[::1]:5000`, or an actor's name".into()),
+                        ));
                         return None;
                     }
                 }

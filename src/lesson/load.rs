@@ -23,6 +23,29 @@ pub enum Origin {
     File(PathBuf),
 }
 
+/// Which search directory a lesson was found in, most specific first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// `--lessons DIR`.
+    Flag,
+    /// A directory in `NETCOURSE_LESSONS`.
+    Env,
+    /// `./lessons` in the current directory.
+    Cwd,
+    BuiltIn,
+}
+
+impl Place {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Place::Flag => "--lessons",
+            Place::Env => "NETCOURSE_LESSONS",
+            Place::Cwd => "./lessons",
+            Place::BuiltIn => "built-in",
+        }
+    }
+}
+
 impl std::fmt::Display for Origin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -38,6 +61,9 @@ pub struct LessonSource {
     pub name: String,
     pub origin: Origin,
     pub text: String,
+    /// Set when the file could be read but is not a lesson at all (not UTF-8
+    /// text); `text` then holds it decoded lossily, for showing the line.
+    pub unreadable: Option<Problem>,
 }
 
 impl LessonSource {
@@ -67,8 +93,11 @@ impl LessonSource {
 
     /// Every problem in the lesson, and the plan if none is an error.
     pub fn check(&self) -> (Option<Plan>, Vec<Problem>) {
+        if let Some(p) = &self.unreadable {
+            return (None, vec![p.clone()]);
+        }
         match parse(&self.text) {
-            Ok(file) => check::check(&file),
+            Ok(file) => check::check_source(&file, &self.text),
             Err(p) => (None, vec![p]),
         }
     }
@@ -96,63 +125,257 @@ pub fn parse(text: &str) -> std::result::Result<LessonFile, Problem> {
             max_anchors: 100,
             max_depth: 32,
         },
+        // A lesson is someone else's file: it can read nothing but itself.
+        // `!include` (and every other application tag) is refused rather than
+        // ignored; serde-saphyr's `include`/`include_fs` features, which could
+        // read other files, are not enabled, and no include resolver is set.
+        // `${VAR}` property interpolation (feature `properties`) is off too, so
+        // the environment cannot leak into a lesson.
+        reject_unsupported_tags: true,
+        reject_tagged_field_names: true,
+        duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::Error,
+        with_snippet: false,
     };
-    serde_saphyr::from_str_with_options::<LessonFile>(text, options).map_err(|e| yaml_problem(&e))
+    serde_saphyr::from_str_with_options::<LessonFile>(text, options).map_err(|e| yaml_problem(&e, text))
 }
 
-fn yaml_problem(e: &serde_saphyr::Error) -> Problem {
+/// Keys of each part of a lesson, to say where a misplaced key belongs.
+pub const SECTIONS: &[(&str, &[&str])] = &[
+    ("the top level", &["format", "name", "title", "summary", "intro", "outro", "actors", "steps", "rules"]),
+    ("an actor", &["name", "transport", "address", "port"]),
+    (
+        "a step",
+        &["id", "actor", "call", "to", "text", "hex", "backlog", "max", "how", "socket", "option", "value", "timeout_ms", "say", "expect", "repeat", "checkpoint"],
+    ),
+    ("`expect:`", &["text", "hex", "eof", "error", "from"]),
+    ("`checkpoint:`", &["ask", "answer", "frame", "explain"]),
+    ("a rule", &["protocol", "flags", "from", "to", "step", "payload", "syntax", "semantics", "timing", "mode"]),
+];
+
+/// The hint for `unknown field `x`, expected one of a, b, c`: the closest
+/// of the keys allowed *here* (the message lists them), or the part of the
+/// lesson the key belongs to.
+fn unknown_key_hint(message: &str) -> String {
+    let word = message.split('`').nth(1).unwrap_or("");
+    let allowed: Vec<String> = message
+        .split_once("expected one of ")
+        .or_else(|| message.split_once("expected "))
+        .map(|(_, list)| list.split(',').map(|k| k.trim().trim_matches('`').to_string()).filter(|k| !k.is_empty()).collect())
+        .unwrap_or_default();
+    let elsewhere: Vec<&str> = SECTIONS.iter().filter(|(_, keys)| keys.contains(&word)).map(|(section, _)| *section).collect();
+    if !elsewhere.is_empty() {
+        return format!("`{word}` is a key of {}, not of this part; the keys here are: {}", elsewhere.join(" or "), allowed.join(", "));
+    }
+    if let Some(m) = check::did_you_mean(word, allowed.iter().map(String::as_str)) {
+        return format!("did you mean `{m}`? docs/lesson-format.md lists every key");
+    }
+    if allowed.is_empty() {
+        "docs/lesson-format.md lists every key".into()
+    } else {
+        format!("the keys here are: {}", allowed.join(", "))
+    }
+}
+
+/// Where a quote that the YAML parser ran past was opened: the nearest line at
+/// or before `err_line` whose value starts with a quote that the line does not
+/// close. The parser only notices later (at the next quote, or the end of the
+/// file), which is rarely where the mistake is.
+fn unclosed_quote(text: &str, err_line: u64) -> Option<(u64, u64, char)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let last = (err_line as usize).min(lines.len());
+    for n in (1..=last).rev() {
+        let line = lines[n - 1];
+        let body = line.trim_start();
+        let body = body.strip_prefix("- ").map(str::trim_start).unwrap_or(body);
+        let Some((_, value)) = body.split_once(": ") else { continue };
+        let value = value.trim_start();
+        let Some(q) = value.chars().next().filter(|c| *c == '"' || *c == '\'') else { continue };
+        let closed = match q {
+            '"' => {
+                let mut escaped = false;
+                value[1..].chars().any(|c| {
+                    let close = c == '"' && !escaped;
+                    escaped = c == '\\' && !escaped;
+                    close
+                })
+            }
+            _ => value[1..].replace("''", "").contains('\''),
+        };
+        if !closed {
+            let column = line.len() - value.len();
+            return Some((n as u64, line[..column].chars().count() as u64 + 1, q));
+        }
+    }
+    None
+}
+
+fn yaml_problem(e: &serde_saphyr::Error, text: &str) -> Problem {
     let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
     let raw = e.to_string();
     // The crate's message may carry its own position and snippet; we show ours.
     let first = raw.lines().next().unwrap_or("invalid YAML").trim();
     let message = first.split(" at line ").next().unwrap_or(first).to_string();
+    if message.contains("quote") {
+        if let Some((qline, qcolumn, q)) = unclosed_quote(text, line) {
+            return Problem::at(
+                Severity::Error,
+                qline,
+                qcolumn,
+                format!("the quote `{q}` opened here is not closed on this line"),
+                Some(format!("close it at the end of the value; the YAML reader went on to line {line}, column {column} ({message})")),
+            );
+        }
+    }
     let hint = if message.contains("unknown field") {
-        let known = ["format", "name", "title", "summary", "intro", "outro", "actors", "steps", "address", "port", "transport", "id", "actor", "call", "to", "text", "hex", "backlog", "max", "how", "socket", "option", "value", "timeout_ms", "say", "expect", "eof", "error", "from"];
-        let word = message.split('`').nth(1).unwrap_or("");
-        check::did_you_mean(word, known.iter().copied())
-            .map(|s| format!("did you mean `{s}`? docs/lesson-format.md lists every key"))
-            .or_else(|| Some("docs/lesson-format.md lists every key".into()))
+        Some(unknown_key_hint(&message))
     } else if message.contains("missing field") {
         Some("docs/lesson-format.md lists the keys each part needs".into())
+    } else if message.contains("unsupported tag") {
+        Some("lessons use plain YAML: tags like `!include` are not allowed, and a lesson can read no other file".into())
+    } else if message.contains("duplicate") {
+        Some("each key may appear once in the same mapping".into())
+    } else if message.starts_with("invalid type") || message.starts_with("invalid value") || message.starts_with("invalid ") {
+        Some("docs/lesson-format.md gives the type of every key".into())
     } else {
         Some("check the YAML syntax around this line: indentation, quotes and colons".into())
     };
     Problem::at(Severity::Error, line, column, message, hint)
 }
 
-/// Directories searched for lessons by name, most specific first.
+/// Directories searched for lessons by name, most specific first:
+/// `--lessons` (in the order given), then `NETCOURSE_LESSONS` (colon-separated,
+/// in order), then `./lessons`. Built-ins come after all of them.
 pub fn search_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = extra.to_vec();
+    search_places(extra).into_iter().map(|(d, _)| d).collect()
+}
+
+fn search_places(extra: &[PathBuf]) -> Vec<(PathBuf, Place)> {
+    let mut dirs: Vec<(PathBuf, Place)> = extra.iter().map(|d| (d.clone(), Place::Flag)).collect();
     if let Some(env) = std::env::var_os("NETCOURSE_LESSONS") {
-        dirs.extend(std::env::split_paths(&env).filter(|p| !p.as_os_str().is_empty()));
+        dirs.extend(std::env::split_paths(&env).filter(|p| !p.as_os_str().is_empty()).map(|d| (d, Place::Env)));
     }
-    dirs.push(PathBuf::from("lessons"));
+    dirs.push((PathBuf::from("./lessons"), Place::Cwd));
     dirs
 }
 
 /// Every lesson found, in order of precedence: for a name that appears more
 /// than once, the first wins.
 pub fn all_lessons(extra: &[PathBuf]) -> Vec<LessonSource> {
+    all_placed(extra).into_iter().map(|(l, _)| l).collect()
+}
+
+fn all_placed(extra: &[PathBuf]) -> Vec<(LessonSource, Place)> {
     let mut found = Vec::new();
-    for dir in search_dirs(extra) {
+    for (dir, place) in search_places(extra) {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         let mut paths: Vec<PathBuf> = entries
             .flatten()
             .map(|e| e.path())
-            .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+            .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) && p.is_file())
             .collect();
         paths.sort();
         for path in paths {
-            if let Ok(text) = std::fs::read_to_string(&path) {
-                let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("").to_string();
-                found.push(LessonSource { name, origin: Origin::File(path), text });
+            if let Ok(source) = read_path(&path) {
+                found.push((source, place));
             }
         }
     }
     for (name, text) in BUILTIN {
-        found.push(LessonSource { name: name.to_string(), origin: Origin::BuiltIn, text: text.to_string() });
+        found.push((LessonSource { name: name.to_string(), origin: Origin::BuiltIn, text: text.to_string(), unreadable: None }, Place::BuiltIn));
     }
     found
+}
+
+/// One name in `netcourse lessons`: the lesson that wins, and those it hides.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub source: LessonSource,
+    pub place: Place,
+    /// Lessons with the same name that this one wins over, in precedence order.
+    pub hides: Vec<(Origin, Place)>,
+}
+
+/// Every lesson name once, with the lesson that wins and what it hides:
+/// built-in names first in their teaching order, then the others by name.
+pub fn listing(extra: &[PathBuf]) -> Vec<Listed> {
+    let mut out: Vec<Listed> = Vec::new();
+    for (source, place) in all_placed(extra) {
+        match out.iter_mut().find(|l| l.source.name == source.name) {
+            Some(winner) => winner.hides.push((source.origin, place)),
+            None => out.push(Listed { source, place, hides: Vec::new() }),
+        }
+    }
+    let rank = |name: &str| BUILTIN.iter().position(|(n, _)| *n == name).unwrap_or(usize::MAX);
+    out.sort_by(|a, b| rank(&a.source.name).cmp(&rank(&b.source.name)).then_with(|| a.source.name.cmp(&b.source.name)));
+    out
+}
+
+/// `netcourse lessons`: each name, its title and summary, where it comes from
+/// and, when several share a name, which one wins.
+pub fn print_listing(extra: &[PathBuf], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    for l in listing(extra) {
+        let (title, summary) = match parse(&l.source.text) {
+            Ok(f) if l.source.unreadable.is_none() => (check::prose(&f.title), check::prose(&f.summary)),
+            Ok(_) => ("(invalid lesson)".to_string(), "it is not UTF-8 text; `netcourse check` shows where".to_string()),
+            Err(p) => ("(invalid lesson)".to_string(), format!("line {}: {}; `netcourse check` shows every problem", p.line, p.message)),
+        };
+        writeln!(out, "{:<16} {}", l.source.name, title)?;
+        writeln!(out, "{:<16} {}", "", summary)?;
+        let mut notes: Vec<String> = Vec::new();
+        if matches!(l.place, Place::Flag | Place::Env) {
+            notes.push(l.place.describe().to_string());
+        }
+        if !l.hides.is_empty() {
+            let hidden: Vec<String> = l.hides.iter().map(|(o, _)| o.to_string()).collect();
+            notes.push(format!("wins over {}", hidden.join(", ")));
+        }
+        let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join("; ")) };
+        writeln!(out, "{:<16} from {}{notes}", "", l.source.origin)?;
+    }
+    writeln!(out)?;
+    for (dir, place) in search_places(extra) {
+        if place != Place::Cwd && !dir.is_dir() {
+            writeln!(out, "note: {} directory `{}` does not exist", place.describe(), dir.display())?;
+        }
+    }
+    writeln!(
+        out,
+        "Lessons are looked for in --lessons DIR, then NETCOURSE_LESSONS (colon-separated), then ./lessons, then the built-ins; the first with a name wins."
+    )?;
+    Ok(())
+}
+
+/// `netcourse check FILE...`: every problem of every file, then whether it
+/// is fine. Returns true when no file has an error (warnings do not count).
+pub fn check_files(files: &[PathBuf], out: &mut impl std::io::Write, err: &mut impl std::io::Write) -> bool {
+    let mut all_ok = true;
+    for f in files {
+        let source = match read_path(f) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = writeln!(err, "{}: error: {e}", f.display());
+                all_ok = false;
+                continue;
+            }
+        };
+        let name = source.display_name();
+        let (_, problems) = source.check();
+        for p in &problems {
+            let _ = writeln!(err, "{}\n", p.render(&name, &source.text));
+        }
+        let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
+        let warnings = problems.len() - errors;
+        let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        if errors > 0 {
+            all_ok = false;
+            let _ = writeln!(err, "{name}: {}{}", plural(errors, "error"), if warnings > 0 { format!(", {}", plural(warnings, "warning")) } else { String::new() });
+        } else if warnings > 0 {
+            let _ = writeln!(out, "{name}: ok ({})", plural(warnings, "warning"));
+        } else {
+            let _ = writeln!(out, "{name}: ok");
+        }
+    }
+    all_ok
 }
 
 fn looks_like_path(arg: &str) -> bool {
@@ -170,10 +393,12 @@ pub fn find(arg: &str, extra: &[PathBuf]) -> Result<LessonSource> {
         return Ok(found.clone());
     }
     let names: Vec<&str> = all.iter().map(|l| l.name.as_str()).collect();
+    let mut searched: Vec<String> = search_dirs(extra).iter().map(|d| d.display().to_string()).collect();
+    searched.push("built-in".into());
     Err(Error::LessonNotFound {
         name: arg.to_string(),
         suggestion: check::did_you_mean(arg, names.iter().copied()).map(str::to_string),
-        searched: Vec::new(),
+        searched,
     })
 }
 
@@ -187,9 +412,26 @@ pub fn read_path(path: &Path) -> Result<LessonSource> {
         return Err(unreadable(format!("it is {} bytes; a lesson may be at most {} bytes", meta.len(), limits::MAX_FILE_BYTES)));
     }
     let bytes = std::fs::read(path).map_err(|e| unreadable(io_reason(&e)))?;
-    let text = String::from_utf8(bytes).map_err(|e| unreadable(format!("it is not UTF-8 text (byte {} is not valid UTF-8)", e.utf8_error().valid_up_to())))?;
     let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("lesson").to_string();
-    Ok(LessonSource { name, origin: Origin::File(path.to_path_buf()), text })
+    let origin = Origin::File(path.to_path_buf());
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(LessonSource { name, origin, text, unreadable: None }),
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let before = std::str::from_utf8(&bytes[..at]).unwrap_or("");
+            let line = before.matches('\n').count() as u64 + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() as u64 + 1;
+            let problem = Problem::at(
+                Severity::Error,
+                line,
+                column,
+                format!("the file is not UTF-8 text: byte 0x{:02x} cannot start a character", bytes[at]),
+                Some("a lesson is a YAML text file in UTF-8; `netcourse new lesson NAME` writes one to start from".into()),
+            );
+            Ok(LessonSource { name, origin, text: String::from_utf8_lossy(bytes).into_owned(), unreadable: Some(problem) })
+        }
+    }
 }
 
 pub fn io_reason(e: &std::io::Error) -> String {

@@ -6,10 +6,12 @@ pub mod check;
 pub mod load;
 pub mod model;
 
-pub use check::{Plan, PlannedStep, Call, Problem, Severity};
+pub use check::{Call, CheckpointPlan, Plan, PlannedStep, Problem, Rule, RuleMode, Severity};
 pub use load::{LessonSource, Origin};
 
-/// Limits a lesson cannot exceed: a lesson is someone else's file.
+/// Limits a lesson cannot exceed: a lesson is someone else's file. Each is
+/// reported by its name (the constant's name in lower case, e.g.
+/// `max_payload`) when a lesson exceeds it; docs/lesson-format.md lists them.
 pub mod limits {
     /// Largest payload of one send/sendto, in bytes.
     pub const MAX_PAYLOAD: usize = 16 * 1024;
@@ -27,4 +29,15 @@ pub mod limits {
     pub const MAX_FILE_BYTES: usize = 256 * 1024;
     /// Largest listen backlog.
     pub const MAX_BACKLOG: u32 = 128;
+    /// Most times one step may be repeated (`repeat:`).
+    pub const MAX_REPEAT: usize = 50;
+    /// Most the blocking calls of a whole lesson may wait, added up, in
+    /// milliseconds (each blocking call counts its `timeout_ms`).
+    pub const MAX_TOTAL_WAIT_MS: u64 = 300_000;
+    /// Most annotation rules in a lesson.
+    pub const MAX_RULES: usize = 64;
+    /// Longest note template, question or explanation, in characters.
+    pub const MAX_TEXT: usize = 4_000;
+    /// Highest frame a checkpoint may ask about (`frame:`).
+    pub const MAX_CHECKPOINT_FRAME: usize = 32;
 }

@@ -20,6 +20,9 @@ pub struct LessonFile {
     pub outro: Option<String>,
     pub actors: Vec<ActorSpec>,
     pub steps: Vec<StepSpec>,
+    /// Annotation rules: notes the lesson adds to matching frames.
+    #[serde(default)]
+    pub rules: Vec<Spanned<RuleSpec>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +81,12 @@ pub struct StepSpec {
     pub say: Option<String>,
     #[serde(default)]
     pub expect: Option<Spanned<ExpectSpec>>,
+    /// Run this step this many times in a row (send and receive calls only).
+    #[serde(default)]
+    pub repeat: Option<Spanned<i64>>,
+    /// A question for the student, answered from the step's captured frame.
+    #[serde(default)]
+    pub checkpoint: Option<Spanned<CheckpointSpec>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,4 +107,55 @@ pub struct ExpectSpec {
     /// recvfrom must report this actor as the sender.
     #[serde(default)]
     pub from: Option<Spanned<String>>,
+}
+
+/// One annotation rule: which frames it matches, and what it adds to their
+/// notes. Every match key that is present must match.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// `ethernet`, `arp`, `ip`, `ipv4`, `ipv6`, `icmp`, `icmpv6`, `udp`, `tcp`.
+    #[serde(default)]
+    pub protocol: Option<Spanned<String>>,
+    /// TCP flags that must all be set, e.g. `[SYN, ACK]`.
+    #[serde(default)]
+    pub flags: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The actor whose socket sent the frame (or `kernel`).
+    #[serde(default)]
+    pub from: Option<Spanned<String>>,
+    /// The actor the frame goes to (or `kernel`).
+    #[serde(default)]
+    pub to: Option<Spanned<String>>,
+    /// The step that caused the frame: its number or its id.
+    #[serde(default)]
+    pub step: Option<Spanned<String>>,
+    /// Text the payload must contain.
+    #[serde(default)]
+    pub payload: Option<Spanned<String>>,
+    /// Templates for the three notes.
+    #[serde(default)]
+    pub syntax: Option<Spanned<String>>,
+    #[serde(default)]
+    pub semantics: Option<Spanned<String>>,
+    #[serde(default)]
+    pub timing: Option<Spanned<String>>,
+    /// `append` (default) or `replace`.
+    #[serde(default)]
+    pub mode: Option<Spanned<String>>,
+}
+
+/// A question about a step's captured frame.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointSpec {
+    /// The question, e.g. "Which port will the sender's datagram come from?".
+    pub ask: Spanned<String>,
+    /// The captured value that answers it, e.g. `port.src`.
+    pub answer: Spanned<String>,
+    /// Which of the step's frames (1-based); default the first.
+    #[serde(default)]
+    pub frame: Option<Spanned<i64>>,
+    /// Why the answer is what it is, shown with it.
+    #[serde(default)]
+    pub explain: Option<Spanned<String>>,
 }

@@ -1,13 +1,21 @@
 //! Renderers: each gets a finished (or partial) transcript and a writer.
 //! None of them touches sockets or capture.
+//!
+//! The helpers here (`lanes`, `arrow_label`, `call_label`, `utc`) are shared by
+//! the ladder diagrams of the Markdown and HTML exports, so both draw the
+//! same exchange with the same words.
 
+pub mod html;
 pub mod json;
+pub mod markdown;
+pub mod pcapng;
 pub mod terminal;
+pub mod yaml;
 
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::transcript::Transcript;
+use crate::transcript::{Event, EventKind, Transcript};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -42,28 +50,218 @@ pub fn plan_exports(paths: &[PathBuf], forced: Option<Format>) -> Result<Vec<Exp
     paths
         .iter()
         .map(|p| {
-            let format = forced.or_else(|| Format::from_path(p)).ok_or_else(|| Error::Usage {
-                message: format!("cannot tell the export format of `{}` from its extension", p.display()),
-                hint: "use .json, .yaml, .md, .html or .pcapng, or pass `--export-format FORMAT`".into(),
-            })?;
-            if !matches!(format, Format::Json) {
-                return Err(Error::Usage {
-                    message: format!("exporting to {:?} is not available yet", format),
-                    hint: "export to `.json` for now".into(),
-                });
-            }
-            Ok(Export { path: p.clone(), format })
+            let format = forced
+                .or_else(|| Format::from_path(p))
+                .ok_or_else(|| Error::Usage {
+                    message: format!(
+                        "cannot tell the export format of `{}` from its extension",
+                        p.display()
+                    ),
+                    hint: "use .json, .yaml, .md, .html or .pcapng, or pass `--export-format FORMAT`"
+                        .into(),
+                })?;
+            Ok(Export {
+                path: p.clone(),
+                format,
+            })
         })
         .collect()
 }
 
+/// Render `t` in `format` to `w`.
+pub fn render(format: Format, t: &Transcript, w: &mut impl std::io::Write) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::write(t, w),
+        Format::Yaml => yaml::write(t, w),
+        Format::Md => markdown::write(t, w),
+        Format::Html => html::write(t, w),
+        Format::Pcapng => pcapng::write(t, w),
+    }
+}
+
 pub fn write_export(export: &Export, t: &Transcript) -> Result<(), Error> {
-    let io = |e: std::io::Error| Error::Io { path: export.path.clone(), action: "write", reason: e.to_string() };
+    let io = |e: std::io::Error| Error::Io {
+        path: export.path.clone(),
+        action: "write",
+        reason: e.to_string(),
+    };
     let file = std::fs::File::create(&export.path).map_err(io)?;
     let mut w = std::io::BufWriter::new(file);
-    match export.format {
-        Format::Json => json::write(t, &mut w).map_err(io)?,
-        _ => unreachable!("checked in plan_exports"),
-    }
+    render(export.format, t, &mut w).map_err(io)?;
     std::io::Write::flush(&mut w).map_err(io)
+}
+
+/// The lanes of a ladder diagram: the lesson's actors in order, then
+/// `kernel` if some frame comes from or goes to it, then any other name an
+/// event uses (a transcript edited by hand), so every event has a lane.
+pub fn lanes(t: &Transcript) -> Vec<String> {
+    let mut out: Vec<String> = t.actors.iter().map(|a| a.name.clone()).collect();
+    let uses_kernel = t
+        .events
+        .iter()
+        .any(|e| e.is_frame() && (e.actor == "kernel" || e.to.as_deref() == Some("kernel")));
+    if uses_kernel && !out.iter().any(|n| n == "kernel") {
+        out.push("kernel".into());
+    }
+    for e in &t.events {
+        for name in std::iter::once(e.actor.as_str()).chain(e.to.as_deref()) {
+            if !out.iter().any(|n| n == name) {
+                out.push(name.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The bytes of the frame's `Payload` layer, if it has one.
+fn payload_len(e: &Event) -> Option<usize> {
+    e.layers
+        .iter()
+        .find(|l| l.protocol == "Payload")
+        .map(|l| l.length)
+}
+
+/// `b"how are u"` → `"how are u"`, cut to `max` characters inside the quotes.
+pub fn quoted_payload(payload: &str, max: usize) -> String {
+    let (text, quoted) = match closing_quote(payload) {
+        Some(text) => (text, true),
+        None => (payload, false),
+    };
+    let cut: String = text.chars().take(max).collect();
+    let more = text.chars().count() > max || (quoted && payload.len() > text.len() + 3);
+    let ell = if more { "…" } else { "" };
+    if quoted {
+        format!("\"{cut}{ell}\"")
+    } else {
+        format!("{cut}{ell}")
+    }
+}
+
+/// The text between `b"` and its unescaped closing quote.
+fn closing_quote(payload: &str) -> Option<&str> {
+    let body = payload.strip_prefix("b\"")?;
+    let mut escaped = false;
+    for (i, c) in body.char_indices() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '"' if !escaped => return Some(&body[..i]),
+            _ => escaped = false,
+        }
+    }
+    None
+}
+
+/// The label of a frame's arrow in a ladder diagram, from the transcript:
+/// `SYN seq=0`, `SYN, ACK seq=0 ack=1`, `PSH, ACK seq=1 len=9 "how are u"`,
+/// `UDP 5 bytes "hello"`; other frames use their one-line summary.
+pub fn arrow_label(e: &Event) -> String {
+    let payload = e.payload.as_deref().map(|p| quoted_payload(p, 24));
+    if let Some(tcp) = &e.tcp {
+        let mut s = format!("{} seq={}", tcp.flags.join(", "), tcp.seq_rel);
+        if tcp.len > 0 {
+            s.push_str(&format!(" len={}", tcp.len));
+        } else if tcp.flags.iter().any(|f| f == "ACK") {
+            s.push_str(&format!(" ack={}", tcp.ack_rel));
+        }
+        if let Some(p) = payload {
+            s.push(' ');
+            s.push_str(&p);
+        }
+        return s;
+    }
+    let is_udp = e
+        .layers
+        .iter()
+        .any(|l| l.protocol == "UDP")
+        && !e.layers.iter().any(|l| l.protocol.starts_with("ICMP"));
+    if is_udp {
+        let n = payload_len(e).unwrap_or(0);
+        let mut s = format!("UDP {n} byte{}", if n == 1 { "" } else { "s" });
+        if let Some(p) = payload {
+            s.push(' ');
+            s.push_str(&p);
+        }
+        return s;
+    }
+    e.summary.clone()
+}
+
+/// The short label of a socket call in a ladder: its Python form, cut.
+pub fn call_label(e: &Event, max: usize) -> String {
+    let text = match &e.call {
+        Some(c) => c.args.clone(),
+        None => e.summary.clone(),
+    };
+    if text.chars().count() > max {
+        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+/// `+0.810 ms`, as the terminal shows an event's time.
+pub fn offset_ms(e: &Event) -> String {
+    format!("+{:.3} ms", e.time_ns as f64 / 1e6)
+}
+
+/// Nanoseconds since the Unix epoch as `2026-11-28 12:35:25.908 UTC`.
+pub fn utc(ns: u64) -> String {
+    let secs = ns / 1_000_000_000;
+    let millis = (ns % 1_000_000_000) / 1_000_000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{millis:03} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Counts for the closing line: (socket calls, frames).
+pub fn counts(t: &Transcript) -> (usize, usize) {
+    let frames = t.events.iter().filter(|e| e.kind == EventKind::Frame).count();
+    (t.events.len() - frames, frames)
+}
+
+/// `lesson passed` / `lesson failed` / `lesson stopped early`, as the terminal says it.
+pub fn status(t: &Transcript) -> &'static str {
+    if t.outcome.passed {
+        "lesson passed"
+    } else if t.complete {
+        "lesson failed"
+    } else {
+        "lesson stopped early"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00.000 UTC");
+        assert_eq!(utc(951_782_400_000_000_000), "2000-02-29 00:00:00.000 UTC");
+        assert_eq!(utc(1_700_000_000_123_000_000), "2023-11-14 22:13:20.123 UTC");
+    }
+
+    #[test]
+    fn payload_quotes() {
+        assert_eq!(quoted_payload("b\"hello\"", 24), "\"hello\"");
+        assert_eq!(quoted_payload("b\"a\\\"b\"", 24), "\"a\\\"b\"");
+        assert_eq!(quoted_payload("b\"abcdef\"", 3), "\"abc…\"");
+        assert_eq!(quoted_payload("b\"ab\"… (100 bytes)", 24), "\"ab…\"");
+    }
 }

@@ -23,11 +23,19 @@ pub struct Ran {
 
 impl Ran {
     pub fn ok(self) -> Ran {
-        assert_eq!(self.status, 0, "netcourse failed\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.status, 0,
+            "netcourse failed\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
     pub fn code(self, code: i32) -> Ran {
-        assert_eq!(self.status, code, "unexpected exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.status, code,
+            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -37,7 +45,13 @@ pub fn bin() -> &'static str {
 }
 
 pub fn netcourse(args: &[&str]) -> Netcourse {
-    Netcourse { args: args.iter().map(|s| s.to_string()).collect(), env: vec![], dir: None, stdin: None, as_nobody: false }
+    Netcourse {
+        args: args.iter().map(|s| s.to_string()).collect(),
+        env: vec![],
+        dir: None,
+        stdin: None,
+        as_nobody: false,
+    }
 }
 
 impl Netcourse {
@@ -67,14 +81,20 @@ impl Netcourse {
         } else {
             Command::new(bin())
         };
-        cmd.args(&self.args).env("NO_COLOR", "1").env_remove("NETCOURSE_LESSONS");
+        cmd.args(&self.args)
+            .env("NO_COLOR", "1")
+            .env_remove("NETCOURSE_LESSONS");
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
         if let Some(d) = &self.dir {
             cmd.current_dir(d);
         }
-        cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        cmd.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn netcourse");
         if let Some(input) = &self.stdin {
@@ -82,8 +102,16 @@ impl Netcourse {
             let mut s = child.stdin.take().unwrap();
             let _ = s.write_all(input);
         }
-        let Output { status, stdout, stderr } = child.wait_with_output().expect("wait for netcourse");
-        Ran { status: status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&stdout).into(), stderr: String::from_utf8_lossy(&stderr).into() }
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = child.wait_with_output().expect("wait for netcourse");
+        Ran {
+            status: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into(),
+            stderr: String::from_utf8_lossy(&stderr).into(),
+        }
     }
 }
 
@@ -93,7 +121,11 @@ pub fn is_root() -> bool {
 }
 
 pub fn have(tool: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().map(|o| o.status.success()).unwrap_or(false)
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
 
 /// A scratch directory that everyone (including `nobody`) can write.
@@ -107,11 +139,17 @@ pub fn scratch(name: &str) -> PathBuf {
 }
 
 pub fn read_json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))).expect("valid JSON")
+    serde_json::from_str(
+        &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display())),
+    )
+    .expect("valid JSON")
 }
 
 pub fn hex_to_bytes(h: &str) -> Vec<u8> {
-    (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap()).collect()
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 /// Write frames as a classic pcap (Ethernet link type) for tshark.
@@ -137,11 +175,20 @@ pub fn write_pcap(path: &Path, frames: &[Vec<u8>]) {
 /// `tshark -T fields` over a pcap: one Vec per frame, one String per field.
 pub fn tshark_fields(pcap: &Path, fields: &[&str]) -> Vec<Vec<String>> {
     let mut cmd = Command::new("tshark");
-    cmd.args(["-n", "-o", "tcp.relative_sequence_numbers:TRUE", "-r"]).arg(pcap).args(["-T", "fields", "-E", "separator=|"]);
+    cmd.args(["-n", "-o", "tcp.relative_sequence_numbers:TRUE", "-r"])
+        .arg(pcap)
+        .args(["-T", "fields", "-E", "separator=|"]);
     for f in fields {
         cmd.args(["-e", f]);
     }
     let out = cmd.output().expect("run tshark");
-    assert!(out.status.success(), "tshark failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).lines().map(|l| l.split('|').map(str::to_string).collect()).collect()
+    assert!(
+        out.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split('|').map(str::to_string).collect())
+        .collect()
 }

@@ -1,0 +1,179 @@
+//! The pcapng export, for Wireshark: every captured frame with its kernel
+//! timestamp and, as the packet comment, netcourse's notes on it.
+//!
+//! - Section Header Block: a comment with the lesson's name, title and summary.
+//! - Interface Description Block: Ethernet, `if_name` the capture interface,
+//!   `if_tsresol` = 9 (pcap-file writes nanoseconds; without the option
+//!   readers would take them for microseconds).
+//! - An Enhanced Packet Block per frame: its bytes as captured, its
+//!   `timestamp_ns`, and an `opt_comment` with the step, the summary and the
+//!   syntax / semantics / timing notes. Socket calls are not frames: each one
+//!   is told in the comment of the next frame (calls after the last frame, in
+//!   the last frame's comment).
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+use std::time::Duration;
+
+use pcap_file::DataLink;
+use pcap_file::Endianness;
+use pcap_file::pcapng::PcapNgWriter;
+use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
+use pcap_file::pcapng::blocks::interface_description::{
+    InterfaceDescriptionBlock, InterfaceDescriptionOption,
+};
+use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
+
+use crate::transcript::{Event, Transcript};
+
+/// An option's length is a u16; keep well under it.
+const MAX_COMMENT: usize = 60_000;
+const SNAPLEN: u32 = 262_144;
+
+pub fn write(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
+    let section = SectionHeaderBlock {
+        endianness: Endianness::native(),
+        options: vec![
+            SectionHeaderOption::Comment(Cow::Owned(cap(section_comment(t)))),
+            SectionHeaderOption::UserApplication(Cow::Owned(t.generator.clone())),
+        ],
+        ..Default::default()
+    };
+    let mut writer = PcapNgWriter::with_section_header(&mut *w, section).map_err(pcap_err)?;
+    let interface = InterfaceDescriptionBlock {
+        linktype: DataLink::ETHERNET,
+        snaplen: SNAPLEN,
+        options: vec![
+            InterfaceDescriptionOption::IfName(Cow::Owned(t.network.interface.clone())),
+            InterfaceDescriptionOption::Comment(Cow::Owned(cap(format!(
+                "{} network on `{}`. {}",
+                t.network.mode, t.network.interface, t.network.note
+            )))),
+            InterfaceDescriptionOption::IfTsResol(9),
+        ],
+    };
+    writer.write_pcapng_block(interface).map_err(pcap_err)?;
+
+    for (frame, comment) in frame_comments(t) {
+        let data = frame.bytes();
+        let original_len = frame.length.unwrap_or(data.len()).max(data.len());
+        let block = EnhancedPacketBlock {
+            interface_id: 0,
+            timestamp: Duration::from_nanos(frame.timestamp_ns),
+            original_len: original_len as u32,
+            data: Cow::Owned(data),
+            options: vec![EnhancedPacketOption::Comment(Cow::Owned(cap(comment)))],
+        };
+        writer.write_pcapng_block(block).map_err(pcap_err)?;
+    }
+    Ok(())
+}
+
+fn pcap_err(e: pcap_file::PcapError) -> io::Error {
+    match e {
+        pcap_file::PcapError::IoError(e) => e,
+        other => io::Error::other(other.to_string()),
+    }
+}
+
+fn section_comment(t: &Transcript) -> String {
+    format!(
+        "netcourse lesson {} — {}\n{}\n{}, started {}; exported by {} (transcript format {} version {}).",
+        t.lesson.name,
+        t.lesson.title,
+        t.lesson.summary,
+        super::status(t),
+        super::utc(t.started_at_ns),
+        t.generator,
+        t.format,
+        t.version
+    )
+}
+
+/// Each frame with its comment, socket calls folded into the next frame's.
+pub fn frame_comments(t: &Transcript) -> Vec<(&Event, String)> {
+    let mut out: Vec<(&Event, String)> = Vec::new();
+    let mut pending: Vec<&Event> = Vec::new();
+    for e in &t.events {
+        if !e.is_frame() {
+            pending.push(e);
+            continue;
+        }
+        let mut c = frame_text(t, e);
+        if !pending.is_empty() {
+            c.push_str("\n\nSocket calls just before this frame:\n");
+            for call in pending.drain(..) {
+                c.push_str(&call_line(t, call));
+            }
+            while c.ends_with('\n') {
+                c.pop();
+            }
+        }
+        out.push((e, c));
+    }
+    if !pending.is_empty()
+        && let Some((_, last)) = out.last_mut()
+    {
+        last.push_str("\n\nSocket calls after this frame:\n");
+        for call in pending {
+            last.push_str(&call_line(t, call));
+        }
+        while last.ends_with('\n') {
+            last.pop();
+        }
+    }
+    out
+}
+
+fn step_text(t: &Transcript, number: usize) -> String {
+    match t.steps.iter().find(|s| s.number == number) {
+        Some(s) => format!("step {}/{} ({} {})", number, t.steps.len(), s.actor, s.call),
+        None => format!("step {number}"),
+    }
+}
+
+fn call_line(t: &Transcript, e: &Event) -> String {
+    let mut s = format!("#{} {}: {}\n", e.index, step_text(t, e.step), e.summary);
+    if !e.notes.semantics.is_empty() {
+        s.push_str(&format!("  semantics: {}\n", e.notes.semantics));
+    }
+    s
+}
+
+fn frame_text(t: &Transcript, e: &Event) -> String {
+    let mut s = format!(
+        "netcourse {} event #{}, {}: {} → {}\n{}",
+        t.lesson.name,
+        e.index,
+        step_text(t, e.step),
+        e.actor,
+        e.to.as_deref().unwrap_or("?"),
+        e.summary
+    );
+    for (label, text) in [
+        ("syntax", &e.notes.syntax),
+        ("semantics", &e.notes.semantics),
+        ("timing", &e.notes.timing),
+    ] {
+        if !text.is_empty() {
+            s.push_str(&format!("\n{label}: {text}"));
+        }
+    }
+    if let Some(stopped) = &e.stopped {
+        s.push_str(&format!("\nparsing stopped: {stopped}"));
+    }
+    s
+}
+
+/// At most `MAX_COMMENT` bytes, cut at a character boundary.
+fn cap(mut s: String) -> String {
+    if s.len() > MAX_COMMENT {
+        let mut end = MAX_COMMENT;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push('…');
+    }
+    s
+}

@@ -1,0 +1,189 @@
+//! `netcourse replay FILE`: a saved transcript, printed exactly as the live
+//! run printed it, and exported again if asked. No sandbox, no capture, no
+//! privileges: everything comes from the file.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde_json::Value;
+
+use crate::cli::ReplayArgs;
+use crate::error::Error;
+use crate::render::{self, terminal};
+use crate::transcript::{self, Transcript};
+
+/// The two encodings a transcript is saved in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Json,
+    Yaml,
+}
+
+impl Encoding {
+    fn name(self) -> &'static str {
+        match self {
+            Encoding::Json => "JSON",
+            Encoding::Yaml => "YAML",
+        }
+    }
+
+    /// By extension (`.json`, `.yaml`, `.yml`), else by content: a JSON
+    /// transcript starts with `{`.
+    pub fn of(path: &Path, text: &str) -> Encoding {
+        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("json") => Encoding::Json,
+            Some("yaml" | "yml") => Encoding::Yaml,
+            _ if text.trim_start_matches('\u{feff}').trim_start().starts_with('{') => Encoding::Json,
+            _ => Encoding::Yaml,
+        }
+    }
+}
+
+/// Read and check a saved transcript (JSON or YAML). A file whose `format`
+/// is not `netcourse-transcript`, or whose `version` is newer than
+/// `transcript::VERSION`, is refused with `Error::Transcript`.
+pub fn load(path: &Path) -> Result<Transcript, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        action: "read",
+        reason: e.to_string(),
+    })?;
+    parse(path, &text)
+}
+
+/// `load` for text already read; `path` names it in errors and picks the encoding.
+pub fn parse(path: &Path, text: &str) -> Result<Transcript, Error> {
+    let encoding = Encoding::of(path, text);
+    let refuse = |reason: String| Error::Transcript {
+        path: path.to_path_buf(),
+        reason,
+        hint: format!(
+            "this netcourse reads `{}` files of version {} (and older), as written by `netcourse run lesson NAME --export FILE.json` or `.yaml`",
+            transcript::FORMAT,
+            version_range()
+        ),
+    };
+    // First the two keys that say what the file is, so a newer or foreign
+    // file gets a clear answer rather than a field-by-field complaint.
+    let loose: Value = match encoding {
+        Encoding::Json => serde_json::from_str(text).map_err(|e| e.to_string()),
+        Encoding::Yaml => serde_saphyr::from_str(text).map_err(|e| e.to_string()),
+    }
+    .map_err(|e| refuse(format!("it is not valid {}: {e}", encoding.name())))?;
+    match loose.get("format") {
+        Some(Value::String(f)) if f == transcript::FORMAT => {}
+        Some(other) => {
+            return Err(refuse(format!(
+                "it is not a netcourse transcript: its `format` is {other}, not \"{}\"",
+                transcript::FORMAT
+            )));
+        }
+        None => {
+            return Err(refuse(format!(
+                "it is not a netcourse transcript: it has no `format: {}`",
+                transcript::FORMAT
+            )));
+        }
+    }
+    match loose.get("version").and_then(Value::as_u64) {
+        Some(v) if (1..=u64::from(transcript::VERSION)).contains(&v) => {}
+        Some(v) if v > u64::from(transcript::VERSION) => {
+            return Err(Error::Transcript {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "it is transcript version {v}, and this netcourse reads version {}",
+                    version_range()
+                ),
+                hint: format!(
+                    "a newer netcourse wrote it; this one ({}) reads `{}` version {}: upgrade netcourse to replay it",
+                    env!("CARGO_PKG_VERSION"),
+                    transcript::FORMAT,
+                    version_range()
+                ),
+            });
+        }
+        _ => {
+            return Err(refuse(format!(
+                "its `version` is {}, not a transcript version",
+                loose.get("version").map_or("missing".to_string(), |v| v.to_string())
+            )));
+        }
+    }
+    // Then the whole model, with the parser's own line and column on error.
+    let typed = match encoding {
+        Encoding::Json => serde_json::from_str::<Transcript>(text).map_err(|e| e.to_string()),
+        Encoding::Yaml => serde_saphyr::from_str::<Transcript>(text).map_err(|e| e.to_string()),
+    };
+    typed.map_err(|e| {
+        refuse(format!(
+            "it does not match transcript version {}: {e}",
+            transcript::VERSION
+        ))
+    })
+}
+
+fn version_range() -> String {
+    if transcript::VERSION == 1 {
+        "1".into()
+    } else {
+        format!("1 to {}", transcript::VERSION)
+    }
+}
+
+/// `netcourse replay FILE [--export FILE]...`: print, then export. Colour is
+/// set by the caller (`main`), as for a live run.
+pub fn run(args: &ReplayArgs) -> Result<ExitCode, Error> {
+    // Like a live run: a bad export path is found before anything is printed.
+    let exports = render::plan_exports(&args.export, args.export_format)?;
+    let t = load(&args.file)?;
+    let mut out = std::io::stdout().lock();
+    let _ = terminal::render(&t, &mut out);
+    let _ = out.flush();
+    for export in &exports {
+        render::write_export(export, &t)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(path: &str, text: &str) -> String {
+        match parse(Path::new(path), text) {
+            Err(e) => format!("{e} | {}", e.hint().unwrap_or_default()),
+            Ok(_) => panic!("accepted {text}"),
+        }
+    }
+
+    #[test]
+    fn newer_versions_are_refused_with_the_version_we_read() {
+        let e = err("t.json", r#"{"format": "netcourse-transcript", "version": 99}"#);
+        assert!(e.contains("version 99"), "{e}");
+        assert!(e.contains(&format!("reads version {}", transcript::VERSION)), "{e}");
+        let e = err("t.yaml", "format: netcourse-transcript\nversion: 7\n");
+        assert!(e.contains("version 7"), "{e}");
+    }
+
+    #[test]
+    fn foreign_files_are_refused() {
+        let e = err("t.json", r#"{"format": "something-else", "version": 1}"#);
+        assert!(e.contains("not a netcourse transcript"), "{e}");
+        let e = err("t.yaml", "name: udp-basics\n");
+        assert!(e.contains("no `format"), "{e}");
+        let e = err("t.json", "{ not json");
+        assert!(e.contains("not valid JSON"), "{e}");
+        let e = err("t.json", r#"{"format": "netcourse-transcript", "version": 1}"#);
+        assert!(e.contains("does not match transcript version 1"), "{e}");
+    }
+
+    #[test]
+    fn encoding_by_extension_then_content() {
+        assert_eq!(Encoding::of(Path::new("a.JSON"), "x: 1"), Encoding::Json);
+        assert_eq!(Encoding::of(Path::new("a.yml"), "{}"), Encoding::Yaml);
+        assert_eq!(Encoding::of(Path::new("a.txt"), "  {\"a\": 1}"), Encoding::Json);
+        assert_eq!(Encoding::of(Path::new("a"), "format: x"), Encoding::Yaml);
+    }
+}
