@@ -16,7 +16,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::capture::{self, CapturedFrame, Capture};
 use crate::error::Error;
-use crate::lesson::check::{Call, ExpectedError, Peer, Plan, ShutdownHow, SockOpt, Transport};
+use crate::lesson::check::{Call, ExpectedError, Peer, Plan, PlannedStep, ShutdownHow, SockOpt, Transport};
 
 /// What one socket call did.
 #[derive(Debug, Clone)]
@@ -131,7 +131,7 @@ impl<'a> Runner<'a> {
             step: step.number,
             actor: step.actor,
             call: step.call.name(),
-            args: String::new(),
+            args: call_text(self.plan, step),
             ok: true,
             result: String::new(),
             start_ns: 0,
@@ -152,19 +152,16 @@ impl<'a> Runner<'a> {
             let sockets = &mut self.sockets[step.actor];
             match &step.call {
                 Call::Bind => {
-                    rec.args = format!("bind({})", py_addr(actor.addr));
                     let sock = new_socket(actor.addr, ty, proto)?;
                     sock.bind(&actor.addr.into())?;
                     sockets.main = Some(sock);
                     Ok(format!("bound to {}", local_of(&sockets.main).map(|a| a.to_string()).unwrap_or_default()))
                 }
                 Call::Listen { backlog } => {
-                    rec.args = format!("listen({backlog})");
                     sockets.main.as_ref().ok_or_else(no_socket)?.listen(*backlog as i32)?;
                     Ok(format!("listening on {}", local_of(&sockets.main).map(|a| a.to_string()).unwrap_or_default()))
                 }
                 Call::Accept => {
-                    rec.args = "accept()".into();
                     let listener = sockets.main.as_ref().ok_or_else(no_socket)?;
                     wait_readable(listener, timeout)?;
                     let (conn, from) = listener.accept()?;
@@ -178,7 +175,6 @@ impl<'a> Runner<'a> {
                         Peer::Actor(i) => self.plan.actors[*i].addr,
                         Peer::Addr(a) => *a,
                     };
-                    rec.args = format!("connect({})", py_addr(to));
                     if sockets.main.is_none() {
                         sockets.main = Some(new_socket(to, ty, proto)?);
                     }
@@ -192,7 +188,6 @@ impl<'a> Runner<'a> {
                     Ok(format!("connected from {} to {to}", local_of(&sockets.main).map(|a| a.to_string()).unwrap_or_default()))
                 }
                 Call::Send { data, all } => {
-                    rec.args = format!("{}({})", if *all { "sendall" } else { "send" }, py_bytes(data));
                     let sock = sockets.conn.as_ref().or(sockets.main.as_ref()).ok_or_else(no_socket)?;
                     sock.set_write_timeout(Some(timeout))?;
                     let mut sent = 0;
@@ -212,7 +207,6 @@ impl<'a> Runner<'a> {
                         Peer::Actor(i) => self.plan.actors[*i].addr,
                         Peer::Addr(a) => *a,
                     };
-                    rec.args = format!("sendto({}, {})", py_bytes(data), py_addr(to));
                     if sockets.main.is_none() {
                         sockets.main = Some(new_socket(to, ty, proto)?);
                     }
@@ -224,7 +218,6 @@ impl<'a> Runner<'a> {
                     Ok(format!("{n} bytes sent to {to}"))
                 }
                 Call::Recv { max } => {
-                    rec.args = format!("recv({max})");
                     let sock = sockets.conn.as_ref().or(sockets.main.as_ref()).ok_or_else(no_socket)?;
                     sock.set_read_timeout(Some(timeout))?;
                     let mut buf = vec![0u8; *max as usize];
@@ -236,7 +229,6 @@ impl<'a> Runner<'a> {
                     Ok(result)
                 }
                 Call::RecvFrom { max } => {
-                    rec.args = format!("recvfrom({max})");
                     let sock = sockets.main.as_ref().ok_or_else(no_socket)?;
                     sock.set_read_timeout(Some(timeout))?;
                     let mut buf = vec![MaybeUninit::<u8>::uninit(); *max as usize];
@@ -250,18 +242,16 @@ impl<'a> Runner<'a> {
                     Ok(result)
                 }
                 Call::Shutdown { how } => {
-                    let (arg, how) = match how {
-                        ShutdownHow::Read => ("SHUT_RD", Shutdown::Read),
-                        ShutdownHow::Write => ("SHUT_WR", Shutdown::Write),
-                        ShutdownHow::Both => ("SHUT_RDWR", Shutdown::Both),
+                    let how = match how {
+                        ShutdownHow::Read => Shutdown::Read,
+                        ShutdownHow::Write => Shutdown::Write,
+                        ShutdownHow::Both => Shutdown::Both,
                     };
-                    rec.args = format!("shutdown({arg})");
                     let sock = sockets.conn.as_ref().or(sockets.main.as_ref()).ok_or_else(no_socket)?;
                     sock.shutdown(how)?;
                     Ok("done".into())
                 }
                 Call::Close { listener } => {
-                    rec.args = "close()".into();
                     let sock = if *listener || sockets.conn.is_none() { sockets.main.take() } else { sockets.conn.take() };
                     let sock = sock.ok_or_else(no_socket)?;
                     rec.local = sock.local_addr().ok().and_then(|a| a.as_socket());
@@ -270,12 +260,6 @@ impl<'a> Runner<'a> {
                     Ok("closed".into())
                 }
                 Call::SetOpt { option, value } => {
-                    let (name, level) = match option {
-                        SockOpt::NoDelay => ("TCP_NODELAY", "IPPROTO_TCP"),
-                        SockOpt::QuickAck => ("TCP_QUICKACK", "IPPROTO_TCP"),
-                        SockOpt::ReuseAddr => ("SO_REUSEADDR", "SOL_SOCKET"),
-                    };
-                    rec.args = format!("setsockopt({level}, {name}, {})", u8::from(*value));
                     if sockets.main.is_none() {
                         sockets.main = Some(new_socket(actor.addr, ty, proto)?);
                     }
@@ -443,6 +427,47 @@ fn error_hint(e: &io::Error, plan: &Plan, actor: usize) -> Option<String> {
         io::ErrorKind::TimedOut => Some("the peer never answered: check that an earlier step sends what this one waits for".into()),
         io::ErrorKind::ConnectionRefused => Some("nobody listens on that port; add `expect: {error: refused}` if that is the lesson".into()),
         _ => None,
+    }
+}
+
+/// A planned step's call as the transcript will write it, e.g.
+/// `sendto(b"hello", ("127.0.0.1", 5000))` — the same text `exec` records
+/// in `CallDetail::args` when the call runs.
+pub fn call_text(plan: &Plan, step: &PlannedStep) -> String {
+    let peer = |p: &Peer| match p {
+        Peer::Actor(i) => plan.actors[*i].addr,
+        Peer::Addr(a) => *a,
+    };
+    match &step.call {
+        Call::Bind => format!("bind({})", py_addr(plan.actors[step.actor].addr)),
+        Call::Listen { backlog } => format!("listen({backlog})"),
+        Call::Accept => "accept()".into(),
+        Call::Connect { to } => format!("connect({})", py_addr(peer(to))),
+        Call::Send { data, all } => format!(
+            "{}({})",
+            if *all { "sendall" } else { "send" },
+            py_bytes(data)
+        ),
+        Call::SendTo { to, data } => format!("sendto({}, {})", py_bytes(data), py_addr(peer(to))),
+        Call::Recv { max } => format!("recv({max})"),
+        Call::RecvFrom { max } => format!("recvfrom({max})"),
+        Call::Shutdown { how } => format!(
+            "shutdown({})",
+            match how {
+                ShutdownHow::Read => "SHUT_RD",
+                ShutdownHow::Write => "SHUT_WR",
+                ShutdownHow::Both => "SHUT_RDWR",
+            }
+        ),
+        Call::Close { .. } => "close()".into(),
+        Call::SetOpt { option, value } => {
+            let (name, level) = match option {
+                SockOpt::NoDelay => ("TCP_NODELAY", "IPPROTO_TCP"),
+                SockOpt::QuickAck => ("TCP_QUICKACK", "IPPROTO_TCP"),
+                SockOpt::ReuseAddr => ("SO_REUSEADDR", "SOL_SOCKET"),
+            };
+            format!("setsockopt({level}, {name}, {})", u8::from(*value))
+        }
     }
 }
 

@@ -42,7 +42,8 @@ use crate::render::terminal;
 use crate::transcript::{Event, Transcript};
 
 pub use input::{Input, InputSource};
-pub use source::{EventSource, Preview, Replay, call_text};
+pub use crate::exec::call_text;
+pub use source::{EventSource, Preview, Replay};
 
 const WIDTH: usize = terminal::WIDTH;
 

@@ -4,8 +4,7 @@
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::exec::{py_addr, py_bytes};
-use crate::lesson::check::{Call, Peer, Plan, PlannedStep, ShutdownHow, SockOpt};
+use crate::exec::call_text;
 use crate::run::LiveRun;
 use crate::transcript::{Event, EventKind, Transcript};
 
@@ -43,47 +42,6 @@ pub trait EventSource {
 /// Calls that block until something arrives (or the step's timeout).
 pub fn waits(call: &str) -> bool {
     matches!(call, "accept" | "connect" | "recv" | "recvfrom")
-}
-
-/// A planned step's call as the transcript will write it, e.g.
-/// `sendto(b"hello", ("127.0.0.1", 5000))` — the same text `exec` records
-/// in `CallDetail::args` when the call runs.
-pub fn call_text(plan: &Plan, step: &PlannedStep) -> String {
-    let peer = |p: &Peer| match p {
-        Peer::Actor(i) => plan.actors[*i].addr,
-        Peer::Addr(a) => *a,
-    };
-    match &step.call {
-        Call::Bind => format!("bind({})", py_addr(plan.actors[step.actor].addr)),
-        Call::Listen { backlog } => format!("listen({backlog})"),
-        Call::Accept => "accept()".into(),
-        Call::Connect { to } => format!("connect({})", py_addr(peer(to))),
-        Call::Send { data, all } => format!(
-            "{}({})",
-            if *all { "sendall" } else { "send" },
-            py_bytes(data)
-        ),
-        Call::SendTo { to, data } => format!("sendto({}, {})", py_bytes(data), py_addr(peer(to))),
-        Call::Recv { max } => format!("recv({max})"),
-        Call::RecvFrom { max } => format!("recvfrom({max})"),
-        Call::Shutdown { how } => format!(
-            "shutdown({})",
-            match how {
-                ShutdownHow::Read => "SHUT_RD",
-                ShutdownHow::Write => "SHUT_WR",
-                ShutdownHow::Both => "SHUT_RDWR",
-            }
-        ),
-        Call::Close { .. } => "close()".into(),
-        Call::SetOpt { option, value } => {
-            let (name, level) = match option {
-                SockOpt::NoDelay => ("TCP_NODELAY", "IPPROTO_TCP"),
-                SockOpt::QuickAck => ("TCP_QUICKACK", "IPPROTO_TCP"),
-                SockOpt::ReuseAddr => ("SO_REUSEADDR", "SOL_SOCKET"),
-            };
-            format!("setsockopt({level}, {name}, {})", u8::from(*value))
-        }
-    }
 }
 
 impl EventSource for LiveRun<'_> {
