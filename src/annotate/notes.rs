@@ -108,7 +108,7 @@ pub fn call_notes(rec: &CallRecord, transport: Transport, _actor: &str, plan: &P
             "A FIN follows if the sending side was shut.".to_string(),
         ),
         (Call::Close { .. }, Transport::Tcp) => (
-            "close() on a connected TCP socket: the kernel sends FIN after any data still queued. The socket's port stays in use while the connection finishes closing.".to_string(),
+            "close() on a connected TCP socket: the kernel sends FIN after any data still queued (had unread data been waiting in its receive buffer, it would send RST instead). The socket's port stays in use while the connection finishes closing.".to_string(),
             "The FIN (and the peer's ACK) follow, below; the peer's own FIN comes when its application closes.".to_string(),
         ),
         (Call::SetOpt { .. }, _) => ("setsockopt() changes how the kernel treats this socket.".to_string(), "No frame.".to_string()),
@@ -206,7 +206,7 @@ pub fn frame_notes(c: &FrameContext) -> FrameNotes {
         let mut s = format!("{} message from the kernel at {} to {}: {} (type {}, code {}).", i.protocol, d.ip_src.as_deref().unwrap_or("?"), c.to, i.description, i.icmp_type, i.code);
         if let Some(q) = &i.quoted {
             s.push_str(&format!(
-                " It quotes the start of the datagram it is about ({}:{} → {}:{}), so the sender's kernel can find the socket that sent it. Nothing is bound to port {} there. A connected UDP socket learns of it as ECONNREFUSED on its next call; an unconnected one is never told.",
+                " It quotes the start of the datagram it is about ({}:{} → {}:{}), so the sender's kernel can find the socket that sent it. Nothing is bound to port {} there. A connected UDP socket learns of it as ECONNREFUSED on its next call; an unconnected one is not told (unless it asked with IP_RECVERR).",
                 q.src_ip,
                 q.src_port.map(|p| p.to_string()).unwrap_or("?".into()),
                 q.dst_ip,
@@ -301,9 +301,9 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
         let first = v.seq_rel;
         let last = v.seq_rel.wrapping_add(t.payload_len as u32).wrapping_sub(1);
         s.push_str(&format!(
-            "{from} sends {} of application data: bytes {first}–{last} of its stream (relative sequence numbers). {}The same segment acknowledges {to}'s bytes up to relative {} (ACK {}).",
+            "{from} sends {} of application data: bytes {first}–{last} of its stream (relative sequence numbers). {}The same segment acknowledges every byte of {to}'s stream before relative {} (ACK {}).",
             payload_text(c),
-            if t.has(TcpInfo::PSH) { "PSH asks the receiving kernel to hand the data to the application without waiting for more. " } else { "" },
+            if t.has(TcpInfo::PSH) { "PSH marks the end of what the application handed over, so the receiver delivers it at once instead of waiting for more. " } else { "" },
             v.ack_rel,
             t.ack,
         ));
@@ -314,11 +314,11 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
         next = format!("Next: {to}'s kernel acknowledges these bytes (ACK {}), at once here; by default Linux may wait up to 40 ms to piggyback the ACK on a reply (netcourse turns on TCP_QUICKACK so every ACK shows at once).", t.seq.wrapping_add(t.payload_len as u32));
     } else if t.has(TcpInfo::FIN) {
         s.push_str(&format!(
-            "{from} closes its sending side: FIN says \"no more data from me\". FIN counts as one byte of sequence space (relative {}). It also acknowledges {to}'s bytes up to relative {}.",
+            "{from} closes its sending side: FIN says \"no more data from me\". FIN counts as one byte of sequence space (relative {}). It also acknowledges every byte of {to}'s stream before relative {}.",
             v.seq_rel, v.ack_rel
         ));
         if o.sender_state_before == State::Established {
-            s.push_str(&format!(" {from} closed first, so it will end in TIME-WAIT: it keeps the connection's ports reserved for 2×MSL (60 s on Linux) so that a lost final ACK can be resent and stray old segments die out."));
+            s.push_str(&format!(" {from} closed first, so it will end in TIME-WAIT: it keeps the connection's addresses and ports reserved for a while (2×MSL in the standard, 60 s on Linux) so that a lost final ACK can be resent and stray segments of this connection die out before a new one reuses them."));
         } else {
             s.push_str(&format!(" {to} had closed first; with this FIN {from} waits in LAST-ACK for the final acknowledgement."));
         }
