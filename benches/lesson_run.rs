@@ -41,6 +41,14 @@ fn main() {
         ("udp-basics + json", vec!["run".into(), "lesson".into(), "udp-basics".into(), "--quiet".into(), "--export".into(), path("u.json")]),
         ("udp-basics, terminal output", vec!["run".into(), "lesson".into(), "udp-basics".into(), "--color".into(), "always".into()]),
         ("tcp-basics + json", vec!["run".into(), "lesson".into(), "tcp-basics".into(), "--quiet".into(), "--export".into(), path("t.json")]),
+        ("tcp-basics + all exports", {
+            let mut a: Vec<String> = vec!["run".into(), "lesson".into(), "tcp-basics".into(), "--quiet".into()];
+            for ext in ["json", "yaml", "md", "html", "pcapng"] {
+                a.push("--export".into());
+                a.push(path(&format!("all.{ext}")));
+            }
+            a
+        }),
     ];
     println!("{:<34} {:>12} {:>12} {:>14}", "case", "median ms", "p90 ms", "peak RSS MiB");
     for (name, args) in cases {

@@ -33,8 +33,13 @@ pub const MAX_NAME: usize = 64;
 pub fn is_simple_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= MAX_NAME
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// The starting lesson for `name`.
@@ -52,9 +57,14 @@ pub fn write(dir: &Path, name: &str, transport: LessonTransport) -> Result<PathB
         return Err(Error::Usage {
             message: format!("`{name}` is not a simple lesson name"),
             hint: if name.ends_with(".yaml") || name.ends_with(".yml") {
-                format!("give the name without the extension: `netcourse new lesson {}`", name.trim_end_matches(".yaml").trim_end_matches(".yml"))
+                format!(
+                    "give the name without the extension: `netcourse new lesson {}`",
+                    name.trim_end_matches(".yaml").trim_end_matches(".yml")
+                )
             } else {
-                format!("use letters, digits, `-` and `_` (starting with a letter or digit, at most {MAX_NAME}), like `my-first-lesson`; the file is written in the current directory")
+                format!(
+                    "use letters, digits, `-` and `_` (starting with a letter or digit, at most {MAX_NAME}), like `my-first-lesson`; the file is written in the current directory"
+                )
             },
         });
     }
@@ -68,19 +78,30 @@ pub fn write(dir: &Path, name: &str, transport: LessonTransport) -> Result<PathB
         },
         _ => Error::Io { path: path.clone(), action: "write", reason: crate::lesson::load::io_reason(&e) },
     })?;
-    f.write_all(text.as_bytes()).map_err(|e| Error::Io { path: path.clone(), action: "write", reason: e.to_string() })?;
+    f.write_all(text.as_bytes()).map_err(|e| Error::Io {
+        path: path.clone(),
+        action: "write",
+        reason: e.to_string(),
+    })?;
     Ok(path)
 }
 
 /// The command: write the file, say what to do next.
 pub fn command(args: &NewLessonArgs) -> Result<ExitCode, Error> {
     let path = write(Path::new("."), &args.name, args.transport)?;
-    let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "wrote {file}: a {} lesson to start from", match args.transport {
-        LessonTransport::Udp => "UDP",
-        LessonTransport::Tcp => "TCP",
-    });
+    let _ = writeln!(
+        out,
+        "wrote {file}: a {} lesson to start from",
+        match args.transport {
+            LessonTransport::Udp => "UDP",
+            LessonTransport::Tcp => "TCP",
+        }
+    );
     let _ = writeln!(out, "next:");
     let _ = writeln!(out, "  netcourse check {file}");
     let _ = writeln!(out, "  netcourse run lesson ./{file}");
@@ -280,7 +301,17 @@ mod tests {
         for ok in ["demo", "my-first_lesson", "a1", "9lives"] {
             assert!(is_simple_name(ok), "{ok}");
         }
-        for bad in ["", "-x", "_x", "a/b", "../x", "x.yaml", "a b", "é", &"x".repeat(65)] {
+        for bad in [
+            "",
+            "-x",
+            "_x",
+            "a/b",
+            "../x",
+            "x.yaml",
+            "a b",
+            "é",
+            &"x".repeat(65),
+        ] {
             assert!(!is_simple_name(bad), "{bad}");
         }
     }

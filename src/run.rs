@@ -78,6 +78,12 @@ impl<'a> LiveRun<'a> {
         &self.transcript
     }
 
+    /// Record a student's answer to the checkpoint on event `event_index`
+    /// (step mode); whether it was right, None if that event has none.
+    pub fn answer_checkpoint(&mut self, event_index: usize, given: &str) -> Option<bool> {
+        self.transcript.answer_checkpoint(event_index, given)
+    }
+
     /// The step that runs next (0-based), if any.
     pub fn upcoming(&self) -> Option<usize> {
         (self.failure.is_none() && self.next_step < self.plan().steps.len()).then_some(self.next_step)

@@ -289,7 +289,50 @@ pub fn step_loop(
                 frames = (pending.len(), 0);
             }
             None => {
-                if let Some(e) = pending.pop_front() {
+                if let Some(mut e) = pending.pop_front() {
+                    // A lesson's checkpoint: its question comes before the
+                    // frame that answers it, graded against that frame.
+                    if !continuing && let Some(cp) = e.checkpoint.as_mut() {
+                        let _ = writeln!(
+                            screen.w(),
+                            "{}",
+                            terminal::wrap(&cp.prompt(), WIDTH, "", 0).bold()
+                        );
+                        let _ = write!(screen.w(), "> ");
+                        let _ = screen.out.flush();
+                        let stopped = match input.read_answer().map_err(io_err)? {
+                            Ok(given) => {
+                                if !input.is_keys() {
+                                    let _ = writeln!(screen.w(), "{given}");
+                                }
+                                if !given.trim().is_empty() {
+                                    cp.record(&given);
+                                    source.answer_checkpoint(e.index, &given);
+                                }
+                                None
+                            }
+                            Err(Input::Eof) => {
+                                let _ = writeln!(screen.w());
+                                None
+                            }
+                            Err(Input::Signal(s)) => Some(Some(s)),
+                            Err(_) => Some(None),
+                        };
+                        if let Some(signal) = stopped {
+                            pending.push_front(e);
+                            break 'run stop(&mut screen, &pending, signal);
+                        }
+                        let verdict = terminal::wrap(&cp.verdict(), WIDTH, "", 0);
+                        let _ = writeln!(
+                            screen.w(),
+                            "{}",
+                            if cp.correct == Some(true) {
+                                verdict.green()
+                            } else {
+                                verdict.yellow()
+                            }
+                        );
+                    }
                     let _ = terminal::event(&e, &mut screen.w());
                     frames.1 += 1;
                     if e.is_frame() {

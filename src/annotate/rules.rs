@@ -21,8 +21,14 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
     ("mac.dst", "the destination MAC address"),
     ("tcp.seq", "the raw TCP sequence number"),
     ("tcp.ack", "the raw TCP acknowledgement number"),
-    ("tcp.seq_rel", "the TCP sequence number relative to the sender's initial one"),
-    ("tcp.ack_rel", "the TCP acknowledgement number relative to the peer's initial one"),
+    (
+        "tcp.seq_rel",
+        "the TCP sequence number relative to the sender's initial one",
+    ),
+    (
+        "tcp.ack_rel",
+        "the TCP acknowledgement number relative to the peer's initial one",
+    ),
     ("tcp.flags", "the TCP flags that are set, e.g. SYN+ACK"),
     ("tcp.window", "the TCP window field, as sent (unscaled)"),
     ("tcp.len", "the number of TCP payload bytes"),
@@ -46,7 +52,10 @@ pub fn is_placeholder(name: &str) -> bool {
 }
 
 pub fn describe(name: &str) -> Option<&'static str> {
-    PLACEHOLDERS.iter().find(|(n, _)| *n == name).map(|(_, d)| *d)
+    PLACEHOLDERS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, d)| *d)
 }
 
 /// A piece of a parsed template.
@@ -124,7 +133,11 @@ pub fn parse_template(t: &str) -> Result<Vec<Piece>, Vec<TemplateError>> {
     if !text.is_empty() {
         pieces.push(Piece::Text(text));
     }
-    if errors.is_empty() { Ok(pieces) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(pieces)
+    } else {
+        Err(errors)
+    }
 }
 
 /// The payload bytes of a frame event: the `Payload` layer of its dissection.
@@ -144,7 +157,13 @@ pub fn payload_text(data: &[u8]) -> String {
         Ok(s) if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => s.to_string(),
         _ => data
             .iter()
-            .map(|&b| if (0x20..0x7f).contains(&b) { (b as char).to_string() } else { format!("\\x{b:02x}") })
+            .map(|&b| {
+                if (0x20..0x7f).contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("\\x{b:02x}")
+                }
+            })
             .collect(),
     };
     if text.chars().count() > 200 {
@@ -171,7 +190,11 @@ pub fn value(name: &str, event: &Event, payload: &[u8]) -> Option<String> {
         "tcp.ack_rel" => tcp?.ack_rel.to_string(),
         "tcp.flags" => {
             let flags = &tcp?.flags;
-            if flags.is_empty() { "none".to_string() } else { flags.join("+") }
+            if flags.is_empty() {
+                "none".to_string()
+            } else {
+                flags.join("+")
+            }
         }
         "tcp.window" => tcp?.window.to_string(),
         "tcp.len" => tcp?.len.to_string(),
@@ -197,7 +220,9 @@ pub fn expand(template: &str, event: &Event, payload: &[u8]) -> String {
             .iter()
             .map(|p| match p {
                 Piece::Text(t) => t.clone(),
-                Piece::Value(name) => value(name, event, payload).unwrap_or_else(|| MISSING.to_string()),
+                Piece::Value(name) => {
+                    value(name, event, payload).unwrap_or_else(|| MISSING.to_string())
+                }
             })
             .collect(),
         Err(_) => template.to_string(),
@@ -227,21 +252,37 @@ pub fn matches(rule: &Rule, event: &Event, payload: &[u8]) -> bool {
     }
     if !rule.flags.is_empty() {
         let Some(tcp) = &event.tcp else { return false };
-        if !rule.flags.iter().all(|f| tcp.flags.iter().any(|g| g.eq_ignore_ascii_case(f))) {
+        if !rule
+            .flags
+            .iter()
+            .all(|f| tcp.flags.iter().any(|g| g.eq_ignore_ascii_case(f)))
+        {
             return false;
         }
     }
     if rule.from.as_ref().is_some_and(|f| *f != event.actor) {
         return false;
     }
-    if rule.to.as_ref().is_some_and(|t| Some(t) != event.to.as_ref()) {
+    if rule
+        .to
+        .as_ref()
+        .is_some_and(|t| Some(t) != event.to.as_ref())
+    {
         return false;
     }
-    if rule.steps.as_ref().is_some_and(|s| !s.contains(&event.step)) {
+    if rule
+        .steps
+        .as_ref()
+        .is_some_and(|s| !s.contains(&event.step))
+    {
         return false;
     }
     if let Some(needle) = &rule.payload {
-        if needle.is_empty() || !payload.windows(needle.len()).any(|w| w == needle.as_slice()) {
+        if needle.is_empty()
+            || !payload
+                .windows(needle.len())
+                .any(|w| w == needle.as_slice())
+        {
             return false;
         }
     }
@@ -268,7 +309,8 @@ pub fn apply(plan: &Plan, event: &mut Event, frame: &[u8], frame_in_step: usize)
         if !matches(rule, event, payload) {
             continue;
         }
-        let [syntax, semantics, timing] = [&rule.syntax, &rule.semantics, &rule.timing].map(|t| t.as_ref().map(|t| expand(t, event, payload)));
+        let [syntax, semantics, timing] = [&rule.syntax, &rule.semantics, &rule.timing]
+            .map(|t| t.as_ref().map(|t| expand(t, event, payload)));
         if let Some(t) = syntax {
             add_note(&mut event.notes.syntax, t, rule.mode);
         }
@@ -285,7 +327,12 @@ pub fn apply(plan: &Plan, event: &mut Event, frame: &[u8], frame_in_step: usize)
 }
 
 /// The checkpoint this frame answers, if its step has one about this frame.
-pub fn checkpoint_for(plan: &Plan, event: &Event, payload: &[u8], frame_in_step: usize) -> Option<Checkpoint> {
+pub fn checkpoint_for(
+    plan: &Plan,
+    event: &Event,
+    payload: &[u8],
+    frame_in_step: usize,
+) -> Option<Checkpoint> {
     let step = plan.steps.get(event.step.checked_sub(1)?)?;
     let cp = step.checkpoint.as_ref()?;
     if cp.frame != frame_in_step {
@@ -302,14 +349,24 @@ pub fn checkpoint_for(plan: &Plan, event: &Event, payload: &[u8], frame_in_step:
             cp.frame
         ),
     };
-    Some(Checkpoint { question: expand(&cp.ask, event, payload), answer, value: cp.answer.clone(), explain: Some(explain), given: None, correct: None })
+    Some(Checkpoint {
+        question: expand(&cp.ask, event, payload),
+        answer,
+        value: cp.answer.clone(),
+        explain: Some(explain),
+        given: None,
+        correct: None,
+    })
 }
 
 const TCP_FLAGS: &[&str] = &["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns"];
 
 fn unquote(s: &str) -> &str {
     let s = s.trim();
-    let s = s.strip_prefix('b').filter(|r| r.starts_with('"') || r.starts_with('\'')).unwrap_or(s);
+    let s = s
+        .strip_prefix('b')
+        .filter(|r| r.starts_with('"') || r.starts_with('\''))
+        .unwrap_or(s);
     for q in ['"', '\'', '`'] {
         if s.len() >= 2 && s.starts_with(q) && s.ends_with(q) {
             return s[1..s.len() - 1].trim();
@@ -355,7 +412,12 @@ pub fn grade(answer_given: &str, correct: &str) -> bool {
     if let (Some(a), Some(b)) = (flag_set(given), flag_set(correct)) {
         return a == b;
     }
-    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let norm = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
     norm(given) == norm(correct)
 }
 
@@ -366,6 +428,33 @@ impl Checkpoint {
         self.given = Some(given.trim().to_string());
         self.correct = Some(correct);
         correct
+    }
+
+    /// The prompt step mode shows before the frame: the question, and how to
+    /// answer it.
+    pub fn prompt(&self) -> String {
+        format!(
+            "Checkpoint: {} (type your answer and press Enter; an empty line skips)",
+            self.question
+        )
+    }
+
+    /// What step mode says after the student answered (or skipped): right or
+    /// not, the captured answer, and why.
+    pub fn verdict(&self) -> String {
+        let why = self
+            .explain
+            .as_deref()
+            .map(|e| format!(" {e}"))
+            .unwrap_or_default();
+        match (self.correct, self.given.as_deref()) {
+            (Some(true), _) => format!("Right: {}.{why}", self.answer),
+            (Some(false), Some(given)) => format!(
+                "Not quite: you said {given}, the frame says {}.{why}",
+                self.answer
+            ),
+            _ => format!("The frame says {}.{why}", self.answer),
+        }
     }
 }
 
@@ -431,11 +520,40 @@ mod tests {
         let errors = parse_template("{port.srk} then {bogus} then { unclosed").unwrap_err();
         assert_eq!(errors.len(), 3, "{errors:?}");
         assert_eq!(errors[0].message, "unknown placeholder `{port.srk}`");
-        assert!(errors[0].hint.contains("did you mean `{port.src}`"), "{}", errors[0].hint);
+        assert!(
+            errors[0].hint.contains("did you mean `{port.src}`"),
+            "{}",
+            errors[0].hint
+        );
         assert_eq!(errors[0].needle.as_deref(), Some("{port.srk}"));
         assert!(errors[2].message.contains("not closed"));
         assert!(parse_template("a } b").is_err());
         assert_eq!(parse_template("").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn recording_an_answer() {
+        let mut cp = Checkpoint {
+            question: "Which port?".into(),
+            answer: "5000".into(),
+            value: "port.dst".into(),
+            explain: Some("The receiver bound it.".into()),
+            given: None,
+            correct: None,
+        };
+        assert_eq!(cp.verdict(), "The frame says 5000. The receiver bound it.");
+        assert!(!cp.record(" 5001 "));
+        assert_eq!(
+            (cp.given.as_deref(), cp.correct),
+            (Some("5001"), Some(false))
+        );
+        assert_eq!(
+            cp.verdict(),
+            "Not quite: you said 5001, the frame says 5000. The receiver bound it."
+        );
+        assert!(cp.record("5000"));
+        assert_eq!(cp.verdict(), "Right: 5000. The receiver bound it.");
+        assert!(cp.prompt().starts_with("Checkpoint: Which port?"));
     }
 
     #[test]

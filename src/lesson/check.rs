@@ -27,15 +27,39 @@ pub struct Problem {
 
 impl Problem {
     fn error<T>(at: &Spanned<T>, message: impl Into<String>, hint: Option<String>) -> Problem {
-        Problem::at(Severity::Error, at.referenced.line(), at.referenced.column(), message, hint)
+        Problem::at(
+            Severity::Error,
+            at.referenced.line(),
+            at.referenced.column(),
+            message,
+            hint,
+        )
     }
 
     fn warning<T>(at: &Spanned<T>, message: impl Into<String>, hint: Option<String>) -> Problem {
-        Problem::at(Severity::Warning, at.referenced.line(), at.referenced.column(), message, hint)
+        Problem::at(
+            Severity::Warning,
+            at.referenced.line(),
+            at.referenced.column(),
+            message,
+            hint,
+        )
     }
 
-    pub fn at(severity: Severity, line: u64, column: u64, message: impl Into<String>, hint: Option<String>) -> Problem {
-        Problem { severity, line, column, message: message.into(), hint }
+    pub fn at(
+        severity: Severity,
+        line: u64,
+        column: u64,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) -> Problem {
+        Problem {
+            severity,
+            line,
+            column,
+            message: message.into(),
+            hint,
+        }
     }
 
     /// `file:line:column: error: message`, the source line, a caret under the
@@ -45,13 +69,23 @@ impl Problem {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let mut out = format!("{file}:{}:{}: {kind}: {}", self.line, self.column, self.message);
+        let mut out = format!(
+            "{file}:{}:{}: {kind}: {}",
+            self.line, self.column, self.message
+        );
         if let Some(text) = source.lines().nth(self.line.saturating_sub(1) as usize) {
             let number = self.line.to_string();
             let pad = " ".repeat(number.len());
-            let text: String = text.chars().take(200).map(|c| if c.is_control() { ' ' } else { c }).collect();
+            let text: String = text
+                .chars()
+                .take(200)
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
             let caret_at = (self.column.saturating_sub(1) as usize).min(text.chars().count());
-            out.push_str(&format!("\n{pad} |\n{number} | {text}\n{pad} | {}^", " ".repeat(caret_at)));
+            out.push_str(&format!(
+                "\n{pad} |\n{number} | {text}\n{pad} | {}^",
+                " ".repeat(caret_at)
+            ));
         }
         if let Some(hint) = &self.hint {
             out.push_str(&format!("\n  = hint: {hint}"));
@@ -237,7 +271,18 @@ impl Plan {
 }
 
 pub const CALLS: &[&str] = &[
-    "bind", "listen", "accept", "connect", "send", "sendall", "sendto", "recv", "recvfrom", "shutdown", "close", "setsockopt",
+    "bind",
+    "listen",
+    "accept",
+    "connect",
+    "send",
+    "sendall",
+    "sendto",
+    "recv",
+    "recvfrom",
+    "shutdown",
+    "close",
+    "setsockopt",
 ];
 
 /// Which optional keys each call reads; any other key on the step is a mistake.
@@ -259,7 +304,10 @@ fn keys_for(call: &str) -> &'static [&'static str] {
 /// The closest candidate within a small edit distance, for "did you mean":
 /// one edit for short words, about one per three letters for longer ones; a
 /// swap of two neighbouring letters counts as one edit.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let word = word.to_lowercase();
     let limit = ((word.chars().count() + 1) / 3).max(1);
     let mut best: Option<(usize, &str)> = None;
@@ -287,7 +335,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(d[i - 2][j - 2] + 1);
             }
@@ -322,7 +372,11 @@ fn is_sandbox_addr(ip: IpAddr) -> bool {
 
 fn parse_ip(s: &Spanned<String>, problems: &mut Vec<Problem>) -> Option<IpAddr> {
     let text = s.value.trim();
-    let text = if text == "localhost" { "127.0.0.1" } else { text };
+    let text = if text == "localhost" {
+        "127.0.0.1"
+    } else {
+        text
+    };
     match text.parse::<IpAddr>() {
         Ok(ip) if is_sandbox_addr(ip) => Some(ip),
         Ok(ip) => {
@@ -351,7 +405,10 @@ fn check_port(port: &Spanned<i64>, problems: &mut Vec<Problem>) -> Option<u16> {
             problems.push(Problem::error(
                 port,
                 format!("port {} is out of range", port.value),
-                Some("a port is a number from 1 to 65535; leave `port` out to let the OS pick one".into()),
+                Some(
+                    "a port is a number from 1 to 65535; leave `port` out to let the OS pick one"
+                        .into(),
+                ),
             ));
             None
         }
@@ -359,7 +416,10 @@ fn check_port(port: &Spanned<i64>, problems: &mut Vec<Problem>) -> Option<u16> {
 }
 
 pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
-    let digits: String = text.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
+    let digits: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ':')
+        .collect();
     let digits = digits.strip_prefix("0x").unwrap_or(&digits);
     if digits.len() % 2 != 0 {
         return Err(format!("hex `{text}` has an odd number of digits"));
@@ -370,7 +430,12 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
             digits
                 .get(i..i + 2)
                 .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-                .ok_or_else(|| format!("`{}` is not a hex byte", digits.get(i..i + 2).unwrap_or("?")))
+                .ok_or_else(|| {
+                    format!(
+                        "`{}` is not a hex byte",
+                        digits.get(i..i + 2).unwrap_or("?")
+                    )
+                })
         })
         .collect()
 }
@@ -390,12 +455,19 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
     if file.format.value != 1 {
         problems.push(Problem::error(
             &file.format,
-            format!("lesson format {} is not one this netcourse reads", file.format.value),
+            format!(
+                "lesson format {} is not one this netcourse reads",
+                file.format.value
+            ),
             Some("this netcourse reads `format: 1`".into()),
         ));
     }
     let name_ok = !file.name.value.is_empty()
-        && file.name.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && file
+            .name
+            .value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !name_ok {
         problems.push(Problem::error(
             &file.name,
@@ -408,12 +480,20 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
     let names: Vec<&str> = file.actors.iter().map(|a| a.name.value.as_str()).collect();
 
     if file.steps.is_empty() {
-        problems.push(Problem::error(&file.format, "the lesson has no steps", Some("add a `steps:` list with at least one step".into())));
+        problems.push(Problem::error(
+            &file.format,
+            "the lesson has no steps",
+            Some("add a `steps:` list with at least one step".into()),
+        ));
     }
     if file.steps.len() > limits::MAX_STEPS {
         problems.push(Problem::error(
             &file.steps[limits::MAX_STEPS].actor,
-            format!("the lesson has {} steps; the limit is {} (limit `max_steps`)", file.steps.len(), limits::MAX_STEPS),
+            format!(
+                "the lesson has {} steps; the limit is {} (limit `max_steps`)",
+                file.steps.len(),
+                limits::MAX_STEPS
+            ),
             Some("split it into several lessons".into()),
         ));
     }
@@ -423,7 +503,9 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
     for (i, s) in file.steps.iter().enumerate() {
         if s.call.value == "listen" {
             if let Some(a) = names.iter().position(|n| *n == s.actor.value) {
-                first_listen.entry(a).or_insert((i + 1, s.call.referenced.line()));
+                first_listen
+                    .entry(a)
+                    .or_insert((i + 1, s.call.referenced.line()));
             }
         }
     }
@@ -451,7 +533,11 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
         number += repeat;
         if number - 1 > limits::MAX_STEPS && !steps_reported {
             steps_reported = true;
-            let at = spec.repeat.as_ref().map(pos).unwrap_or_else(|| pos(&spec.actor));
+            let at = spec
+                .repeat
+                .as_ref()
+                .map(pos)
+                .unwrap_or_else(|| pos(&spec.actor));
             problems.push(Problem::at(
                 Severity::Error,
                 at.0,
@@ -465,13 +551,19 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
                 problems.push(Problem::error(
                     id,
                     format!("step id `{}` is used twice", id.value),
-                    Some(format!("it was first used on line {first_line}; step ids must be unique")),
+                    Some(format!(
+                        "it was first used on line {first_line}; step ids must be unique"
+                    )),
                 ));
             } else {
                 id_numbers.insert(id.value.clone(), (first..number).collect());
             }
             if id.value.trim().is_empty() {
-                problems.push(Problem::error(id, "a step id cannot be empty", Some("use a word like `first-send`, or leave `id` out".into())));
+                problems.push(Problem::error(
+                    id,
+                    "a step id cannot be empty",
+                    Some("use a word like `first-send`, or leave `id` out".into()),
+                ));
             } else if id.value.trim().parse::<u64>().is_ok() {
                 problems.push(Problem::error(
                     id,
@@ -485,15 +577,32 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
             None => {
                 problems.push(Problem::error(
                     &spec.actor,
-                    format!("step {} names actor `{}`, which the lesson does not declare", i + 1, spec.actor.value),
+                    format!(
+                        "step {} names actor `{}`, which the lesson does not declare",
+                        i + 1,
+                        spec.actor.value
+                    ),
                     hint_mean(&spec.actor.value, &names, "an actor"),
                 ));
                 continue;
             }
         };
         used.insert(actor);
-        let transport = actors.get(actor).and_then(|a: &Option<PlannedActor>| a.as_ref()).map(|a| a.transport);
-        if let Some(step) = check_step(first, spec, actor, transport, &names, &actors, &mut state, source, &mut problems) {
+        let transport = actors
+            .get(actor)
+            .and_then(|a: &Option<PlannedActor>| a.as_ref())
+            .map(|a| a.transport);
+        if let Some(step) = check_step(
+            first,
+            spec,
+            actor,
+            transport,
+            &names,
+            &actors,
+            &mut state,
+            source,
+            &mut problems,
+        ) {
             let blocks = match step.call {
                 Call::Accept | Call::Recv { .. } | Call::RecvFrom { .. } => true,
                 Call::Connect { .. } => transport == Some(Transport::Tcp),
@@ -503,7 +612,11 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
                 total_wait_ms += step.timeout.as_millis() as u64 * repeat as u64;
                 if total_wait_ms > limits::MAX_TOTAL_WAIT_MS && !wait_reported {
                     wait_reported = true;
-                    let at = spec.timeout_ms.as_ref().map(pos).unwrap_or_else(|| pos(&spec.call));
+                    let at = spec
+                        .timeout_ms
+                        .as_ref()
+                        .map(pos)
+                        .unwrap_or_else(|| pos(&spec.call));
                     problems.push(Problem::at(
                         Severity::Error,
                         at.0,
@@ -532,12 +645,28 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
     }
 
     for (i, a) in file.actors.iter().enumerate() {
-        if !used.contains(&i) && !file.steps.iter().any(|s| s.to.as_ref().is_some_and(|t| t.value == a.name.value)) {
-            problems.push(Problem::warning(&a.name, format!("actor `{}` takes no part in any step", a.name.value), Some("remove it, or add a step for it".into())));
+        if !used.contains(&i)
+            && !file
+                .steps
+                .iter()
+                .any(|s| s.to.as_ref().is_some_and(|t| t.value == a.name.value))
+        {
+            problems.push(Problem::warning(
+                &a.name,
+                format!("actor `{}` takes no part in any step", a.name.value),
+                Some("remove it, or add a step for it".into()),
+            ));
         }
     }
 
-    let rules = check_rules(&file.rules, &names, &id_numbers, number - 1, source, &mut problems);
+    let rules = check_rules(
+        &file.rules,
+        &names,
+        &id_numbers,
+        number - 1,
+        source,
+        &mut problems,
+    );
 
     let has_errors = problems.iter().any(|p| p.severity == Severity::Error);
     let plan = (!has_errors).then(|| Plan {
@@ -595,12 +724,21 @@ fn line_col(source: &str, offset: usize) -> (u64, u64) {
 
 /// Check a note template (or a question, or an explanation): its length and
 /// its placeholders. Returns the text as prose when it is fine.
-fn check_template(t: &Spanned<String>, what: &str, source: &str, problems: &mut Vec<Problem>) -> Option<String> {
+fn check_template(
+    t: &Spanned<String>,
+    what: &str,
+    source: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
     let mut ok = true;
     if t.value.chars().count() > limits::MAX_TEXT {
         problems.push(Problem::error(
             t,
-            format!("{what} is {} characters long; the limit is {} (limit `max_text`)", t.value.chars().count(), limits::MAX_TEXT),
+            format!(
+                "{what} is {} characters long; the limit is {} (limit `max_text`)",
+                t.value.chars().count(),
+                limits::MAX_TEXT
+            ),
             Some("say it in fewer words".into()),
         ));
         ok = false;
@@ -625,13 +763,21 @@ fn check_template(t: &Spanned<String>, what: &str, source: &str, problems: &mut 
                 Some(offset) => line_col(source, offset),
                 None => pos(t),
             };
-            problems.push(Problem::at(Severity::Error, line, column, e.message, Some(e.hint)));
+            problems.push(Problem::at(
+                Severity::Error,
+                line,
+                column,
+                e.message,
+                Some(e.hint),
+            ));
         }
     }
     ok.then(|| prose(&t.value))
 }
 
-const RULE_PROTOCOLS: &[&str] = &["ethernet", "arp", "ip", "ipv4", "ipv6", "icmp", "icmpv6", "udp", "tcp"];
+const RULE_PROTOCOLS: &[&str] = &[
+    "ethernet", "arp", "ip", "ipv4", "ipv6", "icmp", "icmpv6", "udp", "tcp",
+];
 const TCP_FLAGS: &[&str] = &["SYN", "ACK", "FIN", "RST", "PSH", "URG", "ECE", "CWR", "NS"];
 
 fn check_rules(
@@ -645,7 +791,11 @@ fn check_rules(
     if specs.len() > limits::MAX_RULES {
         problems.push(Problem::error(
             &specs[limits::MAX_RULES],
-            format!("the lesson has {} rules; the limit is {} (limit `max_rules`)", specs.len(), limits::MAX_RULES),
+            format!(
+                "the lesson has {} rules; the limit is {} (limit `max_rules`)",
+                specs.len(),
+                limits::MAX_RULES
+            ),
             Some("merge rules that match the same frames".into()),
         ));
     }
@@ -657,14 +807,21 @@ fn check_rules(
     for spec in specs.iter().take(limits::MAX_RULES) {
         let r = &spec.value;
         let before = problems.len();
-        let mut rule = Rule { line: spec.referenced.line(), ..Rule::default() };
+        let mut rule = Rule {
+            line: spec.referenced.line(),
+            ..Rule::default()
+        };
 
         if let Some(p) = &r.protocol {
             let lower = p.value.trim().to_ascii_lowercase();
             if RULE_PROTOCOLS.contains(&lower.as_str()) {
                 rule.protocol = Some(lower);
             } else {
-                problems.push(Problem::error(p, format!("unknown protocol `{}`", p.value), hint_mean(&lower, RULE_PROTOCOLS, "`protocol`")));
+                problems.push(Problem::error(
+                    p,
+                    format!("unknown protocol `{}`", p.value),
+                    hint_mean(&lower, RULE_PROTOCOLS, "`protocol`"),
+                ));
             }
         }
         if let Some(flags) = &r.flags {
@@ -676,14 +833,25 @@ fn check_rules(
                 if TCP_FLAGS.contains(&upper.as_str()) {
                     rule.flags.push(upper);
                 } else {
-                    problems.push(Problem::error(f, format!("unknown TCP flag `{}`", f.value), hint_mean(&upper, TCP_FLAGS, "a TCP flag")));
+                    problems.push(Problem::error(
+                        f,
+                        format!("unknown TCP flag `{}`", f.value),
+                        hint_mean(&upper, TCP_FLAGS, "a TCP flag"),
+                    ));
                 }
             }
             if let Some(p) = rule.protocol.as_deref().filter(|p| *p != "tcp") {
-                problems.push(Problem::error(flags, format!("`flags` are TCP's, but this rule matches `{p}` frames"), Some("use `protocol: tcp`, or leave `protocol` out".into())));
+                problems.push(Problem::error(
+                    flags,
+                    format!("`flags` are TCP's, but this rule matches `{p}` frames"),
+                    Some("use `protocol: tcp`, or leave `protocol` out".into()),
+                ));
             }
         }
-        for (key, value, slot) in [("from", &r.from, &mut rule.from), ("to", &r.to, &mut rule.to)] {
+        for (key, value, slot) in [
+            ("from", &r.from, &mut rule.from),
+            ("to", &r.to, &mut rule.to),
+        ] {
             if let Some(v) = value {
                 if endpoints.contains(&v.value.as_str()) {
                     *slot = Some(v.value.clone());
@@ -702,7 +870,11 @@ fn check_rules(
                 if n >= 1 && n as u64 <= total_steps as u64 {
                     rule.steps = Some(vec![n as usize]);
                 } else {
-                    problems.push(Problem::error(s, format!("step {n} does not exist"), Some(format!("the lesson runs steps 1 to {total_steps}"))));
+                    problems.push(Problem::error(
+                        s,
+                        format!("step {n} does not exist"),
+                        Some(format!("the lesson runs steps 1 to {total_steps}")),
+                    ));
                 }
             } else if let Some(numbers) = id_numbers.get(text) {
                 rule.steps = Some(numbers.clone());
@@ -712,7 +884,9 @@ fn check_rules(
                     format!("no step has the id `{text}`"),
                     match did_you_mean(text, ids.iter().copied()) {
                         Some(m) => Some(format!("did you mean `{m}`?")),
-                        None if ids.is_empty() => Some("give the step an `id:`, or name it by its number".into()),
+                        None if ids.is_empty() => {
+                            Some("give the step an `id:`, or name it by its number".into())
+                        }
                         None => Some(format!("the step ids are: {}", ids.join(", "))),
                     },
                 ));
@@ -720,7 +894,11 @@ fn check_rules(
         }
         if let Some(p) = &r.payload {
             if p.value.is_empty() {
-                problems.push(Problem::error(p, "`payload: \"\"` matches nothing", Some("give the text the payload must contain, or leave `payload` out".into())));
+                problems.push(Problem::error(
+                    p,
+                    "`payload: \"\"` matches nothing",
+                    Some("give the text the payload must contain, or leave `payload` out".into()),
+                ));
             } else if p.value.len() > limits::MAX_PAYLOAD {
                 problems.push(Problem::error(
                     p,
@@ -735,28 +913,61 @@ fn check_rules(
             match m.value.as_str() {
                 "append" => rule.mode = RuleMode::Append,
                 "replace" => rule.mode = RuleMode::Replace,
-                other => problems.push(Problem::error(m, format!("unknown mode `{other}`"), hint_mean(other, &["append", "replace"], "`mode`"))),
+                other => problems.push(Problem::error(
+                    m,
+                    format!("unknown mode `{other}`"),
+                    hint_mean(other, &["append", "replace"], "`mode`"),
+                )),
             }
         }
         if r.syntax.is_none() && r.semantics.is_none() && r.timing.is_none() {
-            problems.push(Problem::error(spec, "this rule adds no note", Some("give it `syntax:`, `semantics:` or `timing:` text".into())));
+            problems.push(Problem::error(
+                spec,
+                "this rule adds no note",
+                Some("give it `syntax:`, `semantics:` or `timing:` text".into()),
+            ));
         }
-        rule.syntax = r.syntax.as_ref().and_then(|t| check_template(t, "the `syntax` note", source, problems));
-        rule.semantics = r.semantics.as_ref().and_then(|t| check_template(t, "the `semantics` note", source, problems));
-        rule.timing = r.timing.as_ref().and_then(|t| check_template(t, "the `timing` note", source, problems));
+        rule.syntax = r
+            .syntax
+            .as_ref()
+            .and_then(|t| check_template(t, "the `syntax` note", source, problems));
+        rule.semantics = r
+            .semantics
+            .as_ref()
+            .and_then(|t| check_template(t, "the `semantics` note", source, problems));
+        rule.timing = r
+            .timing
+            .as_ref()
+            .and_then(|t| check_template(t, "the `timing` note", source, problems));
 
         // Values a matched frame cannot have.
         if let Some(p) = rule.protocol.as_deref().filter(|p| *p != "tcp") {
             for t in [&r.syntax, &r.semantics, &r.timing].into_iter().flatten() {
                 if t.value.contains("{tcp.") {
-                    problems.push(Problem::warning(t, format!("this rule matches `{p}` frames, which have no TCP header"), Some(format!("`{{tcp.…}}` will read `{}`", crate::annotate::rules::MISSING))));
+                    problems.push(Problem::warning(
+                        t,
+                        format!("this rule matches `{p}` frames, which have no TCP header"),
+                        Some(format!(
+                            "`{{tcp.…}}` will read `{}`",
+                            crate::annotate::rules::MISSING
+                        )),
+                    ));
                 }
             }
         }
-        if r.protocol.is_none() && r.flags.is_none() && r.from.is_none() && r.to.is_none() && r.step.is_none() && r.payload.is_none() {
+        if r.protocol.is_none()
+            && r.flags.is_none()
+            && r.from.is_none()
+            && r.to.is_none()
+            && r.step.is_none()
+            && r.payload.is_none()
+        {
             problems.push(Problem::warning(spec, "this rule matches every frame", Some("add `protocol`, `flags`, `from`, `to`, `step` or `payload` to say which frames it is about".into())));
         }
-        if !problems[before..].iter().any(|p| p.severity == Severity::Error) {
+        if !problems[before..]
+            .iter()
+            .any(|p| p.severity == Severity::Error)
+        {
             out.push(rule);
         }
     }
@@ -769,12 +980,20 @@ fn frameless(call: &str, transport: Option<Transport>, spec: &StepSpec) -> bool 
     match call {
         "bind" | "listen" | "accept" | "setsockopt" | "recv" | "recvfrom" => true,
         "connect" | "shutdown" => transport == Some(Transport::Udp),
-        "close" => transport == Some(Transport::Udp) || spec.socket.as_ref().is_some_and(|s| s.value == "listener"),
+        "close" => {
+            transport == Some(Transport::Udp)
+                || spec.socket.as_ref().is_some_and(|s| s.value == "listener")
+        }
         _ => false,
     }
 }
 
-fn check_checkpoint(spec: &StepSpec, transport: Option<Transport>, source: &str, problems: &mut Vec<Problem>) -> Option<CheckpointPlan> {
+fn check_checkpoint(
+    spec: &StepSpec,
+    transport: Option<Transport>,
+    source: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<CheckpointPlan> {
     let cp = spec.checkpoint.as_ref()?;
     let c = &cp.value;
     let before = problems.len();
@@ -787,14 +1006,24 @@ fn check_checkpoint(spec: &StepSpec, transport: Option<Transport>, source: &str,
         ));
     }
     if c.ask.value.trim().is_empty() {
-        problems.push(Problem::error(&c.ask, "the question is empty", Some("e.g. `ask: \"Which port will the datagram come from?\"`".into())));
+        problems.push(Problem::error(
+            &c.ask,
+            "the question is empty",
+            Some("e.g. `ask: \"Which port will the datagram come from?\"`".into()),
+        ));
     }
     let ask = check_template(&c.ask, "the question", source, problems);
     let answer = c.answer.value.trim();
-    if answer.starts_with('{') && answer.ends_with('}') && crate::annotate::rules::is_placeholder(answer[1..answer.len() - 1].trim()) {
+    if answer.starts_with('{')
+        && answer.ends_with('}')
+        && crate::annotate::rules::is_placeholder(answer[1..answer.len() - 1].trim())
+    {
         problems.push(Problem::error(
             &c.answer,
-            format!("write `answer: {}` without braces", answer[1..answer.len() - 1].trim()),
+            format!(
+                "write `answer: {}` without braces",
+                answer[1..answer.len() - 1].trim()
+            ),
             Some("`answer` names a captured value; braces are for templates".into()),
         ));
     } else if !crate::annotate::rules::is_placeholder(answer) {
@@ -810,25 +1039,49 @@ fn check_checkpoint(spec: &StepSpec, transport: Option<Transport>, source: &str,
             }),
         ));
     } else if answer.starts_with("tcp.") && transport == Some(Transport::Udp) {
-        problems.push(Problem::error(&c.answer, format!("`{answer}` is TCP's, but `{}` is a UDP actor", spec.actor.value), Some("ask about `port.src`, `port.dst`, `ip.src`, `payload` or `length`".into())));
+        problems.push(Problem::error(
+            &c.answer,
+            format!(
+                "`{answer}` is TCP's, but `{}` is a UDP actor",
+                spec.actor.value
+            ),
+            Some("ask about `port.src`, `port.dst`, `ip.src`, `payload` or `length`".into()),
+        ));
     }
     let frame = match &c.frame {
         Some(f) if f.value < 1 || f.value as u64 > limits::MAX_CHECKPOINT_FRAME as u64 => {
             problems.push(Problem::error(
                 f,
-                format!("frame {} is out of range (limit `max_checkpoint_frame`)", f.value),
-                Some(format!("frames of a step count from 1 to {}", limits::MAX_CHECKPOINT_FRAME)),
+                format!(
+                    "frame {} is out of range (limit `max_checkpoint_frame`)",
+                    f.value
+                ),
+                Some(format!(
+                    "frames of a step count from 1 to {}",
+                    limits::MAX_CHECKPOINT_FRAME
+                )),
             ));
             1
         }
         Some(f) => f.value as usize,
         None => 1,
     };
-    let explain = c.explain.as_ref().and_then(|e| check_template(e, "the explanation", source, problems));
-    if problems[before..].iter().any(|p| p.severity == Severity::Error) {
+    let explain = c
+        .explain
+        .as_ref()
+        .and_then(|e| check_template(e, "the explanation", source, problems));
+    if problems[before..]
+        .iter()
+        .any(|p| p.severity == Severity::Error)
+    {
         return None;
     }
-    Some(CheckpointPlan { ask: ask?, answer: answer.to_string(), frame, explain })
+    Some(CheckpointPlan {
+        ask: ask?,
+        answer: answer.to_string(),
+        frame,
+        explain,
+    })
 }
 
 fn check_actors(specs: &[ActorSpec], problems: &mut Vec<Problem>) -> Vec<Option<PlannedActor>> {
@@ -836,7 +1089,11 @@ fn check_actors(specs: &[ActorSpec], problems: &mut Vec<Problem>) -> Vec<Option<
     if specs.len() > limits::MAX_ACTORS {
         problems.push(Problem::error(
             &specs[limits::MAX_ACTORS].name,
-            format!("the lesson declares {} actors; the limit is {} (limit `max_actors`)", specs.len(), limits::MAX_ACTORS),
+            format!(
+                "the lesson declares {} actors; the limit is {} (limit `max_actors`)",
+                specs.len(),
+                limits::MAX_ACTORS
+            ),
             None,
         ));
     }
@@ -844,16 +1101,28 @@ fn check_actors(specs: &[ActorSpec], problems: &mut Vec<Problem>) -> Vec<Option<
         .iter()
         .map(|spec| {
             if let Some(line) = seen.insert(spec.name.value.clone(), spec.name.referenced.line()) {
-                problems.push(Problem::error(&spec.name, format!("actor `{}` is declared twice", spec.name.value), Some(format!("the first is on line {line}"))));
+                problems.push(Problem::error(
+                    &spec.name,
+                    format!("actor `{}` is declared twice", spec.name.value),
+                    Some(format!("the first is on line {line}")),
+                ));
             }
             if spec.name.value.is_empty() {
-                problems.push(Problem::error(&spec.name, "an actor needs a name", Some("e.g. `name: sender`".into())));
+                problems.push(Problem::error(
+                    &spec.name,
+                    "an actor needs a name",
+                    Some("e.g. `name: sender`".into()),
+                ));
             }
             let transport = match spec.transport.value.as_str() {
                 "udp" => Some(Transport::Udp),
                 "tcp" => Some(Transport::Tcp),
                 other => {
-                    problems.push(Problem::error(&spec.transport, format!("unknown transport `{other}`"), hint_mean(other, &["udp", "tcp"], "a transport")));
+                    problems.push(Problem::error(
+                        &spec.transport,
+                        format!("unknown transport `{other}`"),
+                        hint_mean(other, &["udp", "tcp"], "a transport"),
+                    ));
                     None
                 }
             };
@@ -865,7 +1134,11 @@ fn check_actors(specs: &[ActorSpec], problems: &mut Vec<Problem>) -> Vec<Option<
                 Some(p) => check_port(p, problems),
                 None => Some(0),
             };
-            Some(PlannedActor { name: spec.name.value.clone(), transport: transport?, addr: SocketAddr::new(ip?, port?) })
+            Some(PlannedActor {
+                name: spec.name.value.clone(),
+                transport: transport?,
+                addr: SocketAddr::new(ip?, port?),
+            })
         })
         .collect()
 }
@@ -882,12 +1155,21 @@ fn check_step(
     source: &str,
     problems: &mut Vec<Problem>,
 ) -> Option<PlannedStep> {
-    let State { bound, connected, listening, first_listen } = state;
+    let State {
+        bound,
+        connected,
+        listening,
+        first_listen,
+    } = state;
     let before = problems.len();
     let call_name = spec.call.value.as_str();
     let actor_name = names[actor];
     if !CALLS.contains(&call_name) {
-        problems.push(Problem::error(&spec.call, format!("unknown call `{call_name}`"), hint_mean(call_name, CALLS, "a call")));
+        problems.push(Problem::error(
+            &spec.call,
+            format!("unknown call `{call_name}`"),
+            hint_mean(call_name, CALLS, "a call"),
+        ));
         return None;
     }
 
@@ -912,7 +1194,11 @@ fn check_step(
                     line,
                     column,
                     format!("`{key}` has no meaning for `{call_name}`"),
-                    Some(if allowed.is_empty() { format!("`{call_name}` takes no arguments") } else { format!("`{call_name}` takes: {}", allowed.join(", ")) }),
+                    Some(if allowed.is_empty() {
+                        format!("`{call_name}` takes no arguments")
+                    } else {
+                        format!("`{call_name}` takes: {}", allowed.join(", "))
+                    }),
                 ));
             }
         }
@@ -921,13 +1207,20 @@ fn check_step(
     let tcp_only = ["listen", "accept", "send", "sendall", "recv", "shutdown"];
     let udp_only = ["sendto", "recvfrom"];
     match transport {
-        Some(Transport::Udp) if tcp_only.contains(&call_name) && !(matches!(call_name, "send" | "recv") && connected[actor]) => {
+        Some(Transport::Udp)
+            if tcp_only.contains(&call_name)
+                && !(matches!(call_name, "send" | "recv") && connected[actor]) =>
+        {
             problems.push(Problem::error(
                 &spec.call,
                 format!("`{call_name}` is a TCP call, but `{actor_name}` is a UDP actor"),
                 Some(match call_name {
-                    "send" | "sendall" => "UDP sends with `sendto` (or `send` after `connect`)".to_string(),
-                    "recv" => "UDP receives with `recvfrom` (or `recv` after `connect`)".to_string(),
+                    "send" | "sendall" => {
+                        "UDP sends with `sendto` (or `send` after `connect`)".to_string()
+                    }
+                    "recv" => {
+                        "UDP receives with `recvfrom` (or `recv` after `connect`)".to_string()
+                    }
                     _ => "UDP has no connections: no listen, accept or shutdown".to_string(),
                 }),
             ));
@@ -936,7 +1229,11 @@ fn check_step(
             problems.push(Problem::error(
                 &spec.call,
                 format!("`{call_name}` is a UDP call, but `{actor_name}` is a TCP actor"),
-                Some(if call_name == "sendto" { "TCP sends with `send` or `sendall` after `connect`/`accept`".into() } else { "TCP receives with `recv`".into() }),
+                Some(if call_name == "sendto" {
+                    "TCP sends with `send` or `sendall` after `connect`/`accept`".into()
+                } else {
+                    "TCP receives with `recv`".into()
+                }),
             ));
         }
         _ => {}
@@ -944,15 +1241,33 @@ fn check_step(
 
     let timeout = match &spec.timeout_ms {
         Some(t) if t.value < 1 || t.value as u64 > limits::MAX_TIMEOUT_MS => {
-            problems.push(Problem::error(t, format!("timeout_ms {} is out of range (limit `max_timeout_ms`)", t.value), Some(format!("a wait is 1 to {} milliseconds", limits::MAX_TIMEOUT_MS))));
+            problems.push(Problem::error(
+                t,
+                format!(
+                    "timeout_ms {} is out of range (limit `max_timeout_ms`)",
+                    t.value
+                ),
+                Some(format!(
+                    "a wait is 1 to {} milliseconds",
+                    limits::MAX_TIMEOUT_MS
+                )),
+            ));
             limits::DEFAULT_TIMEOUT_MS
         }
         Some(t) => t.value as u64,
         None => limits::DEFAULT_TIMEOUT_MS,
     };
 
-    let data = if matches!(call_name, "send" | "sendall" | "sendto") { check_data(spec, problems) } else { Some(Vec::new()) };
-    let to = if matches!(call_name, "connect" | "sendto") { check_peer(spec, names, actors, problems) } else { None };
+    let data = if matches!(call_name, "send" | "sendall" | "sendto") {
+        check_data(spec, problems)
+    } else {
+        Some(Vec::new())
+    };
+    let to = if matches!(call_name, "connect" | "sendto") {
+        check_peer(spec, names, actors, problems)
+    } else {
+        None
+    };
     if let (Some(Peer::Actor(target)), Some(mine)) = (to, transport) {
         if let Some(Some(peer)) = actors.get(target) {
             if peer.transport != mine {
@@ -974,14 +1289,25 @@ fn check_step(
         "listen" => {
             let backlog = match &spec.backlog {
                 Some(b) if b.value < 0 || b.value > i64::from(limits::MAX_BACKLOG) => {
-                    problems.push(Problem::error(b, format!("backlog {} is out of range (limit `max_backlog`)", b.value), Some(format!("use 0 to {}", limits::MAX_BACKLOG))));
+                    problems.push(Problem::error(
+                        b,
+                        format!("backlog {} is out of range (limit `max_backlog`)", b.value),
+                        Some(format!("use 0 to {}", limits::MAX_BACKLOG)),
+                    ));
                     1
                 }
                 Some(b) => b.value as u32,
                 None => 1,
             };
             if !bound[actor] {
-                problems.push(Problem::error(&spec.call, format!("`{actor_name}` listens before it binds"), Some("add a `bind` step for it first, so students see which port it listens on".into())));
+                problems.push(Problem::error(
+                    &spec.call,
+                    format!("`{actor_name}` listens before it binds"),
+                    Some(
+                        "add a `bind` step for it first, so students see which port it listens on"
+                            .into(),
+                    ),
+                ));
             }
             listening[actor] = true;
             Call::Listen { backlog }
@@ -992,9 +1318,15 @@ fn check_step(
                     Some((n, line)) => Problem::error(
                         &spec.call,
                         format!("`{actor_name}` accepts before it listens"),
-                        Some(format!("its `listen` is step {n} (line {line}); move this `accept` after it")),
+                        Some(format!(
+                            "its `listen` is step {n} (line {line}); move this `accept` after it"
+                        )),
                     ),
-                    None => Problem::error(&spec.call, format!("`{actor_name}` accepts but never listens"), Some("add `call: listen` before `accept`".into())),
+                    None => Problem::error(
+                        &spec.call,
+                        format!("`{actor_name}` accepts but never listens"),
+                        Some("add `call: listen` before `accept`".into()),
+                    ),
                 });
             }
             connected[actor] = true;
@@ -1021,34 +1353,62 @@ fn check_step(
             }
             connected[actor] = true;
             bound[actor] = true;
-            Call::Connect { to: to.unwrap_or(Peer::Actor(0)) }
+            Call::Connect {
+                to: to.unwrap_or(Peer::Actor(0)),
+            }
         }
         "send" | "sendall" => {
             if !connected[actor] {
-                problems.push(Problem::error(&spec.call, format!("`{actor_name}` sends before it is connected"), Some("add a `connect` (client) or `accept` (server) step first".into())));
+                problems.push(Problem::error(
+                    &spec.call,
+                    format!("`{actor_name}` sends before it is connected"),
+                    Some("add a `connect` (client) or `accept` (server) step first".into()),
+                ));
             }
-            Call::Send { data: data.clone().unwrap_or_default(), all: call_name == "sendall" }
+            Call::Send {
+                data: data.clone().unwrap_or_default(),
+                all: call_name == "sendall",
+            }
         }
         "sendto" => {
             bound[actor] = true; // the kernel binds an ephemeral port on first send
-            Call::SendTo { to: to.unwrap_or(Peer::Actor(0)), data: data.clone().unwrap_or_default() }
+            Call::SendTo {
+                to: to.unwrap_or(Peer::Actor(0)),
+                data: data.clone().unwrap_or_default(),
+            }
         }
         "recv" | "recvfrom" => {
             let max = match &spec.max {
                 Some(m) if m.value < 1 || m.value > i64::from(limits::MAX_RECV) => {
-                    problems.push(Problem::error(m, format!("max {} is out of range (limit `max_recv`)", m.value), Some(format!("read 1 to {} bytes", limits::MAX_RECV))));
+                    problems.push(Problem::error(
+                        m,
+                        format!("max {} is out of range (limit `max_recv`)", m.value),
+                        Some(format!("read 1 to {} bytes", limits::MAX_RECV)),
+                    ));
                     1024
                 }
                 Some(m) => m.value as u32,
                 None => 1024,
             };
             if call_name == "recv" && !connected[actor] {
-                problems.push(Problem::error(&spec.call, format!("`{actor_name}` receives before it is connected"), Some("add a `connect` or `accept` step first".into())));
+                problems.push(Problem::error(
+                    &spec.call,
+                    format!("`{actor_name}` receives before it is connected"),
+                    Some("add a `connect` or `accept` step first".into()),
+                ));
             }
             if call_name == "recvfrom" && !bound[actor] {
-                problems.push(Problem::error(&spec.call, format!("`{actor_name}` receives before it has an address"), Some("add a `bind` step first, so senders know its port".into())));
+                problems.push(Problem::error(
+                    &spec.call,
+                    format!("`{actor_name}` receives before it has an address"),
+                    Some("add a `bind` step first, so senders know its port".into()),
+                ));
             }
-            if call_name == "recv" { Call::Recv { max } } else { Call::RecvFrom { max } }
+            if call_name == "recv" {
+                Call::Recv { max }
+            } else {
+                Call::RecvFrom { max }
+            }
         }
         "shutdown" => {
             let how = match spec.how.as_ref().map(|h| (h, h.value.as_str())) {
@@ -1056,7 +1416,11 @@ fn check_step(
                 Some((_, "read")) => ShutdownHow::Read,
                 Some((_, "both")) => ShutdownHow::Both,
                 Some((h, other)) => {
-                    problems.push(Problem::error(h, format!("unknown shutdown direction `{other}`"), hint_mean(other, &["read", "write", "both"], "`how`")));
+                    problems.push(Problem::error(
+                        h,
+                        format!("unknown shutdown direction `{other}`"),
+                        hint_mean(other, &["read", "write", "both"], "`how`"),
+                    ));
                     ShutdownHow::Write
                 }
             };
@@ -1067,7 +1431,11 @@ fn check_step(
                 None | Some((_, "connection")) => false,
                 Some((_, "listener")) => true,
                 Some((s, other)) => {
-                    problems.push(Problem::error(s, format!("unknown socket `{other}`"), hint_mean(other, &["connection", "listener"], "`socket`")));
+                    problems.push(Problem::error(
+                        s,
+                        format!("unknown socket `{other}`"),
+                        hint_mean(other, &["connection", "listener"], "`socket`"),
+                    ));
                     false
                 }
             };
@@ -1079,25 +1447,43 @@ fn check_step(
                 Some((_, "quickack")) => SockOpt::QuickAck,
                 Some((_, "reuseaddr")) => SockOpt::ReuseAddr,
                 Some((o, other)) => {
-                    problems.push(Problem::error(o, format!("unknown socket option `{other}`"), hint_mean(other, &["nodelay", "quickack", "reuseaddr"], "`option`")));
+                    problems.push(Problem::error(
+                        o,
+                        format!("unknown socket option `{other}`"),
+                        hint_mean(other, &["nodelay", "quickack", "reuseaddr"], "`option`"),
+                    ));
                     SockOpt::NoDelay
                 }
                 None => {
-                    problems.push(Problem::error(&spec.call, "`setsockopt` needs an `option`", Some("e.g. `option: nodelay`".into())));
+                    problems.push(Problem::error(
+                        &spec.call,
+                        "`setsockopt` needs an `option`",
+                        Some("e.g. `option: nodelay`".into()),
+                    ));
                     SockOpt::NoDelay
                 }
             };
             if transport == Some(Transport::Udp) && option != SockOpt::ReuseAddr {
-                problems.push(Problem::error(&spec.call, "this option is for TCP sockets", Some("UDP sockets only take `reuseaddr` here".into())));
+                problems.push(Problem::error(
+                    &spec.call,
+                    "this option is for TCP sockets",
+                    Some("UDP sockets only take `reuseaddr` here".into()),
+                ));
             }
-            Call::SetOpt { option, value: spec.value.as_ref().map(|v| v.value).unwrap_or(true) }
+            Call::SetOpt {
+                option,
+                value: spec.value.as_ref().map(|v| v.value).unwrap_or(true),
+            }
         }
         _ => unreachable!("checked against CALLS above"),
     };
 
     let checkpoint = check_checkpoint(spec, transport, source, problems);
 
-    if problems[before..].iter().any(|p| p.severity == Severity::Error) {
+    if problems[before..]
+        .iter()
+        .any(|p| p.severity == Severity::Error)
+    {
         return None;
     }
     Some(PlannedStep {
@@ -1119,19 +1505,31 @@ fn pos<T>(s: &Spanned<T>) -> (u64, u64) {
 fn check_data(spec: &StepSpec, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
     let data = match (&spec.text, &spec.hex) {
         (Some(_), Some(h)) => {
-            problems.push(Problem::error(h, "a step sends `text` or `hex`, not both", Some("keep one of them".into())));
+            problems.push(Problem::error(
+                h,
+                "a step sends `text` or `hex`, not both",
+                Some("keep one of them".into()),
+            ));
             return None;
         }
         (Some(t), None) => (t.value.as_bytes().to_vec(), pos(t)),
         (None, Some(h)) => match parse_hex(&h.value) {
             Ok(bytes) => (bytes, pos(h)),
             Err(e) => {
-                problems.push(Problem::error(h, e, Some("write bytes as pairs of hex digits, e.g. `68 65 6c 6c 6f`".into())));
+                problems.push(Problem::error(
+                    h,
+                    e,
+                    Some("write bytes as pairs of hex digits, e.g. `68 65 6c 6c 6f`".into()),
+                ));
                 return None;
             }
         },
         (None, None) => {
-            problems.push(Problem::error(&spec.call, format!("`{}` needs data to send", spec.call.value), Some("add `text: \"hello\"` or `hex: \"68656c6c6f\"`".into())));
+            problems.push(Problem::error(
+                &spec.call,
+                format!("`{}` needs data to send", spec.call.value),
+                Some("add `text: \"hello\"` or `hex: \"68656c6c6f\"`".into()),
+            ));
             return None;
         }
     };
@@ -1148,15 +1546,28 @@ fn check_data(spec: &StepSpec, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
     Some(data.0)
 }
 
-fn check_peer(spec: &StepSpec, names: &[&str], actors: &[Option<PlannedActor>], problems: &mut Vec<Problem>) -> Option<Peer> {
+fn check_peer(
+    spec: &StepSpec,
+    names: &[&str],
+    actors: &[Option<PlannedActor>],
+    problems: &mut Vec<Problem>,
+) -> Option<Peer> {
     let Some(to) = &spec.to else {
-        problems.push(Problem::error(&spec.call, format!("`{}` needs `to`", spec.call.value), Some("name an actor (`to: receiver`) or an address (`to: 127.0.0.1:5000`)".into())));
+        problems.push(Problem::error(
+            &spec.call,
+            format!("`{}` needs `to`", spec.call.value),
+            Some("name an actor (`to: receiver`) or an address (`to: 127.0.0.1:5000`)".into()),
+        ));
         return None;
     };
     if let Some(i) = names.iter().position(|n| *n == to.value) {
         if let Some(Some(a)) = actors.get(i) {
             if a.addr.port() == 0 {
-                problems.push(Problem::error(to, format!("`{}` has no fixed port to reach", to.value), Some(format!("give actor `{}` a `port:`", to.value))));
+                problems.push(Problem::error(
+                    to,
+                    format!("`{}` has no fixed port to reach", to.value),
+                    Some(format!("give actor `{}` a `port:`", to.value)),
+                ));
                 return None;
             }
         }
@@ -1169,11 +1580,19 @@ fn check_peer(spec: &StepSpec, names: &[&str], actors: &[Option<PlannedActor>], 
     };
     match written.parse::<SocketAddr>() {
         Ok(addr) if !is_sandbox_addr(addr.ip()) => {
-            problems.push(Problem::error(to, format!("address `{}` is outside the sandbox", addr.ip()), Some("lessons may only use loopback addresses: 127.0.0.0/8 or ::1".into())));
+            problems.push(Problem::error(
+                to,
+                format!("address `{}` is outside the sandbox", addr.ip()),
+                Some("lessons may only use loopback addresses: 127.0.0.0/8 or ::1".into()),
+            ));
             None
         }
         Ok(addr) if addr.port() == 0 => {
-            problems.push(Problem::error(to, "port 0 cannot be a destination", Some("use a port from 1 to 65535".into())));
+            problems.push(Problem::error(
+                to,
+                "port 0 cannot be a destination",
+                Some("use a port from 1 to 65535".into()),
+            ));
             None
         }
         Ok(addr) => Some(Peer::Addr(addr)),
@@ -1182,11 +1601,16 @@ fn check_peer(spec: &StepSpec, names: &[&str], actors: &[Option<PlannedActor>], 
             if let Some((host, port)) = written.rsplit_once(':') {
                 if let Ok(n) = port.parse::<i64>() {
                     if !(1..=65535).contains(&n) {
-                        problems.push(Problem::error(to, format!("port {n} is out of range"), Some("a port is a number from 1 to 65535".into())));
+                        problems.push(Problem::error(
+                            to,
+                            format!("port {n} is out of range"),
+                            Some("a port is a number from 1 to 65535".into()),
+                        ));
                         return None;
                     }
                     // A host name with a port: never looked up.
-                    if !host.is_empty() && host.parse::<IpAddr>().is_err() && !host.starts_with('[') {
+                    if !host.is_empty() && host.parse::<IpAddr>().is_err() && !host.starts_with('[')
+                    {
                         problems.push(Problem::error(
                             to,
                             format!("host `{host}` is outside the sandbox"),
@@ -1196,14 +1620,25 @@ fn check_peer(spec: &StepSpec, names: &[&str], actors: &[Option<PlannedActor>], 
                     }
                 }
             }
-            problems.push(Problem::error(to, format!("`{}` is neither an actor nor an address", to.value), hint_mean(&to.value, names, "`to`")));
+            problems.push(Problem::error(
+                to,
+                format!("`{}` is neither an actor nor an address", to.value),
+                hint_mean(&to.value, names, "`to`"),
+            ));
             None
         }
     }
 }
 
-fn check_expect(expect: Option<&Spanned<ExpectSpec>>, call: &str, names: &[&str], problems: &mut Vec<Problem>) -> Expect {
-    let Some(spec) = expect else { return Expect::default() };
+fn check_expect(
+    expect: Option<&Spanned<ExpectSpec>>,
+    call: &str,
+    names: &[&str],
+    problems: &mut Vec<Problem>,
+) -> Expect {
+    let Some(spec) = expect else {
+        return Expect::default();
+    };
     let e = &spec.value;
     let mut out = Expect::default();
     let receives = matches!(call, "recv" | "recvfrom");
@@ -1217,7 +1652,11 @@ fn check_expect(expect: Option<&Spanned<ExpectSpec>>, call: &str, names: &[&str]
         }
     }
     if (e.text.is_some() || e.hex.is_some() || e.eof.is_some()) && !receives {
-        problems.push(Problem::error(spec, format!("only `recv` and `recvfrom` can expect data, not `{call}`"), None));
+        problems.push(Problem::error(
+            spec,
+            format!("only `recv` and `recvfrom` can expect data, not `{call}`"),
+            None,
+        ));
     }
     if let Some(eof) = &e.eof {
         out.eof = eof.value;
@@ -1228,18 +1667,30 @@ fn check_expect(expect: Option<&Spanned<ExpectSpec>>, call: &str, names: &[&str]
             "reset" => Some(ExpectedError::Reset),
             "timeout" => Some(ExpectedError::Timeout),
             other => {
-                problems.push(Problem::error(err, format!("unknown error `{other}`"), hint_mean(other, &["refused", "reset", "timeout"], "`error`")));
+                problems.push(Problem::error(
+                    err,
+                    format!("unknown error `{other}`"),
+                    hint_mean(other, &["refused", "reset", "timeout"], "`error`"),
+                ));
                 None
             }
         };
     }
     if let Some(from) = &e.from {
         if call != "recvfrom" {
-            problems.push(Problem::error(from, "`from` only applies to `recvfrom`", None));
+            problems.push(Problem::error(
+                from,
+                "`from` only applies to `recvfrom`",
+                None,
+            ));
         }
         match names.iter().position(|n| *n == from.value) {
             Some(i) => out.from = Some(i),
-            None => problems.push(Problem::error(from, format!("`{}` is not an actor", from.value), hint_mean(&from.value, names, "an actor"))),
+            None => problems.push(Problem::error(
+                from,
+                format!("`{}` is not an actor", from.value),
+                hint_mean(&from.value, names, "an actor"),
+            )),
         }
     }
     out

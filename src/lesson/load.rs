@@ -12,8 +12,14 @@ use crate::error::{Error, Result};
 pub const BUILTIN: &[(&str, &str)] = &[
     ("udp-basics", include_str!("../../lessons/udp-basics.yaml")),
     ("tcp-basics", include_str!("../../lessons/tcp-basics.yaml")),
-    ("tcp-refused", include_str!("../../lessons/tcp-refused.yaml")),
-    ("udp-unreachable", include_str!("../../lessons/udp-unreachable.yaml")),
+    (
+        "tcp-refused",
+        include_str!("../../lessons/tcp-refused.yaml"),
+    ),
+    (
+        "udp-unreachable",
+        include_str!("../../lessons/udp-unreachable.yaml"),
+    ),
     ("udp-vs-tcp", include_str!("../../lessons/udp-vs-tcp.yaml")),
 ];
 
@@ -111,7 +117,11 @@ pub fn parse(text: &str) -> std::result::Result<LessonFile, Problem> {
             Severity::Error,
             1,
             1,
-            format!("the file is {} bytes; a lesson may be at most {} bytes", text.len(), limits::MAX_FILE_BYTES),
+            format!(
+                "the file is {} bytes; a lesson may be at most {} bytes",
+                text.len(),
+                limits::MAX_FILE_BYTES
+            ),
             None,
         ));
     }
@@ -136,20 +146,58 @@ pub fn parse(text: &str) -> std::result::Result<LessonFile, Problem> {
         duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::Error,
         with_snippet: false,
     };
-    serde_saphyr::from_str_with_options::<LessonFile>(text, options).map_err(|e| yaml_problem(&e, text))
+    serde_saphyr::from_str_with_options::<LessonFile>(text, options)
+        .map_err(|e| yaml_problem(&e, text))
 }
 
 /// Keys of each part of a lesson, to say where a misplaced key belongs.
 pub const SECTIONS: &[(&str, &[&str])] = &[
-    ("the top level", &["format", "name", "title", "summary", "intro", "outro", "actors", "steps", "rules"]),
+    (
+        "the top level",
+        &[
+            "format", "name", "title", "summary", "intro", "outro", "actors", "steps", "rules",
+        ],
+    ),
     ("an actor", &["name", "transport", "address", "port"]),
     (
         "a step",
-        &["id", "actor", "call", "to", "text", "hex", "backlog", "max", "how", "socket", "option", "value", "timeout_ms", "say", "expect", "repeat", "checkpoint"],
+        &[
+            "id",
+            "actor",
+            "call",
+            "to",
+            "text",
+            "hex",
+            "backlog",
+            "max",
+            "how",
+            "socket",
+            "option",
+            "value",
+            "timeout_ms",
+            "say",
+            "expect",
+            "repeat",
+            "checkpoint",
+        ],
     ),
     ("`expect:`", &["text", "hex", "eof", "error", "from"]),
     ("`checkpoint:`", &["ask", "answer", "frame", "explain"]),
-    ("a rule", &["protocol", "flags", "from", "to", "step", "payload", "syntax", "semantics", "timing", "mode"]),
+    (
+        "a rule",
+        &[
+            "protocol",
+            "flags",
+            "from",
+            "to",
+            "step",
+            "payload",
+            "syntax",
+            "semantics",
+            "timing",
+            "mode",
+        ],
+    ),
 ];
 
 /// The hint for `unknown field `x`, expected one of a, b, c`: the closest
@@ -160,11 +208,24 @@ fn unknown_key_hint(message: &str) -> String {
     let allowed: Vec<String> = message
         .split_once("expected one of ")
         .or_else(|| message.split_once("expected "))
-        .map(|(_, list)| list.split(',').map(|k| k.trim().trim_matches('`').to_string()).filter(|k| !k.is_empty()).collect())
+        .map(|(_, list)| {
+            list.split(',')
+                .map(|k| k.trim().trim_matches('`').to_string())
+                .filter(|k| !k.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
-    let elsewhere: Vec<&str> = SECTIONS.iter().filter(|(_, keys)| keys.contains(&word)).map(|(section, _)| *section).collect();
+    let elsewhere: Vec<&str> = SECTIONS
+        .iter()
+        .filter(|(_, keys)| keys.contains(&word))
+        .map(|(section, _)| *section)
+        .collect();
     if !elsewhere.is_empty() {
-        return format!("`{word}` is a key of {}, not of this part; the keys here are: {}", elsewhere.join(" or "), allowed.join(", "));
+        return format!(
+            "`{word}` is a key of {}, not of this part; the keys here are: {}",
+            elsewhere.join(" or "),
+            allowed.join(", ")
+        );
     }
     if let Some(m) = check::did_you_mean(word, allowed.iter().map(String::as_str)) {
         return format!("did you mean `{m}`? docs/lesson-format.md lists every key");
@@ -187,9 +248,13 @@ fn unclosed_quote(text: &str, err_line: u64) -> Option<(u64, u64, char)> {
         let line = lines[n - 1];
         let body = line.trim_start();
         let body = body.strip_prefix("- ").map(str::trim_start).unwrap_or(body);
-        let Some((_, value)) = body.split_once(": ") else { continue };
+        let Some((_, value)) = body.split_once(": ") else {
+            continue;
+        };
         let value = value.trim_start();
-        let Some(q) = value.chars().next().filter(|c| *c == '"' || *c == '\'') else { continue };
+        let Some(q) = value.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
         let closed = match q {
             '"' => {
                 let mut escaped = false;
@@ -210,11 +275,32 @@ fn unclosed_quote(text: &str, err_line: u64) -> Option<(u64, u64, char)> {
 }
 
 fn yaml_problem(e: &serde_saphyr::Error, text: &str) -> Problem {
-    let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+    let (line, column) = e
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((1, 1));
     let raw = e.to_string();
     // The crate's message may carry its own position and snippet; we show ours.
     let first = raw.lines().next().unwrap_or("invalid YAML").trim();
     let message = first.split(" at line ").next().unwrap_or(first).to_string();
+    // The parser points after a tag; point at the tag itself.
+    if let Some(tag) = message
+        .strip_prefix("unsupported tag `")
+        .and_then(|t| t.split('`').next())
+    {
+        if let Some(text_line) = text.lines().nth(line.saturating_sub(1) as usize) {
+            if let Some(at) = text_line.find(tag) {
+                let column = text_line[..at].chars().count() as u64 + 1;
+                return Problem::at(
+                    Severity::Error,
+                    line,
+                    column,
+                    message,
+                    Some("lessons use plain YAML: tags like `!include` are not allowed, and a lesson can read no other file".into()),
+                );
+            }
+        }
+    }
     if message.contains("quote") {
         if let Some((qline, qcolumn, q)) = unclosed_quote(text, line) {
             return Problem::at(
@@ -222,7 +308,9 @@ fn yaml_problem(e: &serde_saphyr::Error, text: &str) -> Problem {
                 qline,
                 qcolumn,
                 format!("the quote `{q}` opened here is not closed on this line"),
-                Some(format!("close it at the end of the value; the YAML reader went on to line {line}, column {column} ({message})")),
+                Some(format!(
+                    "close it at the end of the value; the YAML reader went on to line {line}, column {column} ({message})"
+                )),
             );
         }
     }
@@ -234,7 +322,10 @@ fn yaml_problem(e: &serde_saphyr::Error, text: &str) -> Problem {
         Some("lessons use plain YAML: tags like `!include` are not allowed, and a lesson can read no other file".into())
     } else if message.contains("duplicate") {
         Some("each key may appear once in the same mapping".into())
-    } else if message.starts_with("invalid type") || message.starts_with("invalid value") || message.starts_with("invalid ") {
+    } else if message.starts_with("invalid type")
+        || message.starts_with("invalid value")
+        || message.starts_with("invalid ")
+    {
         Some("docs/lesson-format.md gives the type of every key".into())
     } else {
         Some("check the YAML syntax around this line: indentation, quotes and colons".into())
@@ -252,7 +343,11 @@ pub fn search_dirs(extra: &[PathBuf]) -> Vec<PathBuf> {
 fn search_places(extra: &[PathBuf]) -> Vec<(PathBuf, Place)> {
     let mut dirs: Vec<(PathBuf, Place)> = extra.iter().map(|d| (d.clone(), Place::Flag)).collect();
     if let Some(env) = std::env::var_os("NETCOURSE_LESSONS") {
-        dirs.extend(std::env::split_paths(&env).filter(|p| !p.as_os_str().is_empty()).map(|d| (d, Place::Env)));
+        dirs.extend(
+            std::env::split_paths(&env)
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(|d| (d, Place::Env)),
+        );
     }
     dirs.push((PathBuf::from("./lessons"), Place::Cwd));
     dirs
@@ -267,11 +362,16 @@ pub fn all_lessons(extra: &[PathBuf]) -> Vec<LessonSource> {
 fn all_placed(extra: &[PathBuf]) -> Vec<(LessonSource, Place)> {
     let mut found = Vec::new();
     for (dir, place) in search_places(extra) {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         let mut paths: Vec<PathBuf> = entries
             .flatten()
             .map(|e| e.path())
-            .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) && p.is_file())
+            .filter(|p| {
+                matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+                    && p.is_file()
+            })
             .collect();
         paths.sort();
         for path in paths {
@@ -281,7 +381,15 @@ fn all_placed(extra: &[PathBuf]) -> Vec<(LessonSource, Place)> {
         }
     }
     for (name, text) in BUILTIN {
-        found.push((LessonSource { name: name.to_string(), origin: Origin::BuiltIn, text: text.to_string(), unreadable: None }, Place::BuiltIn));
+        found.push((
+            LessonSource {
+                name: name.to_string(),
+                origin: Origin::BuiltIn,
+                text: text.to_string(),
+                unreadable: None,
+            },
+            Place::BuiltIn,
+        ));
     }
     found
 }
@@ -302,11 +410,24 @@ pub fn listing(extra: &[PathBuf]) -> Vec<Listed> {
     for (source, place) in all_placed(extra) {
         match out.iter_mut().find(|l| l.source.name == source.name) {
             Some(winner) => winner.hides.push((source.origin, place)),
-            None => out.push(Listed { source, place, hides: Vec::new() }),
+            None => out.push(Listed {
+                source,
+                place,
+                hides: Vec::new(),
+            }),
         }
     }
-    let rank = |name: &str| BUILTIN.iter().position(|(n, _)| *n == name).unwrap_or(usize::MAX);
-    out.sort_by(|a, b| rank(&a.source.name).cmp(&rank(&b.source.name)).then_with(|| a.source.name.cmp(&b.source.name)));
+    let rank = |name: &str| {
+        BUILTIN
+            .iter()
+            .position(|(n, _)| *n == name)
+            .unwrap_or(usize::MAX)
+    };
+    out.sort_by(|a, b| {
+        rank(&a.source.name)
+            .cmp(&rank(&b.source.name))
+            .then_with(|| a.source.name.cmp(&b.source.name))
+    });
     out
 }
 
@@ -315,9 +436,20 @@ pub fn listing(extra: &[PathBuf]) -> Vec<Listed> {
 pub fn print_listing(extra: &[PathBuf], out: &mut impl std::io::Write) -> std::io::Result<()> {
     for l in listing(extra) {
         let (title, summary) = match parse(&l.source.text) {
-            Ok(f) if l.source.unreadable.is_none() => (check::prose(&f.title), check::prose(&f.summary)),
-            Ok(_) => ("(invalid lesson)".to_string(), "it is not UTF-8 text; `netcourse check` shows where".to_string()),
-            Err(p) => ("(invalid lesson)".to_string(), format!("line {}: {}; `netcourse check` shows every problem", p.line, p.message)),
+            Ok(f) if l.source.unreadable.is_none() => {
+                (check::prose(&f.title), check::prose(&f.summary))
+            }
+            Ok(_) => (
+                "(invalid lesson)".to_string(),
+                "it is not UTF-8 text; `netcourse check` shows where".to_string(),
+            ),
+            Err(p) => (
+                "(invalid lesson)".to_string(),
+                format!(
+                    "line {}: {}; `netcourse check` shows every problem",
+                    p.line, p.message
+                ),
+            ),
         };
         writeln!(out, "{:<16} {}", l.source.name, title)?;
         writeln!(out, "{:<16} {}", "", summary)?;
@@ -329,13 +461,22 @@ pub fn print_listing(extra: &[PathBuf], out: &mut impl std::io::Write) -> std::i
             let hidden: Vec<String> = l.hides.iter().map(|(o, _)| o.to_string()).collect();
             notes.push(format!("wins over {}", hidden.join(", ")));
         }
-        let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join("; ")) };
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", notes.join("; "))
+        };
         writeln!(out, "{:<16} from {}{notes}", "", l.source.origin)?;
     }
     writeln!(out)?;
     for (dir, place) in search_places(extra) {
         if place != Place::Cwd && !dir.is_dir() {
-            writeln!(out, "note: {} directory `{}` does not exist", place.describe(), dir.display())?;
+            writeln!(
+                out,
+                "note: {} directory `{}` does not exist",
+                place.describe(),
+                dir.display()
+            )?;
         }
     }
     writeln!(
@@ -347,7 +488,11 @@ pub fn print_listing(extra: &[PathBuf], out: &mut impl std::io::Write) -> std::i
 
 /// `netcourse check FILE...`: every problem of every file, then whether it
 /// is fine. Returns true when no file has an error (warnings do not count).
-pub fn check_files(files: &[PathBuf], out: &mut impl std::io::Write, err: &mut impl std::io::Write) -> bool {
+pub fn check_files(
+    files: &[PathBuf],
+    out: &mut impl std::io::Write,
+    err: &mut impl std::io::Write,
+) -> bool {
     let mut all_ok = true;
     for f in files {
         let source = match read_path(f) {
@@ -363,12 +508,24 @@ pub fn check_files(files: &[PathBuf], out: &mut impl std::io::Write, err: &mut i
         for p in &problems {
             let _ = writeln!(err, "{}\n", p.render(&name, &source.text));
         }
-        let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
+        let errors = problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .count();
         let warnings = problems.len() - errors;
         let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
         if errors > 0 {
             all_ok = false;
-            let _ = writeln!(err, "{name}: {}{}", plural(errors, "error"), if warnings > 0 { format!(", {}", plural(warnings, "warning")) } else { String::new() });
+            let _ = writeln!(
+                err,
+                "{name}: {}{}",
+                plural(errors, "error"),
+                if warnings > 0 {
+                    format!(", {}", plural(warnings, "warning"))
+                } else {
+                    String::new()
+                }
+            );
         } else if warnings > 0 {
             let _ = writeln!(out, "{name}: ok ({})", plural(warnings, "warning"));
         } else {
@@ -393,7 +550,10 @@ pub fn find(arg: &str, extra: &[PathBuf]) -> Result<LessonSource> {
         return Ok(found.clone());
     }
     let names: Vec<&str> = all.iter().map(|l| l.name.as_str()).collect();
-    let mut searched: Vec<String> = search_dirs(extra).iter().map(|d| d.display().to_string()).collect();
+    let mut searched: Vec<String> = search_dirs(extra)
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect();
     searched.push("built-in".into());
     Err(Error::LessonNotFound {
         name: arg.to_string(),
@@ -403,19 +563,35 @@ pub fn find(arg: &str, extra: &[PathBuf]) -> Result<LessonSource> {
 }
 
 pub fn read_path(path: &Path) -> Result<LessonSource> {
-    let unreadable = |reason: String| Error::LessonUnreadable { path: path.to_path_buf(), reason };
+    let unreadable = |reason: String| Error::LessonUnreadable {
+        path: path.to_path_buf(),
+        reason,
+    };
     let meta = std::fs::metadata(path).map_err(|e| unreadable(io_reason(&e)))?;
     if meta.is_dir() {
         return Err(unreadable("it is a directory".into()));
     }
     if meta.len() > limits::MAX_FILE_BYTES as u64 {
-        return Err(unreadable(format!("it is {} bytes; a lesson may be at most {} bytes", meta.len(), limits::MAX_FILE_BYTES)));
+        return Err(unreadable(format!(
+            "it is {} bytes; a lesson may be at most {} bytes",
+            meta.len(),
+            limits::MAX_FILE_BYTES
+        )));
     }
     let bytes = std::fs::read(path).map_err(|e| unreadable(io_reason(&e)))?;
-    let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("lesson").to_string();
+    let name = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("lesson")
+        .to_string();
     let origin = Origin::File(path.to_path_buf());
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(LessonSource { name, origin, text, unreadable: None }),
+        Ok(text) => Ok(LessonSource {
+            name,
+            origin,
+            text,
+            unreadable: None,
+        }),
         Err(e) => {
             let bytes = e.as_bytes();
             let at = e.utf8_error().valid_up_to();
@@ -426,10 +602,15 @@ pub fn read_path(path: &Path) -> Result<LessonSource> {
                 Severity::Error,
                 line,
                 column,
-                format!("the file is not UTF-8 text: byte 0x{:02x} cannot start a character", bytes[at]),
+                format!("the file is not UTF-8 text: byte 0x{:02x} here is not valid UTF-8", bytes[at]),
                 Some("a lesson is a YAML text file in UTF-8; `netcourse new lesson NAME` writes one to start from".into()),
             );
-            Ok(LessonSource { name, origin, text: String::from_utf8_lossy(bytes).into_owned(), unreadable: Some(problem) })
+            Ok(LessonSource {
+                name,
+                origin,
+                text: String::from_utf8_lossy(bytes).into_owned(),
+                unreadable: Some(problem),
+            })
         }
     }
 }

@@ -66,6 +66,24 @@ pub fn write(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
          </section>\n<aside id=\"panel\" aria-live=\"polite\"></aside>\n</main>\n\
          <section id=\"all\" aria-label=\"Every event\"></section>\n<footer>\n",
     );
+    if !t.comparison.is_empty() {
+        h.push_str(
+            "<h2>Measured on the wire</h2>\n<table class=\"comparison\">\n<tr><th>transport</th><th>frames</th>\
+             <th>header bytes</th><th>payload bytes</th><th>total bytes</th><th>time</th></tr>\n",
+        );
+        for c in &t.comparison {
+            h.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                esc(&c.transport.to_uppercase()),
+                c.frames,
+                c.header_bytes,
+                c.payload_bytes,
+                c.total_bytes,
+                esc(&crate::annotate::fmt_ns(c.duration_ns))
+            ));
+        }
+        h.push_str("</table>\n");
+    }
     if let Some(outro) = &t.lesson.outro {
         h.push_str(&paragraphs(outro));
     }
@@ -219,7 +237,7 @@ main { display: flex; gap: 18px; align-items: flex-start; margin-top: 10px; }
 .help { color: var(--muted); margin: 0 0 6px; font-size: .92em; }
 #ladder { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; background: #fcfcfd; }
 #svg { display: block; }
-#panel { flex: 0 0 580px; max-width: 580px; position: sticky; top: 8px; max-height: calc(100vh - 16px); overflow: auto;
+#panel { flex: 0 0 540px; max-width: 540px; position: sticky; top: 8px; max-height: calc(100vh - 16px); overflow: auto;
   border: 1px solid var(--line); border-radius: 6px; padding: 6px 14px 14px; background: #fff; }
 #svg text { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace; fill: var(--fg); }
 #svg .lane-head rect { fill: #eaf1fb; stroke: #8fa9cf; }
@@ -245,6 +263,7 @@ main { display: flex; gap: 18px; align-items: flex-start; margin-top: 10px; }
 .event .say { margin: .2em 0 .5em; }
 .event .sum { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace; font-size: 13px; background: #f3f4f6; padding: 4px 6px; border-radius: 4px; }
 table { border-collapse: collapse; width: 100%; margin: .2em 0 .4em; }
+table.comparison { width: auto; } table.comparison td { text-align: right; } table.comparison td:first-child { text-align: left; }
 th, td { border-bottom: 1px solid #eceef1; padding: 2px 6px; text-align: left; vertical-align: top; }
 th { font-weight: 600; color: #374151; }
 td.v { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace; font-size: 12.5px; word-break: break-word; }
@@ -268,7 +287,8 @@ footer { margin-top: 20px; border-top: 1px solid var(--line); }
   #panel { position: static; max-width: none; flex-basis: auto; max-height: none; width: 100%; }
 }
 @media print {
-  body { max-width: none; padding: 0; font-size: 10.5pt; }
+  body { max-width: none; padding: 0; font-size: 9.5pt; line-height: 1.3; }
+  code, pre, kbd, .mono, td.v, .event .sum { font-size: 8pt; }
   #panel, .help, noscript { display: none !important; }
   main { display: block; }
   #ladder { overflow: visible; border: none; background: none; }
@@ -277,10 +297,11 @@ footer { margin-top: 20px; border-top: 1px solid var(--line); }
   #svg .ev.sel circle { fill: #fff; stroke: var(--call); }
   #svg .ev.sel text { fill: var(--fg); font-weight: normal; }
   #all { display: block; }
-  .event { border-top: 1px solid #ccc; padding-top: 4px; }
-  .event h3, .event h4 { break-after: avoid; }
-  table, pre, dl.notes dd { break-inside: avoid; }
-  pre { background: none; border: 1px solid #ddd; overflow: visible; white-space: pre; }
+  .event { border-top: 1px solid #ccc; padding-top: 2px; }
+  .event .step, .event h2, .event h3, .event h4, dl.notes dt { break-after: avoid; }
+  th, td { padding: 0 4px; }
+  tr, pre, dl.notes dd p { break-inside: avoid; }
+  pre { background: none; border: 1px solid #ddd; overflow: visible; white-space: pre; padding: 4px; margin: .2em 0 .4em; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 "#;
@@ -327,12 +348,23 @@ const JS: &str = r#"(function () {
     // Lanes are as far apart as the longest label needs (12px monospace
     // is about 7.3px a character); a call's label points toward the middle.
     var CH = 7.3, LEFT = 84, EDGE = 70, TOP = 58, ROW_FRAME = 40, ROW_CALL = 30, ROW_STEP = 30;
+    // A frame label longer than its arrow is wrapped onto two lines.
     var longest = 0;
     views.forEach(function (v, i) {
       var text = v.label || events[i].summary || '';
-      longest = Math.max(longest, text.length + (events[i].kind === 'call' ? 3 : 0));
+      var n = events[i].kind === 'call' ? text.length + 3 : Math.min(text.length, 44);
+      longest = Math.max(longest, n);
     });
-    var LANE = Math.round(Math.min(420, Math.max(180, longest * CH + 28)));
+    var LANE = Math.round(Math.min(340, Math.max(180, longest * CH + 28)));
+    function labelLines(text, room) {
+      if (text.length * CH <= room) return [text];
+      var mid = Math.floor(text.length / 2), cut = -1;
+      for (var d = 0; d < mid; d++) {
+        if (text.charAt(mid - d) === ' ') { cut = mid - d; break; }
+        if (text.charAt(mid + d) === ' ') { cut = mid + d; break; }
+      }
+      return cut < 0 ? [text] : [text.slice(0, cut), text.slice(cut + 1)];
+    }
     function laneIndex(name) { var i = lanes.indexOf(name); return i < 0 ? 0 : i; }
     function laneX(name) { return LEFT + EDGE + laneIndex(name) * LANE; }
     var width = LEFT + 2 * EDGE + Math.max(0, lanes.length - 1) * LANE;
@@ -340,8 +372,13 @@ const JS: &str = r#"(function () {
     var rows = [], y = TOP, cur = null;
     events.forEach(function (e, i) {
       if (e.step !== cur) { cur = e.step; rows.push({ step: e.step, y: y + 20 }); y += ROW_STEP; }
-      var h = e.kind === 'frame' ? ROW_FRAME : ROW_CALL;
-      rows.push({ ev: i, y: y + Math.round(h * 0.62) });
+      var lines = [];
+      if (e.kind === 'frame') {
+        var span = Math.abs(laneIndex(e.actor) - laneIndex(e.to || e.actor)) * LANE;
+        lines = labelLines((views[i] || {}).label || e.summary || '', span > 0 ? span - 16 : LANE - 60);
+      }
+      var h = e.kind === 'frame' ? ROW_FRAME + 14 * (lines.length - 1) : ROW_CALL;
+      rows.push({ ev: i, y: y + h - 15, lines: lines });
       y += h;
     });
     var height = y + 16;
@@ -389,13 +426,17 @@ const JS: &str = r#"(function () {
           g.appendChild(sv('path', { 'class': 'hit', d: d }));
           shaft = sv('path', { 'class': 'shaft', d: d, 'marker-end': marker });
           g.appendChild(shaft);
-          g.appendChild(sv('text', { x: x1 + 50, y: r.y + 4 }, v.label || e.summary));
+          r.lines.forEach(function (line, k) {
+            g.appendChild(sv('text', { x: x1 + 50, y: r.y + 4 + 14 * (k + 1 - r.lines.length) }, line));
+          });
         } else {
           var dir = x2 > x1 ? 1 : -1;
           g.appendChild(sv('line', { 'class': 'hit', x1: x1, y1: r.y, x2: x2, y2: r.y }));
           shaft = sv('line', { 'class': 'shaft', x1: x1 + dir * 3, y1: r.y, x2: x2 - dir * 3, y2: r.y, 'marker-end': marker });
           g.appendChild(shaft);
-          g.appendChild(sv('text', { x: (x1 + x2) / 2, y: r.y - 6, 'text-anchor': 'middle' }, v.label || e.summary));
+          r.lines.forEach(function (line, k) {
+            g.appendChild(sv('text', { x: (x1 + x2) / 2, y: r.y - 6 - 14 * (r.lines.length - 1 - k), 'text-anchor': 'middle' }, line));
+          });
         }
         g.shaft = shaft;
         g.marker = marker;
@@ -612,7 +653,8 @@ const JS: &str = r#"(function () {
     if (m) {
       for (var k = 0; k < events.length; k++) if (events[k].index === Number(m[1])) start = k;
     }
-    if (events.length) select(start, true, true);
+    // Opened at `#eN`: show that event and bring its arrow into view.
+    if (events.length) select(start, !m, true);
     svg.setAttribute('data-arrows', String(events.filter(function (e) { return e.kind === 'frame'; }).length));
     root.setAttribute('data-rendered', 'ok');
   } catch (err) {

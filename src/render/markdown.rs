@@ -61,6 +61,23 @@ fn document(t: &Transcript, s: &mut String) {
     }
 
     s.push_str("## Outcome\n\n");
+    if !t.comparison.is_empty() {
+        s.push_str("**Measured on the wire:**\n\n");
+        s.push_str("| transport | frames | header bytes | payload bytes | total bytes | time |\n");
+        s.push_str("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+        for c in &t.comparison {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} |\n",
+                cell(&c.transport.to_uppercase()),
+                c.frames,
+                c.header_bytes,
+                c.payload_bytes,
+                c.total_bytes,
+                cell(&crate::annotate::fmt_ns(c.duration_ns))
+            ));
+        }
+        s.push('\n');
+    }
     if let Some(outro) = &t.lesson.outro {
         s.push_str(&prose(outro));
         s.push_str("\n\n");
@@ -108,9 +125,8 @@ fn mermaid(t: &Transcript, s: &mut String) {
             EventKind::Call => {
                 let mut text = super::call_label(e, 48);
                 if let Some(c) = &e.call {
-                    let result: String = c.result.chars().take(48).collect();
-                    let more = if c.result.chars().count() > 48 { "…" } else { "" };
-                    text = format!("{}<br/>→ {}{more}", mm(&text), mm(&result));
+                    let result = super::shorten(&c.result, 56);
+                    text = format!("{}<br/>→ {}", mm(&text), mm(&result));
                 } else {
                     text = mm(&text);
                 }

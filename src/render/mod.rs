@@ -188,16 +188,26 @@ pub fn arrow_label(e: &Event) -> String {
 
 /// The short label of a socket call in a ladder: its Python form, cut.
 pub fn call_label(e: &Event, max: usize) -> String {
-    let text = match &e.call {
-        Some(c) => c.args.clone(),
-        None => e.summary.clone(),
-    };
-    if text.chars().count() > max {
-        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    } else {
-        text
+    match &e.call {
+        Some(c) => shorten(&c.args, max),
+        None => shorten(&e.summary, max),
     }
+}
+
+/// `text` in at most `max` characters: cut after a space or comma where
+/// there is one in the second half (so no number is cut in two), then `…`.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let head: Vec<char> = text.chars().take(max.saturating_sub(1)).collect();
+    let cut = head
+        .iter()
+        .rposition(|&c| c == ' ' || c == ',')
+        .filter(|&i| i >= head.len() / 2)
+        .map_or(head.len(), |i| i + 1);
+    let kept: String = head[..cut].iter().collect();
+    format!("{}…", kept.trim_end())
 }
 
 /// `+0.810 ms`, as the terminal shows an event's time.
@@ -255,6 +265,13 @@ mod tests {
         assert_eq!(utc(0), "1970-01-01 00:00:00.000 UTC");
         assert_eq!(utc(951_782_400_000_000_000), "2000-02-29 00:00:00.000 UTC");
         assert_eq!(utc(1_700_000_000_123_000_000), "2023-11-14 22:13:20.123 UTC");
+    }
+
+    #[test]
+    fn shorten_cuts_between_words() {
+        assert_eq!(shorten("abc", 3), "abc");
+        assert_eq!(shorten("sendto(b\"three\", (\"127.0.0.1\", 5000))", 34), "sendto(b\"three\", (\"127.0.0.1\",…");
+        assert_eq!(shorten("abcdefghij", 5), "abcd…");
     }
 
     #[test]

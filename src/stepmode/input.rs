@@ -37,6 +37,12 @@ pub trait InputSource {
     }
     /// Whether commands are single keys (a terminal) or lines.
     fn is_keys(&self) -> bool;
+    /// A line of text (a checkpoint's answer), even when commands are single
+    /// keys. `Err` carries what came instead: a quit (Ctrl-C, Ctrl-D), a
+    /// signal, or the end of input.
+    fn read_answer(&mut self) -> io::Result<Result<String, Input>> {
+        Ok(Err(Input::Eof))
+    }
 }
 
 /// The command a key stands for. `bytes` starts at a key; returns the command
@@ -161,6 +167,58 @@ impl InputSource for Keys {
     fn is_keys(&self) -> bool {
         true
     }
+
+    /// Read a line in cbreak mode: echo what is typed, Backspace erases,
+    /// Enter ends it; keys typed ahead count.
+    fn read_answer(&mut self) -> io::Result<Result<String, Input>> {
+        use std::io::Write;
+        let mut line: Vec<u8> = Vec::new();
+        let mut out = io::stdout();
+        loop {
+            while !self.pending.is_empty() {
+                let b = self.pending.remove(0);
+                match b {
+                    b'\r' | b'\n' => {
+                        let _ = writeln!(out);
+                        return Ok(Ok(String::from_utf8_lossy(&line).into_owned()));
+                    }
+                    0x03 | 0x04 | 0x1c => {
+                        let _ = writeln!(out);
+                        return Ok(Err(Input::Quit));
+                    }
+                    0x7f | 0x08 => {
+                        // Erase one character (all of its UTF-8 bytes).
+                        while let Some(c) = line.pop() {
+                            if c & 0xc0 != 0x80 {
+                                break;
+                            }
+                        }
+                        let _ = write!(out, "\x08 \x08");
+                    }
+                    0x1b => {
+                        // An escape sequence (arrow keys…) is ignored whole.
+                        self.pending.insert(0, b);
+                        let (_, used) = parse_key(&self.pending);
+                        self.pending.drain(..used.max(1));
+                    }
+                    b if b >= 0x20 => {
+                        line.push(b);
+                        let _ = out.write_all(&[b]);
+                    }
+                    _ => {}
+                }
+                let _ = out.flush();
+            }
+            match term::wait_readable(self.fd, self.wake_fd)? {
+                Woke::Signal(s) => return Ok(Err(Input::Signal(s))),
+                Woke::Readable => {
+                    if !self.fill()? {
+                        return Ok(Err(Input::Quit));
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// One command per line from a pipe or a file.
@@ -217,6 +275,34 @@ impl InputSource for Lines {
     fn is_keys(&self) -> bool {
         false
     }
+
+    fn read_answer(&mut self) -> io::Result<Result<String, Input>> {
+        loop {
+            if let Some(nl) = self.buf.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = self.buf.drain(..=nl).collect();
+                return Ok(Ok(String::from_utf8_lossy(&line)
+                    .trim_end_matches(['\r', '\n'])
+                    .to_string()));
+            }
+            if self.eof {
+                if self.buf.is_empty() {
+                    return Ok(Err(Input::Eof));
+                }
+                let line = std::mem::take(&mut self.buf);
+                return Ok(Ok(String::from_utf8_lossy(&line).into_owned()));
+            }
+            match term::wait_readable(self.fd, self.wake_fd)? {
+                Woke::Signal(s) => return Ok(Err(Input::Signal(s))),
+                Woke::Readable => {
+                    let mut chunk = [0u8; 4096];
+                    match term::read_some(self.fd, &mut chunk) {
+                        Ok(0) | Err(_) => self.eof = true,
+                        Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Commands from a list, for tests of the loop.
@@ -229,6 +315,16 @@ impl InputSource for Script {
 
     fn is_keys(&self) -> bool {
         false
+    }
+
+    /// An answer is an `Unknown(text)` (or `Next` for an empty line).
+    fn read_answer(&mut self) -> io::Result<Result<String, Input>> {
+        Ok(match self.0.pop_front() {
+            Some(Input::Unknown(text)) => Ok(text),
+            Some(Input::Next) => Ok(String::new()),
+            Some(other) => Err(other),
+            None => Err(Input::Eof),
+        })
     }
 }
 

@@ -37,6 +37,10 @@ pub trait EventSource {
     fn is_live(&self) -> bool {
         false
     }
+    /// Record the student's answer to the checkpoint on event `event_index`
+    /// in the transcript that is exported (live runs; a replay keeps the
+    /// saved transcript as it was).
+    fn answer_checkpoint(&mut self, _event_index: usize, _given: &str) {}
 }
 
 /// Calls that block until something arrives (or the step's timeout).
@@ -71,6 +75,10 @@ impl EventSource for LiveRun<'_> {
 
     fn is_live(&self) -> bool {
         true
+    }
+
+    fn answer_checkpoint(&mut self, event_index: usize, given: &str) {
+        LiveRun::answer_checkpoint(self, event_index, given);
     }
 }
 
