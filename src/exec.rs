@@ -152,9 +152,11 @@ impl<'a> Runner<'a> {
             let sockets = &mut self.sockets[step.actor];
             match &step.call {
                 Call::Bind => {
-                    let sock = new_socket(actor.addr, ty, proto)?;
-                    sock.bind(&actor.addr.into())?;
-                    sockets.main = Some(sock);
+                    // A socket made earlier by setsockopt keeps its options.
+                    if sockets.main.is_none() {
+                        sockets.main = Some(new_socket(actor.addr, ty, proto)?);
+                    }
+                    sockets.main.as_ref().ok_or_else(no_socket)?.bind(&actor.addr.into())?;
                     Ok(format!("bound to {}", local_of(&sockets.main).map(|a| a.to_string()).unwrap_or_default()))
                 }
                 Call::Listen { backlog } => {
