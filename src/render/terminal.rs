@@ -152,6 +152,15 @@ pub fn event(e: &Event, w: &mut impl Write) -> io::Result<()> {
     note(w, "syntax", &e.notes.syntax)?;
     note(w, "semantics", &e.notes.semantics)?;
     note(w, "timing", &e.notes.timing)?;
+    if let Some(c) = &e.checkpoint {
+        let verdict = match (&c.given, c.correct) {
+            (Some(given), Some(true)) => format!(" You answered {given}: right."),
+            (Some(given), _) => format!(" You answered {given}: not quite."),
+            _ => String::new(),
+        };
+        let why = c.explain.as_deref().map(|x| format!(" {x}")).unwrap_or_default();
+        note(w, "question", &format!("{} Answer, from the capture: {} ({}).{verdict}{why}", c.question, c.answer, c.value))?;
+    }
     Ok(())
 }
 
