@@ -107,9 +107,7 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
         let _ = terminal::footer(&transcript, &mut out);
     }
     let _ = out.flush();
-    for export in &exports {
-        render::write_export(export, &transcript)?;
-    }
+    render::write_exports(&exports, &transcript)?;
     match capture_error.or(failure) {
         Some(e) => Err(e),
         None => Ok(step_ending.map_or(ExitCode::SUCCESS, |e| e.exit_code())),

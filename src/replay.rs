@@ -31,11 +31,20 @@ impl Encoding {
     /// By extension (`.json`, `.yaml`, `.yml`), else by content: a JSON
     /// transcript starts with `{`.
     pub fn of(path: &Path, text: &str) -> Encoding {
-        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
         match ext.as_deref() {
             Some("json") => Encoding::Json,
             Some("yaml" | "yml") => Encoding::Yaml,
-            _ if text.trim_start_matches('\u{feff}').trim_start().starts_with('{') => Encoding::Json,
+            _ if text
+                .trim_start_matches('\u{feff}')
+                .trim_start()
+                .starts_with('{') =>
+            {
+                Encoding::Json
+            }
             _ => Encoding::Yaml,
         }
     }
@@ -107,7 +116,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Transcript, Error> {
         _ => {
             return Err(refuse(format!(
                 "its `version` is {}, not a transcript version",
-                loose.get("version").map_or("missing".to_string(), |v| v.to_string())
+                loose
+                    .get("version")
+                    .map_or("missing".to_string(), |v| v.to_string())
             )));
         }
     }
@@ -141,9 +152,7 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode, Error> {
     let mut out = std::io::stdout().lock();
     let _ = terminal::render(&t, &mut out);
     let _ = out.flush();
-    for export in &exports {
-        render::write_export(export, &t)?;
-    }
+    render::write_exports(&exports, &t)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -160,9 +169,15 @@ mod tests {
 
     #[test]
     fn newer_versions_are_refused_with_the_version_we_read() {
-        let e = err("t.json", r#"{"format": "netcourse-transcript", "version": 99}"#);
+        let e = err(
+            "t.json",
+            r#"{"format": "netcourse-transcript", "version": 99}"#,
+        );
         assert!(e.contains("version 99"), "{e}");
-        assert!(e.contains(&format!("reads version {}", transcript::VERSION)), "{e}");
+        assert!(
+            e.contains(&format!("reads version {}", transcript::VERSION)),
+            "{e}"
+        );
         let e = err("t.yaml", "format: netcourse-transcript\nversion: 7\n");
         assert!(e.contains("version 7"), "{e}");
     }
@@ -175,7 +190,10 @@ mod tests {
         assert!(e.contains("no `format"), "{e}");
         let e = err("t.json", "{ not json");
         assert!(e.contains("not valid JSON"), "{e}");
-        let e = err("t.json", r#"{"format": "netcourse-transcript", "version": 1}"#);
+        let e = err(
+            "t.json",
+            r#"{"format": "netcourse-transcript", "version": 1}"#,
+        );
         assert!(e.contains("does not match transcript version 1"), "{e}");
     }
 
@@ -183,7 +201,10 @@ mod tests {
     fn encoding_by_extension_then_content() {
         assert_eq!(Encoding::of(Path::new("a.JSON"), "x: 1"), Encoding::Json);
         assert_eq!(Encoding::of(Path::new("a.yml"), "{}"), Encoding::Yaml);
-        assert_eq!(Encoding::of(Path::new("a.txt"), "  {\"a\": 1}"), Encoding::Json);
+        assert_eq!(
+            Encoding::of(Path::new("a.txt"), "  {\"a\": 1}"),
+            Encoding::Json
+        );
         assert_eq!(Encoding::of(Path::new("a"), "format: x"), Encoding::Yaml);
     }
 }

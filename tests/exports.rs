@@ -10,7 +10,13 @@ use std::process::Command;
 use netcourse::transcript::Transcript;
 use serde_json::Value;
 
-const LESSONS: [&str; 5] = ["udp-basics", "tcp-basics", "tcp-refused", "udp-unreachable", "udp-vs-tcp"];
+const LESSONS: [&str; 5] = [
+    "udp-basics",
+    "tcp-basics",
+    "tcp-refused",
+    "udp-unreachable",
+    "udp-vs-tcp",
+];
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -44,8 +50,12 @@ fn validate(root: &Value, schema: &Value, value: &Value, at: &str, errors: &mut 
             "$schema" | "$id" | "title" | "description" | "$defs" => {}
             "$ref" => {
                 let r = rule.as_str().unwrap();
-                let name = r.strip_prefix("#/$defs/").unwrap_or_else(|| panic!("unsupported $ref {r}"));
-                let target = root["$defs"].get(name).unwrap_or_else(|| panic!("no $defs/{name}"));
+                let name = r
+                    .strip_prefix("#/$defs/")
+                    .unwrap_or_else(|| panic!("unsupported $ref {r}"));
+                let target = root["$defs"]
+                    .get(name)
+                    .unwrap_or_else(|| panic!("no $defs/{name}"));
                 validate(root, target, value, at, errors);
             }
             "type" => {
@@ -56,7 +66,11 @@ fn validate(root: &Value, schema: &Value, value: &Value, at: &str, errors: &mut 
                     "boolean" => value.is_boolean(),
                     "null" => value.is_null(),
                     "number" => value.is_number(),
-                    "integer" => value.is_u64() || value.is_i64() || value.as_f64().is_some_and(|f| f.fract() == 0.0),
+                    "integer" => {
+                        value.is_u64()
+                            || value.is_i64()
+                            || value.as_f64().is_some_and(|f| f.fract() == 0.0)
+                    }
                     other => panic!("unsupported type {other}"),
                 };
                 if !ok {
@@ -75,7 +89,11 @@ fn validate(root: &Value, schema: &Value, value: &Value, at: &str, errors: &mut 
             }
             "minimum" | "maximum" => {
                 if let (Some(v), Some(limit)) = (value.as_f64(), rule.as_f64()) {
-                    let bad = if key == "minimum" { v < limit } else { v > limit };
+                    let bad = if key == "minimum" {
+                        v < limit
+                    } else {
+                        v > limit
+                    };
                     if bad {
                         errors.push(format!("{at}: {value} is out of range ({key} {rule})"));
                     }
@@ -85,7 +103,8 @@ fn validate(root: &Value, schema: &Value, value: &Value, at: &str, errors: &mut 
                 if let Some(o) = value.as_object() {
                     for k in rule.as_array().unwrap() {
                         if !o.contains_key(k.as_str().unwrap()) {
-                            errors.push(format!("{at}: missing required `{}`", k.as_str().unwrap()));
+                            errors
+                                .push(format!("{at}: missing required `{}`", k.as_str().unwrap()));
                         }
                     }
                 }
@@ -100,7 +119,11 @@ fn validate(root: &Value, schema: &Value, value: &Value, at: &str, errors: &mut 
                 }
             }
             "additionalProperties" => {
-                assert_eq!(rule, &Value::Bool(false), "only `additionalProperties: false` is supported");
+                assert_eq!(
+                    rule,
+                    &Value::Bool(false),
+                    "only `additionalProperties: false` is supported"
+                );
                 if let Some(o) = value.as_object() {
                     let known = obj.get("properties").and_then(Value::as_object);
                     for k in o.keys() {
@@ -117,7 +140,9 @@ fn validate(root: &Value, schema: &Value, value: &Value, at: &str, errors: &mut 
                     }
                 }
             }
-            other => panic!("schema keyword `{other}` at {at} is not supported by this test's validator"),
+            other => {
+                panic!("schema keyword `{other}` at {at} is not supported by this test's validator")
+            }
         }
     }
 }
@@ -145,8 +170,17 @@ fn the_schema_validator_catches_mistakes() {
     bad["extra"] = true.into();
     bad["events"] = serde_json::json!([{"index": 1, "kind": "packet"}]);
     let errors = schema_errors(&bad);
-    for want in ["$.version", "$.dropped", "unexpected property `extra`", "$.events[0].kind", "missing required `notes`"] {
-        assert!(errors.iter().any(|e| e.contains(want)), "no error about {want}: {errors:#?}");
+    for want in [
+        "$.version",
+        "$.dropped",
+        "unexpected property `extra`",
+        "$.events[0].kind",
+        "missing required `notes`",
+    ] {
+        assert!(
+            errors.iter().any(|e| e.contains(want)),
+            "no error about {want}: {errors:#?}"
+        );
     }
 }
 
@@ -156,14 +190,37 @@ fn every_lesson_exports_json_and_yaml_that_match_the_schema() {
     for lesson in LESSONS {
         let json = dir.join(format!("{lesson}.json"));
         let yaml = dir.join(format!("{lesson}.yaml"));
-        netcourse(&["run", "lesson", lesson, "--quiet", "--export", s(&json), "--export", s(&yaml)]).run().ok();
+        netcourse(&[
+            "run",
+            "lesson",
+            lesson,
+            "--quiet",
+            "--export",
+            s(&json),
+            "--export",
+            s(&yaml),
+        ])
+        .run()
+        .ok();
         let from_json: Value = serde_json::from_str(&read(&json)).unwrap();
         let errors = schema_errors(&from_json);
-        assert!(errors.is_empty(), "{lesson}.json does not match docs/transcript.schema.json:\n{}", errors.join("\n"));
-        let from_yaml: Value = serde_saphyr::from_str(&read(&yaml)).expect("the YAML export parses");
+        assert!(
+            errors.is_empty(),
+            "{lesson}.json does not match docs/transcript.schema.json:\n{}",
+            errors.join("\n")
+        );
+        let from_yaml: Value =
+            serde_saphyr::from_str(&read(&yaml)).expect("the YAML export parses");
         let errors = schema_errors(&from_yaml);
-        assert!(errors.is_empty(), "{lesson}.yaml does not match docs/transcript.schema.json:\n{}", errors.join("\n"));
-        assert_eq!(from_yaml, from_json, "{lesson}: the YAML export does not hold the JSON's content");
+        assert!(
+            errors.is_empty(),
+            "{lesson}.yaml does not match docs/transcript.schema.json:\n{}",
+            errors.join("\n")
+        );
+        assert_eq!(
+            from_yaml, from_json,
+            "{lesson}: the YAML export does not hold the JSON's content"
+        );
         // And typed: YAML loads back to exactly the JSON's transcript.
         let t_json: Transcript = serde_json::from_str(&read(&json)).unwrap();
         let t_yaml: Transcript = serde_saphyr::from_str(&read(&yaml)).unwrap();
@@ -181,7 +238,11 @@ fn outside_references(html: &str) -> Vec<String> {
         let mut from = 0;
         while let Some(i) = lower[from..].find(needle) {
             let at = from + i + needle.len();
-            let target: String = lower[at..].trim_start_matches(['"', '\'', ' ']).chars().take(60).collect();
+            let target: String = lower[at..]
+                .trim_start_matches(['"', '\'', ' '])
+                .chars()
+                .take(60)
+                .collect();
             let local = target.starts_with('#') || target.starts_with("data:");
             if !local || needle == "@import" {
                 found.push(format!("{needle}{target}"));
@@ -215,22 +276,53 @@ fn chromium_dom(html: &Path, name: &str) -> Option<(String, String)> {
     }
     let profile = scratch(&format!("chromium-{name}"));
     let out = Command::new("timeout")
-        .args(["180", "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        .args(["--disable-component-update", "--disable-sync", "--no-first-run", "--enable-logging=stderr", "--v=0"])
+        .args([
+            "180",
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+        ])
+        .args([
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg("--dump-dom")
         .arg(format!("file://{}", html.display()))
         .output()
         .expect("run chromium");
     let _ = std::fs::remove_dir_all(&profile);
-    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
-    Some((String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into()))
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some((
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    ))
 }
 
 fn assert_page_rendered(dom: &str, log: &str, frames: usize) {
-    assert!(!log.contains("Uncaught"), "the page's script failed:\n{log}");
-    assert!(dom.contains("data-rendered=\"ok\""), "the page's script did not finish:\n{}", &dom[..dom.len().min(3000)]);
-    assert_eq!(dom.matches("class=\"ev frame").count(), frames, "one SVG arrow per frame");
+    assert!(
+        !log.contains("Uncaught"),
+        "the page's script failed:\n{log}"
+    );
+    assert!(
+        dom.contains("data-rendered=\"ok\""),
+        "the page's script did not finish:\n{}",
+        &dom[..dom.len().min(3000)]
+    );
+    assert_eq!(
+        dom.matches("class=\"ev frame").count(),
+        frames,
+        "one SVG arrow per frame"
+    );
     assert!(dom.contains(&format!("data-arrows=\"{frames}\"")));
 }
 
@@ -242,7 +334,11 @@ fn tshark(file: &Path, fields: &[&str]) -> Vec<Vec<String>> {
         cmd.args(["-e", f]);
     }
     let out = cmd.output().expect("run tshark");
-    assert!(out.status.success(), "tshark failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| l.splitn(fields.len(), '\t').map(str::to_string).collect())
@@ -254,16 +350,31 @@ fn tcp_basics_exports_every_format_from_one_run() {
     let dir = scratch("all-formats");
     let p = |ext: &str| dir.join(format!("t.{ext}"));
     netcourse(&[
-        "run", "lesson", "tcp-basics", "--quiet",
-        "--export", s(&p("json")), "--export", s(&p("yaml")), "--export", s(&p("md")),
-        "--export", s(&p("html")), "--export", s(&p("pcapng")),
+        "run",
+        "lesson",
+        "tcp-basics",
+        "--quiet",
+        "--export",
+        s(&p("json")),
+        "--export",
+        s(&p("yaml")),
+        "--export",
+        s(&p("md")),
+        "--export",
+        s(&p("html")),
+        "--export",
+        s(&p("pcapng")),
     ])
     .run()
     .ok();
     let t: Transcript = serde_json::from_str(&read(&p("json"))).unwrap();
     let frames = frames(&t);
     let calls = t.events.len() - frames.len();
-    assert!(frames.len() >= 20, "tcp-basics has its frames: {}", frames.len());
+    assert!(
+        frames.len() >= 20,
+        "tcp-basics has its frames: {}",
+        frames.len()
+    );
 
     // YAML: the same transcript.
     let y: Transcript = serde_saphyr::from_str(&read(&p("yaml"))).unwrap();
@@ -271,41 +382,85 @@ fn tcp_basics_exports_every_format_from_one_run() {
 
     // Markdown handout.
     let md = read(&p("md"));
-    assert!(md.starts_with(&format!("# {}\n", t.lesson.title)), "{}", &md[..200]);
+    assert!(
+        md.starts_with(&format!("# {}\n", t.lesson.title)),
+        "{}",
+        &md[..200]
+    );
     assert!(md.contains(&format!("> {}", t.lesson.summary.replace('|', "\\|"))));
     assert!(md.contains("```mermaid\nsequenceDiagram\n"));
-    assert_eq!(md.matches("\n    participant ").count(), 2, "participants = actors");
+    assert_eq!(
+        md.matches("\n    participant ").count(),
+        2,
+        "participants = actors"
+    );
     let arrows: Vec<&str> = md.lines().filter(|l| l.contains("->>")).collect();
     assert_eq!(arrows.len(), frames.len(), "an arrow per frame");
-    assert_eq!(md.lines().filter(|l| l.trim_start().starts_with("Note over ")).count(), calls, "a note per socket call");
+    assert_eq!(
+        md.lines()
+            .filter(|l| l.trim_start().starts_with("Note over "))
+            .count(),
+        calls,
+        "a note per socket call"
+    );
     assert!(arrows[0].ends_with(": SYN seq=0"), "{}", arrows[0]);
-    assert!(arrows[1].ends_with(": SYN, ACK seq=0 ack=1"), "{}", arrows[1]);
-    assert!(arrows.iter().any(|a| a.ends_with(": PSH, ACK seq=1 len=9 \"how are u\"")), "{arrows:#?}");
+    assert!(
+        arrows[1].ends_with(": SYN, ACK seq=0 ack=1"),
+        "{}",
+        arrows[1]
+    );
+    assert!(
+        arrows
+            .iter()
+            .any(|a| a.ends_with(": PSH, ACK seq=1 len=9 \"how are u\"")),
+        "{arrows:#?}"
+    );
     assert!(md.contains("| layer | field | value |"));
     assert!(md.contains(&format!("## Step 1/{} · server · `bind`", t.steps.len())));
     for step in &t.steps {
         if let Some(say) = &step.say {
             let words: String = say.split_whitespace().take(4).collect::<Vec<_>>().join(" ");
             let plain = md.replace('\\', "");
-            assert!(plain.contains(&words), "narration of step {} missing: {words}", step.number);
+            assert!(
+                plain.contains(&words),
+                "narration of step {} missing: {words}",
+                step.number
+            );
         }
     }
     for f in &frames {
-        assert!(md.contains(&format!("`{}`", f.summary)), "frame #{} summary missing", f.index);
+        assert!(
+            md.contains(&format!("`{}`", f.summary)),
+            "frame #{} summary missing",
+            f.index
+        );
     }
-    assert_eq!(md.matches("- **Syntax.**").count(), t.events.len(), "every event's notes");
+    assert_eq!(
+        md.matches("- **Syntax.**").count(),
+        t.events.len(),
+        "every event's notes"
+    );
     // Rows of the tables have three cells (no stray `|` from values).
-    for row in md.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| ---")) {
+    for row in md
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| ---"))
+    {
         let cells = row.replace("\\|", "").matches('|').count();
         assert_eq!(cells, 4, "bad table row: {row}");
     }
 
     // HTML page: self-contained, its data embedded, drawn by its own script.
     let html = read(&p("html"));
-    assert_eq!(outside_references(&html), Vec::<String>::new(), "the page must load nothing from outside");
+    assert_eq!(
+        outside_references(&html),
+        Vec::<String>::new(),
+        "the page must load nothing from outside"
+    );
     assert_eq!(html.matches("<script").count(), 3);
     assert_eq!(html.matches("</script>").count(), 3);
-    let start = html.find("<script type=\"application/json\" id=\"transcript\">").unwrap();
+    let start = html
+        .find("<script type=\"application/json\" id=\"transcript\">")
+        .unwrap();
     let body = &html[start..];
     let json = &body[body.find('>').unwrap() + 1..body.find("</script>").unwrap()];
     let embedded: Transcript = serde_json::from_str(json).expect("the embedded transcript parses");
@@ -313,11 +468,40 @@ fn tcp_basics_exports_every_format_from_one_run() {
     assert!(html.contains("@media print"));
     if let Some((dom, log)) = chromium_dom(&p("html"), "all-formats") {
         assert_page_rendered(&dom, &log, frames.len());
-        assert!(dom.contains("PSH, ACK seq=1 len=9 \"how are u\"") || dom.contains("PSH, ACK seq=1 len=9 &quot;how are u&quot;"));
+        assert!(
+            dom.contains("PSH, ACK seq=1 len=9 \"how are u\"")
+                || dom.contains("PSH, ACK seq=1 len=9 &quot;how are u&quot;")
+        );
         // The details panel shows the first event, and the print section every one.
-        assert_eq!(dom.matches("<article class=\"event\" id=\"event-").count(), t.events.len());
+        assert_eq!(
+            dom.matches("<article class=\"event\" id=\"event-").count(),
+            t.events.len()
+        );
         assert!(dom.contains("class=\"hex\""), "hex dumps drawn");
         assert!(dom.contains("class=\"diagram\""), "header diagrams drawn");
+
+        // ←/→ step through the events and a click on an arrow shows its frame:
+        // the same page with a script that presses the keys, then clicks.
+        let probe = html.replace(
+            "</body>",
+            "<script>\
+             function key(k) { document.dispatchEvent(new KeyboardEvent('keydown', { key: k })); }\
+             function shown() { return document.querySelector('#panel h3').textContent.split(' ')[0]; }\
+             key('ArrowRight'); key('ArrowRight'); key('ArrowRight'); key('ArrowLeft');\
+             var afterKeys = shown();\
+             document.querySelector('g.ev[data-index=\"9\"]').dispatchEvent(new MouseEvent('click'));\
+             document.body.setAttribute('data-probe', afterKeys + ' ' + shown());\
+             </script></body>",
+        );
+        let probe_path = dir.join("probe.html");
+        std::fs::write(&probe_path, probe).unwrap();
+        let (dom, log) = chromium_dom(&probe_path, "probe").unwrap();
+        assert!(!log.contains("Uncaught"), "{log}");
+        assert!(
+            dom.contains("data-probe=\"#3 #9\""),
+            "keys or click did not select: {}",
+            dom.lines().find(|l| l.contains("data-probe")).unwrap_or("")
+        );
     }
 
     // pcapng: what our own reader and Wireshark's see.
@@ -328,11 +512,16 @@ fn tcp_basics_exports_every_format_from_one_run() {
         .options
         .iter()
         .find_map(|o| match o {
-            pcap_file::pcapng::blocks::section_header::SectionHeaderOption::Comment(c) => Some(c.to_string()),
+            pcap_file::pcapng::blocks::section_header::SectionHeaderOption::Comment(c) => {
+                Some(c.to_string())
+            }
             _ => None,
         })
         .expect("a section comment");
-    assert!(section_comment.contains("tcp-basics") && section_comment.contains(&t.lesson.summary), "{section_comment}");
+    assert!(
+        section_comment.contains("tcp-basics") && section_comment.contains(&t.lesson.summary),
+        "{section_comment}"
+    );
     let mut packets = Vec::new();
     while let Some(block) = reader.next_block() {
         match block.expect("a valid block") {
@@ -346,35 +535,77 @@ fn tcp_basics_exports_every_format_from_one_run() {
     }
     assert_eq!(packets.len(), frames.len(), "a packet per frame");
     for (pkt, f) in packets.iter().zip(&frames) {
-        assert_eq!(pkt.data.as_ref(), f.bytes().as_slice(), "frame #{} bytes", f.index);
-        assert_eq!(pkt.timestamp.as_nanos() as u64, f.timestamp_ns, "frame #{} time", f.index);
+        assert_eq!(
+            pkt.data.as_ref(),
+            f.bytes().as_slice(),
+            "frame #{} bytes",
+            f.index
+        );
+        assert_eq!(
+            pkt.timestamp.as_nanos() as u64,
+            f.timestamp_ns,
+            "frame #{} time",
+            f.index
+        );
     }
 
     if !have("tshark") {
         eprintln!("tshark not installed: skipped the Wireshark check (CI installs it)");
         return;
     }
-    let rows = tshark(&p("pcapng"), &["frame.number", "frame.time_epoch", "frame.len", "frame.comment"]);
+    let rows = tshark(
+        &p("pcapng"),
+        &[
+            "frame.number",
+            "frame.time_epoch",
+            "frame.len",
+            "frame.comment",
+        ],
+    );
     assert_eq!(rows.len(), frames.len(), "tshark reads every frame");
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     for (i, (row, f)) in rows.iter().zip(&frames).enumerate() {
         assert_eq!(row[0], (i + 1).to_string());
-        let want = format!("{}.{:09}", f.timestamp_ns / 1_000_000_000, f.timestamp_ns % 1_000_000_000);
-        assert_eq!(row[1], want, "frame {} time (if_tsresol must say nanoseconds)", i + 1);
+        let want = format!(
+            "{}.{:09}",
+            f.timestamp_ns / 1_000_000_000,
+            f.timestamp_ns % 1_000_000_000
+        );
+        assert_eq!(
+            row[1],
+            want,
+            "frame {} time (if_tsresol must say nanoseconds)",
+            i + 1
+        );
         let secs = f.timestamp_ns / 1_000_000_000;
         assert!(secs.abs_diff(now) < 3600, "frame {} is dated today", i + 1);
         assert_eq!(row[2], f.length.unwrap().to_string());
         let comment = row.get(3).cloned().unwrap_or_default();
-        assert!(comment.contains(&f.summary), "frame {} comment: {comment}", i + 1);
+        assert!(
+            comment.contains(&f.summary),
+            "frame {} comment: {comment}",
+            i + 1
+        );
         assert!(comment.contains(&format!("event #{}", f.index)));
         assert!(comment.contains(&format!("step {}/", f.step)));
         for label in ["syntax: ", "semantics: ", "timing: "] {
-            assert!(comment.contains(label), "frame {} comment has no {label}", i + 1);
+            assert!(
+                comment.contains(label),
+                "frame {} comment has no {label}",
+                i + 1
+            );
         }
     }
     // Socket calls ride in the next frame's comment: connect() with the SYN,
     // bind() and listen() too; the calls after the last frame in its comment.
-    assert!(rows[0][3].contains("Socket calls just before this frame") && rows[0][3].contains("bind((") && rows[0][3].contains("connect(("));
+    assert!(
+        rows[0][3].contains("Socket calls just before this frame")
+            && rows[0][3].contains("bind((")
+            && rows[0][3].contains("connect((")
+    );
     assert!(rows.last().unwrap()[3].contains("Socket calls after this frame"));
 }
 
@@ -383,7 +614,17 @@ fn replay_prints_exactly_what_the_live_run_printed() {
     let dir = scratch("replay");
     let json = dir.join("t.json");
     let yaml = dir.join("t.yaml");
-    let live = netcourse(&["run", "lesson", "tcp-basics", "--export", s(&json), "--export", s(&yaml)]).run().ok();
+    let live = netcourse(&[
+        "run",
+        "lesson",
+        "tcp-basics",
+        "--export",
+        s(&json),
+        "--export",
+        s(&yaml),
+    ])
+    .run()
+    .ok();
     assert!(live.stdout.contains("lesson passed"));
 
     let again = dir.join("r.json");
@@ -392,28 +633,48 @@ fn replay_prints_exactly_what_the_live_run_printed() {
         replay = replay.as_nobody();
     }
     let replayed = replay.run().ok();
-    assert_eq!(replayed.stdout, live.stdout, "replay output differs from the live run's");
+    assert_eq!(
+        replayed.stdout, live.stdout,
+        "replay output differs from the live run's"
+    );
     let a: Transcript = serde_json::from_str(&read(&json)).unwrap();
     let b: Transcript = serde_json::from_str(&read(&again)).unwrap();
     assert_eq!(a.events, b.events);
     assert_eq!(a, b);
 
     // From YAML, and from a file whose name says nothing (sniffed).
-    let from_yaml = netcourse(&["replay", s(&yaml), "--color", "never"]).run().ok();
+    let from_yaml = netcourse(&["replay", s(&yaml), "--color", "never"])
+        .run()
+        .ok();
     assert_eq!(from_yaml.stdout, live.stdout);
     let unnamed = dir.join("transcript");
     std::fs::copy(&yaml, &unnamed).unwrap();
-    assert_eq!(netcourse(&["replay", s(&unnamed)]).run().ok().stdout, live.stdout);
+    assert_eq!(
+        netcourse(&["replay", s(&unnamed)]).run().ok().stdout,
+        live.stdout
+    );
     let unnamed_json = dir.join("transcript.txt");
     std::fs::copy(&json, &unnamed_json).unwrap();
-    assert_eq!(netcourse(&["replay", s(&unnamed_json)]).run().ok().stdout, live.stdout);
+    assert_eq!(
+        netcourse(&["replay", s(&unnamed_json)]).run().ok().stdout,
+        live.stdout
+    );
 }
 
 #[test]
 fn replay_refuses_newer_and_foreign_files() {
     let dir = scratch("replay-refuse");
     let json = dir.join("t.json");
-    netcourse(&["run", "lesson", "udp-basics", "--quiet", "--export", s(&json)]).run().ok();
+    netcourse(&[
+        "run",
+        "lesson",
+        "udp-basics",
+        "--quiet",
+        "--export",
+        s(&json),
+    ])
+    .run()
+    .ok();
     let mut v = read_json(&json);
 
     v["version"] = 99.into();
@@ -422,20 +683,33 @@ fn replay_refuses_newer_and_foreign_files() {
     let ran = netcourse(&["replay", s(&newer)]).run().code(2);
     assert!(ran.stdout.is_empty());
     assert!(ran.stderr.contains("version 99"), "{}", ran.stderr);
-    assert!(ran.stderr.contains(&format!("reads version {}", netcourse::transcript::VERSION)), "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains(&format!("reads version {}", netcourse::transcript::VERSION)),
+        "{}",
+        ran.stderr
+    );
 
     v["version"] = 1.into();
     v["format"] = "something-else".into();
     let foreign = dir.join("foreign.json");
     std::fs::write(&foreign, serde_json::to_string(&v).unwrap()).unwrap();
     let ran = netcourse(&["replay", s(&foreign)]).run().code(2);
-    assert!(ran.stderr.contains("not a netcourse transcript"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("not a netcourse transcript"),
+        "{}",
+        ran.stderr
+    );
 
-    let ran = netcourse(&["replay", s(&dir.join("missing.json"))]).run().code(2);
+    let ran = netcourse(&["replay", s(&dir.join("missing.json"))])
+        .run()
+        .code(2);
     assert!(ran.stderr.starts_with("error: "), "{}", ran.stderr);
 
     // A bad export is refused before anything is printed.
-    let ran = netcourse(&["replay", s(&json), "--export", s(&dir.join("x.docx"))]).run().code(2);
+    let ran = netcourse(&["replay", s(&json), "--export", s(&dir.join("x.docx"))])
+        .run()
+        .code(2);
     assert!(ran.stdout.is_empty());
     assert!(ran.stderr.contains("x.docx"), "{}", ran.stderr);
 }
@@ -444,34 +718,76 @@ fn replay_refuses_newer_and_foreign_files() {
 fn hostile_text_in_a_transcript_stays_text() {
     let dir = scratch("hostile");
     let json = dir.join("t.json");
-    netcourse(&["run", "lesson", "udp-basics", "--quiet", "--export", s(&json)]).run().ok();
+    netcourse(&[
+        "run",
+        "lesson",
+        "udp-basics",
+        "--quiet",
+        "--export",
+        s(&json),
+    ])
+    .run()
+    .ok();
     let mut v = read_json(&json);
     let evil = "</script><script>document.title='pwned'</script><!-- | ` $x$ <b>";
     v["lesson"]["summary"] = evil.into();
     v["steps"][0]["say"] = format!("say {evil}").into();
-    let frame = v["events"].as_array_mut().unwrap().iter_mut().find(|e| e["kind"] == "frame").unwrap();
+    let frame = v["events"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|e| e["kind"] == "frame")
+        .unwrap();
     frame["layers"][0]["fields"][0]["value"] = "x|y\nz </script>".into();
     frame["payload"] = "b\"a;b#c<d>\"".into();
     let edited = dir.join("edited.json");
     std::fs::write(&edited, serde_json::to_string(&v).unwrap()).unwrap();
     let html = dir.join("h.html");
     let md = dir.join("h.md");
-    netcourse(&["replay", s(&edited), "--export", s(&html), "--export", s(&md)]).run().ok();
+    netcourse(&[
+        "replay",
+        s(&edited),
+        "--export",
+        s(&html),
+        "--export",
+        s(&md),
+    ])
+    .run()
+    .ok();
 
     let page = read(&html);
-    assert_eq!(page.to_ascii_lowercase().matches("<script").count(), 3, "no script smuggled in");
+    assert_eq!(
+        page.to_ascii_lowercase().matches("<script").count(),
+        3,
+        "no script smuggled in"
+    );
     assert_eq!(page.to_ascii_lowercase().matches("</script").count(), 3);
-    assert!(page.contains("&lt;/script&gt;&lt;script&gt;"), "the summary is escaped in the header");
+    assert!(
+        page.contains("&lt;/script&gt;&lt;script&gt;"),
+        "the summary is escaped in the header"
+    );
     let t: Transcript = serde_json::from_str(&read(&edited)).unwrap();
     if let Some((dom, log)) = chromium_dom(&html, "hostile") {
         assert_page_rendered(&dom, &log, frames(&t).len());
         // The text is shown, never run: the title is still the lesson's.
-        assert!(!dom.contains("<title>pwned"), "a script from the transcript ran");
-        assert!(dom.contains("document.title='pwned'") || dom.contains("document.title=&#39;pwned&#39;"));
+        assert!(
+            !dom.contains("<title>pwned"),
+            "a script from the transcript ran"
+        );
+        assert!(
+            dom.contains("document.title='pwned'")
+                || dom.contains("document.title=&#39;pwned&#39;")
+        );
     }
 
     let handout = read(&md);
-    assert!(handout.contains("| destination | x\\|y<br>z &lt;/script&gt; |"), "{handout}");
-    assert!(handout.contains("\"a#59;b#35;c#lt;d#gt;\""), "Mermaid text escaped");
+    assert!(
+        handout.contains("| destination | x\\|y<br>z &lt;/script&gt; |"),
+        "{handout}"
+    );
+    assert!(
+        handout.contains("\"a#59;b#35;c#lt;d#gt;\""),
+        "Mermaid text escaped"
+    );
     assert!(!handout.contains("<script>"));
 }

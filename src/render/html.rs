@@ -17,15 +17,16 @@ use crate::dissect::hexdump::{byte_layers, hexdump_lines};
 use crate::transcript::{Event, Transcript};
 
 pub fn write(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
-    let transcript = script_json(&serde_json::to_string(t).map_err(io::Error::other)?);
-    let views = script_json(&serde_json::to_string(&views(t)).map_err(io::Error::other)?);
     let (calls, frames) = super::counts(t);
     let status_class = if t.outcome.passed { "ok" } else { "bad" };
 
-    let mut h = String::with_capacity(transcript.len() + views.len() + 32 * 1024);
+    let mut h = String::with_capacity(64 * 1024);
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    h.push_str(&format!("<meta name=\"generator\" content=\"{}\">\n", esc(&t.generator)));
+    h.push_str(&format!(
+        "<meta name=\"generator\" content=\"{}\">\n",
+        esc(&t.generator)
+    ));
     h.push_str(&format!(
         "<title>{} — netcourse {}</title>\n",
         esc(&t.lesson.title),
@@ -45,7 +46,10 @@ pub fn write(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
         super::status(t),
         t.dropped
     ));
-    h.push_str(&format!("<p class=\"summary\">{}</p>\n", prose(&t.lesson.summary)));
+    h.push_str(&format!(
+        "<p class=\"summary\">{}</p>\n",
+        prose(&t.lesson.summary)
+    ));
     if let Some(intro) = &t.lesson.intro {
         h.push_str(&paragraphs(intro));
     }
@@ -102,13 +106,42 @@ pub fn write(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
         t.version
     ));
     h.push_str("<script type=\"application/json\" id=\"transcript\">");
-    h.push_str(&transcript);
-    h.push_str("</script>\n<script type=\"application/json\" id=\"views\">");
-    h.push_str(&views);
-    h.push_str("</script>\n<script>\n");
-    h.push_str(JS);
-    h.push_str("</script>\n</body>\n</html>\n");
-    w.write_all(h.as_bytes())
+    w.write_all(h.as_bytes())?;
+    serde_json::to_writer(ScriptSafe(&mut *w), t).map_err(io::Error::other)?;
+    w.write_all(b"</script>\n<script type=\"application/json\" id=\"views\">")?;
+    serde_json::to_writer(ScriptSafe(&mut *w), &views(t)).map_err(io::Error::other)?;
+    w.write_all(b"</script>\n<script>\n")?;
+    w.write_all(JS.as_bytes())?;
+    w.write_all(b"</script>\n</body>\n</html>\n")
+}
+
+/// A writer for JSON inside `<script>`: `<`, `>` and `&` only occur inside
+/// JSON strings, where `\u003c` means the same, so no `</script` or `<!--`
+/// can end or confuse the element. (They are ASCII, so bytes can be
+/// replaced one by one without breaking UTF-8.)
+struct ScriptSafe<W: Write>(W);
+
+impl<W: Write> Write for ScriptSafe<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut start = 0;
+        for (i, b) in buf.iter().enumerate() {
+            let esc: &[u8] = match b {
+                b'<' => b"\\u003c",
+                b'>' => b"\\u003e",
+                b'&' => b"\\u0026",
+                _ => continue,
+            };
+            self.0.write_all(&buf[start..i])?;
+            self.0.write_all(esc)?;
+            start = i + 1;
+        }
+        self.0.write_all(&buf[start..])?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// What the page needs that only Rust computes, one entry per event (in
@@ -155,24 +188,6 @@ fn frame_view(e: &Event, number: usize) -> Value {
     })
 }
 
-/// JSON made safe inside `<script>`: `<`, `>` and `&` only occur inside
-/// JSON strings, where `\u003c` means the same, so no `</script` or `<!--`
-/// can end or confuse the element.
-fn script_json(json: &str) -> String {
-    let mut out = String::with_capacity(json.len() + 64);
-    for c in json.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 pub fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -203,7 +218,7 @@ fn paragraphs(text: &str) -> String {
 /// Escaped text with its `backtick` spans as `<code>` (when they pair up).
 fn prose(text: &str) -> String {
     let parts: Vec<&str> = text.split('`').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len().is_multiple_of(2) {
         return esc(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
@@ -669,11 +684,17 @@ const JS: &str = r#"(function () {
 mod tests {
     use super::*;
 
+    fn script_json(json: &str) -> String {
+        let mut out = Vec::new();
+        ScriptSafe(&mut out).write_all(json.as_bytes()).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
     #[test]
     fn script_json_cannot_close_the_script() {
-        let s = script_json(r#"{"a":"</script><!-- & >"}"#);
+        let s = script_json(r#"{"a":"</script><!-- & > é"}"#);
         assert!(!s.contains('<') && !s.contains('>') && !s.contains('&'));
         let back: serde_json::Value = serde_json::from_str(&s).unwrap();
-        assert_eq!(back["a"], "</script><!-- & >");
+        assert_eq!(back["a"], "</script><!-- & > é");
     }
 }

@@ -162,7 +162,11 @@ fn call(e: &Event, s: &mut String) {
         e.index,
         super::offset_ms(e),
         inline(&e.actor),
-        code_text(e.call.as_ref().map_or(e.summary.as_str(), |c| c.args.as_str()))
+        code_text(
+            e.call
+                .as_ref()
+                .map_or(e.summary.as_str(), |c| c.args.as_str())
+        )
     ));
     if let Some(c) = &e.call {
         let mut line = format!(
@@ -202,7 +206,11 @@ fn frame(e: &Event, number: usize, s: &mut String) {
         facts.push(format!("MAC {} → {}", code_span(&m.src), code_span(&m.dst)));
     }
     if let Some(ip) = &e.ip {
-        facts.push(format!("IP {} → {}", code_span(&ip.src), code_span(&ip.dst)));
+        facts.push(format!(
+            "IP {} → {}",
+            code_span(&ip.src),
+            code_span(&ip.dst)
+        ));
     }
     if let Some(p) = &e.port {
         facts.push(format!("port {} → {}", p.src, p.dst));
@@ -248,7 +256,11 @@ fn frame(e: &Event, number: usize, s: &mut String) {
             }
             for (i, f) in layer.fields.iter().enumerate() {
                 let first = if i == 0 { cell(&name) } else { String::new() };
-                s.push_str(&format!("| {first} | {} | {} |\n", cell(&f.name), cell(&f.value)));
+                s.push_str(&format!(
+                    "| {first} | {} | {} |\n",
+                    cell(&f.name),
+                    cell(&f.value)
+                ));
             }
         }
         s.push('\n');
@@ -276,7 +288,10 @@ fn notes(e: &Event, s: &mut String) {
             .filter(|l| !l.is_empty())
             .map(inline)
             .collect();
-        s.push_str(&format!("- **{label}.** {}\n", paras.first().map(String::as_str).unwrap_or("")));
+        s.push_str(&format!(
+            "- **{label}.** {}\n",
+            paras.first().map(String::as_str).unwrap_or("")
+        ));
         for p in paras.iter().skip(1) {
             s.push_str(&format!("\n  {p}\n"));
         }
@@ -302,7 +317,11 @@ fn prose(text: &str) -> String {
     if !cur.is_empty() {
         paras.push(cur.join(" "));
     }
-    paras.iter().map(|p| inline(p)).collect::<Vec<_>>().join("\n\n")
+    paras
+        .iter()
+        .map(|p| inline(p))
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 /// One line of text for Markdown: backtick code spans kept as they are
@@ -314,7 +333,11 @@ fn inline(text: &str) -> String {
 
 fn escape(text: &str, allow_code: bool) -> String {
     let text = text.replace(['\n', '\r'], " ");
-    let ticks = if allow_code { text.matches('`').count() } else { 1 };
+    let ticks = if allow_code {
+        text.matches('`').count()
+    } else {
+        1
+    };
     let mut out = String::with_capacity(text.len() + 8);
     let mut in_code = false;
     let mut at_start = true;

@@ -57,8 +57,9 @@ pub fn plan_exports(paths: &[PathBuf], forced: Option<Format>) -> Result<Vec<Exp
                         "cannot tell the export format of `{}` from its extension",
                         p.display()
                     ),
-                    hint: "use .json, .yaml, .md, .html or .pcapng, or pass `--export-format FORMAT`"
-                        .into(),
+                    hint:
+                        "use .json, .yaml, .md, .html or .pcapng, or pass `--export-format FORMAT`"
+                            .into(),
                 })?;
             Ok(Export {
                 path: p.clone(),
@@ -89,6 +90,35 @@ pub fn write_export(export: &Export, t: &Transcript) -> Result<(), Error> {
     let mut w = std::io::BufWriter::new(file);
     render(export.format, t, &mut w).map_err(io)?;
     std::io::Write::flush(&mut w).map_err(io)
+}
+
+/// Write every export; with more than one, each on its own thread (the
+/// renderers only read the transcript). The first failure, in the order
+/// the exports were given, is returned.
+pub fn write_exports(exports: &[Export], t: &Transcript) -> Result<(), Error> {
+    if exports.len() <= 1 {
+        return exports.iter().try_for_each(|e| write_export(e, t));
+    }
+    let results: Vec<Result<(), Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = exports
+            .iter()
+            .map(|e| scope.spawn(move || write_export(e, t)))
+            .collect();
+        handles
+            .into_iter()
+            .zip(exports)
+            .map(|(h, e)| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::Io {
+                        path: e.path.clone(),
+                        action: "write",
+                        reason: "the renderer panicked".into(),
+                    })
+                })
+            })
+            .collect()
+    });
+    results.into_iter().collect()
 }
 
 /// The lanes of a ladder diagram: the lesson's actors in order, then
@@ -169,10 +199,7 @@ pub fn arrow_label(e: &Event) -> String {
         }
         return s;
     }
-    let is_udp = e
-        .layers
-        .iter()
-        .any(|l| l.protocol == "UDP")
+    let is_udp = e.layers.iter().any(|l| l.protocol == "UDP")
         && !e.layers.iter().any(|l| l.protocol.starts_with("ICMP"));
     if is_udp {
         let n = payload_len(e).unwrap_or(0);
@@ -241,7 +268,11 @@ pub fn utc(ns: u64) -> String {
 
 /// Counts for the closing line: (socket calls, frames).
 pub fn counts(t: &Transcript) -> (usize, usize) {
-    let frames = t.events.iter().filter(|e| e.kind == EventKind::Frame).count();
+    let frames = t
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Frame)
+        .count();
     (t.events.len() - frames, frames)
 }
 
@@ -264,13 +295,19 @@ mod tests {
     fn utc_dates() {
         assert_eq!(utc(0), "1970-01-01 00:00:00.000 UTC");
         assert_eq!(utc(951_782_400_000_000_000), "2000-02-29 00:00:00.000 UTC");
-        assert_eq!(utc(1_700_000_000_123_000_000), "2023-11-14 22:13:20.123 UTC");
+        assert_eq!(
+            utc(1_700_000_000_123_000_000),
+            "2023-11-14 22:13:20.123 UTC"
+        );
     }
 
     #[test]
     fn shorten_cuts_between_words() {
         assert_eq!(shorten("abc", 3), "abc");
-        assert_eq!(shorten("sendto(b\"three\", (\"127.0.0.1\", 5000))", 34), "sendto(b\"three\", (\"127.0.0.1\",…");
+        assert_eq!(
+            shorten("sendto(b\"three\", (\"127.0.0.1\", 5000))", 34),
+            "sendto(b\"three\", (\"127.0.0.1\",…"
+        );
         assert_eq!(shorten("abcdefghij", 5), "abcd…");
     }
 

@@ -5,12 +5,7 @@ use std::io::{self, Write};
 use crate::transcript::Transcript;
 
 pub fn write(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
-    let text = serde_saphyr::to_string(t).map_err(io::Error::other)?;
-    w.write_all(text.as_bytes())?;
-    if !text.ends_with('\n') {
-        writeln!(w)?;
-    }
-    Ok(())
+    serde_saphyr::to_io_writer(w, t).map_err(io::Error::other)
 }
 
 pub fn read(text: &str) -> Result<Transcript, serde_saphyr::Error> {
