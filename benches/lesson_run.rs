@@ -16,14 +16,22 @@ fn measure(args: &[&str]) -> (f64, f64, u64) {
     let mut peak_kib = 0i64;
     for _ in 0..RUNS {
         let start = Instant::now();
-        let child = Command::new(bin).args(args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn");
+        let child = Command::new(bin)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
         let pid = child.id() as libc::pid_t;
         let mut status = 0;
         // SAFETY: rusage is plain data; wait4 fills it for our own child.
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
         let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
         let wall = start.elapsed().as_secs_f64() * 1e3;
-        assert!(rc == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "netcourse {args:?} failed");
+        assert!(
+            rc == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "netcourse {args:?} failed"
+        );
         walls.push(wall);
         peak_kib = peak_kib.max(usage.ru_maxrss);
     }
@@ -38,11 +46,45 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
     let cases: Vec<(&str, Vec<String>)> = vec![
-        ("udp-basics + json", vec!["run".into(), "lesson".into(), "udp-basics".into(), "--quiet".into(), "--export".into(), path("u.json")]),
-        ("udp-basics, terminal output", vec!["run".into(), "lesson".into(), "udp-basics".into(), "--color".into(), "always".into()]),
-        ("tcp-basics + json", vec!["run".into(), "lesson".into(), "tcp-basics".into(), "--quiet".into(), "--export".into(), path("t.json")]),
+        (
+            "udp-basics + json",
+            vec![
+                "run".into(),
+                "lesson".into(),
+                "udp-basics".into(),
+                "--quiet".into(),
+                "--export".into(),
+                path("u.json"),
+            ],
+        ),
+        (
+            "udp-basics, terminal output",
+            vec![
+                "run".into(),
+                "lesson".into(),
+                "udp-basics".into(),
+                "--color".into(),
+                "always".into(),
+            ],
+        ),
+        (
+            "tcp-basics + json",
+            vec![
+                "run".into(),
+                "lesson".into(),
+                "tcp-basics".into(),
+                "--quiet".into(),
+                "--export".into(),
+                path("t.json"),
+            ],
+        ),
         ("tcp-basics + all exports", {
-            let mut a: Vec<String> = vec!["run".into(), "lesson".into(), "tcp-basics".into(), "--quiet".into()];
+            let mut a: Vec<String> = vec![
+                "run".into(),
+                "lesson".into(),
+                "tcp-basics".into(),
+                "--quiet".into(),
+            ];
             for ext in ["json", "yaml", "md", "html", "pcapng"] {
                 a.push("--export".into());
                 a.push(path(&format!("all.{ext}")));
@@ -50,14 +92,20 @@ fn main() {
             a
         }),
     ];
-    println!("{:<34} {:>12} {:>12} {:>14}", "case", "median ms", "p90 ms", "peak RSS MiB");
+    println!(
+        "{:<34} {:>12} {:>12} {:>14}",
+        "case", "median ms", "p90 ms", "peak RSS MiB"
+    );
     for (name, args) in cases {
         if filter.as_deref().is_some_and(|f| !name.contains(f)) {
             continue;
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (median, p90, peak) = measure(&args);
-        println!("{name:<34} {median:>12.1} {p90:>12.1} {:>14.1}", peak as f64 / 1024.0);
+        println!(
+            "{name:<34} {median:>12.1} {p90:>12.1} {:>14.1}",
+            peak as f64 / 1024.0
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -49,7 +49,11 @@ fn capture_error(what: &str, e: io::Error) -> Error {
     } else {
         "run `netcourse run lesson udp-basics` in the default sandbox mode; if that fails too, please report it".to_string()
     };
-    Error::Capture { what: what.into(), reason: e.to_string(), hint }
+    Error::Capture {
+        what: what.into(),
+        reason: e.to_string(),
+        hint,
+    }
 }
 
 impl Capture {
@@ -63,11 +67,15 @@ impl Capture {
         // SAFETY: plain socket(2) call; the fd is handed to pnet, which owns it.
         let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
         if fd < 0 {
-            return Err(capture_error("opening a packet socket", io::Error::last_os_error()));
+            return Err(capture_error(
+                "opening a packet socket",
+                io::Error::last_os_error(),
+            ));
         }
         // Loopback hands every frame to packet sockets twice, once leaving and
         // once arriving; keep only the arriving copy, as libpcap does.
-        set_int(fd, libc::SOL_PACKET, PACKET_IGNORE_OUTGOING, 1).map_err(|e| capture_error("ignoring outgoing copies", e))?;
+        set_int(fd, libc::SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
+            .map_err(|e| capture_error("ignoring outgoing copies", e))?;
         // Not fatal: without root the default size is used.
         if set_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, SOCKET_BUFFER).is_err() {
             let _ = set_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, SOCKET_BUFFER);
@@ -93,16 +101,45 @@ impl Capture {
         };
         let rx = match pnet_datalink::channel(&iface, config) {
             Ok(Channel::Ethernet(_tx, rx)) => rx,
-            Ok(_) => return Err(capture_error("opening the capture", io::Error::other("pnet returned an unknown channel type"))),
-            Err(e) => return Err(capture_error("binding the packet socket to the interface", e)),
+            Ok(_) => {
+                return Err(capture_error(
+                    "opening the capture",
+                    io::Error::other("pnet returned an unknown channel type"),
+                ));
+            }
+            Err(e) => {
+                return Err(capture_error(
+                    "binding the packet socket to the interface",
+                    e,
+                ));
+            }
         };
 
-        let marker_rx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| capture_error("opening the marker socket", e))?;
-        let marker_tx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| capture_error("opening the marker socket", e))?;
-        marker_tx.connect(marker_rx.local_addr().map_err(|e| capture_error("marker address", e))?).map_err(|e| capture_error("connecting the marker socket", e))?;
-        marker_rx.set_nonblocking(true).map_err(|e| capture_error("marker socket", e))?;
+        let marker_rx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))
+            .map_err(|e| capture_error("opening the marker socket", e))?;
+        let marker_tx = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))
+            .map_err(|e| capture_error("opening the marker socket", e))?;
+        marker_tx
+            .connect(
+                marker_rx
+                    .local_addr()
+                    .map_err(|e| capture_error("marker address", e))?,
+            )
+            .map_err(|e| capture_error("connecting the marker socket", e))?;
+        marker_rx
+            .set_nonblocking(true)
+            .map_err(|e| capture_error("marker socket", e))?;
 
-        let mut capture = Capture { rx, fd, interface: interface.to_string(), marker_tx, marker_rx, marker_seq: 0, dropped: 0, pending: Vec::new() };
+        let mut capture = Capture {
+            rx,
+            fd,
+            interface: interface.to_string(),
+            marker_tx,
+            marker_rx,
+            marker_seq: 0,
+            dropped: 0,
+            pending: Vec::new(),
+        };
         // Whatever arrived before the socket was bound to `lo` is not ours.
         capture.drain(Duration::from_secs(2))?;
         capture.dropped = 0;
@@ -127,7 +164,9 @@ impl Capture {
         self.marker_seq += 1;
         let mut marker = MARKER_MAGIC.to_vec();
         marker.extend_from_slice(self.marker_seq.to_string().as_bytes());
-        self.marker_tx.send(&marker).map_err(|e| capture_error("sending the drain marker", e))?;
+        self.marker_tx
+            .send(&marker)
+            .map_err(|e| capture_error("sending the drain marker", e))?;
 
         let deadline = Instant::now() + bound;
         let mut frames = std::mem::take(&mut self.pending);
@@ -152,7 +191,10 @@ impl Capture {
             if Instant::now() >= deadline {
                 return Err(Error::Capture {
                     what: "waiting for the end of a step".into(),
-                    reason: format!("the drain marker did not come back within {} ms", bound.as_millis()),
+                    reason: format!(
+                        "the drain marker did not come back within {} ms",
+                        bound.as_millis()
+                    ),
                     hint: "the machine may be overloaded; run the lesson again".into(),
                 });
             }
@@ -179,7 +221,15 @@ impl Capture {
         let mut stats = TpacketStats::default();
         let mut len = std::mem::size_of::<TpacketStats>() as libc::socklen_t;
         // SAFETY: PACKET_STATISTICS fills a tpacket_stats; reading resets it.
-        let rc = unsafe { libc::getsockopt(self.fd, libc::SOL_PACKET, libc::PACKET_STATISTICS, (&mut stats as *mut TpacketStats).cast(), &mut len) };
+        let rc = unsafe {
+            libc::getsockopt(
+                self.fd,
+                libc::SOL_PACKET,
+                libc::PACKET_STATISTICS,
+                (&mut stats as *mut TpacketStats).cast(),
+                &mut len,
+            )
+        };
         if rc == 0 { u64::from(stats.drops) } else { 0 }
     }
 }
@@ -202,7 +252,10 @@ fn marker_seq(frame: &[u8], tx_port: u16, rx_port: u16) -> Option<u64> {
         return None;
     }
     let payload = udp.get(8..)?;
-    std::str::from_utf8(payload.strip_prefix(MARKER_MAGIC)?).ok()?.parse().ok()
+    std::str::from_utf8(payload.strip_prefix(MARKER_MAGIC)?)
+        .ok()?
+        .parse()
+        .ok()
 }
 
 /// Whether a frame is one of our drain markers (for host mode, where we may
@@ -211,16 +264,36 @@ pub fn is_marker(frame: &[u8], ports: (u16, u16)) -> bool {
     marker_seq(frame, ports.0, ports.1).is_some()
 }
 
-fn set_int(fd: libc::c_int, level: libc::c_int, name: libc::c_int, value: libc::c_int) -> io::Result<()> {
+fn set_int(
+    fd: libc::c_int,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: libc::c_int,
+) -> io::Result<()> {
     // SAFETY: the option value is a c_int as the kernel expects.
-    let rc = unsafe { libc::setsockopt(fd, level, name, (&value as *const libc::c_int).cast(), std::mem::size_of::<libc::c_int>() as libc::socklen_t) };
-    if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            (&value as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// SIOCGSTAMPNS: the kernel's receive time of the last frame read.
 fn last_timestamp(fd: libc::c_int) -> Option<u64> {
     const SIOCGSTAMPNS: libc::c_ulong = 0x8907;
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: SIOCGSTAMPNS writes one timespec.
     let rc = unsafe { libc::ioctl(fd, SIOCGSTAMPNS, &mut ts) };
     if rc != 0 || ts.tv_sec <= 0 {
@@ -230,5 +303,8 @@ fn last_timestamp(fd: libc::c_int) -> Option<u64> {
 }
 
 pub fn now_ns() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
 }

@@ -22,7 +22,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List every lesson netcourse can find.
-    #[command(after_help = "Examples:\n  netcourse lessons\n  netcourse lessons --lessons ./my-lessons")]
+    #[command(
+        after_help = "Examples:\n  netcourse lessons\n  netcourse lessons --lessons ./my-lessons"
+    )]
     Lessons {
         /// Also look for lessons in this directory (repeatable).
         #[arg(long = "lessons", value_name = "DIR")]
@@ -34,7 +36,9 @@ pub enum Command {
         what: RunWhat,
     },
     /// Check lesson files without running them.
-    #[command(after_help = "Examples:\n  netcourse check my-lesson.yaml\n  netcourse check lessons/*.yaml")]
+    #[command(
+        after_help = "Examples:\n  netcourse check my-lesson.yaml\n  netcourse check lessons/*.yaml"
+    )]
     Check {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
@@ -45,7 +49,9 @@ pub enum Command {
         what: NewWhat,
     },
     /// Print a saved transcript as the live run printed it; no network, no privileges.
-    #[command(after_help = "Examples:\n  netcourse replay tcp.json\n  netcourse replay tcp.yaml --color never\n  netcourse replay tcp.json --export tcp.html --export tcp.pcapng")]
+    #[command(
+        after_help = "Examples:\n  netcourse replay tcp.json\n  netcourse replay tcp.yaml --color never\n  netcourse replay tcp.json --export tcp.html --export tcp.pcapng"
+    )]
     Replay(ReplayArgs),
 }
 
@@ -71,14 +77,18 @@ pub struct ReplayArgs {
 #[derive(Debug, Subcommand)]
 pub enum NewWhat {
     /// Write NAME.yaml here: a commented lesson that passes `check` and runs.
-    #[command(after_help = "Examples:\n  netcourse new lesson my-first-lesson\n  netcourse new lesson handshake --transport tcp\n  netcourse check handshake.yaml && netcourse run lesson ./handshake.yaml")]
+    #[command(
+        after_help = "Examples:\n  netcourse new lesson my-first-lesson\n  netcourse new lesson handshake --transport tcp\n  netcourse check handshake.yaml && netcourse run lesson ./handshake.yaml"
+    )]
     Lesson(crate::new_lesson::NewLessonArgs),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum RunWhat {
     /// Run a lesson and print its annotated transcript.
-    #[command(after_help = "Examples:\n  netcourse run lesson udp-basics\n  netcourse run lesson udp-basics --export udp.json\n  netcourse run lesson ./my-lesson.yaml --color never\n  sudo netcourse run lesson udp-basics --net host")]
+    #[command(
+        after_help = "Examples:\n  netcourse run lesson udp-basics\n  netcourse run lesson udp-basics --export udp.json\n  netcourse run lesson ./my-lesson.yaml --color never\n  sudo netcourse run lesson udp-basics --net host"
+    )]
     Lesson(RunArgs),
 }
 

@@ -28,7 +28,11 @@ pub fn compare(events: &[Event]) -> Vec<TransportTotals> {
         let frames: Vec<&Event> = events
             .iter()
             .filter(|e| e.is_frame())
-            .filter(|e| e.layers.iter().any(|l| l.protocol.eq_ignore_ascii_case(transport)))
+            .filter(|e| {
+                e.layers
+                    .iter()
+                    .any(|l| l.protocol.eq_ignore_ascii_case(transport))
+            })
             .collect();
         if frames.is_empty() {
             return Vec::new();
@@ -36,7 +40,13 @@ pub fn compare(events: &[Event]) -> Vec<TransportTotals> {
         let total: usize = frames.iter().map(|e| e.length.unwrap_or(0)).sum();
         let payload: usize = frames
             .iter()
-            .map(|e| e.layers.iter().filter(|l| l.protocol == "Payload").map(|l| l.length).sum::<usize>())
+            .map(|e| {
+                e.layers
+                    .iter()
+                    .filter(|l| l.protocol == "Payload")
+                    .map(|l| l.length)
+                    .sum::<usize>()
+            })
             .sum();
         let first = frames.iter().map(|e| e.timestamp_ns).min().unwrap_or(0);
         let last = frames.iter().map(|e| e.timestamp_ns).max().unwrap_or(0);

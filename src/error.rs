@@ -21,26 +21,57 @@ impl fmt::Display for SourcePos {
 #[derive(Debug)]
 pub enum Error {
     /// No lesson by that name or path.
-    LessonNotFound { name: String, suggestion: Option<String>, searched: Vec<String> },
+    LessonNotFound {
+        name: String,
+        suggestion: Option<String>,
+        searched: Vec<String>,
+    },
     /// The lesson path exists but could not be read as a file.
     LessonUnreadable { path: PathBuf, reason: String },
     /// The lesson file is not a valid lesson; `problems` are already formatted
     /// as `file:line:column: message` blocks with a snippet.
     LessonInvalid { file: String, problems: Vec<String> },
     /// The sandbox could not be entered.
-    Sandbox { what: String, reason: String, hint: String },
+    Sandbox {
+        what: String,
+        reason: String,
+        hint: String,
+    },
     /// Capture could not start or broke.
-    Capture { what: String, reason: String, hint: String },
+    Capture {
+        what: String,
+        reason: String,
+        hint: String,
+    },
     /// A socket call failed in a way the lesson did not expect.
-    StepFailed { step: usize, actor: String, call: String, reason: String, hint: Option<String> },
+    StepFailed {
+        step: usize,
+        actor: String,
+        call: String,
+        reason: String,
+        hint: Option<String>,
+    },
     /// An expectation was not met.
-    ExpectationFailed { step: usize, actor: String, expected: String, got: String },
+    ExpectationFailed {
+        step: usize,
+        actor: String,
+        expected: String,
+        got: String,
+    },
     /// An export or a saved transcript could not be written or read.
-    Io { path: PathBuf, action: &'static str, reason: String },
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        reason: String,
+    },
     /// The user asked for something we do not do.
     Usage { message: String, hint: String },
     /// A saved transcript we cannot read.
-    Transcript { path: PathBuf, reason: String, hint: String },
+    Transcript {
+        path: PathBuf,
+        reason: String,
+        hint: String,
+    },
 }
 
 impl Error {
@@ -66,7 +97,9 @@ impl Error {
     /// Process exit code: 1 when the lesson ran and failed, 2 for everything else.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::StepFailed { .. } | Error::ExpectationFailed { .. } | Error::LessonInvalid { .. } => 1,
+            Error::StepFailed { .. }
+            | Error::ExpectationFailed { .. }
+            | Error::LessonInvalid { .. } => 1,
             _ => 2,
         }
     }
@@ -80,23 +113,52 @@ impl fmt::Display for Error {
                 write!(f, "cannot read lesson `{}`: {reason}", path.display())
             }
             Error::LessonInvalid { file, problems } => {
-                write!(f, "lesson `{file}` is not valid ({} problem{})", problems.len(), if problems.len() == 1 { "" } else { "s" })?;
+                write!(
+                    f,
+                    "lesson `{file}` is not valid ({} problem{})",
+                    problems.len(),
+                    if problems.len() == 1 { "" } else { "s" }
+                )?;
                 for p in problems {
                     write!(f, "\n{p}")?;
                 }
                 Ok(())
             }
-            Error::Sandbox { what, reason, .. } => write!(f, "cannot enter the network sandbox: {what}: {reason}"),
-            Error::Capture { what, reason, .. } => write!(f, "cannot capture frames: {what}: {reason}"),
-            Error::StepFailed { step, actor, call, reason, .. } => {
+            Error::Sandbox { what, reason, .. } => {
+                write!(f, "cannot enter the network sandbox: {what}: {reason}")
+            }
+            Error::Capture { what, reason, .. } => {
+                write!(f, "cannot capture frames: {what}: {reason}")
+            }
+            Error::StepFailed {
+                step,
+                actor,
+                call,
+                reason,
+                ..
+            } => {
                 write!(f, "step {step}: `{actor}` `{call}` failed: {reason}")
             }
-            Error::ExpectationFailed { step, actor, expected, got } => {
-                write!(f, "step {step}: `{actor}` expected {expected}, but got {got}")
+            Error::ExpectationFailed {
+                step,
+                actor,
+                expected,
+                got,
+            } => {
+                write!(
+                    f,
+                    "step {step}: `{actor}` expected {expected}, but got {got}"
+                )
             }
-            Error::Io { path, action, reason } => write!(f, "cannot {action} `{}`: {reason}", path.display()),
+            Error::Io {
+                path,
+                action,
+                reason,
+            } => write!(f, "cannot {action} `{}`: {reason}", path.display()),
             Error::Usage { message, .. } => f.write_str(message),
-            Error::Transcript { path, reason, .. } => write!(f, "cannot replay `{}`: {reason}", path.display()),
+            Error::Transcript { path, reason, .. } => {
+                write!(f, "cannot replay `{}`: {reason}", path.display())
+            }
         }
     }
 }

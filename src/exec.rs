@@ -14,9 +14,11 @@ use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::capture::{self, CapturedFrame, Capture};
+use crate::capture::{self, Capture, CapturedFrame};
 use crate::error::Error;
-use crate::lesson::check::{Call, ExpectedError, Peer, Plan, PlannedStep, ShutdownHow, SockOpt, Transport};
+use crate::lesson::check::{
+    Call, ExpectedError, Peer, Plan, PlannedStep, ShutdownHow, SockOpt, Transport,
+};
 
 /// What one socket call did.
 #[derive(Debug, Clone)]
@@ -66,7 +68,15 @@ const DRAIN_BOUND: Duration = Duration::from_secs(2);
 
 impl<'a> Runner<'a> {
     pub fn new(plan: &'a Plan, capture: Capture) -> Runner<'a> {
-        Runner { plan, capture, sockets: plan.actors.iter().map(|_| ActorSockets::default()).collect() }
+        Runner {
+            plan,
+            capture,
+            sockets: plan
+                .actors
+                .iter()
+                .map(|_| ActorSockets::default())
+                .collect(),
+        }
     }
 
     pub fn capture(&self) -> &Capture {
@@ -100,7 +110,11 @@ impl<'a> Runner<'a> {
         let failure = failure.or_else(|| self.check_expectation(index, &record));
         let frames = self.capture.drain(DRAIN_BOUND)?;
         let _ = step;
-        Ok(StepRecord { call: record, frames, failure })
+        Ok(StepRecord {
+            call: record,
+            frames,
+            failure,
+        })
     }
 
     fn quickack_all(&self) {
@@ -156,12 +170,30 @@ impl<'a> Runner<'a> {
                     if sockets.main.is_none() {
                         sockets.main = Some(new_socket(actor.addr, ty, proto)?);
                     }
-                    sockets.main.as_ref().ok_or_else(no_socket)?.bind(&actor.addr.into())?;
-                    Ok(format!("bound to {}", local_of(&sockets.main).map(|a| a.to_string()).unwrap_or_default()))
+                    sockets
+                        .main
+                        .as_ref()
+                        .ok_or_else(no_socket)?
+                        .bind(&actor.addr.into())?;
+                    Ok(format!(
+                        "bound to {}",
+                        local_of(&sockets.main)
+                            .map(|a| a.to_string())
+                            .unwrap_or_default()
+                    ))
                 }
                 Call::Listen { backlog } => {
-                    sockets.main.as_ref().ok_or_else(no_socket)?.listen(*backlog as i32)?;
-                    Ok(format!("listening on {}", local_of(&sockets.main).map(|a| a.to_string()).unwrap_or_default()))
+                    sockets
+                        .main
+                        .as_ref()
+                        .ok_or_else(no_socket)?
+                        .listen(*backlog as i32)?;
+                    Ok(format!(
+                        "listening on {}",
+                        local_of(&sockets.main)
+                            .map(|a| a.to_string())
+                            .unwrap_or_default()
+                    ))
                 }
                 Call::Accept => {
                     let listener = sockets.main.as_ref().ok_or_else(no_socket)?;
@@ -170,7 +202,10 @@ impl<'a> Runner<'a> {
                     let from = from.as_socket();
                     sockets.conn = Some(conn);
                     rec.peer = from;
-                    Ok(format!("new connection from {}", from.map(|a| a.to_string()).unwrap_or_default()))
+                    Ok(format!(
+                        "new connection from {}",
+                        from.map(|a| a.to_string()).unwrap_or_default()
+                    ))
                 }
                 Call::Connect { to } => {
                     let to = match to {
@@ -187,10 +222,19 @@ impl<'a> Runner<'a> {
                         sock.connect(&to.into())?;
                     }
                     rec.peer = Some(to);
-                    Ok(format!("connected from {} to {to}", local_of(&sockets.main).map(|a| a.to_string()).unwrap_or_default()))
+                    Ok(format!(
+                        "connected from {} to {to}",
+                        local_of(&sockets.main)
+                            .map(|a| a.to_string())
+                            .unwrap_or_default()
+                    ))
                 }
                 Call::Send { data, all } => {
-                    let sock = sockets.conn.as_ref().or(sockets.main.as_ref()).ok_or_else(no_socket)?;
+                    let sock = sockets
+                        .conn
+                        .as_ref()
+                        .or(sockets.main.as_ref())
+                        .ok_or_else(no_socket)?;
                     sock.set_write_timeout(Some(timeout))?;
                     let mut sent = 0;
                     while sent < data.len() {
@@ -220,13 +264,21 @@ impl<'a> Runner<'a> {
                     Ok(format!("{n} bytes sent to {to}"))
                 }
                 Call::Recv { max } => {
-                    let sock = sockets.conn.as_ref().or(sockets.main.as_ref()).ok_or_else(no_socket)?;
+                    let sock = sockets
+                        .conn
+                        .as_ref()
+                        .or(sockets.main.as_ref())
+                        .ok_or_else(no_socket)?;
                     sock.set_read_timeout(Some(timeout))?;
                     let mut buf = vec![0u8; *max as usize];
                     let n = (&*sock).read(&mut buf).map_err(timeout_kind)?;
                     buf.truncate(n);
                     rec.peer = sock.peer_addr().ok().and_then(|a| a.as_socket());
-                    let result = if n == 0 { "0 bytes: end of stream (the peer sent FIN)".to_string() } else { format!("{n} bytes: {}", py_bytes(&buf)) };
+                    let result = if n == 0 {
+                        "0 bytes: end of stream (the peer sent FIN)".to_string()
+                    } else {
+                        format!("{n} bytes: {}", py_bytes(&buf))
+                    };
                     rec.data = Some(buf);
                     Ok(result)
                 }
@@ -236,10 +288,17 @@ impl<'a> Runner<'a> {
                     let mut buf = vec![MaybeUninit::<u8>::uninit(); *max as usize];
                     let (n, from) = sock.recv_from(&mut buf).map_err(timeout_kind)?;
                     // SAFETY: recv_from initialised the first n bytes.
-                    let data: Vec<u8> = buf[..n].iter().map(|b| unsafe { b.assume_init() }).collect();
+                    let data: Vec<u8> = buf[..n]
+                        .iter()
+                        .map(|b| unsafe { b.assume_init() })
+                        .collect();
                     let from = from.as_socket();
                     rec.peer = from;
-                    let result = format!("{n} bytes: {} from {}", py_bytes(&data), from.map(|a| a.to_string()).unwrap_or_default());
+                    let result = format!(
+                        "{n} bytes: {} from {}",
+                        py_bytes(&data),
+                        from.map(|a| a.to_string()).unwrap_or_default()
+                    );
                     rec.data = Some(data);
                     Ok(result)
                 }
@@ -249,12 +308,20 @@ impl<'a> Runner<'a> {
                         ShutdownHow::Write => Shutdown::Write,
                         ShutdownHow::Both => Shutdown::Both,
                     };
-                    let sock = sockets.conn.as_ref().or(sockets.main.as_ref()).ok_or_else(no_socket)?;
+                    let sock = sockets
+                        .conn
+                        .as_ref()
+                        .or(sockets.main.as_ref())
+                        .ok_or_else(no_socket)?;
                     sock.shutdown(how)?;
                     Ok("done".into())
                 }
                 Call::Close { listener } => {
-                    let sock = if *listener || sockets.conn.is_none() { sockets.main.take() } else { sockets.conn.take() };
+                    let sock = if *listener || sockets.conn.is_none() {
+                        sockets.main.take()
+                    } else {
+                        sockets.conn.take()
+                    };
                     let sock = sock.ok_or_else(no_socket)?;
                     rec.local = sock.local_addr().ok().and_then(|a| a.as_socket());
                     rec.peer = sock.peer_addr().ok().and_then(|a| a.as_socket());
@@ -265,7 +332,11 @@ impl<'a> Runner<'a> {
                     if sockets.main.is_none() {
                         sockets.main = Some(new_socket(actor.addr, ty, proto)?);
                     }
-                    let sock = sockets.conn.as_ref().or(sockets.main.as_ref()).ok_or_else(no_socket)?;
+                    let sock = sockets
+                        .conn
+                        .as_ref()
+                        .or(sockets.main.as_ref())
+                        .ok_or_else(no_socket)?;
                     match option {
                         SockOpt::NoDelay => sock.set_tcp_nodelay(*value)?,
                         SockOpt::QuickAck => {
@@ -318,12 +389,22 @@ impl<'a> Runner<'a> {
     fn check_expectation(&self, index: usize, rec: &CallRecord) -> Option<Error> {
         let step = &self.plan.steps[index];
         let actor = &self.plan.actors[step.actor].name;
-        let fail = |expected: String, got: String| Some(Error::ExpectationFailed { step: step.number, actor: actor.clone(), expected, got });
+        let fail = |expected: String, got: String| {
+            Some(Error::ExpectationFailed {
+                step: step.number,
+                actor: actor.clone(),
+                expected,
+                got,
+            })
+        };
         let e = &step.expect;
-        if let Some(x) = e.error {
-            if rec.ok {
-                return fail(format!("the call to fail with `{}`", x.as_str()), format!("success: {}", rec.result));
-            }
+        if let Some(x) = e.error
+            && rec.ok
+        {
+            return fail(
+                format!("the call to fail with `{}`", x.as_str()),
+                format!("success: {}", rec.result),
+            );
         }
         if let Some(want) = &e.data {
             let got = rec.data.clone().unwrap_or_default();
@@ -332,21 +413,35 @@ impl<'a> Runner<'a> {
             }
         }
         if e.eof && rec.data.as_ref().is_some_and(|d| !d.is_empty()) {
-            return fail("end of stream (0 bytes)".into(), py_bytes(rec.data.as_deref().unwrap_or_default()));
+            return fail(
+                "end of stream (0 bytes)".into(),
+                py_bytes(rec.data.as_deref().unwrap_or_default()),
+            );
         }
         if let Some(from) = e.from {
             // The expected sender's address is whatever its socket is bound to now.
-            let want = local_of(&self.sockets[from].main).or_else(|| local_of(&self.sockets[from].conn));
+            let want =
+                local_of(&self.sockets[from].main).or_else(|| local_of(&self.sockets[from].conn));
             // An unbound sender's socket reports the wildcard address; the
             // datagram carries the real one, so compare the port and accept either.
             let same = match (rec.peer, want) {
-                (Some(p), Some(w)) => p.port() == w.port() && (p.ip() == w.ip() || w.ip().is_unspecified()),
+                (Some(p), Some(w)) => {
+                    p.port() == w.port() && (p.ip() == w.ip() || w.ip().is_unspecified())
+                }
                 _ => false,
             };
             if !same {
                 return fail(
-                    format!("a datagram from `{}` ({})", self.plan.actors[from].name, want.map(|a| a.to_string()).unwrap_or("no address yet".into())),
-                    format!("one from {}", rec.peer.map(|a| a.to_string()).unwrap_or("nowhere".into())),
+                    format!(
+                        "a datagram from `{}` ({})",
+                        self.plan.actors[from].name,
+                        want.map(|a| a.to_string())
+                            .unwrap_or("no address yet".into())
+                    ),
+                    format!(
+                        "one from {}",
+                        rec.peer.map(|a| a.to_string()).unwrap_or("nowhere".into())
+                    ),
                 );
             }
         }
@@ -373,21 +468,35 @@ fn new_socket(like: SocketAddr, ty: Type, proto: Protocol) -> io::Result<Socket>
 }
 
 fn local_of(sock: &Option<Socket>) -> Option<SocketAddr> {
-    sock.as_ref()?.local_addr().ok()?.as_socket().filter(|a| a.port() != 0)
+    sock.as_ref()?
+        .local_addr()
+        .ok()?
+        .as_socket()
+        .filter(|a| a.port() != 0)
 }
 
 fn no_socket() -> io::Error {
-    io::Error::new(io::ErrorKind::NotConnected, "this actor has no open socket for that call")
+    io::Error::new(
+        io::ErrorKind::NotConnected,
+        "this actor has no open socket for that call",
+    )
 }
 
 fn wait_readable(sock: &Socket, timeout: Duration) -> io::Result<()> {
     use std::os::fd::AsRawFd;
-    let mut pfd = libc::pollfd { fd: sock.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    let mut pfd = libc::pollfd {
+        fd: sock.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
     let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
     // SAFETY: one valid pollfd.
     let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
     match rc {
-        0 => Err(io::Error::new(io::ErrorKind::TimedOut, format!("nothing arrived within {} ms", timeout.as_millis()))),
+        0 => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("nothing arrived within {} ms", timeout.as_millis()),
+        )),
         n if n < 0 => Err(io::Error::last_os_error()),
         _ => Ok(()),
     }
@@ -396,7 +505,10 @@ fn wait_readable(sock: &Socket, timeout: Duration) -> io::Result<()> {
 /// SO_RCVTIMEO reports a timeout as EAGAIN; say what it means.
 fn timeout_kind(e: io::Error) -> io::Error {
     if e.kind() == io::ErrorKind::WouldBlock {
-        io::Error::new(io::ErrorKind::TimedOut, "nothing arrived before the step's timeout")
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            "nothing arrived before the step's timeout",
+        )
     } else {
         e
     }
@@ -406,7 +518,10 @@ fn matches_error(expected: ExpectedError, e: &io::Error) -> bool {
     match expected {
         ExpectedError::Refused => e.kind() == io::ErrorKind::ConnectionRefused,
         ExpectedError::Reset => e.kind() == io::ErrorKind::ConnectionReset,
-        ExpectedError::Timeout => matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock),
+        ExpectedError::Timeout => matches!(
+            e.kind(),
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+        ),
     }
 }
 
@@ -426,8 +541,14 @@ fn error_hint(e: &io::Error, plan: &Plan, actor: usize) -> Option<String> {
             "another program already uses {}; in the default `--net sandbox` mode every run has its own ports",
             plan.actors[actor].addr
         )),
-        io::ErrorKind::TimedOut => Some("the peer never answered: check that an earlier step sends what this one waits for".into()),
-        io::ErrorKind::ConnectionRefused => Some("nobody listens on that port; add `expect: {error: refused}` if that is the lesson".into()),
+        io::ErrorKind::TimedOut => Some(
+            "the peer never answered: check that an earlier step sends what this one waits for"
+                .into(),
+        ),
+        io::ErrorKind::ConnectionRefused => Some(
+            "nobody listens on that port; add `expect: {error: refused}` if that is the lesson"
+                .into(),
+        ),
         _ => None,
     }
 }

@@ -16,12 +16,20 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Lessons { dirs } => list_lessons(&dirs),
-        Command::Run { what: RunWhat::Lesson(args) } => run_lesson(args),
+        Command::Run {
+            what: RunWhat::Lesson(args),
+        } => run_lesson(args),
         Command::Check { files } => check(&files),
-        Command::New { what: netcourse::cli::NewWhat::Lesson(args) } => netcourse::new_lesson::command(&args),
+        Command::New {
+            what: netcourse::cli::NewWhat::Lesson(args),
+        } => netcourse::new_lesson::command(&args),
         Command::Replay(args) => {
             set_color(args.color);
-            if args.step { netcourse::stepmode::replay(&args) } else { netcourse::replay::run(&args) }
+            if args.step {
+                netcourse::stepmode::replay(&args)
+            } else {
+                netcourse::replay::run(&args)
+            }
         }
     };
     match result {
@@ -45,7 +53,10 @@ fn set_color(choice: ColorChoice) {
     let on = match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal(),
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
     };
     colored::control::set_override(on);
 }
@@ -56,8 +67,16 @@ fn list_lessons(dirs: &[std::path::PathBuf]) -> Result<ExitCode, Error> {
 }
 
 fn check(files: &[std::path::PathBuf]) -> Result<ExitCode, Error> {
-    let ok = lesson::load::check_files(files, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    let ok = lesson::load::check_files(
+        files,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
@@ -86,7 +105,9 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
             Err(e) => capture_error = Some(e),
         }
     }
-    while !args.step && let Some(index) = live.upcoming() {
+    while !args.step
+        && let Some(index) = live.upcoming()
+    {
         match live.step() {
             Ok(events) => {
                 if !args.quiet {

@@ -7,7 +7,9 @@ use crate::error::Error;
 use crate::exec::Runner;
 use crate::lesson::Plan;
 use crate::sandbox::NetMode;
-use crate::transcript::{self, ActorInfo, Event, LessonInfo, NetworkInfo, Outcome, StepInfo, Transcript};
+use crate::transcript::{
+    self, ActorInfo, Event, LessonInfo, NetworkInfo, Outcome, StepInfo, Transcript,
+};
 
 pub struct LiveRun<'a> {
     runner: Runner<'a>,
@@ -67,7 +69,14 @@ impl<'a> LiveRun<'a> {
         transcript.started_at_ns = capture::now_ns();
         let mut annotator = Annotator::new(plan);
         annotator.set_start(transcript.started_at_ns);
-        Ok(LiveRun { runner: Runner::new(plan, capture), annotator, next_step: 0, transcript, failure: None, mode })
+        Ok(LiveRun {
+            runner: Runner::new(plan, capture),
+            annotator,
+            next_step: 0,
+            transcript,
+            failure: None,
+            mode,
+        })
     }
 
     pub fn plan(&self) -> &Plan {
@@ -86,12 +95,15 @@ impl<'a> LiveRun<'a> {
 
     /// The step that runs next (0-based), if any.
     pub fn upcoming(&self) -> Option<usize> {
-        (self.failure.is_none() && self.next_step < self.plan().steps.len()).then_some(self.next_step)
+        (self.failure.is_none() && self.next_step < self.plan().steps.len())
+            .then_some(self.next_step)
     }
 
     /// Run the next step; returns its events (the call, then its frames).
     pub fn step(&mut self) -> Result<Vec<Event>, Error> {
-        let Some(index) = self.upcoming() else { return Ok(Vec::new()) };
+        let Some(index) = self.upcoming() else {
+            return Ok(Vec::new());
+        };
         self.next_step += 1;
         let record = self.runner.run_step(index)?;
         self.annotator.learn_endpoints(&self.runner.endpoints());
@@ -106,11 +118,17 @@ impl<'a> LiveRun<'a> {
         self.transcript.events.extend(events.iter().cloned());
         self.transcript.dropped = self.runner.dropped();
         if let Some(f) = record.failure {
-            self.transcript.outcome = Outcome { passed: false, failure: Some(f.to_string()) };
+            self.transcript.outcome = Outcome {
+                passed: false,
+                failure: Some(f.to_string()),
+            };
             self.failure = Some(f);
         } else if self.next_step == self.plan().steps.len() {
             self.transcript.complete = true;
-            self.transcript.outcome = Outcome { passed: true, failure: None };
+            self.transcript.outcome = Outcome {
+                passed: true,
+                failure: None,
+            };
         }
         Ok(events)
     }

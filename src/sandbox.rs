@@ -8,7 +8,9 @@ use std::io;
 
 use crate::error::Error;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum NetMode {
     /// A private user + network namespace: no root, no interference.
@@ -28,14 +30,17 @@ impl NetMode {
 
 /// Enter a private network namespace and bring its `lo` up.
 pub fn enter() -> Result<(), Error> {
-    if let Some(n) = thread_count() {
-        if n > 1 {
-            return Err(Error::Sandbox {
-                what: "the process already runs several threads".into(),
-                reason: format!("{n} threads; the kernel only lets a single-threaded process create a user namespace"),
-                hint: "this is a netcourse bug: the sandbox must be entered first thing in `main`".into(),
-            });
-        }
+    if let Some(n) = thread_count()
+        && n > 1
+    {
+        return Err(Error::Sandbox {
+            what: "the process already runs several threads".into(),
+            reason: format!(
+                "{n} threads; the kernel only lets a single-threaded process create a user namespace"
+            ),
+            hint: "this is a netcourse bug: the sandbox must be entered first thing in `main`"
+                .into(),
+        });
     }
     // SAFETY: getuid/getgid cannot fail.
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
@@ -59,7 +64,10 @@ pub fn enter() -> Result<(), Error> {
 
 fn thread_count() -> Option<usize> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find_map(|l| l.strip_prefix("Threads:")).and_then(|n| n.trim().parse().ok())
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
 }
 
 fn write_proc(path: &str, content: &str, may_be_missing: bool) -> Result<(), Error> {
@@ -81,7 +89,9 @@ fn read_sysctl(path: &str) -> Option<i64> {
 /// Say which kernel setting forbids user namespaces, and what the user can do.
 fn explain_unshare_failure(err: &io::Error) -> Error {
     let alternatives = "run it with sudo; or use `--net host` with CAP_NET_RAW (`sudo setcap cap_net_raw+ep $(command -v netcourse)`); or step through a saved transcript with `netcourse replay FILE`, which needs no privileges";
-    let (reason, hint) = if read_sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == Some(1) {
+    let (reason, hint) = if read_sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")
+        == Some(1)
+    {
         (
             "AppArmor forbids unprivileged user namespaces (`kernel.apparmor_restrict_unprivileged_userns = 1`, the Ubuntu 24.04 default)".to_string(),
             format!("allow them with `sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0`; or {alternatives}"),
@@ -89,22 +99,36 @@ fn explain_unshare_failure(err: &io::Error) -> Error {
     } else if read_sysctl("/proc/sys/user/max_user_namespaces") == Some(0) {
         (
             "user namespaces are disabled (`user.max_user_namespaces = 0`)".to_string(),
-            format!("allow them with `sudo sysctl user.max_user_namespaces=15000`; or {alternatives}"),
+            format!(
+                "allow them with `sudo sysctl user.max_user_namespaces=15000`; or {alternatives}"
+            ),
         )
     } else if read_sysctl("/proc/sys/kernel/unprivileged_userns_clone") == Some(0) {
         (
-            "unprivileged user namespaces are disabled (`kernel.unprivileged_userns_clone = 0`)".to_string(),
-            format!("allow them with `sudo sysctl kernel.unprivileged_userns_clone=1`; or {alternatives}"),
+            "unprivileged user namespaces are disabled (`kernel.unprivileged_userns_clone = 0`)"
+                .to_string(),
+            format!(
+                "allow them with `sudo sysctl kernel.unprivileged_userns_clone=1`; or {alternatives}"
+            ),
         )
     } else if err.raw_os_error() == Some(libc::ENOSPC) {
-        ("the limit on user namespaces is reached (`user.max_user_namespaces`)".to_string(), format!("raise it with sudo sysctl; or {alternatives}"))
+        (
+            "the limit on user namespaces is reached (`user.max_user_namespaces`)".to_string(),
+            format!("raise it with sudo sysctl; or {alternatives}"),
+        )
     } else {
         (
-            format!("the kernel refused `unshare(CLONE_NEWUSER | CLONE_NEWNET)`: {err} (inside a container, its seccomp profile may forbid it)"),
+            format!(
+                "the kernel refused `unshare(CLONE_NEWUSER | CLONE_NEWNET)`: {err} (inside a container, its seccomp profile may forbid it)"
+            ),
             alternatives.to_string(),
         )
     };
-    Error::Sandbox { what: "creating a user + network namespace".into(), reason, hint }
+    Error::Sandbox {
+        what: "creating a user + network namespace".into(),
+        reason,
+        hint,
+    }
 }
 
 /// `ip link set lo up`, without the `ip` binary: SIOCGIFFLAGS / SIOCSIFFLAGS.
@@ -127,7 +151,10 @@ fn bring_lo_up() -> Result<(), Error> {
     // SAFETY: fd is open and req is a valid ifreq naming `lo`.
     let result = unsafe {
         if libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut req) < 0 {
-            Err(fail("reading the flags of `lo`", io::Error::last_os_error()))
+            Err(fail(
+                "reading the flags of `lo`",
+                io::Error::last_os_error(),
+            ))
         } else {
             req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
             if libc::ioctl(fd, libc::SIOCSIFFLAGS, &req) < 0 {

@@ -41,8 +41,8 @@ use crate::error::Error;
 use crate::render::terminal;
 use crate::transcript::{Event, Transcript};
 
-pub use input::{Input, InputSource};
 pub use crate::exec::call_text;
+pub use input::{Input, InputSource};
 pub use source::{EventSource, Preview, Replay};
 
 const WIDTH: usize = terminal::WIDTH;
@@ -112,9 +112,7 @@ pub fn replay(args: &crate::cli::ReplayArgs) -> Result<ExitCode, Error> {
     let t = crate::replay::load(&args.file)?;
     let mut out = io::stdout().lock();
     let ending = step_through_transcript(&t, &mut out)?;
-    for export in &exports {
-        crate::render::write_export(export, &t)?;
-    }
+    crate::render::write_exports(&exports, &t)?;
     Ok(ending.exit_code())
 }
 

@@ -222,7 +222,10 @@ impl Event {
 
     /// The captured bytes, decoded from `data_hex`.
     pub fn bytes(&self) -> Vec<u8> {
-        self.data_hex.as_deref().map(|h| crate::lesson::check::parse_hex(h).unwrap_or_default()).unwrap_or_default()
+        self.data_hex
+            .as_deref()
+            .map(|h| crate::lesson::check::parse_hex(h).unwrap_or_default())
+            .unwrap_or_default()
     }
 }
 

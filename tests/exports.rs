@@ -226,6 +226,30 @@ fn every_lesson_exports_json_and_yaml_that_match_the_schema() {
         let t_yaml: Transcript = serde_saphyr::from_str(&read(&yaml)).unwrap();
         assert_eq!(t_yaml, t_json, "{lesson}: YAML and JSON transcripts differ");
     }
+    // Lessons with rules and checkpoints, as `new lesson` writes them.
+    for transport in ["udp", "tcp"] {
+        let name = format!("demo-{transport}");
+        netcourse(&["new", "lesson", &name, "--transport", transport])
+            .dir(&dir)
+            .run()
+            .ok();
+        let json = dir.join(format!("{name}.json"));
+        let lesson = dir.join(format!("{name}.yaml"));
+        netcourse(&["run", "lesson", s(&lesson), "--quiet", "--export", s(&json)])
+            .run()
+            .ok();
+        let value: Value = serde_json::from_str(&read(&json)).unwrap();
+        assert!(
+            read(&json).contains("\"checkpoint\""),
+            "{name} has a checkpoint"
+        );
+        let errors = schema_errors(&value);
+        assert!(
+            errors.is_empty(),
+            "{name}.json does not match the schema:\n{}",
+            errors.join("\n")
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -93,26 +93,26 @@ fn validate(root: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<
             return;
         }
     }
-    if let Some(c) = s.get("const") {
-        if c != v {
-            errors.push(format!("{at}: {v} is not {c}"));
-        }
+    if let Some(c) = s.get("const")
+        && c != v
+    {
+        errors.push(format!("{at}: {v} is not {c}"));
     }
-    if let Some(e) = s.get("enum").and_then(Value::as_array) {
-        if !e.contains(v) {
-            errors.push(format!("{at}: {v} is not one of {e:?}"));
-        }
+    if let Some(e) = s.get("enum").and_then(Value::as_array)
+        && !e.contains(v)
+    {
+        errors.push(format!("{at}: {v} is not one of {e:?}"));
     }
-    if let Some(n) = v.as_f64() {
-        if s.get("minimum")
+    if let Some(n) = v.as_f64()
+        && (s
+            .get("minimum")
             .and_then(Value::as_f64)
             .is_some_and(|m| n < m)
             || s.get("maximum")
                 .and_then(Value::as_f64)
-                .is_some_and(|m| n > m)
-        {
-            errors.push(format!("{at}: {n} is out of range"));
-        }
+                .is_some_and(|m| n > m))
+    {
+        errors.push(format!("{at}: {n} is out of range"));
     }
     if let Some(text) = v.as_str() {
         let len = text.chars().count() as u64;
@@ -172,15 +172,15 @@ fn validate(root: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<
             validate(root, sub, v, at, errors);
         }
     }
-    if let Some(any) = s.get("anyOf").and_then(Value::as_array) {
-        if !any.iter().any(passes) {
-            errors.push(format!("{at}: matches none of anyOf"));
-        }
+    if let Some(any) = s.get("anyOf").and_then(Value::as_array)
+        && !any.iter().any(passes)
+    {
+        errors.push(format!("{at}: matches none of anyOf"));
     }
-    if let Some(one) = s.get("oneOf").and_then(Value::as_array) {
-        if one.iter().filter(|sub| passes(sub)).count() != 1 {
-            errors.push(format!("{at}: does not match exactly one of oneOf"));
-        }
+    if let Some(one) = s.get("oneOf").and_then(Value::as_array)
+        && one.iter().filter(|sub| passes(sub)).count() != 1
+    {
+        errors.push(format!("{at}: does not match exactly one of oneOf"));
     }
     if let Some(cond) = s.get("if") {
         let branch = if passes(cond) {

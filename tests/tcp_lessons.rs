@@ -8,16 +8,29 @@ use serde_json::Value;
 fn run_export(lesson: &str, tag: &str) -> Value {
     let dir = scratch(tag);
     let out = dir.join("t.json");
-    netcourse(&["run", "lesson", lesson, "--export", out.to_str().unwrap()]).run().ok();
+    netcourse(&["run", "lesson", lesson, "--export", out.to_str().unwrap()])
+        .run()
+        .ok();
     read_json(&out)
 }
 
 fn frames(t: &Value) -> Vec<&Value> {
-    t["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "frame").collect()
+    t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "frame")
+        .collect()
 }
 
 fn flags(f: &Value) -> String {
-    f["tcp"]["flags"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect::<Vec<_>>().join(",")
+    f["tcp"]["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[test]
@@ -33,15 +46,44 @@ fn tcp_basics_handshake_dialogue_and_teardown() {
     let payloads: Vec<&str> = fr.iter().filter_map(|f| f["payload"].as_str()).collect();
     assert_eq!(
         payloads,
-        ["b\"how are u\"", "b\"fine\"", "b\"how old are u\"", "b\"nicai\"", "b\"what is your name\"", "b\"no\"", "b\"bye\"", "b\"no\""]
+        [
+            "b\"how are u\"",
+            "b\"fine\"",
+            "b\"how old are u\"",
+            "b\"nicai\"",
+            "b\"what is your name\"",
+            "b\"no\"",
+            "b\"bye\"",
+            "b\"no\""
+        ]
     );
     // Both sides send a FIN; the client closed first and ends in TIME-WAIT.
-    let fins: Vec<&str> = fr.iter().filter(|f| flags(f).contains("FIN")).map(|f| f["actor"].as_str().unwrap()).collect();
+    let fins: Vec<&str> = fr
+        .iter()
+        .filter(|f| flags(f).contains("FIN"))
+        .map(|f| f["actor"].as_str().unwrap())
+        .collect();
     assert_eq!(fins, ["client", "server"]);
     let last = fr.last().unwrap();
-    let states: Vec<(String, String)> = last["tcp"]["states"].as_array().unwrap().iter().map(|s| (s["actor"].as_str().unwrap().into(), s["state"].as_str().unwrap().into())).collect();
-    assert!(states.contains(&("client".into(), "TIME-WAIT".into())), "{states:?}");
-    assert!(states.contains(&("server".into(), "CLOSED".into())), "{states:?}");
+    let states: Vec<(String, String)> = last["tcp"]["states"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["actor"].as_str().unwrap().into(),
+                s["state"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(
+        states.contains(&("client".into(), "TIME-WAIT".into())),
+        "{states:?}"
+    );
+    assert!(
+        states.contains(&("server".into(), "CLOSED".into())),
+        "{states:?}"
+    );
     assert_eq!(fr.len(), 23, "the outro of tcp-basics quotes 23 frames");
 }
 
@@ -53,19 +95,48 @@ fn tcp_fields_match_tshark() {
     }
     for lesson in ["tcp-basics", "tcp-refused", "udp-vs-tcp"] {
         let t = run_export(lesson, &format!("tshark-{lesson}"));
-        let fr: Vec<&Value> = frames(&t).into_iter().filter(|f| f["tcp"].is_object()).collect();
+        let fr: Vec<&Value> = frames(&t)
+            .into_iter()
+            .filter(|f| f["tcp"].is_object())
+            .collect();
         let dir = scratch(&format!("tshark-pcap-{lesson}"));
         let pcap = dir.join("t.pcap");
-        write_pcap(&pcap, &fr.iter().map(|f| hex_to_bytes(f["data_hex"].as_str().unwrap())).collect::<Vec<_>>());
+        write_pcap(
+            &pcap,
+            &fr.iter()
+                .map(|f| hex_to_bytes(f["data_hex"].as_str().unwrap()))
+                .collect::<Vec<_>>(),
+        );
         let rows = tshark_fields(
             &pcap,
-            &["tcp.flags.syn", "tcp.flags.ack", "tcp.flags.fin", "tcp.flags.reset", "tcp.flags.push", "tcp.seq_raw", "tcp.ack_raw", "tcp.seq", "tcp.ack", "tcp.window_size_value", "tcp.window_size", "tcp.len", "tcp.srcport", "tcp.dstport"],
+            &[
+                "tcp.flags.syn",
+                "tcp.flags.ack",
+                "tcp.flags.fin",
+                "tcp.flags.reset",
+                "tcp.flags.push",
+                "tcp.seq_raw",
+                "tcp.ack_raw",
+                "tcp.seq",
+                "tcp.ack",
+                "tcp.window_size_value",
+                "tcp.window_size",
+                "tcp.len",
+                "tcp.srcport",
+                "tcp.dstport",
+            ],
         );
         assert_eq!(rows.len(), fr.len());
         for (i, (row, f)) in rows.iter().zip(&fr).enumerate() {
             let tcp = &f["tcp"];
             let fl = flags(f);
-            let bit = |name: &str| if fl.split(',').any(|x| x == name) { "1" } else { "0" };
+            let bit = |name: &str| {
+                if fl.split(',').any(|x| x == name) {
+                    "1"
+                } else {
+                    "0"
+                }
+            };
             let ctx = format!("{lesson} frame {i}: ours {tcp} tshark {row:?}");
             // tshark prints booleans as True/False or 1/0 depending on version.
             let b = |s: &str| if s == "True" || s == "1" { "1" } else { "0" };
@@ -96,8 +167,18 @@ fn refused_connection_shows_the_rst() {
     assert_eq!(fr[1]["tcp"]["role"], "reset");
     let call = &t["events"][0]["call"];
     assert_eq!(call["ok"], false);
-    assert!(call["result"].as_str().unwrap().contains("connection refused"));
-    assert!(fr[1]["notes"]["semantics"].as_str().unwrap().contains("ECONNREFUSED"));
+    assert!(
+        call["result"]
+            .as_str()
+            .unwrap()
+            .contains("connection refused")
+    );
+    assert!(
+        fr[1]["notes"]["semantics"]
+            .as_str()
+            .unwrap()
+            .contains("ECONNREFUSED")
+    );
 }
 
 #[test]
@@ -107,15 +188,40 @@ fn unreachable_port_shows_the_icmp_error() {
     assert_eq!(fr.len(), 2);
     assert_eq!(fr[0]["layer"], "transport");
     assert_eq!(fr[1]["layer"], "network");
-    let icmp = fr[1]["layers"].as_array().unwrap().iter().find(|l| l["protocol"] == "ICMP").expect("an ICMP layer");
-    let field = |name: &str| icmp["fields"].as_array().unwrap().iter().find(|f| f["name"] == name).unwrap()["value"].as_str().unwrap().to_string();
+    let icmp = fr[1]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["protocol"] == "ICMP")
+        .expect("an ICMP layer");
+    let field = |name: &str| {
+        icmp["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap()["value"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
     assert!(field("type").starts_with("3"), "{}", field("type"));
     assert!(field("code").starts_with("3"), "{}", field("code"));
     assert_eq!(fr[1]["to"], "sender");
     assert_eq!(fr[1]["follows"], fr[0]["index"]);
     // The sender's next call hears about it.
-    let recv = t["events"].as_array().unwrap().iter().find(|e| e["call"]["name"] == "recv").unwrap();
-    assert!(recv["call"]["result"].as_str().unwrap().contains("connection refused"));
+    let recv = t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["call"]["name"] == "recv")
+        .unwrap();
+    assert!(
+        recv["call"]["result"]
+            .as_str()
+            .unwrap()
+            .contains("connection refused")
+    );
 }
 
 #[test]
@@ -126,7 +232,16 @@ fn udp_vs_tcp_ends_with_a_measured_table() {
     let fr = frames(&t);
     for c in cmp {
         let name = c["transport"].as_str().unwrap().to_uppercase();
-        let mine: Vec<&&Value> = fr.iter().filter(|f| f["layers"].as_array().unwrap().iter().any(|l| l["protocol"] == name.as_str())).collect();
+        let mine: Vec<&&Value> = fr
+            .iter()
+            .filter(|f| {
+                f["layers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|l| l["protocol"] == name.as_str())
+            })
+            .collect();
         assert_eq!(c["frames"].as_u64().unwrap() as usize, mine.len());
         let total: u64 = mine.iter().map(|f| f["length"].as_u64().unwrap()).sum();
         assert_eq!(c["total_bytes"].as_u64().unwrap(), total);
@@ -143,9 +258,24 @@ fn signature(t: &Value) -> Vec<String> {
         .map(|f| {
             let tcp = &f["tcp"];
             if tcp.is_object() {
-                format!("{}>{} {} {} {} {} {}", f["actor"], f["to"], flags(f), tcp["seq_rel"], tcp["ack_rel"], tcp["len"], f["payload"])
+                format!(
+                    "{}>{} {} {} {} {} {}",
+                    f["actor"],
+                    f["to"],
+                    flags(f),
+                    tcp["seq_rel"],
+                    tcp["ack_rel"],
+                    tcp["len"],
+                    f["payload"]
+                )
             } else {
-                format!("{}>{} {} {}", f["actor"], f["to"], f["summary"].as_str().unwrap().split(' ').next().unwrap(), f["payload"])
+                format!(
+                    "{}>{} {} {}",
+                    f["actor"],
+                    f["to"],
+                    f["summary"].as_str().unwrap().split(' ').next().unwrap(),
+                    f["payload"]
+                )
             }
         })
         .collect()

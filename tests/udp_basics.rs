@@ -15,15 +15,29 @@ fn check_udp_transcript(json: &serde_json::Value) {
         assert_eq!(e["index"], i + 1);
         assert!(e["layer"].is_string(), "event {} has no layer", i + 1);
         for note in ["syntax", "semantics", "timing"] {
-            assert!(!e["notes"][note].as_str().unwrap_or("").is_empty(), "event {} has no {note} note", i + 1);
+            assert!(
+                !e["notes"][note].as_str().unwrap_or("").is_empty(),
+                "event {} has no {note} note",
+                i + 1
+            );
         }
     }
     let frames: Vec<&serde_json::Value> = events.iter().filter(|e| e["kind"] == "frame").collect();
-    let payloads: Vec<String> = frames.iter().map(|f| f["payload"].as_str().unwrap_or("").to_string()).collect();
+    let payloads: Vec<String> = frames
+        .iter()
+        .map(|f| f["payload"].as_str().unwrap_or("").to_string())
+        .collect();
     // Every datagram exactly once, in order, with the payload as sent.
-    assert_eq!(payloads, ["b\"hello\"", "b\"how are you?\"", "b\"quit\""], "frames: {frames:#?}");
+    assert_eq!(
+        payloads,
+        ["b\"hello\"", "b\"how are you?\"", "b\"quit\""],
+        "frames: {frames:#?}"
+    );
     // The sender's real ephemeral port: the one recvfrom reported.
-    let recv = events.iter().find(|e| e["kind"] == "call" && e["call"]["name"] == "recvfrom").unwrap();
+    let recv = events
+        .iter()
+        .find(|e| e["kind"] == "call" && e["call"]["name"] == "recvfrom")
+        .unwrap();
     let peer = recv["call"]["peer"].as_str().unwrap();
     let sender_port: u64 = peer.rsplit(':').next().unwrap().parse().unwrap();
     assert!(sender_port >= 1024 && sender_port != 5000);
@@ -39,14 +53,26 @@ fn check_udp_transcript(json: &serde_json::Value) {
         assert_eq!(f["to"], "receiver");
         let data = hex_to_bytes(f["data_hex"].as_str().unwrap());
         assert_eq!(data.len() as u64, f["length"].as_u64().unwrap());
-        let layers: Vec<&str> = f["layers"].as_array().unwrap().iter().map(|l| l["protocol"].as_str().unwrap()).collect();
+        let layers: Vec<&str> = f["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["protocol"].as_str().unwrap())
+            .collect();
         assert_eq!(layers, ["Ethernet", "IPv4", "UDP", "Payload"]);
         // The loopback surprises are explained, not hidden.
         let semantics = f["notes"]["semantics"].as_str().unwrap();
-        assert!(semantics.contains("no network card") || semantics.contains("not a network card"), "{semantics}");
+        assert!(
+            semantics.contains("no network card") || semantics.contains("not a network card"),
+            "{semantics}"
+        );
     }
     // The frames of a step come after its call, and are tied to that step.
-    let send_steps: Vec<u64> = events.iter().filter(|e| e["kind"] == "call" && e["call"]["name"] == "sendto").map(|e| e["step"].as_u64().unwrap()).collect();
+    let send_steps: Vec<u64> = events
+        .iter()
+        .filter(|e| e["kind"] == "call" && e["call"]["name"] == "sendto")
+        .map(|e| e["step"].as_u64().unwrap())
+        .collect();
     let frame_steps: Vec<u64> = frames.iter().map(|f| f["step"].as_u64().unwrap()).collect();
     assert_eq!(send_steps, frame_steps);
 }
@@ -55,7 +81,15 @@ fn check_udp_transcript(json: &serde_json::Value) {
 fn udp_basics_exports_every_datagram_once() {
     let dir = scratch("udp-json");
     let out = dir.join("t.json");
-    let ran = netcourse(&["run", "lesson", "udp-basics", "--export", out.to_str().unwrap()]).run().ok();
+    let ran = netcourse(&[
+        "run",
+        "lesson",
+        "udp-basics",
+        "--export",
+        out.to_str().unwrap(),
+    ])
+    .run()
+    .ok();
     assert!(ran.stdout.contains("Step 1/9"), "{}", ran.stdout);
     assert!(ran.stdout.contains("lesson passed"), "{}", ran.stdout);
     check_udp_transcript(&read_json(&out));
@@ -69,7 +103,16 @@ fn udp_basics_runs_as_an_ordinary_user() {
     }
     let dir = scratch("udp-nobody");
     let out = dir.join("t.json");
-    netcourse(&["run", "lesson", "udp-basics", "--export", out.to_str().unwrap()]).as_nobody().run().ok();
+    netcourse(&[
+        "run",
+        "lesson",
+        "udp-basics",
+        "--export",
+        out.to_str().unwrap(),
+    ])
+    .as_nobody()
+    .run()
+    .ok();
     check_udp_transcript(&read_json(&out));
 }
 
@@ -81,12 +124,43 @@ fn our_fields_match_tshark() {
     }
     let dir = scratch("udp-tshark");
     let out = dir.join("t.json");
-    netcourse(&["run", "lesson", "udp-basics", "--export", out.to_str().unwrap()]).run().ok();
+    netcourse(&[
+        "run",
+        "lesson",
+        "udp-basics",
+        "--export",
+        out.to_str().unwrap(),
+    ])
+    .run()
+    .ok();
     let json = read_json(&out);
-    let frames: Vec<&serde_json::Value> = json["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "frame").collect();
+    let frames: Vec<&serde_json::Value> = json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "frame")
+        .collect();
     let pcap = dir.join("t.pcap");
-    write_pcap(&pcap, &frames.iter().map(|f| hex_to_bytes(f["data_hex"].as_str().unwrap())).collect::<Vec<_>>());
-    let rows = tshark_fields(&pcap, &["eth.src", "eth.dst", "ip.src", "ip.dst", "udp.srcport", "udp.dstport", "udp.length", "data.data"]);
+    write_pcap(
+        &pcap,
+        &frames
+            .iter()
+            .map(|f| hex_to_bytes(f["data_hex"].as_str().unwrap()))
+            .collect::<Vec<_>>(),
+    );
+    let rows = tshark_fields(
+        &pcap,
+        &[
+            "eth.src",
+            "eth.dst",
+            "ip.src",
+            "ip.dst",
+            "udp.srcport",
+            "udp.dstport",
+            "udp.length",
+            "data.data",
+        ],
+    );
     assert_eq!(rows.len(), frames.len());
     for (row, f) in rows.iter().zip(&frames) {
         assert_eq!(row[0], f["mac"]["src"].as_str().unwrap());
@@ -95,8 +169,23 @@ fn our_fields_match_tshark() {
         assert_eq!(row[3], f["ip"]["dst"].as_str().unwrap());
         assert_eq!(row[4], f["port"]["src"].to_string());
         assert_eq!(row[5], f["port"]["dst"].to_string());
-        let udp = f["layers"].as_array().unwrap().iter().find(|l| l["protocol"] == "UDP").unwrap();
-        let length = udp["fields"].as_array().unwrap().iter().find(|x| x["name"] == "length").unwrap();
-        assert!(length["value"].as_str().unwrap().starts_with(&row[6]), "udp.length {} vs {}", row[6], length["value"]);
+        let udp = f["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["protocol"] == "UDP")
+            .unwrap();
+        let length = udp["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == "length")
+            .unwrap();
+        assert!(
+            length["value"].as_str().unwrap().starts_with(&row[6]),
+            "udp.length {} vs {}",
+            row[6],
+            length["value"]
+        );
     }
 }

@@ -65,7 +65,8 @@ impl<'a> Annotator<'a> {
     /// Learn who owns which socket address (called after every step).
     pub fn learn_endpoints(&mut self, endpoints: &[(SocketAddr, usize)]) {
         for (addr, actor) in endpoints {
-            self.endpoints.insert(*addr, self.plan.actors[*actor].name.clone());
+            self.endpoints
+                .insert(*addr, self.plan.actors[*actor].name.clone());
         }
     }
 
@@ -81,22 +82,36 @@ impl<'a> Annotator<'a> {
         if known(&d.ip_src, d.src_port()) || known(&d.ip_dst, d.dst_port()) {
             return true;
         }
-        d.icmp.as_ref().and_then(|i| i.quoted.as_ref()).is_some_and(|q| known(&Some(q.src_ip.clone()), q.src_port))
+        d.icmp
+            .as_ref()
+            .and_then(|i| i.quoted.as_ref())
+            .is_some_and(|q| known(&Some(q.src_ip.clone()), q.src_port))
     }
 
     /// Whose socket has this address. A socket that never bound reports the
     /// wildcard address (0.0.0.0 or ::) with its port.
     fn owner(&self, ip: &str, port: u16) -> Option<String> {
         let ip: std::net::IpAddr = ip.parse().ok()?;
-        let wildcard: std::net::IpAddr = if ip.is_ipv4() { std::net::Ipv4Addr::UNSPECIFIED.into() } else { std::net::Ipv6Addr::UNSPECIFIED.into() };
-        self.endpoints.get(&SocketAddr::new(ip, port)).or_else(|| self.endpoints.get(&SocketAddr::new(wildcard, port))).cloned()
+        let wildcard: std::net::IpAddr = if ip.is_ipv4() {
+            std::net::Ipv4Addr::UNSPECIFIED.into()
+        } else {
+            std::net::Ipv6Addr::UNSPECIFIED.into()
+        };
+        self.endpoints
+            .get(&SocketAddr::new(ip, port))
+            .or_else(|| self.endpoints.get(&SocketAddr::new(wildcard, port)))
+            .cloned()
     }
 
     fn timing_prefix(&mut self, ts: u64) -> (u64, String) {
         let start = *self.start_ns.get_or_insert(ts);
         let t = ts.saturating_sub(start);
         let text = match self.prev {
-            Some((i, prev_ts)) => format!("at {} since the lesson began, {} after event #{i}", fmt_ns(t), fmt_delta(ts as i128 - prev_ts as i128)),
+            Some((i, prev_ts)) => format!(
+                "at {} since the lesson began, {} after event #{i}",
+                fmt_ns(t),
+                fmt_delta(ts as i128 - prev_ts as i128)
+            ),
             None => format!("at {} — the first event of the lesson", fmt_ns(t)),
         };
         (t, text)
@@ -123,7 +138,13 @@ impl<'a> Annotator<'a> {
             None => built_in.semantics,
         };
         let took = rec.end_ns.saturating_sub(rec.start_ns);
-        let timing = format!("Step {} of {}, {when}; the call took {}. {}", rec.step, self.plan.steps.len(), fmt_ns(took), built_in.timing);
+        let timing = format!(
+            "Step {} of {}, {when}; the call took {}. {}",
+            rec.step,
+            self.plan.steps.len(),
+            fmt_ns(took),
+            built_in.timing
+        );
         Event {
             index,
             kind: EventKind::Call,
@@ -133,7 +154,11 @@ impl<'a> Annotator<'a> {
             timestamp_ns: rec.start_ns,
             layer: LayerKind::Application,
             summary: format!("{actor}: {} → {}", rec.args, rec.result),
-            notes: Notes { syntax: built_in.syntax, semantics, timing },
+            notes: Notes {
+                syntax: built_in.syntax,
+                semantics,
+                timing,
+            },
             follows: None,
             call: Some(CallDetail {
                 name: rec.call.to_string(),
@@ -175,43 +200,76 @@ impl<'a> Annotator<'a> {
             _ => None,
         };
         // An ICMP error goes to whoever sent the datagram it quotes.
-        if let Some(q) = d.icmp.as_ref().and_then(|i| i.quoted.as_ref()) {
-            if let Some(p) = q.src_port {
-                to = self.owner(&q.src_ip, p);
-            }
+        if let Some(q) = d.icmp.as_ref().and_then(|i| i.quoted.as_ref())
+            && let Some(p) = q.src_port
+        {
+            to = self.owner(&q.src_ip, p);
         }
         let to = to.unwrap_or_else(|| "kernel".to_string());
 
         let step_plan = &self.plan.steps[step - 1];
-        let cause = format!("Caused by step {step} (`{}` {}).", self.plan.actors[step_plan.actor].name, step_plan.call.name());
+        let cause = format!(
+            "Caused by step {step} (`{}` {}).",
+            self.plan.actors[step_plan.actor].name,
+            step_plan.call.name()
+        );
 
         let mut follows = None;
         let observation = d.tcp.as_ref().and_then(|t| {
             let src = sock(&d.ip_src, t.src_port)?;
             let dst = sock(&d.ip_dst, t.dst_port)?;
-            Some(self.tcp.observe(index, frame.timestamp_ns, src, dst, t, &from, &to, to != "kernel"))
+            Some(self.tcp.observe(
+                index,
+                frame.timestamp_ns,
+                src,
+                dst,
+                t,
+                &from,
+                &to,
+                to != "kernel",
+            ))
         });
         if let Some(o) = &observation {
             follows = o.answers;
         }
-        if let (Some(u), Some(src), Some(dst)) = (&d.udp, d.ip_src.as_ref(), d.ip_dst.as_ref()) {
-            if let (Some(s), Some(t)) = (sock(&Some(src.clone()), u.src_port), sock(&Some(dst.clone()), u.dst_port)) {
-                self.udp_last.insert((s, t), index);
-            }
+        if let (Some(u), Some(src), Some(dst)) = (&d.udp, d.ip_src.as_ref(), d.ip_dst.as_ref())
+            && let (Some(s), Some(t)) = (
+                sock(&Some(src.clone()), u.src_port),
+                sock(&Some(dst.clone()), u.dst_port),
+            )
+        {
+            self.udp_last.insert((s, t), index);
         }
-        if let Some(q) = d.icmp.as_ref().and_then(|i| i.quoted.as_ref()) {
-            if let (Some(s), Some(t)) = (q.src_port.and_then(|p| sock(&Some(q.src_ip.clone()), p)), q.dst_port.and_then(|p| sock(&Some(q.dst_ip.clone()), p))) {
-                follows = self.udp_last.get(&(s, t)).copied();
-            }
+        if let Some(q) = d.icmp.as_ref().and_then(|i| i.quoted.as_ref())
+            && let (Some(s), Some(t)) = (
+                q.src_port.and_then(|p| sock(&Some(q.src_ip.clone()), p)),
+                q.dst_port.and_then(|p| sock(&Some(q.dst_ip.clone()), p)),
+            )
+        {
+            follows = self.udp_last.get(&(s, t)).copied();
         }
         let follows = follows.or(self.last_call);
 
-        let ctx = notes::FrameContext { d: &d, frame: &frame.data, from: &from, to: &to, tcp: observation.as_ref(), follows, plan: self.plan, step, loopback_explained_at: self.loopback_explained_at };
+        let ctx = notes::FrameContext {
+            d: &d,
+            frame: &frame.data,
+            from: &from,
+            to: &to,
+            tcp: observation.as_ref(),
+            follows,
+            plan: self.plan,
+            step,
+            loopback_explained_at: self.loopback_explained_at,
+        };
         let n = notes::frame_notes(&ctx);
         if self.loopback_explained_at.is_none() && notes::zero_macs(&d) {
             self.loopback_explained_at = Some(index);
         }
-        let timing = format!("{} {when}. {cause} {}", capitalize(&n.timing_lead), n.timing);
+        let timing = format!(
+            "{} {when}. {cause} {}",
+            capitalize(&n.timing_lead),
+            n.timing
+        );
 
         let layer = main_layer(&d);
         let mut event = Event {
@@ -223,25 +281,38 @@ impl<'a> Annotator<'a> {
             timestamp_ns: frame.timestamp_ns,
             layer,
             summary: d.summary(),
-            notes: Notes { syntax: n.syntax, semantics: n.semantics, timing },
+            notes: Notes {
+                syntax: n.syntax,
+                semantics: n.semantics,
+                timing,
+            },
             follows,
             call: None,
             to: Some(to),
             data_hex: Some(to_hex(&frame.data)),
             length: Some(frame.data.len()),
             mac: match (&d.mac_src, &d.mac_dst) {
-                (Some(s), Some(t)) => Some(Pair { src: s.clone(), dst: t.clone() }),
+                (Some(s), Some(t)) => Some(Pair {
+                    src: s.clone(),
+                    dst: t.clone(),
+                }),
                 _ => None,
             },
             ip: match (&d.ip_src, &d.ip_dst) {
-                (Some(s), Some(t)) => Some(Pair { src: s.clone(), dst: t.clone() }),
+                (Some(s), Some(t)) => Some(Pair {
+                    src: s.clone(),
+                    dst: t.clone(),
+                }),
                 _ => None,
             },
             port: match (d.src_port(), d.dst_port()) {
                 (Some(s), Some(t)) => Some(Pair { src: s, dst: t }),
                 _ => None,
             },
-            payload: d.payload.filter(|(_, len)| *len > 0).map(|(off, len)| py_bytes(frame.data.get(off..off + len).unwrap_or_default())),
+            payload: d
+                .payload
+                .filter(|(_, len)| *len > 0)
+                .map(|(off, len)| py_bytes(frame.data.get(off..off + len).unwrap_or_default())),
             layers: d.layers.clone(),
             stopped: d.stopped.clone(),
             tcp: observation.map(|o| o.view),

@@ -24,7 +24,11 @@ pub fn call_notes(rec: &CallRecord, transport: Transport, _actor: &str, plan: &P
         Transport::Udp => "SOCK_DGRAM (UDP)",
         Transport::Tcp => "SOCK_STREAM (TCP)",
     };
-    let mut syntax = format!("`{}` on an {family}, {kind} socket → {}", rec.args, if rec.ok { "ok" } else { "error" });
+    let mut syntax = format!(
+        "`{}` on an {family}, {kind} socket → {}",
+        rec.args,
+        if rec.ok { "ok" } else { "error" }
+    );
     if let Some(l) = rec.local {
         syntax.push_str(&format!("; local address {l}"));
     }
@@ -113,7 +117,11 @@ pub fn call_notes(rec: &CallRecord, transport: Transport, _actor: &str, plan: &P
         ),
         (Call::SetOpt { .. }, _) => ("setsockopt() changes how the kernel treats this socket.".to_string(), "No frame.".to_string()),
     };
-    CallNotes { syntax, semantics, timing }
+    CallNotes {
+        syntax,
+        semantics,
+        timing,
+    }
 }
 
 /// The kernel's range for ports it picks itself (`net.ipv4.ip_local_port_range`).
@@ -153,11 +161,19 @@ fn layer_syntax(l: &Layer) -> String {
         .map(|f| format!("{} = {}", f.name, f.value))
         .collect();
     let end = (l.offset + l.length).saturating_sub(1);
-    format!("{}, bytes {}–{} ({} B): {}", l.protocol, l.offset, end, l.length, fields.join("; "))
+    format!(
+        "{}, bytes {}–{} ({} B): {}",
+        l.protocol,
+        l.offset,
+        end,
+        l.length,
+        fields.join("; ")
+    )
 }
 
 pub fn zero_macs(d: &Dissection) -> bool {
-    d.mac_src.as_deref() == Some("00:00:00:00:00:00") && d.mac_dst.as_deref() == Some("00:00:00:00:00:00")
+    d.mac_src.as_deref() == Some("00:00:00:00:00:00")
+        && d.mac_dst.as_deref() == Some("00:00:00:00:00:00")
 }
 
 const LOOPBACK_MAC: &str = "The MAC addresses are all zero because `lo` is not a network card: there is no hardware address to put there, and the frame never leaves the machine.";
@@ -203,7 +219,15 @@ pub fn frame_notes(c: &FrameContext) -> FrameNotes {
             "Nothing must follow at the transport layer: UDP expects no answer. The datagram waits in the receiver's queue until it calls recvfrom/recv.".to_string()
         };
     } else if let Some(i) = &d.icmp {
-        let mut s = format!("{} message from the kernel at {} to {}: {} (type {}, code {}).", i.protocol, d.ip_src.as_deref().unwrap_or("?"), c.to, i.description, i.icmp_type, i.code);
+        let mut s = format!(
+            "{} message from the kernel at {} to {}: {} (type {}, code {}).",
+            i.protocol,
+            d.ip_src.as_deref().unwrap_or("?"),
+            c.to,
+            i.description,
+            i.icmp_type,
+            i.code
+        );
         if let Some(q) = &i.quoted {
             s.push_str(&format!(
                 " It quotes the start of the datagram it is about ({}:{} → {}:{}), so the sender's kernel can find the socket that sent it. Nothing is bound to port {} there. A connected UDP socket learns of it as ECONNREFUSED on its next call; an unconnected one is not told (unless it asked with IP_RECVERR).",
@@ -215,10 +239,20 @@ pub fn frame_notes(c: &FrameContext) -> FrameNotes {
             ));
         }
         semantics.push(s);
-        timing_lead = format!("sent by the receiving kernel in answer to {},", c.follows.map(|f| format!("event #{f}")).unwrap_or("the datagram".into()));
+        timing_lead = format!(
+            "sent by the receiving kernel in answer to {},",
+            c.follows
+                .map(|f| format!("event #{f}"))
+                .unwrap_or("the datagram".into())
+        );
         timing = "Nothing follows from it: ICMP errors are never answered.".to_string();
     } else {
-        semantics.push(format!("A frame from {} to {}: {}.", c.from, c.to, d.summary()));
+        semantics.push(format!(
+            "A frame from {} to {}: {}.",
+            c.from,
+            c.to,
+            d.summary()
+        ));
         timing_lead = "captured".to_string();
         timing = String::new();
     }
@@ -229,17 +263,28 @@ pub fn frame_notes(c: &FrameContext) -> FrameNotes {
         });
     }
     if let Some(reason) = &d.stopped {
-        semantics.push(format!("This frame could not be read to the end: {reason}."));
+        semantics.push(format!(
+            "This frame could not be read to the end: {reason}."
+        ));
     }
     let _ = (c.plan, c.step);
-    FrameNotes { syntax, semantics: semantics.join(" "), timing_lead, timing }
+    FrameNotes {
+        syntax,
+        semantics: semantics.join(" "),
+        timing_lead,
+        timing,
+    }
 }
 
 fn payload_text(c: &FrameContext) -> String {
     match c.d.payload {
         Some((off, len)) if len > 0 => {
             let bytes = c.frame.get(off..off + len).unwrap_or_default();
-            format!("{} ({len} byte{})", crate::exec::py_bytes(bytes), if len == 1 { "" } else { "s" })
+            format!(
+                "{} ({len} byte{})",
+                crate::exec::py_bytes(bytes),
+                if len == 1 { "" } else { "s" }
+            )
         }
         _ => "no data".to_string(),
     }
@@ -247,14 +292,21 @@ fn payload_text(c: &FrameContext) -> String {
 
 fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
     let Some(o) = c.tcp else {
-        return (format!("A TCP segment from {} to {}.", c.from, c.to), "captured".into(), String::new());
+        return (
+            format!("A TCP segment from {} to {}.", c.from, c.to),
+            "captured".into(),
+            String::new(),
+        );
     };
     let v = &o.view;
     let (from, to) = (c.from, c.to);
     let mut s = String::new();
     let lead;
     let next;
-    let answers = c.follows.map(|f| format!("event #{f}")).unwrap_or_else(|| "the previous segment".into());
+    let answers = c
+        .follows
+        .map(|f| format!("event #{f}"))
+        .unwrap_or_else(|| "the previous segment".into());
     if t.has(TcpInfo::RST) {
         if o.receiver_state_before == State::SynSent || o.sender_state_before == State::Closed {
             s.push_str(&format!(
@@ -264,7 +316,14 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
         } else {
             s.push_str(&format!("{from} resets the connection: RST aborts it at once, without the FIN exchange; data still in flight is lost and the peer's next call fails with ECONNRESET."));
         }
-        lead = format!("sent by {}'s kernel in answer to {answers},", if from == "kernel" { "the receiving host" } else { from });
+        lead = format!(
+            "sent by {}'s kernel in answer to {answers},",
+            if from == "kernel" {
+                "the receiving host"
+            } else {
+                from
+            }
+        );
         next = "Nothing follows: a reset is never acknowledged.".to_string();
     } else if t.has(TcpInfo::SYN) && !t.has(TcpInfo::ACK) {
         s.push_str(&format!(
@@ -273,10 +332,15 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
             options_text(t, v.window)
         ));
         if o.receiver_state_before == State::Closed {
-            s.push_str(&format!(" No socket listens on port {}: the kernel there will refuse with RST.", t.dst_port));
+            s.push_str(&format!(
+                " No socket listens on port {}: the kernel there will refuse with RST.",
+                t.dst_port
+            ));
         }
         lead = "sent by the client's kernel as soon as connect() ran,".to_string();
-        next = format!("Next: {to} answers with SYN+ACK (or RST if nothing listens). connect() blocks until then; without an answer the SYN would be sent again after 1 s, then 2 s, 4 s…");
+        next = format!(
+            "Next: {to} answers with SYN+ACK (or RST if nothing listens). connect() blocks until then; without an answer the SYN would be sent again after 1 s, then 2 s, 4 s…"
+        );
     } else if t.has(TcpInfo::SYN) {
         s.push_str(&format!(
             "Handshake 2/3: {from} accepts. Its SYN announces its own initial sequence number {} (relative 0), and ACK {} (relative {}) acknowledges the client's SYN: \"I expect your byte 1 next\". {}",
@@ -285,7 +349,9 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
             v.ack_rel,
             options_text(t, v.window)
         ));
-        lead = format!("sent by the server's kernel in answer to {answers} — accept() has not been called;");
+        lead = format!(
+            "sent by the server's kernel in answer to {answers} — accept() has not been called;"
+        );
         next = "Next: the client's ACK completes the handshake; connect() returns on the client's side.".to_string();
     } else if v.role.as_deref() == Some("handshake 3/3") {
         s.push_str(&format!(
@@ -294,7 +360,10 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
         ));
         lead = format!("sent by the client's kernel in answer to {answers},");
         next = match o.handshake_rtt_ns {
-            Some(rtt) => format!("The handshake's round trip (SYN → SYN+ACK) took {}. Next: data may flow in both directions.", fmt_ns(rtt)),
+            Some(rtt) => format!(
+                "The handshake's round trip (SYN → SYN+ACK) took {}. Next: data may flow in both directions.",
+                fmt_ns(rtt)
+            ),
             None => "Next: data may flow in both directions.".to_string(),
         };
     } else if t.payload_len > 0 {
@@ -311,7 +380,10 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
             s.push_str(" FIN rides on this data segment: it is also the sender's last byte.");
         }
         lead = "sent by the kernel when send()/sendall() ran,".to_string();
-        next = format!("Next: {to}'s kernel acknowledges these bytes (ACK {}), at once here; by default Linux may wait up to 40 ms to piggyback the ACK on a reply (netcourse turns on TCP_QUICKACK so every ACK shows at once).", t.seq.wrapping_add(t.payload_len as u32));
+        next = format!(
+            "Next: {to}'s kernel acknowledges these bytes (ACK {}), at once here; by default Linux may wait up to 40 ms to piggyback the ACK on a reply (netcourse turns on TCP_QUICKACK so every ACK shows at once).",
+            t.seq.wrapping_add(t.payload_len as u32)
+        );
     } else if t.has(TcpInfo::FIN) {
         s.push_str(&format!(
             "{from} closes its sending side: FIN says \"no more data from me\". FIN counts as one byte of sequence space (relative {}). It also acknowledges every byte of {to}'s stream before relative {}.",
@@ -322,27 +394,48 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
         } else {
             s.push_str(&format!(" {to} had closed first; with this FIN {from} waits in LAST-ACK for the final acknowledgement."));
         }
-        lead = "sent by the kernel when the application called close() or shutdown(SHUT_WR),".to_string();
-        next = format!("Next: {to} acknowledges the FIN; its application reads end-of-stream (recv returns 0 bytes) and sends its own FIN when it closes.");
+        lead = "sent by the kernel when the application called close() or shutdown(SHUT_WR),"
+            .to_string();
+        next = format!(
+            "Next: {to} acknowledges the FIN; its application reads end-of-stream (recv returns 0 bytes) and sends its own FIN when it closes."
+        );
     } else {
         s.push_str(&format!(
             "{from} acknowledges: ACK {} (relative {}) says it has received every byte of {to}'s stream before relative {}. It carries no data.",
             t.ack, v.ack_rel, v.ack_rel
         ));
         lead = format!("sent by {from}'s kernel in answer to {answers},");
-        next = "Nothing must follow this ACK; the sender may now forget the acknowledged bytes.".to_string();
+        next = "Nothing must follow this ACK; the sender may now forget the acknowledged bytes."
+            .to_string();
     }
     let win = if o.scaling_active && !t.has(TcpInfo::SYN) {
-        format!(" Window {} × {} (scale agreed in the SYNs) = {} bytes {from} can still receive.", v.window, v.window_scaled / u32::from(v.window.max(1)), v.window_scaled)
+        format!(
+            " Window {} × {} (scale agreed in the SYNs) = {} bytes {from} can still receive.",
+            v.window,
+            v.window_scaled / u32::from(v.window.max(1)),
+            v.window_scaled
+        )
     } else if !t.has(TcpInfo::RST) {
-        format!(" Window {} bytes{}.", v.window, if t.has(TcpInfo::SYN) { " (never scaled in a SYN)" } else { "" })
+        format!(
+            " Window {} bytes{}.",
+            v.window,
+            if t.has(TcpInfo::SYN) {
+                " (never scaled in a SYN)"
+            } else {
+                ""
+            }
+        )
     } else {
         String::new()
     };
     s.push_str(&win);
     s.push_str(&format!(
         " After this frame: {}.",
-        v.states.iter().map(|st| format!("{} {}", st.actor, st.state)).collect::<Vec<_>>().join(", ")
+        v.states
+            .iter()
+            .map(|st| format!("{} {}", st.actor, st.state))
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     if let Some(note) = checksum_note(c) {
         s.push(' ');
@@ -384,13 +477,19 @@ fn checksum_note(c: &FrameContext) -> Option<String> {
     let index = d.layers.iter().position(|l| l.protocol == name)?;
     match crate::dissect::checksum_status(c.frame, d, index)? {
         ChecksumStatus::Partial => Some(match c.loopback_explained_at {
-            Some(i) => format!("(The {name} checksum holds only a partial sum on lo, as explained at event #{i}.)"),
+            Some(i) => format!(
+                "(The {name} checksum holds only a partial sum on lo, as explained at event #{i}.)"
+            ),
             None => format!(
                 "The {name} checksum field holds only a partial sum (the pseudo-header part) — expected on lo: the kernel leaves the final sum to the network card (checksum offload), and lo has no card and needs none, so nobody completes it. Wireshark flags it as wrong; it is not an error here."
             ),
         }),
-        ChecksumStatus::Bad { expected } => Some(format!("The {name} checksum does not add up: it should be 0x{expected:04x}. On a real network the receiver would drop this segment.")),
-        ChecksumStatus::Absent => Some(format!("The {name} checksum is 0: the sender chose not to compute one, which UDP over IPv4 allows.")),
+        ChecksumStatus::Bad { expected } => Some(format!(
+            "The {name} checksum does not add up: it should be 0x{expected:04x}. On a real network the receiver would drop this segment."
+        )),
+        ChecksumStatus::Absent => Some(format!(
+            "The {name} checksum is 0: the sender chose not to compute one, which UDP over IPv4 allows."
+        )),
         ChecksumStatus::Good => None,
     }
 }

@@ -245,10 +245,10 @@ pub fn matches(rule: &Rule, event: &Event, payload: &[u8]) -> bool {
     if !event.is_frame() {
         return false;
     }
-    if let Some(p) = &rule.protocol {
-        if !has_protocol(event, p) {
-            return false;
-        }
+    if let Some(p) = &rule.protocol
+        && !has_protocol(event, p)
+    {
+        return false;
     }
     if !rule.flags.is_empty() {
         let Some(tcp) = &event.tcp else { return false };
@@ -277,14 +277,13 @@ pub fn matches(rule: &Rule, event: &Event, payload: &[u8]) -> bool {
     {
         return false;
     }
-    if let Some(needle) = &rule.payload {
-        if needle.is_empty()
+    if let Some(needle) = &rule.payload
+        && (needle.is_empty()
             || !payload
                 .windows(needle.len())
-                .any(|w| w == needle.as_slice())
-        {
-            return false;
-        }
+                .any(|w| w == needle.as_slice()))
+    {
+        return false;
     }
     true
 }

@@ -77,8 +77,20 @@ pub struct Tracker {
 impl Tracker {
     /// Record one frame from `src` to `dst`. `to_known` says whether a socket
     /// of the lesson owns `dst` (a SYN to a port nobody owns meets a closed port).
-    pub fn observe(&mut self, index: usize, ts: u64, src: SocketAddr, dst: SocketAddr, t: &TcpInfo, from: &str, to: &str, to_known: bool) -> Observation {
-        let pos = self.conns.iter().position(|c| (c.ends[0] == src && c.ends[1] == dst) || (c.ends[0] == dst && c.ends[1] == src));
+    pub fn observe(
+        &mut self,
+        index: usize,
+        ts: u64,
+        src: SocketAddr,
+        dst: SocketAddr,
+        t: &TcpInfo,
+        from: &str,
+        to: &str,
+        to_known: bool,
+    ) -> Observation {
+        let pos = self.conns.iter().position(|c| {
+            (c.ends[0] == src && c.ends[1] == dst) || (c.ends[0] == dst && c.ends[1] == src)
+        });
         let ci = match pos {
             Some(i) => i,
             None => {
@@ -89,7 +101,18 @@ impl Tracker {
                     window_scale: [None, None],
                     syn_end: [None, None],
                     fin_end: [None, None],
-                    state: [if t.has(TcpInfo::SYN) { State::Closed } else { State::Established }, if to_known { State::Listen } else { State::Closed }],
+                    state: [
+                        if t.has(TcpInfo::SYN) {
+                            State::Closed
+                        } else {
+                            State::Established
+                        },
+                        if to_known {
+                            State::Listen
+                        } else {
+                            State::Closed
+                        },
+                    ],
                     segments: Vec::new(),
                     last_answered: [0, 0],
                     syn_ns: None,
@@ -120,17 +143,29 @@ impl Tracker {
         }
         let base = if syn { t.seq } else { base };
         let seq_rel = t.seq.wrapping_sub(base);
-        let ack_rel = if ack { c.base[r].map(|b| t.ack.wrapping_sub(b)).unwrap_or(t.ack) } else { 0 };
+        let ack_rel = if ack {
+            c.base[r].map(|b| t.ack.wrapping_sub(b)).unwrap_or(t.ack)
+        } else {
+            0
+        };
         let scaling_active = c.window_scale[0].is_some() && c.window_scale[1].is_some();
-        let window_scaled = if syn || !scaling_active { u32::from(t.window) } else { u32::from(t.window) << c.window_scale[s].unwrap_or(0) };
+        let window_scaled = if syn || !scaling_active {
+            u32::from(t.window)
+        } else {
+            u32::from(t.window) << c.window_scale[s].unwrap_or(0)
+        };
 
         // What this frame answers.
         let mut answers = None;
-        if ack {
-            if let Some(&(_, _, idx)) = c.segments.iter().rev().find(|(dir, end, idx)| *dir == r && *end == t.ack && *idx > c.last_answered[s]) {
-                answers = Some(idx);
-                c.last_answered[s] = idx;
-            }
+        if ack
+            && let Some(&(_, _, idx)) = c
+                .segments
+                .iter()
+                .rev()
+                .find(|(dir, end, idx)| *dir == r && *end == t.ack && *idx > c.last_answered[s])
+        {
+            answers = Some(idx);
+            c.last_answered[s] = idx;
         }
         let used = t.payload_len as u32 + u32::from(syn) + u32::from(fin);
         if used > 0 {
@@ -154,7 +189,10 @@ impl Tracker {
             if ack {
                 if c.state[r] == State::SynReceived && !syn && Some(t.ack) == c.syn_end[r] {
                     c.state[r] = State::Established;
-                    if c.state[s] == State::Established && before.0 == State::Established && t.payload_len == 0 {
+                    if c.state[s] == State::Established
+                        && before.0 == State::Established
+                        && t.payload_len == 0
+                    {
                         role = Some("handshake 3/3".to_string());
                         rtt = c.syn_ns.zip(c.synack_ns).map(|(a, b)| b.saturating_sub(a));
                     }
@@ -190,7 +228,11 @@ impl Tracker {
                     State::FinWait2 => State::TimeWait,
                     other => other,
                 };
-                role = Some(if t.payload_len > 0 { "teardown: data + FIN".to_string() } else { "teardown: FIN".to_string() });
+                role = Some(if t.payload_len > 0 {
+                    "teardown: data + FIN".to_string()
+                } else {
+                    "teardown: FIN".to_string()
+                });
             }
         }
 
@@ -203,13 +245,36 @@ impl Tracker {
             window: t.window,
             window_scaled,
             len: t.payload_len,
-            options: t.options.iter().map(|o| TcpOptionView { kind: o.kind, name: o.name.clone(), value: o.value.clone(), offset: o.offset, length: o.length }).collect(),
+            options: t
+                .options
+                .iter()
+                .map(|o| TcpOptionView {
+                    kind: o.kind,
+                    name: o.name.clone(),
+                    value: o.value.clone(),
+                    offset: o.offset,
+                    length: o.length,
+                })
+                .collect(),
             states: vec![
-                ActorState { actor: c.names[s].clone(), state: c.state[s].name().to_string() },
-                ActorState { actor: c.names[r].clone(), state: c.state[r].name().to_string() },
+                ActorState {
+                    actor: c.names[s].clone(),
+                    state: c.state[s].name().to_string(),
+                },
+                ActorState {
+                    actor: c.names[r].clone(),
+                    state: c.state[r].name().to_string(),
+                },
             ],
             role,
         };
-        Observation { view, answers, handshake_rtt_ns: rtt, scaling_active, sender_state_before: before.0, receiver_state_before: before.1 }
+        Observation {
+            view,
+            answers,
+            handshake_rtt_ns: rtt,
+            scaling_active,
+            sender_state_before: before.0,
+            receiver_state_before: before.1,
+        }
     }
 }

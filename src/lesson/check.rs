@@ -421,7 +421,7 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
         .filter(|c| !c.is_whitespace() && *c != ':')
         .collect();
     let digits = digits.strip_prefix("0x").unwrap_or(&digits);
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(format!("hex `{text}` has an odd number of digits"));
     }
     (0..digits.len())
@@ -501,12 +501,12 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
     // Where each actor first listens: (step number as written, line).
     let mut first_listen: HashMap<usize, (usize, u64)> = HashMap::new();
     for (i, s) in file.steps.iter().enumerate() {
-        if s.call.value == "listen" {
-            if let Some(a) = names.iter().position(|n| *n == s.actor.value) {
-                first_listen
-                    .entry(a)
-                    .or_insert((i + 1, s.call.referenced.line()));
-            }
+        if s.call.value == "listen"
+            && let Some(a) = names.iter().position(|n| *n == s.actor.value)
+        {
+            first_listen
+                .entry(a)
+                .or_insert((i + 1, s.call.referenced.line()));
         }
     }
 
@@ -1187,20 +1187,20 @@ fn check_step(
     ];
     let allowed = keys_for(call_name);
     for (key, at) in present {
-        if let Some((line, column)) = at {
-            if !allowed.contains(&key) {
-                problems.push(Problem::at(
-                    Severity::Error,
-                    line,
-                    column,
-                    format!("`{key}` has no meaning for `{call_name}`"),
-                    Some(if allowed.is_empty() {
-                        format!("`{call_name}` takes no arguments")
-                    } else {
-                        format!("`{call_name}` takes: {}", allowed.join(", "))
-                    }),
-                ));
-            }
+        if let Some((line, column)) = at
+            && !allowed.contains(&key)
+        {
+            problems.push(Problem::at(
+                Severity::Error,
+                line,
+                column,
+                format!("`{key}` has no meaning for `{call_name}`"),
+                Some(if allowed.is_empty() {
+                    format!("`{call_name}` takes no arguments")
+                } else {
+                    format!("`{call_name}` takes: {}", allowed.join(", "))
+                }),
+            ));
         }
     }
 
@@ -1268,16 +1268,15 @@ fn check_step(
     } else {
         None
     };
-    if let (Some(Peer::Actor(target)), Some(mine)) = (to, transport) {
-        if let Some(Some(peer)) = actors.get(target) {
-            if peer.transport != mine {
-                problems.push(Problem::error(
+    if let (Some(Peer::Actor(target)), Some(mine)) = (to, transport)
+        && let Some(Some(peer)) = actors.get(target)
+        && peer.transport != mine
+    {
+        problems.push(Problem::error(
                     spec.to.as_ref().unwrap_or(&spec.call),
                     format!("`{actor_name}` is a {} actor, but `{}` is a {} actor", mine.as_str().to_uppercase(), names[target], peer.transport.as_str().to_uppercase()),
                     Some("a socket only talks to sockets of its own transport; give both actors the same `transport`".into()),
                 ));
-            }
-        }
     }
     let expect = check_expect(spec.expect.as_ref(), call_name, names, problems);
 
@@ -1561,15 +1560,15 @@ fn check_peer(
         return None;
     };
     if let Some(i) = names.iter().position(|n| *n == to.value) {
-        if let Some(Some(a)) = actors.get(i) {
-            if a.addr.port() == 0 {
-                problems.push(Problem::error(
-                    to,
-                    format!("`{}` has no fixed port to reach", to.value),
-                    Some(format!("give actor `{}` a `port:`", to.value)),
-                ));
-                return None;
-            }
+        if let Some(Some(a)) = actors.get(i)
+            && a.addr.port() == 0
+        {
+            problems.push(Problem::error(
+                to,
+                format!("`{}` has no fixed port to reach", to.value),
+                Some(format!("give actor `{}` a `port:`", to.value)),
+            ));
+            return None;
         }
         return Some(Peer::Actor(i));
     }
@@ -1598,26 +1597,25 @@ fn check_peer(
         Ok(addr) => Some(Peer::Addr(addr)),
         Err(_) => {
             // `ip:port` with a port that does not fit in 16 bits reads better as a range error.
-            if let Some((host, port)) = written.rsplit_once(':') {
-                if let Ok(n) = port.parse::<i64>() {
-                    if !(1..=65535).contains(&n) {
-                        problems.push(Problem::error(
-                            to,
-                            format!("port {n} is out of range"),
-                            Some("a port is a number from 1 to 65535".into()),
-                        ));
-                        return None;
-                    }
-                    // A host name with a port: never looked up.
-                    if !host.is_empty() && host.parse::<IpAddr>().is_err() && !host.starts_with('[')
-                    {
-                        problems.push(Problem::error(
+            if let Some((host, port)) = written.rsplit_once(':')
+                && let Ok(n) = port.parse::<i64>()
+            {
+                if !(1..=65535).contains(&n) {
+                    problems.push(Problem::error(
+                        to,
+                        format!("port {n} is out of range"),
+                        Some("a port is a number from 1 to 65535".into()),
+                    ));
+                    return None;
+                }
+                // A host name with a port: never looked up.
+                if !host.is_empty() && host.parse::<IpAddr>().is_err() && !host.starts_with('[') {
+                    problems.push(Problem::error(
                             to,
                             format!("host `{host}` is outside the sandbox"),
                             Some("lessons do not look up host names; use a loopback address like `127.0.0.1:5000` or `[::1]:5000`, or an actor's name".into()),
                         ));
-                        return None;
-                    }
+                    return None;
                 }
             }
             problems.push(Problem::error(

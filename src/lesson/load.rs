@@ -287,32 +287,30 @@ fn yaml_problem(e: &serde_saphyr::Error, text: &str) -> Problem {
     if let Some(tag) = message
         .strip_prefix("unsupported tag `")
         .and_then(|t| t.split('`').next())
+        && let Some(text_line) = text.lines().nth(line.saturating_sub(1) as usize)
+        && let Some(at) = text_line.find(tag)
     {
-        if let Some(text_line) = text.lines().nth(line.saturating_sub(1) as usize) {
-            if let Some(at) = text_line.find(tag) {
-                let column = text_line[..at].chars().count() as u64 + 1;
-                return Problem::at(
+        let column = text_line[..at].chars().count() as u64 + 1;
+        return Problem::at(
                     Severity::Error,
                     line,
                     column,
                     message,
                     Some("lessons use plain YAML: tags like `!include` are not allowed, and a lesson can read no other file".into()),
                 );
-            }
-        }
     }
-    if message.contains("quote") {
-        if let Some((qline, qcolumn, q)) = unclosed_quote(text, line) {
-            return Problem::at(
-                Severity::Error,
-                qline,
-                qcolumn,
-                format!("the quote `{q}` opened here is not closed on this line"),
-                Some(format!(
-                    "close it at the end of the value; the YAML reader went on to line {line}, column {column} ({message})"
-                )),
-            );
-        }
+    if message.contains("quote")
+        && let Some((qline, qcolumn, q)) = unclosed_quote(text, line)
+    {
+        return Problem::at(
+            Severity::Error,
+            qline,
+            qcolumn,
+            format!("the quote `{q}` opened here is not closed on this line"),
+            Some(format!(
+                "close it at the end of the value; the YAML reader went on to line {line}, column {column} ({message})"
+            )),
+        );
     }
     let hint = if message.contains("unknown field") {
         Some(unknown_key_hint(&message))

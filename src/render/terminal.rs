@@ -77,13 +77,45 @@ fn paragraphs(text: &str) -> Vec<String> {
 }
 
 fn starts_like_a_layer(line: &str) -> bool {
-    ["Ethernet,", "ARP,", "IPv4,", "IPv6,", "ICMP,", "ICMPv6,", "UDP,", "TCP,", "Payload,", "Parsing stopped"].iter().any(|p| line.starts_with(p))
+    [
+        "Ethernet,",
+        "ARP,",
+        "IPv4,",
+        "IPv6,",
+        "ICMP,",
+        "ICMPv6,",
+        "UDP,",
+        "TCP,",
+        "Payload,",
+        "Parsing stopped",
+    ]
+    .iter()
+    .any(|p| line.starts_with(p))
 }
 
 pub fn header(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
-    writeln!(w, "{} {} — {}", "netcourse".bold(), t.lesson.name.cyan().bold(), t.lesson.title.bold())?;
+    writeln!(
+        w,
+        "{} {} — {}",
+        "netcourse".bold(),
+        t.lesson.name.cyan().bold(),
+        t.lesson.title.bold()
+    )?;
     writeln!(w, "{}", wrap(&t.lesson.summary, WIDTH, "", 0))?;
-    writeln!(w, "{}", wrap(&format!("network: {} on `{}`. {}", t.network.mode, t.network.interface, t.network.note), WIDTH, "", 0).dimmed())?;
+    writeln!(
+        w,
+        "{}",
+        wrap(
+            &format!(
+                "network: {} on `{}`. {}",
+                t.network.mode, t.network.interface, t.network.note
+            ),
+            WIDTH,
+            "",
+            0
+        )
+        .dimmed()
+    )?;
     if let Some(intro) = &t.lesson.intro {
         writeln!(w)?;
         writeln!(w, "{}", wrap(intro, WIDTH, "", 0))?;
@@ -93,11 +125,23 @@ pub fn header(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
 
 /// The line that opens a step's block.
 pub fn step_header(t: &Transcript, number: usize, w: &mut impl Write) -> io::Result<()> {
-    let Some(step) = t.steps.iter().find(|s| s.number == number) else { return Ok(()) };
-    let title = format!("━━ Step {}/{} · {} · {} ", number, t.steps.len(), step.actor, step.call);
+    let Some(step) = t.steps.iter().find(|s| s.number == number) else {
+        return Ok(());
+    };
+    let title = format!(
+        "━━ Step {}/{} · {} · {} ",
+        number,
+        t.steps.len(),
+        step.actor,
+        step.call
+    );
     let fill = WIDTH.saturating_sub(title.chars().count());
     writeln!(w)?;
-    writeln!(w, "{}", format!("{title}{}", "━".repeat(fill)).blue().bold())
+    writeln!(
+        w,
+        "{}",
+        format!("{title}{}", "━".repeat(fill)).blue().bold()
+    )
 }
 
 fn layer_tag(e: &Event) -> String {
@@ -110,16 +154,35 @@ pub fn event(e: &Event, w: &mut impl Write) -> io::Result<()> {
         EventKind::Call => {
             let call = e.call.as_ref();
             let ok = call.is_some_and(|c| c.ok);
-            let head = format!("#{:<3} {t:>11}  {} {}", e.index, e.actor.bold(), "call".yellow());
+            let head = format!(
+                "#{:<3} {t:>11}  {} {}",
+                e.index,
+                e.actor.bold(),
+                "call".yellow()
+            );
             writeln!(w, "{head} {}", layer_tag(e))?;
             if let Some(c) = call {
-                let result = if ok { c.result.green().to_string() } else { c.result.red().to_string() };
-                writeln!(w, "{}", wrap(&format!("{} → {}", c.args, result), WIDTH, "      ", 6))?;
+                let result = if ok {
+                    c.result.green().to_string()
+                } else {
+                    c.result.red().to_string()
+                };
+                writeln!(
+                    w,
+                    "{}",
+                    wrap(&format!("{} → {}", c.args, result), WIDTH, "      ", 6)
+                )?;
             }
         }
         EventKind::Frame => {
             let to = e.to.as_deref().unwrap_or("?");
-            let head = format!("#{:<3} {t:>11}  {} → {} {}", e.index, e.actor.bold(), to.bold(), "frame".magenta());
+            let head = format!(
+                "#{:<3} {t:>11}  {} → {} {}",
+                e.index,
+                e.actor.bold(),
+                to.bold(),
+                "frame".magenta()
+            );
             writeln!(w, "{head} {}", layer_tag(e))?;
             writeln!(w, "{}", wrap(&e.summary, WIDTH, "      ", 6).magenta())?;
             if let Some(m) = &e.mac {
@@ -144,7 +207,11 @@ pub fn event(e: &Event, w: &mut impl Write) -> io::Result<()> {
                     tcp.window_scaled,
                     tcp.len
                 )?;
-                let states: Vec<String> = tcp.states.iter().map(|s| format!("{} {}", s.actor, s.state)).collect();
+                let states: Vec<String> = tcp
+                    .states
+                    .iter()
+                    .map(|s| format!("{} {}", s.actor, s.state))
+                    .collect();
                 writeln!(w, "      {}  {}", "state".dimmed(), states.join(" · "))?;
             }
         }
@@ -158,8 +225,19 @@ pub fn event(e: &Event, w: &mut impl Write) -> io::Result<()> {
             (Some(given), _) => format!(" You answered {given}: not quite."),
             _ => String::new(),
         };
-        let why = c.explain.as_deref().map(|x| format!(" {x}")).unwrap_or_default();
-        note(w, "question", &format!("{} Answer, from the capture: {} ({}).{verdict}{why}", c.question, c.answer, c.value))?;
+        let why = c
+            .explain
+            .as_deref()
+            .map(|x| format!(" {x}"))
+            .unwrap_or_default();
+        note(
+            w,
+            "question",
+            &format!(
+                "{} Answer, from the capture: {} ({}).{verdict}{why}",
+                c.question, c.answer, c.value
+            ),
+        )?;
     }
     Ok(())
 }
@@ -181,7 +259,11 @@ pub fn footer(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
     let calls = t.events.len() - frames;
     if !t.comparison.is_empty() {
         writeln!(w, "{}", "Measured on the wire:".bold())?;
-        writeln!(w, "  {:<10} {:>7} {:>13} {:>14} {:>12} {:>11}", "transport", "frames", "header bytes", "payload bytes", "total bytes", "time")?;
+        writeln!(
+            w,
+            "  {:<10} {:>7} {:>13} {:>14} {:>12} {:>11}",
+            "transport", "frames", "header bytes", "payload bytes", "total bytes", "time"
+        )?;
         for c in &t.comparison {
             writeln!(
                 w,
@@ -207,7 +289,11 @@ pub fn footer(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
     } else {
         "lesson stopped early".yellow().bold().to_string()
     };
-    writeln!(w, "{status}: {calls} socket calls, {frames} frames captured, {} dropped by the kernel.", t.dropped)?;
+    writeln!(
+        w,
+        "{status}: {calls} socket calls, {frames} frames captured, {} dropped by the kernel.",
+        t.dropped
+    )?;
     if let Some(f) = &t.outcome.failure {
         writeln!(w, "{}", wrap(f, WIDTH, "  ", 2).red())?;
     }
