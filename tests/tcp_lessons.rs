@@ -291,3 +291,72 @@ fn fifty_runs_give_the_same_frames() {
         }
     }
 }
+
+#[test]
+fn terminal_output_fits_80_columns() {
+    for lesson in [
+        "udp-basics",
+        "tcp-basics",
+        "tcp-refused",
+        "udp-unreachable",
+        "udp-vs-tcp",
+    ] {
+        let ran = netcourse(&["run", "lesson", lesson, "--color", "never"])
+            .run()
+            .ok();
+        for line in ran.stdout.lines() {
+            assert!(
+                line.chars().count() <= 80,
+                "{lesson}: a line of {} columns:\n{line}",
+                line.chars().count()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_silent_peer_fails_the_lesson_instead_of_hanging() {
+    let dir = scratch("silent");
+    let lesson = dir.join("silent.yaml");
+    std::fs::write(
+        &lesson,
+        r#"format: 1
+name: silent
+title: "A peer that never answers"
+summary: "The client waits for a reply that never comes."
+actors:
+  - { name: server, transport: tcp, port: 50007 }
+  - { name: client, transport: tcp }
+steps:
+  - { actor: server, call: bind }
+  - { actor: server, call: listen }
+  - { actor: client, call: connect, to: server }
+  - { actor: client, call: recv, timeout_ms: 200 }
+"#,
+    )
+    .unwrap();
+    let out = dir.join("t.json");
+    let started = std::time::Instant::now();
+    let ran = netcourse(&[
+        "run",
+        "lesson",
+        lesson.to_str().unwrap(),
+        "--export",
+        out.to_str().unwrap(),
+    ])
+    .run()
+    .code(1);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "bounded by the step's timeout"
+    );
+    assert!(
+        ran.stderr
+            .contains("step 4: `client` `recv` failed: timed out"),
+        "{}",
+        ran.stderr
+    );
+    let t = read_json(&out);
+    assert_eq!(t["complete"], false);
+    assert_eq!(t["outcome"]["passed"], false);
+}

@@ -197,15 +197,21 @@ pub fn event(e: &Event, w: &mut impl Write) -> io::Result<()> {
             if let Some(tcp) = &e.tcp {
                 writeln!(
                     w,
-                    "      {}  [{}] seq={} ack={} (raw {} / {}) win={} len={}",
+                    "      {}  [{}] seq={} ack={} win={} len={}",
                     "tcp ".dimmed(),
                     tcp.flags.join(", "),
                     tcp.seq_rel,
                     tcp.ack_rel,
-                    tcp.seq,
-                    tcp.ack,
                     tcp.window_scaled,
                     tcp.len
+                )?;
+                writeln!(
+                    w,
+                    "      {}  seq={} ack={} window field={}",
+                    "raw ".dimmed(),
+                    tcp.seq,
+                    tcp.ack,
+                    tcp.window
                 )?;
                 let states: Vec<String> = tcp
                     .states
