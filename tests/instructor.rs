@@ -330,20 +330,7 @@ fn the_schema_and_the_docs_know_every_key_of_the_model() {
             );
         }
     }
-    for call in [
-        "bind",
-        "listen",
-        "accept",
-        "connect",
-        "send",
-        "sendall",
-        "sendto",
-        "recv",
-        "recvfrom",
-        "shutdown",
-        "close",
-        "setsockopt",
-    ] {
+    for call in netcourse::lesson::check::CALLS {
         assert!(
             doc.contains(&format!("### `{call}`")),
             "no section for `{call}`"
