@@ -1,0 +1,150 @@
+//! Every header field we print that Wireshark also decodes, compared with
+//! tshark on the same bytes, for every frame of every built-in lesson.
+
+mod common;
+use common::*;
+use serde_json::Value;
+
+/// (our protocol, our field name, tshark field, factor tshark's value is ours times)
+const MAP: &[(&str, &str, &str, u64)] = &[
+    ("Ethernet", "destination", "eth.dst", 1),
+    ("Ethernet", "source", "eth.src", 1),
+    ("Ethernet", "type", "eth.type", 1),
+    ("IPv4", "version", "ip.version", 1),
+    ("IPv4", "header length", "ip.hdr_len", 4),
+    ("IPv4", "DSCP", "ip.dsfield.dscp", 1),
+    ("IPv4", "ECN", "ip.dsfield.ecn", 1),
+    ("IPv4", "total length", "ip.len", 1),
+    ("IPv4", "identification", "ip.id", 1),
+    ("IPv4", "flags", "ip.flags", 1),
+    ("IPv4", "flags.DF", "ip.flags.df", 1),
+    ("IPv4", "flags.MF", "ip.flags.mf", 1),
+    ("IPv4", "fragment offset", "ip.frag_offset", 1),
+    ("IPv4", "TTL", "ip.ttl", 1),
+    ("IPv4", "protocol", "ip.proto", 1),
+    ("IPv4", "header checksum", "ip.checksum", 1),
+    ("IPv4", "source", "ip.src", 1),
+    ("IPv4", "destination", "ip.dst", 1),
+    ("UDP", "source port", "udp.srcport", 1),
+    ("UDP", "destination port", "udp.dstport", 1),
+    ("UDP", "length", "udp.length", 1),
+    ("UDP", "checksum", "udp.checksum", 1),
+    ("TCP", "source port", "tcp.srcport", 1),
+    ("TCP", "destination port", "tcp.dstport", 1),
+    ("TCP", "sequence number", "tcp.seq_raw", 1),
+    ("TCP", "acknowledgment number", "tcp.ack_raw", 1),
+    ("TCP", "data offset", "tcp.hdr_len", 4),
+    ("TCP", "window", "tcp.window_size_value", 1),
+    ("TCP", "checksum", "tcp.checksum", 1),
+    ("TCP", "urgent pointer", "tcp.urgent_pointer", 1),
+    ("TCP", "option.MSS", "tcp.options.mss_val", 1),
+    ("TCP", "option.WS", "tcp.options.wscale.shift", 1),
+    ("ICMP", "type", "icmp.type", 1),
+    ("ICMP", "code", "icmp.code", 1),
+    ("ICMP", "checksum", "icmp.checksum", 1),
+];
+
+/// A value as a number where it is one (`0x0800 (IPv4)` → 2048, `1 (set)` → 1,
+/// `True` → 1), else the text (addresses).
+fn normalize(v: &str) -> String {
+    let first = v.split_whitespace().next().unwrap_or("");
+    let n = if let Some(hex) = first.strip_prefix("0x") {
+        u64::from_str_radix(hex, 16).ok()
+    } else {
+        match first {
+            "True" => Some(1),
+            "False" => Some(0),
+            _ => first.parse::<u64>().ok(),
+        }
+    };
+    n.map(|n| n.to_string())
+        .unwrap_or_else(|| first.to_string())
+}
+
+#[test]
+fn every_field_wireshark_decodes_matches_ours() {
+    if !have("tshark") {
+        eprintln!("tshark not installed: skipped (CI installs it)");
+        return;
+    }
+    let fields: Vec<&str> = MAP.iter().map(|m| m.2).collect();
+    let mut compared = 0;
+    for lesson in [
+        "udp-basics",
+        "tcp-basics",
+        "tcp-refused",
+        "udp-unreachable",
+        "udp-vs-tcp",
+    ] {
+        let dir = scratch(&format!("fields-{lesson}"));
+        let out = dir.join("t.json");
+        netcourse(&[
+            "run",
+            "lesson",
+            lesson,
+            "--quiet",
+            "--export",
+            out.to_str().unwrap(),
+        ])
+        .run()
+        .ok();
+        let t = read_json(&out);
+        let frames: Vec<&Value> = t["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "frame")
+            .collect();
+        let pcap = dir.join("t.pcap");
+        write_pcap(
+            &pcap,
+            &frames
+                .iter()
+                .map(|f| hex_to_bytes(f["data_hex"].as_str().unwrap()))
+                .collect::<Vec<_>>(),
+        );
+        // First occurrence: for an ICMP error, the outer header, not the quoted one.
+        let mut cmd = std::process::Command::new("tshark");
+        cmd.args(["-n", "-r"]).arg(&pcap).args([
+            "-T",
+            "fields",
+            "-E",
+            "separator=|",
+            "-E",
+            "occurrence=f",
+        ]);
+        for f in &fields {
+            cmd.args(["-e", f]);
+        }
+        let text = String::from_utf8(cmd.output().unwrap().stdout).unwrap();
+        let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('|').collect()).collect();
+        assert_eq!(rows.len(), frames.len());
+        for (i, (row, frame)) in rows.iter().zip(&frames).enumerate() {
+            for layer in frame["layers"].as_array().unwrap() {
+                let protocol = layer["protocol"].as_str().unwrap();
+                for field in layer["fields"].as_array().unwrap() {
+                    let name = field["name"].as_str().unwrap();
+                    let Some(col) = MAP.iter().position(|m| m.0 == protocol && m.1 == name) else {
+                        continue;
+                    };
+                    let theirs = normalize(row[col]);
+                    let mut ours = normalize(field["value"].as_str().unwrap());
+                    if MAP[col].3 != 1 {
+                        ours = (ours.parse::<u64>().unwrap() * MAP[col].3).to_string();
+                    }
+                    assert_eq!(
+                        ours,
+                        theirs,
+                        "{lesson} frame {}: {protocol} `{name}` is {:?}, tshark's {} is {:?}",
+                        i + 1,
+                        field["value"],
+                        MAP[col].2,
+                        row[col]
+                    );
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert!(compared > 500, "compared only {compared} values");
+}
