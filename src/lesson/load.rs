@@ -449,8 +449,12 @@ pub fn print_listing(extra: &[PathBuf], out: &mut impl std::io::Write) -> std::i
                 ),
             ),
         };
-        writeln!(out, "{:<16} {}", l.source.name, title)?;
-        writeln!(out, "{:<16} {}", "", summary)?;
+        let indent = " ".repeat(17);
+        let wrap = |text: &str, first: &str| {
+            crate::render::terminal::wrap(text, crate::render::terminal::WIDTH, first, 17)
+        };
+        writeln!(out, "{}", wrap(&title, &format!("{:<16} ", l.source.name)))?;
+        writeln!(out, "{}", wrap(&summary, &indent))?;
         let mut notes: Vec<String> = Vec::new();
         if matches!(l.place, Place::Flag | Place::Env) {
             notes.push(l.place.describe().to_string());
