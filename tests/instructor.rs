@@ -976,11 +976,10 @@ fn lesson_precedence_is_shown_and_obeyed() {
             .lines()
             .position(|l| l.starts_with(&format!("{name} ")))
             .unwrap_or_else(|| panic!("{name} not listed:\n{out}"));
-        out.lines()
-            .skip(start)
-            .take(3)
-            .collect::<Vec<_>>()
-            .join("\n")
+        // An entry is its first line and the indented lines under it.
+        let lines: Vec<&str> = out.lines().skip(start).collect();
+        let len = 1 + lines[1..].iter().take_while(|l| l.starts_with(' ')).count();
+        lines[..len].join("\n")
     };
     let udp = block("udp-basics");
     assert!(udp.contains("from flag"), "{udp}");
