@@ -98,18 +98,21 @@ impl<'a> Runner<'a> {
 
     /// Run step `index` (0-based) and collect the frames it caused.
     pub fn run_step(&mut self, index: usize) -> Result<StepRecord, Error> {
-        let step = &self.plan.steps[index];
-        // Linux delays some ACKs by up to 40 ms hoping to piggyback them; that
-        // would make frames depend on scheduling. Quick ACK mode sends each at
-        // once (the transcript says so), unless the lesson sets it itself.
+        // Linux delays some ACKs (by 40 ms or more) hoping to piggyback them;
+        // that would make frames depend on scheduling. Quick ACK mode sends
+        // each at once (the transcript says so), unless the lesson sets it
+        // itself. Receiving data or a FIN can switch a socket back to delayed
+        // ACKs, so it is armed again after the call; setting it also sends an
+        // ACK the kernel holds, unless unread data (or an unread FIN) waits in
+        // the receive queue — that ACK leaves when the application reads.
         self.quickack_all();
         let start_ns = capture::now_ns();
         let (mut record, failure) = self.perform(index);
         record.start_ns = start_ns;
         record.end_ns = capture::now_ns();
+        self.quickack_all();
         let failure = failure.or_else(|| self.check_expectation(index, &record));
         let frames = self.capture.drain(DRAIN_BOUND)?;
-        let _ = step;
         Ok(StepRecord {
             call: record,
             frames,

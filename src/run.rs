@@ -2,7 +2,7 @@
 //! the plain run and step mode drive the same machinery.
 
 use crate::annotate::Annotator;
-use crate::capture::{self, Capture};
+use crate::capture::{self, Capture, CapturedFrame};
 use crate::error::Error;
 use crate::exec::Runner;
 use crate::lesson::Plan;
@@ -107,12 +107,22 @@ impl<'a> LiveRun<'a> {
         self.next_step += 1;
         let record = self.runner.run_step(index)?;
         self.annotator.learn_endpoints(&self.runner.endpoints());
-        let mut events = vec![self.annotator.call(&record.call)];
-        for frame in &record.frames {
-            // The sandbox holds nothing but the lesson; the host's lo does.
-            if self.mode == NetMode::Host && !self.annotator.is_lessons(&frame.data) {
-                continue;
-            }
+        // The lesson's frames, each once; in `--net host` mode `lo` also
+        // carries other programs' traffic, which is not ours to show.
+        let frames: Vec<&CapturedFrame> = record
+            .frames
+            .iter()
+            .filter(|f| self.mode == NetMode::Sandbox || self.annotator.is_lessons(&f.data))
+            .collect();
+        let (before, after): (Vec<&CapturedFrame>, Vec<&CapturedFrame>) = frames
+            .into_iter()
+            .partition(|f| f.timestamp_ns < record.call.start_ns);
+        let mut events: Vec<Event> = before
+            .iter()
+            .map(|f| self.annotator.frame_before_call(record.call.step, f))
+            .collect();
+        events.push(self.annotator.call(&record.call));
+        for frame in after {
             events.push(self.annotator.frame(record.call.step, frame));
         }
         self.transcript.events.extend(events.iter().cloned());

@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use crate::capture::CapturedFrame;
 use crate::dissect::{self, Dissection, LayerKind};
 use crate::exec::{CallRecord, py_bytes};
-use crate::lesson::check::Plan;
+use crate::lesson::check::{Call, Plan};
 use crate::transcript::{CallDetail, Event, EventKind, Notes, Pair, to_hex};
 
 pub struct Annotator<'a> {
@@ -108,7 +108,7 @@ impl<'a> Annotator<'a> {
         let t = ts.saturating_sub(start);
         let text = match self.prev {
             Some((i, prev_ts)) => format!(
-                "at {} since the lesson began, {} after event #{i}",
+                "at {} since the lesson began, {} event #{i}",
                 fmt_ns(t),
                 fmt_delta(ts as i128 - prev_ts as i128)
             ),
@@ -132,7 +132,20 @@ impl<'a> Annotator<'a> {
         let index = self.push_common(rec.start_ns);
         self.last_call = Some(index);
         let transport = self.plan.actors[rec.actor].transport;
-        let built_in = notes::call_notes(rec, transport, &actor, self.plan);
+        let listens = self
+            .plan
+            .steps
+            .iter()
+            .any(|s| s.actor == rec.actor && matches!(s.call, Call::Listen { .. }));
+        let ctx = notes::CallContext {
+            tcp_state: rec.local.and_then(|l| self.tcp.state_at(l)),
+            closes_listener: matches!(step.call, Call::Close { listener: true })
+                || (matches!(step.call, Call::Close { .. })
+                    && rec.peer.is_none()
+                    && listens
+                    && rec.local.and_then(|l| self.tcp.state_at(l)) != Some(tcp::State::Closed)),
+        };
+        let built_in = notes::call_notes(rec, transport, &ctx, self.plan);
         let semantics = match &step.say {
             Some(say) => format!("{say}\n\n{}", built_in.semantics),
             None => built_in.semantics,
@@ -181,6 +194,17 @@ impl<'a> Annotator<'a> {
             payload: None,
             checkpoint: None,
         }
+    }
+
+    /// A frame read at `step`'s drain but sent before its call ran: the
+    /// kernel sent it on its own (a timer, or an ACK it had been holding).
+    pub fn frame_before_call(&mut self, step: usize, frame: &CapturedFrame) -> Event {
+        let mut event = self.frame(step, frame);
+        event.notes.timing = format!(
+            "Sent before step {step}'s call ran: the kernel sent it on its own (a timer, or an ACK it had been holding), so it belongs to what came before. {}",
+            event.notes.timing
+        );
+        event
     }
 
     /// The event for one captured frame, caused by `step` (1-based).
@@ -260,6 +284,16 @@ impl<'a> Annotator<'a> {
             plan: self.plan,
             step,
             loopback_explained_at: self.loopback_explained_at,
+            first_in_step: self.frames_in_step.get(&step) == Some(&1),
+            lesson_sets_quickack: self.plan.steps.iter().any(|s| {
+                matches!(
+                    s.call,
+                    Call::SetOpt {
+                        option: crate::lesson::check::SockOpt::QuickAck,
+                        ..
+                    }
+                )
+            }),
         };
         let n = notes::frame_notes(&ctx);
         if self.loopback_explained_at.is_none() && notes::zero_macs(&d) {
@@ -361,10 +395,11 @@ pub fn fmt_ns(ns: u64) -> String {
     }
 }
 
+/// `12.1 µs after` / `3.0 µs before`, to be followed by an event.
 fn fmt_delta(ns: i128) -> String {
     if ns < 0 {
         format!("{} before", fmt_ns(ns.unsigned_abs() as u64))
     } else {
-        format!("+{}", fmt_ns(ns as u64))
+        format!("{} after", fmt_ns(ns as u64))
     }
 }

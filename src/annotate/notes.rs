@@ -14,7 +14,20 @@ pub struct CallNotes {
     pub timing: String,
 }
 
-pub fn call_notes(rec: &CallRecord, transport: Transport, _actor: &str, plan: &Plan) -> CallNotes {
+/// What the annotator knows about a call's socket beyond the call itself.
+pub struct CallContext {
+    /// The TCP state of the connection end the socket had, if any.
+    pub tcp_state: Option<State>,
+    /// The call closed a listening socket.
+    pub closes_listener: bool,
+}
+
+pub fn call_notes(
+    rec: &CallRecord,
+    transport: Transport,
+    ctx: &CallContext,
+    plan: &Plan,
+) -> CallNotes {
     let step = &plan.steps[rec.step - 1];
     let family = match rec.local.or(rec.peer) {
         Some(a) if a.is_ipv6() => "AF_INET6",
@@ -38,17 +51,26 @@ pub fn call_notes(rec: &CallRecord, transport: Transport, _actor: &str, plan: &P
     syntax.push_str(&format!("; returned: {}", rec.result));
 
     let local_port = rec.local.map(|a| a.port()).unwrap_or(0);
-    let (semantics, timing) = match (&step.call, transport) {
-        (Call::Bind, _) => (
-            format!("bind() attaches the socket to {}: from now on the kernel delivers whatever arrives for that address and port to this socket, and to no other.", rec.local.map(|a| a.to_string()).unwrap_or_default()),
+    let (semantics, timing): (String, String) = match (&step.call, transport) {
+        (Call::Bind, Transport::Udp) => (
+            format!("bind() attaches the socket to {}: from now on the kernel delivers every datagram that arrives for that address and port to this socket.", rec.local.map(|a| a.to_string()).unwrap_or_default()),
+            "Puts nothing on the wire: binding is bookkeeping inside the kernel.".to_string(),
+        ),
+        (Call::Bind, Transport::Tcp) => (
+            format!("bind() gives the socket the local address {}. Once it listens, connection requests to that address arrive here; each accepted connection then gets a socket of its own with the same local port.", rec.local.map(|a| a.to_string()).unwrap_or_default()),
             "Puts nothing on the wire: binding is bookkeeping inside the kernel.".to_string(),
         ),
         (Call::SendTo { .. }, _) => (
             format!(
-                "sendto() hands the bytes and a destination to the kernel, which wraps them in UDP, IP and Ethernet headers and transmits them at once. The socket's source port is {local_port}{}.",
+                "sendto() hands the bytes and a destination to the kernel, which wraps them in UDP, IP and Ethernet headers and transmits them at once. The socket's source port is {local_port}{}.{}",
                 match ephemeral_range() {
                     Some((lo, hi)) if (lo..=hi).contains(&local_port) => format!(": the OS picked it from its ephemeral range ({lo}–{hi} here) the first time this unbound socket sent"),
                     _ => String::new(),
+                },
+                if rec.local.is_some_and(|a| a.ip().is_unspecified()) {
+                    " Its local address shows as 0.0.0.0 (\"any\"): the socket is not tied to one address, and the kernel picks the source address of each datagram from its route — 127.0.0.1 here."
+                } else {
+                    ""
                 }
             ),
             "Its datagram follows immediately, below.".to_string(),
@@ -65,7 +87,7 @@ pub fn call_notes(rec: &CallRecord, transport: Transport, _actor: &str, plan: &P
             "No frame: UDP has no connection, so there is nobody to tell.".to_string(),
         ),
         (Call::Listen { backlog }, _) => (
-            format!("listen({backlog}) makes the socket passive: the kernel now answers SYNs sent to port {local_port} and keeps up to {backlog} completed connection(s) waiting for accept()."),
+            format!("listen({backlog}) makes the socket passive: the kernel now answers SYNs sent to port {local_port} by itself. Finished handshakes wait in the accept queue until accept(); Linux lets backlog + 1 = {} wait, and when the queue is full it silently drops new SYNs (no RST), so those clients resend their SYN after 1 s, 2 s…", backlog + 1),
             "No frame: the socket only starts waiting.".to_string(),
         ),
         (Call::Accept, _) => (
@@ -79,9 +101,13 @@ pub fn call_notes(rec: &CallRecord, transport: Transport, _actor: &str, plan: &P
             format!("connect() makes the kernel run the three-way handshake with {}; it returns when the SYN+ACK has arrived and the final ACK is sent. The client's port {local_port} was chosen by the OS.", rec.peer.map(|a| a.to_string()).unwrap_or_default()),
             "The handshake frames follow, below.".to_string(),
         ),
-        (Call::Connect { .. }, Transport::Tcp) => (
-            format!("connect() failed: {}. The kernel sent a SYN and the other side's kernel answered with RST, because no socket listens on that port.", rec.result),
+        (Call::Connect { .. }, Transport::Tcp) if rec.result.contains("refused") => (
+            format!("connect() failed: {}. The kernel sent a SYN and the kernel at the destination answered with RST, because no socket listens on that port.", rec.result),
             "The SYN and the RST follow, below.".to_string(),
+        ),
+        (Call::Connect { .. }, Transport::Tcp) => (
+            format!("connect() gave up: {}. Its SYN was never answered (for example because the server's accept queue was full, and its kernel dropped the SYN).", rec.result),
+            "The SYN and its retransmissions follow, below.".to_string(),
         ),
         (Call::Connect { .. }, Transport::Udp) => (
             "connect() on a UDP socket sends nothing: it only records a default destination, so later send() needs no address and the socket accepts datagrams from that peer only. It also lets the kernel report ICMP errors to this socket.".to_string(),
@@ -95,13 +121,17 @@ pub fn call_notes(rec: &CallRecord, transport: Transport, _actor: &str, plan: &P
             "send() on a connected UDP socket: one datagram to the connected peer.".to_string(),
             "Its datagram follows, below.".to_string(),
         ),
+        (Call::Recv { .. }, Transport::Tcp) if !rec.ok => (
+            format!("recv() failed: {}.{}", rec.result, if rec.result.contains("reset") { " The peer's RST aborted the connection; any data still unread is gone." } else { "" }),
+            "Nothing is sent because of a failed read.".to_string(),
+        ),
         (Call::Recv { .. }, Transport::Tcp) => (
             if rec.data.as_ref().is_some_and(|d| d.is_empty()) {
-                "recv() returned 0 bytes: end of stream. The peer sent FIN, so no more data will come; the application should close its side too.".to_string()
+                "recv() returned 0 bytes: end of stream. The peer sent FIN, so no more data will come from it; this side may still send (a half-closed connection) and closes when it is done.".to_string()
             } else {
                 "recv() takes bytes from the receive buffer. TCP is a byte stream: it keeps the order of bytes but not the boundaries between sends.".to_string()
             },
-            "Reading puts nothing on the wire: the data was acknowledged when it arrived.".to_string(),
+            "Reading usually puts nothing on the wire. If it released an ACK the kernel was holding (Linux holds the ACK of a FIN until the application reads the end of stream), that frame follows below.".to_string(),
         ),
         (Call::Recv { .. }, Transport::Udp) => (
             if rec.ok { "recv() on a connected UDP socket takes the next datagram from its peer.".to_string() } else { format!("recv() failed: {}. An ICMP error about an earlier datagram was waiting on this connected socket, and the kernel reports it on the next call.", rec.result) },
@@ -111,16 +141,48 @@ pub fn call_notes(rec: &CallRecord, transport: Transport, _actor: &str, plan: &P
             "shutdown() ends one direction of the connection: SHUT_WR sends FIN (no more data from me) while this side can still receive.".to_string(),
             "A FIN follows if the sending side was shut.".to_string(),
         ),
-        (Call::Close { .. }, Transport::Tcp) => (
-            "close() on a connected TCP socket: the kernel sends FIN after any data still queued (had unread data been waiting in its receive buffer, it would send RST instead). The socket's port stays in use while the connection finishes closing.".to_string(),
-            "The FIN (and the peer's ACK) follow, below; the peer's own FIN comes when its application closes.".to_string(),
-        ),
+        (Call::Close { .. }, Transport::Tcp) => close_notes(ctx),
         (Call::SetOpt { .. }, _) => ("setsockopt() changes how the kernel treats this socket.".to_string(), "No frame.".to_string()),
     };
     CallNotes {
         syntax,
         semantics,
         timing,
+    }
+}
+
+fn close_notes(ctx: &CallContext) -> (String, String) {
+    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+    if ctx.closes_listener {
+        return pair(
+            "close() on a listening socket releases its port. Connections that finished their handshake but were never accepted are reset (RST); otherwise nothing is sent.",
+            "No frame, unless connections were still waiting in the accept queue.",
+        );
+    }
+    match ctx.tcp_state {
+        Some(State::Established) | Some(State::SynReceived) => pair(
+            "close() on a connected TCP socket: the kernel sends FIN after any data still queued (had unread data been waiting in the receive buffer, it would send RST instead). The socket's port stays in use while the connection finishes closing.",
+            "The FIN follows, below. The peer acknowledges it (Linux holds that ACK until the peer's application reads the end of stream), and sends its own FIN when its application closes.",
+        ),
+        Some(State::CloseWait) => pair(
+            "close() after the peer's FIN: the kernel sends this side's FIN, which completes the teardown; this side waits in LAST-ACK for the final ACK.",
+            "This FIN and the peer's last ACK follow, below.",
+        ),
+        Some(State::TimeWait)
+        | Some(State::FinWait2)
+        | Some(State::LastAck)
+        | Some(State::Closing) => pair(
+            "This side has already sent its FIN (with shutdown), so close() only frees the descriptor; the kernel finishes the teardown on its own.",
+            "No new frame from close() itself.",
+        ),
+        Some(State::Closed) => pair(
+            "The connection was already refused or reset, so there is nothing to close on the wire: close() only frees the socket.",
+            "No frame.",
+        ),
+        _ => pair(
+            "close() releases the socket; it never connected, so nothing is sent.",
+            "No frame.",
+        ),
     }
 }
 
@@ -143,6 +205,10 @@ pub struct FrameContext<'a> {
     /// The earlier event that explained loopback's zero MACs and unfilled
     /// checksums in full; later frames only point back to it.
     pub loopback_explained_at: Option<usize>,
+    /// The first frame of its step: short reminders go there only.
+    pub first_in_step: bool,
+    /// The lesson manages TCP_QUICKACK itself, so ACKs may be delayed.
+    pub lesson_sets_quickack: bool,
 }
 
 pub struct FrameNotes {
@@ -178,8 +244,23 @@ pub fn zero_macs(d: &Dissection) -> bool {
 
 const LOOPBACK_MAC: &str = "The MAC addresses are all zero because `lo` is not a network card: there is no hardware address to put there, and the frame never leaves the machine.";
 
+/// How a note names a party: the actor, or for a port no lesson socket owns,
+/// the address itself.
+fn party(name: &str, ip: Option<&str>, port: Option<u16>) -> String {
+    match (name, ip, port) {
+        ("kernel", Some(ip), Some(port)) => match ip.parse::<std::net::IpAddr>() {
+            Ok(ip) => format!("{} (no socket there)", std::net::SocketAddr::new(ip, port)),
+            Err(_) => format!("{ip}:{port} (no socket there)"),
+        },
+        ("kernel", Some(ip), None) => format!("the kernel at {ip}"),
+        _ => name.to_string(),
+    }
+}
+
 pub fn frame_notes(c: &FrameContext) -> FrameNotes {
     let d = c.d;
+    let from_text = party(c.from, d.ip_src.as_deref(), d.src_port());
+    let to_text = party(c.to, d.ip_dst.as_deref(), d.dst_port());
     let mut syntax: Vec<String> = d.layers.iter().map(layer_syntax).collect();
     if let Some(reason) = &d.stopped {
         syntax.push(format!("Parsing stopped: {reason}"));
@@ -197,12 +278,12 @@ pub fn frame_notes(c: &FrameContext) -> FrameNotes {
         let payload = payload_text(c);
         semantics.push(format!(
             "{} → {}: one UDP datagram carrying {payload}. The destination port {} picks the receiving socket ({}); the source port {} identifies {}{}. The IP header carries it from {} to {}. UDP adds only 8 bytes — ports, a length ({} = 8 header + {} data) and a checksum: no sequence number, no acknowledgement, no connection.",
-            c.from,
-            c.to,
+            from_text,
+            to_text,
             u.dst_port,
             if c.to == "kernel" { "no socket is bound to it".to_string() } else { c.to.to_string() },
             u.src_port,
-            c.from,
+            from_text,
             if ephemeral_range().is_some_and(|(lo, hi)| (lo..=hi).contains(&u.src_port)) { ", a port from the OS's ephemeral range" } else { "" },
             d.ip_src.as_deref().unwrap_or("?"),
             d.ip_dst.as_deref().unwrap_or("?"),
@@ -229,14 +310,24 @@ pub fn frame_notes(c: &FrameContext) -> FrameNotes {
             i.code
         );
         if let Some(q) = &i.quoted {
+            let addr = |ip: &str, port: Option<u16>| match (ip.parse::<std::net::IpAddr>(), port) {
+                (Ok(ip), Some(port)) => std::net::SocketAddr::new(ip, port).to_string(),
+                _ => format!("{ip}:{}", port.map(|p| p.to_string()).unwrap_or("?".into())),
+            };
             s.push_str(&format!(
-                " It quotes the start of the datagram it is about ({}:{} → {}:{}), so the sender's kernel can find the socket that sent it. Nothing is bound to port {} there. A connected UDP socket learns of it as ECONNREFUSED on its next call; an unconnected one is not told (unless it asked with IP_RECVERR).",
-                q.src_ip,
-                q.src_port.map(|p| p.to_string()).unwrap_or("?".into()),
-                q.dst_ip,
-                q.dst_port.map(|p| p.to_string()).unwrap_or("?".into()),
-                q.dst_port.map(|p| p.to_string()).unwrap_or("?".into()),
+                " It quotes the datagram it is about ({} → {}): at least its IP header and first 8 bytes, which hold the ports, so the sender's kernel can find the socket that sent it.",
+                addr(&q.src_ip, q.src_port),
+                addr(&q.dst_ip, q.dst_port),
             ));
+            let port_unreachable = (i.protocol == "ICMP" && i.icmp_type == 3 && i.code == 3)
+                || (i.protocol == "ICMPv6" && i.icmp_type == 1 && i.code == 4);
+            if port_unreachable {
+                s.push_str(&format!(
+                    " Nothing is bound to port {} there. A connected UDP socket learns of it as ECONNREFUSED on its next call; an unconnected one is not told (unless it asked with {}).",
+                    q.dst_port.map(|p| p.to_string()).unwrap_or("?".into()),
+                    if i.protocol == "ICMPv6" { "IPV6_RECVERR" } else { "IP_RECVERR" }
+                ));
+            }
         }
         semantics.push(s);
         timing_lead = format!(
@@ -257,17 +348,19 @@ pub fn frame_notes(c: &FrameContext) -> FrameNotes {
         timing = String::new();
     }
     if zero_macs(d) {
-        semantics.push(match c.loopback_explained_at {
-            None => LOOPBACK_MAC.to_string(),
-            Some(i) => format!("(MACs all zero: `lo` has no network card — see event #{i}.)"),
-        });
+        match c.loopback_explained_at {
+            None => semantics.push(LOOPBACK_MAC.to_string()),
+            Some(i) if c.first_in_step => semantics.push(format!(
+                "(MACs all zero: `lo` has no network card — see event #{i}.)"
+            )),
+            Some(_) => {}
+        }
     }
     if let Some(reason) = &d.stopped {
         semantics.push(format!(
             "This frame could not be read to the end: {reason}."
         ));
     }
-    let _ = (c.plan, c.step);
     FrameNotes {
         syntax,
         semantics: semantics.join(" "),
@@ -299,7 +392,9 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
         );
     };
     let v = &o.view;
-    let (from, to) = (c.from, c.to);
+    let from_text = party(c.from, c.d.ip_src.as_deref(), c.d.src_port());
+    let to_text = party(c.to, c.d.ip_dst.as_deref(), c.d.dst_port());
+    let (from, to) = (from_text.as_str(), to_text.as_str());
     let mut s = String::new();
     let lead;
     let next;
@@ -310,47 +405,62 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
     if t.has(TcpInfo::RST) {
         if o.receiver_state_before == State::SynSent || o.sender_state_before == State::Closed {
             s.push_str(&format!(
-                "{from} refuses the connection: no socket listens on port {}, so the kernel answers the SYN with RST (reset). RST+ACK acknowledges the SYN (ack {}) so the client knows which attempt is refused; its connect() fails with ECONNREFUSED, \"connection refused\".",
-                t.src_port, v.ack_rel
+                "The kernel at {} refuses the connection: no socket listens on port {}, so it answers the SYN with RST (reset). RST+ACK acknowledges the SYN (ack {}) so the client knows which attempt is refused; its connect() fails with ECONNREFUSED, \"connection refused\".",
+                c.d.ip_src.as_deref().unwrap_or("?"), t.src_port, v.ack_rel
             ));
         } else {
             s.push_str(&format!("{from} resets the connection: RST aborts it at once, without the FIN exchange; data still in flight is lost and the peer's next call fails with ECONNRESET."));
         }
         lead = format!(
             "sent by {}'s kernel in answer to {answers},",
-            if from == "kernel" {
+            if c.from == "kernel" {
                 "the receiving host"
             } else {
-                from
+                c.from
             }
         );
         next = "Nothing follows: a reset is never acknowledged.".to_string();
+    } else if t.has(TcpInfo::SYN) && !t.has(TcpInfo::ACK) && o.retransmission_of.is_some() {
+        let first = o
+            .retransmission_of
+            .map(|i| format!("event #{i}"))
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "{from} sends its SYN again (same sequence number {}): a retransmission of {first}, because no SYN+ACK came back in time. Linux waits 1 s before the first retry, then doubles the wait.",
+            t.seq
+        ));
+        lead = "sent by the client's kernel when its retransmission timer expired,".to_string();
+        next = format!("Next: {to} answers, or the SYN is retried again until connect() gives up.");
     } else if t.has(TcpInfo::SYN) && !t.has(TcpInfo::ACK) {
         s.push_str(&format!(
-            "Handshake 1/3: {from} asks {to} to open a connection. SYN (\"synchronize\") announces its initial sequence number {} — shown as relative 0. The ISN is random, so segments of an older connection cannot be mistaken for this one's. The SYN itself counts as one byte of sequence space. {}",
+            "Handshake 1/3: {from} asks {to} to open a connection. SYN (\"synchronize\") announces its initial sequence number {} — shown as relative 0. The ISN is hard to guess (a secret hash of the addresses and ports plus a clock, RFC 6528), so others cannot forge segments and old segments are unlikely to fit this connection. The SYN carries no data but uses up one sequence number. {}",
             t.seq,
-            options_text(t, v.window)
+            options_text(t)
         ));
+        lead = "sent by the client's kernel as soon as connect() ran,".to_string();
         if o.receiver_state_before == State::Closed {
             s.push_str(&format!(
                 " No socket listens on port {}: the kernel there will refuse with RST.",
                 t.dst_port
             ));
+            next =
+                "Next: the destination's kernel answers with RST, and connect() fails.".to_string();
+        } else {
+            s.push_str(" The listening socket stays in LISTEN; the server's kernel starts a new connection for this client, in SYN-RECEIVED.");
+            next = format!(
+                "Next: {to} answers with SYN+ACK. connect() blocks until then; without an answer the SYN would be sent again after 1 s, then 2 s, 4 s…"
+            );
         }
-        lead = "sent by the client's kernel as soon as connect() ran,".to_string();
-        next = format!(
-            "Next: {to} answers with SYN+ACK (or RST if nothing listens). connect() blocks until then; without an answer the SYN would be sent again after 1 s, then 2 s, 4 s…"
-        );
     } else if t.has(TcpInfo::SYN) {
         s.push_str(&format!(
-            "Handshake 2/3: {from} accepts. Its SYN announces its own initial sequence number {} (relative 0), and ACK {} (relative {}) acknowledges the client's SYN: \"I expect your byte 1 next\". {}",
+            "Handshake 2/3: {from}'s kernel agrees. Its SYN announces its own initial sequence number {} (relative 0), and ACK {} (relative {}) acknowledges the client's SYN: \"I expect your byte 1 next\". {}",
             t.seq,
             t.ack,
             v.ack_rel,
-            options_text(t, v.window)
+            options_text(t)
         ));
         lead = format!(
-            "sent by the server's kernel in answer to {answers} — accept() has not been called;"
+            "sent by the server's kernel in answer to {answers} (accept() has not been called),"
         );
         next = "Next: the client's ACK completes the handshake; connect() returns on the client's side.".to_string();
     } else if v.role.as_deref() == Some("handshake 3/3") {
@@ -372,7 +482,7 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
         s.push_str(&format!(
             "{from} sends {} of application data: bytes {first}–{last} of its stream (relative sequence numbers). {}The same segment acknowledges every byte of {to}'s stream before relative {} (ACK {}).",
             payload_text(c),
-            if t.has(TcpInfo::PSH) { "PSH marks the end of what the application handed over, so the receiver delivers it at once instead of waiting for more. " } else { "" },
+            if t.has(TcpInfo::PSH) { "PSH (\"push\") marks the last segment of one send(); it is only a hint, as Linux makes arriving data readable at once either way. " } else { "" },
             v.ack_rel,
             t.ack,
         ));
@@ -380,13 +490,20 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
             s.push_str(" FIN rides on this data segment: it is also the sender's last byte.");
         }
         lead = "sent by the kernel when send()/sendall() ran,".to_string();
-        next = format!(
-            "Next: {to}'s kernel acknowledges these bytes (ACK {}), at once here; by default Linux may wait up to 40 ms to piggyback the ACK on a reply (netcourse turns on TCP_QUICKACK so every ACK shows at once).",
-            t.seq.wrapping_add(t.payload_len as u32)
-        );
+        next = if c.lesson_sets_quickack {
+            format!(
+                "Next: {to}'s kernel acknowledges these bytes (ACK {}). This lesson manages quick ACKs itself, so the ACK may wait (40 ms or more) to ride on {to}'s next data segment.",
+                t.seq.wrapping_add(t.payload_len as u32)
+            )
+        } else {
+            format!(
+                "Next: {to}'s kernel acknowledges these bytes (ACK {}), at once here: netcourse turns on TCP_QUICKACK, where Linux would otherwise often wait (40 ms or more) to send the ACK together with a reply.",
+                t.seq.wrapping_add(t.payload_len as u32)
+            )
+        };
     } else if t.has(TcpInfo::FIN) {
         s.push_str(&format!(
-            "{from} closes its sending side: FIN says \"no more data from me\". FIN counts as one byte of sequence space (relative {}). It also acknowledges every byte of {to}'s stream before relative {}.",
+            "{from} closes its sending side: FIN says \"no more data from me\". FIN carries no data but uses up one sequence number (relative {}). It also acknowledges every byte of {to}'s stream before relative {}.",
             v.seq_rel, v.ack_rel
         ));
         if o.sender_state_before == State::Established {
@@ -394,28 +511,64 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
         } else {
             s.push_str(&format!(" {to} had closed first; with this FIN {from} waits in LAST-ACK for the final acknowledgement."));
         }
-        lead = "sent by the kernel when the application called close() or shutdown(SHUT_WR),"
-            .to_string();
-        next = format!(
-            "Next: {to} acknowledges the FIN; its application reads end-of-stream (recv returns 0 bytes) and sends its own FIN when it closes."
-        );
+        let step = &c.plan.steps[c.step - 1];
+        lead = if c.plan.actors[step.actor].name == c.from
+            && matches!(
+                step.call,
+                crate::lesson::check::Call::Close { .. }
+                    | crate::lesson::check::Call::Shutdown { .. }
+            ) {
+            format!(
+                "sent by the kernel when {}'s {}() ran,",
+                c.from,
+                step.call.name()
+            )
+        } else {
+            "sent by the kernel when the application called close() or shutdown(SHUT_WR),"
+                .to_string()
+        };
+        next = if matches!(o.receiver_state_before, State::FinWait1 | State::FinWait2) {
+            format!(
+                "Next: {to} sends the last ACK and stays in TIME-WAIT (60 s on Linux); {from} forgets the connection when that ACK arrives."
+            )
+        } else {
+            format!(
+                "Next: {to} acknowledges the FIN — Linux holds that ACK until {to}'s application reads the end of stream (recv returns 0 bytes) or a short timer runs out — and sends its own FIN when it closes."
+            )
+        };
+    } else if o.acks_fin {
+        s.push_str(&format!(
+            "{from} acknowledges {to}'s FIN: ACK {} (relative {}) covers the FIN and every byte before it. It carries no data.",
+            t.ack, v.ack_rel
+        ));
+        if v.states.iter().any(|st| st.state == "CLOSED") {
+            s.push_str(&format!(" This is the last frame of the connection: {to} deletes it, and {from} stays in TIME-WAIT, ready to send this ACK again if the FIN comes again."));
+            next = "Nothing follows: ACKs themselves are never acknowledged.".to_string();
+        } else {
+            s.push_str(" Linux sends this ACK only once the application has read the end of stream, or when a short timer runs out: until then the FIN waits, unread, in the receive queue.");
+            next = format!("Next: {from}'s application closes too, sending its own FIN.");
+        }
+        lead = format!("sent by {}'s kernel in answer to {answers},", c.from);
     } else {
         s.push_str(&format!(
             "{from} acknowledges: ACK {} (relative {}) says it has received every byte of {to}'s stream before relative {}. It carries no data.",
             t.ack, v.ack_rel, v.ack_rel
         ));
-        lead = format!("sent by {from}'s kernel in answer to {answers},");
-        next = "Nothing must follow this ACK; the sender may now forget the acknowledged bytes."
-            .to_string();
+        lead = format!("sent by {}'s kernel in answer to {answers},", c.from);
+        next = format!(
+            "Nothing must follow this ACK: {to} may now drop these bytes from its retransmission queue, and ACKs themselves are never acknowledged."
+        );
     }
-    let win = if o.scaling_active && !t.has(TcpInfo::SYN) {
+    let win = if t.has(TcpInfo::RST) {
+        String::new()
+    } else if let (Some(shift), false) = (o.sender_shift, t.has(TcpInfo::SYN)) {
         format!(
-            " Window {} × {} (scale agreed in the SYNs) = {} bytes {from} can still receive.",
+            " Window {} × {} ({from}'s shift {shift}, announced in its SYN) = {} bytes {from} can still receive.",
             v.window,
-            v.window_scaled / u32::from(v.window.max(1)),
+            1u32 << shift.min(14),
             v.window_scaled
         )
-    } else if !t.has(TcpInfo::RST) {
+    } else {
         format!(
             " Window {} bytes{}.",
             v.window,
@@ -425,8 +578,6 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
                 ""
             }
         )
-    } else {
-        String::new()
     };
     s.push_str(&win);
     s.push_str(&format!(
@@ -444,7 +595,7 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
     (s, lead, next)
 }
 
-fn options_text(t: &TcpInfo, _window: u16) -> String {
+fn options_text(t: &TcpInfo) -> String {
     if t.options.is_empty() {
         return String::new();
     }
@@ -456,6 +607,8 @@ fn options_text(t: &TcpInfo, _window: u16) -> String {
             "MSS" => match o.mss {
                 // lo's MTU is 65536, but an IPv4 packet is at most 65535 bytes.
                 Some(65495) => "MSS 65495 (the largest segment payload it accepts: an IPv4 packet is at most 65535 bytes, minus 20 bytes of IP and 20 of TCP header; lo's 65536-byte MTU is not the limit)".to_string(),
+                // IPv6 counts its payload length apart from its 40-byte header.
+                Some(65476) => "MSS 65476 (the largest segment payload it accepts: lo's 65536-byte MTU minus 40 bytes of IPv6 and 20 of TCP header)".to_string(),
                 Some(m) => format!("MSS {m} (the largest segment payload it accepts)"),
                 None => format!("MSS {}", o.value),
             },
@@ -476,14 +629,15 @@ fn checksum_note(c: &FrameContext) -> Option<String> {
     let name = if d.tcp.is_some() { "TCP" } else { "UDP" };
     let index = d.layers.iter().position(|l| l.protocol == name)?;
     match crate::dissect::checksum_status(c.frame, d, index)? {
-        ChecksumStatus::Partial => Some(match c.loopback_explained_at {
-            Some(i) => format!(
+        ChecksumStatus::Partial => match c.loopback_explained_at {
+            Some(i) if c.first_in_step => Some(format!(
                 "(The {name} checksum holds only a partial sum on lo, as explained at event #{i}.)"
-            ),
-            None => format!(
-                "The {name} checksum field holds only a partial sum (the pseudo-header part) — expected on lo: the kernel leaves the final sum to the network card (checksum offload), and lo has no card and needs none, so nobody completes it. Wireshark flags it as wrong; it is not an error here."
-            ),
-        }),
+            )),
+            Some(_) => None,
+            None => Some(format!(
+                "The {name} checksum field holds only a partial sum (the pseudo-header part) — expected on lo: the kernel leaves the final sum to the network card (checksum offload), and lo has no card and needs none, so nobody completes it. Wireshark shows it as unverified, or as wrong when its checksum validation is on; it is not an error here."
+            )),
+        },
         ChecksumStatus::Bad { expected } => Some(format!(
             "The {name} checksum does not add up: it should be 0x{expected:04x}. On a real network the receiver would drop this segment."
         )),

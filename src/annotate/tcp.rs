@@ -53,6 +53,7 @@ struct Conn {
     last_answered: [usize; 2],
     syn_ns: Option<u64>,
     synack_ns: Option<u64>,
+    syn_index: Option<usize>,
 }
 
 /// What the annotator learns from one TCP frame.
@@ -67,6 +68,12 @@ pub struct Observation {
     /// The sender's and receiver's names.
     pub sender_state_before: State,
     pub receiver_state_before: State,
+    /// This segment acknowledges the receiver's FIN.
+    pub acks_fin: bool,
+    /// The earlier event this SYN repeats (same sequence number).
+    pub retransmission_of: Option<usize>,
+    /// The sender's window-scale shift, when scaling is in use.
+    pub sender_shift: Option<u8>,
 }
 
 #[derive(Default)]
@@ -75,6 +82,14 @@ pub struct Tracker {
 }
 
 impl Tracker {
+    /// The state of the connection end at `local`, from its latest connection.
+    pub fn state_at(&self, local: SocketAddr) -> Option<State> {
+        self.conns
+            .iter()
+            .rev()
+            .find_map(|c| c.ends.iter().position(|e| *e == local).map(|i| c.state[i]))
+    }
+
     /// Record one frame from `src` to `dst`. `to_known` says whether a socket
     /// of the lesson owns `dst` (a SYN to a port nobody owns meets a closed port).
     pub fn observe(
@@ -116,6 +131,7 @@ impl Tracker {
                     segments: Vec::new(),
                     last_answered: [0, 0],
                     syn_ns: None,
+                    syn_index: None,
                     synack_ns: None,
                 });
                 self.conns.len() - 1
@@ -174,10 +190,17 @@ impl Tracker {
 
         let mut role = None;
         let mut rtt = None;
+        let acks_fin = ack && c.fin_end[r] == Some(t.ack);
+        let mut retransmission_of = None;
         if rst {
             c.state = [State::Closed, State::Closed];
             role = Some("reset".to_string());
+        } else if syn && !ack && c.syn_end[s] == Some(t.seq.wrapping_add(1)) {
+            // The same SYN again: its answer did not come in time.
+            retransmission_of = c.syn_index;
+            role = Some("handshake 1/3, retransmitted".to_string());
         } else if syn && !ack {
+            c.syn_index = Some(index);
             c.state[s] = State::SynSent;
             if c.state[r] == State::Listen {
                 c.state[r] = State::SynReceived;
@@ -275,6 +298,13 @@ impl Tracker {
             scaling_active,
             sender_state_before: before.0,
             receiver_state_before: before.1,
+            acks_fin,
+            retransmission_of,
+            sender_shift: if scaling_active {
+                c.window_scale[s]
+            } else {
+                None
+            },
         }
     }
 }
