@@ -129,11 +129,17 @@ pub fn have(tool: &str) -> bool {
 }
 
 /// A scratch directory that everyone (including `nobody`) can write.
+/// Under cargo's own `target/tmp`, so test runs leave nothing in /tmp and
+/// `cargo clean` removes them.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("netcourse-test-{}-{name}", std::process::id()));
+    use std::os::unix::fs::PermissionsExt;
+    let parent = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    std::fs::create_dir_all(&parent).unwrap();
+    // Shared by root's and nobody's runs of the same test binaries.
+    let _ = std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o1777));
+    let dir = parent.join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
     dir
 }
