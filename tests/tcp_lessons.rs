@@ -11,7 +11,9 @@ fn run_export(lesson: &str, tag: &str) -> Value {
     netcourse(&["run", "lesson", lesson, "--export", out.to_str().unwrap()])
         .run()
         .ok();
-    read_json(&out)
+    let json = read_json(&out);
+    let _ = std::fs::remove_dir_all(&dir);
+    json
 }
 
 fn frames(t: &Value) -> Vec<&Value> {
