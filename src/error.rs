@@ -88,7 +88,7 @@ impl Error {
             Error::LessonInvalid { .. } => Some("`netcourse check FILE` lists every problem; docs/lesson-format.md describes each key".into()),
             Error::Sandbox { hint, .. } | Error::Capture { hint, .. } => Some(hint.clone()),
             Error::StepFailed { hint, .. } => hint.clone(),
-            Error::ExpectationFailed { .. } => Some("the lesson's `expect` did not match what really arrived; the transcript above shows every frame".into()),
+            Error::ExpectationFailed { .. } => Some("the lesson's `expect` did not match what really happened; the transcript (above, or in the `--export` file) shows every frame".into()),
             Error::Io { .. } => None,
             Error::Usage { hint, .. } | Error::Transcript { hint, .. } => Some(hint.clone()),
         }

@@ -55,6 +55,8 @@ struct ActorSockets {
     conn: Option<Socket>,
     /// Options the lesson set itself; we do not override those.
     lesson_set_quickack: bool,
+    /// Where the last datagram `recvfrom` returned came from, for `to: reply`.
+    last_from: Option<SocketAddr>,
 }
 
 pub struct Runner<'a> {
@@ -137,6 +139,7 @@ impl<'a> Runner<'a> {
         match peer {
             Peer::Actor(i) => self.plan.actors[i].addr,
             Peer::Addr(a) => a,
+            Peer::Reply => SocketAddr::from(([0, 0, 0, 0], 0)),
         }
     }
 
@@ -214,6 +217,13 @@ impl<'a> Runner<'a> {
                     let to = match to {
                         Peer::Actor(i) => self.plan.actors[*i].addr,
                         Peer::Addr(a) => *a,
+                        // The checker allows `reply` on sendto only.
+                        Peer::Reply => {
+                            return Err(io::Error::new(
+                                io::ErrorKind::InvalidInput,
+                                "`to: reply` only works for sendto",
+                            ));
+                        }
                     };
                     if sockets.main.is_none() {
                         sockets.main = Some(new_socket(to, ty, proto)?);
@@ -249,12 +259,15 @@ impl<'a> Runner<'a> {
                     }
                     rec.data = Some(data[..sent].to_vec());
                     rec.peer = sock.peer_addr().ok().and_then(|a| a.as_socket());
-                    Ok(format!("{sent} bytes sent"))
+                    Ok(format!("{} sent", plural(sent, "byte")))
                 }
                 Call::SendTo { to, data } => {
                     let to = match to {
                         Peer::Actor(i) => self.plan.actors[*i].addr,
                         Peer::Addr(a) => *a,
+                        Peer::Reply => sockets.last_from.ok_or_else(|| {
+                            io::Error::new(io::ErrorKind::NotFound, "`to: reply` needs an earlier `recvfrom` by this actor, to know whom to answer")
+                        })?,
                     };
                     if sockets.main.is_none() {
                         sockets.main = Some(new_socket(to, ty, proto)?);
@@ -264,7 +277,7 @@ impl<'a> Runner<'a> {
                     let n = sock.send_to(data, &to.into())?;
                     rec.data = Some(data[..n].to_vec());
                     rec.peer = Some(to);
-                    Ok(format!("{n} bytes sent to {to}"))
+                    Ok(format!("{} sent to {to}", plural(n, "byte")))
                 }
                 Call::Recv { max } => {
                     let sock = sockets
@@ -280,7 +293,7 @@ impl<'a> Runner<'a> {
                     let result = if n == 0 {
                         "0 bytes: end of stream (the peer sent FIN)".to_string()
                     } else {
-                        format!("{n} bytes: {}", py_bytes(&buf))
+                        format!("{}: {}", plural(n, "byte"), py_bytes(&buf))
                     };
                     rec.data = Some(buf);
                     Ok(result)
@@ -297,8 +310,10 @@ impl<'a> Runner<'a> {
                         .collect();
                     let from = from.as_socket();
                     rec.peer = from;
+                    sockets.last_from = from;
                     let result = format!(
-                        "{n} bytes: {} from {}",
+                        "{}: {} from {}",
+                        plural(n, "byte"),
                         py_bytes(&data),
                         from.map(|a| a.to_string()).unwrap_or_default()
                     );
@@ -376,6 +391,18 @@ impl<'a> Runner<'a> {
                         expected: format!("the call to fail with `{}`", x.as_str()),
                         got: rec.result.clone(),
                     },
+                    // A read that was expected to bring something names it.
+                    None if step.expect.data.is_some() || step.expect.eof => {
+                        Error::ExpectationFailed {
+                            step: step.number,
+                            actor: actor.name.clone(),
+                            expected: match &step.expect.data {
+                                Some(d) => py_bytes(d),
+                                None => "end of stream (0 bytes)".to_string(),
+                            },
+                            got: rec.result.clone(),
+                        }
+                    }
                     None => Error::StepFailed {
                         step: step.number,
                         actor: actor.name.clone(),
@@ -533,6 +560,8 @@ fn describe_io_error(e: &io::Error) -> String {
         io::ErrorKind::ConnectionRefused => "connection refused (ECONNREFUSED)".into(),
         io::ErrorKind::ConnectionReset => "connection reset by peer (ECONNRESET)".into(),
         io::ErrorKind::AddrInUse => "address already in use (EADDRINUSE)".into(),
+        // Our own timeouts already say so ("timed out", "nothing arrived…").
+        io::ErrorKind::TimedOut if e.to_string().contains("timed out") => e.to_string(),
         io::ErrorKind::TimedOut => format!("timed out: {e}"),
         _ => e.to_string(),
     }
@@ -561,20 +590,22 @@ fn error_hint(e: &io::Error, plan: &Plan, actor: usize) -> Option<String> {
 /// in `CallDetail::args` when the call runs.
 pub fn call_text(plan: &Plan, step: &PlannedStep) -> String {
     let peer = |p: &Peer| match p {
-        Peer::Actor(i) => plan.actors[*i].addr,
-        Peer::Addr(a) => *a,
+        Peer::Actor(i) => py_addr(plan.actors[*i].addr),
+        Peer::Addr(a) => py_addr(*a),
+        // As the tutorial's echo server writes it: `data, addr = s.recvfrom(…)`.
+        Peer::Reply => "addr".to_string(),
     };
     match &step.call {
         Call::Bind => format!("bind({})", py_addr(plan.actors[step.actor].addr)),
         Call::Listen { backlog } => format!("listen({backlog})"),
         Call::Accept => "accept()".into(),
-        Call::Connect { to } => format!("connect({})", py_addr(peer(to))),
+        Call::Connect { to } => format!("connect({})", peer(to)),
         Call::Send { data, all } => format!(
             "{}({})",
             if *all { "sendall" } else { "send" },
             py_bytes(data)
         ),
-        Call::SendTo { to, data } => format!("sendto({}, {})", py_bytes(data), py_addr(peer(to))),
+        Call::SendTo { to, data } => format!("sendto({}, {})", py_bytes(data), peer(to)),
         Call::Recv { max } => format!("recv({max})"),
         Call::RecvFrom { max } => format!("recvfrom({max})"),
         Call::Shutdown { how } => format!(
@@ -594,6 +625,15 @@ pub fn call_text(plan: &Plan, step: &PlannedStep) -> String {
             };
             format!("setsockopt({level}, {name}, {})", u8::from(*value))
         }
+    }
+}
+
+/// `1 byte`, `5 bytes`.
+pub fn plural(n: usize, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
     }
 }
 

@@ -68,12 +68,16 @@ pub fn call_notes(
                     _ => String::new(),
                 },
                 if rec.local.is_some_and(|a| a.ip().is_unspecified()) {
-                    " Its local address shows as 0.0.0.0 (\"any\"): the socket is not tied to one address, and the kernel picks the source address of each datagram from its route — 127.0.0.1 here."
+                    " Its local address shows as the wildcard (0.0.0.0 or ::, \"any\"): the socket is not tied to one address, and the kernel picks the source address of each datagram from its route (the frame below shows which)."
                 } else {
                     ""
                 }
             ),
             "Its datagram follows immediately, below.".to_string(),
+        ),
+        (Call::RecvFrom { .. }, _) if !rec.ok => (
+            format!("recvfrom() gave up: {}. No datagram arrived for this socket within the step's time limit.", rec.result),
+            "Nothing is sent by a read.".to_string(),
         ),
         (Call::RecvFrom { .. }, _) => (
             format!(
@@ -105,9 +109,13 @@ pub fn call_notes(
             format!("connect() failed: {}. The kernel sent a SYN and the kernel at the destination answered with RST, because no socket listens on that port.", rec.result),
             "The SYN and the RST follow, below.".to_string(),
         ),
-        (Call::Connect { .. }, Transport::Tcp) => (
+        (Call::Connect { .. }, Transport::Tcp) if rec.result.contains("timed out") => (
             format!("connect() gave up: {}. Its SYN was never answered (for example because the server's accept queue was full, and its kernel dropped the SYN).", rec.result),
             "The SYN and its retransmissions follow, below.".to_string(),
+        ),
+        (Call::Connect { .. }, Transport::Tcp) => (
+            format!("connect() failed: {}.", rec.result),
+            "Any frames it caused follow, below.".to_string(),
         ),
         (Call::Connect { .. }, Transport::Udp) => (
             "connect() on a UDP socket sends nothing: it only records a default destination, so later send() needs no address and the socket accepts datagrams from that peer only. It also lets the kernel report ICMP errors to this socket.".to_string(),
@@ -126,12 +134,14 @@ pub fn call_notes(
             "Nothing is sent because of a failed read.".to_string(),
         ),
         (Call::Recv { .. }, Transport::Tcp) => (
-            if rec.data.as_ref().is_some_and(|d| d.is_empty()) {
+            if rec.data.as_ref().is_some_and(|d| d.is_empty()) && matches!(ctx.tcp_state, Some(State::TimeWait | State::Closing | State::LastAck | State::Closed)) {
+                "recv() returned 0 bytes: end of stream. The peer sent FIN, and this side had already sent its own: both directions are closed now.".to_string()
+            } else if rec.data.as_ref().is_some_and(|d| d.is_empty()) {
                 "recv() returned 0 bytes: end of stream. The peer sent FIN, so no more data will come from it; this side may still send (a half-closed connection) and closes when it is done.".to_string()
             } else {
                 "recv() takes bytes from the receive buffer. TCP is a byte stream: it keeps the order of bytes but not the boundaries between sends.".to_string()
             },
-            "Reading usually puts nothing on the wire. If it released an ACK the kernel was holding (Linux holds the ACK of a FIN until the application reads the end of stream), that frame follows below.".to_string(),
+            "Reading usually puts nothing on the wire. If it released an ACK the kernel was holding, that frame follows below.".to_string(),
         ),
         (Call::Recv { .. }, Transport::Udp) => (
             if rec.ok { "recv() on a connected UDP socket takes the next datagram from its peer.".to_string() } else { format!("recv() failed: {}. An ICMP error about an earlier datagram was waiting on this connected socket, and the kernel reports it on the next call.", rec.result) },
@@ -162,7 +172,7 @@ fn close_notes(ctx: &CallContext) -> (String, String) {
     match ctx.tcp_state {
         Some(State::Established) | Some(State::SynReceived) => pair(
             "close() on a connected TCP socket: the kernel sends FIN after any data still queued (had unread data been waiting in the receive buffer, it would send RST instead). The socket's port stays in use while the connection finishes closing.",
-            "The FIN follows, below. The peer acknowledges it (Linux holds that ACK until the peer's application reads the end of stream), and sends its own FIN when its application closes.",
+            "The FIN follows, below. The peer acknowledges it (Linux may hold that ACK for a moment) and sends its own FIN when its application closes.",
         ),
         Some(State::CloseWait) => pair(
             "close() after the peer's FIN: the kernel sends this side's FIN, which completes the teardown; this side waits in LAST-ACK for the final ACK.",
@@ -533,7 +543,7 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
             )
         } else {
             format!(
-                "Next: {to} acknowledges the FIN — Linux holds that ACK until {to}'s application reads the end of stream (recv returns 0 bytes) or a short timer runs out — and sends its own FIN when it closes."
+                "Next: {to} acknowledges the FIN (Linux may hold that ACK for a moment); {to}'s application reads end of stream (recv returns 0 bytes) and sends its own FIN when it closes."
             )
         };
     } else if o.acks_fin {
@@ -545,8 +555,16 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
             s.push_str(&format!(" This is the last frame of the connection: {to} deletes it, and {from} stays in TIME-WAIT, ready to send this ACK again if the FIN comes again."));
             next = "Nothing follows: ACKs themselves are never acknowledged.".to_string();
         } else {
-            s.push_str(" Linux sends this ACK only once the application has read the end of stream, or when a short timer runs out: until then the FIN waits, unread, in the receive queue.");
-            next = format!("Next: {from}'s application closes too, sending its own FIN.");
+            let step = &c.plan.steps[c.step - 1];
+            s.push_str(&format!(
+                " Receiving a FIN switches Linux to delayed ACKs, in the hope of sending its own FIN along with this ACK; netcourse's quick-ACK setting releases the ACK at the first chance — here during step {} (`{}` {}).",
+                c.step,
+                c.plan.actors[step.actor].name,
+                step.call.name()
+            ));
+            next = format!(
+                "Next: {from} may still send data; its own FIN comes when its application closes."
+            );
         }
         lead = format!("sent by {}'s kernel in answer to {answers},", c.from);
     } else {

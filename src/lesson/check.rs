@@ -122,6 +122,9 @@ pub struct PlannedActor {
 pub enum Peer {
     Actor(usize),
     Addr(SocketAddr),
+    /// `to: reply`: wherever the actor's last `recvfrom` said the datagram
+    /// came from, as an echo server answers `sendto(data, addr)`.
+    Reply,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -519,6 +522,7 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
         bound: vec![false; file.actors.len()],
         connected: vec![false; file.actors.len()],
         listening: vec![false; file.actors.len()],
+        failed_connect: HashMap::new(),
         first_listen,
     };
     // The number the next step runs as: steps count once per repeat.
@@ -688,6 +692,9 @@ struct State {
     bound: Vec<bool>,
     connected: Vec<bool>,
     listening: Vec<bool>,
+    /// The step (number, line) where an actor's TCP connect was expected to fail:
+    /// that socket cannot connect again.
+    failed_connect: HashMap<usize, (usize, u64)>,
     /// Where each actor first listens: (step number as written, line).
     first_listen: HashMap<usize, (usize, u64)>,
 }
@@ -1159,6 +1166,7 @@ fn check_step(
         bound,
         connected,
         listening,
+        failed_connect,
         first_listen,
     } = state;
     let before = problems.len();
@@ -1348,6 +1356,18 @@ fn check_step(
                             Some(format!("add `call: listen` for `{}`, or add `expect: {{error: refused}}` if the refusal is the lesson", names[target])),
                         ),
                     });
+                }
+            }
+            if transport == Some(Transport::Tcp) {
+                if let Some((n, line)) = failed_connect.get(&actor) {
+                    problems.push(Problem::error(
+                        &spec.call,
+                        format!("`{actor_name}` connects again, but its connect in step {n} (line {line}) fails"),
+                        Some("a TCP socket whose connect failed cannot connect again (the kernel answers ECONNABORTED); use another actor for the second attempt, as a program would make a new socket".into()),
+                    ));
+                }
+                if expect.error.is_some() {
+                    failed_connect.insert(actor, (number, spec.call.referenced.line()));
                 }
             }
             connected[actor] = true;
@@ -1559,6 +1579,17 @@ fn check_peer(
         ));
         return None;
     };
+    if to.value == "reply" && !names.contains(&"reply") {
+        if spec.call.value != "sendto" {
+            problems.push(Problem::error(
+                to,
+                "`to: reply` only works for `sendto`",
+                Some("it answers whoever the actor's last `recvfrom` heard from; `connect` needs an actor or an address".into()),
+            ));
+            return None;
+        }
+        return Some(Peer::Reply);
+    }
     if let Some(i) = names.iter().position(|n| *n == to.value) {
         if let Some(Some(a)) = actors.get(i)
             && a.addr.port() == 0
@@ -1652,7 +1683,7 @@ fn check_expect(
     if (e.text.is_some() || e.hex.is_some() || e.eof.is_some()) && !receives {
         problems.push(Problem::error(
             spec,
-            format!("only `recv` and `recvfrom` can expect data, not `{call}`"),
+            format!("only `recv` and `recvfrom` can expect data or end of stream, not `{call}`"),
             None,
         ));
     }

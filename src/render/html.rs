@@ -88,7 +88,7 @@ pub fn write(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
         }
         h.push_str("</table>\n");
     }
-    if let Some(outro) = &t.lesson.outro {
+    if let Some(outro) = t.lesson.outro.as_ref().filter(|_| t.outcome.passed) {
         h.push_str(&paragraphs(outro));
     }
     h.push_str(&format!(

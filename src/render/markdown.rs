@@ -78,7 +78,7 @@ fn document(t: &Transcript, s: &mut String) {
         }
         s.push('\n');
     }
-    if let Some(outro) = &t.lesson.outro {
+    if let Some(outro) = t.lesson.outro.as_ref().filter(|_| t.outcome.passed) {
         s.push_str(&prose(outro));
         s.push_str("\n\n");
     }

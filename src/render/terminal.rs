@@ -284,7 +284,8 @@ pub fn footer(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
         }
         writeln!(w)?;
     }
-    if let Some(outro) = &t.lesson.outro {
+    // The outro tells what happened; only a run that happened may say it.
+    if let Some(outro) = t.lesson.outro.as_ref().filter(|_| t.outcome.passed) {
         writeln!(w, "{}", wrap(outro, WIDTH, "", 0))?;
         writeln!(w)?;
     }
@@ -297,7 +298,9 @@ pub fn footer(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
     };
     writeln!(
         w,
-        "{status}: {calls} socket calls, {frames} frames captured, {} dropped by the kernel.",
+        "{status}: {}, {} captured, {} dropped by the kernel.",
+        crate::exec::plural(calls, "socket call"),
+        crate::exec::plural(frames, "frame"),
         t.dropped
     )?;
     if let Some(f) = &t.outcome.failure {
