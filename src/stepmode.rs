@@ -188,6 +188,8 @@ pub fn step_loop(
     // The frame `d` details: the last one shown.
     let mut current: Option<Event> = None;
     let mut previewed: Option<usize> = None;
+    // Steps whose checkpoint was asked before they ran.
+    let mut asked: std::collections::HashSet<usize> = std::collections::HashSet::new();
     let mut continuing = false;
     // All the time spent waiting for the student, for the closing note.
     let mut waited = Duration::ZERO;
@@ -273,7 +275,46 @@ pub fn step_loop(
                         terminal::wrap(&note, WIDTH, "      ", 6).dimmed()
                     );
                 }
-                let mut events = source.step()?.into_iter();
+                // A checkpoint is asked before the step runs: once the call
+                // and its result are on screen, they would give it away.
+                let mut early_answer = None;
+                if !continuing && let Some(question) = &p.question {
+                    let prompt = format!(
+                        "Checkpoint: {question} (type your answer and press Enter; an empty line skips)"
+                    );
+                    let _ = writeln!(
+                        screen.w(),
+                        "{}",
+                        terminal::wrap(&prompt, WIDTH, "", 0).bold()
+                    );
+                    let _ = write!(screen.w(), "> ");
+                    let _ = screen.out.flush();
+                    match input.read_answer().map_err(io_err)? {
+                        Ok(given) => {
+                            if !input.is_keys() {
+                                let _ = writeln!(screen.w(), "{given}");
+                            }
+                            early_answer = Some(given);
+                        }
+                        Err(Input::Eof) => {
+                            let _ = writeln!(screen.w());
+                            early_answer = Some(String::new());
+                        }
+                        Err(Input::Signal(s)) => break 'run stop(&mut screen, &pending, Some(s)),
+                        Err(_) => break 'run stop(&mut screen, &pending, None),
+                    }
+                    asked.insert(p.number);
+                }
+                let mut step_events = source.step()?;
+                if let Some(given) = early_answer.filter(|g| !g.trim().is_empty()) {
+                    if let Some(e) = step_events.iter_mut().find(|e| e.checkpoint.is_some()) {
+                        if let Some(cp) = e.checkpoint.as_mut() {
+                            cp.record(&given);
+                        }
+                        source.answer_checkpoint(e.index, &given);
+                    }
+                }
+                let mut events = step_events.into_iter();
                 if let Some(first) = events.next() {
                     let _ = terminal::event(
                         &without_narration(&first, p.say.as_deref()),
@@ -290,7 +331,21 @@ pub fn step_loop(
                 if let Some(mut e) = pending.pop_front() {
                     // A lesson's checkpoint: its question comes before the
                     // frame that answers it, graded against that frame.
-                    if !continuing && let Some(cp) = e.checkpoint.as_mut() {
+                    if asked.contains(&e.step)
+                        && let Some(cp) = e.checkpoint.as_ref()
+                    {
+                        // Asked before the step ran: now the frame answers it.
+                        let verdict = terminal::wrap(&cp.verdict(), WIDTH, "", 0);
+                        let _ = writeln!(
+                            screen.w(),
+                            "{}",
+                            if cp.correct == Some(true) {
+                                verdict.green()
+                            } else {
+                                verdict.yellow()
+                            }
+                        );
+                    } else if !continuing && let Some(cp) = e.checkpoint.as_mut() {
                         let _ = writeln!(
                             screen.w(),
                             "{}",
@@ -529,6 +584,7 @@ mod tests {
             call: format!("{call}(1024)"),
             say: None,
             timeout: timeout_ms.map(Duration::from_millis),
+            question: None,
         }
     }
 

@@ -1190,8 +1190,9 @@ fn check_exits_zero_when_clean_and_one_otherwise() {
     );
 }
 
-/// Step mode asks a checkpoint's question before the frame that answers it,
-/// grades the typed line against the capture, and the export records it.
+/// Step mode asks a checkpoint's question before its step runs (so neither
+/// the call's result nor the frames give it away), grades the typed line
+/// against the capture, and the export records it.
 #[test]
 fn step_mode_asks_checkpoints_and_records_the_answers() {
     let dir = scratch("step-checkpoint");
@@ -1200,8 +1201,8 @@ fn step_mode_asks_checkpoints_and_records_the_answers() {
         .run()
         .ok();
     netcourse(&["new", "lesson", "dgram"]).dir(&dir).run().ok();
-    // TCP: bind, listen, connect (the call), its SYN, then the question about
-    // the SYN+ACK; an answer in other words, then continue.
+    // TCP: bind, listen, then the question about the SYN+ACK, asked before
+    // connect runs; an answer in other words, then continue.
     let ran = netcourse(&[
         "run",
         "lesson",
@@ -1211,7 +1212,7 @@ fn step_mode_asks_checkpoints_and_records_the_answers() {
         "hand.json",
     ])
     .dir(&dir)
-    .stdin(b"\n\n\n\n\n ack, syn \nc\n")
+    .stdin(b"\n\n\n ack, syn \nc\n")
     .run()
     .ok();
     let ask = ran
@@ -1226,6 +1227,11 @@ fn step_mode_asks_checkpoints_and_records_the_answers() {
         .find("[SYN, ACK]")
         .expect("the frame after the verdict");
     assert!(ask < right && frame > 0);
+    assert!(
+        !ran.stdout[..ask].contains("connected from"),
+        "the call's result must not be shown before the question:\n{}",
+        ran.stdout
+    );
     assert!(
         !ran.stdout[..right].contains("[SYN, ACK]"),
         "the frame must not be shown before the answer:\n{}",
@@ -1252,7 +1258,7 @@ fn step_mode_asks_checkpoints_and_records_the_answers() {
         "dgram.json",
     ])
     .dir(&dir)
-    .stdin(b"\n\n\n0\nc\n")
+    .stdin(b"\n\n0\nc\n")
     .run()
     .ok();
     let json = read_json(&dir.join("dgram.json"));
@@ -1283,7 +1289,7 @@ fn step_mode_asks_checkpoints_and_records_the_answers() {
         "skip.json",
     ])
     .dir(&dir)
-    .stdin(b"\n\n\n\nc\n")
+    .stdin(b"\n\n\nc\n")
     .run()
     .ok();
     assert!(ran.stdout.contains("The frame says "), "{}", ran.stdout);

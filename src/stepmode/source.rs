@@ -23,6 +23,9 @@ pub struct Preview {
     pub say: Option<String>,
     /// How long the call may block, for calls that wait (live runs only).
     pub timeout: Option<Duration>,
+    /// The step's checkpoint question, asked before the step runs so that
+    /// nothing on screen gives the answer away.
+    pub question: Option<String>,
 }
 
 /// A source of transcript events, one step at a time.
@@ -66,6 +69,7 @@ impl EventSource for LiveRun<'_> {
             call_name,
             call: call_text(plan, step),
             say: step.say.clone(),
+            question: step.checkpoint.as_ref().map(|c| c.ask.clone()),
         })
     }
 
@@ -135,6 +139,9 @@ impl EventSource for Replay<'_> {
             call_name,
             say: info.and_then(|s| s.say.clone()),
             timeout: None,
+            question: t.events[range.clone()]
+                .iter()
+                .find_map(|e| e.checkpoint.as_ref().map(|c| c.question.clone())),
         })
     }
 
