@@ -92,3 +92,43 @@ steps:
         ran.stderr
     );
 }
+
+#[test]
+fn checkpoints_show_in_the_handout_and_the_page() {
+    let dir = scratch("checkpoint-exports");
+    netcourse(&["new", "lesson", "demo"]).dir(&dir).run().ok();
+    netcourse(&[
+        "run",
+        "lesson",
+        "./demo.yaml",
+        "--quiet",
+        "--export",
+        "d.md",
+        "--export",
+        "d.json",
+    ])
+    .dir(&dir)
+    .run()
+    .ok();
+    let md = std::fs::read_to_string(dir.join("d.md")).unwrap();
+    let json = read_json(&dir.join("d.json"));
+    let cp = json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|e| e.get("checkpoint"))
+        .expect("a checkpoint")
+        .clone();
+    let answer = cp["answer"].as_str().unwrap();
+    assert!(
+        md.contains(&format!(
+            "> **Checkpoint.** {}",
+            cp["question"].as_str().unwrap()
+        )),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!("answer, from the capture: **{answer}**")),
+        "{md}"
+    );
+}

@@ -484,6 +484,16 @@ const JS: &str = r#"(function () {
         });
         dl.appendChild(dd);
       });
+      var c = e.checkpoint;
+      if (c) {
+        dl.appendChild(el('dt', null, 'checkpoint'));
+        var dd = el('dd');
+        var text = c.question + ' Answer, from the capture: ' + c.answer + ' (' + c.value + ').';
+        if (c.given !== undefined) text += ' You answered ' + c.given + (c.correct ? ': right.' : ': not quite.');
+        if (c.explain) text += ' ' + c.explain;
+        dd.appendChild(prose('p', null, text));
+        dl.appendChild(dd);
+      }
       return dl;
     }
     // Notes and narration mark calls and names with `backticks`: show them as code.

@@ -269,6 +269,24 @@ fn frame(e: &Event, number: usize, s: &mut String) {
         s.push_str(&format!("**Parsing stopped:** {}\n\n", inline(stopped)));
     }
     notes(e, s);
+    if let Some(c) = &e.checkpoint {
+        let given = match (&c.given, c.correct) {
+            (Some(g), Some(true)) => format!(" You answered {}: right.", inline(g)),
+            (Some(g), _) => format!(" You answered {}: not quite.", inline(g)),
+            _ => String::new(),
+        };
+        let why = c
+            .explain
+            .as_deref()
+            .map(|x| format!(" {}", inline(x)))
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "\n> **Checkpoint.** {} — answer, from the capture: **{}** (`{}`).{given}{why}\n\n",
+            inline(&c.question),
+            inline(&c.answer),
+            c.value
+        ));
+    }
 }
 
 fn notes(e: &Event, s: &mut String) {
