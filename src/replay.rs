@@ -53,13 +53,39 @@ impl Encoding {
 /// Read and check a saved transcript (JSON or YAML). A file whose `format`
 /// is not `netcourse-transcript`, or whose `version` is newer than
 /// `transcript::VERSION`, is refused with `Error::Transcript`.
+/// Far above any real lesson's transcript (200 steps of 16 KiB at most), and
+/// far below what would make rendering slow.
+pub const MAX_TRANSCRIPT_BYTES: usize = 64 * 1024 * 1024;
+pub const MAX_EVENTS: usize = 20_000;
+
 pub fn load(path: &Path) -> Result<Transcript, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+    let io = |reason: String| Error::Io {
         path: path.to_path_buf(),
         action: "read",
-        reason: e.to_string(),
+        reason,
+    };
+    let bytes = crate::files::read_bounded(path, MAX_TRANSCRIPT_BYTES)
+        .map_err(|e| io(e.reason(MAX_TRANSCRIPT_BYTES)))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        io(format!(
+            "it is not UTF-8 text (byte {} is not valid UTF-8)",
+            e.utf8_error().valid_up_to()
+        ))
     })?;
-    parse(path, &text)
+    // A byte-order mark is not part of the JSON or YAML.
+    let t = parse(path, text.strip_prefix('\u{feff}').unwrap_or(&text))?;
+    if t.events.len() > MAX_EVENTS || t.steps.len() > MAX_EVENTS {
+        return Err(Error::Transcript {
+            path: path.to_path_buf(),
+            reason: format!(
+                "it has {} events and {} steps; netcourse replays at most {MAX_EVENTS} of each",
+                t.events.len(),
+                t.steps.len()
+            ),
+            hint: "a lesson is at most 200 steps; this file was not written by a lesson run".into(),
+        });
+    }
+    Ok(t)
 }
 
 /// `load` for text already read; `path` names it in errors and picks the encoding.
@@ -127,12 +153,45 @@ pub fn parse(path: &Path, text: &str) -> Result<Transcript, Error> {
         Encoding::Json => serde_json::from_str::<Transcript>(text).map_err(|e| e.to_string()),
         Encoding::Yaml => serde_saphyr::from_str::<Transcript>(text).map_err(|e| e.to_string()),
     };
-    typed.map_err(|e| {
+    let t = typed.map_err(|e| {
         refuse(format!(
             "it does not match transcript version {}: {e}",
             transcript::VERSION
         ))
-    })
+    })?;
+    for e in &t.events {
+        if let Some(hex) = &e.data_hex {
+            if hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(refuse(format!(
+                    "event {} has `data_hex` that is not an even number of hex digits",
+                    e.index
+                )));
+            }
+        }
+    }
+    Ok(without_control_codes(t))
+}
+
+/// A saved transcript is someone else's file: its text reaches the terminal,
+/// so no string in it may carry escape sequences.
+fn without_control_codes(t: Transcript) -> Transcript {
+    fn clean(v: &mut Value) {
+        match v {
+            Value::String(s) => {
+                if let std::borrow::Cow::Owned(c) = crate::text::printable(s) {
+                    *s = c;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(clean),
+            Value::Object(map) => map.values_mut().for_each(clean),
+            _ => {}
+        }
+    }
+    let Ok(mut v) = serde_json::to_value(&t) else {
+        return t;
+    };
+    clean(&mut v);
+    serde_json::from_value(v).unwrap_or(t)
 }
 
 fn version_range() -> String {

@@ -258,7 +258,11 @@ pub fn step_loop(
                         let _ = writeln!(
                             screen.w(),
                             "{}",
-                            format!("Unknown {kind} `{what}`: press ? for help.").dimmed()
+                            format!(
+                                "Unknown {kind} `{}`: press ? for help.",
+                                crate::text::printable(&what.chars().take(40).collect::<String>())
+                            )
+                            .dimmed()
                         );
                     }
                 }

@@ -129,3 +129,119 @@ fn unknown_export_extension_fails_before_running() {
     assert_clean_error(&ran, "x.docx");
     assert!(ran.stdout.is_empty());
 }
+
+#[test]
+fn lesson_text_cannot_send_escape_sequences_to_the_terminal() {
+    let dir = scratch("escapes");
+    let path = write(
+        &dir,
+        "esc.yaml",
+        "format: 1\nname: esc\ntitle: \"Hi\\e]52;c;cHduZWQ=\\a\\e[2J\"\nsummary: \"sum\\e[8mhidden\\r\\nlesson passed\"\nactors: [{name: rx, transport: udp, port: 5000}, {name: tx, transport: udp}]\nsteps:\n  - {actor: rx, call: bind, say: \"\\e]8;;http://x/\\aclick\"}\n  - {actor: tx, call: sendto, to: rx, text: hi}\n",
+    );
+    let ran = netcourse(&["run", "lesson", &path]).run().ok();
+    assert!(
+        !ran.stdout.contains('\u{1b}')
+            && !ran.stdout.contains('\u{7}')
+            && !ran.stdout.contains('\r'),
+        "{:?}",
+        ran.stdout
+    );
+    let bad = write(
+        &dir,
+        "name.yaml",
+        "format: 1\nname: n\ntitle: t\nsummary: s\nactors: [{name: \"a\\e[2J\", transport: udp}]\nsteps:\n  - {actor: \"b\\e]0;owned\\a\", call: close}\n",
+    );
+    let ran = netcourse(&["check", &bad]).run().code(1);
+    assert!(
+        !ran.stderr.contains('\u{1b}') && !ran.stderr.contains('\u{7}'),
+        "{:?}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn endless_or_special_files_are_refused_not_read() {
+    let dir = scratch("fifo");
+    let fifo = dir.join("lesson.yaml");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo with a valid path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    // A FIFO with no writer would block an ordinary open; a device never ends.
+    for special in ["/dev/zero", fifo.to_str().unwrap()] {
+        let ran = netcourse(&["check", special]).run().code(1);
+        assert!(
+            ran.stderr.contains("not a regular file") || ran.stderr.contains("larger than"),
+            "{special}: {}",
+            ran.stderr
+        );
+        let ran = netcourse(&["replay", special]).run();
+        assert_ne!(ran.status, 0);
+        assert!(
+            ran.stderr.contains("not a regular file") || ran.stderr.contains("larger than"),
+            "{special}: {}",
+            ran.stderr
+        );
+    }
+}
+
+#[test]
+fn host_mode_only_reaches_the_lessons_own_sockets() {
+    // Refused before any capability is needed: no local service is contacted.
+    let ran = netcourse(&["run", "lesson", "tcp-refused", "--net", "host"])
+        .run()
+        .code(2);
+    assert!(
+        ran.stderr
+            .contains("cannot run with `--net host`: step 1 sends to 127.0.0.1:50008"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn an_unwritable_export_fails_before_the_lesson_runs() {
+    let ran = netcourse(&[
+        "run",
+        "lesson",
+        "udp-basics",
+        "--export",
+        "/nonexistent/dir/t.json",
+    ])
+    .run()
+    .code(2);
+    assert!(
+        ran.stderr
+            .contains("cannot create `/nonexistent/dir/t.json`"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stdout.is_empty(), "nothing ran: {}", ran.stdout);
+}
+
+#[test]
+fn impossible_steps_are_refused_by_check() {
+    let dir = scratch("impossible");
+    let path = write(
+        &dir,
+        "imp.yaml",
+        "format: 1\nname: imp\ntitle: t\nsummary: s\nactors:\n  - {name: server, transport: tcp, port: 50007}\n  - {name: client, transport: tcp}\nsteps:\n  - {actor: server, call: bind}\n  - {actor: server, call: listen}\n  - {actor: client, call: connect, to: server}\n  - {actor: client, call: connect, to: server}\n  - {actor: server, call: accept}\n  - {actor: server, call: recv, expect: {text: a, eof: true}}\n  - {actor: client, call: sendall, hex: \"+f+f\"}\n",
+    );
+    let ran = netcourse(&["check", &path]).run().code(1);
+    assert!(
+        ran.stderr
+            .contains("imp.yaml:12:27: error: `client` is already connected"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr
+            .contains("asks for data and for end of stream at once"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr.contains("`+f` is not a hex byte"),
+        "{}",
+        ran.stderr
+    );
+}

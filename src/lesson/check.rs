@@ -69,9 +69,12 @@ impl Problem {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
+        // Messages quote the lesson's own words; they may hold control codes.
         let mut out = format!(
             "{file}:{}:{}: {kind}: {}",
-            self.line, self.column, self.message
+            self.line,
+            self.column,
+            crate::text::printable(&self.message)
         );
         if let Some(text) = source.lines().nth(self.line.saturating_sub(1) as usize) {
             let number = self.line.to_string();
@@ -88,7 +91,7 @@ impl Problem {
             ));
         }
         if let Some(hint) = &self.hint {
-            out.push_str(&format!("\n  = hint: {hint}"));
+            out.push_str(&format!("\n  = hint: {}", crate::text::printable(hint)));
         }
         out
     }
@@ -268,6 +271,35 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// In `--net host` mode the lesson shares the machine's loopback with
+    /// every local service: it may only reach sockets it binds itself, never
+    /// a raw address (which could be a database or an API on this host).
+    /// Returns the first step that would reach further.
+    pub fn reaches_beyond_itself(&self) -> Option<String> {
+        let binds = |actor: usize| {
+            self.steps
+                .iter()
+                .any(|s| s.actor == actor && matches!(s.call, Call::Bind))
+        };
+        self.steps.iter().find_map(|s| {
+            let to = match &s.call {
+                Call::Connect { to } | Call::SendTo { to, .. } => to,
+                _ => return None,
+            };
+            match to {
+                Peer::Addr(a) => Some(format!(
+                    "step {} sends to {a}, an address no actor of the lesson binds",
+                    s.number
+                )),
+                Peer::Actor(i) if !binds(*i) => Some(format!(
+                    "step {} reaches `{}`, which never binds its port",
+                    s.number, self.actors[*i].name
+                )),
+                _ => None,
+            }
+        })
+    }
+
     pub fn actor_index(&self, name: &str) -> Option<usize> {
         self.actors.iter().position(|a| a.name == name)
     }
@@ -311,10 +343,20 @@ pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    // Names and keys are short; a suggestion for a long word costs
+    // len × len and is no use anyway (a hostile file may hold 100 000 chars).
+    const LONGEST: usize = 64;
+    if word.chars().count() > LONGEST {
+        return None;
+    }
     let word = word.to_lowercase();
     let limit = ((word.chars().count() + 1) / 3).max(1);
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
+        // Lengths that differ by more than the limit cannot be close.
+        if c.chars().count() > LONGEST || c.chars().count().abs_diff(word.chars().count()) > limit {
+            continue;
+        }
         let d = edit_distance(&word, &c.to_lowercase());
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
@@ -360,7 +402,9 @@ fn hint_mean(word: &str, candidates: &[&str], kind: &str) -> Option<String> {
 /// Narration as prose: lines of a YAML block joined with spaces, paragraphs
 /// (blank lines) kept as `\n\n`.
 pub fn prose(text: &str) -> String {
-    text.split("\n\n")
+    // Lesson text reaches the terminal: no escape sequences from it.
+    crate::text::printable(text)
+        .split("\n\n")
         .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|p| !p.is_empty())
         .collect::<Vec<_>>()
@@ -432,6 +476,8 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
         .map(|i| {
             digits
                 .get(i..i + 2)
+                // from_str_radix alone would accept a sign ("+f").
+                .filter(|pair| pair.bytes().all(|b| b.is_ascii_hexdigit()))
                 .and_then(|pair| u8::from_str_radix(pair, 16).ok())
                 .ok_or_else(|| {
                     format!(
@@ -1091,6 +1137,24 @@ fn check_checkpoint(
     })
 }
 
+/// Why a name cannot name an actor: names appear in every note, in diagrams
+/// and in `to:`, where some words already mean something.
+fn bad_actor_name(name: &str) -> Option<&'static str> {
+    if name.chars().count() > 32 {
+        Some("it is longer than 32 characters")
+    } else if name.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        Some("it holds spaces or control characters")
+    } else if name == "kernel" {
+        Some("`kernel` stands for frames no socket of the lesson sent")
+    } else if name == "reply" {
+        Some("`to: reply` means the last sender a `recvfrom` heard from")
+    } else if name.parse::<SocketAddr>().is_ok() || name.parse::<IpAddr>().is_ok() {
+        Some("it reads as an address")
+    } else {
+        None
+    }
+}
+
 fn check_actors(specs: &[ActorSpec], problems: &mut Vec<Problem>) -> Vec<Option<PlannedActor>> {
     let mut seen = HashMap::new();
     if specs.len() > limits::MAX_ACTORS {
@@ -1119,6 +1183,15 @@ fn check_actors(specs: &[ActorSpec], problems: &mut Vec<Problem>) -> Vec<Option<
                     &spec.name,
                     "an actor needs a name",
                     Some("e.g. `name: sender`".into()),
+                ));
+            } else if let Some(why) = bad_actor_name(&spec.name.value) {
+                problems.push(Problem::error(
+                    &spec.name,
+                    format!(
+                        "`{}` cannot be an actor's name: {why}",
+                        spec.name.value.chars().take(40).collect::<String>()
+                    ),
+                    Some("use a short word like `sender`, `server` or `client-2`".into()),
                 ));
             }
             let transport = match spec.transport.value.as_str() {
@@ -1357,6 +1430,16 @@ fn check_step(
                         ),
                     });
                 }
+            }
+            if transport == Some(Transport::Tcp)
+                && connected[actor]
+                && !failed_connect.contains_key(&actor)
+            {
+                problems.push(Problem::error(
+                    &spec.call,
+                    format!("`{actor_name}` is already connected"),
+                    Some("a TCP socket connects once (a second connect fails with EISCONN); use another actor for a second connection".into()),
+                ));
             }
             if transport == Some(Transport::Tcp) {
                 if let Some((n, line)) = failed_connect.get(&actor) {
@@ -1679,6 +1762,30 @@ fn check_expect(
             Ok(b) => out.data = Some(b),
             Err(m) => problems.push(Problem::error(h, m, None)),
         }
+    }
+    // Expectations that cannot all hold are a mistake, not a choice.
+    let wants_data = e.text.is_some() || e.hex.is_some();
+    let wants_eof = e.eof.as_ref().is_some_and(|x| x.value);
+    if e.text.is_some() && e.hex.is_some() {
+        problems.push(Problem::error(
+            spec,
+            "`expect` has both `text` and `hex`",
+            Some("keep one of them".into()),
+        ));
+    }
+    if (wants_data || wants_eof) && e.error.is_some() {
+        problems.push(Problem::error(
+            spec,
+            "`expect` asks for data and for an error at once",
+            Some("a call either returns data (or end of stream) or fails; keep one".into()),
+        ));
+    }
+    if wants_data && wants_eof {
+        problems.push(Problem::error(
+            spec,
+            "`expect` asks for data and for end of stream at once",
+            Some("end of stream is a read of 0 bytes; keep one".into()),
+        ));
     }
     if (e.text.is_some() || e.hex.is_some() || e.eof.is_some()) && !receives {
         problems.push(Problem::error(

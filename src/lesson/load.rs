@@ -274,6 +274,46 @@ fn unclosed_quote(text: &str, err_line: u64) -> Option<(u64, u64, char)> {
     None
 }
 
+/// The YAML library speaks to programmers ("set DuplicateKeyPolicy",
+/// "invalid i64"); an instructor needs the same facts in their words.
+fn plain_words(message: &str) -> String {
+    let message = message.split("; use ").next().unwrap_or(message);
+    let message = message.split(", set ").next().unwrap_or(message);
+    let replacements = [
+        ("invalid i64", "expected a whole number"),
+        ("invalid u64", "expected a whole number"),
+        ("invalid u32", "expected a whole number"),
+        ("invalid u16", "expected a whole number"),
+        (
+            "expected sequence start",
+            "expected a list (`- item` lines)",
+        ),
+        (
+            "expected mapping start",
+            "expected a mapping (`key: value` lines)",
+        ),
+        ("expected string scalar", "expected a single value"),
+        (
+            "cannot deserialize null into string",
+            "a value is missing (empty or `~`)",
+        ),
+        (
+            "multiple YAML documents detected",
+            "the file holds more than one YAML document (`---`); a lesson is one",
+        ),
+        ("duplicate mapping key", "a key appears twice"),
+    ];
+    for (from, to) in replacements {
+        if let Some(rest) = message.strip_prefix(from) {
+            return format!("{to}{rest}");
+        }
+        if message.contains(from) {
+            return message.replace(from, to);
+        }
+    }
+    message.to_string()
+}
+
 fn yaml_problem(e: &serde_saphyr::Error, text: &str) -> Problem {
     let (line, column) = e
         .location()
@@ -282,7 +322,7 @@ fn yaml_problem(e: &serde_saphyr::Error, text: &str) -> Problem {
     let raw = e.to_string();
     // The crate's message may carry its own position and snippet; we show ours.
     let first = raw.lines().next().unwrap_or("invalid YAML").trim();
-    let message = first.split(" at line ").next().unwrap_or(first).to_string();
+    let message = plain_words(first.split(" at line ").next().unwrap_or(first));
     // The parser points after a tag; point at the tag itself.
     if let Some(tag) = message
         .strip_prefix("unsupported tag `")
@@ -453,7 +493,8 @@ pub fn print_listing(extra: &[PathBuf], out: &mut impl std::io::Write) -> std::i
         let wrap = |text: &str, first: &str| {
             crate::render::terminal::wrap(text, crate::render::terminal::WIDTH, first, 17)
         };
-        writeln!(out, "{}", wrap(&title, &format!("{:<16} ", l.source.name)))?;
+        let name = crate::text::printable(&l.source.name);
+        writeln!(out, "{}", wrap(&title, &format!("{name:<16} ")))?;
         writeln!(out, "{}", wrap(&summary, &indent))?;
         let mut notes: Vec<String> = Vec::new();
         if matches!(l.place, Place::Flag | Place::Env) {
@@ -468,7 +509,12 @@ pub fn print_listing(extra: &[PathBuf], out: &mut impl std::io::Write) -> std::i
         } else {
             format!(" ({})", notes.join("; "))
         };
-        writeln!(out, "{:<16} from {}{notes}", "", l.source.origin)?;
+        writeln!(
+            out,
+            "{:<16} from {}{notes}",
+            "",
+            crate::text::printable(&l.source.origin.to_string())
+        )?;
     }
     writeln!(out)?;
     for (dir, place) in search_places(extra) {
@@ -569,18 +615,8 @@ pub fn read_path(path: &Path) -> Result<LessonSource> {
         path: path.to_path_buf(),
         reason,
     };
-    let meta = std::fs::metadata(path).map_err(|e| unreadable(io_reason(&e)))?;
-    if meta.is_dir() {
-        return Err(unreadable("it is a directory".into()));
-    }
-    if meta.len() > limits::MAX_FILE_BYTES as u64 {
-        return Err(unreadable(format!(
-            "it is {} bytes; a lesson may be at most {} bytes",
-            meta.len(),
-            limits::MAX_FILE_BYTES
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| unreadable(io_reason(&e)))?;
+    let bytes = crate::files::read_bounded(path, limits::MAX_FILE_BYTES)
+        .map_err(|e| unreadable(e.reason(limits::MAX_FILE_BYTES)))?;
     let name = path
         .file_stem()
         .and_then(|s| s.to_str())

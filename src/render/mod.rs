@@ -80,6 +80,24 @@ pub fn render(format: Format, t: &Transcript, w: &mut impl std::io::Write) -> st
     }
 }
 
+/// Create (empty) every export file now, so a path that cannot be written
+/// fails before the lesson runs, and the files exist, owned by the user,
+/// before the sandbox is entered.
+pub fn create_export_files(exports: &[Export]) -> Result<(), Error> {
+    for export in exports {
+        std::fs::File::create(&export.path).map_err(|e| Error::Io {
+            path: export.path.clone(),
+            action: "create",
+            reason: if e.kind() == std::io::ErrorKind::IsADirectory {
+                "it is a directory".into()
+            } else {
+                e.to_string()
+            },
+        })?;
+    }
+    Ok(())
+}
+
 pub fn write_export(export: &Export, t: &Transcript) -> Result<(), Error> {
     let io = |e: std::io::Error| Error::Io {
         path: export.path.clone(),
