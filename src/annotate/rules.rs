@@ -288,7 +288,28 @@ pub fn matches(rule: &Rule, event: &Event, payload: &[u8]) -> bool {
     true
 }
 
+/// Most characters a lesson's rules may add to one note of one frame: rules
+/// and templates are bounded one by one, but a hostile lesson can make many
+/// of them match the same frame, each quoting a long payload.
+const MAX_RULE_TEXT_PER_NOTE: usize = 8 * 1024;
+
 fn add_note(note: &mut String, text: String, mode: RuleMode) {
+    let room = MAX_RULE_TEXT_PER_NOTE.saturating_sub(note.len());
+    let text = if text.len() > room {
+        let mut cut = room;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!(
+            "{}… (cut: the lesson's rules may add at most {MAX_RULE_TEXT_PER_NOTE} characters to a note)",
+            &text[..cut]
+        )
+    } else {
+        text
+    };
+    if text.starts_with('…') && mode == RuleMode::Append {
+        return;
+    }
     match mode {
         RuleMode::Replace => *note = text,
         RuleMode::Append if note.is_empty() => *note = text,

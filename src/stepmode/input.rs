@@ -240,6 +240,20 @@ impl Lines {
     }
 }
 
+impl Lines {
+    /// Longest command or answer line; a longer one is cut there, so input
+    /// without newlines (binary garbage, /dev/zero) keeps memory bounded.
+    const MAX_LINE: usize = 4096;
+
+    fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() > Self::MAX_LINE && !self.buf.contains(&b'\n') {
+            self.buf.truncate(Self::MAX_LINE);
+            self.buf.push(b'\n');
+        }
+    }
+}
+
 impl InputSource for Lines {
     fn next(&mut self) -> io::Result<Input> {
         loop {
@@ -261,7 +275,7 @@ impl InputSource for Lines {
                     let mut chunk = [0u8; 4096];
                     match term::read_some(self.fd, &mut chunk) {
                         Ok(0) | Err(_) => self.eof = true,
-                        Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                        Ok(n) => self.push(&chunk[..n]),
                     }
                 }
             }
@@ -297,7 +311,7 @@ impl InputSource for Lines {
                     let mut chunk = [0u8; 4096];
                     match term::read_some(self.fd, &mut chunk) {
                         Ok(0) | Err(_) => self.eof = true,
-                        Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                        Ok(n) => self.push(&chunk[..n]),
                     }
                 }
             }
