@@ -10,15 +10,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn frames(t: &Value) -> Vec<&Value> {
-    t["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "frame")
-        .collect()
-}
-
 fn calls(t: &Value) -> Vec<&Value> {
     t["events"]
         .as_array()

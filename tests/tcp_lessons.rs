@@ -16,15 +16,6 @@ fn run_export(lesson: &str, tag: &str) -> Value {
     json
 }
 
-fn frames(t: &Value) -> Vec<&Value> {
-    t["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "frame")
-        .collect()
-}
-
 fn flags(f: &Value) -> String {
     f["tcp"]["flags"]
         .as_array()
@@ -103,12 +94,7 @@ fn tcp_fields_match_tshark() {
             .collect();
         let dir = scratch(&format!("tshark-pcap-{lesson}"));
         let pcap = dir.join("t.pcap");
-        write_pcap(
-            &pcap,
-            &fr.iter()
-                .map(|f| hex_to_bytes(f["data_hex"].as_str().unwrap()))
-                .collect::<Vec<_>>(),
-        );
+        write_frames_pcap(&pcap, &fr);
         let rows = tshark_fields(
             &pcap,
             &[

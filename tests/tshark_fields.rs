@@ -3,7 +3,6 @@
 
 mod common;
 use common::*;
-use serde_json::Value;
 
 /// (our protocol, our field name, tshark field, factor tshark's value is ours times)
 const MAP: &[(&str, &str, &str, u64)] = &[
@@ -89,20 +88,9 @@ fn every_field_wireshark_decodes_matches_ours() {
         .run()
         .ok();
         let t = read_json(&out);
-        let frames: Vec<&Value> = t["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["kind"] == "frame")
-            .collect();
+        let frames = frames(&t);
         let pcap = dir.join("t.pcap");
-        write_pcap(
-            &pcap,
-            &frames
-                .iter()
-                .map(|f| hex_to_bytes(f["data_hex"].as_str().unwrap()))
-                .collect::<Vec<_>>(),
-        );
+        write_frames_pcap(&pcap, &frames);
         // First occurrence: for an ICMP error, the outer header, not the quoted one.
         let mut cmd = std::process::Command::new("tshark");
         cmd.args(["-n", "-r"]).arg(&pcap).args([

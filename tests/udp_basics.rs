@@ -134,20 +134,9 @@ fn our_fields_match_tshark() {
     .run()
     .ok();
     let json = read_json(&out);
-    let frames: Vec<&serde_json::Value> = json["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "frame")
-        .collect();
+    let frames = frames(&json);
     let pcap = dir.join("t.pcap");
-    write_pcap(
-        &pcap,
-        &frames
-            .iter()
-            .map(|f| hex_to_bytes(f["data_hex"].as_str().unwrap()))
-            .collect::<Vec<_>>(),
-    );
+    write_frames_pcap(&pcap, &frames);
     let rows = tshark_fields(
         &pcap,
         &[

@@ -158,6 +158,25 @@ pub fn hex_to_bytes(h: &str) -> Vec<u8> {
         .collect()
 }
 
+/// The frame events of a transcript, in order.
+pub fn frames(t: &serde_json::Value) -> Vec<&serde_json::Value> {
+    t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "frame")
+        .collect()
+}
+
+/// The captured bytes of frame events as a pcap tshark can read.
+pub fn write_frames_pcap(path: &Path, frames: &[&serde_json::Value]) {
+    let bytes: Vec<Vec<u8>> = frames
+        .iter()
+        .map(|f| hex_to_bytes(f["data_hex"].as_str().unwrap()))
+        .collect();
+    write_pcap(path, &bytes);
+}
+
 /// Write frames as a classic pcap (Ethernet link type) for tshark.
 pub fn write_pcap(path: &Path, frames: &[Vec<u8>]) {
     let mut out = Vec::new();
