@@ -33,7 +33,6 @@ pub struct CapturedFrame {
 pub struct Capture {
     rx: Box<dyn DataLinkReceiver>,
     fd: libc::c_int,
-    interface: String,
     marker_tx: UdpSocket,
     marker_rx: UdpSocket,
     marker_seq: u64,
@@ -133,7 +132,6 @@ impl Capture {
         let mut capture = Capture {
             rx,
             fd,
-            interface: interface.to_string(),
             marker_tx,
             marker_rx,
             marker_seq: 0,
@@ -145,10 +143,6 @@ impl Capture {
         capture.dropped = 0;
         let _ = capture.take_drop_count();
         Ok(capture)
-    }
-
-    pub fn interface(&self) -> &str {
-        &self.interface
     }
 
     /// The ports our marker datagrams use, so a host-mode filter can skip them.
@@ -256,12 +250,6 @@ fn marker_seq(frame: &[u8], tx_port: u16, rx_port: u16) -> Option<u64> {
         .ok()?
         .parse()
         .ok()
-}
-
-/// Whether a frame is one of our drain markers (for host mode, where we may
-/// see markers of another run).
-pub fn is_marker(frame: &[u8], ports: (u16, u16)) -> bool {
-    marker_seq(frame, ports.0, ports.1).is_some()
 }
 
 fn set_int(

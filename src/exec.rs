@@ -81,10 +81,6 @@ impl<'a> Runner<'a> {
         }
     }
 
-    pub fn capture(&self) -> &Capture {
-        &self.capture
-    }
-
     /// Every address an actor's socket has, for telling whose frame is whose.
     pub fn endpoints(&self) -> Vec<(SocketAddr, usize)> {
         let mut out = Vec::new();
@@ -132,14 +128,6 @@ impl<'a> Runner<'a> {
                     let _ = sock.set_tcp_quickack(true);
                 }
             }
-        }
-    }
-
-    fn peer_addr(&self, peer: Peer) -> SocketAddr {
-        match peer {
-            Peer::Actor(i) => self.plan.actors[i].addr,
-            Peer::Addr(a) => a,
-            Peer::Reply => SocketAddr::from(([0, 0, 0, 0], 0)),
         }
     }
 
@@ -214,17 +202,8 @@ impl<'a> Runner<'a> {
                     ))
                 }
                 Call::Connect { to } => {
-                    let to = match to {
-                        Peer::Actor(i) => self.plan.actors[*i].addr,
-                        Peer::Addr(a) => *a,
-                        // The checker allows `reply` on sendto only.
-                        Peer::Reply => {
-                            return Err(io::Error::new(
-                                io::ErrorKind::InvalidInput,
-                                "`to: reply` only works for sendto",
-                            ));
-                        }
-                    };
+                    // The checker allows `reply` on sendto only.
+                    let to = resolve(self.plan, *to, None)?;
                     if sockets.main.is_none() {
                         sockets.main = Some(new_socket(to, ty, proto)?);
                     }
@@ -262,13 +241,7 @@ impl<'a> Runner<'a> {
                     Ok(format!("{} sent", plural(sent, "byte")))
                 }
                 Call::SendTo { to, data } => {
-                    let to = match to {
-                        Peer::Actor(i) => self.plan.actors[*i].addr,
-                        Peer::Addr(a) => *a,
-                        Peer::Reply => sockets.last_from.ok_or_else(|| {
-                            io::Error::new(io::ErrorKind::NotFound, "`to: reply` needs an earlier `recvfrom` by this actor, to know whom to answer")
-                        })?,
-                    };
+                    let to = resolve(self.plan, *to, sockets.last_from)?;
                     if sockets.main.is_none() {
                         sockets.main = Some(new_socket(to, ty, proto)?);
                     }
@@ -485,9 +458,20 @@ impl<'a> Runner<'a> {
     pub fn plan(&self) -> &Plan {
         self.plan
     }
+}
 
-    pub fn peer_of(&self, peer: Peer) -> SocketAddr {
-        self.peer_addr(peer)
+/// Where a step's `to` points: an actor's address, a written address, or
+/// (`to: reply`) whoever the actor's last `recvfrom` heard from.
+fn resolve(plan: &Plan, peer: Peer, last_from: Option<SocketAddr>) -> io::Result<SocketAddr> {
+    match peer {
+        Peer::Actor(i) => Ok(plan.actors[i].addr),
+        Peer::Addr(a) => Ok(a),
+        Peer::Reply => last_from.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                "`to: reply` needs an earlier `recvfrom` by this actor, to know whom to answer",
+            )
+        }),
     }
 }
 

@@ -54,10 +54,6 @@ impl<'a> Annotator<'a> {
         }
     }
 
-    pub fn start_ns(&self) -> u64 {
-        self.start_ns.unwrap_or(0)
-    }
-
     pub fn set_start(&mut self, ns: u64) {
         self.start_ns.get_or_insert(ns);
     }
