@@ -538,6 +538,9 @@ impl Tmux {
             .arg(&self.socket)
             .args(args)
             .env_remove("TMUX")
+            // tmux runs the pane's command with $SHELL, else the login shell
+            // from passwd — for `nobody` that is nologin.
+            .env("SHELL", "/bin/sh")
             .output()
             .expect("run tmux")
     }
