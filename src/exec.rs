@@ -38,6 +38,8 @@ pub struct CallRecord {
     pub peer: Option<SocketAddr>,
     /// Bytes sent or received.
     pub data: Option<Vec<u8>>,
+    /// The errno of a failed call, for explaining it.
+    pub errno: Option<i32>,
 }
 
 pub struct StepRecord {
@@ -147,6 +149,7 @@ impl<'a> Runner<'a> {
             local: None,
             peer: None,
             data: None,
+            errno: None,
         };
         let ty = match actor.transport {
             Transport::Udp => Type::DGRAM,
@@ -353,6 +356,7 @@ impl<'a> Runner<'a> {
             Err(e) => {
                 rec.ok = false;
                 rec.result = describe_io_error(&e);
+                rec.errno = e.raw_os_error();
                 let expected = step.expect.error;
                 if expected.is_some_and(|x| matches_error(x, &e)) {
                     return (rec, None);
@@ -554,7 +558,7 @@ fn describe_io_error(e: &io::Error) -> String {
 fn error_hint(e: &io::Error, plan: &Plan, actor: usize) -> Option<String> {
     match e.kind() {
         io::ErrorKind::AddrInUse => Some(format!(
-            "another program already uses {}; in the default `--net sandbox` mode every run has its own ports",
+            "another socket holds {}: with `--net host` perhaps another program (the default `--net sandbox` gives every run its own ports); in the sandbox, one of this lesson's own sockets, or a closed connection still in TIME-WAIT (`setsockopt` `reuseaddr` before `bind` allows that)",
             plan.actors[actor].addr
         )),
         io::ErrorKind::TimedOut => Some(

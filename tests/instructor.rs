@@ -724,6 +724,62 @@ fn more_semantic_problems_and_limits() {
 }
 
 #[test]
+fn sockets_that_cannot_work_are_refused_before_running() {
+    let dir = scratch("sockets-that-cannot-work");
+    // An IPv6 socket cannot reach an IPv4 address: the run would fail with
+    // ENETUNREACH.
+    let family = "format: 1\nname: fam\ntitle: t\nsummary: s\nactors:\n  - {name: r, transport: udp, port: 5000}\n  - {name: s, transport: udp, address: \"::1\", port: 6000}\nsteps:\n  - {actor: r, call: bind}\n  - {actor: s, call: bind}\n  - {actor: s, call: sendto, to: r, text: hi}\n  - {actor: s, call: sendto, to: \"[::1]:5000\", text: hi}\n";
+    write(&dir, "family.yaml", family);
+    for args in [
+        &["check", "family.yaml"][..],
+        &["run", "lesson", "family.yaml"],
+    ] {
+        let ran = netcourse(args).dir(&dir).run();
+        no_panic(&ran);
+        assert_eq!(ran.status, 1, "{}", ran.stderr);
+        assert!(ran.stderr.contains("family.yaml:11:34: error: `s` has an IPv6 socket (made for its address ::1), but `r` is at 127.0.0.1, an IPv4 address"), "{}", ran.stderr);
+        assert!(
+            ran.stderr.contains("hint: a socket speaks one IP version"),
+            "{}",
+            ran.stderr
+        );
+        // The IPv6 destination on line 12 is fine.
+        assert!(!ran.stderr.contains("family.yaml:12:"), "{}", ran.stderr);
+    }
+    // A socket with no address takes its version from its first destination.
+    let first_dest = "format: 1\nname: fam2\ntitle: t\nsummary: s\nactors:\n  - {name: s, transport: udp}\nsteps:\n  - {actor: s, call: sendto, to: \"[::1]:5000\", text: a}\n  - {actor: s, call: sendto, to: \"127.0.0.1:5000\", text: b}\n";
+    write(&dir, "first-dest.yaml", first_dest);
+    let ran = netcourse(&["check", "first-dest.yaml"]).dir(&dir).run();
+    assert_eq!(ran.status, 1, "{}", ran.stderr);
+    assert!(ran.stderr.contains("first-dest.yaml:9:34: error: `s` has an IPv6 socket (made for its first destination, ::1), but 127.0.0.1 is an IPv4 address"), "{}", ran.stderr);
+
+    // Two open sockets on one port: the second bind would fail with EADDRINUSE.
+    let clash = "format: 1\nname: clash\ntitle: t\nsummary: s\nactors:\n  - {name: a, transport: udp, port: 5000}\n  - {name: b, transport: udp, port: 5000}\n  - {name: c, transport: tcp, port: 5000}\nsteps:\n  - {actor: a, call: bind}\n  - {actor: b, call: bind}\n  - {actor: c, call: bind}\n";
+    write(&dir, "clash.yaml", clash);
+    let ran = netcourse(&["check", "clash.yaml"]).dir(&dir).run();
+    assert_eq!(ran.status, 1, "{}", ran.stderr);
+    assert!(ran.stderr.contains("clash.yaml:11:22: error: `b` binds 127.0.0.1:5000, but `a` already holds 127.0.0.1:5000 (step 1, line 10): this bind would fail with EADDRINUSE"), "{}", ran.stderr);
+    // TCP and UDP ports are separate, and so are two loopback addresses.
+    let apart = clash.replace(
+        "{name: b, transport: udp, port: 5000}",
+        "{name: b, transport: udp, address: 127.0.0.2, port: 5000}",
+    );
+    write(&dir, "apart.yaml", &apart);
+    netcourse(&["check", "apart.yaml"]).dir(&dir).run().ok();
+    assert!(!ran.stderr.contains("clash.yaml:12:"), "{}", ran.stderr);
+    assert!(ran.stderr.contains("clash.yaml: 1 error"), "{}", ran.stderr);
+
+    // Closing the first socket frees the port; so does SO_REUSEADDR on both UDP sockets.
+    let freed = "format: 1\nname: freed\ntitle: t\nsummary: s\nactors:\n  - {name: a, transport: udp, port: 5000}\n  - {name: b, transport: udp, port: 5000}\n  - {name: c, transport: udp, port: 5001}\n  - {name: d, transport: udp, port: 5001}\nsteps:\n  - {actor: a, call: bind}\n  - {actor: a, call: close}\n  - {actor: b, call: bind}\n  - {actor: c, call: setsockopt, option: reuseaddr}\n  - {actor: c, call: bind}\n  - {actor: d, call: setsockopt, option: reuseaddr}\n  - {actor: d, call: bind}\n";
+    write(&dir, "freed.yaml", freed);
+    netcourse(&["check", "freed.yaml"]).dir(&dir).run().ok();
+    netcourse(&["run", "lesson", "freed.yaml"])
+        .dir(&dir)
+        .run()
+        .ok();
+}
+
+#[test]
 fn warnings_alone_do_not_fail() {
     let dir = scratch("warnings");
     let base = std::fs::read_to_string(root().join("lessons/udp-basics.yaml")).unwrap();

@@ -132,3 +132,57 @@ fn checkpoints_show_in_the_handout_and_the_page() {
         "{md}"
     );
 }
+
+#[test]
+fn a_failed_call_is_explained_as_a_failure() {
+    let dir = scratch("failed-call");
+    let path = lesson(
+        &dir,
+        "send-refused.yaml",
+        r#"format: 1
+name: send-refused
+title: "A send that fails"
+summary: "the second send on a connected UDP socket reports the first one's ICMP error."
+actors:
+  - { name: client, transport: udp }
+steps:
+  - { actor: client, call: connect, to: "127.0.0.1:9" }
+  - { actor: client, call: send, text: "one" }
+  - { actor: client, call: send, text: "two", expect: { error: refused } }
+"#,
+    );
+    let out = dir.join("t.json");
+    netcourse(&["run", "lesson", &path, "--export", out.to_str().unwrap()])
+        .run()
+        .ok();
+    let t = read_json(&out);
+    let events = t["events"].as_array().unwrap();
+    let failed = events
+        .iter()
+        .find(|e| e["kind"] == "call" && e["step"] == 3)
+        .expect("step 3's call");
+    assert_eq!(failed["call"]["ok"], false, "{failed}");
+    let semantics = failed["notes"]["semantics"].as_str().unwrap();
+    assert!(
+        semantics.contains("send() failed: connection refused (ECONNREFUSED). An ICMP port-unreachable about an earlier datagram was waiting on this connected socket"),
+        "{semantics}"
+    );
+    // Nothing claims a datagram left.
+    assert!(!semantics.contains("one datagram"), "{semantics}");
+    let timing = failed["notes"]["timing"].as_str().unwrap();
+    assert!(
+        timing.contains("A call that fails sends nothing itself"),
+        "{timing}"
+    );
+    // And the capture agrees: one datagram and its ICMP error, nothing from step 3.
+    let kinds: Vec<(u64, &str)> = frames(&t)
+        .iter()
+        .map(|f| {
+            (
+                f["step"].as_u64().unwrap(),
+                f["layers"][2]["protocol"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(kinds, [(2, "UDP"), (2, "ICMP")], "{kinds:?}");
+}

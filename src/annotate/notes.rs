@@ -52,6 +52,17 @@ pub fn call_notes(
 
     let local_port = rec.local.map(|a| a.port()).unwrap_or(0);
     let (semantics, timing): (String, String) = match (&step.call, transport) {
+        // Reads and TCP connects explain their own failures below.
+        (call, _)
+            if !rec.ok
+                && !matches!(call, Call::Recv { .. } | Call::RecvFrom { .. })
+                && !(matches!(call, Call::Connect { .. }) && transport == Transport::Tcp) =>
+        {
+            (
+                format!("{}() failed: {}.{}", rec.call, rec.result, errno_meaning(rec.errno)),
+                "A call that fails sends nothing itself: no frame comes from it.".to_string(),
+            )
+        }
         (Call::Bind, Transport::Udp) => (
             format!("bind() attaches the socket to {}: from now on the kernel delivers every datagram that arrives for that address and port to this socket.", rec.local.map(|a| a.to_string()).unwrap_or_default()),
             "Puts nothing on the wire: binding is bookkeeping inside the kernel.".to_string(),
@@ -158,6 +169,41 @@ pub fn call_notes(
         syntax,
         semantics,
         timing,
+    }
+}
+
+/// What a failed call's errno tells a student, as a sentence after the
+/// kernel's own message.
+fn errno_meaning(errno: Option<i32>) -> &'static str {
+    match errno {
+        Some(libc::EADDRINUSE) => {
+            " Another socket already holds this address and port, and the kernel gives each out once."
+        }
+        Some(libc::EADDRNOTAVAIL) => {
+            " No interface of this host has that address, so a socket cannot be bound to it."
+        }
+        Some(libc::ENETUNREACH) => {
+            " The kernel has no route from this socket to that address; on loopback that usually means the socket is IPv4 and the destination IPv6, or the other way round."
+        }
+        Some(libc::EAFNOSUPPORT) => {
+            " The destination's address family (IPv4 or IPv6) is not the socket's."
+        }
+        Some(libc::EPIPE) => {
+            " This side may no longer send on the connection: it was shut down for writing, or the connection is gone."
+        }
+        Some(libc::ECONNRESET) => {
+            " The peer reset the connection (RST): it is gone, and so is any data not yet read."
+        }
+        Some(libc::ECONNREFUSED) => {
+            " An ICMP port-unreachable about an earlier datagram was waiting on this connected socket, and the kernel reports it on the next call."
+        }
+        Some(libc::ENOTCONN) => " The socket has no connection, so there is nobody to talk to.",
+        Some(libc::EISCONN) => " The socket is already connected; a TCP socket connects once.",
+        Some(libc::EINVAL) => {
+            " The kernel found the request invalid for the socket's present state (for example binding a socket that already has an address)."
+        }
+        Some(libc::EAGAIN) => " Nothing could happen within the step's time limit.",
+        _ => "",
     }
 }
 

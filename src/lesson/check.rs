@@ -570,6 +570,9 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
         listening: vec![false; file.actors.len()],
         failed_connect: HashMap::new(),
         first_listen,
+        family: vec![None; file.actors.len()],
+        holds: vec![None; file.actors.len()],
+        reuseaddr: vec![false; file.actors.len()],
     };
     // The number the next step runs as: steps count once per repeat.
     let mut number = 1usize;
@@ -743,6 +746,36 @@ struct State {
     failed_connect: HashMap<usize, (usize, u64)>,
     /// Where each actor first listens: (step number as written, line).
     first_listen: HashMap<usize, (usize, u64)>,
+    /// The IP version of each actor's socket once it exists, and what fixed
+    /// it (a socket is IPv4 or IPv6 for life).
+    family: Vec<Option<(IpVersion, String)>>,
+    /// The address each actor holds from its `bind`, with the step number and
+    /// line that bound it; cleared by `close`.
+    holds: Vec<Option<(SocketAddr, usize, u64)>>,
+    /// Actors that set SO_REUSEADDR, which may let two sockets share a port.
+    reuseaddr: Vec<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IpVersion {
+    V4,
+    V6,
+}
+
+impl IpVersion {
+    fn of(ip: IpAddr) -> IpVersion {
+        if ip.is_ipv6() {
+            IpVersion::V6
+        } else {
+            IpVersion::V4
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            IpVersion::V4 => "IPv4",
+            IpVersion::V6 => "IPv6",
+        }
+    }
 }
 
 fn check_repeat(spec: &StepSpec, problems: &mut Vec<Problem>) -> usize {
@@ -1241,6 +1274,9 @@ fn check_step(
         listening,
         failed_connect,
         first_listen,
+        family,
+        holds,
+        reuseaddr,
     } = state;
     let before = problems.len();
     let call_name = spec.call.value.as_str();
@@ -1359,6 +1395,7 @@ fn check_step(
                     Some("a socket only talks to sockets of its own transport; give both actors the same `transport`".into()),
                 ));
     }
+    check_family(spec, call_name, actor, names, actors, to, family, problems);
     let expect = check_expect(spec.expect.as_ref(), call_name, names, problems);
 
     let call = match call_name {
@@ -1580,6 +1617,9 @@ fn check_step(
         _ => unreachable!("checked against CALLS above"),
     };
 
+    check_port_clash(
+        spec, &call, actor, number, names, actors, holds, reuseaddr, problems,
+    );
     let checkpoint = check_checkpoint(spec, transport, source, problems);
 
     if problems[before..]
@@ -1646,6 +1686,120 @@ fn check_data(spec: &StepSpec, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
         return None;
     }
     Some(data.0)
+}
+
+/// Two sockets of one transport cannot bind the same address and port
+/// while both are open: the second
+/// bind would fail with EADDRINUSE. SO_REUSEADDR on both may allow it.
+#[allow(clippy::too_many_arguments)]
+fn check_port_clash(
+    spec: &StepSpec,
+    call: &Call,
+    actor: usize,
+    number: usize,
+    names: &[&str],
+    actors: &[Option<PlannedActor>],
+    holds: &mut [Option<(SocketAddr, usize, u64)>],
+    reuseaddr: &mut [bool],
+    problems: &mut Vec<Problem>,
+) {
+    match call {
+        Call::SetOpt {
+            option: SockOpt::ReuseAddr,
+            value,
+        } => reuseaddr[actor] = *value,
+        Call::Close { .. } => holds[actor] = None,
+        Call::Bind => {
+            let Some(Some(me)) = actors.get(actor) else {
+                return;
+            };
+            if me.addr.port() != 0 {
+                // Lessons bind loopback addresses only, never the wildcard.
+                let overlaps = |other: SocketAddr| other == me.addr;
+                let clash = holds.iter().enumerate().find(|(i, held)| {
+                    *i != actor
+                        && actors[*i]
+                            .as_ref()
+                            .is_some_and(|a| a.transport == me.transport)
+                        && !(reuseaddr[*i] && reuseaddr[actor])
+                        && held.is_some_and(|(addr, _, _)| overlaps(addr))
+                });
+                if let Some((other, Some((addr, step, line)))) = clash {
+                    problems.push(Problem::error(
+                        &spec.call,
+                        format!(
+                            "`{}` binds {}, but `{}` already holds {addr} (step {step}, line {line}): this bind would fail with EADDRINUSE",
+                            names[actor], me.addr, names[other]
+                        ),
+                        Some(format!("give `{}` another `port:`, or close `{}` first", names[actor], names[other])),
+                    ));
+                    return;
+                }
+            }
+            holds[actor] = Some((me.addr, number, spec.call.referenced.line()));
+        }
+        _ => {}
+    }
+}
+
+/// A socket is made for one IP version — from the actor's address when it
+/// binds first, else from the first destination — and cannot reach the other.
+#[allow(clippy::too_many_arguments)]
+fn check_family(
+    spec: &StepSpec,
+    call_name: &str,
+    actor: usize,
+    names: &[&str],
+    actors: &[Option<PlannedActor>],
+    to: Option<Peer>,
+    family: &mut [Option<(IpVersion, String)>],
+    problems: &mut Vec<Problem>,
+) {
+    let Some(Some(me)) = actors.get(actor) else {
+        return;
+    };
+    match call_name {
+        "bind" | "setsockopt" if family[actor].is_none() => {
+            family[actor] = Some((
+                IpVersion::of(me.addr.ip()),
+                format!("made for its address {}", me.addr.ip()),
+            ));
+        }
+        "close" => family[actor] = None,
+        "connect" | "sendto" => {
+            let (dest, what) = match to {
+                Some(Peer::Actor(i)) => match actors.get(i) {
+                    Some(Some(a)) => (a.addr, format!("`{}` is at {}", names[i], a.addr.ip())),
+                    _ => return,
+                },
+                Some(Peer::Addr(a)) => (a, format!("{} is", a.ip())),
+                _ => return,
+            };
+            let version = IpVersion::of(dest.ip());
+            match &family[actor] {
+                None => {
+                    family[actor] = Some((
+                        version,
+                        format!("made for its first destination, {}", dest.ip()),
+                    ));
+                }
+                Some((mine, why)) if *mine != version => {
+                    let what = if what.ends_with(" is") {
+                        format!("{what} an {} address", version.name())
+                    } else {
+                        format!("{what}, an {} address", version.name())
+                    };
+                    problems.push(Problem::error(
+                        spec.to.as_ref().unwrap_or(&spec.call),
+                        format!("`{}` has an {} socket ({why}), but {what}", names[actor], mine.name()),
+                        Some("a socket speaks one IP version: give both sides addresses of the same version (`127.0.0.1` for IPv4, `::1` for IPv6), or use another actor".into()),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        _ => {}
+    }
 }
 
 fn check_peer(
