@@ -40,6 +40,8 @@ pub struct CallRecord {
     pub data: Option<Vec<u8>>,
     /// The errno of a failed call, for explaining it.
     pub errno: Option<i32>,
+    /// The call failed because its wait ran out.
+    pub timed_out: bool,
 }
 
 pub struct StepRecord {
@@ -150,6 +152,7 @@ impl<'a> Runner<'a> {
             peer: None,
             data: None,
             errno: None,
+            timed_out: false,
         };
         let ty = match actor.transport {
             Transport::Udp => Type::DGRAM,
@@ -357,6 +360,10 @@ impl<'a> Runner<'a> {
                 rec.ok = false;
                 rec.result = describe_io_error(&e);
                 rec.errno = e.raw_os_error();
+                rec.timed_out = matches!(
+                    e.kind(),
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                );
                 let expected = step.expect.error;
                 if expected.is_some_and(|x| matches_error(x, &e)) {
                     return (rec, None);

@@ -86,13 +86,13 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
     let source = lesson::load::find(&args.lesson, &args.dirs)?;
     let plan = source.plan()?;
     let exports = render::plan_exports(&args.export, args.export_format)?;
-    if args.net == NetMode::Host {
-        if let Some(reason) = plan.reaches_beyond_itself() {
-            return Err(Error::Usage {
+    if args.net == NetMode::Host
+        && let Some(reason) = plan.reaches_beyond_itself()
+    {
+        return Err(Error::Usage {
                 message: format!("lesson `{}` cannot run with `--net host`: {reason}", plan.name),
                 hint: "on the host's loopback that port may belong to another program; run it in the default sandbox, where only the lesson's own sockets exist".into(),
             });
-        }
     }
     // Export files are created before the sandbox: inside the user
     // namespace, root has no say over the host's directories.

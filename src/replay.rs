@@ -160,13 +160,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Transcript, Error> {
         ))
     })?;
     for e in &t.events {
-        if let Some(hex) = &e.data_hex {
-            if hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(refuse(format!(
-                    "event {} has `data_hex` that is not an even number of hex digits",
-                    e.index
-                )));
-            }
+        if let Some(hex) = &e.data_hex
+            && (hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            return Err(refuse(format!(
+                "event {} has `data_hex` that is not an even number of hex digits",
+                e.index
+            )));
         }
     }
     Ok(without_control_codes(t))

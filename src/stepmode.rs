@@ -310,13 +310,13 @@ pub fn step_loop(
                     asked.insert(p.number);
                 }
                 let mut step_events = source.step()?;
-                if let Some(given) = early_answer.filter(|g| !g.trim().is_empty()) {
-                    if let Some(e) = step_events.iter_mut().find(|e| e.checkpoint.is_some()) {
-                        if let Some(cp) = e.checkpoint.as_mut() {
-                            cp.record(&given);
-                        }
-                        source.answer_checkpoint(e.index, &given);
+                if let Some(given) = early_answer.filter(|g| !g.trim().is_empty())
+                    && let Some(e) = step_events.iter_mut().find(|e| e.checkpoint.is_some())
+                {
+                    if let Some(cp) = e.checkpoint.as_mut() {
+                        cp.record(&given);
                     }
+                    source.answer_checkpoint(e.index, &given);
                 }
                 let mut events = step_events.into_iter();
                 if let Some(first) = events.next() {

@@ -348,3 +348,74 @@ steps:
     assert_eq!(t["complete"], false);
     assert_eq!(t["outcome"]["passed"], false);
 }
+
+#[test]
+fn a_syn_dropped_by_a_full_accept_queue_leaves_the_server_in_listen() {
+    let dir = scratch("full-backlog");
+    let lesson = dir.join("full.yaml");
+    std::fs::write(
+        &lesson,
+        r#"format: 1
+name: full
+title: "A full accept queue"
+summary: "With backlog 0 one finished connection fills the queue; the next SYN is dropped."
+actors:
+  - { name: server, transport: tcp, port: 50007 }
+  - { name: first, transport: tcp }
+  - { name: second, transport: tcp }
+steps:
+  - { actor: server, call: bind }
+  - { actor: server, call: listen, backlog: 0 }
+  - { actor: first, call: connect, to: server }
+  - { actor: second, call: connect, to: server, timeout_ms: 300, expect: { error: timeout } }
+"#,
+    )
+    .unwrap();
+    let out = dir.join("t.json");
+    netcourse(&[
+        "run",
+        "lesson",
+        lesson.to_str().unwrap(),
+        "--export",
+        out.to_str().unwrap(),
+    ])
+    .run()
+    .ok();
+    let t = read_json(&out);
+    let states = |f: &Value| -> Vec<String> {
+        f["tcp"]["states"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    s["actor"].as_str().unwrap(),
+                    s["state"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let frames = frames(&t);
+    // The first client's handshake is answered: the server's end of it is SYN-RECEIVED.
+    assert_eq!(flags(frames[0]), "SYN");
+    assert_eq!(states(frames[0]), ["first SYN-SENT", "server SYN-RECEIVED"]);
+    // The second SYN is never answered: nothing starts at the server.
+    let dropped = frames.last().unwrap();
+    assert_eq!(dropped["step"], 4);
+    assert_eq!(flags(dropped), "SYN");
+    assert_eq!(states(dropped), ["second SYN-SENT", "server LISTEN"]);
+    let semantics = dropped["notes"]["semantics"].as_str().unwrap();
+    assert!(
+        semantics.contains("dropped this SYN without a reply"),
+        "{semantics}"
+    );
+    assert!(semantics.contains("accept queue is full"), "{semantics}");
+    assert!(!semantics.contains("in SYN-RECEIVED"), "{semantics}");
+    let timing = dropped["notes"]["timing"].as_str().unwrap();
+    assert!(timing.contains("Next: no answer"), "{timing}");
+    assert!(
+        !frames.iter().any(|f| f["step"] == 4 && flags(f) != "SYN"),
+        "nothing answers the second client"
+    );
+}

@@ -127,6 +127,10 @@ impl<'a> Annotator<'a> {
         let (time_ns, when) = self.timing_prefix(rec.start_ns);
         let index = self.push_common(rec.start_ns);
         self.last_call = Some(index);
+        self.tcp.set_unanswered_from(
+            rec.local
+                .filter(|_| matches!(step.call, Call::Connect { .. }) && rec.timed_out),
+        );
         let transport = self.plan.actors[rec.actor].transport;
         let listens = self
             .plan

@@ -55,8 +55,11 @@ pub fn call_notes(
         // Reads and TCP connects explain their own failures below.
         (call, _)
             if !rec.ok
-                && !matches!(call, Call::Recv { .. } | Call::RecvFrom { .. })
-                && !(matches!(call, Call::Connect { .. }) && transport == Transport::Tcp) =>
+                && !matches!(
+                    (call, transport),
+                    (Call::Recv { .. } | Call::RecvFrom { .. }, _)
+                        | (Call::Connect { .. }, Transport::Tcp)
+                ) =>
         {
             (
                 format!("{}() failed: {}.{}", rec.call, rec.result, errno_meaning(rec.errno)),
@@ -120,7 +123,7 @@ pub fn call_notes(
             format!("connect() failed: {}. The kernel sent a SYN and the kernel at the destination answered with RST, because no socket listens on that port.", rec.result),
             "The SYN and the RST follow, below.".to_string(),
         ),
-        (Call::Connect { .. }, Transport::Tcp) if rec.result.contains("timed out") => (
+        (Call::Connect { .. }, Transport::Tcp) if rec.timed_out => (
             format!("connect() gave up: {}. Its SYN was never answered (for example because the server's accept queue was full, and its kernel dropped the SYN).", rec.result),
             "The SYN and its retransmissions follow, below.".to_string(),
         ),
@@ -486,7 +489,13 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
             t.seq
         ));
         lead = "sent by the client's kernel when its retransmission timer expired,".to_string();
-        next = format!("Next: {to} answers, or the SYN is retried again until connect() gives up.");
+        next = if o.unanswered {
+            s.push_str(&format!(" This one goes unanswered too: {to}'s kernel drops it like the first (its accept queue is still full)."));
+            "Next: nothing; the SYN is retried after a doubled wait until connect() gives up."
+                .to_string()
+        } else {
+            format!("Next: {to} answers, or the SYN is retried again until connect() gives up.")
+        };
     } else if t.has(TcpInfo::SYN) && !t.has(TcpInfo::ACK) {
         s.push_str(&format!(
             "Handshake 1/3: {from} asks {to} to open a connection. SYN (\"synchronize\") announces its initial sequence number {} — shown as relative 0. The ISN is hard to guess (a secret hash of the addresses and ports plus a clock, RFC 6528), so others cannot forge segments and old segments are unlikely to fit this connection. The SYN carries no data but uses up one sequence number. {}",
@@ -502,10 +511,15 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
             next =
                 "Next: the destination's kernel answers with RST, and connect() fails.".to_string();
         } else {
-            s.push_str(" The listening socket stays in LISTEN; the server's kernel starts a new connection for this client, in SYN-RECEIVED.");
-            next = format!(
-                "Next: {to} answers with SYN+ACK. connect() blocks until then; without an answer the SYN would be sent again after 1 s, then 2 s, 4 s…"
-            );
+            if o.unanswered {
+                s.push_str(&format!(" Nothing answers it: connect() waited its whole time limit and no SYN+ACK came. {to}'s kernel dropped this SYN without a reply — a listening socket does that when its accept queue is full (the listen backlog is reached and accept() has not taken the waiting connections), so it neither starts a connection nor refuses one. {to} stays in LISTEN."));
+                next = "Next: no answer; the client's kernel sends the same SYN again after 1 s, then 2 s, 4 s…, until connect() gives up.".to_string();
+            } else {
+                s.push_str(" The listening socket stays in LISTEN; the server's kernel starts a new connection for this client, in SYN-RECEIVED.");
+                next = format!(
+                    "Next: {to} answers with SYN+ACK. connect() blocks until then; without an answer the SYN would be sent again after 1 s, then 2 s, 4 s…"
+                );
+            }
         }
     } else if t.has(TcpInfo::SYN) {
         s.push_str(&format!(

@@ -74,11 +74,16 @@ pub struct Observation {
     pub retransmission_of: Option<usize>,
     /// The sender's window-scale shift, when scaling is in use.
     pub sender_shift: Option<u8>,
+    /// A SYN that its connect() never got an answer to: the listener dropped it.
+    pub unanswered: bool,
 }
 
 #[derive(Default)]
 pub struct Tracker {
     conns: Vec<Conn>,
+    /// The client address whose connect() just timed out: its SYNs in this
+    /// step were never answered, so the listener never left LISTEN for them.
+    unanswered_from: Option<SocketAddr>,
 }
 
 impl Tracker {
@@ -88,6 +93,12 @@ impl Tracker {
             .iter()
             .rev()
             .find_map(|c| c.ends.iter().position(|e| *e == local).map(|i| c.state[i]))
+    }
+
+    /// The SYNs `from` sends next went unanswered (its connect timed out);
+    /// `None` once the next call runs.
+    pub fn set_unanswered_from(&mut self, from: Option<SocketAddr>) {
+        self.unanswered_from = from;
     }
 
     /// Record one frame from `src` to `dst`. `to_known` says whether a socket
@@ -106,6 +117,8 @@ impl Tracker {
         let pos = self.conns.iter().position(|c| {
             (c.ends[0] == src && c.ends[1] == dst) || (c.ends[0] == dst && c.ends[1] == src)
         });
+        let unanswered =
+            t.has(TcpInfo::SYN) && !t.has(TcpInfo::ACK) && self.unanswered_from == Some(src);
         let ci = match pos {
             Some(i) => i,
             None => {
@@ -199,10 +212,14 @@ impl Tracker {
             // The same SYN again: its answer did not come in time.
             retransmission_of = c.syn_index;
             role = Some("handshake 1/3, retransmitted".to_string());
+            if c.state[r] == State::Listen && !unanswered {
+                c.state[r] = State::SynReceived;
+            }
         } else if syn && !ack {
             c.syn_index = Some(index);
             c.state[s] = State::SynSent;
-            if c.state[r] == State::Listen {
+            // A dropped SYN starts nothing at the listener.
+            if c.state[r] == State::Listen && !unanswered {
                 c.state[r] = State::SynReceived;
             }
             c.syn_end[s] = Some(t.seq.wrapping_add(1));
@@ -305,6 +322,7 @@ impl Tracker {
             } else {
                 None
             },
+            unanswered,
         }
     }
 }
