@@ -125,6 +125,7 @@ impl<'a> LiveRun<'a> {
         for frame in after {
             events.push(self.annotator.frame(record.call.step, frame));
         }
+        self.annotator.finish_step(record.call.step, &mut events);
         self.transcript.events.extend(events.iter().cloned());
         self.transcript.dropped = self.runner.dropped();
         if let Some(f) = record.failure {

@@ -39,7 +39,7 @@ use colored::Colorize;
 
 use crate::error::Error;
 use crate::render::terminal;
-use crate::transcript::{Event, Transcript};
+use crate::transcript::{Checkpoint, Event, Transcript};
 
 pub use crate::exec::call_text;
 pub use input::{Input, InputSource};
@@ -324,6 +324,13 @@ pub fn step_loop(
                         &without_narration(&first, p.say.as_deref()),
                         &mut screen.w(),
                     );
+                    // The question was about a frame the step never caused:
+                    // the call carries it, and says why it cannot be graded.
+                    if asked.contains(&first.step)
+                        && let Some(cp) = first.checkpoint.as_ref()
+                    {
+                        show_verdict(&mut screen, cp);
+                    }
                     if first.is_frame() {
                         current = Some(first);
                     }
@@ -339,16 +346,7 @@ pub fn step_loop(
                         && let Some(cp) = e.checkpoint.as_ref()
                     {
                         // Asked before the step ran: now the frame answers it.
-                        let verdict = terminal::wrap(&cp.verdict(), WIDTH, "", 0);
-                        let _ = writeln!(
-                            screen.w(),
-                            "{}",
-                            if cp.correct == Some(true) {
-                                verdict.green()
-                            } else {
-                                verdict.yellow()
-                            }
-                        );
+                        show_verdict(&mut screen, cp);
                     } else if !continuing && let Some(cp) = e.checkpoint.as_mut() {
                         let _ = writeln!(
                             screen.w(),
@@ -379,16 +377,7 @@ pub fn step_loop(
                             pending.push_front(e);
                             break 'run stop(&mut screen, &pending, signal);
                         }
-                        let verdict = terminal::wrap(&cp.verdict(), WIDTH, "", 0);
-                        let _ = writeln!(
-                            screen.w(),
-                            "{}",
-                            if cp.correct == Some(true) {
-                                verdict.green()
-                            } else {
-                                verdict.yellow()
-                            }
-                        );
+                        show_verdict(&mut screen, cp);
                     }
                     let _ = terminal::event(&e, &mut screen.w());
                     frames.1 += 1;
@@ -414,6 +403,20 @@ pub fn step_loop(
     }
     let _ = screen.out.flush();
     Ok(ending)
+}
+
+/// Right in green; wrong, skipped or ungradable in yellow.
+fn show_verdict(screen: &mut Screen<'_>, cp: &Checkpoint) {
+    let verdict = terminal::wrap(&cp.verdict(), WIDTH, "", 0);
+    let _ = writeln!(
+        screen.w(),
+        "{}",
+        if cp.correct == Some(true) {
+            verdict.green()
+        } else {
+            verdict.yellow()
+        }
+    );
 }
 
 /// Pauses shorter than this in all leave the timestamps meaningful enough.

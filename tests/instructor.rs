@@ -1360,3 +1360,84 @@ fn step_mode_asks_checkpoints_and_records_the_answers() {
         frame["checkpoint"].get("given").is_none() && frame["checkpoint"].get("correct").is_none()
     );
 }
+
+#[test]
+fn a_checkpoint_about_a_frame_that_never_came_says_so_and_grades_nothing() {
+    let dir = scratch("checkpoint-no-frame");
+    write(
+        &dir,
+        "beyond.yaml",
+        r#"format: 1
+name: beyond
+title: "A question about a missing frame"
+summary: "One datagram, a question about a second."
+actors:
+  - { name: r, transport: udp, port: 5000 }
+  - { name: s, transport: udp }
+steps:
+  - { actor: r, call: bind }
+  - actor: s
+    call: sendto
+    to: r
+    text: hi
+    checkpoint:
+      ask: "Which port does the second datagram come from?"
+      frame: 2
+      answer: port.src
+"#,
+    );
+    let why = "Step 2 put 1 frame on the wire, so there is no frame 2 to read the answer from: this question cannot be graded in this run.";
+    // A plain run: the question stays, on the call, with the reason.
+    netcourse(&["run", "lesson", "./beyond.yaml", "--export", "plain.json"])
+        .dir(&dir)
+        .run()
+        .ok();
+    let json = read_json(&dir.join("plain.json"));
+    let with_cp: Vec<&Value> = json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e.get("checkpoint").is_some())
+        .collect();
+    assert_eq!(with_cp.len(), 1);
+    assert_eq!(with_cp[0]["kind"], "call");
+    assert_eq!(with_cp[0]["checkpoint"]["answer"], "(none)");
+    assert_eq!(with_cp[0]["checkpoint"]["explain"], why);
+    // Step mode: the answer is recorded, not graded.
+    let ran = netcourse(&[
+        "run",
+        "lesson",
+        "./beyond.yaml",
+        "--step",
+        "--export",
+        "step.json",
+    ])
+    .dir(&dir)
+    .stdin(b"\n\n12345\nc\n")
+    .run()
+    .ok();
+    let out = ran.stdout.replace('\n', " ");
+    assert!(
+        out.contains("Not graded: you said 12345. Step 2 put 1 frame on the wire"),
+        "{}",
+        ran.stdout
+    );
+    assert!(!ran.stdout.contains("Not quite"), "{}", ran.stdout);
+    let json = read_json(&dir.join("step.json"));
+    let cp = json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|e| e.get("checkpoint"))
+        .unwrap();
+    assert_eq!(cp["given"], "12345");
+    assert!(cp.get("correct").is_none(), "{cp}");
+
+    // `check` can tell for UDP: a third frame never comes.
+    let three = std::fs::read_to_string(dir.join("beyond.yaml"))
+        .unwrap()
+        .replace("frame: 2", "frame: 3");
+    write(&dir, "three.yaml", &three);
+    let ran = netcourse(&["check", "three.yaml"]).dir(&dir).run().ok();
+    assert!(ran.stderr.contains("three.yaml:16:14: warning: a UDP `sendto` makes one datagram, and at most an ICMP error comes back: there is no frame 3"), "{}", ran.stderr);
+}

@@ -196,6 +196,18 @@ impl<'a> Annotator<'a> {
         }
     }
 
+    /// After a step's events are built: a checkpoint about a frame the step
+    /// never caused is shown on its call, saying so.
+    pub fn finish_step(&self, step: usize, events: &mut [Event]) {
+        let frames = self.frames_in_step.get(&step).copied().unwrap_or(0);
+        if events.iter().any(|e| e.checkpoint.is_some()) {
+            return;
+        }
+        if let Some(call) = events.iter_mut().find(|e| e.kind == EventKind::Call) {
+            call.checkpoint = rules::checkpoint_without_frame(self.plan, call, frames);
+        }
+    }
+
     /// A frame read at `step`'s drain but sent before its call ran: the
     /// kernel sent it on its own (a timer, or an ACK it had been holding).
     pub fn frame_before_call(&mut self, step: usize, frame: &CapturedFrame) -> Event {

@@ -379,6 +379,30 @@ pub fn checkpoint_for(
     })
 }
 
+/// A step's checkpoint about a frame the step never put on the wire: the
+/// question stays in the transcript, on the step's call, and says why there
+/// is nothing to grade — never an answer made up from the lesson.
+pub fn checkpoint_without_frame(plan: &Plan, call: &Event, frames: usize) -> Option<Checkpoint> {
+    let step = plan.steps.get(call.step.checked_sub(1)?)?;
+    let cp = step.checkpoint.as_ref()?;
+    if cp.frame <= frames {
+        return None;
+    }
+    Some(Checkpoint {
+        question: expand(&cp.ask, call, &[]),
+        answer: MISSING.to_string(),
+        value: cp.answer.clone(),
+        explain: Some(format!(
+            "Step {} put {} on the wire, so there is no frame {} to read the answer from: this question cannot be graded in this run.",
+            call.step,
+            crate::exec::plural(frames, "frame"),
+            cp.frame
+        )),
+        given: None,
+        correct: None,
+    })
+}
+
 const TCP_FLAGS: &[&str] = &["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns"];
 
 fn unquote(s: &str) -> &str {
@@ -444,10 +468,18 @@ pub fn grade(answer_given: &str, correct: &str) -> bool {
 impl Checkpoint {
     /// Record what the student answered; returns whether it was right.
     pub fn record(&mut self, given: &str) -> bool {
-        let correct = grade(given, &self.answer);
         self.given = Some(given.trim().to_string());
+        if !self.gradable() {
+            return false;
+        }
+        let correct = grade(given, &self.answer);
         self.correct = Some(correct);
         correct
+    }
+
+    /// Whether the capture held the frame the question is about.
+    pub fn gradable(&self) -> bool {
+        self.answer != MISSING
     }
 
     /// The prompt step mode shows before the frame: the question, and how to
@@ -473,6 +505,10 @@ impl Checkpoint {
                 "Not quite: you said {given}, the frame says {}.{why}",
                 self.answer
             ),
+            _ if !self.gradable() => match self.given.as_deref() {
+                Some(given) => format!("Not graded: you said {given}.{why}"),
+                None => format!("Not graded.{why}"),
+            },
             _ => format!("The frame says {}.{why}", self.answer),
         }
     }

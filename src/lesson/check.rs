@@ -1149,6 +1149,14 @@ fn check_checkpoint(
             ));
             1
         }
+        Some(f) if f.value > 2 && transport == Some(Transport::Udp) => {
+            problems.push(Problem::warning(
+                f,
+                format!("a UDP `{}` makes one datagram, and at most an ICMP error comes back: there is no frame {}", spec.call.value, f.value),
+                Some("ask about `frame: 1` (the datagram) or `frame: 2` (an ICMP error, when nobody listens)".into()),
+            ));
+            f.value as usize
+        }
         Some(f) => f.value as usize,
         None => 1,
     };

@@ -489,7 +489,7 @@ const JS: &str = r#"(function () {
         dl.appendChild(el('dt', null, 'checkpoint'));
         var dd = el('dd');
         var text = c.question + ' Answer, from the capture: ' + c.answer + ' (' + c.value + ').';
-        if (c.given !== undefined) text += ' You answered ' + c.given + (c.correct ? ': right.' : ': not quite.');
+        if (c.given !== undefined) text += ' You answered ' + c.given + (c.correct === true ? ': right.' : c.correct === false ? ': not quite.' : ': not graded.');
         if (c.explain) text += ' ' + c.explain;
         dd.appendChild(prose('p', null, text));
         dl.appendChild(dd);

@@ -272,7 +272,8 @@ fn frame(e: &Event, number: usize, s: &mut String) {
     if let Some(c) = &e.checkpoint {
         let given = match (&c.given, c.correct) {
             (Some(g), Some(true)) => format!(" You answered {}: right.", inline(g)),
-            (Some(g), _) => format!(" You answered {}: not quite.", inline(g)),
+            (Some(g), Some(false)) => format!(" You answered {}: not quite.", inline(g)),
+            (Some(g), None) => format!(" You answered {}: not graded.", inline(g)),
             _ => String::new(),
         };
         let why = c

@@ -228,7 +228,8 @@ pub fn event(e: &Event, w: &mut impl Write) -> io::Result<()> {
     if let Some(c) = &e.checkpoint {
         let verdict = match (&c.given, c.correct) {
             (Some(given), Some(true)) => format!(" You answered {given}: right."),
-            (Some(given), _) => format!(" You answered {given}: not quite."),
+            (Some(given), Some(false)) => format!(" You answered {given}: not quite."),
+            (Some(given), None) => format!(" You answered {given}: not graded."),
             _ => String::new(),
         };
         let why = c
