@@ -10,14 +10,6 @@ use std::process::Command;
 use netcourse::transcript::Transcript;
 use serde_json::Value;
 
-const LESSONS: [&str; 5] = [
-    "udp-basics",
-    "tcp-basics",
-    "tcp-refused",
-    "udp-unreachable",
-    "udp-vs-tcp",
-];
-
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -187,7 +179,7 @@ fn the_schema_validator_catches_mistakes() {
 #[test]
 fn every_lesson_exports_json_and_yaml_that_match_the_schema() {
     let dir = scratch("schema");
-    for lesson in LESSONS {
+    for lesson in builtin_lessons() {
         let json = dir.join(format!("{lesson}.json"));
         let yaml = dir.join(format!("{lesson}.yaml"));
         netcourse(&[

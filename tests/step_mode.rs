@@ -403,13 +403,7 @@ fn details_of_a_tcp_frame_show_its_seq_and_ports() {
 
 #[test]
 fn preview_shows_each_call_as_the_transcript_writes_it() {
-    for lesson in [
-        "udp-basics",
-        "tcp-basics",
-        "tcp-refused",
-        "udp-unreachable",
-        "udp-vs-tcp",
-    ] {
+    for lesson in builtin_lessons() {
         let (ran, t) = step_run(lesson, &format!("step-preview-{lesson}"), &many("\n", 3000));
         let ran = ran.ok();
         let out = norm(&ran.stdout);

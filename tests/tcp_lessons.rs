@@ -86,7 +86,7 @@ fn tcp_fields_match_tshark() {
         eprintln!("tshark not installed: skipped (CI installs it)");
         return;
     }
-    for lesson in ["tcp-basics", "tcp-refused", "udp-vs-tcp"] {
+    for lesson in ["tcp-basics", "tcp-refused", "udp-vs-tcp", "ipv6-basics"] {
         let t = run_export(lesson, &format!("tshark-{lesson}"));
         let fr: Vec<&Value> = frames(&t)
             .into_iter()
@@ -271,7 +271,7 @@ fn signature(t: &Value) -> Vec<String> {
 
 #[test]
 fn fifty_runs_give_the_same_frames() {
-    for lesson in ["tcp-basics", "udp-basics", "tcp-refused", "udp-unreachable"] {
+    for lesson in builtin_lessons() {
         let first = signature(&run_export(lesson, &format!("det-{lesson}")));
         for i in 1..50 {
             let again = signature(&run_export(lesson, &format!("det-{lesson}-{i}")));
@@ -282,13 +282,7 @@ fn fifty_runs_give_the_same_frames() {
 
 #[test]
 fn terminal_output_fits_80_columns() {
-    for lesson in [
-        "udp-basics",
-        "tcp-basics",
-        "tcp-refused",
-        "udp-unreachable",
-        "udp-vs-tcp",
-    ] {
+    for lesson in builtin_lessons() {
         let ran = netcourse(&["run", "lesson", lesson, "--color", "never"])
             .run()
             .ok();

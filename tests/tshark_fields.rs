@@ -24,6 +24,14 @@ const MAP: &[(&str, &str, &str, u64)] = &[
     ("IPv4", "header checksum", "ip.checksum", 1),
     ("IPv4", "source", "ip.src", 1),
     ("IPv4", "destination", "ip.dst", 1),
+    ("IPv6", "version", "ipv6.version", 1),
+    ("IPv6", "traffic class", "ipv6.tclass", 1),
+    ("IPv6", "flow label", "ipv6.flow", 1),
+    ("IPv6", "payload length", "ipv6.plen", 1),
+    ("IPv6", "next header", "ipv6.nxt", 1),
+    ("IPv6", "hop limit", "ipv6.hlim", 1),
+    ("IPv6", "source", "ipv6.src", 1),
+    ("IPv6", "destination", "ipv6.dst", 1),
     ("UDP", "source port", "udp.srcport", 1),
     ("UDP", "destination port", "udp.dstport", 1),
     ("UDP", "length", "udp.length", 1),
@@ -41,6 +49,9 @@ const MAP: &[(&str, &str, &str, u64)] = &[
     ("ICMP", "type", "icmp.type", 1),
     ("ICMP", "code", "icmp.code", 1),
     ("ICMP", "checksum", "icmp.checksum", 1),
+    ("ICMPv6", "type", "icmpv6.type", 1),
+    ("ICMPv6", "code", "icmpv6.code", 1),
+    ("ICMPv6", "checksum", "icmpv6.checksum", 1),
 ];
 
 /// A value as a number where it is one (`0x0800 (IPv4)` → 2048, `1 (set)` → 1,
@@ -68,13 +79,8 @@ fn every_field_wireshark_decodes_matches_ours() {
     }
     let fields: Vec<&str> = MAP.iter().map(|m| m.2).collect();
     let mut compared = 0;
-    for lesson in [
-        "udp-basics",
-        "tcp-basics",
-        "tcp-refused",
-        "udp-unreachable",
-        "udp-vs-tcp",
-    ] {
+    let mut compared_ipv6 = 0;
+    for lesson in builtin_lessons() {
         let dir = scratch(&format!("fields-{lesson}"));
         let out = dir.join("t.json");
         netcourse(&[
@@ -130,9 +136,16 @@ fn every_field_wireshark_decodes_matches_ours() {
                         row[col]
                     );
                     compared += 1;
+                    if protocol.ends_with("v6") {
+                        compared_ipv6 += 1;
+                    }
                 }
             }
         }
     }
     assert!(compared > 500, "compared only {compared} values");
+    assert!(
+        compared_ipv6 >= 12 * 8,
+        "compared only {compared_ipv6} IPv6 and ICMPv6 values"
+    );
 }

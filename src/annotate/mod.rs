@@ -36,6 +36,8 @@ pub struct Annotator<'a> {
     frames_in_step: HashMap<usize, usize>,
     /// The frame whose notes explained loopback's quirks in full.
     loopback_explained_at: Option<usize>,
+    /// IP versions whose network layer a frame has explained: 4 and/or 6.
+    network_explained: Vec<u8>,
 }
 
 impl<'a> Annotator<'a> {
@@ -51,6 +53,7 @@ impl<'a> Annotator<'a> {
             last_call: None,
             frames_in_step: HashMap::new(),
             loopback_explained_at: None,
+            network_explained: Vec::new(),
         }
     }
 
@@ -296,6 +299,7 @@ impl<'a> Annotator<'a> {
             plan: self.plan,
             step,
             loopback_explained_at: self.loopback_explained_at,
+            network_explained: ip_version(&d).is_some_and(|v| self.network_explained.contains(&v)),
             first_in_step: self.frames_in_step.get(&step) == Some(&1),
             lesson_sets_quickack: self.plan.steps.iter().any(|s| {
                 matches!(
@@ -308,6 +312,11 @@ impl<'a> Annotator<'a> {
             }),
         };
         let n = notes::frame_notes(&ctx);
+        if let Some(v) = ip_version(&d)
+            && !self.network_explained.contains(&v)
+        {
+            self.network_explained.push(v);
+        }
         if self.loopback_explained_at.is_none() && notes::zero_macs(&d) {
             self.loopback_explained_at = Some(index);
         }
@@ -376,6 +385,14 @@ fn sock(ip: &Option<String>, port: u16) -> Option<SocketAddr> {
 }
 
 /// The layer a frame is mainly about: the innermost protocol header.
+fn ip_version(d: &Dissection) -> Option<u8> {
+    d.layers.iter().find_map(|l| match l.protocol.as_str() {
+        "IPv4" => Some(4),
+        "IPv6" => Some(6),
+        _ => None,
+    })
+}
+
 fn main_layer(d: &Dissection) -> LayerKind {
     if d.tcp.is_some() || d.udp.is_some() {
         LayerKind::Transport

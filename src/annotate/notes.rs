@@ -268,6 +268,9 @@ pub struct FrameContext<'a> {
     pub first_in_step: bool,
     /// The lesson manages TCP_QUICKACK itself, so ACKs may be delayed.
     pub lesson_sets_quickack: bool,
+    /// An earlier frame of this IP version already had the network layer
+    /// explained; later ones keep to their own layer.
+    pub network_explained: bool,
 }
 
 pub struct FrameNotes {
@@ -294,6 +297,68 @@ fn layer_syntax(l: &Layer) -> String {
         l.length,
         fields.join("; ")
     )
+}
+
+/// The network layer in words, with this frame's values: said once per IP
+/// version, on the first frame that uses it.
+fn network_note(c: &FrameContext) -> Option<String> {
+    use crate::dissect::{ip::Protocol, ipv4, ipv6};
+    let layer =
+        c.d.layers
+            .iter()
+            .find(|l| matches!(l.protocol.as_str(), "IPv4" | "IPv6"))?;
+    let bytes = c.frame.get(layer.offset..)?;
+    let what = |p: Protocol| match p.name() {
+        Some(name) => format!("{} ({name})", u8::from(p)),
+        None => u8::from(p).to_string(),
+    };
+    if layer.protocol == "IPv4" {
+        let p = ipv4::Packet::new_checked(bytes)?;
+        let mut s = format!(
+            "Network layer: the IPv4 header ({} bytes{}) carries the packet from host {} to host {}. TTL {} is a hop budget: every router on the way subtracts 1 and discards the packet at 0 (telling the sender with an ICMP time-exceeded message), so a routing loop cannot keep it forever; on `lo` no router is crossed. Protocol {} names what the payload is.",
+            p.header_len(),
+            if p.header_len() == ipv4::HEADER_LEN {
+                ", no options"
+            } else {
+                ", with options"
+            },
+            p.src_addr(),
+            p.dst_addr(),
+            p.ttl(),
+            what(p.protocol()),
+        );
+        if p.more_frags() || p.frag_offset() > 0 {
+            s.push_str(&format!(
+                " This packet is a fragment (offset {} bytes{}): the receiver reassembles the pieces that share identification {}.",
+                p.frag_offset(),
+                if p.more_frags() { ", more follow" } else { ", the last one" },
+                p.ident()
+            ));
+        } else if p.dont_frag() {
+            s.push_str(&format!(
+                " Don't fragment is set: Linux does path-MTU discovery — rather than have a router split a packet too big for its next link, it wants to be told (ICMP \"fragmentation needed\") and send smaller ones. So identification {}, which would match up the fragments of one packet, has nothing to match.",
+                p.ident()
+            ));
+        }
+        s.push_str(" The header checksum covers the IP header only; each router recomputes it after lowering the TTL.");
+        Some(s)
+    } else {
+        let p = ipv6::Packet::new_checked(bytes)?;
+        let loopback = if p.src_addr().is_loopback() {
+            " (::1 is IPv6's loopback address, as 127.0.0.1 is IPv4's)"
+        } else {
+            ""
+        };
+        Some(format!(
+            "Network layer: the IPv6 header, a fixed 40 bytes, carries the packet from {} to {} with 128-bit addresses{loopback}. Hop limit {} is IPv4's TTL under a plainer name: each router subtracts 1 and drops the packet at 0. Next header {} names what follows, as IPv4's protocol field does (it could also be an extension header). Payload length {} counts only what follows these 40 bytes. Flow label {:#x} marks the packets of one flow so routers can keep them on one path; Linux picks one per flow and direction. Unlike IPv4 there is no header checksum and routers never fragment — which is why UDP's checksum, optional over IPv4, is mandatory over IPv6.",
+            p.src_addr(),
+            p.dst_addr(),
+            p.hop_limit(),
+            what(p.next_header()),
+            p.payload_len(),
+            p.flow_label(),
+        ))
+    }
 }
 
 pub fn zero_macs(d: &Dissection) -> bool {
@@ -406,23 +471,49 @@ pub fn frame_notes(c: &FrameContext) -> FrameNotes {
         timing_lead = "captured".to_string();
         timing = String::new();
     }
-    if zero_macs(d) {
-        match c.loopback_explained_at {
-            None => semantics.push(LOOPBACK_MAC.to_string()),
-            Some(i) if c.first_in_step => semantics.push(format!(
-                "(MACs all zero: `lo` has no network card — see event #{i}.)"
-            )),
-            Some(_) => {}
-        }
-    }
     if let Some(reason) = &d.stopped {
         semantics.push(format!(
             "This frame could not be read to the end: {reason}."
         ));
     }
+    // The layers below, in a paragraph of their own.
+    let mut below = Vec::new();
+    if !c.network_explained
+        && let Some(note) = network_note(c)
+    {
+        below.push(note);
+    }
+    if zero_macs(d) {
+        match c.loopback_explained_at {
+            None => below.push(format!(
+                "Link layer: an Ethernet header{}. {LOOPBACK_MAC}",
+                match d.ethertype {
+                    Some(t) => format!(
+                        ", whose type {t:#06x} says {} follows",
+                        match t {
+                            0x0800 => "an IPv4 packet",
+                            0x86dd => "an IPv6 packet",
+                            0x0806 => "an ARP message",
+                            _ => "another protocol",
+                        }
+                    ),
+                    None => String::new(),
+                }
+            )),
+            Some(i) if c.first_in_step => below.push(format!(
+                "(MACs all zero: `lo` has no network card — see event #{i}.)"
+            )),
+            Some(_) => {}
+        }
+    }
+    let mut semantics = semantics.join(" ");
+    if !below.is_empty() {
+        semantics.push_str("\n\n");
+        semantics.push_str(&below.join(" "));
+    }
     FrameNotes {
         syntax,
-        semantics: semantics.join(" "),
+        semantics,
         timing_lead,
         timing,
     }

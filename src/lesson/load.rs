@@ -21,6 +21,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../lessons/udp-unreachable.yaml"),
     ),
     ("udp-vs-tcp", include_str!("../../lessons/udp-vs-tcp.yaml")),
+    (
+        "ipv6-basics",
+        include_str!("../../lessons/ipv6-basics.yaml"),
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -40,6 +40,15 @@ impl Ran {
     }
 }
 
+/// Every built-in lesson, by name: tests that cover "every lesson" follow
+/// the list the binary embeds.
+pub fn builtin_lessons() -> Vec<&'static str> {
+    netcourse::lesson::load::BUILTIN
+        .iter()
+        .map(|(name, _)| *name)
+        .collect()
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_netcourse")
 }
