@@ -140,9 +140,56 @@ impl Capture {
         };
         // Whatever arrived before the socket was bound to `lo` is not ours.
         capture.drain(Duration::from_secs(2))?;
+        capture.wait_for_timestamps(Duration::from_millis(250))?;
         capture.dropped = 0;
         let _ = capture.take_drop_count();
         Ok(capture)
+    }
+
+    /// The kernel turns receive timestamps on for the whole system in a
+    /// deferred work item (it patches a static key), so for a moment after
+    /// the first ask frames carry no timestamp, and SIOCGSTAMPNS then answers
+    /// with the time of the ask: the read time, not the arrival time. A step
+    /// that waits would show its frames late. Wait, with a bound, until a
+    /// marker comes back stamped before it was read. Returns whether it did.
+    fn wait_for_timestamps(&mut self, bound: Duration) -> Result<bool, Error> {
+        let deadline = Instant::now() + bound;
+        let (tx_port, rx_port) = self.marker_ports();
+        loop {
+            self.marker_seq += 1;
+            let mut marker = MARKER_MAGIC.to_vec();
+            marker.extend_from_slice(self.marker_seq.to_string().as_bytes());
+            self.marker_tx
+                .send(&marker)
+                .map_err(|e| capture_error("sending the drain marker", e))?;
+            loop {
+                if Instant::now() >= deadline {
+                    return Ok(false);
+                }
+                match self.rx.next() {
+                    Ok(data) => {
+                        if marker_seq(data, tx_port, rx_port) != Some(self.marker_seq) {
+                            continue; // not ours, or an older marker
+                        }
+                        let read_at = now_ns();
+                        if last_timestamp(self.fd).is_some_and(|ts| ts < read_at) {
+                            let mut sink = [0u8; 64];
+                            while self.marker_rx.recv(&mut sink).is_ok() {}
+                            return Ok(true);
+                        }
+                        break;
+                    }
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                        ) => {}
+                    Err(e) => return Err(capture_error("reading a frame", e)),
+                }
+            }
+            // Let the kernel's worker run.
+            std::thread::yield_now();
+        }
     }
 
     /// The ports our marker datagrams use, so a host-mode filter can skip them.

@@ -38,6 +38,9 @@ pub struct Annotator<'a> {
     loopback_explained_at: Option<usize>,
     /// IP versions whose network layer a frame has explained: 4 and/or 6.
     network_explained: Vec<u8>,
+    /// Each built-in call explanation already shown, and the event that
+    /// showed it: a repeat points back instead of saying it again.
+    call_explained_at: HashMap<String, usize>,
 }
 
 impl<'a> Annotator<'a> {
@@ -54,6 +57,7 @@ impl<'a> Annotator<'a> {
             frames_in_step: HashMap::new(),
             loopback_explained_at: None,
             network_explained: Vec::new(),
+            call_explained_at: HashMap::new(),
         }
     }
 
@@ -149,9 +153,21 @@ impl<'a> Annotator<'a> {
                     && rec.local.and_then(|l| self.tcp.state_at(l)) != Some(tcp::State::Closed)),
         };
         let built_in = notes::call_notes(rec, transport, &ctx, self.plan);
+        // A pointer is only worth it in place of a paragraph.
+        let explained = match self.call_explained_at.get(&built_in.semantics) {
+            Some(first) if built_in.semantics.len() > 120 => {
+                format!("{}() works here as explained at event #{first}.", rec.call)
+            }
+            Some(_) => built_in.semantics,
+            None => {
+                self.call_explained_at
+                    .insert(built_in.semantics.clone(), index);
+                built_in.semantics
+            }
+        };
         let semantics = match &step.say {
-            Some(say) => format!("{say}\n\n{}", built_in.semantics),
-            None => built_in.semantics,
+            Some(say) => format!("{say}\n\n{explained}"),
+            None => explained,
         };
         let took = rec.end_ns.saturating_sub(rec.start_ns);
         let timing = format!(
