@@ -245,3 +245,28 @@ fn impossible_steps_are_refused_by_check() {
         ran.stderr
     );
 }
+
+#[test]
+fn one_bad_export_path_touches_no_other_export() {
+    let dir = scratch("bad-export-keeps-others");
+    std::fs::write(dir.join("kept.json"), "yesterday's transcript").unwrap();
+    netcourse(&[
+        "run",
+        "lesson",
+        "udp-basics",
+        "--export",
+        "kept.json",
+        "--export",
+        "new.md",
+        "--export",
+        "/nonexistent/dir/t.json",
+    ])
+    .dir(&dir)
+    .run()
+    .code(2);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("kept.json")).unwrap(),
+        "yesterday's transcript"
+    );
+    assert!(!dir.join("new.md").exists(), "no empty file left behind");
+}

@@ -80,20 +80,39 @@ pub fn render(format: Format, t: &Transcript, w: &mut impl std::io::Write) -> st
     }
 }
 
-/// Create (empty) every export file now, so a path that cannot be written
-/// fails before the lesson runs, and the files exist, owned by the user,
-/// before the sandbox is entered.
+/// Make sure every export file can be written now, so a bad path fails
+/// before the lesson runs, and the files exist, owned by the user, before
+/// the sandbox is entered.
 pub fn create_export_files(exports: &[Export]) -> Result<(), Error> {
+    // Nothing is truncated here: a file that already exists keeps its content
+    // until the run has a transcript to put in it. If one path fails, the
+    // files made for the others are removed again.
+    let mut made = Vec::new();
     for export in exports {
-        std::fs::File::create(&export.path).map_err(|e| Error::Io {
-            path: export.path.clone(),
-            action: "create",
-            reason: if e.kind() == std::io::ErrorKind::IsADirectory {
-                "it is a directory".into()
-            } else {
-                e.to_string()
-            },
-        })?;
+        let existed = std::fs::symlink_metadata(&export.path).is_ok();
+        let opened = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&export.path);
+        match opened {
+            Ok(_) if !existed => made.push(&export.path),
+            Ok(_) => {}
+            Err(e) => {
+                for path in made {
+                    let _ = std::fs::remove_file(path);
+                }
+                return Err(Error::Io {
+                    path: export.path.clone(),
+                    action: "create",
+                    reason: if e.kind() == std::io::ErrorKind::IsADirectory {
+                        "it is a directory".into()
+                    } else {
+                        e.to_string()
+                    },
+                });
+            }
+        }
     }
     Ok(())
 }
