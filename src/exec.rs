@@ -42,6 +42,9 @@ pub struct CallRecord {
     pub errno: Option<i32>,
     /// The call failed because its wait ran out.
     pub timed_out: bool,
+    /// For `close`: bytes the application never read, still in the
+    /// receive buffer (they make TCP reset instead of closing).
+    pub unread: Option<usize>,
 }
 
 pub struct StepRecord {
@@ -153,6 +156,7 @@ impl<'a> Runner<'a> {
             data: None,
             errno: None,
             timed_out: false,
+            unread: None,
         };
         let ty = match actor.transport {
             Transport::Udp => Type::DGRAM,
@@ -322,6 +326,7 @@ impl<'a> Runner<'a> {
                     let sock = sock.ok_or_else(no_socket)?;
                     rec.local = sock.local_addr().ok().and_then(|a| a.as_socket());
                     rec.peer = sock.peer_addr().ok().and_then(|a| a.as_socket());
+                    rec.unread = unread_bytes(&sock);
                     drop(sock);
                     Ok("closed".into())
                 }
@@ -484,6 +489,15 @@ fn resolve(plan: &Plan, peer: Peer, last_from: Option<SocketAddr>) -> io::Result
             )
         }),
     }
+}
+
+/// FIONREAD: bytes waiting in the socket's receive buffer.
+fn unread_bytes(sock: &Socket) -> Option<usize> {
+    use std::os::fd::AsRawFd;
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int.
+    let rc = unsafe { libc::ioctl(sock.as_raw_fd(), libc::FIONREAD, &mut n) };
+    (rc == 0).then_some(n.max(0) as usize)
 }
 
 fn new_socket(like: SocketAddr, ty: Type, proto: Protocol) -> io::Result<Socket> {

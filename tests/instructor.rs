@@ -402,7 +402,7 @@ fn broken_copies_are_refused_by_check_and_run_at_the_right_place() {
                 "      text: \"hello\"\n      from: sender",
                 "      txet: \"hello\"\n      from: sender",
             ),
-            "nested-key.yaml:43:7: error: unknown field `txet`",
+            "nested-key.yaml:41:7: error: unknown field `txet`",
             "did you mean `text`?",
         ),
         (
@@ -414,7 +414,7 @@ fn broken_copies_are_refused_by_check_and_run_at_the_right_place() {
         (
             "unclosed-quote.yaml",
             base.replace("text: \"hello\"", "text: \"hello"),
-            "unclosed-quote.yaml:32:11: error: the quote `\"` opened here is not closed",
+            "unclosed-quote.yaml:30:11: error: the quote `\"` opened here is not closed",
             "close it",
         ),
         (
@@ -435,7 +435,7 @@ fn broken_copies_are_refused_by_check_and_run_at_the_right_place() {
                 "    to: receiver\n    text: \"hello\"",
                 "    to: 10.1.2.3:5000\n    text: \"hello\"",
             ),
-            "to-address.yaml:31:9: error: address `10.1.2.3` is outside the sandbox",
+            "to-address.yaml:29:9: error: address `10.1.2.3` is outside the sandbox",
             "loopback",
         ),
         (

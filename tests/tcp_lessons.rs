@@ -362,6 +362,8 @@ steps:
   - { actor: server, call: listen, backlog: 0 }
   - { actor: first, call: connect, to: server }
   - { actor: second, call: connect, to: server, timeout_ms: 300, expect: { error: timeout } }
+  - { actor: server, call: accept }
+  - { actor: server, call: close }
 "#,
     )
     .unwrap();
@@ -395,7 +397,7 @@ steps:
     assert_eq!(flags(frames[0]), "SYN");
     assert_eq!(states(frames[0]), ["first SYN-SENT", "server SYN-RECEIVED"]);
     // The second SYN is never answered: nothing starts at the server.
-    let dropped = frames.last().unwrap();
+    let dropped = frames.iter().rev().find(|f| f["step"] == 4).unwrap();
     assert_eq!(dropped["step"], 4);
     assert_eq!(flags(dropped), "SYN");
     assert_eq!(states(dropped), ["second SYN-SENT", "server LISTEN"]);
@@ -412,4 +414,76 @@ steps:
         !frames.iter().any(|f| f["step"] == 4 && flags(f) != "SYN"),
         "nothing answers the second client"
     );
+    // The server's close is about the connection it accepted (from `first`),
+    // not the second client's attempt on the same port.
+    let close = t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "call" && e["step"] == 6)
+        .unwrap();
+    let semantics = close["notes"]["semantics"].as_str().unwrap();
+    assert!(
+        semantics.contains("close() on a connected TCP socket"),
+        "{semantics}"
+    );
+    assert!(
+        frames
+            .iter()
+            .any(|f| f["step"] == 6 && flags(&f) == "FIN,ACK")
+    );
+}
+
+#[test]
+fn closing_with_unread_data_resets_and_says_why() {
+    let dir = scratch("unread-close");
+    let lesson = dir.join("unread.yaml");
+    std::fs::write(
+        &lesson,
+        r#"format: 1
+name: unread
+title: "Closing with unread data"
+summary: "The server closes without reading: RST, not FIN."
+actors:
+  - { name: server, transport: tcp, port: 50007 }
+  - { name: client, transport: tcp }
+steps:
+  - { actor: server, call: bind }
+  - { actor: server, call: listen }
+  - { actor: client, call: connect, to: server }
+  - { actor: server, call: accept }
+  - { actor: client, call: sendall, text: "unread" }
+  - { actor: server, call: close }
+  - { actor: client, call: recv, expect: { error: reset } }
+"#,
+    )
+    .unwrap();
+    let out = dir.join("t.json");
+    netcourse(&[
+        "run",
+        "lesson",
+        lesson.to_str().unwrap(),
+        "--export",
+        out.to_str().unwrap(),
+    ])
+    .run()
+    .ok();
+    let t = read_json(&out);
+    let close = t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "call" && e["step"] == 6)
+        .unwrap();
+    let semantics = close["notes"]["semantics"].as_str().unwrap();
+    assert!(
+        semantics.contains("close() while 6 bytes the application never read still wait in the receive buffer: instead of FIN, the kernel sends RST"),
+        "{semantics}"
+    );
+    let step6: Vec<String> = frames(&t)
+        .into_iter()
+        .filter(|f| f["step"] == 6)
+        .map(flags)
+        .collect();
+    assert_eq!(step6, ["RST,ACK"]);
 }

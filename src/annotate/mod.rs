@@ -145,12 +145,13 @@ impl<'a> Annotator<'a> {
             .iter()
             .any(|s| s.actor == rec.actor && matches!(s.call, Call::Listen { .. }));
         let ctx = notes::CallContext {
-            tcp_state: rec.local.and_then(|l| self.tcp.state_at(l)),
+            tcp_state: rec.local.and_then(|l| self.tcp.state_at(l, rec.peer)),
             closes_listener: matches!(step.call, Call::Close { listener: true })
                 || (matches!(step.call, Call::Close { .. })
                     && rec.peer.is_none()
                     && listens
-                    && rec.local.and_then(|l| self.tcp.state_at(l)) != Some(tcp::State::Closed)),
+                    && rec.local.and_then(|l| self.tcp.state_at(l, rec.peer))
+                        != Some(tcp::State::Closed)),
         };
         let built_in = notes::call_notes(rec, transport, &ctx, self.plan);
         // A pointer is only worth it in place of a paragraph.

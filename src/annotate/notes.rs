@@ -105,7 +105,7 @@ pub fn call_notes(
             "No frame: UDP has no connection, so there is nobody to tell.".to_string(),
         ),
         (Call::Listen { backlog }, _) => (
-            format!("listen({backlog}) makes the socket passive: the kernel now answers SYNs sent to port {local_port} by itself. Finished handshakes wait in the accept queue until accept(); Linux lets backlog + 1 = {} wait, and when the queue is full it silently drops new SYNs (no RST), so those clients resend their SYN after 1 s, 2 s…", backlog + 1),
+            format!("listen({backlog}) makes the socket passive: the kernel now answers SYNs sent to port {local_port} by itself. Finished handshakes wait in the accept queue until accept(); Linux lets backlog + 1 = {} wait, and when the queue is full it silently drops new SYNs (no RST), so those clients resend their SYN {}.", backlog + 1, syn_retry_schedule()),
             "No frame: the socket only starts waiting.".to_string(),
         ),
         (Call::Accept, _) => (
@@ -125,7 +125,7 @@ pub fn call_notes(
         ),
         (Call::Connect { .. }, Transport::Tcp) if rec.timed_out => (
             format!("connect() gave up: {}. Its SYN was never answered (for example because the server's accept queue was full, and its kernel dropped the SYN).", rec.result),
-            "The SYN and its retransmissions follow, below.".to_string(),
+            "The SYN follows, below, with any resend the kernel made within the time limit.".to_string(),
         ),
         (Call::Connect { .. }, Transport::Tcp) => (
             format!("connect() failed: {}.", rec.result),
@@ -158,14 +158,20 @@ pub fn call_notes(
             "Reading usually puts nothing on the wire. If it released an ACK the kernel was holding, that frame follows below.".to_string(),
         ),
         (Call::Recv { .. }, Transport::Udp) => (
-            if rec.ok { "recv() on a connected UDP socket takes the next datagram from its peer.".to_string() } else { format!("recv() failed: {}. An ICMP error about an earlier datagram was waiting on this connected socket, and the kernel reports it on the next call.", rec.result) },
+            if rec.ok {
+                "recv() on a connected UDP socket takes the next datagram from its peer.".to_string()
+            } else if rec.timed_out {
+                format!("recv() gave up: {}. No datagram arrived from the peer within the step's time limit.", rec.result)
+            } else {
+                format!("recv() failed: {}.{}", rec.result, errno_meaning(rec.errno))
+            },
             "Reading puts nothing on the wire.".to_string(),
         ),
         (Call::Shutdown { .. }, _) => (
             "shutdown() ends one direction of the connection: SHUT_WR sends FIN (no more data from me) while this side can still receive.".to_string(),
             "A FIN follows if the sending side was shut.".to_string(),
         ),
-        (Call::Close { .. }, Transport::Tcp) => close_notes(ctx),
+        (Call::Close { .. }, Transport::Tcp) => close_notes(ctx, rec.unread.unwrap_or(0)),
         (Call::SetOpt { .. }, _) => ("setsockopt() changes how the kernel treats this socket.".to_string(), "No frame.".to_string()),
     };
     CallNotes {
@@ -180,7 +186,7 @@ pub fn call_notes(
 fn errno_meaning(errno: Option<i32>) -> &'static str {
     match errno {
         Some(libc::EADDRINUSE) => {
-            " Another socket already holds this address and port, and the kernel gives each out once."
+            " Something still holds this address and port: another socket, or a closed connection still in TIME-WAIT. Two sockets may share them only when both set SO_REUSEADDR (or SO_REUSEPORT) first."
         }
         Some(libc::EADDRNOTAVAIL) => {
             " No interface of this host has that address, so a socket cannot be bound to it."
@@ -210,12 +216,32 @@ fn errno_meaning(errno: Option<i32>) -> &'static str {
     }
 }
 
-fn close_notes(ctx: &CallContext) -> (String, String) {
+fn close_notes(ctx: &CallContext, unread: usize) -> (String, String) {
     let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
     if ctx.closes_listener {
         return pair(
             "close() on a listening socket releases its port. Connections that finished their handshake but were never accepted are reset (RST); otherwise nothing is sent.",
             "No frame, unless connections were still waiting in the accept queue.",
+        );
+    }
+    if unread > 0
+        && matches!(
+            ctx.tcp_state,
+            Some(
+                State::Established
+                    | State::SynReceived
+                    | State::CloseWait
+                    | State::FinWait1
+                    | State::FinWait2
+            )
+        )
+    {
+        return (
+            format!(
+                "close() while {} the application never read still wait in the receive buffer: instead of FIN, the kernel sends RST (RFC 1122, 4.2.2.13). A FIN would say \"all went well, I am done\"; the RST tells the peer at once that data was thrown away, and the connection is gone without the FIN exchange or TIME-WAIT.",
+                crate::exec::plural(unread, "byte")
+            ),
+            "The RST follows, below; nothing answers it.".to_string(),
         );
     }
     match ctx.tcp_state {
@@ -246,6 +272,20 @@ fn close_notes(ctx: &CallContext) -> (String, String) {
 }
 
 /// The kernel's range for ports it picks itself (`net.ipv4.ip_local_port_range`).
+/// When Linux resends an unanswered SYN, in words, from this kernel's
+/// settings (recent kernels have `tcp_syn_linear_timeouts`).
+fn syn_retry_schedule() -> String {
+    let linear = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_syn_linear_timeouts")
+        .ok()
+        .and_then(|t| t.trim().parse::<u32>().ok());
+    match linear {
+        Some(n) if n > 0 => format!(
+            "after 1 s, and again every 1 s for its first few retries (net.ipv4.tcp_syn_linear_timeouts = {n} here), then with the wait doubling each time"
+        ),
+        _ => "after 1 s, then 2 s, 4 s… (the wait doubles each time)".to_string(),
+    }
+}
+
 pub fn ephemeral_range() -> Option<(u16, u16)> {
     let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
     let mut it = text.split_whitespace().filter_map(|n| n.parse().ok());
@@ -350,7 +390,7 @@ fn network_note(c: &FrameContext) -> Option<String> {
             ""
         };
         Some(format!(
-            "Network layer: the IPv6 header, a fixed 40 bytes, carries the packet from {} to {} with 128-bit addresses{loopback}. Hop limit {} is IPv4's TTL under a plainer name: each router subtracts 1 and drops the packet at 0. Next header {} names what follows, as IPv4's protocol field does (it could also be an extension header). Payload length {} counts only what follows these 40 bytes. Flow label {:#x} marks the packets of one flow so routers can keep them on one path; Linux picks one per flow and direction. Unlike IPv4 there is no header checksum and routers never fragment — which is why UDP's checksum, optional over IPv4, is mandatory over IPv6.",
+            "Network layer: the IPv6 header, a fixed 40 bytes, carries the packet from {} to {} with 128-bit addresses{loopback}. Hop limit {} is IPv4's TTL under a plainer name: each router subtracts 1 and drops the packet at 0. Next header {} names what follows, as IPv4's protocol field does (it could also be an extension header). Payload length {} counts only what follows these 40 bytes. Flow label {:#x} marks the packets of one flow so routers can keep them on one path; Linux picks one per flow and direction. Unlike IPv4 there is no header checksum, so UDP's checksum, optional over IPv4, is mandatory over IPv6: its pseudo-header is what protects the addresses. And routers never fragment: only the sender may, after an ICMPv6 \"packet too big\".",
             p.src_addr(),
             p.dst_addr(),
             p.hop_limit(),
@@ -576,16 +616,19 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
             .map(|i| format!("event #{i}"))
             .unwrap_or_default();
         s.push_str(&format!(
-            "{from} sends its SYN again (same sequence number {}): a retransmission of {first}, because no SYN+ACK came back in time. Linux waits 1 s before the first retry, then doubles the wait.",
-            t.seq
+            "{from} sends its SYN again (same sequence number {}): a retransmission of {first}, because no SYN+ACK came back in time. Linux resends an unanswered SYN {}.",
+            t.seq,
+            syn_retry_schedule()
         ));
         lead = "sent by the client's kernel when its retransmission timer expired,".to_string();
         next = if o.unanswered {
             s.push_str(&format!(" This one goes unanswered too: {to}'s kernel drops it like the first (its accept queue is still full)."));
-            "Next: nothing; the SYN is retried after a doubled wait until connect() gives up."
+            "Next: nothing; the kernel keeps resending the SYN (at most net.ipv4.tcp_syn_retries times) until it is answered or the socket is closed — connect()'s own time limit only decides how long the call waits."
                 .to_string()
         } else {
-            format!("Next: {to} answers, or the SYN is retried again until connect() gives up.")
+            format!(
+                "Next: {to} answers, or the kernel resends the SYN again (at most net.ipv4.tcp_syn_retries times) until the socket is closed."
+            )
         };
     } else if t.has(TcpInfo::SYN) && !t.has(TcpInfo::ACK) {
         s.push_str(&format!(
@@ -604,11 +647,15 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
         } else {
             if o.unanswered {
                 s.push_str(&format!(" Nothing answers it: connect() waited its whole time limit and no SYN+ACK came. {to}'s kernel dropped this SYN without a reply — a listening socket does that when its accept queue is full (the listen backlog is reached and accept() has not taken the waiting connections), so it neither starts a connection nor refuses one. {to} stays in LISTEN."));
-                next = "Next: no answer; the client's kernel sends the same SYN again after 1 s, then 2 s, 4 s…, until connect() gives up.".to_string();
+                next = format!(
+                    "Next: no answer; the client's kernel resends the same SYN {} (at most net.ipv4.tcp_syn_retries times), until it is answered or the socket is closed.",
+                    syn_retry_schedule()
+                );
             } else {
                 s.push_str(" The listening socket stays in LISTEN; the server's kernel starts a new connection for this client, in SYN-RECEIVED.");
                 next = format!(
-                    "Next: {to} answers with SYN+ACK. connect() blocks until then; without an answer the SYN would be sent again after 1 s, then 2 s, 4 s…"
+                    "Next: {to} answers with SYN+ACK. connect() blocks until then; without an answer the kernel would resend the SYN {}.",
+                    syn_retry_schedule()
                 );
             }
         }

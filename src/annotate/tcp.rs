@@ -87,12 +87,17 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    /// The state of the connection end at `local`, from its latest connection.
-    pub fn state_at(&self, local: SocketAddr) -> Option<State> {
-        self.conns
-            .iter()
-            .rev()
-            .find_map(|c| c.ends.iter().position(|e| *e == local).map(|i| c.state[i]))
+    /// The state of the connection end at `local`: of the connection with
+    /// `peer` when it is known (a server's port has one per client), else of
+    /// the latest connection there.
+    pub fn state_at(&self, local: SocketAddr, peer: Option<SocketAddr>) -> Option<State> {
+        self.conns.iter().rev().find_map(|c| {
+            let i = c.ends.iter().position(|e| *e == local)?;
+            match peer {
+                Some(p) if c.ends[1 - i] != p => None,
+                _ => Some(c.state[i]),
+            }
+        })
     }
 
     /// The SYNs `from` sends next went unanswered (its connect timed out);
