@@ -1441,3 +1441,48 @@ steps:
     let ran = netcourse(&["check", "three.yaml"]).dir(&dir).run().ok();
     assert!(ran.stderr.contains("three.yaml:16:14: warning: a UDP `sendto` makes one datagram, and at most an ICMP error comes back: there is no frame 3"), "{}", ran.stderr);
 }
+
+#[test]
+fn calls_on_closed_or_shut_sockets_are_refused_by_check() {
+    let dir = scratch("after-close");
+    write(
+        &dir,
+        "closed.yaml",
+        r#"format: 1
+name: closed
+title: "calls after close"
+summary: "mistakes"
+actors:
+  - { name: server, transport: tcp, port: 50007 }
+  - { name: alice, transport: tcp }
+  - { name: bob, transport: tcp }
+  - { name: u, transport: udp }
+steps:
+  - { actor: server, call: bind }
+  - { actor: server, call: listen }
+  - { actor: alice, call: connect, to: server }
+  - { actor: server, call: accept }
+  - { actor: server, call: close, socket: listener }
+  - { actor: bob, call: connect, to: server, expect: { error: refused } }
+  - { actor: server, call: accept }
+  - { actor: alice, call: shutdown, how: write }
+  - { actor: alice, call: send, text: "late" }
+  - { actor: alice, call: close }
+  - { actor: alice, call: recv }
+  - { actor: u, call: recv }
+"#,
+    );
+    let ran = netcourse(&["check", "closed.yaml"]).dir(&dir).run();
+    assert_eq!(ran.status, 1, "{}", ran.stderr);
+    for line in [
+        "closed.yaml:17:28: error: `server` accepts after it closed its listening socket (step 5, line 15)",
+        "closed.yaml:19:27: error: `alice` sends after it shut down its sending side (step 8, line 18): the call would fail with EPIPE",
+        "closed.yaml:21:27: error: `alice` receives after it closed its socket (step 10, line 20)",
+        "closed.yaml:22:23: error: `u` receives before it is connected",
+        "hint: UDP receives with `recvfrom`, or with `recv` after a `connect` step",
+        "closed.yaml: 4 errors",
+    ] {
+        assert!(ran.stderr.contains(line), "missing {line:?} in:\n{}", ran.stderr);
+    }
+    assert!(!ran.stderr.contains("is a TCP call"), "{}", ran.stderr);
+}

@@ -573,6 +573,9 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
         family: vec![None; file.actors.len()],
         holds: vec![None; file.actors.len()],
         reuseaddr: vec![false; file.actors.len()],
+        accepted: vec![false; file.actors.len()],
+        closed: HashMap::new(),
+        shut_write: HashMap::new(),
     };
     // The number the next step runs as: steps count once per repeat.
     let mut number = 1usize;
@@ -754,6 +757,12 @@ struct State {
     holds: Vec<Option<(SocketAddr, usize, u64)>>,
     /// Actors that set SO_REUSEADDR, which may let two sockets share a port.
     reuseaddr: Vec<bool>,
+    /// Actors holding a connection `accept` returned.
+    accepted: Vec<bool>,
+    /// An actor's latest `close`: step number, line, and what it closed.
+    closed: HashMap<usize, (usize, u64, &'static str)>,
+    /// Where an actor shut down its sending side: no `send` after that.
+    shut_write: HashMap<usize, (usize, u64)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1285,6 +1294,9 @@ fn check_step(
         family,
         holds,
         reuseaddr,
+        accepted,
+        closed,
+        shut_write,
     } = state;
     let before = problems.len();
     let call_name = spec.call.value.as_str();
@@ -1333,8 +1345,7 @@ fn check_step(
     let udp_only = ["sendto", "recvfrom"];
     match transport {
         Some(Transport::Udp)
-            if tcp_only.contains(&call_name)
-                && !(matches!(call_name, "send" | "recv") && connected[actor]) =>
+            if tcp_only.contains(&call_name) && !matches!(call_name, "send" | "recv") =>
         {
             problems.push(Problem::error(
                 &spec.call,
@@ -1438,7 +1449,15 @@ fn check_step(
             Call::Listen { backlog }
         }
         "accept" => {
-            if !listening[actor] {
+            if !listening[actor]
+                && let Some((n, line, what @ "its listening socket")) = closed.get(&actor)
+            {
+                problems.push(Problem::error(
+                    &spec.call,
+                    format!("`{actor_name}` accepts after it closed {what} (step {n}, line {line})"),
+                    Some("accept takes connections from the listening socket; close it after the last `accept`".into()),
+                ));
+            } else if !listening[actor] {
                 problems.push(match first_listen.get(&actor) {
                     Some((n, line)) => Problem::error(
                         &spec.call,
@@ -1455,6 +1474,8 @@ fn check_step(
                 });
             }
             connected[actor] = true;
+            accepted[actor] = true;
+            shut_write.remove(&actor);
             Call::Accept
         }
         "connect" => {
@@ -1506,10 +1527,12 @@ fn check_step(
         }
         "send" | "sendall" => {
             if !connected[actor] {
+                problems.push(not_connected(spec, actor_name, "sends", transport, closed.get(&actor)));
+            } else if let Some((n, line)) = shut_write.get(&actor) {
                 problems.push(Problem::error(
                     &spec.call,
-                    format!("`{actor_name}` sends before it is connected"),
-                    Some("add a `connect` (client) or `accept` (server) step first".into()),
+                    format!("`{actor_name}` sends after it shut down its sending side (step {n}, line {line}): the call would fail with EPIPE"),
+                    Some("`shutdown` with `how: write` (or `both`) sends FIN, and nothing more may be sent; move the send before it".into()),
                 ));
             }
             Call::Send {
@@ -1538,11 +1561,7 @@ fn check_step(
                 None => 1024,
             };
             if call_name == "recv" && !connected[actor] {
-                problems.push(Problem::error(
-                    &spec.call,
-                    format!("`{actor_name}` receives before it is connected"),
-                    Some("add a `connect` or `accept` step first".into()),
-                ));
+                problems.push(not_connected(spec, actor_name, "receives", transport, closed.get(&actor)));
             }
             if call_name == "recvfrom" && !bound[actor] {
                 problems.push(Problem::error(
@@ -1571,6 +1590,9 @@ fn check_step(
                     ShutdownHow::Write
                 }
             };
+            if how != ShutdownHow::Read {
+                shut_write.insert(actor, (number, spec.call.referenced.line()));
+            }
             Call::Shutdown { how }
         }
         "close" => {
@@ -1586,6 +1608,27 @@ fn check_step(
                     false
                 }
             };
+            // What is gone after this close, as `exec` does it.
+            let what = if transport == Some(Transport::Udp) {
+                bound[actor] = false;
+                connected[actor] = false;
+                "its socket"
+            } else if listener {
+                listening[actor] = false;
+                bound[actor] = false;
+                "its listening socket"
+            } else if accepted[actor] {
+                accepted[actor] = false;
+                connected[actor] = false;
+                "its connection"
+            } else {
+                bound[actor] = false;
+                connected[actor] = false;
+                listening[actor] = false;
+                "its socket"
+            };
+            shut_write.remove(&actor);
+            closed.insert(actor, (number, spec.call.referenced.line(), what));
             Call::Close { listener }
         }
         "setsockopt" => {
@@ -1808,6 +1851,37 @@ fn check_family(
         }
         _ => {}
     }
+}
+
+/// A send or receive on an actor without a connection: never made, or
+/// closed earlier (which is worth naming).
+fn not_connected(
+    spec: &StepSpec,
+    actor_name: &str,
+    verb: &str,
+    transport: Option<Transport>,
+    closed: Option<&(usize, u64, &str)>,
+) -> Problem {
+    if let Some((n, line, what)) = closed {
+        return Problem::error(
+            &spec.call,
+            format!("`{actor_name}` {verb} after it closed {what} (step {n}, line {line})"),
+            Some("a closed socket cannot be used again; move this step before the `close`, or the `close` after it".into()),
+        );
+    }
+    Problem::error(
+        &spec.call,
+        format!("`{actor_name}` {verb} before it is connected"),
+        Some(if transport == Some(Transport::Udp) {
+            if verb == "sends" {
+                "UDP sends with `sendto`, or with `send` after a `connect` step".into()
+            } else {
+                "UDP receives with `recvfrom`, or with `recv` after a `connect` step".into()
+            }
+        } else {
+            "add a `connect` (client) or `accept` (server) step first".into()
+        }),
+    )
 }
 
 fn check_peer(
