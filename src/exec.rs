@@ -378,7 +378,7 @@ impl<'a> Runner<'a> {
                         step: step.number,
                         actor: actor.name.clone(),
                         expected: format!("the call to fail with `{}`", x.as_str()),
-                        got: rec.result.clone(),
+                        got: format!("an error: {}", rec.result),
                     },
                     // A read that was expected to bring something names it.
                     None if step.expect.data.is_some() || step.expect.eof => {
@@ -389,7 +389,7 @@ impl<'a> Runner<'a> {
                                 Some(d) => py_bytes(d),
                                 None => "end of stream (0 bytes)".to_string(),
                             },
-                            got: rec.result.clone(),
+                            got: format!("an error: {}", rec.result),
                         }
                     }
                     None => Error::StepFailed {
@@ -397,7 +397,7 @@ impl<'a> Runner<'a> {
                         actor: actor.name.clone(),
                         call: rec.call.to_string(),
                         reason: rec.result.clone(),
-                        hint: error_hint(&e, self.plan, step.actor),
+                        hint: error_hint(&e, self.plan, step),
                     },
                 };
                 (rec, Some(failure))
@@ -454,8 +454,12 @@ impl<'a> Runner<'a> {
                     format!(
                         "a datagram from `{}` ({})",
                         self.plan.actors[from].name,
-                        want.map(|a| a.to_string())
-                            .unwrap_or("no address yet".into())
+                        match want {
+                            // Unbound: the wildcard is not where it sends from.
+                            Some(a) if a.ip().is_unspecified() => format!("port {}", a.port()),
+                            Some(a) => a.to_string(),
+                            None => "no address yet".into(),
+                        }
                     ),
                     format!(
                         "one from {}",
@@ -576,8 +580,15 @@ fn describe_io_error(e: &io::Error) -> String {
     }
 }
 
-fn error_hint(e: &io::Error, plan: &Plan, actor: usize) -> Option<String> {
+fn error_hint(e: &io::Error, plan: &Plan, step: &PlannedStep) -> Option<String> {
+    let actor = step.actor;
     match e.kind() {
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            if matches!(step.call, Call::Connect { .. })
+                && plan.actors[actor].transport == Transport::Tcp =>
+        {
+            Some("nothing answered the SYN: a listening server drops SYNs while its accept queue is full (backlog + 1 finished connections that nobody `accept`ed yet); accept earlier, raise `backlog`, or add `expect: {error: timeout}` if that is the lesson".into())
+        }
         io::ErrorKind::AddrInUse => Some(format!(
             "another socket holds {}: with `--net host` perhaps another program (the default `--net sandbox` gives every run its own ports); in the sandbox, one of this lesson's own sockets, or a closed connection still in TIME-WAIT (`setsockopt` `reuseaddr` before `bind` allows that)",
             plan.actors[actor].addr

@@ -1485,4 +1485,15 @@ steps:
         assert!(ran.stderr.contains(line), "missing {line:?} in:\n{}", ran.stderr);
     }
     assert!(!ran.stderr.contains("is a TCP call"), "{}", ran.stderr);
+
+    // `to: reply` before anything was heard has nobody to answer.
+    write(
+        &dir,
+        "reply.yaml",
+        "format: 1\nname: reply\ntitle: t\nsummary: s\nactors:\n  - {name: echo, transport: udp, port: 7007}\n  - {name: c, transport: udp}\nsteps:\n  - {actor: echo, call: bind}\n  - {actor: echo, call: sendto, to: reply, text: pong}\n  - {actor: c, call: sendto, to: echo, text: ping}\n  - {actor: echo, call: recvfrom}\n  - {actor: echo, call: sendto, to: reply, text: pong}\n",
+    );
+    let ran = netcourse(&["check", "reply.yaml"]).dir(&dir).run();
+    assert_eq!(ran.status, 1, "{}", ran.stderr);
+    assert!(ran.stderr.contains("reply.yaml:10:37: error: `to: reply` answers whoever `echo` last heard from, but it has no `recvfrom` before this step"), "{}", ran.stderr);
+    assert!(ran.stderr.contains("reply.yaml: 1 error"), "{}", ran.stderr);
 }

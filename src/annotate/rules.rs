@@ -29,7 +29,7 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
         "tcp.ack_rel",
         "the TCP acknowledgement number relative to the peer's initial one",
     ),
-    ("tcp.flags", "the TCP flags that are set, e.g. SYN+ACK"),
+    ("tcp.flags", "the TCP flags that are set (written like SYN+ACK)"),
     ("tcp.window", "the TCP window field, as sent (unscaled)"),
     ("tcp.len", "the number of TCP payload bytes"),
     ("payload", "the payload, as text (other bytes as \\xNN)"),
@@ -362,7 +362,7 @@ pub fn checkpoint_for(
     let explain = match &cp.explain {
         Some(e) => expand(e, event, payload),
         None => format!(
-            "Read from the capture: {} of frame #{} (step {}'s frame {}) is {answer}.",
+            "Read from the capture, {} in frame #{} (step {}'s frame {}): {answer}.",
             describe(&cp.answer).unwrap_or("the value"),
             event.index,
             event.step,

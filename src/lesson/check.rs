@@ -576,6 +576,7 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
         accepted: vec![false; file.actors.len()],
         closed: HashMap::new(),
         shut_write: HashMap::new(),
+        heard: vec![false; file.actors.len()],
     };
     // The number the next step runs as: steps count once per repeat.
     let mut number = 1usize;
@@ -763,6 +764,9 @@ struct State {
     closed: HashMap<usize, (usize, u64, &'static str)>,
     /// Where an actor shut down its sending side: no `send` after that.
     shut_write: HashMap<usize, (usize, u64)>,
+    /// Actors that have a `recvfrom` before this step, so `to: reply` has
+    /// someone to answer.
+    heard: Vec<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1297,6 +1301,7 @@ fn check_step(
         accepted,
         closed,
         shut_write,
+        heard,
     } = state;
     let before = problems.len();
     let call_name = spec.call.value.as_str();
@@ -1541,6 +1546,13 @@ fn check_step(
             }
         }
         "sendto" => {
+            if to == Some(Peer::Reply) && !heard[actor] {
+                problems.push(Problem::error(
+                    spec.to.as_ref().unwrap_or(&spec.call),
+                    format!("`to: reply` answers whoever `{actor_name}` last heard from, but it has no `recvfrom` before this step"),
+                    Some("add a `recvfrom` step for it first, or name the destination (`to: ACTOR` or an address)".into()),
+                ));
+            }
             bound[actor] = true; // the kernel binds an ephemeral port on first send
             Call::SendTo {
                 to: to.unwrap_or(Peer::Actor(0)),
@@ -1573,6 +1585,7 @@ fn check_step(
             if call_name == "recv" {
                 Call::Recv { max }
             } else {
+                heard[actor] = true;
                 Call::RecvFrom { max }
             }
         }
