@@ -1482,7 +1482,11 @@ steps:
         "hint: UDP receives with `recvfrom`, or with `recv` after a `connect` step",
         "closed.yaml: 4 errors",
     ] {
-        assert!(ran.stderr.contains(line), "missing {line:?} in:\n{}", ran.stderr);
+        assert!(
+            ran.stderr.contains(line),
+            "missing {line:?} in:\n{}",
+            ran.stderr
+        );
     }
     assert!(!ran.stderr.contains("is a TCP call"), "{}", ran.stderr);
 

@@ -9,6 +9,7 @@
 
 use crate::lesson::check::{Plan, Rule, RuleMode};
 use crate::transcript::{Checkpoint, Event, Transcript};
+use std::collections::HashMap;
 
 /// Every value a template (`{name}`) or a checkpoint (`answer: name`) can
 /// quote, with what it is. docs/lesson-format.md has the same table.
@@ -29,7 +30,10 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
         "tcp.ack_rel",
         "the TCP acknowledgement number relative to the peer's initial one",
     ),
-    ("tcp.flags", "the TCP flags that are set (written like SYN+ACK)"),
+    (
+        "tcp.flags",
+        "the TCP flags that are set (written like SYN+ACK)",
+    ),
     ("tcp.window", "the TCP window field, as sent (unscaled)"),
     ("tcp.len", "the number of TCP payload bytes"),
     ("payload", "the payload, as text (other bytes as \\xNN)"),
@@ -153,6 +157,14 @@ pub fn payload_of<'f>(event: &Event, frame: &'f [u8]) -> &'f [u8] {
 /// Payload bytes as text: UTF-8 as it is, other bytes as `\xNN`; long
 /// payloads are cut at 200 characters.
 pub fn payload_text(data: &[u8]) -> String {
+    // At most 200 characters are shown, and a character is at most 4 bytes:
+    // a 16 KiB payload need not be escaped in full.
+    let whole = data;
+    let data = &data[..data.len().min(800)];
+    let data = match std::str::from_utf8(data) {
+        Err(e) if e.error_len().is_none() => &data[..e.valid_up_to()],
+        _ => data,
+    };
     let text = match std::str::from_utf8(data) {
         Ok(s) if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => s.to_string(),
         _ => data
@@ -166,9 +178,9 @@ pub fn payload_text(data: &[u8]) -> String {
             })
             .collect(),
     };
-    if text.chars().count() > 200 {
+    if text.chars().count() > 200 || data.len() < whole.len() {
         let cut: String = text.chars().take(200).collect();
-        format!("{cut}… ({} bytes)", data.len())
+        format!("{cut}… ({} bytes)", whole.len())
     } else {
         text
     }
@@ -215,19 +227,30 @@ pub fn value(name: &str, event: &Event, payload: &[u8]) -> Option<String> {
 /// Fill a template with the frame's values. A template that does not parse
 /// (the checker refuses those) is returned as written.
 pub fn expand(template: &str, event: &Event, payload: &[u8]) -> String {
-    match parse_template(template) {
-        Ok(pieces) => pieces
-            .iter()
-            .map(|p| match p {
-                Piece::Text(t) => t.clone(),
-                Piece::Value(name) => {
-                    value(name, event, payload).unwrap_or_else(|| MISSING.to_string())
-                }
-            })
-            .collect(),
-        Err(_) => template.to_string(),
+    let Ok(pieces) = parse_template(template) else {
+        return template.to_string();
+    };
+    // Each value is read once, and the text stops growing past what any
+    // note may take: a template may quote a long payload hundreds of times.
+    let mut values: HashMap<&str, String> = HashMap::new();
+    let mut out = String::new();
+    for piece in &pieces {
+        if out.len() > MAX_EXPANSION {
+            break;
+        }
+        match piece {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Value(name) => out.push_str(values.entry(name).or_insert_with(|| {
+                value(name, event, payload).unwrap_or_else(|| MISSING.to_string())
+            })),
+        }
     }
+    out
 }
+
+/// Longer than any note a rule may write (see `MAX_RULE_TEXT_PER_NOTE`),
+/// so cutting an expansion here never changes what is shown.
+const MAX_EXPANSION: usize = 2 * MAX_RULE_TEXT_PER_NOTE;
 
 fn has_protocol(event: &Event, protocol: &str) -> bool {
     event.layers.iter().any(|l| {
@@ -329,8 +352,19 @@ pub fn apply(plan: &Plan, event: &mut Event, frame: &[u8], frame_in_step: usize)
         if !matches(rule, event, payload) {
             continue;
         }
-        let [syntax, semantics, timing] = [&rule.syntax, &rule.semantics, &rule.timing]
-            .map(|t| t.as_ref().map(|t| expand(t, event, payload)));
+        // A note already at its limit takes no more appended text.
+        let full =
+            |note: &String| rule.mode == RuleMode::Append && note.len() >= MAX_RULE_TEXT_PER_NOTE;
+        let [syntax, semantics, timing] = [
+            (&rule.syntax, full(&event.notes.syntax)),
+            (&rule.semantics, full(&event.notes.semantics)),
+            (&rule.timing, full(&event.notes.timing)),
+        ]
+        .map(|(t, full)| {
+            t.as_ref()
+                .filter(|_| !full)
+                .map(|t| expand(t, event, payload))
+        });
         if let Some(t) = syntax {
             add_note(&mut event.notes.syntax, t, rule.mode);
         }
@@ -617,5 +651,32 @@ mod tests {
         assert_eq!(payload_text(b"hello"), "hello");
         assert_eq!(payload_text(&[0x68, 0x00, 0xff]), "h\\x00\\xff");
         assert!(payload_text(&[b'a'; 300]).ends_with("… (300 bytes)"));
+    }
+
+    #[test]
+    fn a_long_payload_is_cut_before_it_is_escaped() {
+        let big = vec![b'x'; 16384];
+        assert_eq!(
+            payload_text(&big),
+            format!("{}… (16384 bytes)", "x".repeat(200))
+        );
+        // A multi-byte character cut at the 800-byte mark is not an error.
+        let mut text = "é".repeat(600).into_bytes();
+        text.truncate(801);
+        assert!(payload_text(&text).starts_with("éé"));
+        assert!(payload_text(&text).ends_with("… (801 bytes)"));
+    }
+
+    #[test]
+    fn an_expansion_stops_growing_past_what_a_note_may_take() {
+        let event: Event = serde_json::from_str(
+            r#"{"index": 1, "kind": "frame", "step": 1, "actor": "a", "time_ns": 0, "timestamp_ns": 0, "summary": "",
+                "layer": "transport", "notes": {"syntax": "", "semantics": "", "timing": ""}}"#,
+        )
+        .unwrap();
+        let template = "{payload}".repeat(444);
+        let out = expand(&template, &event, &[b'x'; 16384]);
+        assert!(out.len() <= MAX_EXPANSION + 300, "{}", out.len());
+        assert!(out.starts_with("xxx"));
     }
 }

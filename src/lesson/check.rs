@@ -1532,7 +1532,13 @@ fn check_step(
         }
         "send" | "sendall" => {
             if !connected[actor] {
-                problems.push(not_connected(spec, actor_name, "sends", transport, closed.get(&actor)));
+                problems.push(not_connected(
+                    spec,
+                    actor_name,
+                    "sends",
+                    transport,
+                    closed.get(&actor),
+                ));
             } else if let Some((n, line)) = shut_write.get(&actor) {
                 problems.push(Problem::error(
                     &spec.call,
@@ -1573,7 +1579,13 @@ fn check_step(
                 None => 1024,
             };
             if call_name == "recv" && !connected[actor] {
-                problems.push(not_connected(spec, actor_name, "receives", transport, closed.get(&actor)));
+                problems.push(not_connected(
+                    spec,
+                    actor_name,
+                    "receives",
+                    transport,
+                    closed.get(&actor),
+                ));
             }
             if call_name == "recvfrom" && !bound[actor] {
                 problems.push(Problem::error(
