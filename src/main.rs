@@ -43,9 +43,11 @@ fn main() -> ExitCode {
 
 fn report(e: &Error) {
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "error: {e}");
+    // Messages may quote someone else's file (a lesson, a transcript): no
+    // control code in it reaches the terminal.
+    let _ = writeln!(err, "error: {}", netcourse::text::printable(&e.to_string()));
     if let Some(hint) = e.hint() {
-        let _ = writeln!(err, "hint: {hint}");
+        let _ = writeln!(err, "hint: {}", netcourse::text::printable(&hint));
     }
 }
 

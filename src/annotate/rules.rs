@@ -502,7 +502,8 @@ pub fn grade(answer_given: &str, correct: &str) -> bool {
 impl Checkpoint {
     /// Record what the student answered; returns whether it was right.
     pub fn record(&mut self, given: &str) -> bool {
-        self.given = Some(given.trim().to_string());
+        // What a student typed is shown again later: no control codes.
+        self.given = Some(crate::text::printable(given.trim()).into_owned());
         if !self.gradable() {
             return false;
         }
