@@ -64,6 +64,9 @@ struct ActorSockets {
     lesson_set_quickack: bool,
     /// Where the last datagram `recvfrom` returned came from, for `to: reply`.
     last_from: Option<SocketAddr>,
+    /// The socket's address after its latest call: still known once it is
+    /// closed, for `expect: from:` about a datagram it sent before.
+    last_local: Option<SocketAddr>,
 }
 
 pub struct Runner<'a> {
@@ -352,9 +355,12 @@ impl<'a> Runner<'a> {
             }
         })();
 
-        let sockets = &self.sockets[step.actor];
+        let sockets = &mut self.sockets[step.actor];
         if rec.local.is_none() {
             rec.local = local_of(&sockets.conn).or_else(|| local_of(&sockets.main));
+        }
+        if rec.local.is_some() {
+            sockets.last_local = rec.local;
         }
         match outcome {
             Ok(result) => {
@@ -439,8 +445,10 @@ impl<'a> Runner<'a> {
         }
         if let Some(from) = e.from {
             // The expected sender's address is whatever its socket is bound to now.
-            let want =
-                local_of(&self.sockets[from].main).or_else(|| local_of(&self.sockets[from].conn));
+            let sender = &self.sockets[from];
+            let want = local_of(&sender.main)
+                .or_else(|| local_of(&sender.conn))
+                .or(sender.last_local);
             // An unbound sender's socket reports the wildcard address; the
             // datagram carries the real one, so compare the port and accept either.
             let same = match (rec.peer, want) {

@@ -358,7 +358,8 @@ pub fn step_loop(
                         let stopped = match input.read_answer().map_err(io_err)? {
                             Ok(given) => {
                                 if !input.is_keys() {
-                                    let _ = writeln!(screen.w(), "{}", crate::text::printable(&given));
+                                    let _ =
+                                        writeln!(screen.w(), "{}", crate::text::printable(&given));
                                 }
                                 if !given.trim().is_empty() {
                                     cp.record(&given);

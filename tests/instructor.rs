@@ -1501,3 +1501,89 @@ steps:
     assert!(ran.stderr.contains("reply.yaml:10:37: error: `to: reply` answers whoever `echo` last heard from, but it has no `recvfrom` before this step"), "{}", ran.stderr);
     assert!(ran.stderr.contains("reply.yaml: 1 error"), "{}", ran.stderr);
 }
+
+/// Lessons that `run` could only fail with a raw errno are refused by
+/// `check`, at the step's line (found by a fuzzing review).
+#[test]
+fn impossible_socket_sequences_are_refused_at_their_line() {
+    let dir = scratch("impossible-sequences");
+    let head = "format: 1\nname: t\ntitle: t\nsummary: t\nactors:\n  - {name: s, transport: tcp, port: 50007}\n  - {name: c, transport: tcp}\n  - {name: u, transport: udp, port: 5000}\n  - {name: v, transport: udp}\nsteps:\n";
+    // (steps, the line of the step at fault (1 = first step), message)
+    let cases: &[(&str, usize, &str)] = &[
+        (
+            "  - {actor: u, call: bind}\n  - {actor: u, call: bind}\n",
+            2,
+            "`u` binds, but its socket already has an address from its `bind` (step 1, line 11): the kernel answers EINVAL",
+        ),
+        (
+            "  - {actor: u, call: bind}\n  - {actor: v, call: sendto, to: u, text: a}\n  - {actor: v, call: bind}\n",
+            3,
+            "`v` binds, but its socket already has an address from its `sendto` (step 2, line 12)",
+        ),
+        (
+            "  - {actor: s, call: bind}\n  - {actor: s, call: listen}\n  - {actor: s, call: connect, to: s}\n",
+            3,
+            "`s` connects, but its socket is listening",
+        ),
+        (
+            "  - {actor: s, call: bind}\n  - {actor: s, call: listen}\n  - {actor: c, call: connect, to: s}\n  - {actor: c, call: listen}\n",
+            4,
+            "`c` listens, but its socket is connected",
+        ),
+        (
+            "  - {actor: v, call: close}\n",
+            1,
+            "`v` closes, but has no socket yet",
+        ),
+        (
+            "  - {actor: u, call: bind}\n  - {actor: u, call: close}\n  - {actor: u, call: close}\n",
+            3,
+            "`u` closes again: it closed its socket in step 2 (line 12)",
+        ),
+        (
+            "  - {actor: s, call: bind}\n  - {actor: s, call: shutdown}\n",
+            2,
+            "`s` shuts down before it is connected",
+        ),
+        (
+            "  - {actor: s, call: bind}\n  - {actor: s, call: close, socket: listener}\n",
+            2,
+            "`s` closes its listening socket, but it does not listen",
+        ),
+        (
+            "  - {actor: v, call: sendto, to: \"127.255.255.255:5000\", text: a}\n",
+            1,
+            "`127.255.255.255` is the broadcast address of 127.0.0.0/8",
+        ),
+    ];
+    for (i, (steps, at, message)) in cases.iter().enumerate() {
+        let name = format!("case{i}.yaml");
+        write(&dir, &name, &format!("{head}{steps}"));
+        let ran = netcourse(&["check", &name]).dir(&dir).run();
+        assert_eq!(ran.status, 1, "{name}: {steps}\n{}", ran.stderr);
+        let line = 10 + at;
+        assert!(
+            ran.stderr.contains(&format!("{name}:{line}:")) && ran.stderr.contains(message),
+            "{name}: expected {message:?} at line {line} in:\n{}",
+            ran.stderr
+        );
+        assert!(
+            ran.stderr.contains(&format!("{name}: 1 error")),
+            "{}",
+            ran.stderr
+        );
+    }
+
+    // A datagram checked against a sender that has closed since.
+    write(
+        &dir,
+        "from-closed.yaml",
+        &format!(
+            "{head}  - {{actor: u, call: bind}}\n  - {{actor: v, call: sendto, to: u, text: hi}}\n  - {{actor: v, call: close}}\n  - {{actor: u, call: recvfrom, expect: {{text: hi, from: v}}}}\n"
+        ),
+    );
+    netcourse(&["run", "lesson", "./from-closed.yaml"])
+        .dir(&dir)
+        .run()
+        .ok();
+}

@@ -417,6 +417,20 @@ fn is_sandbox_addr(ip: IpAddr) -> bool {
     ip.is_loopback()
 }
 
+/// 127.255.255.255 is loopback, but as the broadcast address of 127.0.0.0/8
+/// a datagram to it needs SO_BROADCAST (EACCES without).
+fn is_broadcast(ip: IpAddr) -> bool {
+    ip == IpAddr::V4(Ipv4Addr::new(127, 255, 255, 255))
+}
+
+fn broadcast_problem<T>(at: &Spanned<T>) -> Problem {
+    Problem::error(
+        at,
+        "`127.255.255.255` is the broadcast address of 127.0.0.0/8",
+        Some("sending to it needs SO_BROADCAST, which lessons do not set; use a host address like `127.0.0.2`".into()),
+    )
+}
+
 fn parse_ip(s: &Spanned<String>, problems: &mut Vec<Problem>) -> Option<IpAddr> {
     let text = s.value.trim();
     let text = if text == "localhost" {
@@ -425,6 +439,10 @@ fn parse_ip(s: &Spanned<String>, problems: &mut Vec<Problem>) -> Option<IpAddr> 
         text
     };
     match text.parse::<IpAddr>() {
+        Ok(ip) if is_broadcast(ip) => {
+            problems.push(broadcast_problem(s));
+            None
+        }
         Ok(ip) if is_sandbox_addr(ip) => Some(ip),
         Ok(ip) => {
             problems.push(Problem::error(
@@ -577,6 +595,8 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
         closed: HashMap::new(),
         shut_write: HashMap::new(),
         heard: vec![false; file.actors.len()],
+        addressed: HashMap::new(),
+        made: vec![false; file.actors.len()],
     };
     // The number the next step runs as: steps count once per repeat.
     let mut number = 1usize;
@@ -767,6 +787,11 @@ struct State {
     /// Actors that have a `recvfrom` before this step, so `to: reply` has
     /// someone to answer.
     heard: Vec<bool>,
+    /// Where each actor's socket got its address (step, line, call), while
+    /// it is open: a socket is bound once.
+    addressed: HashMap<usize, (usize, u64, &'static str)>,
+    /// Actors whose socket exists only because `setsockopt` made it.
+    made: Vec<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1302,7 +1327,10 @@ fn check_step(
         closed,
         shut_write,
         heard,
+        addressed,
+        made,
     } = state;
+    let here = (number, spec.call.referenced.line());
     let before = problems.len();
     let call_name = spec.call.value.as_str();
     let actor_name = names[actor];
@@ -1424,7 +1452,19 @@ fn check_step(
 
     let call = match call_name {
         "bind" => {
+            if let Some((n, line, how)) = addressed.get(&actor) {
+                problems.push(Problem::error(
+                    &spec.call,
+                    format!("`{actor_name}` binds, but its socket already has an address from its `{how}` (step {n}, line {line}): the kernel answers EINVAL"),
+                    Some(if *how == "bind" {
+                        "a socket is bound once; remove this step".to_string()
+                    } else {
+                        format!("bind before the `{how}`, so that the socket keeps the port you choose")
+                    }),
+                ));
+            }
             bound[actor] = true;
+            addressed.entry(actor).or_insert((here.0, here.1, "bind"));
             Call::Bind
         }
         "listen" => {
@@ -1440,7 +1480,13 @@ fn check_step(
                 Some(b) => b.value as u32,
                 None => 1,
             };
-            if !bound[actor] {
+            if connected[actor] && !accepted[actor] {
+                problems.push(Problem::error(
+                    &spec.call,
+                    format!("`{actor_name}` listens, but its socket is connected"),
+                    Some("a socket is either a client (connect) or a server (bind, listen, accept); use another actor for the other role".into()),
+                ));
+            } else if !bound[actor] {
                 problems.push(Problem::error(
                     &spec.call,
                     format!("`{actor_name}` listens before it binds"),
@@ -1524,8 +1570,18 @@ fn check_step(
                     failed_connect.insert(actor, (number, spec.call.referenced.line()));
                 }
             }
+            if listening[actor] {
+                problems.push(Problem::error(
+                    &spec.call,
+                    format!("`{actor_name}` connects, but its socket is listening"),
+                    Some("a listening socket only accepts; let another actor be the client".into()),
+                ));
+            }
             connected[actor] = true;
             bound[actor] = true;
+            addressed
+                .entry(actor)
+                .or_insert((here.0, here.1, "connect"));
             Call::Connect {
                 to: to.unwrap_or(Peer::Actor(0)),
             }
@@ -1560,6 +1616,7 @@ fn check_step(
                 ));
             }
             bound[actor] = true; // the kernel binds an ephemeral port on first send
+            addressed.entry(actor).or_insert((here.0, here.1, "sendto"));
             Call::SendTo {
                 to: to.unwrap_or(Peer::Actor(0)),
                 data: data.clone().unwrap_or_default(),
@@ -1615,6 +1672,15 @@ fn check_step(
                     ShutdownHow::Write
                 }
             };
+            if !connected[actor] {
+                problems.push(not_connected(
+                    spec,
+                    actor_name,
+                    "shuts down",
+                    transport,
+                    closed.get(&actor),
+                ));
+            }
             if how != ShutdownHow::Read {
                 shut_write.insert(actor, (number, spec.call.referenced.line()));
             }
@@ -1633,14 +1699,45 @@ fn check_step(
                     false
                 }
             };
+            let has_socket = bound[actor]
+                || connected[actor]
+                || listening[actor]
+                || accepted[actor]
+                || made[actor];
+            if !has_socket {
+                problems.push(match closed.get(&actor) {
+                    Some((n, line, what)) => Problem::error(
+                        &spec.call,
+                        format!("`{actor_name}` closes again: it closed {what} in step {n} (line {line})"),
+                        Some("remove this `close`".into()),
+                    ),
+                    None => Problem::error(
+                        &spec.call,
+                        format!("`{actor_name}` closes, but has no socket yet"),
+                        Some("its socket comes with its first `bind`, `connect`, `sendto` or `setsockopt`; close after those".into()),
+                    ),
+                });
+            } else if listener
+                && !listening[actor]
+                && let Some(at) = &spec.socket
+            {
+                problems.push(Problem::error(
+                    at,
+                    format!("`{actor_name}` closes its listening socket, but it does not listen"),
+                    Some("`socket: listener` is for a server after `listen`; leave `socket` out to close the actor's socket or connection".into()),
+                ));
+            }
+            made[actor] = false;
             // What is gone after this close, as `exec` does it.
             let what = if transport == Some(Transport::Udp) {
                 bound[actor] = false;
                 connected[actor] = false;
+                addressed.remove(&actor);
                 "its socket"
             } else if listener {
                 listening[actor] = false;
                 bound[actor] = false;
+                addressed.remove(&actor);
                 "its listening socket"
             } else if accepted[actor] {
                 accepted[actor] = false;
@@ -1650,6 +1747,7 @@ fn check_step(
                 bound[actor] = false;
                 connected[actor] = false;
                 listening[actor] = false;
+                addressed.remove(&actor);
                 "its socket"
             };
             shut_write.remove(&actor);
@@ -1657,6 +1755,7 @@ fn check_step(
             Call::Close { listener }
         }
         "setsockopt" => {
+            made[actor] = true;
             let option = match spec.option.as_ref().map(|o| (o, o.value.as_str())) {
                 Some((_, "nodelay")) => SockOpt::NoDelay,
                 Some((_, "quickack")) => SockOpt::QuickAck,
@@ -1797,7 +1896,9 @@ fn check_port_clash(
                         && actors[*i]
                             .as_ref()
                             .is_some_and(|a| a.transport == me.transport)
-                        && !(reuseaddr[*i] && reuseaddr[actor])
+                        // Linux lets two TCP sockets share a port only while
+                        // neither listens: too fragile to allow in a lesson.
+                        && !(reuseaddr[*i] && reuseaddr[actor] && me.transport == Transport::Udp)
                         && held.is_some_and(|(addr, _, _)| overlaps(addr))
                 });
                 if let Some((other, Some((addr, step, line)))) = clash {
@@ -1953,6 +2054,10 @@ fn check_peer(
         None => written.to_string(),
     };
     match written.parse::<SocketAddr>() {
+        Ok(addr) if is_broadcast(addr.ip()) => {
+            problems.push(broadcast_problem(to));
+            None
+        }
         Ok(addr) if !is_sandbox_addr(addr.ip()) => {
             problems.push(Problem::error(
                 to,
