@@ -55,7 +55,9 @@ impl Encoding {
 /// `transcript::VERSION`, is refused with `Error::Transcript`.
 /// Far above any real lesson's transcript (200 steps of 16 KiB at most), and
 /// far below what would make rendering slow.
-pub const MAX_TRANSCRIPT_BYTES: usize = 64 * 1024 * 1024;
+/// The largest lesson netcourse runs (200 steps of 16 KiB) exports about
+/// 7 MB; the cap leaves room and bounds what a hostile file can cost.
+pub const MAX_TRANSCRIPT_BYTES: usize = 32 * 1024 * 1024;
 pub const MAX_EVENTS: usize = 20_000;
 
 pub fn load(path: &Path) -> Result<Transcript, Error> {
@@ -101,12 +103,25 @@ pub fn parse(path: &Path, text: &str) -> Result<Transcript, Error> {
         ),
     };
     // First the two keys that say what the file is, so a newer or foreign
-    // file gets a clear answer rather than a field-by-field complaint.
-    let loose: Value = match encoding {
+    // file gets a clear answer rather than a field-by-field complaint. Only
+    // those two are kept; the rest is skipped without building it.
+    #[derive(serde::Deserialize)]
+    struct Head {
+        format: Option<Value>,
+        version: Option<Value>,
+    }
+    let head: Head = match encoding {
         Encoding::Json => serde_json::from_str(text).map_err(|e| e.to_string()),
         Encoding::Yaml => serde_saphyr::from_str(text).map_err(|e| e.to_string()),
     }
     .map_err(|e| refuse(format!("it is not valid {}: {e}", encoding.name())))?;
+    let mut loose = serde_json::Map::new();
+    if let Some(f) = head.format {
+        loose.insert("format".into(), f);
+    }
+    if let Some(v) = head.version {
+        loose.insert("version".into(), v);
+    }
     match loose.get("format") {
         Some(Value::String(f)) if f == transcript::FORMAT => {}
         Some(other) => {
@@ -160,6 +175,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Transcript, Error> {
         ))
     })?;
     for e in &t.events {
+        if let Some(what) = oversized(e) {
+            return Err(refuse(format!(
+                "event {} has {what}, more than any frame netcourse writes",
+                e.index
+            )));
+        }
         if let Some(hex) = &e.data_hex
             && (hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()))
         {
@@ -170,6 +191,38 @@ pub fn parse(path: &Path, text: &str) -> Result<Transcript, Error> {
         }
     }
     Ok(without_control_codes(t))
+}
+
+/// What in an event is larger than a real capture ever makes it: a
+/// hostile file could otherwise make every renderer work on it.
+fn oversized(e: &transcript::Event) -> Option<String> {
+    const MAX_LAYERS: usize = 16;
+    const MAX_FIELDS: usize = 128;
+    const MAX_FLAGS: usize = 9;
+    const MAX_OPTIONS: usize = 40;
+    const MAX_STATES: usize = 2;
+    const MAX_FRAME: usize = 262_144;
+    let over =
+        |n: usize, max: usize, what: &str| (n > max).then(|| format!("{n} {what} (at most {max})"));
+    over(e.layers.len(), MAX_LAYERS, "layers")
+        .or_else(|| {
+            e.layers
+                .iter()
+                .find_map(|l| over(l.fields.len(), MAX_FIELDS, "fields in one layer"))
+        })
+        .or_else(|| {
+            over(
+                e.data_hex.as_ref().map_or(0, |h| h.len() / 2),
+                MAX_FRAME,
+                "bytes of `data_hex`",
+            )
+        })
+        .or_else(|| {
+            let tcp = e.tcp.as_ref()?;
+            over(tcp.flags.len(), MAX_FLAGS, "TCP flags")
+                .or_else(|| over(tcp.options.len(), MAX_OPTIONS, "TCP options"))
+                .or_else(|| over(tcp.states.len(), MAX_STATES, "connection states"))
+        })
 }
 
 /// A saved transcript is someone else's file: its text reaches the terminal,

@@ -722,6 +722,39 @@ fn replay_refuses_newer_and_foreign_files() {
         .code(2);
     assert!(ran.stderr.starts_with("error: "), "{}", ran.stderr);
 
+    // More than a capture ever makes: refused, naming the event and what.
+    v["format"] = "netcourse-transcript".into();
+    let frame = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|e| e["kind"] == "frame")
+        .unwrap();
+    let index = v["events"][frame]["index"].clone();
+    v["events"][frame]["layers"] =
+        serde_json::Value::Array(vec![v["events"][frame]["layers"][0].clone(); 1000]);
+    let layered = dir.join("layered.json");
+    std::fs::write(&layered, serde_json::to_string(&v).unwrap()).unwrap();
+    let ran = netcourse(&["replay", s(&layered)]).run().code(2);
+    assert!(ran.stdout.is_empty());
+    assert!(
+        ran.stderr.contains(&format!(
+            "event {index} has 1000 layers (at most 16), more than any frame netcourse writes"
+        )),
+        "{}",
+        ran.stderr
+    );
+    // And an escape sequence in a value the parser quotes never reaches the terminal.
+    let escaped = dir.join("escaped.json");
+    std::fs::write(
+        &escaped,
+        r#"{"format":"netcourse-transcript","version":1,"events":[{"kind":"\u001b[2J"}]}"#,
+    )
+    .unwrap();
+    let ran = netcourse(&["replay", s(&escaped)]).run().code(2);
+    assert!(!ran.stderr.contains('\u{1b}'), "{:?}", ran.stderr);
+    assert!(ran.stderr.contains("unknown variant"), "{}", ran.stderr);
+
     // A bad export is refused before anything is printed.
     let ran = netcourse(&["replay", s(&json), "--export", s(&dir.join("x.docx"))])
         .run()
