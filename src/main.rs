@@ -13,7 +13,13 @@ use netcourse::sandbox::{self, NetMode};
 fn main() -> ExitCode {
     // Parsing arguments starts no thread; the sandbox is entered in `run`
     // before anything else could.
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|e| {
+        let _ = e.print();
+        if let Some(fix) = missing_lesson_word(&std::env::args().collect::<Vec<_>>()) {
+            eprintln!("\nhint: to run a lesson, write `{fix}`");
+        }
+        std::process::exit(e.exit_code());
+    });
     let result = match cli.command {
         Command::Lessons { dirs } => list_lessons(&dirs),
         Command::Run {
@@ -39,6 +45,21 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code() as u8)
         }
     }
+}
+
+/// `netcourse run udp-basics` means `netcourse run lesson udp-basics`: the
+/// command line with the missing word, to suggest it.
+fn missing_lesson_word(args: &[String]) -> Option<String> {
+    let run = args.iter().position(|a| a == "run")?;
+    let next = args.get(run + 1)?;
+    if next.starts_with('-') || matches!(next.as_str(), "lesson" | "help") {
+        return None;
+    }
+    let mut fixed = vec!["netcourse".to_string()];
+    fixed.extend(args[1..=run].iter().cloned());
+    fixed.push("lesson".into());
+    fixed.extend(args[run + 1..].iter().cloned());
+    Some(fixed.join(" "))
 }
 
 fn report(e: &Error) {

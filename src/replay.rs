@@ -68,11 +68,17 @@ pub fn load(path: &Path) -> Result<Transcript, Error> {
     };
     let bytes = crate::files::read_bounded(path, MAX_TRANSCRIPT_BYTES)
         .map_err(|e| io(e.reason(MAX_TRANSCRIPT_BYTES)))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        io(format!(
+    let text = String::from_utf8(bytes).map_err(|e| Error::Transcript {
+        path: path.to_path_buf(),
+        reason: format!(
             "it is not UTF-8 text (byte {} is not valid UTF-8)",
             e.utf8_error().valid_up_to()
-        ))
+        ),
+        hint: if path.extension().is_some_and(|x| x == "pcapng" || x == "pcap") {
+            "replay reads the `.json` or `.yaml` export of a run; open a capture with Wireshark or `tshark -r FILE`".into()
+        } else {
+            "replay reads the `.json` or `.yaml` export of a run (`netcourse run lesson NAME --export t.json`)".into()
+        },
     })?;
     // A byte-order mark is not part of the JSON or YAML.
     let t = parse(path, text.strip_prefix('\u{feff}').unwrap_or(&text))?;

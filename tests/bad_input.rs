@@ -270,3 +270,14 @@ fn one_bad_export_path_touches_no_other_export() {
     );
     assert!(!dir.join("new.md").exists(), "no empty file left behind");
 }
+
+#[test]
+fn a_forgotten_lesson_word_is_suggested() {
+    let ran = netcourse(&["run", "udp-basics", "--step"]).run().code(2);
+    assert!(
+        ran.stderr
+            .contains("hint: to run a lesson, write `netcourse run lesson udp-basics --step`"),
+        "{}",
+        ran.stderr
+    );
+}
