@@ -795,8 +795,16 @@ fn warnings_alone_do_not_fail() {
         "{}",
         ran.stderr
     );
+    // Directories are searched by file name: one that differs from `name:` is a warning too.
     assert!(
-        ran.stdout.contains("warn.yaml: ok (1 warning)"),
+        ran.stderr.contains(
+            "warn.yaml:4:7: warning: the lesson is named `udp-basics`, but its file is `warn`"
+        ),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stdout.contains("warn.yaml: ok (2 warnings)"),
         "{}",
         ran.stdout
     );

@@ -107,7 +107,23 @@ impl LessonSource {
             return (None, vec![p.clone()]);
         }
         match parse(&self.text) {
-            Ok(file) => check::check_source(&file, &self.text),
+            Ok(file) => {
+                let (plan, mut problems) = check::check_source(&file, &self.text);
+                // Directories are searched by file name, runs use `name:`.
+                if let Origin::File(path) = &self.origin
+                    && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
+                    && stem != file.name.value
+                {
+                    problems.push(Problem::at(
+                        Severity::Warning,
+                        file.name.referenced.line(),
+                        file.name.referenced.column(),
+                        format!("the lesson is named `{}`, but its file is `{stem}`", file.name.value),
+                        Some(format!("`netcourse lessons` finds it as `{stem}` and its transcript says `{}`; name the file `{}.yaml`", file.name.value, file.name.value)),
+                    ));
+                }
+                (plan, problems)
+            }
             Err(p) => (None, vec![p]),
         }
     }
