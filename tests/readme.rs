@@ -77,3 +77,61 @@ fn the_readme_commands_exist() {
         "the README names the test command"
     );
 }
+
+/// Text with what changes from run to run made neutral: every number (ports,
+/// times, identifications, checksums) becomes `#`, the unit after a number
+/// becomes `U`, and line breaks do not count (wrapping depends on widths).
+fn neutral(text: &str) -> String {
+    let mut words: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        let mut out = String::new();
+        let mut chars = word.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '0' && chars.peek() == Some(&'x') {
+                chars.next();
+                while chars.peek().is_some_and(|c| c.is_ascii_hexdigit()) {
+                    chars.next();
+                }
+                out.push_str("0x#");
+            } else if c.is_ascii_digit() {
+                while chars.peek().is_some_and(|c| c.is_ascii_digit()) {
+                    chars.next();
+                }
+                out.push('#');
+            } else {
+                out.push(c);
+            }
+        }
+        let after_number = words.last().is_some_and(|w| w.ends_with('#'));
+        let unit = out.trim_end_matches(|c: char| c.is_ascii_punctuation());
+        if after_number && matches!(unit, "µs" | "ms" | "s") {
+            out = format!("U{}", &out[unit.len()..]);
+        }
+        words.push(out);
+    }
+    words.join(" ")
+}
+
+#[test]
+fn the_sample_transcript_is_real_output() {
+    let start = README
+        .find("## A sample transcript")
+        .expect("the README has a sample transcript");
+    let fence = start + README[start..].find("```\n").unwrap() + 4;
+    let end = fence + README[fence..].find("```\n").unwrap();
+    let sample = &README[fence..end];
+    let ran = netcourse(&["run", "lesson", "udp-basics", "--color", "never"])
+        .run()
+        .ok();
+    let live = neutral(&ran.stdout);
+    let mut chunks = 0;
+    for chunk in sample.split("\n...\n") {
+        let chunk = neutral(chunk);
+        assert!(
+            live.contains(&chunk),
+            "this part of the README's sample is not what `netcourse run lesson udp-basics` prints:\n{chunk}\n\nlive:\n{live}"
+        );
+        chunks += 1;
+    }
+    assert!(chunks >= 3, "the sample shows the header, a step and the end");
+}
