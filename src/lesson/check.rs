@@ -597,6 +597,7 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
         heard: vec![false; file.actors.len()],
         addressed: HashMap::new(),
         made: vec![false; file.actors.len()],
+        waiting: vec![0; file.actors.len()],
     };
     // The number the next step runs as: steps count once per repeat.
     let mut number = 1usize;
@@ -792,6 +793,8 @@ struct State {
     addressed: HashMap<usize, (usize, u64, &'static str)>,
     /// Actors whose socket exists only because `setsockopt` made it.
     made: Vec<bool>,
+    /// Finished connections waiting in each listener's queue for `accept`.
+    waiting: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1329,6 +1332,7 @@ fn check_step(
         heard,
         addressed,
         made,
+        waiting,
     } = state;
     let here = (number, spec.call.referenced.line());
     let before = problems.len();
@@ -1524,6 +1528,17 @@ fn check_step(
                     ),
                 });
             }
+            if listening[actor] {
+                if waiting[actor] == 0 {
+                    problems.push(Problem::error(
+                        &spec.call,
+                        format!("`{actor_name}` accepts, but no client has connected to it since its last `accept`"),
+                        Some("steps run one after another, and accept() waits for a finished connection: put the client's `connect` before this `accept` (the kernel completes the handshake by itself)".into()),
+                    ));
+                } else {
+                    waiting[actor] -= 1;
+                }
+            }
             connected[actor] = true;
             accepted[actor] = true;
             shut_write.remove(&actor);
@@ -1576,6 +1591,22 @@ fn check_step(
                     format!("`{actor_name}` connects, but its socket is listening"),
                     Some("a listening socket only accepts; let another actor be the client".into()),
                 ));
+            }
+            // A connection that will be made waits for the server's accept.
+            let server = match to {
+                Some(Peer::Actor(target)) => Some(target),
+                Some(Peer::Addr(addr)) => actors.iter().position(|a| {
+                    a.as_ref()
+                        .is_some_and(|a| a.addr == addr && a.transport == Transport::Tcp)
+                }),
+                _ => None,
+            };
+            if let Some(target) = server
+                && transport == Some(Transport::Tcp)
+                && listening[target]
+                && expect.error.is_none()
+            {
+                waiting[target] += 1;
             }
             connected[actor] = true;
             bound[actor] = true;
@@ -1737,6 +1768,7 @@ fn check_step(
             } else if listener {
                 listening[actor] = false;
                 bound[actor] = false;
+                waiting[actor] = 0;
                 addressed.remove(&actor);
                 "its listening socket"
             } else if accepted[actor] {
