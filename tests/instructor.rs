@@ -1563,6 +1563,13 @@ fn impossible_socket_sequences_are_refused_at_their_line() {
             1,
             "`127.255.255.255` is the broadcast address of 127.0.0.0/8",
         ),
+        // The tutorial's order (the server accepts, then the client connects)
+        // cannot run one step at a time.
+        (
+            "  - {actor: s, call: bind}\n  - {actor: s, call: listen}\n  - {actor: s, call: accept}\n  - {actor: c, call: connect, to: s}\n",
+            3,
+            "`s` accepts, but no client has connected to it since its last `accept`",
+        ),
     ];
     for (i, (steps, at, message)) in cases.iter().enumerate() {
         let name = format!("case{i}.yaml");
