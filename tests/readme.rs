@@ -133,5 +133,8 @@ fn the_sample_transcript_is_real_output() {
         );
         chunks += 1;
     }
-    assert!(chunks >= 3, "the sample shows the header, a step and the end");
+    assert!(
+        chunks >= 3,
+        "the sample shows the header, a step and the end"
+    );
 }
