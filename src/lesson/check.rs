@@ -2121,7 +2121,11 @@ fn check_peer(
                     return None;
                 }
                 // A host name with a port: never looked up.
-                if !host.is_empty() && host.parse::<IpAddr>().is_err() && !host.starts_with('[') {
+                if !host.is_empty()
+                    && host.parse::<IpAddr>().is_err()
+                    && !host.starts_with('[')
+                    && !host.contains(':')
+                {
                     problems.push(Problem::error(
                             to,
                             format!("host `{host}` is outside the sandbox"),
@@ -2130,10 +2134,15 @@ fn check_peer(
                     return None;
                 }
             }
+            let looks_like_address = to.value.contains(':') || to.value.contains('.');
             problems.push(Problem::error(
                 to,
                 format!("`{}` is neither an actor nor an address", to.value),
-                hint_mean(&to.value, names, "`to`"),
+                if looks_like_address {
+                    Some("an address is `IP:PORT`, like `127.0.0.1:5000` or `[::1]:5000`".into())
+                } else {
+                    hint_mean(&to.value, names, "`to`")
+                },
             ));
             None
         }
@@ -2189,7 +2198,7 @@ fn check_expect(
         problems.push(Problem::error(
             spec,
             format!("only `recv` and `recvfrom` can expect data or end of stream, not `{call}`"),
-            None,
+            Some("put this `expect` on the step where the other side reads what was sent; a sending step may expect only `error`".into()),
         ));
     }
     if let Some(eof) = &e.eof {
