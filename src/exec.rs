@@ -45,6 +45,9 @@ pub struct CallRecord {
     /// For `close`: bytes the application never read, still in the
     /// receive buffer (they make TCP reset instead of closing).
     pub unread: Option<usize>,
+    /// For `accept`: the peer of the connection the new one replaced (an
+    /// actor holds one connection; the old one is closed).
+    pub replaced: Option<SocketAddr>,
 }
 
 pub struct StepRecord {
@@ -160,6 +163,7 @@ impl<'a> Runner<'a> {
             errno: None,
             timed_out: false,
             unread: None,
+            replaced: None,
         };
         let ty = match actor.transport {
             Transport::Udp => Type::DGRAM,
@@ -207,7 +211,9 @@ impl<'a> Runner<'a> {
                     wait_readable(listener, timeout)?;
                     let (conn, from) = listener.accept()?;
                     let from = from.as_socket();
-                    sockets.conn = Some(conn);
+                    if let Some(old) = sockets.conn.replace(conn) {
+                        rec.replaced = old.peer_addr().ok().and_then(|a| a.as_socket());
+                    }
                     rec.peer = from;
                     Ok(format!(
                         "new connection from {}",

@@ -50,7 +50,11 @@ fn main() -> ExitCode {
 /// `netcourse run udp-basics` means `netcourse run lesson udp-basics`: the
 /// command line with the missing word, to suggest it.
 fn missing_lesson_word(args: &[String]) -> Option<String> {
-    let run = args.iter().position(|a| a == "run")?;
+    // Only as the subcommand: `netcourse run …`.
+    let run = 1;
+    if args.get(run).map(String::as_str) != Some("run") {
+        return None;
+    }
     let next = args.get(run + 1)?;
     if next.starts_with('-') || matches!(next.as_str(), "lesson" | "help") {
         return None;

@@ -55,8 +55,8 @@ impl Encoding {
 /// `transcript::VERSION`, is refused with `Error::Transcript`.
 /// Far above any real lesson's transcript (200 steps of 16 KiB at most), and
 /// far below what would make rendering slow.
-/// The largest lesson netcourse runs (200 steps of 16 KiB) exports about
-/// 7 MB; the cap leaves room and bounds what a hostile file can cost.
+/// The largest lessons netcourse runs (200 steps of 16 KiB) export up to
+/// about 13 MB; the cap leaves room and bounds what a hostile file can cost.
 pub const MAX_TRANSCRIPT_BYTES: usize = 32 * 1024 * 1024;
 pub const MAX_EVENTS: usize = 20_000;
 
@@ -115,6 +115,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Transcript, Error> {
     struct Head {
         format: Option<Value>,
         version: Option<Value>,
+    }
+    if encoding == Encoding::Json && !text.trim_start().starts_with('{') {
+        return Err(refuse(
+            "it is not a netcourse transcript: a transcript is a JSON object".into(),
+        ));
     }
     let head: Head = match encoding {
         Encoding::Json => serde_json::from_str(text).map_err(|e| e.to_string()),

@@ -280,4 +280,7 @@ fn a_forgotten_lesson_word_is_suggested() {
         "{}",
         ran.stderr
     );
+    // Only as the subcommand: `run` elsewhere is somebody's word.
+    let ran = netcourse(&["check", "--bogus", "run", "x"]).run().code(2);
+    assert!(!ran.stderr.contains("to run a lesson"), "{}", ran.stderr);
 }

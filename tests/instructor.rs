@@ -1602,3 +1602,95 @@ fn impossible_socket_sequences_are_refused_at_their_line() {
         .run()
         .ok();
 }
+
+/// Lessons that are right, and that the stricter checks once refused (found
+/// by a code review): each passes `check` and runs.
+#[test]
+fn valid_socket_sequences_still_pass() {
+    let dir = scratch("valid-sequences");
+    let head = "format: 1\ntitle: t\nsummary: s\n";
+    let lessons: &[(&str, &str)] = &[
+        (
+            "accept-timeout",
+            "actors: [{name: server, transport: tcp, port: 50007}]\nsteps:\n  - {actor: server, call: bind}\n  - {actor: server, call: listen}\n  - {actor: server, call: accept, timeout_ms: 100, expect: {error: timeout}}\n",
+        ),
+        (
+            "two-servers",
+            "actors:\n  - {name: old, transport: tcp, port: 50007}\n  - {name: new, transport: tcp, port: 50007}\n  - {name: c, transport: tcp}\nsteps:\n  - {actor: old, call: bind}\n  - {actor: old, call: listen}\n  - {actor: old, call: close, socket: listener}\n  - {actor: new, call: bind}\n  - {actor: new, call: listen}\n  - {actor: c, call: connect, to: \"127.0.0.1:50007\"}\n  - {actor: new, call: accept}\n",
+        ),
+        (
+            "refused-retry",
+            "actors:\n  - {name: server, transport: tcp, port: 50007}\n  - {name: c, transport: tcp}\nsteps:\n  - {actor: c, call: connect, to: server, expect: {error: refused}}\n  - {actor: c, call: close}\n  - {actor: server, call: bind}\n  - {actor: server, call: listen}\n  - {actor: c, call: connect, to: server}\n  - {actor: server, call: accept}\n",
+        ),
+        (
+            "udp-reopen",
+            "actors:\n  - {name: r, transport: udp, port: 5000}\n  - {name: s, transport: udp}\nsteps:\n  - {actor: r, call: bind}\n  - {actor: s, call: sendto, to: r, text: a}\n  - {actor: s, call: close}\n  - {actor: s, call: sendto, to: r, text: b}\n  - {actor: r, call: recvfrom, expect: {text: a}}\n  - {actor: r, call: recvfrom, expect: {text: b}}\n",
+        ),
+        (
+            "half-close",
+            "actors:\n  - {name: server, transport: tcp, port: 50007}\n  - {name: c, transport: tcp}\nsteps:\n  - {actor: server, call: bind}\n  - {actor: server, call: listen}\n  - {actor: c, call: connect, to: server}\n  - {actor: server, call: accept}\n  - {actor: c, call: shutdown, how: read}\n  - {actor: c, call: sendall, text: still}\n  - {actor: server, call: recv, expect: {text: still}}\n",
+        ),
+    ];
+    for (name, body) in lessons {
+        let file = format!("{name}.yaml");
+        write(&dir, &file, &format!("{head}name: {name}\n{body}"));
+        let ran = netcourse(&["check", &file]).dir(&dir).run().ok();
+        assert!(
+            ran.stdout.contains(&format!("{file}: ok")),
+            "{}",
+            ran.stdout
+        );
+        netcourse(&["run", "lesson", &format!("./{file}")])
+            .dir(&dir)
+            .run()
+            .ok();
+    }
+
+    // A second accept while the first connection is open: allowed, with a
+    // warning, and the run explains the FIN that closes the first one.
+    write(
+        &dir,
+        "second-accept.yaml",
+        &format!(
+            "{head}name: second-accept\nactors:\n  - {{name: server, transport: tcp, port: 50007}}\n  - {{name: a, transport: tcp}}\n  - {{name: b, transport: tcp}}\nsteps:\n  - {{actor: server, call: bind}}\n  - {{actor: server, call: listen}}\n  - {{actor: a, call: connect, to: server}}\n  - {{actor: b, call: connect, to: server}}\n  - {{actor: server, call: accept}}\n  - {{actor: server, call: accept}}\n"
+        ),
+    );
+    let ran = netcourse(&["check", "second-accept.yaml"])
+        .dir(&dir)
+        .run()
+        .ok();
+    assert!(ran.stderr.contains("second-accept.yaml:15:27: warning: `server` accepts again while its earlier connection is open"), "{}", ran.stderr);
+    netcourse(&[
+        "run",
+        "lesson",
+        "./second-accept.yaml",
+        "--export",
+        "t.json",
+    ])
+    .dir(&dir)
+    .run()
+    .ok();
+    let t = read_json(&dir.join("t.json"));
+    let events = t["events"].as_array().unwrap();
+    let accept = events
+        .iter()
+        .find(|e| e["kind"] == "call" && e["step"] == 6)
+        .unwrap();
+    assert!(
+        accept["notes"]["semantics"]
+            .as_str()
+            .unwrap()
+            .contains("An actor holds one connection")
+    );
+    let fin = events
+        .iter()
+        .find(|e| e["kind"] == "frame" && e["step"] == 6)
+        .expect("the FIN that closes the first connection");
+    assert!(
+        fin["tcp"]["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "FIN")
+    );
+}

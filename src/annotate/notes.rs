@@ -63,7 +63,11 @@ pub fn call_notes(
         {
             (
                 format!("{}() failed: {}.{}", rec.call, rec.result, errno_meaning(rec.errno)),
-                "A call that fails sends nothing itself: no frame comes from it.".to_string(),
+                if matches!(step.call, Call::Send { .. }) && transport == Transport::Tcp {
+                    "Bytes it handed to the kernel before the failure may still leave; any frame below shows what did.".to_string()
+                } else {
+                    "A call that fails sends nothing itself: no frame comes from it.".to_string()
+                },
             )
         }
         (Call::Bind, Transport::Udp) => (
@@ -108,13 +112,22 @@ pub fn call_notes(
             format!("listen({backlog}) makes the socket passive: the kernel now answers SYNs sent to port {local_port} by itself. Finished handshakes wait in the accept queue until accept(); Linux lets backlog + 1 = {} wait, and when the queue is full it silently drops new SYNs (no RST), so those clients resend their SYN {}.", backlog + 1, syn_retry_schedule()),
             "No frame: the socket only starts waiting.".to_string(),
         ),
-        (Call::Accept, _) => (
-            format!(
-                "accept() takes a finished connection out of the listen backlog and returns a new socket for it (peer {}); the listening socket stays open for the next client. The handshake itself was done by the kernel, before this call.",
-                rec.peer.map(|a| a.to_string()).unwrap_or_default()
+        (Call::Accept, _) => match rec.replaced {
+            None => (
+                format!(
+                    "accept() takes a finished connection out of the listen backlog and returns a new socket for it (peer {}); the listening socket stays open for the next client. The handshake itself was done by the kernel, before this call.",
+                    rec.peer.map(|a| a.to_string()).unwrap_or_default()
+                ),
+                "No frame of its own: the kernels do the handshake, usually earlier, during the client's connect().".to_string(),
             ),
-            "No frame: the handshake frames came earlier, during connect().".to_string(),
-        ),
+            Some(old) => (
+                format!(
+                    "accept() takes a finished connection out of the listen backlog and returns a new socket for it (peer {}). An actor holds one connection, like a program that keeps it in one variable: the connection with {old} that it held is dropped, and dropping the last reference to a socket closes it.",
+                    rec.peer.map(|a| a.to_string()).unwrap_or_default()
+                ),
+                format!("The closed connection's FIN to {old} follows, below; the handshake is the kernels' work, usually done during the client's connect()."),
+            ),
+        },
         (Call::Connect { .. }, Transport::Tcp) if rec.ok => (
             format!("connect() makes the kernel run the three-way handshake with {}; it returns when the SYN+ACK has arrived and the final ACK is sent. The client's port {local_port} was chosen by the OS.", rec.peer.map(|a| a.to_string()).unwrap_or_default()),
             "The handshake frames follow, below.".to_string(),

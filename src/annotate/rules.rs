@@ -161,8 +161,10 @@ pub fn payload_text(data: &[u8]) -> String {
     // a 16 KiB payload need not be escaped in full.
     let whole = data;
     let data = &data[..data.len().min(800)];
+    // Only a cut made here may split a character; a payload that ends
+    // mid-character is shown as it is (escaped).
     let data = match std::str::from_utf8(data) {
-        Err(e) if e.error_len().is_none() => &data[..e.valid_up_to()],
+        Err(e) if e.error_len().is_none() && whole.len() > data.len() => &data[..e.valid_up_to()],
         _ => data,
     };
     let text = match std::str::from_utf8(data) {
@@ -666,6 +668,8 @@ mod tests {
         text.truncate(801);
         assert!(payload_text(&text).starts_with("éé"));
         assert!(payload_text(&text).ends_with("… (801 bytes)"));
+        // A short payload that ends mid-character is escaped, not cut.
+        assert_eq!(payload_text(&[0x68, 0xc3]), "h\\xc3");
     }
 
     #[test]

@@ -217,9 +217,8 @@ impl Tracker {
             // The same SYN again: its answer did not come in time.
             retransmission_of = c.syn_index;
             role = Some("handshake 1/3, retransmitted".to_string());
-            if c.state[r] == State::Listen && !unanswered {
-                c.state[r] = State::SynReceived;
-            }
+            // The first try went unanswered: whether this one starts a
+            // connection shows only when (if) a SYN+ACK follows.
         } else if syn && !ack {
             c.syn_index = Some(index);
             c.state[s] = State::SynSent;

@@ -598,6 +598,7 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
         addressed: HashMap::new(),
         made: vec![false; file.actors.len()],
         waiting: vec![0; file.actors.len()],
+        maybe_waiting: vec![0; file.actors.len()],
     };
     // The number the next step runs as: steps count once per repeat.
     let mut number = 1usize;
@@ -795,6 +796,9 @@ struct State {
     made: Vec<bool>,
     /// Finished connections waiting in each listener's queue for `accept`.
     waiting: Vec<usize>,
+    /// Connects expected to time out (a full queue): the kernel keeps
+    /// resending their SYN, so they may still arrive for a later `accept`.
+    maybe_waiting: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1333,6 +1337,7 @@ fn check_step(
         addressed,
         made,
         waiting,
+        maybe_waiting,
     } = state;
     let here = (number, spec.call.referenced.line());
     let before = problems.len();
@@ -1528,8 +1533,10 @@ fn check_step(
                     ),
                 });
             }
-            if listening[actor] {
-                if waiting[actor] == 0 {
+            if listening[actor] && expect.error.is_none() {
+                if waiting[actor] == 0 && maybe_waiting[actor] > 0 {
+                    maybe_waiting[actor] -= 1;
+                } else if waiting[actor] == 0 {
                     problems.push(Problem::error(
                         &spec.call,
                         format!("`{actor_name}` accepts, but no client has connected to it since its last `accept`"),
@@ -1538,6 +1545,13 @@ fn check_step(
                 } else {
                     waiting[actor] -= 1;
                 }
+            }
+            if accepted[actor] {
+                problems.push(Problem::warning(
+                    &spec.call,
+                    format!("`{actor_name}` accepts again while its earlier connection is open: that connection is closed here (FIN)"),
+                    Some("an actor holds one connection; `close` it first to make that visible, or give each client its own server actor".into()),
+                ));
             }
             connected[actor] = true;
             accepted[actor] = true;
@@ -1595,18 +1609,29 @@ fn check_step(
             // A connection that will be made waits for the server's accept.
             let server = match to {
                 Some(Peer::Actor(target)) => Some(target),
-                Some(Peer::Addr(addr)) => actors.iter().position(|a| {
-                    a.as_ref()
-                        .is_some_and(|a| a.addr == addr && a.transport == Transport::Tcp)
-                }),
+                // The actor listening there now, if several declare the address.
+                Some(Peer::Addr(addr)) => {
+                    let at = |i: &usize| {
+                        actors[*i]
+                            .as_ref()
+                            .is_some_and(|a| a.addr == addr && a.transport == Transport::Tcp)
+                    };
+                    (0..actors.len())
+                        .filter(at)
+                        .find(|i| listening[*i])
+                        .or_else(|| (0..actors.len()).find(at))
+                }
                 _ => None,
             };
             if let Some(target) = server
                 && transport == Some(Transport::Tcp)
                 && listening[target]
-                && expect.error.is_none()
             {
-                waiting[target] += 1;
+                match expect.error {
+                    None => waiting[target] += 1,
+                    Some(ExpectedError::Timeout) => maybe_waiting[target] += 1,
+                    Some(_) => {}
+                }
             }
             connected[actor] = true;
             bound[actor] = true;
@@ -1769,6 +1794,7 @@ fn check_step(
                 listening[actor] = false;
                 bound[actor] = false;
                 waiting[actor] = 0;
+                maybe_waiting[actor] = 0;
                 addressed.remove(&actor);
                 "its listening socket"
             } else if accepted[actor] {
@@ -1783,6 +1809,8 @@ fn check_step(
                 "its socket"
             };
             shut_write.remove(&actor);
+            // A new socket comes with the next connect: it may connect again.
+            failed_connect.remove(&actor);
             closed.insert(actor, (number, spec.call.referenced.line(), what));
             Call::Close { listener }
         }
