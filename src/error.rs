@@ -72,11 +72,18 @@ pub enum Error {
         reason: String,
         hint: String,
     },
+    /// A failed step, with the place in the lesson file that wrote it.
+    AtStep {
+        /// `file:line:column` of the step's `call`.
+        at: String,
+        error: Box<Error>,
+    },
 }
 
 impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
+            Error::AtStep { error, .. } => error.hint(),
             Error::LessonNotFound { suggestion: Some(s), .. } => {
                 Some(format!("did you mean `{s}`? `netcourse lessons` lists every lesson"))
             }
@@ -97,6 +104,7 @@ impl Error {
     /// Process exit code: 1 when the lesson ran and failed, 2 for everything else.
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::AtStep { error, .. } => error.exit_code(),
             Error::StepFailed { .. }
             | Error::ExpectationFailed { .. }
             | Error::LessonInvalid { .. } => 1,
@@ -105,9 +113,27 @@ impl Error {
     }
 }
 
+impl Error {
+    /// A step's failure, pointed at the step in the lesson file.
+    pub fn at_step(self, file: &str, plan: &crate::lesson::check::Plan) -> Error {
+        let step = match &self {
+            Error::StepFailed { step, .. } | Error::ExpectationFailed { step, .. } => *step,
+            _ => return self,
+        };
+        match plan.steps.iter().find(|s| s.number == step) {
+            Some(s) => Error::AtStep {
+                at: format!("{file}:{}:{}", s.line, s.column),
+                error: Box::new(self),
+            },
+            None => self,
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Error::AtStep { at, error } => write!(f, "{error}\n  --> {at}"),
             Error::LessonNotFound { name, .. } => write!(f, "no lesson named `{name}`"),
             Error::LessonUnreadable { path, reason } => {
                 write!(f, "cannot read lesson `{}`: {reason}", path.display())

@@ -168,7 +168,7 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
     let _ = out.flush();
     render::write_exports(&exports, &transcript)?;
     match capture_error.or(failure) {
-        Some(e) => Err(e),
+        Some(e) => Err(e.at_step(&source.display_name(), &plan)),
         None => Ok(step_ending.map_or(ExitCode::SUCCESS, |e| e.exit_code())),
     }
 }

@@ -338,6 +338,13 @@ steps:
         "{}",
         ran.stderr
     );
+    // The error points at the step in the lesson file.
+    assert!(
+        ran.stderr
+            .contains(&format!("  --> {}:12:28", lesson.display())),
+        "{}",
+        ran.stderr
+    );
     let t = read_json(&out);
     assert_eq!(t["complete"], false);
     assert_eq!(t["outcome"]["passed"], false);

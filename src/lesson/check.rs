@@ -215,6 +215,9 @@ pub struct PlannedStep {
     pub expect: Expect,
     /// A question about one of this step's frames.
     pub checkpoint: Option<CheckpointPlan>,
+    /// Where the step's `call` is written, for errors at run time.
+    pub line: u64,
+    pub column: u64,
 }
 
 /// A checked checkpoint: the answer is the name of a captured value
@@ -1872,6 +1875,8 @@ fn check_step(
         timeout: Duration::from_millis(timeout),
         expect,
         checkpoint,
+        line: spec.call.referenced.line(),
+        column: spec.call.referenced.column(),
     })
 }
 
