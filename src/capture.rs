@@ -55,10 +55,20 @@ impl Drop for Capture {
                 // Keep no pipe open: whoever reads our output must see EOF
                 // when we exit, not when the child does.
                 let fd = self.fd as libc::c_uint;
-                if fd > 0 {
-                    libc::syscall(libc::SYS_close_range, 0u32, fd - 1, 0u32);
+                let below = if fd > 0 {
+                    libc::syscall(libc::SYS_close_range, 0u32, fd - 1, 0u32)
+                } else {
+                    0
+                };
+                let above = libc::syscall(libc::SYS_close_range, fd + 1, u32::MAX, 0u32);
+                if below != 0 || above != 0 {
+                    // Before Linux 5.9: one by one.
+                    for other in 0..1024 {
+                        if other != self.fd {
+                            libc::close(other);
+                        }
+                    }
                 }
-                libc::syscall(libc::SYS_close_range, fd + 1, u32::MAX, 0u32);
                 libc::_exit(0);
             }
         }
