@@ -1694,3 +1694,16 @@ fn valid_socket_sequences_still_pass() {
             .any(|f| f == "FIN")
     );
 }
+
+#[test]
+fn closing_a_connection_leaves_the_listener_holding_its_port() {
+    let dir = scratch("listener-holds");
+    write(
+        &dir,
+        "hold.yaml",
+        "format: 1\nname: hold\ntitle: t\nsummary: s\nactors:\n  - {name: s, transport: tcp, port: 50007}\n  - {name: c, transport: tcp}\n  - {name: s2, transport: tcp, port: 50007}\nsteps:\n  - {actor: s, call: bind}\n  - {actor: s, call: listen}\n  - {actor: c, call: connect, to: s}\n  - {actor: s, call: accept}\n  - {actor: s, call: close}\n  - {actor: s2, call: bind}\n",
+    );
+    let ran = netcourse(&["check", "hold.yaml"]).dir(&dir).run();
+    assert_eq!(ran.status, 1, "{}", ran.stderr);
+    assert!(ran.stderr.contains("hold.yaml:15:23: error: `s2` binds 127.0.0.1:50007, but `s` already holds 127.0.0.1:50007 (step 1, line 10)"), "{}", ran.stderr);
+}

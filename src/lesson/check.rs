@@ -1855,9 +1855,16 @@ fn check_step(
         _ => unreachable!("checked against CALLS above"),
     };
 
-    check_port_clash(
-        spec, &call, actor, number, names, actors, holds, reuseaddr, problems,
-    );
+    // Closing an accepted connection leaves the listener holding the port.
+    let keeps_port = matches!(call, Call::Close { .. })
+        && closed
+            .get(&actor)
+            .is_some_and(|(_, _, what)| *what == "its connection");
+    if !keeps_port {
+        check_port_clash(
+            spec, &call, actor, number, names, actors, holds, reuseaddr, problems,
+        );
+    }
     let checkpoint = check_checkpoint(spec, transport, source, problems);
 
     if problems[before..]
