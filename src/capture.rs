@@ -40,6 +40,9 @@ pub struct Capture {
     /// Frames read past a marker that belong to the next drain (none on an
     /// ordered loopback, kept for safety).
     pending: Vec<CapturedFrame>,
+    /// The last drain's marker carried a kernel timestamp from before it
+    /// was read (see `wait_for_timestamps`).
+    marker_stamped: bool,
 }
 
 impl Drop for Capture {
@@ -170,9 +173,10 @@ impl Capture {
             marker_seq: 0,
             dropped: 0,
             pending: Vec::new(),
+            marker_stamped: false,
         };
-        // Whatever arrived before the socket was bound to `lo` is not ours.
-        capture.drain(Duration::from_secs(2))?;
+        // Its drains also throw away whatever arrived before the socket was
+        // bound to `lo`: that is not ours.
         capture.wait_for_timestamps(Duration::from_millis(250))?;
         capture.dropped = 0;
         let _ = capture.take_drop_count();
@@ -187,38 +191,13 @@ impl Capture {
     /// marker comes back stamped before it was read. Returns whether it did.
     fn wait_for_timestamps(&mut self, bound: Duration) -> Result<bool, Error> {
         let deadline = Instant::now() + bound;
-        let (tx_port, rx_port) = self.marker_ports();
         loop {
-            self.marker_seq += 1;
-            let mut marker = MARKER_MAGIC.to_vec();
-            marker.extend_from_slice(self.marker_seq.to_string().as_bytes());
-            self.marker_tx
-                .send(&marker)
-                .map_err(|e| capture_error("sending the drain marker", e))?;
-            loop {
-                if Instant::now() >= deadline {
-                    return Ok(false);
-                }
-                match self.rx.next() {
-                    Ok(data) => {
-                        if marker_seq(data, tx_port, rx_port) != Some(self.marker_seq) {
-                            continue; // not ours, or an older marker
-                        }
-                        let read_at = now_ns();
-                        if last_timestamp(self.fd).is_some_and(|ts| ts < read_at) {
-                            let mut sink = [0u8; 64];
-                            while self.marker_rx.recv(&mut sink).is_ok() {}
-                            return Ok(true);
-                        }
-                        break;
-                    }
-                    Err(e)
-                        if matches!(
-                            e.kind(),
-                            io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
-                        ) => {}
-                    Err(e) => return Err(capture_error("reading a frame", e)),
-                }
+            self.drain(Duration::from_secs(2))?;
+            if self.marker_stamped {
+                return Ok(true);
+            }
+            if Instant::now() >= deadline {
+                return Ok(false);
             }
             // Let the kernel's worker run.
             std::thread::yield_now();
@@ -249,9 +228,14 @@ impl Capture {
             match self.rx.next() {
                 Ok(data) => {
                     let data = data.to_vec();
-                    let timestamp_ns = last_timestamp(self.fd).unwrap_or_else(now_ns);
+                    let read_at = now_ns();
+                    let stamp = last_timestamp(self.fd);
+                    let timestamp_ns = stamp.unwrap_or(read_at);
                     if let Some(seq) = marker_seq(&data, tx_port, rx_port) {
                         if seq == self.marker_seq {
+                            // Without a kernel stamp the ioctl answers with
+                            // the time of asking, which is after `read_at`.
+                            self.marker_stamped = stamp.is_some_and(|ts| ts < read_at);
                             break;
                         }
                         continue; // an older marker
