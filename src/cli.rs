@@ -55,17 +55,24 @@ pub enum Command {
     Replay(ReplayArgs),
 }
 
+/// `--export` and `--export-format`, the same for `run lesson` and `replay`.
 #[derive(Debug, Args)]
-pub struct ReplayArgs {
-    /// A transcript saved with `--export` (.json or .yaml; other names are sniffed).
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+pub struct ExportArgs {
     /// Write the transcript to FILE; the extension picks the format. Repeatable.
     #[arg(long, value_name = "FILE")]
     pub export: Vec<PathBuf>,
     /// Use this format for every --export, whatever its extension.
     #[arg(long, value_name = "FORMAT")]
     pub export_format: Option<Format>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A transcript saved with `--export` (.json or .yaml; other names are sniffed).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub exports: ExportArgs,
     /// When to colour the output (NO_COLOR is honoured by `auto`).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -97,12 +104,8 @@ pub struct RunArgs {
     /// A lesson name (see `netcourse lessons`) or the path of a lesson file.
     #[arg(value_name = "NAME|PATH")]
     pub lesson: String,
-    /// Write the transcript to FILE; the extension picks the format. Repeatable.
-    #[arg(long, value_name = "FILE")]
-    pub export: Vec<PathBuf>,
-    /// Use this format for every --export, whatever its extension.
-    #[arg(long, value_name = "FORMAT")]
-    pub export_format: Option<Format>,
+    #[command(flatten)]
+    pub exports: ExportArgs,
     /// When to colour the output (NO_COLOR is honoured by `auto`).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

@@ -112,7 +112,7 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
     // network is touched.
     let source = lesson::load::find(&args.lesson, &args.dirs)?;
     let plan = source.plan()?;
-    let exports = render::plan_exports(&args.export, args.export_format)?;
+    let exports = render::plan_exports(&args.exports.export, args.exports.export_format)?;
     if args.net == NetMode::Host
         && let Some(reason) = plan.reaches_beyond_itself()
     {

@@ -108,7 +108,7 @@ pub fn step_through_transcript(t: &Transcript, out: &mut dyn Write) -> Result<En
 /// Exports are of the file as loaded (a replay changes nothing in it), even
 /// when the student quits early.
 pub fn replay(args: &crate::cli::ReplayArgs) -> Result<ExitCode, Error> {
-    let exports = crate::render::plan_exports(&args.export, args.export_format)?;
+    let exports = crate::render::plan_exports(&args.exports.export, args.exports.export_format)?;
     let t = crate::replay::load(&args.file)?;
     let mut out = io::stdout().lock();
     let ending = step_through_transcript(&t, &mut out)?;
