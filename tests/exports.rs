@@ -342,25 +342,6 @@ fn assert_page_rendered(dom: &str, log: &str, frames: usize) {
     assert!(dom.contains(&format!("data-arrows=\"{frames}\"")));
 }
 
-/// `tshark -T fields` with tab separators (comments may hold `|`).
-fn tshark(file: &Path, fields: &[&str]) -> Vec<Vec<String>> {
-    let mut cmd = Command::new("tshark");
-    cmd.arg("-r").arg(file).args(["-T", "fields"]);
-    for f in fields {
-        cmd.args(["-e", f]);
-    }
-    let out = cmd.output().expect("run tshark");
-    assert!(
-        out.status.success(),
-        "tshark failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| l.splitn(fields.len(), '\t').map(str::to_string).collect())
-        .collect()
-}
-
 #[test]
 fn tcp_basics_exports_every_format_from_one_run() {
     let dir = scratch("all-formats");
@@ -569,7 +550,7 @@ fn tcp_basics_exports_every_format_from_one_run() {
         eprintln!("tshark not installed: skipped the Wireshark check (CI installs it)");
         return;
     }
-    let rows = tshark(
+    let rows = tshark_fields(
         &p("pcapng"),
         &[
             "frame.number",

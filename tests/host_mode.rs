@@ -82,11 +82,8 @@ fn host_mode_matches_a_separate_capture() {
     let _ = dumpcap.wait();
 
     let json = read_json(&out);
-    let ours: Vec<Vec<u8>> = json["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "frame")
+    let ours: Vec<Vec<u8>> = frames(&json)
+        .into_iter()
         .map(|e| hex_to_bytes(e["data_hex"].as_str().unwrap()))
         .collect();
     // The lesson's frames in dumpcap's capture: TCP to or from port 50007.

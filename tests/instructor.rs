@@ -891,12 +891,7 @@ fn new_lesson_writes_a_lesson_that_checks_and_runs() {
         assert!(ran.stdout.contains("lesson passed"), "{}", ran.stdout);
         let json = read_json(&dir.join("demo.json"));
         assert_eq!(json["complete"], true);
-        let frames: Vec<&Value> = json["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["kind"] == "frame")
-            .collect();
+        let frames = frames(&json);
         let cp: Vec<&Value> = frames
             .iter()
             .filter(|f| f.get("checkpoint").is_some())
@@ -1097,12 +1092,7 @@ fn rules_and_checkpoints_show_up_in_the_export_with_captured_values() {
     .run()
     .ok();
     let json = read_json(&dir.join("echo.json"));
-    let frames: Vec<&Value> = json["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "frame")
-        .collect();
+    let frames = frames(&json);
     assert_eq!(frames.len(), 4, "{frames:#?}");
     for (i, f) in frames[..3].iter().enumerate() {
         let step = 3 + i as u64;
@@ -1192,12 +1182,7 @@ fn tcp_rules_match_flags_and_quote_tcp_values() {
     .run()
     .ok();
     let json = read_json(&dir.join("r.json"));
-    let frames: Vec<&Value> = json["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "frame")
-        .collect();
+    let frames = frames(&json);
     let syn = frames
         .iter()
         .find(|f| f["tcp"]["flags"] == serde_json::json!(["SYN"]))
@@ -1672,10 +1657,7 @@ fn valid_socket_sequences_still_pass() {
     .ok();
     let t = read_json(&dir.join("t.json"));
     let events = t["events"].as_array().unwrap();
-    let accept = events
-        .iter()
-        .find(|e| e["kind"] == "call" && e["step"] == 6)
-        .unwrap();
+    let accept = call_of_step(&t, 6);
     assert!(
         accept["notes"]["semantics"]
             .as_str()

@@ -37,12 +37,7 @@ steps:
         .run()
         .ok();
     let t = read_json(&out);
-    let frames: Vec<&serde_json::Value> = t["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "frame")
-        .collect();
+    let frames = frames(&t);
     assert_eq!(frames.len(), 2);
     // The reply goes back to the port the ping came from.
     assert_eq!(frames[1]["port"]["dst"], frames[0]["port"]["src"]);
@@ -156,11 +151,7 @@ steps:
         .run()
         .ok();
     let t = read_json(&out);
-    let events = t["events"].as_array().unwrap();
-    let failed = events
-        .iter()
-        .find(|e| e["kind"] == "call" && e["step"] == 3)
-        .expect("step 3's call");
+    let failed = call_of_step(&t, 3);
     assert_eq!(failed["call"]["ok"], false, "{failed}");
     let semantics = failed["notes"]["semantics"].as_str().unwrap();
     assert!(

@@ -423,12 +423,7 @@ steps:
     );
     // The server's close is about the connection it accepted (from `first`),
     // not the second client's attempt on the same port.
-    let close = t["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["kind"] == "call" && e["step"] == 6)
-        .unwrap();
+    let close = call_of_step(&t, 6);
     let semantics = close["notes"]["semantics"].as_str().unwrap();
     assert!(
         semantics.contains("close() on a connected TCP socket"),
@@ -476,12 +471,7 @@ steps:
     .run()
     .ok();
     let t = read_json(&out);
-    let close = t["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["kind"] == "call" && e["step"] == 6)
-        .unwrap();
+    let close = call_of_step(&t, 6);
     let semantics = close["notes"]["semantics"].as_str().unwrap();
     assert!(
         semantics.contains("close() while 6 bytes the application never read still wait in the receive buffer: instead of FIN, the kernel sends RST"),

@@ -167,6 +167,16 @@ pub fn hex_to_bytes(h: &str) -> Vec<u8> {
         .collect()
 }
 
+/// The call event of step `step` (1-based).
+pub fn call_of_step(t: &serde_json::Value, step: u64) -> &serde_json::Value {
+    t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "call" && e["step"] == step)
+        .unwrap_or_else(|| panic!("no call event for step {step}"))
+}
+
 /// The frame events of a transcript, in order.
 pub fn frames(t: &serde_json::Value) -> Vec<&serde_json::Value> {
     t["events"]
@@ -211,7 +221,7 @@ pub fn tshark_fields(pcap: &Path, fields: &[&str]) -> Vec<Vec<String>> {
     let mut cmd = Command::new("tshark");
     cmd.args(["-n", "-o", "tcp.relative_sequence_numbers:TRUE", "-r"])
         .arg(pcap)
-        .args(["-T", "fields", "-E", "separator=|"]);
+        .args(["-T", "fields"]);
     for f in fields {
         cmd.args(["-e", f]);
     }
@@ -223,6 +233,7 @@ pub fn tshark_fields(pcap: &Path, fields: &[&str]) -> Vec<Vec<String>> {
     );
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .map(|l| l.split('|').map(str::to_string).collect())
+        // Tab-separated; a value (a packet comment) may hold anything else.
+        .map(|l| l.splitn(fields.len(), '\t').map(str::to_string).collect())
         .collect()
 }
