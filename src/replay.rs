@@ -126,14 +126,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Transcript, Error> {
         Encoding::Yaml => serde_saphyr::from_str(text).map_err(|e| e.to_string()),
     }
     .map_err(|e| refuse(format!("it is not valid {}: {e}", encoding.name())))?;
-    let mut loose = serde_json::Map::new();
-    if let Some(f) = head.format {
-        loose.insert("format".into(), f);
-    }
-    if let Some(v) = head.version {
-        loose.insert("version".into(), v);
-    }
-    match loose.get("format") {
+    match &head.format {
         Some(Value::String(f)) if f == transcript::FORMAT => {}
         Some(other) => {
             return Err(refuse(format!(
@@ -148,7 +141,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Transcript, Error> {
             )));
         }
     }
-    match loose.get("version").and_then(Value::as_u64) {
+    match head.version.as_ref().and_then(Value::as_u64) {
         Some(v) if (1..=u64::from(transcript::VERSION)).contains(&v) => {}
         Some(v) if v > u64::from(transcript::VERSION) => {
             return Err(Error::Transcript {
@@ -168,8 +161,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Transcript, Error> {
         _ => {
             return Err(refuse(format!(
                 "its `version` is {}, not a transcript version",
-                loose
-                    .get("version")
+                head.version
+                    .as_ref()
                     .map_or("missing".to_string(), |v| v.to_string())
             )));
         }

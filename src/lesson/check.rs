@@ -786,7 +786,7 @@ struct State {
     /// Actors holding a connection `accept` returned.
     accepted: Vec<bool>,
     /// An actor's latest `close`: step number, line, and what it closed.
-    closed: HashMap<usize, (usize, u64, &'static str)>,
+    closed: HashMap<usize, (usize, u64, Closed)>,
     /// Where an actor shut down its sending side: no `send` after that.
     shut_write: HashMap<usize, (usize, u64)>,
     /// Actors that have a `recvfrom` before this step, so `to: reply` has
@@ -802,6 +802,24 @@ struct State {
     /// Connects expected to time out (a full queue): the kernel keeps
     /// resending their SYN, so they may still arrive for a later `accept`.
     maybe_waiting: Vec<usize>,
+}
+
+/// Which socket of an actor a `close` took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Closed {
+    Socket,
+    Listener,
+    Connection,
+}
+
+impl std::fmt::Display for Closed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Closed::Socket => "its socket",
+            Closed::Listener => "its listening socket",
+            Closed::Connection => "its connection",
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1513,7 +1531,7 @@ fn check_step(
         }
         "accept" => {
             if !listening[actor]
-                && let Some((n, line, what @ "its listening socket")) = closed.get(&actor)
+                && let Some((n, line, what @ Closed::Listener)) = closed.get(&actor)
             {
                 problems.push(Problem::error(
                     &spec.call,
@@ -1792,24 +1810,24 @@ fn check_step(
                 bound[actor] = false;
                 connected[actor] = false;
                 addressed.remove(&actor);
-                "its socket"
+                Closed::Socket
             } else if listener {
                 listening[actor] = false;
                 bound[actor] = false;
                 waiting[actor] = 0;
                 maybe_waiting[actor] = 0;
                 addressed.remove(&actor);
-                "its listening socket"
+                Closed::Listener
             } else if accepted[actor] {
                 accepted[actor] = false;
                 connected[actor] = false;
-                "its connection"
+                Closed::Connection
             } else {
                 bound[actor] = false;
                 connected[actor] = false;
                 listening[actor] = false;
                 addressed.remove(&actor);
-                "its socket"
+                Closed::Socket
             };
             shut_write.remove(&actor);
             // A new socket comes with the next connect: it may connect again.
@@ -1859,7 +1877,7 @@ fn check_step(
     let keeps_port = matches!(call, Call::Close { .. })
         && closed
             .get(&actor)
-            .is_some_and(|(_, _, what)| *what == "its connection");
+            .is_some_and(|(_, _, what)| *what == Closed::Connection);
     if !keeps_port {
         check_port_clash(
             spec, &call, actor, number, names, actors, holds, reuseaddr, problems,
@@ -2058,7 +2076,7 @@ fn not_connected(
     actor_name: &str,
     verb: &str,
     transport: Option<Transport>,
-    closed: Option<&(usize, u64, &str)>,
+    closed: Option<&(usize, u64, Closed)>,
 ) -> Problem {
     if let Some((n, line, what)) = closed {
         return Problem::error(
