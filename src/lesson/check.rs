@@ -9,6 +9,11 @@ use serde_saphyr::Spanned;
 
 use super::limits;
 use super::model::{ActorSpec, ExpectSpec, LessonFile, RuleSpec, StepSpec};
+use crate::plan::{
+    CALLS, Call, CheckpointPlan, Expect, ExpectedError, Peer, Plan, PlannedActor, PlannedStep,
+    Rule, RuleMode, ShutdownHow, SockOpt, Transport, keys_for,
+};
+use crate::text::{did_you_mean, parse_hex, prose};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
@@ -97,321 +102,11 @@ impl Problem {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Transport {
-    Udp,
-    Tcp,
-}
-
-impl Transport {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Transport::Udp => "udp",
-            Transport::Tcp => "tcp",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct PlannedActor {
-    pub name: String,
-    pub transport: Transport,
-    /// Address and port it binds; port 0 lets the OS choose.
-    pub addr: SocketAddr,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Peer {
-    Actor(usize),
-    Addr(SocketAddr),
-    /// `to: reply`: wherever the actor's last `recvfrom` said the datagram
-    /// came from, as an echo server answers `sendto(data, addr)`.
-    Reply,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ShutdownHow {
-    Read,
-    Write,
-    Both,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SockOpt {
-    NoDelay,
-    QuickAck,
-    ReuseAddr,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Call {
-    Bind,
-    Listen { backlog: u32 },
-    Accept,
-    Connect { to: Peer },
-    Send { data: Vec<u8>, all: bool },
-    SendTo { to: Peer, data: Vec<u8> },
-    Recv { max: u32 },
-    RecvFrom { max: u32 },
-    Shutdown { how: ShutdownHow },
-    Close { listener: bool },
-    SetOpt { option: SockOpt, value: bool },
-}
-
-impl Call {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Call::Bind => "bind",
-            Call::Listen { .. } => "listen",
-            Call::Accept => "accept",
-            Call::Connect { .. } => "connect",
-            Call::Send { all: false, .. } => "send",
-            Call::Send { all: true, .. } => "sendall",
-            Call::SendTo { .. } => "sendto",
-            Call::Recv { .. } => "recv",
-            Call::RecvFrom { .. } => "recvfrom",
-            Call::Shutdown { .. } => "shutdown",
-            Call::Close { .. } => "close",
-            Call::SetOpt { .. } => "setsockopt",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExpectedError {
-    Refused,
-    Reset,
-    Timeout,
-}
-
-impl ExpectedError {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ExpectedError::Refused => "refused",
-            ExpectedError::Reset => "reset",
-            ExpectedError::Timeout => "timeout",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Expect {
-    pub data: Option<Vec<u8>>,
-    pub eof: bool,
-    pub error: Option<ExpectedError>,
-    pub from: Option<usize>,
-}
-
-#[derive(Debug, Clone)]
-pub struct PlannedStep {
-    /// 1-based, as students count.
-    pub number: usize,
-    pub id: Option<String>,
-    pub actor: usize,
-    pub call: Call,
-    pub say: Option<String>,
-    pub timeout: Duration,
-    pub expect: Expect,
-    /// A question about one of this step's frames.
-    pub checkpoint: Option<CheckpointPlan>,
-    /// Where the step's `call` is written, for errors at run time.
-    pub line: u64,
-    pub column: u64,
-}
-
-/// A checked checkpoint: the answer is the name of a captured value
-/// (`port.src`), read from the frame when the lesson runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckpointPlan {
-    pub ask: String,
-    pub answer: String,
-    /// Which of the step's frames, from 1.
-    pub frame: usize,
-    pub explain: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum RuleMode {
-    #[default]
-    Append,
-    Replace,
-}
-
-/// A checked annotation rule. Absent match keys match every frame.
-#[derive(Debug, Clone, Default)]
-pub struct Rule {
-    /// Where the rule is written.
-    pub line: u64,
-    /// Lower case: `udp`, `tcp`, `icmp`, `ip`…
-    pub protocol: Option<String>,
-    /// Upper case TCP flag names that must all be set.
-    pub flags: Vec<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    /// The step numbers it applies to (an id names every repeat of its step).
-    pub steps: Option<Vec<usize>>,
-    pub payload: Option<Vec<u8>>,
-    pub syntax: Option<String>,
-    pub semantics: Option<String>,
-    pub timing: Option<String>,
-    pub mode: RuleMode,
-}
-
-/// A lesson that passed the checker: everything resolved, nothing left to fail
-/// but the network itself.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    pub name: String,
-    pub title: String,
-    pub summary: String,
-    pub intro: Option<String>,
-    pub outro: Option<String>,
-    pub actors: Vec<PlannedActor>,
-    pub steps: Vec<PlannedStep>,
-    /// The lesson's annotation rules, applied in order to every frame.
-    pub rules: Vec<Rule>,
-}
-
-impl Plan {
-    /// In `--net host` mode the lesson shares the machine's loopback with
-    /// every local service: it may only reach sockets it binds itself, never
-    /// a raw address (which could be a database or an API on this host).
-    /// Returns the first step that would reach further.
-    pub fn reaches_beyond_itself(&self) -> Option<String> {
-        let binds = |actor: usize| {
-            self.steps
-                .iter()
-                .any(|s| s.actor == actor && matches!(s.call, Call::Bind))
-        };
-        self.steps.iter().find_map(|s| {
-            let to = match &s.call {
-                Call::Connect { to } | Call::SendTo { to, .. } => to,
-                _ => return None,
-            };
-            match to {
-                Peer::Addr(a) => Some(format!(
-                    "step {} sends to {a}, an address no actor of the lesson binds",
-                    s.number
-                )),
-                Peer::Actor(i) if !binds(*i) => Some(format!(
-                    "step {} reaches `{}`, which never binds its port",
-                    s.number, self.actors[*i].name
-                )),
-                _ => None,
-            }
-        })
-    }
-
-    pub fn actor_index(&self, name: &str) -> Option<usize> {
-        self.actors.iter().position(|a| a.name == name)
-    }
-}
-
-pub const CALLS: &[&str] = &[
-    "bind",
-    "listen",
-    "accept",
-    "connect",
-    "send",
-    "sendall",
-    "sendto",
-    "recv",
-    "recvfrom",
-    "shutdown",
-    "close",
-    "setsockopt",
-];
-
-/// Which optional keys each call reads; any other key on the step is a mistake.
-fn keys_for(call: &str) -> &'static [&'static str] {
-    match call {
-        "bind" | "accept" => &[],
-        "listen" => &["backlog"],
-        "connect" => &["to"],
-        "send" | "sendall" => &["text", "hex"],
-        "sendto" => &["to", "text", "hex"],
-        "recv" | "recvfrom" => &["max"],
-        "shutdown" => &["how"],
-        "close" => &["socket"],
-        "setsockopt" => &["option", "value"],
-        _ => &[],
-    }
-}
-
-/// The closest candidate within a small edit distance, for "did you mean":
-/// one edit for short words, about one per three letters for longer ones; a
-/// swap of two neighbouring letters counts as one edit.
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    // Names and keys are short; a suggestion for a long word costs
-    // len × len and is no use anyway (a hostile file may hold 100 000 chars).
-    const LONGEST: usize = 64;
-    if word.chars().count() > LONGEST {
-        return None;
-    }
-    let word = word.to_lowercase();
-    let limit = ((word.chars().count() + 1) / 3).max(1);
-    let mut best: Option<(usize, &str)> = None;
-    for c in candidates {
-        // Lengths that differ by more than the limit cannot be close.
-        if c.chars().count() > LONGEST || c.chars().count().abs_diff(word.chars().count()) > limit {
-            continue;
-        }
-        let d = edit_distance(&word, &c.to_lowercase());
-        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, c));
-        }
-    }
-    best.map(|(_, c)| c)
-}
-
-/// Optimal string alignment distance: insertions, deletions, substitutions
-/// and swaps of neighbours each cost one.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for j in 0..=b.len() {
-        d[0][j] = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = v;
-        }
-    }
-    d[a.len()][b.len()]
-}
-
 fn hint_mean(word: &str, candidates: &[&str], kind: &str) -> Option<String> {
     match did_you_mean(word, candidates.iter().copied()) {
         Some(s) => Some(format!("did you mean `{s}`?")),
         None => Some(format!("{kind} is one of: {}", candidates.join(", "))),
     }
-}
-
-/// Narration as prose: lines of a YAML block joined with spaces, paragraphs
-/// (blank lines) kept as `\n\n`.
-pub fn prose(text: &str) -> String {
-    // Lesson text reaches the terminal: no escape sequences from it.
-    crate::text::printable(text)
-        .split("\n\n")
-        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n\n")
 }
 
 /// Only loopback belongs to the sandbox; anything else would leave the machine
@@ -481,33 +176,6 @@ fn check_port(port: &Spanned<i64>, problems: &mut Vec<Problem>) -> Option<u16> {
             None
         }
     }
-}
-
-pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
-    let digits: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != ':')
-        .collect();
-    let digits = digits.strip_prefix("0x").unwrap_or(&digits);
-    if !digits.len().is_multiple_of(2) {
-        return Err(format!("hex `{text}` has an odd number of digits"));
-    }
-    (0..digits.len())
-        .step_by(2)
-        .map(|i| {
-            digits
-                .get(i..i + 2)
-                // from_str_radix alone would accept a sign ("+f").
-                .filter(|pair| pair.bytes().all(|b| b.is_ascii_hexdigit()))
-                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-                .ok_or_else(|| {
-                    format!(
-                        "`{}` is not a hex byte",
-                        digits.get(i..i + 2).unwrap_or("?")
-                    )
-                })
-        })
-        .collect()
 }
 
 /// Check a parsed lesson. Returns the plan when there are no errors (warnings
@@ -895,7 +563,7 @@ fn check_template(
         ));
         ok = false;
     }
-    if let Err(errors) = crate::annotate::rules::parse_template(&t.value) {
+    if let Err(errors) = crate::plan::template::parse_template(&t.value) {
         ok = false;
         // The raw text of the value in the file, to point at each mistake.
         let span = t.referenced.span();
@@ -1101,7 +769,7 @@ fn check_rules(
                         format!("this rule matches `{p}` frames, which have no TCP header"),
                         Some(format!(
                             "`{{tcp.…}}` will read `{}`",
-                            crate::annotate::rules::MISSING
+                            crate::plan::template::MISSING
                         )),
                     ));
                 }
@@ -1168,7 +836,7 @@ fn check_checkpoint(
     let answer = c.answer.value.trim();
     if answer.starts_with('{')
         && answer.ends_with('}')
-        && crate::annotate::rules::is_placeholder(answer[1..answer.len() - 1].trim())
+        && crate::plan::template::is_placeholder(answer[1..answer.len() - 1].trim())
     {
         problems.push(Problem::error(
             &c.answer,
@@ -1178,15 +846,15 @@ fn check_checkpoint(
             ),
             Some("`answer` names a captured value; braces are for templates".into()),
         ));
-    } else if !crate::annotate::rules::is_placeholder(answer) {
+    } else if !crate::plan::template::is_placeholder(answer) {
         problems.push(Problem::error(
             &c.answer,
             format!("`{answer}` is not a captured value"),
-            Some(match did_you_mean(answer, crate::annotate::rules::placeholder_names()) {
+            Some(match did_you_mean(answer, crate::plan::template::placeholder_names()) {
                 Some(m) => format!("did you mean `{m}`? The right answer is read from the captured frame, so `answer` names a value, not the value itself"),
                 None => format!(
                     "the right answer is read from the captured frame, so `answer` names a value: one of {}",
-                    crate::annotate::rules::placeholder_names().collect::<Vec<_>>().join(", ")
+                    crate::plan::template::placeholder_names().collect::<Vec<_>>().join(", ")
                 ),
             }),
         ));

@@ -300,8 +300,8 @@ pub fn footer(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
     writeln!(
         w,
         "{status}: {}, {} captured, {} dropped by the kernel.",
-        crate::exec::plural(calls, "socket call"),
-        crate::exec::plural(frames, "frame"),
+        crate::text::plural(calls, "socket call"),
+        crate::text::plural(frames, "frame"),
         t.dropped
     )?;
     if let Some(f) = &t.outcome.failure {

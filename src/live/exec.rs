@@ -14,11 +14,12 @@ use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::capture::{self, Capture, CapturedFrame};
 use crate::error::Error;
-use crate::lesson::check::{
-    Call, ExpectedError, Peer, Plan, PlannedStep, ShutdownHow, SockOpt, Transport,
+use crate::live::capture::{self, Capture, CapturedFrame};
+use crate::plan::{
+    Call, ExpectedError, Peer, Plan, PlannedStep, ShutdownHow, SockOpt, Transport, call_text,
 };
+use crate::text::{plural, py_bytes};
 
 /// What one socket call did.
 #[derive(Debug, Clone)]
@@ -617,82 +618,4 @@ fn error_hint(e: &io::Error, plan: &Plan, step: &PlannedStep) -> Option<String> 
         ),
         _ => None,
     }
-}
-
-/// A planned step's call as the transcript will write it, e.g.
-/// `sendto(b"hello", ("127.0.0.1", 5000))` — the same text `exec` records
-/// in `CallDetail::args` when the call runs.
-pub fn call_text(plan: &Plan, step: &PlannedStep) -> String {
-    let peer = |p: &Peer| match p {
-        Peer::Actor(i) => py_addr(plan.actors[*i].addr),
-        Peer::Addr(a) => py_addr(*a),
-        // As the tutorial's echo server writes it: `data, addr = s.recvfrom(…)`.
-        Peer::Reply => "addr".to_string(),
-    };
-    match &step.call {
-        Call::Bind => format!("bind({})", py_addr(plan.actors[step.actor].addr)),
-        Call::Listen { backlog } => format!("listen({backlog})"),
-        Call::Accept => "accept()".into(),
-        Call::Connect { to } => format!("connect({})", peer(to)),
-        Call::Send { data, all } => format!(
-            "{}({})",
-            if *all { "sendall" } else { "send" },
-            py_bytes(data)
-        ),
-        Call::SendTo { to, data } => format!("sendto({}, {})", py_bytes(data), peer(to)),
-        Call::Recv { max } => format!("recv({max})"),
-        Call::RecvFrom { max } => format!("recvfrom({max})"),
-        Call::Shutdown { how } => format!(
-            "shutdown({})",
-            match how {
-                ShutdownHow::Read => "SHUT_RD",
-                ShutdownHow::Write => "SHUT_WR",
-                ShutdownHow::Both => "SHUT_RDWR",
-            }
-        ),
-        Call::Close { .. } => "close()".into(),
-        Call::SetOpt { option, value } => {
-            let (name, level) = match option {
-                SockOpt::NoDelay => ("TCP_NODELAY", "IPPROTO_TCP"),
-                SockOpt::QuickAck => ("TCP_QUICKACK", "IPPROTO_TCP"),
-                SockOpt::ReuseAddr => ("SO_REUSEADDR", "SOL_SOCKET"),
-            };
-            format!("setsockopt({level}, {name}, {})", u8::from(*value))
-        }
-    }
-}
-
-/// `1 byte`, `5 bytes`.
-pub fn plural(n: usize, unit: &str) -> String {
-    if n == 1 {
-        format!("1 {unit}")
-    } else {
-        format!("{n} {unit}s")
-    }
-}
-
-/// `("127.0.0.1", 5000)`, as the tutorial's Python writes an address.
-pub fn py_addr(a: SocketAddr) -> String {
-    format!("(\"{}\", {})", a.ip(), a.port())
-}
-
-/// `b"hello"`, as Python shows bytes.
-pub fn py_bytes(data: &[u8]) -> String {
-    let mut s = String::from("b\"");
-    for &b in data.iter().take(64) {
-        match b {
-            b'"' => s.push_str("\\\""),
-            b'\\' => s.push_str("\\\\"),
-            b'\n' => s.push_str("\\n"),
-            b'\r' => s.push_str("\\r"),
-            b'\t' => s.push_str("\\t"),
-            0x20..=0x7e => s.push(b as char),
-            _ => s.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    s.push('"');
-    if data.len() > 64 {
-        s.push_str(&format!("… ({} bytes)", data.len()));
-    }
-    s
 }

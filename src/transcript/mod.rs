@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::dissect::{Layer, LayerKind};
 
+pub mod compare;
+
 pub const FORMAT: &str = "netcourse-transcript";
 pub const VERSION: u32 = 1;
 
@@ -27,7 +29,7 @@ pub struct Transcript {
     pub events: Vec<Event>,
     /// For lessons that use both UDP and TCP: what each cost on the wire.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub comparison: Vec<crate::compare::TransportTotals>,
+    pub comparison: Vec<compare::TransportTotals>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -224,7 +226,7 @@ impl Event {
     pub fn bytes(&self) -> Vec<u8> {
         self.data_hex
             .as_deref()
-            .map(|h| crate::lesson::check::parse_hex(h).unwrap_or_default())
+            .map(|h| crate::text::parse_hex(h).unwrap_or_default())
             .unwrap_or_default()
     }
 }
