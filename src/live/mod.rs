@@ -5,4 +5,5 @@
 
 pub mod capture;
 pub mod exec;
+pub mod host_guard;
 pub mod sandbox;
