@@ -15,6 +15,7 @@ pub mod plan;
 pub mod render;
 pub mod replay;
 pub mod run;
+pub mod sockets;
 pub mod stepmode;
 pub mod text;
 pub mod transcript;

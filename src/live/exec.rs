@@ -416,7 +416,12 @@ impl<'a> Runner<'a> {
                     Ok("done".into())
                 }
                 Call::Close { listener } => {
-                    let sock = if *listener || sockets.conn.is_none() {
+                    let takes = crate::sockets::close_takes(
+                        Some(actor.transport),
+                        *listener,
+                        sockets.conn.is_some(),
+                    );
+                    let sock = if takes != crate::sockets::Closed::Connection {
                         sockets.main.take()
                     } else {
                         sockets.conn.take()
@@ -589,7 +594,7 @@ fn resolve(plan: &Plan, peer: Peer, last_from: Option<SocketAddr>) -> io::Result
     match peer {
         Peer::Actor(i) => Ok(plan.actors[i].addr),
         Peer::Addr(a) => Ok(a),
-        Peer::Reply => last_from.ok_or_else(|| {
+        Peer::Reply => crate::sockets::reply_to(last_from).ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::NotFound,
                 "`to: reply` needs an earlier `recvfrom` by this actor, to know whom to answer",
