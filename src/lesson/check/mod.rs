@@ -295,3 +295,6 @@ pub(super) fn check_repeat(spec: &StepSpec, problems: &mut Vec<Problem>) -> usiz
     }
     r.value as usize
 }
+
+#[cfg(test)]
+mod tests;
