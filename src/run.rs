@@ -2,11 +2,11 @@
 //! the plain run and step mode drive the same machinery.
 
 use crate::annotate::Annotator;
-use crate::capture::{self, Capture, CapturedFrame};
 use crate::error::Error;
-use crate::exec::Runner;
-use crate::lesson::Plan;
-use crate::sandbox::NetMode;
+use crate::live::capture::{self, Capture, CapturedFrame};
+use crate::live::exec::Runner;
+use crate::live::sandbox::NetMode;
+use crate::plan::Plan;
 use crate::transcript::{
     self, ActorInfo, Event, LessonInfo, NetworkInfo, Outcome, StepInfo, Transcript,
 };
@@ -161,7 +161,7 @@ impl<'a> LiveRun<'a> {
 
     /// The transcript so far, and the failure that stopped the lesson, if any.
     pub fn finish(mut self) -> (Transcript, Option<Error>) {
-        self.transcript.comparison = crate::compare::compare(&self.transcript.events);
+        self.transcript.comparison = crate::transcript::compare::compare(&self.transcript.events);
         (self.transcript, self.failure)
     }
 }

@@ -13,10 +13,11 @@ pub mod tcp;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use crate::capture::CapturedFrame;
 use crate::dissect::{self, Dissection, LayerKind};
-use crate::exec::{CallRecord, py_bytes};
-use crate::lesson::check::{Call, Plan};
+use crate::live::capture::CapturedFrame;
+use crate::live::exec::CallRecord;
+use crate::plan::{Call, Plan};
+use crate::text::py_bytes;
 use crate::transcript::{CallDetail, Event, EventKind, Notes, Pair, to_hex};
 
 pub struct Annotator<'a> {
@@ -304,7 +305,7 @@ impl<'a> Annotator<'a> {
                 matches!(
                     s.call,
                     Call::SetOpt {
-                        option: crate::lesson::check::SockOpt::QuickAck,
+                        option: crate::plan::SockOpt::QuickAck,
                         ..
                     }
                 )

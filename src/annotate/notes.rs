@@ -2,8 +2,8 @@
 //! captured frame or the call's real result.
 
 use crate::dissect::{Dissection, Layer, TcpInfo};
-use crate::exec::CallRecord;
-use crate::lesson::check::{Call, Plan, Transport};
+use crate::live::exec::CallRecord;
+use crate::plan::{Call, Plan, Transport};
 
 use super::fmt_ns;
 use super::tcp::{Observation, State};
@@ -252,7 +252,7 @@ fn close_notes(ctx: &CallContext, unread: usize) -> (String, String) {
         return (
             format!(
                 "close() while {} the application never read still wait in the receive buffer: instead of FIN, the kernel sends RST (RFC 1122, 4.2.2.13). A FIN would say \"all went well, I am done\"; the RST tells the peer at once that data was thrown away, and the connection is gone without the FIN exchange or TIME-WAIT.",
-                crate::exec::plural(unread, "byte")
+                crate::text::plural(unread, "byte")
             ),
             "The RST follows, below; nothing answers it.".to_string(),
         );
@@ -578,7 +578,7 @@ fn payload_text(c: &FrameContext) -> String {
             let bytes = c.frame.get(off..off + len).unwrap_or_default();
             format!(
                 "{} ({len} byte{})",
-                crate::exec::py_bytes(bytes),
+                crate::text::py_bytes(bytes),
                 if len == 1 { "" } else { "s" }
             )
         }
@@ -736,8 +736,7 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
         lead = if c.plan.actors[step.actor].name == c.from
             && matches!(
                 step.call,
-                crate::lesson::check::Call::Close { .. }
-                    | crate::lesson::check::Call::Shutdown { .. }
+                crate::plan::Call::Close { .. } | crate::plan::Call::Shutdown { .. }
             ) {
             format!(
                 "sent by the kernel when {}'s {}() ran,",
