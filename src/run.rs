@@ -38,7 +38,7 @@ pub fn empty_transcript(plan: &Plan, mode: NetMode, interface: &str) -> Transcri
             interface: interface.to_string(),
             note: match mode {
                 NetMode::Sandbox => "A private network namespace made for this run: only `lo` (127.0.0.1 and ::1) exists, no other program's traffic is seen, and nothing leaves the machine. `lo` has no network card, so every MAC address is 00:00:00:00:00:00.".to_string(),
-                NetMode::Host => "The machine's own network namespace: frames are read from its `lo`, beside whatever else uses it. Only frames between the lesson's own sockets are kept (other programs' frames are counted, never shown), and each call may reach only a socket the lesson holds at that moment. `lo` has no network card, so every MAC address is 00:00:00:00:00:00.".to_string(),
+                NetMode::Host => "The machine's own network namespace: frames are read from its `lo`, beside whatever else uses it. Only frames between the lesson's own sockets are kept (a kernel filter passes only frames on the lesson's ports; those that still belong to other programs are counted, never shown), and each call may reach only a socket the lesson holds at that moment. `lo` has no network card, so every MAC address is 00:00:00:00:00:00.".to_string(),
             },
             left_out: (mode == NetMode::Host).then_some(0),
         },
@@ -64,7 +64,7 @@ impl<'a> LiveRun<'a> {
     /// Start capturing; returns once the capture is provably listening.
     pub fn start(plan: &'a Plan, mode: NetMode) -> Result<LiveRun<'a>, Error> {
         let interface = "lo";
-        let capture = Capture::start(interface)?;
+        let capture = Capture::start(interface, mode == NetMode::Host)?;
         let mut transcript = empty_transcript(plan, mode, interface);
         transcript.started_at_ns = capture::now_ns();
         let mut annotator = Annotator::new(plan);

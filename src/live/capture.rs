@@ -96,7 +96,10 @@ fn capture_error(what: &str, e: io::Error) -> Error {
 impl Capture {
     /// Open the capture on `interface` and prove it is listening: returns only
     /// after a first marker went through.
-    pub fn start(interface: &str) -> Result<Capture, Error> {
+    /// With `host`, the kernel hands us only frames that may be the lesson's
+    /// (see `keep_ports`): on a shared `lo`, another program's flood then
+    /// costs us nothing and cannot push our frames out of the queue.
+    pub fn start(interface: &str, host: bool) -> Result<Capture, Error> {
         // Protocol 0: the socket receives nothing until pnet binds it to `lo`
         // with ETH_P_ALL. Opening it with ETH_P_ALL would make that bind
         // unhook a running socket first, which waits for an RCU grace period
@@ -167,6 +170,14 @@ impl Capture {
             .set_nonblocking(true)
             .map_err(|e| capture_error("marker socket", e))?;
 
+        if host {
+            let (tx, rx) = (
+                marker_tx.local_addr().map(|a| a.port()).unwrap_or(0),
+                marker_rx.local_addr().map(|a| a.port()).unwrap_or(0),
+            );
+            attach_port_filter(fd, &[tx, rx])
+                .map_err(|e| capture_error("filtering the capture", e))?;
+        }
         let mut capture = Capture {
             rx,
             fd,
@@ -205,6 +216,20 @@ impl Capture {
             // Let the kernel's worker run.
             std::thread::yield_now();
         }
+    }
+
+    /// `--net host`: from now on the kernel passes only TCP and UDP frames
+    /// to or from one of `ports` (the lesson's and our markers'), and ICMP
+    /// errors. Every frame of the lesson has at least one end that was bound
+    /// before the call that sent it (the receiver's, or the listener's), so
+    /// none is lost; the exact both-ends rule is applied on what comes in.
+    pub fn keep_ports(&mut self, ports: &[u16]) -> Result<(), Error> {
+        let (tx, rx) = self.marker_ports();
+        let mut all = vec![tx, rx];
+        all.extend_from_slice(ports);
+        all.sort_unstable();
+        all.dedup();
+        attach_port_filter(self.fd, &all).map_err(|e| capture_error("filtering the capture", e))
     }
 
     /// The ports our marker datagrams use, so a host-mode filter can skip them.
@@ -386,6 +411,108 @@ fn set_int(
     }
 }
 
+/// A classic BPF program: accept an IPv4 or IPv6 (no extension header)
+/// TCP or UDP frame with either port in `ports`, and every ICMP/ICMPv6 frame;
+/// drop the rest. cBPF jumps only forward, at most 255 instructions: more
+/// than `MAX_FILTER_PORTS` ports gives a program that accepts everything.
+fn port_filter(ports: &[u16]) -> Vec<libc::sock_filter> {
+    const LD_H_ABS: u16 = 0x28; // BPF_LD | BPF_H | BPF_ABS
+    const LD_B_ABS: u16 = 0x30; // BPF_LD | BPF_B | BPF_ABS
+    const LD_H_IND: u16 = 0x48; // BPF_LD | BPF_H | BPF_IND
+    const LD_IMM: u16 = 0x00; // BPF_LD | BPF_W | BPF_IMM
+    const LDX_MSH: u16 = 0xb1; // BPF_LDX | BPF_B | BPF_MSH: X = 4 * (P[k] & 0xf)
+    const ADD_X: u16 = 0x0c; // BPF_ALU | BPF_ADD | BPF_X
+    const TAX: u16 = 0x07; // BPF_MISC | BPF_TAX
+    const JA: u16 = 0x05; // BPF_JMP | BPF_JA
+    const JEQ: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
+    const RET: u16 = 0x06; // BPF_RET | BPF_K
+    let op = |code, k| libc::sock_filter {
+        code,
+        jt: 0,
+        jf: 0,
+        k,
+    };
+    if ports.len() > MAX_FILTER_PORTS {
+        return vec![op(RET, u32::MAX)];
+    }
+    let n = ports.len();
+    // Labels, by index: see the layout below.
+    let (v4, v4x, v6, v6x, port_checks) = (4, 9, 14, 19, 21);
+    let accept = port_checks + 2 * (1 + n) + 1;
+    let mut prog = vec![
+        op(LD_H_ABS, 12), // 0: EtherType
+        op(JEQ, 0x0800),  // 1: IPv4 → v4
+        op(JEQ, 0x86dd),  // 2: IPv6 → v6
+        op(RET, 0),       // 3: anything else: drop
+        op(LD_B_ABS, 23), // 4 v4: protocol
+        op(JEQ, 1),       // 5: ICMP → accept
+        op(JEQ, 6),       // 6: TCP → v4x
+        op(JEQ, 17),      // 7: UDP → v4x
+        op(RET, 0),       // 8
+        op(LDX_MSH, 14),  // 9 v4x: X = IPv4 header length
+        op(LD_IMM, 14),   // 10
+        op(ADD_X, 0),     // 11: A = 14 + header length
+        op(TAX, 0),       // 12: X = start of the transport header
+        op(JA, 0),        // 13: → port checks
+        op(LD_B_ABS, 20), // 14 v6: next header
+        op(JEQ, 58),      // 15: ICMPv6 → accept
+        op(JEQ, 6),       // 16: TCP → v6x
+        op(JEQ, 17),      // 17: UDP → v6x
+        op(RET, 0),       // 18
+        op(LD_IMM, 54),   // 19 v6x: 14 + 40
+        op(TAX, 0),       // 20
+    ];
+    for at in [0u32, 2] {
+        prog.push(op(LD_H_IND, at)); // source port, then destination port
+        prog.extend(ports.iter().map(|&p| op(JEQ, u32::from(p))));
+    }
+    prog.push(op(RET, 0)); // no port of ours: drop
+    prog.push(op(RET, u32::MAX)); // accept: the whole frame
+    debug_assert_eq!(prog.len(), accept + 1);
+    let rel = |from: usize, to: usize| (to - from - 1) as u8;
+    prog[1].jt = rel(1, v4);
+    prog[2].jt = rel(2, v6);
+    prog[5].jt = rel(5, accept);
+    prog[6].jt = rel(6, v4x);
+    prog[7].jt = rel(7, v4x);
+    prog[13].k = (port_checks - 13 - 1) as u32;
+    prog[15].jt = rel(15, accept);
+    prog[16].jt = rel(16, v6x);
+    prog[17].jt = rel(17, v6x);
+    for load in [port_checks, port_checks + 1 + n] {
+        for i in 1..=n {
+            prog[load + i].jt = rel(load + i, accept);
+        }
+    }
+    prog
+}
+
+/// Keeps every jump of `port_filter` within cBPF's 255.
+const MAX_FILTER_PORTS: usize = 100;
+
+fn attach_port_filter(fd: libc::c_int, ports: &[u16]) -> io::Result<()> {
+    let prog = port_filter(ports);
+    let fprog = libc::sock_fprog {
+        len: prog.len() as u16,
+        filter: prog.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: the kernel copies the program during the call.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ATTACH_FILTER,
+            (&fprog as *const libc::sock_fprog).cast(),
+            std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// SIOCGSTAMPNS: the kernel's receive time of the last frame read.
 fn last_timestamp(fd: libc::c_int) -> Option<u64> {
     const SIOCGSTAMPNS: libc::c_ulong = 0x8907;
@@ -406,4 +533,92 @@ pub fn now_ns() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Run a cBPF program the way the kernel does (the subset we emit).
+    fn run(prog: &[libc::sock_filter], pkt: &[u8]) -> u32 {
+        let (mut a, mut x, mut pc) = (0u32, 0u32, 0usize);
+        let half = |at: usize| {
+            pkt.get(at..at + 2)
+                .map(|b| u32::from(u16::from_be_bytes([b[0], b[1]])))
+        };
+        loop {
+            let i = prog[pc];
+            pc += 1;
+            match i.code {
+                0x28 => match half(i.k as usize) {
+                    Some(v) => a = v,
+                    None => return 0,
+                },
+                0x30 => match pkt.get(i.k as usize) {
+                    Some(&v) => a = u32::from(v),
+                    None => return 0,
+                },
+                0x48 => match half((x + i.k) as usize) {
+                    Some(v) => a = v,
+                    None => return 0,
+                },
+                0x00 => a = i.k,
+                0xb1 => match pkt.get(i.k as usize) {
+                    Some(&v) => x = 4 * u32::from(v & 0xf),
+                    None => return 0,
+                },
+                0x0c => a = a.wrapping_add(x),
+                0x07 => x = a,
+                0x05 => pc += i.k as usize,
+                0x15 => pc += usize::from(if a == i.k { i.jt } else { i.jf }),
+                0x06 => return i.k,
+                c => panic!("unexpected opcode {c:#x}"),
+            }
+        }
+    }
+
+    fn v4(proto: u8, sport: u16, dport: u16) -> Vec<u8> {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x08, 0x00, 0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, proto, 0, 0]);
+        f.extend_from_slice(&[127, 0, 0, 1, 127, 0, 0, 1]);
+        f.extend_from_slice(&sport.to_be_bytes());
+        f.extend_from_slice(&dport.to_be_bytes());
+        f.extend_from_slice(&[0; 16]);
+        f
+    }
+
+    fn v6(next: u8, sport: u16, dport: u16) -> Vec<u8> {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x86, 0xdd, 0x60, 0, 0, 0, 0, 8, next, 64]);
+        f.extend_from_slice(&[0; 32]);
+        f.extend_from_slice(&sport.to_be_bytes());
+        f.extend_from_slice(&dport.to_be_bytes());
+        f.extend_from_slice(&[0; 4]);
+        f
+    }
+
+    #[test]
+    fn the_port_filter_keeps_only_frames_that_may_be_the_lessons() {
+        let prog = port_filter(&[5000, 40000]);
+        assert!(prog.len() <= 255);
+        assert_ne!(run(&prog, &v4(17, 33333, 5000)), 0, "to a lesson port");
+        assert_ne!(run(&prog, &v4(6, 40000, 80)), 0, "from a lesson port");
+        assert_eq!(run(&prog, &v4(17, 33333, 6380)), 0, "another program's");
+        assert_ne!(run(&prog, &v4(1, 0, 0)), 0, "ICMP, for its quoted packet");
+        assert_ne!(run(&prog, &v6(17, 1, 5000)), 0);
+        assert_eq!(run(&prog, &v6(6, 1, 2)), 0);
+        assert_ne!(run(&prog, &v6(58, 0, 0)), 0, "ICMPv6");
+        let mut arp = v4(17, 0, 5000);
+        arp[12..14].copy_from_slice(&[0x08, 0x06]);
+        assert_eq!(run(&prog, &arp), 0);
+        // An IPv4 header with options moves the ports.
+        let mut opts = v4(17, 0, 0);
+        opts[14] = 0x46;
+        opts[38..40].copy_from_slice(&5000u16.to_be_bytes());
+        assert_ne!(run(&prog, &opts), 0);
+        let most: Vec<u16> = (1..=MAX_FILTER_PORTS as u16).collect();
+        assert_ne!(run(&port_filter(&most), &v4(17, 1, 100)), 0);
+        assert_eq!(run(&port_filter(&most), &v4(17, 101, 102)), 0);
+        assert_eq!(port_filter(&[1; MAX_FILTER_PORTS + 1]).len(), 1);
+    }
 }

@@ -178,6 +178,17 @@ impl<'a> Runner<'a> {
         // the receive queue — that ACK leaves when the application reads.
         self.quickack_all();
         self.learn_endpoints();
+        if self.host {
+            let mut ports: Vec<u16> = self.endpoints.ports().collect();
+            ports.extend(
+                self.plan
+                    .actors
+                    .iter()
+                    .map(|a| a.addr.port())
+                    .filter(|&p| p != 0),
+            );
+            self.capture.keep_ports(&ports)?;
+        }
         let start_ns = capture::now_ns();
         let (mut record, failure) = self.perform(index);
         record.start_ns = start_ns;
@@ -187,9 +198,8 @@ impl<'a> Runner<'a> {
         let failure = failure.or_else(|| self.check_expectation(index, &record));
         let frames = if self.host {
             let endpoints = &self.endpoints;
-            self.capture.drain_keeping(DRAIN_BOUND, &|frame: &[u8]| {
-                endpoints.owns(&crate::dissect::dissect(frame))
-            })?
+            self.capture
+                .drain_keeping(DRAIN_BOUND, &|frame: &[u8]| endpoints.owns_frame(frame))?
         } else {
             self.capture.drain(DRAIN_BOUND)?
         };
