@@ -441,3 +441,6 @@ pub fn fmt_ns(ns: u64) -> String {
         format!("{:.3} s", ns as f64 / 1e9)
     }
 }
+
+#[cfg(test)]
+mod tests;
