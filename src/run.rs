@@ -67,7 +67,7 @@ impl<'a> LiveRun<'a> {
         let capture = Capture::start(interface, mode == NetMode::Host)?;
         let mut transcript = empty_transcript(plan, mode, interface);
         transcript.started_at_ns = capture::now_ns();
-        let mut annotator = Annotator::new(plan);
+        let mut annotator = Annotator::new(plan, crate::annotate::KernelSettings::read());
         annotator.set_start(transcript.started_at_ns);
         Ok(LiveRun {
             runner: Runner::new(plan, capture, mode == NetMode::Host),

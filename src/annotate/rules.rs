@@ -7,6 +7,7 @@
 //! A checkpoint asks a question whose right answer is one of those same values,
 //! read from the real capture, never from the lesson file.
 
+use super::catalog::{self, checkpoint as says};
 use crate::plan::{Plan, Rule, RuleMode};
 use crate::transcript::{Checkpoint, Event, Transcript};
 use std::collections::HashMap;
@@ -197,16 +198,14 @@ fn add_note(note: &mut String, text: String, mode: RuleMode) {
         while !text.is_char_boundary(cut) {
             cut -= 1;
         }
-        format!(
-            "{}… (cut: the lesson's rules may add at most {MAX_RULE_TEXT_PER_NOTE} characters to a note)",
-            &text[..cut]
-        )
+        // Appending nothing but the notice that it was cut adds nothing.
+        if cut == 0 && mode == RuleMode::Append {
+            return;
+        }
+        says::rules_cut(&&text[..cut], &MAX_RULE_TEXT_PER_NOTE)
     } else {
         text
     };
-    if text.starts_with('…') && mode == RuleMode::Append {
-        return;
-    }
     match mode {
         RuleMode::Replace => *note = text,
         RuleMode::Append if note.is_empty() => *note = text,
@@ -269,12 +268,12 @@ pub fn checkpoint_for(
     let answer = value(&cp.answer, event, payload).unwrap_or_else(|| MISSING.to_string());
     let explain = match &cp.explain {
         Some(e) => expand(e, event, payload),
-        None => format!(
-            "Read from the capture, {} in frame #{} (step {}'s frame {}): {answer}.",
-            describe(&cp.answer).unwrap_or("the value"),
-            event.index,
-            event.step,
-            cp.frame
+        None => says::read_from_capture(
+            &describe(&cp.answer).map_or_else(says::the_value, str::to_string),
+            &event.index,
+            &event.step,
+            &cp.frame,
+            &answer,
         ),
     };
     Some(Checkpoint {
@@ -300,11 +299,14 @@ pub fn checkpoint_without_frame(plan: &Plan, call: &Event, frames: usize) -> Opt
         question: expand(&cp.ask, call, &[]),
         answer: MISSING.to_string(),
         value: cp.answer.clone(),
-        explain: Some(format!(
-            "Step {} put {} on the wire, so there is no frame {} to read the answer from: this question cannot be graded in this run.",
-            call.step,
-            crate::text::plural(frames, "frame"),
-            cp.frame
+        explain: Some(says::no_frame(
+            &call.step,
+            &if frames == 1 {
+                catalog::count::frame_one(&frames)
+            } else {
+                catalog::count::frame_other(&frames)
+            },
+            &cp.frame,
         )),
         given: None,
         correct: None,
@@ -394,10 +396,7 @@ impl Checkpoint {
     /// The prompt step mode shows before the frame: the question, and how to
     /// answer it.
     pub fn prompt(&self) -> String {
-        format!(
-            "Checkpoint: {} (type your answer and press Enter; an empty line skips)",
-            self.question
-        )
+        says::prompt(&self.question)
     }
 
     /// What step mode says after the student answered (or skipped): right or
@@ -408,18 +407,16 @@ impl Checkpoint {
             .as_deref()
             .map(|e| format!(" {e}"))
             .unwrap_or_default();
-        match (self.correct, self.given.as_deref()) {
-            (Some(true), _) => format!("Right: {}.{why}", self.answer),
-            (Some(false), Some(given)) => format!(
-                "Not quite: you said {given}, the frame says {}.{why}",
-                self.answer
-            ),
+        let verdict = match (self.correct, self.given.as_deref()) {
+            (Some(true), _) => says::right(&self.answer),
+            (Some(false), Some(given)) => says::not_quite(&given, &self.answer),
             _ if !self.gradable() => match self.given.as_deref() {
-                Some(given) => format!("Not graded: you said {given}.{why}"),
-                None => format!("Not graded.{why}"),
+                Some(given) => says::not_graded_given(&given),
+                None => says::not_graded(),
             },
-            _ => format!("The frame says {}.{why}", self.answer),
-        }
+            _ => says::frame_says(&self.answer),
+        };
+        verdict + &why
     }
 }
 
