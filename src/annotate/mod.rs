@@ -192,6 +192,7 @@ impl<'a> Annotator<'a> {
                 semantics,
                 timing,
             },
+            from_lesson: Notes::default(),
             follows: None,
             call: Some(CallDetail {
                 name: rec.call.to_string(),
@@ -358,6 +359,7 @@ impl<'a> Annotator<'a> {
                 semantics: n.semantics,
                 timing,
             },
+            from_lesson: Notes::default(),
             follows,
             call: None,
             to: Some(to),

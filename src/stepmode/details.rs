@@ -49,7 +49,7 @@ fn colour_on() -> bool {
 }
 
 /// The details of `e` (a frame event).
-pub fn render(e: &Event, w: &mut dyn Write) -> io::Result<()> {
+pub fn render(e: &Event, width: usize, w: &mut dyn Write) -> io::Result<()> {
     #[cfg(debug_assertions)]
     if std::env::var_os("NETCOURSE_TEST_PANIC_IN_DETAILS").is_some() {
         // Test hook (debug builds only): prove the terminal survives a panic.
@@ -65,7 +65,7 @@ pub fn render(e: &Event, w: &mut dyn Write) -> io::Result<()> {
         e.actor,
         to
     );
-    let fill = super::WIDTH.saturating_sub(title.chars().count());
+    let fill = width.saturating_sub(title.chars().count());
     writeln!(w)?;
     writeln!(w, "{}", format!("{title}{}", "─".repeat(fill)).bold())?;
     writeln!(w, "{}", e.summary)?;
@@ -78,7 +78,7 @@ pub fn render(e: &Event, w: &mut dyn Write) -> io::Result<()> {
         format!(
             "── end of details of frame #{} {}",
             e.index,
-            "─".repeat(super::WIDTH.saturating_sub(30))
+            "─".repeat(width.saturating_sub(30))
         )
         .bold()
     )?;
