@@ -106,6 +106,11 @@ impl<'a> LiveRun<'a> {
         self.next_step += 1;
         let record = match self.runner.run_step(index) {
             Ok(record) => record,
+            Err(e @ Error::Interrupted { .. }) => {
+                // Stopped as the signal asked: not a failure of the lesson.
+                self.transcript.dropped = self.runner.dropped();
+                return Err(e);
+            }
             Err(e) => {
                 // The run stops here; the transcript says why, with the
                 // kernel's true drop count.

@@ -308,6 +308,9 @@ fn every_builtin_lesson_prints_its_golden_transcript() {
             name,
             "--color",
             "never",
+            // What every run printed before levels of detail existed.
+            "--detail",
+            "full",
             "--export",
             json.to_str().unwrap(),
         ])

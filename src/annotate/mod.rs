@@ -182,6 +182,7 @@ impl<'a> Annotator<'a> {
                 semantics,
                 timing,
             },
+            from_lesson: Notes::default(),
             follows: None,
             call: Some(CallDetail {
                 name: rec.call.to_string(),
@@ -342,6 +343,7 @@ impl<'a> Annotator<'a> {
                 semantics: n.semantics,
                 timing,
             },
+            from_lesson: Notes::default(),
             follows,
             call: None,
             to: Some(to),

@@ -97,6 +97,12 @@ pub struct Notes {
     pub timing: String,
 }
 
+impl Notes {
+    pub fn is_empty(&self) -> bool {
+        self.syntax.is_empty() && self.semantics.is_empty() && self.timing.is_empty()
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Pair<T> {
     pub src: T,
@@ -170,6 +176,11 @@ pub struct Event {
     /// One line, like Wireshark's info column.
     pub summary: String,
     pub notes: Notes,
+    /// What the lesson's own rules wrote about this event (already part of
+    /// `notes`): shown at every level of detail, where the built-in notes
+    /// are shortened.
+    #[serde(default, skip_serializing_if = "Notes::is_empty")]
+    pub from_lesson: Notes,
     /// The event this one answers or follows from, if any (1-based index).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follows: Option<usize>,
