@@ -6,6 +6,7 @@
 //! ICMP6_PORT_UNREACH, ARP_REQUEST and IPV4_OPTIONS_UDP (hand-made, read back
 //! by tshark). The `tshark:` comments quote what tshark printed.
 
+use super::builder::hex;
 use super::diagram::{diagram_values, header_diagram};
 use super::hexdump::{byte_layers, hexdump_lines};
 use super::testdata::*;
@@ -588,7 +589,13 @@ fn mangled(hex: &str, f: impl FnOnce(&mut Vec<u8>)) -> (Vec<u8>, Dissection) {
 
 #[test]
 fn stop_messages_name_layer_and_field() {
-    let stop = |hex: &str, f: fn(&mut Vec<u8>)| mangled(hex, f).1.stopped.unwrap_or_default();
+    let stop = |hex: &str, f: fn(&mut Vec<u8>)| {
+        mangled(hex, f)
+            .1
+            .stopped
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    };
 
     assert_eq!(
         stop(UDP4_HELLO, |b| b.truncate(0)),
@@ -673,6 +680,77 @@ fn stop_messages_name_layer_and_field() {
     );
 }
 
+/// `UDP6_HI` with an AH header (payload length byte `ah_len`) before UDP.
+fn udp6_behind_ah(ah_len: u8) -> Vec<u8> {
+    let mut f = frame(UDP6_HI);
+    let ah = [17, ah_len, 0, 0, 0, 0, 0x10, 0x01, 0, 0, 0, 5];
+    f.splice(54..54, ah);
+    f[20] = 51;
+    f[18..20].copy_from_slice(&(11u16 + 12).to_be_bytes());
+    f
+}
+
+#[test]
+fn extension_header_fields_stay_inside_the_layer() {
+    // A well-formed AH (12 bytes) is walked to the UDP behind it.
+    let f = udp6_behind_ah(1);
+    let d = dissect(&f);
+    assert_eq!(d.stopped, None);
+    assert_eq!(d.check_layout(f.len()), Ok(()));
+    let ip = layer(&d, "IPv6");
+    assert_eq!((ip.offset, ip.length), (14, 52));
+    assert_eq!(ip.value("AH.length"), Some("1 (12 bytes)"));
+    assert_eq!(ip.value("AH.sequence number"), Some("5"));
+    assert_eq!(d.udp.as_ref().map(|u| u.dst_port), Some(5000));
+
+    // AH length 0 says 8 bytes: too short for its own sequence number, which
+    // used to be shown at bytes 62..66, past the layer's end at 62.
+    let f = udp6_behind_ah(0);
+    let d = dissect(&f);
+    assert_eq!(d.check_layout(f.len()), Ok(()));
+    assert_eq!(
+        d.stopped.as_ref().map(|s| s.to_string()).as_deref(),
+        Some(
+            "IPv6: the Authentication extension header at offset 54 says 8 bytes, less than the 12 bytes of its fixed fields"
+        )
+    );
+    let ip = layer(&d, "IPv6");
+    assert_eq!((ip.offset, ip.length), (14, 48));
+    assert_eq!(ip.value("AH.SPI"), Some("0x00001001"));
+    assert_eq!(ip.field("AH.sequence number"), None);
+
+    // A Hop-by-Hop header longer than the packet: its next-header byte (54)
+    // used to be shown in a layer that ended at 54.
+    let (f, d) = mangled(UDP6_HOPOPTS, |b| {
+        b[18..20].copy_from_slice(&5u16.to_be_bytes())
+    });
+    assert_eq!(d.check_layout(f.len()), Ok(()));
+    assert_eq!(
+        d.stopped.as_ref().map(|s| s.to_string()).as_deref(),
+        Some(
+            "IPv6: the Hop-by-Hop options extension header at offset 54 says 8 bytes but only 5 are left in the packet"
+        )
+    );
+    let ip = layer(&d, "IPv6");
+    assert_eq!((ip.offset, ip.length), (14, 45));
+    assert_eq!(ip.value("hop-by-hop.next header"), Some("17 (UDP)"));
+    assert_eq!(ip.field("hop-by-hop.options"), None);
+
+    // One byte of a Fragment header: shown, then the stop.
+    let (f, d) = mangled(UDP6_HI, |b| {
+        b[20] = 44;
+        b[18..20].copy_from_slice(&1u16.to_be_bytes())
+    });
+    assert_eq!(d.check_layout(f.len()), Ok(()));
+    assert_eq!(
+        d.stopped.as_ref().map(|s| s.to_string()).as_deref(),
+        Some(
+            "IPv6: the Fragment extension header at offset 54 is cut off: only 1 byte left in the packet"
+        )
+    );
+    assert_eq!(layer(&d, "IPv6").length, 41);
+}
+
 #[test]
 fn truncated_layers_keep_what_parsed() {
     // TCP header cut after the window: the fields before it survive.
@@ -681,7 +759,7 @@ fn truncated_layers_keep_what_parsed() {
         b[16..18].copy_from_slice(&36u16.to_be_bytes());
     });
     assert_eq!(
-        d.stopped.as_deref(),
+        d.stopped.as_ref().map(|s| s.to_string()).as_deref(),
         Some(
             "TCP: the header needs 20 bytes but only 16 were captured (the \"checksum\" field is cut off)"
         )
@@ -697,8 +775,9 @@ fn truncated_layers_keep_what_parsed() {
     let (_, d) = mangled(TCP4_SYN_WS10, |b| b[61] = 30);
     assert!(
         d.stopped
-            .as_deref()
+            .as_ref()
             .unwrap()
+            .to_string()
             .starts_with("TCP: option at offset 60 (kind 8) says 30 bytes")
     );
     let tcp = layer(&d, "TCP");
@@ -809,6 +888,9 @@ impl XorShift {
 /// Everything a caller may do with a frame; panics if an invariant fails.
 fn exercise(f: &[u8]) {
     let d = dissect(f);
+    if let Err(e) = d.check_layout(f.len()) {
+        panic!("{e}\nframe: {}", hex(f));
+    }
     for (i, l) in d.layers.iter().enumerate() {
         assert!(
             l.offset + l.length <= f.len(),
