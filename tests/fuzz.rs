@@ -448,13 +448,21 @@ fn check_one(t: &Target, seed_path: &Path, input: &[u8], scratch: &Path, what: &
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     });
     let file = dir.join(format!("{}-{hash:016x}.{}", t.name, extension(seed_path)));
-    let _ = std::fs::write(&file, input);
+    let saved = match std::fs::write(&file, input) {
+        Ok(()) => format!(
+            "the input is saved in {0}: replay it with NETCOURSE_FUZZ_REPLAY={0}",
+            file.display()
+        ),
+        Err(e) => format!(
+            "the input could not be saved in {} ({e}); as hex: {}",
+            file.display(),
+            oracle::hex(input)
+        ),
+    };
     panic!(
-        "fuzz target `{}` failed on {what} (mutated from {}); the input is saved in {}: replay it with NETCOURSE_FUZZ_REPLAY={}",
+        "fuzz target `{}` failed on {what} (mutated from {}); {saved}",
         t.name,
-        seed_path.display(),
-        file.display(),
-        file.display()
+        seed_path.display()
     );
 }
 

@@ -367,6 +367,7 @@ pub(crate) fn quoted(bytes: &[u8]) -> Option<(Ipv6Addr, Ipv6Addr, Protocol, Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dissect::dissect;
     use crate::dissect::testdata::*;
 
     #[test]
@@ -395,6 +396,81 @@ mod tests {
         // A chain that claims more bytes than there are.
         assert_eq!(upper_layer(Protocol::HopByHop, &[17, 3, 0, 0]), None);
         assert_eq!(upper_layer(Protocol::Tcp, &[]), Some((Protocol::Tcp, 0)));
+    }
+
+    fn ipv6_layer(d: &Dissection) -> &crate::dissect::Layer {
+        d.layers.iter().find(|l| l.protocol == "IPv6").unwrap()
+    }
+
+    /// `UDP6_HI` with an AH header (payload length byte `ah_len`) before UDP.
+    fn udp6_behind_ah(ah_len: u8) -> Vec<u8> {
+        let mut f = frame(UDP6_HI);
+        let ah = [17, ah_len, 0, 0, 0, 0, 0x10, 0x01, 0, 0, 0, 5];
+        f.splice(54..54, ah);
+        f[20] = 51;
+        f[18..20].copy_from_slice(&(11u16 + 12).to_be_bytes());
+        f
+    }
+
+    #[test]
+    fn extension_header_fields_stay_inside_the_layer() {
+        // A well-formed AH (12 bytes) is walked to the UDP behind it.
+        let f = udp6_behind_ah(1);
+        let d = dissect(&f);
+        assert_eq!(d.stopped, None);
+        assert_eq!(d.check_layout(f.len()), Ok(()));
+        let ip = ipv6_layer(&d);
+        assert_eq!((ip.offset, ip.length), (14, 52));
+        assert_eq!(ip.value("AH.length"), Some("1 (12 bytes)"));
+        assert_eq!(ip.value("AH.sequence number"), Some("5"));
+        assert_eq!(d.udp.as_ref().map(|u| u.dst_port), Some(5000));
+
+        // AH length 0 says 8 bytes: too short for its own sequence number, which
+        // used to be shown at bytes 62..66, past the layer's end at 62.
+        let f = udp6_behind_ah(0);
+        let d = dissect(&f);
+        assert_eq!(d.check_layout(f.len()), Ok(()));
+        assert_eq!(
+            d.stopped.as_ref().map(|s| s.to_string()).as_deref(),
+            Some(
+                "IPv6: the Authentication extension header at offset 54 says 8 bytes, less than the 12 bytes of its fixed fields"
+            )
+        );
+        let ip = ipv6_layer(&d);
+        assert_eq!((ip.offset, ip.length), (14, 48));
+        assert_eq!(ip.value("AH.SPI"), Some("0x00001001"));
+        assert_eq!(ip.field("AH.sequence number"), None);
+
+        // A Hop-by-Hop header longer than the packet: its next-header byte (54)
+        // used to be shown in a layer that ended at 54.
+        let mut f = frame(UDP6_HOPOPTS);
+        f[18..20].copy_from_slice(&5u16.to_be_bytes());
+        let d = dissect(&f);
+        assert_eq!(d.check_layout(f.len()), Ok(()));
+        assert_eq!(
+            d.stopped.as_ref().map(|s| s.to_string()).as_deref(),
+            Some(
+                "IPv6: the Hop-by-Hop options extension header at offset 54 says 8 bytes but only 5 are left in the packet"
+            )
+        );
+        let ip = ipv6_layer(&d);
+        assert_eq!((ip.offset, ip.length), (14, 45));
+        assert_eq!(ip.value("hop-by-hop.next header"), Some("17 (UDP)"));
+        assert_eq!(ip.field("hop-by-hop.options"), None);
+
+        // One byte of a Fragment header: shown, then the stop.
+        let mut f = frame(UDP6_HI);
+        f[20] = 44;
+        f[18..20].copy_from_slice(&1u16.to_be_bytes());
+        let d = dissect(&f);
+        assert_eq!(d.check_layout(f.len()), Ok(()));
+        assert_eq!(
+            d.stopped.as_ref().map(|s| s.to_string()).as_deref(),
+            Some(
+                "IPv6: the Fragment extension header at offset 54 is cut off: only 1 byte left in the packet"
+            )
+        );
+        assert_eq!(ipv6_layer(&d).length, 41);
     }
 
     #[test]
