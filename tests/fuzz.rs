@@ -537,6 +537,10 @@ fn fuzz(t: Target) -> u64 {
         count += 1;
     }
     let _ = std::fs::remove_dir_all(&scratch);
+    // The per-process directory goes with the last target to finish.
+    if let Some(parent) = scratch.parent() {
+        let _ = std::fs::remove_dir(parent);
+    }
     eprintln!(
         "fuzz {}: {count} inputs ({deep} {}) from seed {seed:#x} in {:.1} s, no failure",
         t.name,
