@@ -71,7 +71,11 @@ pub fn lesson(bytes: &[u8], scratch: &Path) -> bool {
         let plan = load::read_path(&path)
             .and_then(|s| s.plan())
             .unwrap_or_else(|e| panic!("check passed but the plan failed: {e}"));
-        let t = netcourse::run::empty_transcript(&plan, netcourse::sandbox::NetMode::Sandbox, "lo");
+        let t = netcourse::run::empty_transcript(
+            &plan,
+            netcourse::live::sandbox::NetMode::Sandbox,
+            "lo",
+        );
         every_rendering(&t);
     } else {
         assert!(err.contains("error"), "check failed but said: {out}{err}");
@@ -92,7 +96,7 @@ pub fn transcript(bytes: &[u8], extension: &str, scratch: &Path) -> bool {
     every_rendering(&t);
     let again = scratch.join("fuzz-again.json");
     let mut json = Vec::new();
-    render::render(Format::Json, &t, &mut json).expect("render JSON");
+    render::render(Format::Json, render::Detail::Full, &t, &mut json).expect("render JSON");
     std::fs::write(&again, &json).expect("write the JSON export");
     if let Err(e) = netcourse::replay::load(&again) {
         panic!("replay refuses the JSON it exported: {e}");
@@ -101,7 +105,11 @@ pub fn transcript(bytes: &[u8], extension: &str, scratch: &Path) -> bool {
 }
 
 fn every_rendering(t: &netcourse::transcript::Transcript) {
-    terminal::render(t, &mut Vec::new()).expect("render to the terminal");
+    use netcourse::render::Detail;
+    for detail in [Detail::Brief, Detail::Normal, Detail::Full] {
+        terminal::render(t, terminal::View { width: 50, detail }, &mut Vec::new())
+            .expect("render to the terminal");
+    }
     for format in [
         Format::Json,
         Format::Yaml,
@@ -109,9 +117,11 @@ fn every_rendering(t: &netcourse::transcript::Transcript) {
         Format::Html,
         Format::Pcapng,
     ] {
-        render::render(format, t, &mut Vec::new()).expect("render an export");
+        for detail in [Detail::Normal, Detail::Full] {
+            render::render(format, detail, t, &mut Vec::new()).expect("render an export");
+        }
     }
     for e in &t.events {
-        netcourse::stepmode::details::render(e, &mut Vec::new()).expect("render step details");
+        netcourse::stepmode::details::render(e, 60, &mut Vec::new()).expect("render step details");
     }
 }
