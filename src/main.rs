@@ -130,6 +130,11 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
 
     let mut live = LiveRun::start(&plan, args.net)?;
     let mut out = std::io::stdout().lock();
+    // Beside the transcript, not in it: a replay of it shows the same
+    // header, and this says where the run found the lesson.
+    if let Some(line) = lesson_file_line(&args.lesson, &args.dirs, &source) {
+        eprintln!("note: {line}");
+    }
     if !args.quiet {
         let _ = terminal::header(live.transcript(), &mut out);
     }
@@ -171,4 +176,33 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
         Some(e) => Err(e.at_step(&source.display_name(), &plan)),
         None => Ok(step_ending.map_or(ExitCode::SUCCESS, |e| e.exit_code())),
     }
+}
+
+/// When a lesson was asked for by name and a file answered, which file, and
+/// what it wins over: a `./lessons/tcp-basics.yaml` in the current directory
+/// replaces the built-in `tcp-basics`, and the run says so, as `lessons` does.
+fn lesson_file_line(
+    arg: &str,
+    dirs: &[std::path::PathBuf],
+    source: &lesson::LessonSource,
+) -> Option<String> {
+    let lesson::Origin::File(path) = &source.origin else {
+        return None;
+    };
+    if arg != source.name {
+        return None; // asked for by path: the user named the file
+    }
+    let listed = lesson::load::listing(dirs)
+        .into_iter()
+        .find(|l| l.source.name == source.name && l.source.origin == source.origin);
+    let mut line = format!("lesson `{}` from {}", source.name, path.display());
+    if let Some(l) = listed {
+        line.push_str(&format!(" ({}", l.place.describe()));
+        if !l.hides.is_empty() {
+            let hidden: Vec<String> = l.hides.iter().map(|(o, _)| o.to_string()).collect();
+            line.push_str(&format!("; wins over {}", hidden.join(", ")));
+        }
+        line.push(')');
+    }
+    Some(netcourse::text::printable(&line).into_owned())
 }
