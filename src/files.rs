@@ -30,8 +30,8 @@ impl ReadError {
     }
 }
 
-/// At most `limit` bytes of a regular file.
-pub fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>, ReadError> {
+/// A regular file opened for reading, never blocking on a FIFO.
+pub fn open_regular(path: &Path) -> Result<std::fs::File, ReadError> {
     // O_NONBLOCK: opening a FIFO must not wait for a writer.
     let file = std::fs::OpenOptions::new()
         .read(true)
@@ -51,6 +51,12 @@ pub fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>, ReadError> {
             "a socket"
         }));
     }
+    Ok(file)
+}
+
+/// At most `limit` bytes of a regular file.
+pub fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>, ReadError> {
+    let file = open_regular(path)?;
     let mut bytes = Vec::new();
     file.take(limit as u64 + 1)
         .read_to_end(&mut bytes)
@@ -59,6 +65,120 @@ pub fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>, ReadError> {
         return Err(ReadError::TooBig);
     }
     Ok(bytes)
+}
+
+/// Why a `TextReader` stopped handing out bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextStop {
+    /// The byte at this offset is not valid UTF-8.
+    NotUtf8(u64),
+    /// More than the limit.
+    TooBig,
+}
+
+/// UTF-8 text read in chunks, for a parser that streams: only valid UTF-8
+/// is handed out (a parser never sees a broken byte), at most `limit` bytes
+/// are read, and a leading byte-order mark is skipped. When it stops, the
+/// reason is left in `stopped` for the caller to word.
+pub struct TextReader<R> {
+    inner: R,
+    buf: Box<[u8]>,
+    /// Bytes `start..valid` are checked UTF-8 not yet handed out;
+    /// `valid..end` are read but not yet checked (an unfinished character).
+    start: usize,
+    valid: usize,
+    end: usize,
+    /// Offset of `buf[0]` in the input.
+    base: u64,
+    limit: u64,
+    at_start: bool,
+    pub stopped: std::rc::Rc<std::cell::Cell<Option<TextStop>>>,
+}
+
+impl<R: Read> TextReader<R> {
+    pub fn new(inner: R, limit: usize) -> TextReader<R> {
+        TextReader {
+            inner,
+            buf: vec![0; 64 * 1024].into_boxed_slice(),
+            start: 0,
+            valid: 0,
+            end: 0,
+            base: 0,
+            limit: limit as u64,
+            at_start: true,
+            stopped: Default::default(),
+        }
+    }
+
+    fn stop(&self, why: TextStop) -> io::Error {
+        self.stopped.set(Some(why));
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            match why {
+                TextStop::NotUtf8(at) => format!("byte {at} is not valid UTF-8"),
+                TextStop::TooBig => format!("more than {} bytes", self.limit),
+            },
+        )
+    }
+
+    /// Read and check more; false at the end of the input.
+    fn fill(&mut self) -> io::Result<bool> {
+        // Keep the unfinished character, at the front.
+        self.buf.copy_within(self.valid..self.end, 0);
+        self.base += self.valid as u64;
+        self.end -= self.valid;
+        self.start = 0;
+        self.valid = 0;
+        loop {
+            let n = loop {
+                match self.inner.read(&mut self.buf[self.end..]) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    r => break r?,
+                }
+            };
+            if n == 0 {
+                return match self.end {
+                    0 => Ok(false),
+                    _ => Err(self.stop(TextStop::NotUtf8(self.base))),
+                };
+            }
+            self.end += n;
+            if self.base + self.end as u64 > self.limit {
+                return Err(self.stop(TextStop::TooBig));
+            }
+            if self.at_start {
+                self.at_start = false;
+                if self.buf[..self.end].starts_with(b"\xef\xbb\xbf") {
+                    self.start = 3;
+                }
+            }
+            match std::str::from_utf8(&self.buf[..self.end]) {
+                Ok(_) => self.valid = self.end,
+                Err(e) if e.error_len().is_some() => {
+                    return Err(self.stop(TextStop::NotUtf8(self.base + e.valid_up_to() as u64)));
+                }
+                Err(e) => self.valid = e.valid_up_to(),
+            }
+            if self.valid > self.start {
+                return Ok(true);
+            }
+        }
+    }
+}
+
+impl<R: Read> Read for TextReader<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.stopped.get().is_some() {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "stopped"));
+        }
+        if self.start == self.valid && !self.fill()? {
+            return Ok(0);
+        }
+        let n = out.len().min(self.valid - self.start);
+        out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
+        self.start += n;
+        Ok(n)
+    }
 }
 
 /// A file written under a temporary name beside its target and renamed onto
