@@ -169,13 +169,14 @@ pub struct GuardVisitor<'s, V> {
 
 impl<'s, V> GuardVisitor<'s, V> {
     fn string<E: de::Error>(&self, s: &str) -> Result<(), E> {
-        if self.is_key {
-            self.state.borrow_mut().key = known(s);
-        } else if s.len() > MAX_STRING {
+        if s.len() > MAX_STRING {
             return Err(self.state.borrow_mut().refuse(format!(
                 "it holds a string of {} bytes (at most {MAX_STRING}), more than netcourse writes",
                 s.len()
             )));
+        }
+        if self.is_key {
+            self.state.borrow_mut().key = known(s);
         }
         Ok(())
     }
