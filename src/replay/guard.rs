@@ -502,7 +502,8 @@ mod tests {
             r#"{{"events": [{{"layers": [{}]}}]}}"#,
             vec!["1"; 16].join(",")
         );
-        assert!(parse::<Doc>(&ok).is_ok());
+        let doc = parse::<Doc>(&ok).unwrap();
+        assert_eq!(doc.events[0].layers.len() + doc.events[0].other.len(), 16);
         let over = format!(
             r#"{{"events": [{{"layers": []}}, {{"layers": [{}]}}]}}"#,
             vec!["1"; 17].join(",")
