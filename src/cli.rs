@@ -53,6 +53,26 @@ pub enum Command {
         after_help = "Examples:\n  netcourse replay tcp.json\n  netcourse replay tcp.yaml --color never\n  netcourse replay tcp.json --export tcp.html --export tcp.pcapng"
     )]
     Replay(ReplayArgs),
+    /// Explain every frame of a capture file (pcap or pcapng) made by any tool.
+    #[command(
+        after_help = "Examples:\n  netcourse explain capture.pcapng\n  netcourse explain any.pcap --export any.html --quiet"
+    )]
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A pcap or pcapng file: Ethernet, Linux cooked (SLL, SLL2), raw IP or loopback frames.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub exports: ExportArgs,
+    /// When to colour the output (NO_COLOR is honoured by `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print only errors (with --export: just write the files).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// `--export` and `--export-format`, the same for `run lesson` and `replay`.

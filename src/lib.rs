@@ -10,6 +10,7 @@ pub mod compare;
 pub mod dissect;
 pub mod error;
 pub mod exec;
+pub mod explain;
 pub mod files;
 pub mod host_guard;
 pub mod lesson;

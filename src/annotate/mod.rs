@@ -41,7 +41,22 @@ pub struct Annotator<'a> {
     /// Each built-in call explanation already shown, and the event that
     /// showed it: a repeat points back instead of saying it again.
     call_explained_at: HashMap<String, usize>,
+    /// With no plan (`explain`): an address no one claimed is named by itself.
+    name_by_address: bool,
 }
+
+/// The plan of a run that has no lesson (`explain`, `trace`): no actors,
+/// no steps, no rules.
+static NO_PLAN: Plan = Plan {
+    name: String::new(),
+    title: String::new(),
+    summary: String::new(),
+    intro: None,
+    outro: None,
+    actors: Vec::new(),
+    steps: Vec::new(),
+    rules: Vec::new(),
+};
 
 impl<'a> Annotator<'a> {
     pub fn new(plan: &'a Plan) -> Annotator<'a> {
@@ -58,7 +73,23 @@ impl<'a> Annotator<'a> {
             loopback_explained_at: None,
             network_explained: Vec::new(),
             call_explained_at: HashMap::new(),
+            name_by_address: false,
         }
+    }
+
+    /// Frames with no lesson behind them (a capture file, a traced
+    /// program): events have step 0 unless the caller says otherwise, and
+    /// names come from `name_endpoint`, else from the address itself when
+    /// `name_by_address`, else `kernel`.
+    pub fn without_plan(name_by_address: bool) -> Annotator<'static> {
+        let mut a = Annotator::new(&NO_PLAN);
+        a.name_by_address = name_by_address;
+        a
+    }
+
+    /// Say who owns a socket address (a traced process).
+    pub fn name_endpoint(&mut self, addr: SocketAddr, name: &str) {
+        self.endpoints.insert(addr, name.to_string());
     }
 
     pub fn set_start(&mut self, ns: u64) {
@@ -86,6 +117,10 @@ impl<'a> Annotator<'a> {
             .get(&SocketAddr::new(ip, port))
             .or_else(|| self.endpoints.get(&SocketAddr::new(wildcard, port)))
             .cloned()
+            .or_else(|| {
+                self.name_by_address
+                    .then(|| SocketAddr::new(ip, port).to_string())
+            })
     }
 
     fn timing_prefix(&mut self, ts: u64) -> (u64, String) {
@@ -223,7 +258,12 @@ impl<'a> Annotator<'a> {
 
     /// The event for one captured frame, caused by `step` (1-based).
     pub fn frame(&mut self, step: usize, frame: &CapturedFrame) -> Event {
-        let d = dissect::dissect(&frame.data);
+        self.frame_dissected(step, frame, dissect::dissect(&frame.data))
+    }
+
+    /// `frame`, for a frame already dissected (another link type than
+    /// Ethernet, read from a capture file).
+    pub fn frame_dissected(&mut self, step: usize, frame: &CapturedFrame, d: Dissection) -> Event {
         let (time_ns, when) = self.timing_prefix(frame.timestamp_ns);
         let index = self.push_common(frame.timestamp_ns);
         *self.frames_in_step.entry(step).or_default() += 1;
@@ -245,12 +285,14 @@ impl<'a> Annotator<'a> {
         }
         let to = to.unwrap_or_else(|| "kernel".to_string());
 
-        let step_plan = &self.plan.steps[step - 1];
-        let cause = format!(
-            "Caused by step {step} (`{}` {}).",
-            self.plan.actors[step_plan.actor].name,
-            step_plan.call.name()
-        );
+        let cause = match self.plan.steps.get(step.wrapping_sub(1)) {
+            Some(s) => format!(
+                "Caused by step {step} (`{}` {}).",
+                self.plan.actors[s.actor].name,
+                s.call.name()
+            ),
+            None => String::new(),
+        };
 
         let mut follows = None;
         let observation = d.tcp.as_ref().and_then(|t| {

@@ -732,8 +732,9 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
         } else {
             s.push_str(&format!(" {to} had closed first; with this FIN {from} waits in LAST-ACK for the final acknowledgement."));
         }
-        let step = &c.plan.steps[c.step - 1];
-        lead = if c.plan.actors[step.actor].name == c.from
+        let step = c.plan.steps.get(c.step.wrapping_sub(1));
+        lead = if let Some(step) = step
+            && c.plan.actors[step.actor].name == c.from
             && matches!(
                 step.call,
                 crate::lesson::check::Call::Close { .. }
@@ -766,13 +767,14 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
             s.push_str(&format!(" This is the last frame of the connection: {to} deletes it, and {from} stays in TIME-WAIT, ready to send this ACK again if the FIN comes again."));
             next = "Nothing follows: ACKs themselves are never acknowledged.".to_string();
         } else {
-            let step = &c.plan.steps[c.step - 1];
-            s.push_str(&format!(
+            if let Some(step) = c.plan.steps.get(c.step.wrapping_sub(1)) {
+                s.push_str(&format!(
                 " Receiving a FIN switches Linux to delayed ACKs, in the hope of sending its own FIN along with this ACK; netcourse's quick-ACK setting releases the ACK at the first chance — here during step {} (`{}` {}).",
                 c.step,
                 c.plan.actors[step.actor].name,
                 step.call.name()
             ));
+            }
             next = format!(
                 "Next: {from} may still send data; its own FIN comes when its application closes."
             );
