@@ -58,6 +58,36 @@ pub enum Command {
         after_help = "Examples:\n  netcourse explain capture.pcapng\n  netcourse explain any.pcap --export any.html --quiet"
     )]
     Explain(ExplainArgs),
+    /// Run your own programs in the sandbox and explain each socket call and frame.
+    #[command(
+        after_help = "Examples:\n  netcourse trace -- python3 udp_send.py hello\n  netcourse trace --run 'python3 udp_recv.py' --run 'python3 udp_send.py hello'\n  netcourse trace --run 'python3 dict_server.py' --run 'python3 dict_client.py' --stdin questions.txt"
+    )]
+    Trace(TraceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// A program to run, as one shell-quoted string (repeatable): each next one
+    /// starts once the previous has bound a UDP socket, is listening, or exited.
+    #[arg(long, value_name = "CMD")]
+    pub run: Vec<String>,
+    /// Feed this file to the last program's standard input (else it reads the terminal).
+    #[arg(long, value_name = "FILE")]
+    pub stdin: Option<PathBuf>,
+    /// Kill the programs still running after this many seconds.
+    #[arg(long, value_name = "S", default_value_t = 10.0)]
+    pub timeout: f64,
+    #[command(flatten)]
+    pub exports: ExportArgs,
+    /// When to colour the output (NO_COLOR is honoured by `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print only errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// The program to run, after `--`.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Args)]

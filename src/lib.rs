@@ -21,4 +21,5 @@ pub mod run;
 pub mod sandbox;
 pub mod stepmode;
 pub mod text;
+pub mod trace;
 pub mod transcript;

@@ -29,6 +29,10 @@ fn main() -> ExitCode {
         Command::New {
             what: netcourse::cli::NewWhat::Lesson(args),
         } => netcourse::new_lesson::command(&args),
+        Command::Trace(args) => {
+            set_color(args.color);
+            netcourse::trace::command(&args)
+        }
         Command::Explain(args) => {
             set_color(args.color);
             netcourse::explain::command(&args)

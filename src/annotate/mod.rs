@@ -87,6 +87,14 @@ impl<'a> Annotator<'a> {
         a
     }
 
+    /// Number an event made outside the annotator (a traced call, a
+    /// printed line) in the same sequence as the frames: its index and its
+    /// time since the start.
+    pub fn reserve(&mut self, ts: u64) -> (usize, u64) {
+        let (t, _) = self.timing_prefix(ts);
+        (self.push_common(ts), t)
+    }
+
     /// Say who owns a socket address (a traced process).
     pub fn name_endpoint(&mut self, addr: SocketAddr, name: &str) {
         self.endpoints.insert(addr, name.to_string());
