@@ -161,17 +161,36 @@ fn actor_name(labels: &[String], program: usize, pid: i32) -> String {
 /// stamped it (the latest started, when several run at once: a server
 /// waiting in recv while its client sends).
 fn owners(calls: &[Call], frames: &[CapturedFrame]) -> Vec<Option<usize>> {
-    frames
-        .iter()
-        .map(|f| {
-            calls
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| c.start_ns <= f.timestamp_ns && f.timestamp_ns <= c.end_ns)
-                .max_by_key(|(_, c)| c.start_ns)
-                .map(|(i, _)| i)
-        })
-        .collect()
+    // A sweep in time order: the calls running at a frame's time are kept
+    // by start (to pick the latest) and by end (to retire them).
+    use std::cmp::Reverse;
+    use std::collections::{BTreeSet, BinaryHeap};
+    let mut by_start: Vec<usize> = (0..calls.len()).collect();
+    by_start.sort_by_key(|&i| calls[i].start_ns);
+    let mut order: Vec<usize> = (0..frames.len()).collect();
+    order.sort_by_key(|&i| frames[i].timestamp_ns);
+    let mut running: BTreeSet<(u64, usize)> = BTreeSet::new();
+    let mut ending: BinaryHeap<Reverse<(u64, u64, usize)>> = BinaryHeap::new();
+    let mut next = 0;
+    let mut out = vec![None; frames.len()];
+    for f in order {
+        let ts = frames[f].timestamp_ns;
+        while next < by_start.len() && calls[by_start[next]].start_ns <= ts {
+            let c = &calls[by_start[next]];
+            running.insert((c.start_ns, by_start[next]));
+            ending.push(Reverse((c.end_ns, c.start_ns, by_start[next])));
+            next += 1;
+        }
+        while let Some(Reverse((end, start, i))) = ending.peek().copied() {
+            if end >= ts {
+                break;
+            }
+            ending.pop();
+            running.remove(&(start, i));
+        }
+        out[f] = running.iter().next_back().map(|&(_, i)| i);
+    }
+    out
 }
 
 fn call_notes(c: &Call, name: &str, took: u64) -> Notes {

@@ -875,7 +875,7 @@ impl Tracer {
         // program's descriptor (a bind to port 0, an implicit bind on the
         // first sendto, the ephemeral port of a connect).
         if let Some(s) = sock.as_mut()
-            && (s.local.is_none() || s.peer.is_none())
+            && (s.local.is_none() || (s.peer.is_none() && p.sc == Sc::Connect))
             && matches!(
                 p.sc,
                 Sc::Bind | Sc::Connect | Sc::Sendto | Sc::Sendmsg | Sc::Listen | Sc::Write
