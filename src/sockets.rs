@@ -56,6 +56,23 @@ impl IpVersion {
     }
 }
 
+/// What fixed a socket's IP version: the address it was bound to, or the
+/// first destination it was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MadeFor {
+    Address(IpAddr),
+    FirstDestination(IpAddr),
+}
+
+impl std::fmt::Display for MadeFor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MadeFor::Address(ip) => write!(f, "made for its address {ip}"),
+            MadeFor::FirstDestination(ip) => write!(f, "made for its first destination, {ip}"),
+        }
+    }
+}
+
 /// What one actor's sockets hold at a point of the lesson.
 #[derive(Debug, Clone, Default)]
 pub struct ActorSockets {
@@ -74,7 +91,7 @@ pub struct ActorSockets {
     pub first_listen: Option<At>,
     /// The IP version of its socket once it exists, and what fixed it (a
     /// socket is IPv4 or IPv6 for life).
-    pub family: Option<(IpVersion, String)>,
+    pub family: Option<(IpVersion, MadeFor)>,
     /// The address it holds from its `bind`, with the step that bound it.
     pub holds: Option<(SocketAddr, usize, u64)>,
     /// SO_REUSEADDR is set, which may let two sockets share a port.
