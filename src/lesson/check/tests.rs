@@ -158,3 +158,130 @@ fn waits_add_up_over_repeats() {
         "{problems:#?}"
     );
 }
+
+check_error! {
+    name: unknown_transport,
+    input: "actors:\n  - {name: a, transport: tcpp}\nsteps:\n  - {actor: a, call: bind}\n",
+    kind: Kind::UnknownTransport { .. },
+    line: 6, column: 26,
+    message: "unknown transport `tcpp`",
+}
+
+check_error! {
+    name: port_out_of_range,
+    input: "actors:\n  - {name: a, transport: udp, port: 70000}\nsteps:\n  - {actor: a, call: bind}\n",
+    kind: Kind::PortOutOfRange { port: 70000 },
+    line: 6, column: 37,
+    message: "port 70000 is out of range",
+}
+
+check_error! {
+    name: address_outside_the_sandbox,
+    input: "actors:\n  - {name: a, transport: udp, address: 10.0.0.1}\nsteps:\n  - {actor: a, call: bind}\n",
+    kind: Kind::AddressOutsideSandbox { .. },
+    line: 6, column: 40,
+    message: "address `10.0.0.1` is outside the sandbox",
+}
+
+check_error! {
+    name: a_tcp_call_on_a_udp_actor,
+    input: &format!("{UDP}steps:\n  - {{actor: r, call: listen}}\n"),
+    kind: Kind::TcpCallOnUdp { .. },
+    line: 9, column: 22,
+    message: "`listen` is a TCP call, but `r` is a UDP actor",
+}
+
+check_error! {
+    name: bind_cannot_be_repeated,
+    input: &format!("{UDP}steps:\n  - {{actor: r, call: bind, repeat: 2}}\n"),
+    kind: Kind::CannotRepeat { .. },
+    line: 9, column: 36,
+    message: "`bind` cannot be repeated",
+}
+
+check_error! {
+    name: connect_to_a_server_that_never_listens,
+    input: &format!("{TCP}steps:\n  - {{actor: cli, call: connect, to: srv}}\n"),
+    kind: Kind::ConnectNeverListens { .. },
+    line: 9, column: 37,
+    message: "`cli` connects to `srv`, which never listens",
+}
+
+check_error! {
+    name: shutdown_before_connecting,
+    input: &format!("{TCP}steps:\n  - {{actor: srv, call: bind}}\n  - {{actor: cli, call: shutdown}}\n"),
+    kind: Kind::NotConnected { verb: Use::ShutsDown, udp: false, .. },
+    line: 10, column: 24,
+    message: "`cli` shuts down before it is connected",
+}
+
+check_error! {
+    name: an_ipv4_socket_sending_to_an_ipv6_actor,
+    input: "actors:\n  - {name: r, transport: udp, address: \"::1\", port: 5000}\n  - {name: s, transport: udp, port: 6000}\nsteps:\n  - {actor: r, call: bind}\n  - {actor: s, call: bind}\n  - {actor: s, call: sendto, to: r, text: x}\n",
+    kind: Kind::IpVersionMismatch { socket: IpVersion::V4, made: MadeFor::Address(_), destination: Destination::Actor { .. }, .. },
+    line: 11, column: 34,
+    message: "`s` has an IPv4 socket (made for its address 127.0.0.1), but `r` is at ::1, an IPv6 address",
+}
+
+check_error! {
+    name: unknown_tcp_flag_in_a_rule,
+    input: &format!("{TCP}steps:\n  - {{actor: srv, call: bind}}\nrules:\n  - {{flags: [SYNN], semantics: x}}\n"),
+    kind: Kind::UnknownTcpFlag { .. },
+    line: 11, column: 14,
+    message: "unknown TCP flag `SYNN`",
+}
+
+check_error! {
+    name: expect_data_and_an_error_at_once,
+    input: &format!("{UDP}steps:\n  - {{actor: r, call: bind}}\n  - {{actor: r, call: recvfrom, expect: {{text: a, error: timeout}}}}\n"),
+    kind: Kind::ExpectDataAndError,
+    line: 10, column: 40,
+    message: "`expect` asks for data and for an error at once",
+}
+
+/// The hint is the kind's: the same kind gives the same advice wherever it
+/// is found.
+#[test]
+fn hints_come_from_the_kind() {
+    let first_error = |body: &str| {
+        let (_, problems) = run(body);
+        problems.into_iter().find(Problem::is_error).unwrap()
+    };
+    let p = first_error(&format!("{UDP}steps:\n  - {{actor: r, call: bnd}}\n"));
+    assert_eq!(p.hint().as_deref(), Some("did you mean `bind`?"));
+    let p = first_error(&format!(
+        "{UDP}steps:\n  - {{actor: r, call: bind, text: hi}}\n"
+    ));
+    assert_eq!(p.hint().as_deref(), Some("`bind` takes no arguments"));
+}
+
+#[test]
+fn warnings_are_kinds_too_and_leave_a_plan() {
+    let (plan, problems) = run(&format!(
+        "{UDP}steps:\n  - {{actor: r, call: bind}}\n  - {{actor: s, call: sendto, to: r, text: x}}\nrules:\n  - {{semantics: x}}\n"
+    ));
+    assert!(plan.is_some(), "{problems:#?}");
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(matches!(problems[0].kind, Kind::RuleMatchesEverything));
+    assert_eq!(problems[0].severity(), Severity::Warning);
+    assert_eq!((problems[0].line, problems[0].column), (12, 5));
+}
+
+/// The loader's problems are kinds of the same enum.
+#[test]
+fn problems_of_the_file_itself() {
+    let p = crate::lesson::load::parse("  \n").unwrap_err();
+    assert!(matches!(p.kind, Kind::EmptyFile), "{p:#?}");
+    let p = crate::lesson::load::parse(&format!("{HEAD}nam: x\n")).unwrap_err();
+    assert!(
+        matches!(
+            p.kind,
+            Kind::Yaml {
+                fault: YamlFault::UnknownKey,
+                ..
+            }
+        ),
+        "{p:#?}"
+    );
+    assert_eq!(p.line, 5, "{p:#?}");
+}
