@@ -4,10 +4,12 @@
 //! through it to predict each step; `live::exec` and `annotate` ask it the
 //! same questions about the calls they make and explain.
 //!
-//! The state is one struct per actor (not one vector per fact), so that an
+//! The state is one struct per actor (not one vector per fact), and an
+//! actor's accepted connections are kept by name (`Connections`), so that an
 //! actor holding several connections, actors on several hosts, or actors
-//! whose calls are observed rather than planned can each get their own
-//! socket list here without touching the rules' callers.
+//! whose calls are observed rather than planned fit here without touching
+//! the rules' callers. Today a lesson names no connection: every `accept`
+//! uses the unnamed one, which is why a second `accept` drops the first.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -56,6 +58,78 @@ impl IpVersion {
     }
 }
 
+/// The name of one of an actor's accepted connections. Lessons cannot name
+/// connections yet, so every call uses the unnamed one (`ConnName::default()`)
+/// and an actor holds at most one connection.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnName(pub String);
+
+/// What an `accept` did to the connections its actor held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted<T> {
+    /// The new connection is held beside any others.
+    Added,
+    /// A connection was held under the same name: like a program that keeps
+    /// it in one variable, the actor loses its only reference to the old
+    /// one, and dropping the last reference to a socket closes it (FIN).
+    Replaced(T),
+}
+
+/// An actor's accepted connections by name, in the order they were
+/// accepted. `T` is what a stage keeps of one: `check` where it was
+/// accepted, `exec` the socket, `annotate` the peer's address.
+#[derive(Debug, Clone)]
+pub struct Connections<T> {
+    held: Vec<(ConnName, T)>,
+}
+
+impl<T> Default for Connections<T> {
+    fn default() -> Self {
+        Connections { held: Vec::new() }
+    }
+}
+
+impl<T> Connections<T> {
+    /// Hold `conn` under `name`, and say what became of the one held there.
+    pub fn accept(&mut self, name: ConnName, conn: T) -> Accepted<T> {
+        match self.held.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, slot)) => Accepted::Replaced(std::mem::replace(slot, conn)),
+            None => {
+                self.held.push((name, conn));
+                Accepted::Added
+            }
+        }
+    }
+
+    /// Whether an `accept` under `name` would drop a connection.
+    pub fn would_replace(&self, name: &ConnName) -> bool {
+        self.get(name).is_some()
+    }
+
+    pub fn get(&self, name: &ConnName) -> Option<&T> {
+        self.held.iter().find(|(n, _)| n == name).map(|(_, c)| c)
+    }
+
+    /// Let go of the connection under `name` (a `close`).
+    pub fn take(&mut self, name: &ConnName) -> Option<T> {
+        let at = self.held.iter().position(|(n, _)| n == name)?;
+        Some(self.held.remove(at).1)
+    }
+
+    /// Let go of every connection, oldest first.
+    pub fn take_all(&mut self) -> Vec<T> {
+        self.held.drain(..).map(|(_, c)| c).collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.held.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.held.iter().map(|(_, c)| c)
+    }
+}
+
 /// What fixed a socket's IP version: the address it was bound to, or the
 /// first destination it was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,8 +154,8 @@ pub struct ActorSockets {
     pub bound: bool,
     pub connected: bool,
     pub listening: bool,
-    /// Holds a connection `accept` returned (one today; see `accept`).
-    pub accepted: bool,
+    /// The connections `accept` returned, with where each was accepted.
+    pub connections: Connections<At>,
     /// The socket exists only because `setsockopt` made it.
     pub made: bool,
     /// Where its TCP connect was expected to fail: that socket cannot
@@ -115,19 +189,26 @@ pub struct ActorSockets {
 impl ActorSockets {
     /// Whether the actor has any socket open for a `close` to take.
     pub fn has_socket(&self) -> bool {
-        self.bound || self.connected || self.listening || self.accepted || self.made
+        self.bound || self.connected || self.listening || !self.connections.is_empty() || self.made
     }
 
-    /// A second `accept` while a connection is held: the actor holds one
-    /// connection, so the old one is closed (it sends FIN).
-    pub fn accept_drops_connection(&self) -> bool {
-        self.accepted
+    /// Whether the actor holds a connection `accept` returned.
+    pub fn holds_connection(&self) -> bool {
+        !self.connections.is_empty()
+    }
+
+    /// An `accept` into the actor's (unnamed) connection: what it does to the
+    /// one held there, if any.
+    pub fn accept(&mut self, at: At) -> Accepted<At> {
+        self.connected = true;
+        self.shut_write = None;
+        self.connections.accept(ConnName::default(), at)
     }
 
     /// Take what a `close` takes and forget what goes with it.
     pub fn close(&mut self, transport: Option<Transport>, listener: bool, at: At) -> Closed {
         self.made = false;
-        let what = close_takes(transport, listener, self.accepted);
+        let what = close_takes(transport, listener, self.holds_connection());
         match what {
             Closed::Listener => {
                 self.listening = false;
@@ -137,7 +218,7 @@ impl ActorSockets {
                 self.addressed = None;
             }
             Closed::Connection => {
-                self.accepted = false;
+                self.connections.take(&ConnName::default());
                 self.connected = false;
             }
             Closed::Socket => {
@@ -225,21 +306,18 @@ mod tests {
         let mut s = ActorSockets {
             bound: true,
             listening: true,
-            accepted: true,
-            connected: true,
             holds: Some((addr, 1, 10)),
-            shut_write: Some((4, 14)),
             ..Default::default()
         };
-        assert!(s.accept_drops_connection());
+        assert_eq!(s.accept((3, 13)), Accepted::Added);
+        s.shut_write = Some((4, 14));
         assert_eq!(
             s.close(Some(Transport::Tcp), false, (5, 15)),
             Closed::Connection
         );
-        assert!(s.listening && s.bound && !s.connected && !s.accepted);
+        assert!(s.listening && s.bound && !s.connected && !s.holds_connection());
         assert_eq!(s.holds, Some((addr, 1, 10)));
         assert_eq!(s.shut_write, None);
-        assert!(!s.accept_drops_connection());
         assert_eq!(
             s.close(Some(Transport::Tcp), true, (6, 16)),
             Closed::Listener
@@ -247,6 +325,32 @@ mod tests {
         assert!(!s.has_socket());
         assert_eq!(s.holds, None);
         assert_eq!(s.closed, Some((6, 16, Closed::Listener)));
+    }
+
+    #[test]
+    fn a_second_accept_drops_the_connection_it_held() {
+        let mut s = ActorSockets::default();
+        assert_eq!(s.accept((3, 13)), Accepted::Added);
+        assert_eq!(s.accept((4, 14)), Accepted::Replaced((3, 13)));
+        assert_eq!(s.connections.iter().collect::<Vec<_>>(), [&(4, 14)]);
+        // Closing it leaves none to drop.
+        s.close(Some(Transport::Tcp), false, (5, 15));
+        assert_eq!(s.accept((6, 16)), Accepted::Added);
+    }
+
+    #[test]
+    fn named_connections_are_held_side_by_side() {
+        let a = ConnName("a".into());
+        let b = ConnName("b".into());
+        let mut held = Connections::default();
+        assert_eq!(held.accept(a.clone(), 1), Accepted::Added);
+        assert_eq!(held.accept(b.clone(), 2), Accepted::Added);
+        assert!(held.would_replace(&a) && !held.would_replace(&ConnName::default()));
+        assert_eq!(held.accept(a.clone(), 3), Accepted::Replaced(1));
+        assert_eq!(held.take(&b), Some(2));
+        assert_eq!(held.get(&a), Some(&3));
+        assert_eq!(held.take_all(), [3]);
+        assert!(held.is_empty());
     }
 
     #[test]

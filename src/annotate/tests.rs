@@ -79,7 +79,6 @@ fn record(step: usize, actor: usize, call: &'static str, args: &str, result: &st
         errno: None,
         timed_out: false,
         unread: None,
-        replaced: None,
     }
 }
 
@@ -108,6 +107,7 @@ fn explain(
         tcp_state,
         closes_listener: false,
         kernel,
+        accepted: None,
     };
     let n = notes::call_notes(rec, transport, &ctx, plan);
     (n.semantics, n.timing)

@@ -18,7 +18,7 @@ mod sockets;
 mod step;
 mod wording;
 
-use crate::sockets::{ActorSockets, Closed, IpVersion, MadeFor};
+use crate::sockets::{Accepted, ActorSockets, Closed, IpVersion, MadeFor};
 use actors::*;
 use addresses::*;
 use checkpoint::*;

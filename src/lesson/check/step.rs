@@ -158,7 +158,7 @@ pub(super) fn check_step(
                 Some(b) => b.value as u32,
                 None => 1,
             };
-            if st[actor].connected && !st[actor].accepted {
+            if st[actor].connected && !st[actor].holds_connection() {
                 problems.push(Problem::new(
                     Kind::ListenWhileConnected { actor: me() },
                     &spec.call,
@@ -208,15 +208,12 @@ pub(super) fn check_step(
                     st[actor].waiting -= 1;
                 }
             }
-            if st[actor].accept_drops_connection() {
+            if let Accepted::Replaced(_) = st[actor].accept(here) {
                 problems.push(Problem::new(
                     Kind::AcceptDropsConnection { actor: me() },
                     &spec.call,
                 ));
             }
-            st[actor].connected = true;
-            st[actor].accepted = true;
-            st[actor].shut_write = None;
             Call::Accept
         }
         "connect" => {
