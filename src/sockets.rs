@@ -265,6 +265,21 @@ pub fn blocks(call: &Call, transport: Option<Transport>) -> bool {
     }
 }
 
+/// Whether a call puts frames on the wire by itself (so a checkpoint can ask
+/// about them): sends, a TCP connect, and a TCP close or shutdown of a
+/// connection. Binding, listening, accepting (the kernels did the
+/// handshake), options and reads send nothing; nor does anything UDP but a
+/// datagram; nor closing a listener (unless connections wait, which a
+/// lesson cannot foresee).
+pub fn puts_frames(call: &str, transport: Option<Transport>, listener: bool) -> bool {
+    match call {
+        "bind" | "listen" | "accept" | "setsockopt" | "recv" | "recvfrom" => false,
+        "connect" | "shutdown" => transport != Some(Transport::Udp),
+        "close" => transport != Some(Transport::Udp) && !listener,
+        _ => true,
+    }
+}
+
 /// Where `to: reply` goes: whoever the actor's last `recvfrom` heard from,
 /// as an echo server answers `sendto(data, addr)`.
 pub fn reply_to(last_from: Option<SocketAddr>) -> Option<SocketAddr> {
@@ -393,6 +408,22 @@ mod tests {
             },
             tcp
         ));
+    }
+
+    #[test]
+    fn only_sends_and_tcp_connection_calls_put_frames() {
+        let tcp = Some(Transport::Tcp);
+        let udp = Some(Transport::Udp);
+        for call in ["send", "sendall", "sendto"] {
+            assert!(puts_frames(call, tcp, false) && puts_frames(call, udp, false));
+        }
+        assert!(puts_frames("connect", tcp, false) && !puts_frames("connect", udp, false));
+        assert!(puts_frames("shutdown", tcp, false));
+        assert!(puts_frames("close", tcp, false) && !puts_frames("close", tcp, true));
+        assert!(!puts_frames("close", udp, false));
+        for call in ["bind", "listen", "accept", "setsockopt", "recv", "recvfrom"] {
+            assert!(!puts_frames(call, tcp, false), "{call}");
+        }
     }
 
     #[test]

@@ -2,20 +2,6 @@
 
 use super::*;
 
-/// Calls that put no frame on the wire by themselves, so a checkpoint about
-/// their frames would have nothing to read.
-pub(super) fn frameless(call: &str, transport: Option<Transport>, spec: &StepSpec) -> bool {
-    match call {
-        "bind" | "listen" | "accept" | "setsockopt" | "recv" | "recvfrom" => true,
-        "connect" | "shutdown" => transport == Some(Transport::Udp),
-        "close" => {
-            transport == Some(Transport::Udp)
-                || spec.socket.as_ref().is_some_and(|s| s.value == "listener")
-        }
-        _ => false,
-    }
-}
-
 pub(super) fn check_checkpoint(
     spec: &StepSpec,
     transport: Option<Transport>,
@@ -26,7 +12,8 @@ pub(super) fn check_checkpoint(
     let c = &cp.value;
     let before = problems.len();
     let call = spec.call.value.as_str();
-    if frameless(call, transport, spec) {
+    let listener = spec.socket.as_ref().is_some_and(|s| s.value == "listener");
+    if !crate::sockets::puts_frames(call, transport, listener) {
         problems.push(Problem::new(
             Kind::FramelessCheckpoint {
                 call: call.to_string(),

@@ -34,7 +34,7 @@ use super::limits;
 use super::model::{ActorSpec, ExpectSpec, LessonFile, RuleSpec, StepSpec};
 use crate::plan::{
     CALLS, Call, CheckpointPlan, Expect, ExpectedError, Peer, Plan, PlannedActor, PlannedStep,
-    Rule, RuleMode, ShutdownHow, SockOpt, Transport, keys_for,
+    RULE_PROTOCOLS, Rule, RuleMode, ShutdownHow, SockOpt, TCP_FLAGS, Transport, keys_for,
 };
 use crate::text::{parse_hex, prose};
 

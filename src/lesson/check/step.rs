@@ -99,12 +99,14 @@ pub(super) fn check_step(
         None => limits::DEFAULT_TIMEOUT_MS,
     };
 
-    let data = if matches!(call_name, "send" | "sendall" | "sendto") {
+    // The calls that send data or reach a peer are the ones that take
+    // those keys.
+    let data = if allowed.contains(&"text") {
         check_data(spec, problems)
     } else {
         Some(Vec::new())
     };
-    let to = if matches!(call_name, "connect" | "sendto") {
+    let to = if allowed.contains(&"to") {
         check_peer(spec, names, actors, problems)
     } else {
         None

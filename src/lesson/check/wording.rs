@@ -4,17 +4,11 @@
 use std::fmt::{self, Display, Formatter};
 
 use super::kind::{Destination, Kind, NameFault, Use, YamlFault};
-use crate::plan::{CALLS, keys_for, template};
+use crate::plan::{CALLS, RULE_PROTOCOLS, TCP_FLAGS, keys_for, template};
 use crate::text::did_you_mean;
 
 /// The calls `repeat:` may copy: one datagram or read per copy.
 pub const REPEATABLE: &[&str] = &["send", "sendall", "sendto", "recv", "recvfrom"];
-/// Protocols a rule may match, in lower case.
-pub const RULE_PROTOCOLS: &[&str] = &[
-    "ethernet", "arp", "ip", "ipv4", "ipv6", "icmp", "icmpv6", "udp", "tcp",
-];
-/// TCP flags a rule may require, in upper case.
-pub const TCP_FLAGS: &[&str] = &["SYN", "ACK", "FIN", "RST", "PSH", "URG", "ECE", "CWR", "NS"];
 pub const EXPECTED_ERRORS: &[&str] = &["refused", "reset", "timeout"];
 pub const TRANSPORTS: &[&str] = &["udp", "tcp"];
 pub const SHUTDOWN_HOWS: &[&str] = &["read", "write", "both"];
