@@ -125,26 +125,26 @@ impl LessonSource {
                 }
                 (plan, problems)
             }
-            Err(p) => (None, vec![p]),
+            Err(p) => (None, vec![*p]),
         }
     }
 }
 
 /// Parse YAML into the lesson model, with bounds on what a hostile file can
 /// make the parser do.
-pub fn parse(text: &str) -> std::result::Result<LessonFile, Problem> {
+pub fn parse(text: &str) -> std::result::Result<LessonFile, Box<Problem>> {
     if text.len() > limits::MAX_FILE_BYTES {
-        return Err(Problem::at(
+        return Err(Box::new(Problem::at(
             Kind::FileTooLarge {
                 bytes: text.len(),
                 limit: limits::MAX_FILE_BYTES,
             },
             1,
             1,
-        ));
+        )));
     }
     if text.trim().is_empty() {
-        return Err(Problem::at(Kind::EmptyFile, 1, 1));
+        return Err(Box::new(Problem::at(Kind::EmptyFile, 1, 1)));
     }
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
@@ -165,7 +165,7 @@ pub fn parse(text: &str) -> std::result::Result<LessonFile, Problem> {
         with_snippet: false,
     };
     serde_saphyr::from_str_with_options::<LessonFile>(text, options)
-        .map_err(|e| yaml_problem(&e, text))
+        .map_err(|e| Box::new(yaml_problem(&e, text)))
 }
 
 /// Keys of each part of a lesson, to say where a misplaced key belongs.

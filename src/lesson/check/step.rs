@@ -241,7 +241,7 @@ pub(super) fn check_step(
             }
             if transport == Some(Transport::Tcp)
                 && st[actor].connected
-                && !st[actor].failed_connect.is_some()
+                && st[actor].failed_connect.is_none()
             {
                 problems.push(Problem::new(
                     Kind::AlreadyConnected { actor: me() },
