@@ -256,21 +256,12 @@ impl<'a> Annotator<'a> {
             &built_in.timing,
         );
         Event {
-            index,
-            kind: EventKind::Call,
-            step: rec.step,
-            actor: actor.clone(),
-            time_ns,
-            timestamp_ns: rec.start_ns,
-            layer: LayerKind::Application,
             summary: format!("{actor}: {} → {}", rec.args, rec.result),
             notes: Notes {
                 syntax: built_in.syntax,
                 semantics,
                 timing,
             },
-            from_lesson: Notes::default(),
-            follows: None,
             call: Some(CallDetail {
                 name: rec.call.to_string(),
                 args: rec.args.clone(),
@@ -280,17 +271,14 @@ impl<'a> Annotator<'a> {
                 peer: rec.peer.map(|a| a.to_string()),
                 data_hex: rec.data.as_ref().map(|d| to_hex(d)),
             }),
-            to: None,
-            data_hex: None,
-            length: None,
-            mac: None,
-            ip: None,
-            port: None,
-            layers: Vec::new(),
-            stopped: None,
-            tcp: None,
-            payload: None,
-            checkpoint: None,
+            ..Event::new(
+                index,
+                EventKind::Call,
+                rec.step,
+                actor.clone(),
+                time_ns,
+                rec.start_ns,
+            )
         }
     }
 
