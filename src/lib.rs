@@ -21,3 +21,4 @@ pub mod sandbox;
 pub mod stepmode;
 pub mod text;
 pub mod transcript;
+pub mod wire;
