@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::live::sandbox::NetMode;
 use crate::render::Format;
-use crate::sandbox::NetMode;
 
 #[derive(Debug, Parser)]
 #[command(

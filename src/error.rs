@@ -115,7 +115,7 @@ impl Error {
 
 impl Error {
     /// A step's failure, pointed at the step in the lesson file.
-    pub fn at_step(self, file: &str, plan: &crate::lesson::check::Plan) -> Error {
+    pub fn at_step(self, file: &str, plan: &crate::plan::Plan) -> Error {
         let step = match &self {
             Error::StepFailed { step, .. } | Error::ExpectationFailed { step, .. } => *step,
             _ => return self,

@@ -6,9 +6,9 @@ use clap::Parser;
 use netcourse::cli::{Cli, ColorChoice, Command, RunArgs, RunWhat};
 use netcourse::error::Error;
 use netcourse::lesson;
+use netcourse::live::sandbox::{self, NetMode};
 use netcourse::render::{self, terminal};
 use netcourse::run::LiveRun;
-use netcourse::sandbox::{self, NetMode};
 
 fn main() -> ExitCode {
     // Parsing arguments starts no thread; the sandbox is entered in `run`
@@ -89,7 +89,9 @@ fn set_color(choice: ColorChoice) {
 }
 
 fn list_lessons(dirs: &[std::path::PathBuf]) -> Result<ExitCode, Error> {
-    let _ = lesson::load::print_listing(dirs, &mut std::io::stdout().lock());
+    use netcourse::render::terminal::{WIDTH, wrap};
+    let wrap = |text: &str, first: &str| wrap(text, WIDTH, first, 17);
+    let _ = lesson::load::print_listing(dirs, &mut std::io::stdout().lock(), &wrap);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -41,7 +41,7 @@ use crate::error::Error;
 use crate::render::terminal;
 use crate::transcript::{Checkpoint, Event, Transcript};
 
-pub use crate::exec::call_text;
+pub use crate::plan::call_text;
 pub use input::{Input, InputSource};
 pub use source::{EventSource, Preview, Replay};
 

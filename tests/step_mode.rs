@@ -793,36 +793,6 @@ fn tmux_sigterm_quits_keeps_the_export_and_restores() {
 
 #[test]
 #[cfg_attr(missing_tmux, ignore = "tmux is not installed (CI installs it)")]
-fn tmux_a_panic_restores_the_terminal() {
-    if !cfg!(debug_assertions) {
-        eprintln!("the panic hook for tests exists in debug builds only: skipped");
-        return;
-    }
-    let Some(tm) = Tmux::start(
-        "tmux-panic",
-        STEP_ARGS,
-        &[("NETCOURSE_TEST_PANIC_IN_DETAILS", "1")],
-    ) else {
-        return;
-    };
-    tm.wait_for_legend();
-    // bind, sendto, then the datagram: a frame to detail.
-    for want in ["#1 ", "#2 ", "#3 "] {
-        tm.keys(&["n"]);
-        tm.wait(want, |t| t.screen().contains(want));
-    }
-    tm.keys(&["d"]);
-    assert_eq!(tm.wait_done(), 101, "{}", tm.screen());
-    tm.assert_terminal_restored();
-    assert!(
-        tm.screen().contains("test panic in the details view"),
-        "{}",
-        tm.screen()
-    );
-}
-
-#[test]
-#[cfg_attr(missing_tmux, ignore = "tmux is not installed (CI installs it)")]
 fn tmux_a_failed_step_restores_the_terminal() {
     require("tmux");
     let lesson_dir = scratch("tmux-fail-lesson");

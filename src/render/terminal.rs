@@ -300,14 +300,14 @@ pub fn footer(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
     writeln!(
         w,
         "{status}: {}, {} captured, {} dropped by the kernel.",
-        crate::exec::plural(calls, "socket call"),
-        crate::exec::plural(frames, "frame"),
+        crate::text::plural(calls, "socket call"),
+        crate::text::plural(frames, "frame"),
         t.dropped
     )?;
     if let Some(n) = t.network.left_out {
         let line = format!(
             "{} on the shared `{}` belonged to other programs and {} left out.",
-            crate::exec::plural(n as usize, "other frame"),
+            crate::text::plural(n as usize, "other frame"),
             t.network.interface,
             if n == 1 { "was" } else { "were" }
         );

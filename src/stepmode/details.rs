@@ -50,11 +50,6 @@ fn colour_on() -> bool {
 
 /// The details of `e` (a frame event).
 pub fn render(e: &Event, w: &mut dyn Write) -> io::Result<()> {
-    #[cfg(debug_assertions)]
-    if std::env::var_os("NETCOURSE_TEST_PANIC_IN_DETAILS").is_some() {
-        // Test hook (debug builds only): prove the terminal survives a panic.
-        panic!("test panic in the details view");
-    }
     let bytes = e.bytes();
     let d = dissect::dissect(&bytes);
     let to = e.to.as_deref().unwrap_or("?");
