@@ -26,7 +26,7 @@ fn host(name: &str, addr: &str) -> HostSpec {
 }
 
 fn main() {
-    netcourse::sandbox::enter().expect("sandbox");
+    netcourse::live::sandbox::enter().expect("sandbox");
     let topology = Topology {
         hosts: vec![host("alice", "10.0.0.1/24"), host("bob", "10.0.0.2/24")],
         links: vec!["lan".into()],

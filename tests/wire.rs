@@ -15,7 +15,7 @@ use netcourse::wire::{
 const BOUND: Duration = Duration::from_secs(2);
 
 fn main() {
-    if let Err(e) = netcourse::sandbox::enter() {
+    if let Err(e) = netcourse::live::sandbox::enter() {
         eprintln!("cannot enter the sandbox: {e}");
         std::process::exit(1);
     }

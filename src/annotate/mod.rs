@@ -203,6 +203,7 @@ impl<'a> Annotator<'a> {
             tcp: None,
             payload: None,
             checkpoint: None,
+            crossing: None,
         }
     }
 
@@ -373,6 +374,7 @@ impl<'a> Annotator<'a> {
             stopped: d.stopped.clone(),
             tcp: observation.map(|o| o.view),
             checkpoint: None,
+            crossing: None,
         };
         // The lesson's own rules and checkpoint, on top of the built-in notes.
         let nth = self.frames_in_step.get(&step).copied().unwrap_or(1);

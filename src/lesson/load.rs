@@ -22,6 +22,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../lessons/udp-unreachable.yaml"),
     ),
     ("udp-vs-tcp", include_str!("../../lessons/udp-vs-tcp.yaml")),
+    ("arp-basics", include_str!("../../lessons/arp-basics.yaml")),
     (
         "ipv6-basics",
         include_str!("../../lessons/ipv6-basics.yaml"),

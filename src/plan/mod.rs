@@ -1,7 +1,7 @@
 //! The checked, compiled lesson: what `lesson::check` produces and every
 //! later stage reads. Actors, calls, steps, expectations, checkpoints and
 //! rules, with everything resolved; the one list of calls and the keys each
-//! reads. Imports only `text`.
+//! reads. Imports only `text` and `wire` (for the network's shape).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -32,6 +32,8 @@ pub struct PlannedActor {
     pub transport: Transport,
     /// Address and port it binds; port 0 lets the OS choose.
     pub addr: SocketAddr,
+    /// The host of `Plan::network` it runs on.
+    pub host: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,6 +186,10 @@ pub struct Plan {
     pub steps: Vec<PlannedStep>,
     /// The lesson's annotation rules, applied in order to every frame.
     pub rules: Vec<Rule>,
+    /// The lesson's own hosts and links; `None` runs it on `lo`.
+    pub network: Option<crate::wire::Topology>,
+    /// What the wire does to chosen frames.
+    pub wire_rules: Vec<crate::wire::impair::Rule>,
 }
 
 impl Plan {

@@ -41,6 +41,70 @@ pub struct WireFrame {
     pub fate: Fate,
 }
 
+impl WireFrame {
+    /// Where it went, without the bytes.
+    pub fn crossing(&self) -> Crossing {
+        let (to_ends, note) = match &self.fate {
+            Fate::Delivered(d) => {
+                let mut to: Vec<usize> = d
+                    .iter()
+                    .filter(|d| d.error.is_none())
+                    .map(|d| d.to_end)
+                    .collect();
+                to.dedup();
+                let mut notes = Vec::new();
+                if d.iter().any(|d| d.duplicate) {
+                    notes.push("duplicated by the wire".to_string());
+                }
+                if let Some((offset, value)) = d.iter().find_map(|d| d.corrupted) {
+                    notes.push(format!(
+                        "byte {offset} changed to 0x{value:02x} by the wire"
+                    ));
+                }
+                if let Some(first) = d.first() {
+                    let held = first.at_ns.saturating_sub(self.at_ns);
+                    if held >= 1_000_000 {
+                        notes.push(format!("held {:.1} ms by the wire", held as f64 / 1e6));
+                    }
+                }
+                if let Some(e) = d.iter().find_map(|d| d.error) {
+                    notes.push(format!(
+                        "not delivered: {}",
+                        std::io::Error::from_raw_os_error(e)
+                    ));
+                }
+                (to, (!notes.is_empty()).then(|| notes.join("; ")))
+            }
+            Fate::Dropped { rule } => (
+                Vec::new(),
+                Some(format!("dropped by wire rule {}", rule + 1)),
+            ),
+            Fate::TooLong { length } => (
+                Vec::new(),
+                Some(format!(
+                    "not forwarded: {length} bytes is more than the wire reads"
+                )),
+            ),
+        };
+        Crossing {
+            link: self.link,
+            from_end: self.from_end,
+            to_ends,
+            note,
+        }
+    }
+}
+
+/// Where a frame crossed: its link, the end it came from, the ends it
+/// reached, and what the wire did to it, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crossing {
+    pub link: usize,
+    pub from_end: usize,
+    pub to_ends: Vec<usize>,
+    pub note: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fate {
     /// Written to the other ends of its link.

@@ -13,6 +13,8 @@
 //! (TAP devices would do the same, but `/dev/net/tun` is often root-only,
 //! even inside a user namespace; veth pairs and packet sockets need nothing
 //! beyond the sandbox's own namespaces.)
+//!
+//! Imports nothing of the crate, so the plan can hold a `Topology`.
 
 pub mod addr;
 pub mod engine;
@@ -25,10 +27,8 @@ use std::net::IpAddr;
 use std::os::fd::{AsRawFd, OwnedFd};
 
 pub use addr::{Cidr, Mac};
-pub use engine::{Delivery, Fate, SyncReport, Wire, WireFrame};
+pub use engine::{Crossing, Delivery, Fate, SyncReport, Wire, WireFrame};
 use netns::{Netns, write_sysctl};
-
-use crate::error::Error;
 
 /// What a lesson's network looks like.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -122,18 +122,16 @@ pub struct Network {
     _wire_netns: Netns,
 }
 
-fn sandbox_error(what: String, e: io::Error) -> Error {
-    Error::Sandbox {
-        what,
-        reason: e.to_string(),
-        hint: "the lesson's network is built inside the sandbox; run it in the default `--net sandbox` mode, and if that fails too, please report it".into(),
-    }
+/// `e`, saying what we were doing when it happened.
+fn sandbox_error(what: String, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{what}: {e}"))
 }
 
 impl Network {
     /// Build the hosts and links of `topology` inside the current sandbox.
-    /// Nothing crosses a link until `start`.
-    pub fn build(topology: &Topology) -> Result<Network, Error> {
+    /// Nothing crosses a link until `start`. Errors say what failed, for
+    /// the caller to wrap in its own error type.
+    pub fn build(topology: &Topology) -> io::Result<Network> {
         validate(topology)?;
         let wire_netns = Netns::create()
             .map_err(|e| sandbox_error("creating the wire's namespace".into(), e))?;
@@ -246,12 +244,11 @@ impl Network {
     }
 
     /// Start carrying frames, with these impairment rules.
-    pub fn start(&mut self, rules: Vec<impair::Rule>) -> Result<Wire, Error> {
-        let socket = self.socket.take().ok_or_else(|| Error::Sandbox {
-            what: "starting the wire".into(),
-            reason: "it was already started".into(),
-            hint: "this is a netcourse bug; please report it".into(),
-        })?;
+    pub fn start(&mut self, rules: Vec<impair::Rule>) -> io::Result<Wire> {
+        let socket = self
+            .socket
+            .take()
+            .ok_or_else(|| io::Error::other("the wire was already started"))?;
         let routes = self
             .ends
             .iter()
@@ -278,12 +275,9 @@ fn annotate(e: io::Error, what: &str) -> io::Error {
 }
 
 /// Refuse what the kernel would refuse later with a vaguer message.
-fn validate(topology: &Topology) -> Result<(), Error> {
-    let bad = |reason: String| Error::Sandbox {
-        what: "building the lesson's network".into(),
-        reason,
-        hint: "fix the lesson's `hosts:`; `netcourse check` shows where".into(),
-    };
+/// (The lesson checker refuses all of this earlier, with a line and column.)
+pub fn validate(topology: &Topology) -> io::Result<()> {
+    let bad = |reason: String| io::Error::new(io::ErrorKind::InvalidInput, reason);
     for (n, host) in topology.hosts.iter().enumerate() {
         if topology.hosts[..n].iter().any(|h| h.name == host.name) {
             return Err(bad(format!("two hosts are named `{}`", host.name)));

@@ -11,6 +11,7 @@ mod actors;
 mod addresses;
 mod checkpoint;
 mod expect;
+mod network;
 mod problem;
 mod rules;
 mod sockets;
@@ -21,6 +22,7 @@ use actors::*;
 use addresses::*;
 use checkpoint::*;
 use expect::*;
+use network::*;
 pub use problem::{Problem, Severity};
 use rules::*;
 use sockets::*;
@@ -77,7 +79,9 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
         ));
     }
 
-    let actors = check_actors(&file.actors, &mut problems);
+    let network = check_network(file, &mut problems);
+    let wire_rules = check_wire_rules(&file.wire, network.as_ref(), &mut problems);
+    let actors = check_actors(&file.actors, &file.hosts, network.as_ref(), &mut problems);
     let names: Vec<&str> = file.actors.iter().map(|a| a.name.value.as_str()).collect();
 
     if file.steps.is_empty() {
@@ -269,6 +273,8 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
         actors: actors.into_iter().flatten().collect(),
         steps,
         rules,
+        network,
+        wire_rules,
     });
     problems.sort_by_key(|p| (p.line, p.column));
     (plan, problems)
