@@ -39,6 +39,8 @@ pub struct WireFrame {
     /// The frame as the sending host put it on the link.
     pub data: Vec<u8>,
     pub fate: Fate,
+    /// A rule held it back (delay, reorder, rate).
+    pub held: bool,
 }
 
 impl WireFrame {
@@ -61,11 +63,11 @@ impl WireFrame {
                         "byte {offset} changed to 0x{value:02x} by the wire"
                     ));
                 }
-                if let Some(first) = d.first() {
+                if let Some(first) = d.first()
+                    && self.held
+                {
                     let held = first.at_ns.saturating_sub(self.at_ns);
-                    if held >= 1_000_000 {
-                        notes.push(format!("held {:.1} ms by the wire", held as f64 / 1e6));
-                    }
+                    notes.push(format!("held {:.1} ms by the wire", held as f64 / 1e6));
                 }
                 if let Some(e) = d.iter().find_map(|d| d.error) {
                     notes.push(format!(
@@ -340,6 +342,7 @@ impl Engine {
             at_ns: r.at_ns,
             data: self.buffer[..r.length.min(self.buffer.len())].to_vec(),
             fate: Fate::Delivered(Vec::new()),
+            held: false,
         };
         if r.length > self.buffer.len() {
             frame.fate = Fate::TooLong { length: r.length };
@@ -359,6 +362,7 @@ impl Engine {
         let targets: Vec<usize> = (0..self.ends.len())
             .filter(|&e| e != from_end && self.ends[e].link == link)
             .collect();
+        frame.held = verdict.hold.is_some() || verdict.depart_ns > r.at_ns;
         let copies = if verdict.duplicate { 2 } else { 1 };
         let remaining = targets.len() * copies;
         if remaining == 0 {
