@@ -87,6 +87,10 @@ pub struct StepSpec {
     pub option: Option<Spanned<String>>,
     #[serde(default)]
     pub value: Option<Spanned<bool>>,
+    /// For `option: ttl`: the IP time to live (hop limit) of what the
+    /// socket sends, 1 to 255.
+    #[serde(default)]
+    pub ttl: Option<Spanned<i64>>,
     /// Longest the call may wait, in milliseconds.
     #[serde(default)]
     pub timeout_ms: Option<Spanned<i64>>,

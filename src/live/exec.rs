@@ -467,6 +467,13 @@ impl<'a> Runner<'a> {
                             sockets.lesson_set_quickack = true;
                         }
                         SockOpt::ReuseAddr => sock.set_reuse_address(*value)?,
+                        SockOpt::Ttl(ttl) => {
+                            if actor.addr.is_ipv6() {
+                                sock.set_unicast_hops_v6(u32::from(*ttl))?
+                            } else {
+                                sock.set_ttl_v4(u32::from(*ttl))?
+                            }
+                        }
                     }
                     Ok("set".into())
                 }

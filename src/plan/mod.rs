@@ -57,6 +57,8 @@ pub enum SockOpt {
     NoDelay,
     QuickAck,
     ReuseAddr,
+    /// IP_TTL (IPv6: IPV6_UNICAST_HOPS): how many routers a packet may cross.
+    Ttl(u8),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -253,7 +255,7 @@ pub fn keys_for(call: &str) -> &'static [&'static str] {
         "recv" | "recvfrom" => &["max"],
         "shutdown" => &["how"],
         "close" => &["socket"],
-        "setsockopt" => &["option", "value"],
+        "setsockopt" => &["option", "value", "ttl"],
         _ => &[],
     }
 }
@@ -290,11 +292,16 @@ pub fn call_text(plan: &Plan, step: &PlannedStep) -> String {
             }
         ),
         Call::Close { .. } => "close()".into(),
+        Call::SetOpt {
+            option: SockOpt::Ttl(ttl),
+            ..
+        } => format!("setsockopt(IPPROTO_IP, IP_TTL, {ttl})"),
         Call::SetOpt { option, value } => {
             let (name, level) = match option {
                 SockOpt::NoDelay => ("TCP_NODELAY", "IPPROTO_TCP"),
                 SockOpt::QuickAck => ("TCP_QUICKACK", "IPPROTO_TCP"),
                 SockOpt::ReuseAddr => ("SO_REUSEADDR", "SOL_SOCKET"),
+                SockOpt::Ttl(_) => ("IP_TTL", "IPPROTO_IP"),
             };
             format!("setsockopt({level}, {name}, {})", u8::from(*value))
         }

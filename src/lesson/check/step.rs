@@ -466,11 +466,36 @@ pub(super) fn check_step(
                 Some((_, "nodelay")) => SockOpt::NoDelay,
                 Some((_, "quickack")) => SockOpt::QuickAck,
                 Some((_, "reuseaddr")) => SockOpt::ReuseAddr,
+                Some((o, "ttl")) => {
+                    match spec.ttl.as_ref().map(|t| (t, u8::try_from(t.value))) {
+                        Some((_, Ok(n))) if n >= 1 => SockOpt::Ttl(n),
+                        Some((t, _)) => {
+                            problems.push(Problem::error(
+                                t,
+                                format!("TTL {} is out of range", t.value),
+                                Some("a time to live is from 1 to 255".into()),
+                            ));
+                            SockOpt::Ttl(64)
+                        }
+                        None => {
+                            problems.push(Problem::error(
+                            o,
+                            "`option: ttl` needs `ttl`",
+                            Some("e.g. `ttl: 1`: the packet may reach the first router, no further".into()),
+                        ));
+                            SockOpt::Ttl(64)
+                        }
+                    }
+                }
                 Some((o, other)) => {
                     problems.push(Problem::error(
                         o,
                         format!("unknown socket option `{other}`"),
-                        hint_mean(other, &["nodelay", "quickack", "reuseaddr"], "`option`"),
+                        hint_mean(
+                            other,
+                            &["nodelay", "quickack", "reuseaddr", "ttl"],
+                            "`option`",
+                        ),
                     ));
                     SockOpt::NoDelay
                 }
@@ -483,12 +508,17 @@ pub(super) fn check_step(
                     SockOpt::NoDelay
                 }
             };
-            if transport == Some(Transport::Udp) && option != SockOpt::ReuseAddr {
+            if transport == Some(Transport::Udp)
+                && matches!(option, SockOpt::NoDelay | SockOpt::QuickAck)
+            {
                 problems.push(Problem::error(
                     &spec.call,
                     "this option is for TCP sockets",
-                    Some("UDP sockets only take `reuseaddr` here".into()),
+                    Some("UDP sockets only take `reuseaddr` and `ttl` here".into()),
                 ));
+            }
+            if let (Some(t), false) = (&spec.ttl, matches!(option, SockOpt::Ttl(_))) {
+                problems.push(Problem::error(t, "`ttl` is only for `option: ttl`", None));
             }
             Call::SetOpt {
                 option,
