@@ -80,7 +80,7 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
     }
 
     let network = check_network(file, &mut problems);
-    let wire_rules = check_wire_rules(&file.wire, network.as_ref(), &mut problems);
+    let wire_rules = check_wire_rules(file, &mut problems);
     let actors = check_actors(&file.actors, &file.hosts, network.as_ref(), &mut problems);
     let names: Vec<&str> = file.actors.iter().map(|a| a.name.value.as_str()).collect();
 

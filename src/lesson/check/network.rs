@@ -100,11 +100,11 @@ pub(super) fn check_network(file: &LessonFile, problems: &mut Vec<Problem>) -> O
         hosts.push(check_host(spec, &link_names, &mut all_addresses, problems));
     }
     for (i, name) in links.iter().enumerate() {
-        let ends = hosts
+        let ends = file
+            .hosts
             .iter()
-            .flatten()
-            .flat_map(|h: &WireHost| &h.interfaces)
-            .filter(|f| f.link == i)
+            .flat_map(|h| &h.interfaces)
+            .filter(|f| f.link.value == *name)
             .count();
         if ends < 2 && i < file.links.len() {
             problems.push(Problem::warning(
@@ -363,13 +363,15 @@ const WIRE_ACTIONS: [&str; 6] = ["drop", "delay", "duplicate", "reorder", "corru
 
 /// The `wire:` rules, resolved against the topology.
 pub(super) fn check_wire_rules(
-    specs: &[WireRuleSpec],
-    topology: Option<&Topology>,
+    file: &LessonFile,
     problems: &mut Vec<Problem>,
 ) -> Vec<impair::Rule> {
+    let specs = &file.wire;
+    let links: Vec<&str> = file.links.iter().map(|l| l.value.as_str()).collect();
+    let hosts: Vec<&str> = file.hosts.iter().map(|h| h.name.value.as_str()).collect();
     let mut rules = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
-        let Some(topology) = topology else {
+        if hosts.is_empty() {
             problems.push(Problem::error(
                 &spec.action,
                 "`wire:` rules need the lesson's own network",
@@ -391,14 +393,13 @@ pub(super) fn check_wire_rules(
         }
         let link = match &spec.link {
             None => Some(None),
-            Some(l) => match topology.links.iter().position(|n| *n == l.value) {
+            Some(l) => match links.iter().position(|n| *n == l.value) {
                 Some(i) => Some(Some(i)),
                 None => {
-                    let names: Vec<&str> = topology.links.iter().map(String::as_str).collect();
                     problems.push(Problem::error(
                         l,
                         format!("link `{}` is not declared", l.value),
-                        hint_mean(&l.value, &names, "a link"),
+                        hint_mean(&l.value, &links, "a link"),
                     ));
                     None
                 }
@@ -406,14 +407,13 @@ pub(super) fn check_wire_rules(
         };
         let from = match &spec.from {
             None => Some(None),
-            Some(h) => match topology.hosts.iter().position(|n| n.name == h.value) {
+            Some(h) => match hosts.iter().position(|n| *n == h.value) {
                 Some(i) => Some(Some(i)),
                 None => {
-                    let names: Vec<&str> = topology.hosts.iter().map(|h| h.name.as_str()).collect();
                     problems.push(Problem::error(
                         h,
                         format!("host `{}` is not declared", h.value),
-                        hint_mean(&h.value, &names, "a host"),
+                        hint_mean(&h.value, &hosts, "a host"),
                     ));
                     None
                 }
