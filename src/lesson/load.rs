@@ -178,10 +178,14 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
     (
         "the top level",
         &[
-            "format", "name", "title", "summary", "intro", "outro", "actors", "steps", "rules",
+            "format", "name", "title", "summary", "intro", "outro", "hosts", "links", "wire",
+            "actors", "steps", "rules",
         ],
     ),
-    ("an actor", &["name", "transport", "address", "port"]),
+    (
+        "an actor",
+        &["name", "host", "transport", "address", "port"],
+    ),
     (
         "a step",
         &[
@@ -197,6 +201,7 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
             "socket",
             "option",
             "value",
+            "ttl",
             "timeout_ms",
             "say",
             "expect",

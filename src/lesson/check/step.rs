@@ -536,7 +536,11 @@ pub(super) fn check_step(
     if !keeps_port {
         check_port_clash(spec, &call, actor, number, names, actors, st, problems);
     }
-    let checkpoint = check_checkpoint(spec, transport, source, problems);
+    let on_network = actors
+        .get(actor)
+        .and_then(|a| a.as_ref())
+        .is_some_and(|a| a.host.is_some());
+    let checkpoint = check_checkpoint(spec, transport, on_network, source, problems);
 
     if problems[before..]
         .iter()
