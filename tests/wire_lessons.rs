@@ -167,7 +167,7 @@ fn lessons_with_hosts_run_as_an_ordinary_user_the_same_every_time() {
             })
             .collect()
     };
-    for lesson in ["arp-basics", "ip-router"] {
+    for lesson in ["arp-basics", "ip-router", "tcp-loss"] {
         let (first, _) = run_lesson(lesson, true);
         assert_eq!(first["outcome"]["passed"], true);
         let expected = shape(&first);
@@ -176,6 +176,55 @@ fn lessons_with_hosts_run_as_an_ordinary_user_the_same_every_time() {
             assert_eq!(shape(&again), expected, "{lesson}");
         }
     }
+}
+
+#[test]
+#[cfg_attr(missing_tshark, ignore = "tshark is not installed (CI installs it)")]
+fn tcp_loss_drops_exactly_one_segment_and_the_rto_repairs_it() {
+    require("tshark");
+    let (t, pcapng) = run_lesson("tcp-loss", false);
+    assert_eq!(t["outcome"]["passed"], true);
+    let frames = frames(&t);
+    // The one frame the wire dropped: the second data segment from alice.
+    let dropped: Vec<usize> = frames
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f["crossing"]["to_ends"].as_array().unwrap().is_empty())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(dropped.len(), 1);
+    let lost = frames[dropped[0]];
+    assert_eq!(lost["payload"], "b\"second\"");
+    assert!(
+        lost["crossing"]["wire"]
+            .as_str()
+            .unwrap()
+            .contains("dropped by wire rule 1")
+    );
+    // Its retransmission: same bytes, same sequence number, one RTO later.
+    let again = frames[dropped[0] + 1..]
+        .iter()
+        .find(|f| f["payload"] == lost["payload"])
+        .expect("a retransmission");
+    assert_eq!(again["tcp"]["seq"], lost["tcp"]["seq"]);
+    let waited = again["timestamp_ns"].as_u64().unwrap() - lost["timestamp_ns"].as_u64().unwrap();
+    assert!(
+        (200_000_000..2_000_000_000).contains(&waited),
+        "{waited} ns"
+    );
+    // tshark calls that frame, and only that one, a retransmission.
+    let rows = tshark_fields(&pcapng, &["tcp.analysis.retransmission", "tcp.len"]);
+    let flagged: Vec<usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r[0] == "1")
+        .map(|(i, _)| i)
+        .collect();
+    let again_index = frames
+        .iter()
+        .position(|f| std::ptr::eq(*f, *again))
+        .unwrap();
+    assert_eq!(flagged, [again_index]);
 }
 
 #[test]
