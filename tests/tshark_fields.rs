@@ -106,14 +106,10 @@ fn every_field_wireshark_decodes_matches_ours() {
         write_frames_pcap(&pcap, &frames);
         // First occurrence: for an ICMP error, the outer header, not the quoted one.
         let mut cmd = std::process::Command::new("tshark");
-        cmd.args(["-n", "-r"]).arg(&pcap).args([
-            "-T",
-            "fields",
-            "-E",
-            "separator=|",
-            "-E",
-            "occurrence=f",
-        ]);
+        // Each fragment on its own, as we dissect it (not reassembled).
+        cmd.args(["-n", "-o", "ip.defragment:FALSE", "-r"])
+            .arg(&pcap)
+            .args(["-T", "fields", "-E", "separator=|", "-E", "occurrence=f"]);
         for f in &fields {
             cmd.args(["-e", f]);
         }

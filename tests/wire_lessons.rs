@@ -167,7 +167,7 @@ fn lessons_with_hosts_run_as_an_ordinary_user_the_same_every_time() {
             })
             .collect()
     };
-    for lesson in ["arp-basics", "ip-router", "tcp-loss"] {
+    for lesson in ["arp-basics", "ip-router", "ip-fragments", "tcp-loss"] {
         let (first, _) = run_lesson(lesson, true);
         assert_eq!(first["outcome"]["passed"], true);
         let expected = shape(&first);
@@ -225,6 +225,46 @@ fn tcp_loss_drops_exactly_one_segment_and_the_rto_repairs_it() {
         .position(|f| std::ptr::eq(*f, *again))
         .unwrap();
     assert_eq!(flagged, [again_index]);
+}
+
+#[test]
+#[cfg_attr(missing_tshark, ignore = "tshark is not installed (CI installs it)")]
+fn ip_fragments_shows_path_mtu_discovery_then_fragments() {
+    require("tshark");
+    let (t, pcapng) = run_lesson("ip-fragments", false);
+    assert_eq!(t["outcome"]["passed"], true);
+    let rows = tshark_fields(
+        &pcapng,
+        &[
+            "frame.interface_name",
+            "frame.len",
+            "ip.flags.df",
+            "ip.flags.mf",
+            "ip.frag_offset",
+            "icmp.type",
+            "icmp.code",
+            "icmp.mtu",
+        ],
+    );
+    let shape: Vec<Vec<&str>> = rows
+        .iter()
+        .filter(|r| r[2] != "") // IPv4 only
+        .map(|r| r.iter().map(String::as_str).collect())
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            // Whole, with DF: too big for the right link.
+            vec!["alice/eth0", "642", "1", "0", "0", "", "", ""],
+            // The router: fragmentation needed, MTU 576 (quoting the packet).
+            vec!["router/eth0", "590", "0,1", "0,0", "0,0", "3", "4", "576"],
+            // Again, fragmented by alice, forwarded fragment by fragment.
+            vec!["alice/eth0", "586", "0", "1", "0", "", "", ""],
+            vec!["alice/eth0", "90", "0", "0", "69", "", "", ""],
+            vec!["router/eth1", "586", "0", "1", "0", "", "", ""],
+            vec!["router/eth1", "90", "0", "0", "69", "", "", ""],
+        ]
+    );
 }
 
 #[test]

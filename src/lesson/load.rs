@@ -24,6 +24,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("udp-vs-tcp", include_str!("../../lessons/udp-vs-tcp.yaml")),
     ("arp-basics", include_str!("../../lessons/arp-basics.yaml")),
     ("ip-router", include_str!("../../lessons/ip-router.yaml")),
+    (
+        "ip-fragments",
+        include_str!("../../lessons/ip-fragments.yaml"),
+    ),
     ("tcp-loss", include_str!("../../lessons/tcp-loss.yaml")),
     (
         "ipv6-basics",
