@@ -93,9 +93,9 @@ pub struct Host {
 }
 
 impl Host {
-    /// Run `f` inside this host (on a short-lived thread), e.g. to create a
-    /// socket that belongs to it.
-    pub fn run<T: Send>(&self, f: impl FnOnce() -> io::Result<T> + Send) -> io::Result<T> {
+    /// Run `f` inside this host (the calling thread enters it and comes
+    /// back), e.g. to create a socket that belongs to it.
+    pub fn run<T>(&self, f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
         self.netns.run(f)
     }
 }
@@ -217,9 +217,17 @@ impl Network {
             })
             .map_err(|e| sandbox_error("creating the links".into(), e))?;
 
-        for (spec, host) in topology.hosts.iter().zip(&hosts) {
+        let mut up = Vec::new();
+        for host in &hosts {
+            up.push(
+                host.netns
+                    .run(|| bring_up(host))
+                    .map_err(|e| sandbox_error(format!("bringing host `{}` up", host.name), e))?,
+            );
+        }
+        for ((spec, host), (events, indexes)) in topology.hosts.iter().zip(&hosts).zip(up) {
             host.netns
-                .run(|| configure_host(spec, host))
+                .run(|| configure_host(spec, host, events, &indexes))
                 .map_err(|e| sandbox_error(format!("configuring host `{}`", spec.name), e))?;
         }
         let wire_indexes: Vec<u32> = ends.iter().map(|e| e.wire_index).collect();
@@ -354,24 +362,41 @@ fn host_sysctls(spec: &HostSpec) -> io::Result<()> {
     Ok(())
 }
 
-/// Inside the host: `lo` up, offloads off, addresses, interfaces up, routes.
-fn configure_host(spec: &HostSpec, host: &Host) -> io::Result<()> {
+/// Inside the host: `lo` and every interface up, first, so that the kernel
+/// attaches their queues (asynchronously) while the rest is configured.
+fn bring_up(host: &Host) -> io::Result<(rtnl::Rtnl, Vec<u32>)> {
     let mut rtnl = rtnl::Rtnl::open()?;
-    let mut events = rtnl::Rtnl::open_link_events()?;
+    let events = rtnl::Rtnl::open_link_events()?;
     rtnl.set_up(rtnl::if_index("lo")?)?;
-    let mut indexes = Vec::new();
     for iface in &host.interfaces {
+        rtnl.set_up(rtnl::if_index(&iface.name)?)?;
+    }
+    let indexes = host
+        .interfaces
+        .iter()
+        .map(|i| rtnl::if_index(&i.name))
+        .collect::<io::Result<Vec<u32>>>()?;
+    Ok((events, indexes))
+}
+
+/// Inside the host: offloads off, addresses, then (once its links are up)
+/// routes.
+fn configure_host(
+    spec: &HostSpec,
+    host: &Host,
+    mut events: rtnl::Rtnl,
+    indexes: &[u32],
+) -> io::Result<()> {
+    let mut rtnl = rtnl::Rtnl::open()?;
+    for (iface, &index) in host.interfaces.iter().zip(indexes) {
         rtnl::disable_offloads(&iface.name)
             .map_err(|e| annotate(e, &format!("turning offloads off on `{}`", iface.name)))?;
-        let index = rtnl::if_index(&iface.name)?;
         for a in &iface.addresses {
             rtnl.add_address(index, a.addr, a.prefix)
                 .map_err(|e| annotate(e, &format!("adding {a} to `{}`", iface.name)))?;
         }
-        rtnl.set_up(index)?;
-        indexes.push(index);
     }
-    events.wait_up(&indexes, LINK_UP_BOUND)?;
+    events.wait_up(indexes, LINK_UP_BOUND)?;
     for route in &spec.routes {
         rtnl.add_route(route.to.network(), route.to.prefix, route.via)
             .map_err(|e| {
