@@ -19,7 +19,11 @@ fn main() {
         eprintln!("cannot enter the sandbox: {e}");
         std::process::exit(1);
     }
-    let cases: [(&str, fn()); 9] = [
+    let cases: [(&str, fn()); 10] = [
+        (
+            "ipv6_neighbour_discovery_then_the_datagram",
+            ipv6_neighbours,
+        ),
         (
             "first_datagram_triggers_arp_then_the_cache_answers",
             arp_then_cache,
@@ -584,4 +588,48 @@ fn blocking_call() {
             .count()
             >= 3
     );
+}
+
+fn ipv6_neighbours() {
+    let topology = Topology {
+        hosts: vec![
+            host("alice", vec![iface("eth0", 0, "fd00::1/64", 1500)], vec![]),
+            host("bob", vec![iface("eth0", 0, "fd00::2/64", 1500)], vec![]),
+        ],
+        links: vec!["lan".into()],
+    };
+    let mut net = Network::build(&topology).unwrap();
+    let wire = net.start(vec![]).unwrap();
+    let bob = udp(&net, "bob", "[fd00::2]:5000");
+    let alice = udp(&net, "alice", "[fd00::1]:4000");
+    alice.send_to(b"hello", "[fd00::2]:5000").unwrap();
+    let mut buf = [0u8; 64];
+    let (n, _) = bob.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"hello");
+    let frames = settle(&wire);
+    // ICMPv6 type at byte 54 (14 + 40).
+    let kinds: Vec<(u16, u8)> = frames
+        .iter()
+        .map(|f| (ethertype(&f.data), f.data.get(54).copied().unwrap_or(0)))
+        .collect();
+    // Neighbour solicitation (to bob's solicited-node multicast group),
+    // advertisement, then the datagram (next header UDP, no ICMPv6 type).
+    let ns = frames
+        .iter()
+        .position(|f| ethertype(&f.data) == 0x86dd && f.data[20] == 58 && f.data[54] == 135);
+    let na = frames
+        .iter()
+        .position(|f| ethertype(&f.data) == 0x86dd && f.data[20] == 58 && f.data[54] == 136);
+    let dgram = frames
+        .iter()
+        .position(|f| ethertype(&f.data) == 0x86dd && f.data[20] == 17);
+    assert!(
+        ns < na && na < dgram && ns.is_some(),
+        "{kinds:?}{}",
+        describe(&frames)
+    );
+    let ns = &frames[ns.unwrap()];
+    assert_eq!(&ns.data[0..6], &[0x33, 0x33, 0xff, 0, 0, 2]);
+    // Nothing else: no duplicate-address detection, no router solicitation.
+    assert_eq!(frames.len(), 3, "{kinds:?}{}", describe(&frames));
 }
