@@ -64,6 +64,8 @@ pub enum Error {
         action: &'static str,
         reason: String,
     },
+    /// More than one export could not be written (each an `Io`).
+    Exports { failures: Vec<Error> },
     /// The user asked for something we do not do.
     Usage { message: String, hint: String },
     /// A saved transcript we cannot read.
@@ -72,6 +74,9 @@ pub enum Error {
         reason: String,
         hint: String,
     },
+    /// A signal (Ctrl-C, SIGTERM) cut a waiting call short: not the
+    /// lesson's failure; the run stops as the signal asked.
+    Interrupted { step: usize },
     /// A failed step, with the place in the lesson file that wrote it.
     AtStep {
         /// `file:line:column` of the step's `call`.
@@ -96,7 +101,8 @@ impl Error {
             Error::Sandbox { hint, .. } | Error::Capture { hint, .. } => Some(hint.clone()),
             Error::StepFailed { hint, .. } => hint.clone(),
             Error::ExpectationFailed { .. } => Some("the lesson's `expect` did not match what really happened; the transcript (above, or in the `--export` file) shows every frame".into()),
-            Error::Io { .. } => None,
+            Error::Io { .. } | Error::Interrupted { .. } => None,
+            Error::Exports { .. } => Some("each export that failed holds what it held before, or does not exist; the others were written".into()),
             Error::Usage { hint, .. } | Error::Transcript { hint, .. } => Some(hint.clone()),
         }
     }
@@ -108,6 +114,7 @@ impl Error {
             Error::StepFailed { .. }
             | Error::ExpectationFailed { .. }
             | Error::LessonInvalid { .. } => 1,
+            Error::Interrupted { .. } => 130,
             _ => 2,
         }
     }
@@ -134,6 +141,9 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::AtStep { at, error } => write!(f, "{error}\n  --> {at}"),
+            Error::Interrupted { step } => {
+                write!(f, "a signal interrupted step {step} while its call waited")
+            }
             Error::LessonNotFound { name, .. } => write!(f, "no lesson named `{name}`"),
             Error::LessonUnreadable { path, reason } => {
                 write!(f, "cannot read lesson `{}`: {reason}", path.display())
@@ -181,6 +191,13 @@ impl fmt::Display for Error {
                 action,
                 reason,
             } => write!(f, "cannot {action} `{}`: {reason}", path.display()),
+            Error::Exports { failures } => {
+                write!(f, "{} exports could not be written:", failures.len())?;
+                for e in failures {
+                    write!(f, "\n  {e}")?;
+                }
+                Ok(())
+            }
             Error::Usage { message, .. } => f.write_str(message),
             Error::Transcript { path, reason, .. } => {
                 write!(f, "cannot replay `{}`: {reason}", path.display())

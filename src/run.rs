@@ -46,6 +46,7 @@ pub fn empty_transcript(plan: &Plan, mode: NetMode, interface: &str) -> Transcri
             left_out: (mode == NetMode::Host).then_some(0),
             links: Vec::new(),
             ends: Vec::new(),
+            link_type: None,
         },
         dropped: 0,
         started_at_ns: 0,
@@ -122,6 +123,11 @@ impl<'a> LiveRun<'a> {
         self.next_step += 1;
         let record = match self.runner.run_step(index) {
             Ok(record) => record,
+            Err(e @ Error::Interrupted { .. }) => {
+                // Stopped as the signal asked: not a failure of the lesson.
+                self.transcript.dropped = self.runner.dropped();
+                return Err(e);
+            }
             Err(e) => {
                 // The run stops here; the transcript says why, with the
                 // kernel's true drop count.

@@ -308,9 +308,14 @@ fn every_builtin_lesson_prints_its_golden_transcript() {
             name,
             "--color",
             "never",
+            // What every run printed before levels of detail existed.
+            "--detail",
+            "full",
             "--export",
             json.to_str().unwrap(),
         ])
+        // Not the repository's own `./lessons`: the built-in lesson.
+        .dir(&dir)
         .run()
         .ok();
         assert!(ran.stderr.is_empty(), "{name}: {}", ran.stderr);

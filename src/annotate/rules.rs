@@ -238,14 +238,17 @@ pub fn apply(plan: &Plan, event: &mut Event, frame: &[u8], frame_in_step: usize)
                 .filter(|_| !full)
                 .map(|t| expand(t, event, payload))
         });
-        if let Some(t) = syntax {
-            add_note(&mut event.notes.syntax, t, rule.mode);
-        }
-        if let Some(t) = semantics {
-            add_note(&mut event.notes.semantics, t, rule.mode);
-        }
-        if let Some(t) = timing {
-            add_note(&mut event.notes.timing, t, rule.mode);
+        // Kept apart too, for renderers that shorten the built-in notes.
+        let own = &mut event.from_lesson;
+        for (t, note, mine) in [
+            (syntax, &mut event.notes.syntax, &mut own.syntax),
+            (semantics, &mut event.notes.semantics, &mut own.semantics),
+            (timing, &mut event.notes.timing, &mut own.timing),
+        ] {
+            if let Some(t) = t {
+                add_note(mine, t.clone(), RuleMode::Append);
+                add_note(note, t, rule.mode);
+            }
         }
     }
     if let Some(cp) = checkpoint_for(plan, event, payload, frame_in_step) {

@@ -194,6 +194,14 @@ impl<'a> Runner<'a> {
         }
         let start_ns = capture::now_ns();
         let (mut record, failure) = self.perform(index);
+        // A signal cut a waiting call short (EINTR; a socket timeout makes
+        // even SA_RESTART give up): not the lesson's failure, so the step is
+        // not recorded and the caller stops as the signal asked.
+        if record.errno == Some(libc::EINTR) {
+            return Err(Error::Interrupted {
+                step: self.plan.steps[index].number,
+            });
+        }
         record.start_ns = start_ns;
         record.end_ns = capture::now_ns();
         self.quickack_all();

@@ -49,7 +49,7 @@ fn colour_on() -> bool {
 }
 
 /// The details of `e` (a frame event).
-pub fn render(e: &Event, w: &mut dyn Write) -> io::Result<()> {
+pub fn render(e: &Event, width: usize, w: &mut dyn Write) -> io::Result<()> {
     let bytes = e.bytes();
     let d = dissect::dissect(&bytes);
     let to = e.to.as_deref().unwrap_or("?");
@@ -60,7 +60,7 @@ pub fn render(e: &Event, w: &mut dyn Write) -> io::Result<()> {
         e.actor,
         to
     );
-    let fill = super::WIDTH.saturating_sub(title.chars().count());
+    let fill = width.saturating_sub(title.chars().count());
     writeln!(w)?;
     writeln!(w, "{}", format!("{title}{}", "─".repeat(fill)).bold())?;
     writeln!(w, "{}", e.summary)?;
@@ -73,7 +73,7 @@ pub fn render(e: &Event, w: &mut dyn Write) -> io::Result<()> {
         format!(
             "── end of details of frame #{} {}",
             e.index,
-            "─".repeat(super::WIDTH.saturating_sub(30))
+            "─".repeat(width.saturating_sub(30))
         )
         .bold()
     )?;

@@ -60,6 +60,10 @@ pub struct NetworkInfo {
     pub links: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ends: Vec<LinkEndInfo>,
+    /// The frames' link type (a pcap LINKTYPE_ number) when it is not
+    /// Ethernet: `explain` of a capture with Linux cooked or raw IP frames.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_type: Option<u32>,
 }
 
 /// One host interface on a link of the lesson's network.
@@ -135,6 +139,12 @@ pub struct Notes {
     pub timing: String,
 }
 
+impl Notes {
+    pub fn is_empty(&self) -> bool {
+        self.syntax.is_empty() && self.semantics.is_empty() && self.timing.is_empty()
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Pair<T> {
     pub src: T,
@@ -208,6 +218,11 @@ pub struct Event {
     /// One line, like Wireshark's info column.
     pub summary: String,
     pub notes: Notes,
+    /// What the lesson's own rules wrote about this event (already part of
+    /// `notes`): shown at every level of detail, where the built-in notes
+    /// are shortened.
+    #[serde(default, skip_serializing_if = "Notes::is_empty")]
+    pub from_lesson: Notes,
     /// The event this one answers or follows from, if any (1-based index).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub follows: Option<usize>,
