@@ -2,7 +2,8 @@
 //! times and report the median wall time and the peak RSS (from wait4's
 //! rusage), against the goals in the issues. Run with `cargo bench`.
 //!
-//! Goals: udp-basics ≤ 50 ms median and ≤ 20 MiB peak RSS; tcp-basics ≤ 60 ms
+//! Goals: udp-basics ≤ 50 ms median and ≤ 20 MiB peak RSS; arp-basics (two
+//! hosts, one link, the wire) ≤ 30 ms median (issue 11); tcp-basics ≤ 60 ms
 //! and ≤ 20 MiB; exporting every format adds < 20 ms.
 
 use std::process::{Command, Stdio};
@@ -76,6 +77,17 @@ fn main() {
                 "--quiet".into(),
                 "--export".into(),
                 path("t.json"),
+            ],
+        ),
+        (
+            "arp-basics + json (own network)",
+            vec![
+                "run".into(),
+                "lesson".into(),
+                "arp-basics".into(),
+                "--quiet".into(),
+                "--export".into(),
+                path("a.json"),
             ],
         ),
         ("tcp-basics + all exports", {

@@ -21,3 +21,4 @@ pub mod stepmode;
 pub mod text;
 pub mod trace;
 pub mod transcript;
+pub mod wire;

@@ -3,11 +3,15 @@
 
 use crate::annotate::Annotator;
 use crate::error::Error;
-use crate::live::capture::{self, Capture, CapturedFrame};
+use crate::live::capture::{self, CapturedFrame};
 use crate::live::exec::Runner;
+use crate::live::net::FrameSource;
 use crate::live::sandbox::NetMode;
 use crate::plan::Plan;
-use crate::transcript::{ActorInfo, Event, LessonInfo, NetworkInfo, Outcome, StepInfo, Transcript};
+use crate::transcript::{
+    ActorInfo, Crossing, Event, LessonInfo, LinkEndInfo, NetworkInfo, Outcome, StepInfo, Transcript,
+};
+use crate::wire::Network;
 
 pub struct LiveRun<'a> {
     runner: Runner<'a>,
@@ -35,6 +39,8 @@ pub fn empty_transcript(plan: &Plan, mode: NetMode, interface: &str) -> Transcri
                 NetMode::Host => "The machine's own network namespace: frames are read from its `lo`, beside whatever else uses it. Only frames between the lesson's own sockets are kept (a kernel filter passes only frames on the lesson's ports; those that still belong to other programs are counted, never shown), and each call may reach only a socket the lesson holds at that moment. `lo` has no network card, so every MAC address is 00:00:00:00:00:00.".to_string(),
             },
             left_out: (mode == NetMode::Host).then_some(0),
+            links: Vec::new(),
+            ends: Vec::new(),
             link_type: None,
         },
     );
@@ -64,14 +70,25 @@ pub fn empty_transcript(plan: &Plan, mode: NetMode, interface: &str) -> Transcri
 impl<'a> LiveRun<'a> {
     /// Start capturing; returns once the capture is provably listening.
     pub fn start(plan: &'a Plan, mode: NetMode) -> Result<LiveRun<'a>, Error> {
-        let interface = "lo";
-        let capture = Capture::start(interface, mode == NetMode::Host)?;
-        let mut transcript = empty_transcript(plan, mode, interface);
+        if mode == NetMode::Host && plan.network.is_some() {
+            return Err(Error::Usage {
+                message: format!(
+                    "lesson `{}` has its own hosts and links, which exist only in the sandbox",
+                    plan.name
+                ),
+                hint: "run it without `--net host`".into(),
+            });
+        }
+        let source = FrameSource::start(plan, mode == NetMode::Host)?;
+        let mut transcript = empty_transcript(plan, mode, source.interface());
+        if let Some(network) = source.network() {
+            describe_network(&mut transcript.network, network);
+        }
         transcript.started_at_ns = capture::now_ns();
         let mut annotator = Annotator::new(plan, crate::annotate::KernelSettings::read());
         annotator.set_start(transcript.started_at_ns);
         Ok(LiveRun {
-            runner: Runner::new(plan, capture, mode == NetMode::Host),
+            runner: Runner::new(plan, source, mode == NetMode::Host),
             annotator,
             next_step: 0,
             transcript,
@@ -139,11 +156,15 @@ impl<'a> LiveRun<'a> {
             .partition(|f| f.timestamp_ns < record.call.start_ns);
         let mut events: Vec<Event> = before
             .iter()
-            .map(|f| self.annotator.frame_before_call(record.call.step, f))
+            .map(|f| {
+                let e = self.annotator.frame_before_call(record.call.step, f);
+                with_crossing(e, f, &self.transcript.network)
+            })
             .collect();
         events.push(self.annotator.call(&record.call));
         for frame in after {
-            events.push(self.annotator.frame(record.call.step, frame));
+            let e = self.annotator.frame(record.call.step, frame);
+            events.push(with_crossing(e, frame, &self.transcript.network));
         }
         self.annotator.finish_step(record.call.step, &mut events);
         self.transcript.events.extend(events.iter().cloned());
@@ -170,4 +191,63 @@ impl<'a> LiveRun<'a> {
         self.transcript.comparison = crate::transcript::compare::compare(&self.transcript.events);
         (self.transcript, self.failure)
     }
+}
+
+/// The lesson's own network, as the transcript tells it.
+fn describe_network(info: &mut NetworkInfo, network: &Network) {
+    info.links = network.links.clone();
+    info.ends = network
+        .ends
+        .iter()
+        .map(|e| {
+            let host = &network.hosts[e.host];
+            let iface = &host.interfaces[e.interface];
+            LinkEndInfo {
+                host: host.name.clone(),
+                interface: iface.name.clone(),
+                link: network.links[e.link].clone(),
+                mac: iface.mac.to_string(),
+                mtu: iface.mtu,
+                addresses: iface.addresses.iter().map(|a| a.to_string()).collect(),
+            }
+        })
+        .collect();
+    info.note = format!(
+        "The lesson's own network, private to this run: {} host(s), each a network namespace with real Ethernet interfaces, joined by {} link(s) that netcourse carries itself. Every frame is seen once, on the link it crossed, at the time it reached the wire; nothing leaves the machine.",
+        network.hosts.len(),
+        network.links.len()
+    );
+}
+
+/// A frame's event, with the link it crossed and what the wire did to it.
+fn with_crossing(mut event: Event, frame: &CapturedFrame, network: &NetworkInfo) -> Event {
+    let Some(c) = &frame.crossing else {
+        return event;
+    };
+    if let Some(note) = &c.note {
+        let reached = if c.to_ends.is_empty() {
+            " It never reached the other end of the link.".to_string()
+        } else {
+            String::new()
+        };
+        event.notes.semantics = format!(
+            "{} The wire (as the lesson asked): {note}.{reached}",
+            event.notes.semantics
+        )
+        .trim()
+        .to_string();
+    }
+    event.crossing = Some(Crossing {
+        link: network.links.get(c.link).cloned().unwrap_or_default(),
+        from_end: c.from_end,
+        to_ends: c.to_ends.clone(),
+        wire: c.note.clone(),
+    });
+    // Which link, like a capture's interface column.
+    event.summary = format!(
+        "[{}] {}",
+        network.links.get(c.link).map_or("?", |l| l.as_str()),
+        event.summary
+    );
+    event
 }

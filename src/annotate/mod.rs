@@ -67,6 +67,8 @@ static NO_PLAN: Plan = Plan {
     actors: Vec::new(),
     steps: Vec::new(),
     rules: Vec::new(),
+    network: None,
+    wire_rules: Vec::new(),
 };
 
 impl<'a> Annotator<'a> {
@@ -271,6 +273,7 @@ impl<'a> Annotator<'a> {
                 peer: rec.peer.map(|a| a.to_string()),
                 data_hex: rec.data.as_ref().map(|d| to_hex(d)),
             }),
+            crossing: None,
             ..Event::new(
                 index,
                 EventKind::Call,
@@ -455,6 +458,7 @@ impl<'a> Annotator<'a> {
             stopped: d.stopped.as_ref().map(ToString::to_string),
             tcp: observation.map(|o| o.view),
             checkpoint: None,
+            crossing: None,
         };
         // The lesson's own rules and checkpoint, on top of the built-in notes.
         let nth = self.frames_in_step.get(&step).copied().unwrap_or(1);

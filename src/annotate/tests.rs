@@ -348,6 +348,7 @@ fn frame_event(annotator: &mut Annotator, step: usize, hex: &str) -> crate::tran
         &CapturedFrame {
             data: bytes(hex),
             timestamp_ns: 5_000,
+            crossing: None,
         },
     )
 }

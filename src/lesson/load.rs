@@ -22,6 +22,13 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../lessons/udp-unreachable.yaml"),
     ),
     ("udp-vs-tcp", include_str!("../../lessons/udp-vs-tcp.yaml")),
+    ("arp-basics", include_str!("../../lessons/arp-basics.yaml")),
+    ("ip-router", include_str!("../../lessons/ip-router.yaml")),
+    (
+        "ip-fragments",
+        include_str!("../../lessons/ip-fragments.yaml"),
+    ),
+    ("tcp-loss", include_str!("../../lessons/tcp-loss.yaml")),
     (
         "ipv6-basics",
         include_str!("../../lessons/ipv6-basics.yaml"),
@@ -181,10 +188,14 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
     (
         "the top level",
         &[
-            "format", "name", "title", "summary", "intro", "outro", "actors", "steps", "rules",
+            "format", "name", "title", "summary", "intro", "outro", "hosts", "links", "wire",
+            "actors", "steps", "rules",
         ],
     ),
-    ("an actor", &["name", "transport", "address", "port"]),
+    (
+        "an actor",
+        &["name", "host", "transport", "address", "port"],
+    ),
     (
         "a step",
         &[
@@ -200,6 +211,7 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
             "socket",
             "option",
             "value",
+            "ttl",
             "timeout_ms",
             "say",
             "expect",

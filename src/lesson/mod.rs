@@ -39,6 +39,17 @@ pub mod limits {
     pub const MAX_RULES: usize = 64;
     /// Longest note template, question or explanation, in characters.
     pub const MAX_TEXT: usize = 4_000;
+    /// Most hosts in a lesson's network (each is a network namespace).
+    pub const MAX_HOSTS: usize = 8;
+    /// Most links, interfaces per host, addresses per interface, routes per
+    /// host and wire rules.
+    pub const MAX_LINKS: usize = 8;
+    pub const MAX_INTERFACES: usize = 4;
+    pub const MAX_ADDRESSES: usize = 4;
+    pub const MAX_ROUTES: usize = 8;
+    pub const MAX_WIRE_RULES: usize = 16;
+    /// Longest a wire rule may delay or hold a frame, in milliseconds.
+    pub const MAX_WIRE_DELAY_MS: u64 = 5_000;
     /// Highest frame a checkpoint may ask about (`frame:`).
     pub const MAX_CHECKPOINT_FRAME: usize = 32;
     /// Longest `title`, in characters.

@@ -28,6 +28,8 @@ pub struct CapturedFrame {
     pub data: Vec<u8>,
     /// Kernel receive time, nanoseconds since the Unix epoch.
     pub timestamp_ns: u64,
+    /// On the lesson's own network: the link it crossed (`None` on `lo`).
+    pub crossing: Option<crate::wire::Crossing>,
 }
 
 pub struct Capture {
@@ -279,7 +281,11 @@ impl Capture {
                         continue; // an older marker
                     }
                     if keep(&data) {
-                        frames.push(CapturedFrame { data, timestamp_ns });
+                        frames.push(CapturedFrame {
+                            data,
+                            timestamp_ns,
+                            crossing: None,
+                        });
                     } else {
                         self.left_out += 1;
                     }

@@ -12,11 +12,12 @@ use std::mem::MaybeUninit;
 use std::net::{Shutdown, SocketAddr};
 use std::time::Duration;
 
-use socket2::{Domain, Protocol, Socket, Type};
+use socket2::{Protocol, Socket, Type};
 
 use crate::error::Error;
-use crate::live::capture::{self, Capture, CapturedFrame};
+use crate::live::capture::{self, CapturedFrame};
 use crate::live::host_guard::{self, Endpoints, HeldSocket, NotOwnSocket, Reach};
+use crate::live::net::FrameSource;
 use crate::plan::{
     Call, ExpectedError, Peer, Plan, PlannedStep, ShutdownHow, SockOpt, Transport, call_text,
 };
@@ -87,7 +88,7 @@ impl ActorSockets {
 
 pub struct Runner<'a> {
     plan: &'a Plan,
-    capture: Capture,
+    source: FrameSource,
     sockets: Vec<ActorSockets>,
     /// `--net host`: every call may reach only the lesson's own sockets.
     host: bool,
@@ -100,10 +101,10 @@ pub struct Runner<'a> {
 const DRAIN_BOUND: Duration = Duration::from_secs(2);
 
 impl<'a> Runner<'a> {
-    pub fn new(plan: &'a Plan, capture: Capture, host: bool) -> Runner<'a> {
+    pub fn new(plan: &'a Plan, source: FrameSource, host: bool) -> Runner<'a> {
         Runner {
             plan,
-            capture,
+            source,
             host,
             endpoints: Endpoints::default(),
             sockets: plan
@@ -139,7 +140,7 @@ impl<'a> Runner<'a> {
 
     /// `--net host`: frames on `lo` that were other programs', left out.
     pub fn left_out(&self) -> u64 {
-        self.capture.left_out()
+        self.source.left_out()
     }
 
     /// Every open socket of the lesson, as the `--net host` guard sees it.
@@ -198,7 +199,9 @@ impl<'a> Runner<'a> {
                     .map(|a| a.addr.port())
                     .filter(|&p| p != 0),
             );
-            self.capture.keep_ports(&ports)?;
+            if let Some(lo) = self.source.lo() {
+                lo.keep_ports(&ports)?;
+            }
         }
         let start_ns = capture::now_ns();
         let (mut record, failure) = self.perform(index);
@@ -217,10 +220,14 @@ impl<'a> Runner<'a> {
         let failure = failure.or_else(|| self.check_expectation(index, &record));
         let frames = if self.host {
             let endpoints = &self.endpoints;
-            self.capture
-                .drain_keeping(DRAIN_BOUND, &|frame: &[u8]| endpoints.owns_frame(frame))?
+            match self.source.lo() {
+                Some(lo) => {
+                    lo.drain_keeping(DRAIN_BOUND, &|frame: &[u8]| endpoints.owns_frame(frame))?
+                }
+                None => self.source.drain(DRAIN_BOUND)?,
+            }
         } else {
-            self.capture.drain(DRAIN_BOUND)?
+            self.source.drain(DRAIN_BOUND)?
         };
         Ok(StepRecord {
             call: record,
@@ -278,13 +285,14 @@ impl<'a> Runner<'a> {
                 None => Ok(()),
             }
         };
+        let source = &self.source;
         let outcome: io::Result<String> = (|| {
             let sockets = &mut self.sockets[step.actor];
             match &step.call {
                 Call::Bind => {
                     // A socket made earlier by setsockopt keeps its options.
                     if sockets.main.is_none() {
-                        sockets.main = Some(new_socket(actor.addr, ty, proto)?);
+                        sockets.main = Some(source.new_socket(actor.host, actor.addr, ty, proto)?);
                     }
                     sockets
                         .main
@@ -334,7 +342,7 @@ impl<'a> Runner<'a> {
                     let to = resolve(self.plan, *to, None)?;
                     guard(to, Reach::Connect)?;
                     if sockets.main.is_none() {
-                        sockets.main = Some(new_socket(to, ty, proto)?);
+                        sockets.main = Some(source.new_socket(actor.host, to, ty, proto)?);
                     }
                     let sock = sockets.main.as_ref().ok_or_else(no_socket)?;
                     if ty == Type::STREAM {
@@ -375,7 +383,7 @@ impl<'a> Runner<'a> {
                     let to = resolve(self.plan, *to, sockets.last_from)?;
                     guard(to, Reach::Deliver)?;
                     if sockets.main.is_none() {
-                        sockets.main = Some(new_socket(to, ty, proto)?);
+                        sockets.main = Some(source.new_socket(actor.host, to, ty, proto)?);
                     }
                     let sock = sockets.main.as_ref().ok_or_else(no_socket)?;
                     sock.set_write_timeout(Some(timeout))?;
@@ -460,7 +468,7 @@ impl<'a> Runner<'a> {
                 }
                 Call::SetOpt { option, value } => {
                     if sockets.main.is_none() {
-                        sockets.main = Some(new_socket(actor.addr, ty, proto)?);
+                        sockets.main = Some(source.new_socket(actor.host, actor.addr, ty, proto)?);
                     }
                     let sock = sockets
                         .conn()
@@ -473,6 +481,13 @@ impl<'a> Runner<'a> {
                             sockets.lesson_set_quickack = true;
                         }
                         SockOpt::ReuseAddr => sock.set_reuse_address(*value)?,
+                        SockOpt::Ttl(ttl) => {
+                            if actor.addr.is_ipv6() {
+                                sock.set_unicast_hops_v6(u32::from(*ttl))?
+                            } else {
+                                sock.set_ttl_v4(u32::from(*ttl))?
+                            }
+                        }
                     }
                     Ok("set".into())
                 }
@@ -604,7 +619,7 @@ impl<'a> Runner<'a> {
     }
 
     pub fn dropped(&self) -> u64 {
-        self.capture.dropped()
+        self.source.dropped()
     }
 
     pub fn plan(&self) -> &Plan {
@@ -634,12 +649,6 @@ fn unread_bytes(sock: &Socket) -> Option<usize> {
     // SAFETY: FIONREAD writes one int.
     let rc = unsafe { libc::ioctl(sock.as_raw_fd(), libc::FIONREAD, &mut n) };
     (rc == 0).then_some(n.max(0) as usize)
-}
-
-fn new_socket(like: SocketAddr, ty: Type, proto: Protocol) -> io::Result<Socket> {
-    let sock = Socket::new(Domain::for_address(like), ty, Some(proto))?;
-    sock.set_cloexec(true)?;
-    Ok(sock)
 }
 
 fn local_of(sock: Option<&Socket>) -> Option<SocketAddr> {

@@ -1,7 +1,7 @@
 //! The checked, compiled lesson: what `lesson::check` produces and every
 //! later stage reads. Actors, calls, steps, expectations, checkpoints and
 //! rules, with everything resolved; the one list of calls and the keys each
-//! reads. Imports only `text`.
+//! reads. Imports only `text` and `wire` (for the network's shape).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -32,6 +32,8 @@ pub struct PlannedActor {
     pub transport: Transport,
     /// Address and port it binds; port 0 lets the OS choose.
     pub addr: SocketAddr,
+    /// The host of `Plan::network` it runs on.
+    pub host: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +57,8 @@ pub enum SockOpt {
     NoDelay,
     QuickAck,
     ReuseAddr,
+    /// IP_TTL (IPv6: IPV6_UNICAST_HOPS): how many routers a packet may cross.
+    Ttl(u8),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,6 +197,10 @@ pub struct Plan {
     pub steps: Vec<PlannedStep>,
     /// The lesson's annotation rules, applied in order to every frame.
     pub rules: Vec<Rule>,
+    /// The lesson's own hosts and links; `None` runs it on `lo`.
+    pub network: Option<crate::wire::Topology>,
+    /// What the wire does to chosen frames.
+    pub wire_rules: Vec<crate::wire::impair::Rule>,
 }
 
 impl Plan {
@@ -256,7 +264,7 @@ pub fn keys_for(call: &str) -> &'static [&'static str] {
         "recv" | "recvfrom" => &["max"],
         "shutdown" => &["how"],
         "close" => &["socket"],
-        "setsockopt" => &["option", "value"],
+        "setsockopt" => &["option", "value", "ttl"],
         _ => &[],
     }
 }
@@ -293,11 +301,16 @@ pub fn call_text(plan: &Plan, step: &PlannedStep) -> String {
             }
         ),
         Call::Close { .. } => "close()".into(),
+        Call::SetOpt {
+            option: SockOpt::Ttl(ttl),
+            ..
+        } => format!("setsockopt(IPPROTO_IP, IP_TTL, {ttl})"),
         Call::SetOpt { option, value } => {
             let (name, level) = match option {
                 SockOpt::NoDelay => ("TCP_NODELAY", "IPPROTO_TCP"),
                 SockOpt::QuickAck => ("TCP_QUICKACK", "IPPROTO_TCP"),
                 SockOpt::ReuseAddr => ("SO_REUSEADDR", "SOL_SOCKET"),
+                SockOpt::Ttl(_) => ("IP_TTL", "IPPROTO_IP"),
             };
             format!("setsockopt({level}, {name}, {})", u8::from(*value))
         }

@@ -64,6 +64,13 @@ pub enum Kind {
         limit: usize,
     },
     EmptyFile,
+    /// Hosts, links, the wire and `ttl` (lesson::check::network): worded
+    /// where found, for now.
+    Network {
+        message: String,
+        hint: Option<String>,
+        warning: bool,
+    },
     // Narration and names (lesson::narration).
     /// An actor name with a character that prints as nothing or reorders
     /// the text around it.
@@ -465,7 +472,8 @@ impl Kind {
             | Kind::AcceptDropsConnection { .. }
             | Kind::NoSuchUdpFrame { .. }
             | Kind::NoTcpHeader { .. }
-            | Kind::RuleMatchesEverything => Severity::Warning,
+            | Kind::RuleMatchesEverything
+            | Kind::Network { warning: true, .. } => Severity::Warning,
             _ => Severity::Error,
         }
     }

@@ -12,6 +12,7 @@ mod addresses;
 mod checkpoint;
 mod expect;
 mod kind;
+mod network;
 mod problem;
 mod rules;
 mod sockets;
@@ -24,10 +25,12 @@ use addresses::*;
 use checkpoint::*;
 use expect::*;
 pub use kind::{Destination, Kind, NameFault, Use, YamlFault};
+use network::*;
 pub use problem::{Problem, Severity};
 use rules::*;
 use sockets::*;
 use step::*;
+use wording::hint_mean;
 use wording::*;
 
 use super::limits;
@@ -78,7 +81,9 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
         ));
     }
 
-    let actors = check_actors(&file.actors, &mut problems);
+    let network = check_network(file, &mut problems);
+    let wire_rules = check_wire_rules(file, &mut problems);
+    let actors = check_actors(&file.actors, &file.hosts, network.as_ref(), &mut problems);
     let names: Vec<&str> = file.actors.iter().map(|a| a.name.value.as_str()).collect();
 
     if file.steps.is_empty() {
@@ -256,6 +261,8 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
         actors: actors.into_iter().flatten().collect(),
         steps,
         rules,
+        network,
+        wire_rules,
     });
     problems.sort_by_key(|p| (p.line, p.column));
     (plan, problems)

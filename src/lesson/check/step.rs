@@ -455,6 +455,27 @@ pub(super) fn check_step(
                 Some((_, "nodelay")) => SockOpt::NoDelay,
                 Some((_, "quickack")) => SockOpt::QuickAck,
                 Some((_, "reuseaddr")) => SockOpt::ReuseAddr,
+                Some((o, "ttl")) => {
+                    match spec.ttl.as_ref().map(|t| (t, u8::try_from(t.value))) {
+                        Some((_, Ok(n))) if n >= 1 => SockOpt::Ttl(n),
+                        Some((t, _)) => {
+                            problems.push(Problem::error(
+                                t,
+                                format!("TTL {} is out of range", t.value),
+                                Some("a time to live is from 1 to 255".into()),
+                            ));
+                            SockOpt::Ttl(64)
+                        }
+                        None => {
+                            problems.push(Problem::error(
+                            o,
+                            "`option: ttl` needs `ttl`",
+                            Some("e.g. `ttl: 1`: the packet may reach the first router, no further".into()),
+                        ));
+                            SockOpt::Ttl(64)
+                        }
+                    }
+                }
                 Some((o, other)) => {
                     problems.push(Problem::new(
                         Kind::UnknownOption {
@@ -469,8 +490,13 @@ pub(super) fn check_step(
                     SockOpt::NoDelay
                 }
             };
-            if transport == Some(Transport::Udp) && option != SockOpt::ReuseAddr {
+            if transport == Some(Transport::Udp)
+                && matches!(option, SockOpt::NoDelay | SockOpt::QuickAck)
+            {
                 problems.push(Problem::new(Kind::TcpOptionOnUdp, &spec.call));
+            }
+            if let (Some(t), false) = (&spec.ttl, matches!(option, SockOpt::Ttl(_))) {
+                problems.push(Problem::error(t, "`ttl` is only for `option: ttl`", None));
             }
             Call::SetOpt {
                 option,
@@ -488,7 +514,11 @@ pub(super) fn check_step(
     if !keeps_port {
         check_port_clash(spec, &call, actor, number, names, actors, st, problems);
     }
-    let checkpoint = check_checkpoint(spec, transport, source, problems);
+    let on_network = actors
+        .get(actor)
+        .and_then(|a| a.as_ref())
+        .is_some_and(|a| a.host.is_some());
+    let checkpoint = check_checkpoint(spec, transport, on_network, source, problems);
 
     if problems[before..].iter().any(Problem::is_error) {
         return None;

@@ -17,6 +17,11 @@ pub const SOCKET_OPTIONS: &[&str] = &["nodelay", "quickack", "reuseaddr"];
 pub const RULE_MODES: &[&str] = &["append", "replace"];
 
 /// `did you mean …?`, or the whole list when nothing is close.
+/// `Some(mean(…))`, for problems worded where they are found.
+pub(super) fn hint_mean(word: &str, candidates: &[&str], what: &str) -> Option<String> {
+    Some(mean(word, candidates, what))
+}
+
 fn mean<S: AsRef<str>>(word: &str, candidates: &[S], what: &str) -> String {
     let candidates: Vec<&str> = candidates.iter().map(AsRef::as_ref).collect();
     match did_you_mean(word, candidates.iter().copied()) {
@@ -58,6 +63,7 @@ impl Display for Kind {
                 )
             }
             EmptyFile => f.write_str("the file is empty"),
+            Network { message, .. } => f.write_str(message),
             InvisibleInName {
                 visible,
                 code,
@@ -391,6 +397,7 @@ impl Kind {
             EmptyFile => s(
                 "a lesson starts with `format: 1`; `netcourse new lesson NAME` writes one to start from",
             ),
+            Network { hint, .. } => hint.clone(),
             InvisibleInName { .. } => s(
                 "a name must read the same everywhere it is shown; use visible letters, digits, `-` and `_`",
             ),
@@ -492,7 +499,7 @@ impl Kind {
             UnknownSocket { socket } => Some(mean(socket, CLOSE_SOCKETS, "`socket`")),
             UnknownOption { option } => Some(mean(option, SOCKET_OPTIONS, "`option`")),
             MissingOption => s("e.g. `option: nodelay`"),
-            TcpOptionOnUdp => s("UDP sockets only take `reuseaddr` here"),
+            TcpOptionOnUdp => s("UDP sockets only take `reuseaddr` and `ttl` here"),
             TextAndHex | ExpectTextAndHex => s("keep one of them"),
             DataBadHex { .. } => s("write bytes as pairs of hex digits, e.g. `68 65 6c 6c 6f`"),
             NeedsData { .. } => s("add `text: \"hello\"` or `hex: \"68656c6c6f\"`"),
