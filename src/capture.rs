@@ -37,6 +37,8 @@ pub struct Capture {
     marker_rx: UdpSocket,
     marker_seq: u64,
     dropped: u64,
+    /// Frames a `drain_keeping` filter left out (another program's).
+    left_out: u64,
     /// Frames read past a marker that belong to the next drain (none on an
     /// ordered loopback, kept for safety).
     pending: Vec<CapturedFrame>,
@@ -172,6 +174,7 @@ impl Capture {
             marker_rx,
             marker_seq: 0,
             dropped: 0,
+            left_out: 0,
             pending: Vec::new(),
             marker_stamped: false,
         };
@@ -214,16 +217,26 @@ impl Capture {
     /// Every frame seen since the last drain, in order. Sends a marker and
     /// reads until it comes back, waiting at most `bound`.
     pub fn drain(&mut self, bound: Duration) -> Result<Vec<CapturedFrame>, Error> {
-        self.marker_seq += 1;
-        let mut marker = MARKER_MAGIC.to_vec();
-        marker.extend_from_slice(self.marker_seq.to_string().as_bytes());
-        self.marker_tx
-            .send(&marker)
-            .map_err(|e| capture_error("sending the drain marker", e))?;
+        self.drain_keeping(bound, &|_| true)
+    }
+
+    /// `drain`, keeping only the frames `keep` accepts; the others are
+    /// counted (`left_out`) and their bytes forgotten at once.
+    pub fn drain_keeping(
+        &mut self,
+        bound: Duration,
+        keep: &dyn Fn(&[u8]) -> bool,
+    ) -> Result<Vec<CapturedFrame>, Error> {
+        self.send_marker()?;
 
         let deadline = Instant::now() + bound;
         let mut frames = std::mem::take(&mut self.pending);
         let (tx_port, rx_port) = self.marker_ports();
+        // Any marker from this one on ends the drain: under a flood the
+        // kernel may drop the marker's frame with the others, and then a new
+        // marker (sent when drops are seen) is what comes back.
+        let first_seq = self.marker_seq;
+        let mut last_drop_check = Instant::now();
         loop {
             match self.rx.next() {
                 Ok(data) => {
@@ -232,7 +245,7 @@ impl Capture {
                     let stamp = last_timestamp(self.fd);
                     let timestamp_ns = stamp.unwrap_or(read_at);
                     if let Some(seq) = marker_seq(&data, tx_port, rx_port) {
-                        if seq == self.marker_seq {
+                        if seq >= first_seq {
                             // Without a kernel stamp the ioctl answers with
                             // the time of asking, which is after `read_at`.
                             self.marker_stamped = stamp.is_some_and(|ts| ts < read_at);
@@ -240,18 +253,37 @@ impl Capture {
                         }
                         continue; // an older marker
                     }
-                    frames.push(CapturedFrame { data, timestamp_ns });
+                    if keep(&data) {
+                        frames.push(CapturedFrame { data, timestamp_ns });
+                    } else {
+                        self.left_out += 1;
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::TimedOut => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(capture_error("reading a frame", e)),
+                Err(e) => {
+                    self.dropped += self.take_drop_count();
+                    return Err(capture_error("reading a frame", e));
+                }
+            }
+            // If the kernel dropped frames, our marker may have been one of
+            // them: send another (checked every 20 ms, frames or not).
+            if last_drop_check.elapsed() >= Duration::from_millis(20) {
+                last_drop_check = Instant::now();
+                let drops = self.take_drop_count();
+                if drops > 0 {
+                    self.dropped += drops;
+                    self.send_marker()?;
+                }
             }
             if Instant::now() >= deadline {
+                self.dropped += self.take_drop_count();
                 return Err(Error::Capture {
                     what: "waiting for the end of a step".into(),
                     reason: format!(
-                        "the drain marker did not come back within {} ms",
-                        bound.as_millis()
+                        "the drain marker did not come back within {} ms ({} dropped by the kernel so far)",
+                        bound.as_millis(),
+                        self.dropped
                     ),
                     hint: "the machine may be overloaded; run the lesson again".into(),
                 });
@@ -262,6 +294,21 @@ impl Capture {
         while self.marker_rx.recv(&mut sink).is_ok() {}
         self.dropped += self.take_drop_count();
         Ok(frames)
+    }
+
+    fn send_marker(&mut self) -> Result<(), Error> {
+        self.marker_seq += 1;
+        let mut marker = MARKER_MAGIC.to_vec();
+        marker.extend_from_slice(self.marker_seq.to_string().as_bytes());
+        self.marker_tx
+            .send(&marker)
+            .map_err(|e| capture_error("sending the drain marker", e))?;
+        Ok(())
+    }
+
+    /// Frames `drain_keeping` left out, since start.
+    pub fn left_out(&self) -> u64 {
+        self.left_out
     }
 
     /// Frames the kernel dropped because our queue was full, since start.

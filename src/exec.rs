@@ -16,6 +16,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::capture::{self, Capture, CapturedFrame};
 use crate::error::Error;
+use crate::host_guard::{self, Endpoints, HeldSocket, NotOwnSocket, Reach};
 use crate::lesson::check::{
     Call, ExpectedError, Peer, Plan, PlannedStep, ShutdownHow, SockOpt, Transport,
 };
@@ -74,16 +75,23 @@ pub struct Runner<'a> {
     plan: &'a Plan,
     capture: Capture,
     sockets: Vec<ActorSockets>,
+    /// `--net host`: every call may reach only the lesson's own sockets.
+    host: bool,
+    /// `--net host`: every address the lesson's sockets have held, for
+    /// keeping only the lesson's frames.
+    endpoints: Endpoints,
 }
 
 /// Longest we wait for the capture to catch up after a step.
 const DRAIN_BOUND: Duration = Duration::from_secs(2);
 
 impl<'a> Runner<'a> {
-    pub fn new(plan: &'a Plan, capture: Capture) -> Runner<'a> {
+    pub fn new(plan: &'a Plan, capture: Capture, host: bool) -> Runner<'a> {
         Runner {
             plan,
             capture,
+            host,
+            endpoints: Endpoints::default(),
             sockets: plan
                 .actors
                 .iter()
@@ -105,17 +113,77 @@ impl<'a> Runner<'a> {
         out
     }
 
+    fn learn_endpoints(&mut self) {
+        if !self.host {
+            return;
+        }
+        for (addr, actor) in self.endpoints() {
+            self.endpoints
+                .learn(addr, self.plan.actors[actor].transport == Transport::Tcp);
+        }
+    }
+
+    /// `--net host`: frames on `lo` that were other programs', left out.
+    pub fn left_out(&self) -> u64 {
+        self.capture.left_out()
+    }
+
+    /// Every open socket of the lesson, as the `--net host` guard sees it.
+    fn held_sockets(&self) -> Vec<HeldSocket> {
+        let mut out = Vec::new();
+        for s in &self.sockets {
+            for sock in [&s.main, &s.conn].into_iter().flatten() {
+                let Some(local) = sock.local_addr().ok().and_then(|a| a.as_socket()) else {
+                    continue;
+                };
+                out.push(HeldSocket {
+                    local,
+                    tcp: sock.r#type().ok() == Some(Type::STREAM),
+                    listening: sock.is_listener().unwrap_or(false),
+                    shared: sock.reuse_address().unwrap_or(true)
+                        || sock.reuse_port().unwrap_or(true),
+                });
+            }
+        }
+        out
+    }
+
+    /// An aborted run in `--net host` mode: reset the lesson's TCP
+    /// connections instead of closing them, so no port of the lesson stays
+    /// in TIME-WAIT and blocks the next run for a minute.
+    pub fn abort_connections(&mut self) {
+        if !self.host {
+            return;
+        }
+        for s in &mut self.sockets {
+            for sock in [s.conn.take(), s.main.take()].into_iter().flatten() {
+                if sock.r#type().ok() == Some(Type::STREAM) {
+                    let _ = sock.set_linger(Some(Duration::ZERO));
+                }
+            }
+        }
+    }
+
     /// Run step `index` (0-based) and collect the frames it caused.
     pub fn run_step(&mut self, index: usize) -> Result<StepRecord, Error> {
         // No option is set on the actors' sockets unless a step asks: the
         // frames are the kernel's own (delayed ACKs included), as the
         // student's programs would put them on the wire.
+        self.learn_endpoints();
         let start_ns = capture::now_ns();
         let (mut record, failure) = self.perform(index);
         record.start_ns = start_ns;
         record.end_ns = capture::now_ns();
+        self.learn_endpoints();
         let failure = failure.or_else(|| self.check_expectation(index, &record));
-        let frames = self.capture.drain(DRAIN_BOUND)?;
+        let frames = if self.host {
+            let endpoints = &self.endpoints;
+            self.capture.drain_keeping(DRAIN_BOUND, &|frame: &[u8]| {
+                endpoints.owns(&crate::dissect::dissect(frame))
+            })?
+        } else {
+            self.capture.drain(DRAIN_BOUND)?
+        };
         Ok(StepRecord {
             call: record,
             frames,
@@ -151,6 +219,14 @@ impl<'a> Runner<'a> {
         let proto = match actor.transport {
             Transport::Udp => Protocol::UDP,
             Transport::Tcp => Protocol::TCP,
+        };
+        let held = self.host.then(|| self.held_sockets());
+        let tcp = actor.transport == Transport::Tcp;
+        let guard = |addr: SocketAddr, reach: Reach| -> io::Result<()> {
+            match &held {
+                Some(held) => host_guard::check(held, addr, tcp, reach).map_err(io::Error::other),
+                None => Ok(()),
+            }
         };
         let outcome: io::Result<String> = (|| {
             let sockets = &mut self.sockets[step.actor];
@@ -190,6 +266,10 @@ impl<'a> Runner<'a> {
                     wait_readable(listener, timeout)?;
                     let (conn, from) = listener.accept()?;
                     let from = from.as_socket();
+                    if let Some(from) = from {
+                        // Not ours: dropped here, never answered.
+                        guard(from, Reach::AcceptFrom)?;
+                    }
                     if let Some(old) = sockets.conn.replace(conn) {
                         rec.replaced = old.peer_addr().ok().and_then(|a| a.as_socket());
                     }
@@ -202,6 +282,7 @@ impl<'a> Runner<'a> {
                 Call::Connect { to } => {
                     // The checker allows `reply` on sendto only.
                     let to = resolve(self.plan, *to, None)?;
+                    guard(to, Reach::Connect)?;
                     if sockets.main.is_none() {
                         sockets.main = Some(new_socket(to, ty, proto)?);
                     }
@@ -225,6 +306,9 @@ impl<'a> Runner<'a> {
                         .as_ref()
                         .or(sockets.main.as_ref())
                         .ok_or_else(no_socket)?;
+                    if let Some(peer) = sock.peer_addr().ok().and_then(|a| a.as_socket()) {
+                        guard(peer, Reach::Deliver)?;
+                    }
                     let sent = send_within(sock, data, *all, timeout)?;
                     rec.data = Some(data[..sent].to_vec());
                     rec.peer = sock.peer_addr().ok().and_then(|a| a.as_socket());
@@ -232,6 +316,7 @@ impl<'a> Runner<'a> {
                 }
                 Call::SendTo { to, data } => {
                     let to = resolve(self.plan, *to, sockets.last_from)?;
+                    guard(to, Reach::Deliver)?;
                     if sockets.main.is_none() {
                         sockets.main = Some(new_socket(to, ty, proto)?);
                     }
@@ -272,6 +357,9 @@ impl<'a> Runner<'a> {
                         .map(|b| unsafe { b.assume_init() })
                         .collect();
                     let from = from.as_socket();
+                    if let Some(from) = from {
+                        guard(from, Reach::ReceiveFrom)?;
+                    }
                     rec.peer = from;
                     sockets.last_from = from;
                     let result = format!(
@@ -591,6 +679,12 @@ fn describe_io_error(e: &io::Error) -> String {
 
 fn error_hint(e: &io::Error, plan: &Plan, step: &PlannedStep) -> Option<String> {
     let actor = step.actor;
+    if let Some(guard) = e.get_ref().and_then(|i| i.downcast_ref::<NotOwnSocket>()) {
+        return Some(match guard.reach {
+            Reach::Deliver | Reach::Connect => "on the host's loopback that address may belong to another program; make an actor of the lesson bind (and for TCP, listen on) it in an earlier step, or run the lesson in the default `--net sandbox`, where every socket is the lesson's own".into(),
+            Reach::AcceptFrom | Reach::ReceiveFrom => "another program on this machine talked to the lesson's socket; run the lesson in the default `--net sandbox`, where nothing else can reach it".into(),
+        });
+    }
     match e.kind() {
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
             if matches!(step.call, Call::Connect { .. })

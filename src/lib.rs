@@ -11,6 +11,7 @@ pub mod dissect;
 pub mod error;
 pub mod exec;
 pub mod files;
+pub mod host_guard;
 pub mod lesson;
 pub mod new_lesson;
 pub mod render;

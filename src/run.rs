@@ -17,7 +17,6 @@ pub struct LiveRun<'a> {
     next_step: usize,
     transcript: Transcript,
     failure: Option<Error>,
-    mode: NetMode,
 }
 
 /// The transcript skeleton for a plan: everything but the events.
@@ -39,8 +38,9 @@ pub fn empty_transcript(plan: &Plan, mode: NetMode, interface: &str) -> Transcri
             interface: interface.to_string(),
             note: match mode {
                 NetMode::Sandbox => "A private network namespace made for this run: only `lo` (127.0.0.1 and ::1) exists, no other program's traffic is seen, and nothing leaves the machine. `lo` has no network card, so every MAC address is 00:00:00:00:00:00.".to_string(),
-                NetMode::Host => "The machine's own network namespace: frames are read from its `lo`, beside whatever else uses it. `lo` has no network card, so every MAC address is 00:00:00:00:00:00.".to_string(),
+                NetMode::Host => "The machine's own network namespace: frames are read from its `lo`, beside whatever else uses it. Only frames between the lesson's own sockets are kept (other programs' frames are counted, never shown), and each call may reach only a socket the lesson holds at that moment. `lo` has no network card, so every MAC address is 00:00:00:00:00:00.".to_string(),
             },
+            left_out: (mode == NetMode::Host).then_some(0),
         },
         dropped: 0,
         started_at_ns: 0,
@@ -70,12 +70,11 @@ impl<'a> LiveRun<'a> {
         let mut annotator = Annotator::new(plan);
         annotator.set_start(transcript.started_at_ns);
         Ok(LiveRun {
-            runner: Runner::new(plan, capture),
+            runner: Runner::new(plan, capture, mode == NetMode::Host),
             annotator,
             next_step: 0,
             transcript,
             failure: None,
-            mode,
         })
     }
 
@@ -105,15 +104,30 @@ impl<'a> LiveRun<'a> {
             return Ok(Vec::new());
         };
         self.next_step += 1;
-        let record = self.runner.run_step(index)?;
+        let record = match self.runner.run_step(index) {
+            Ok(record) => record,
+            Err(e) => {
+                // The run stops here; the transcript says why, with the
+                // kernel's true drop count.
+                self.transcript.dropped = self.runner.dropped();
+                if let Some(n) = &mut self.transcript.network.left_out {
+                    *n = self.runner.left_out();
+                }
+                self.transcript.outcome = Outcome {
+                    passed: false,
+                    failure: Some(format!("the run stopped at step {}: {e}", index + 1)),
+                };
+                self.runner.abort_connections();
+                return Err(e);
+            }
+        };
         self.annotator.learn_endpoints(&self.runner.endpoints());
-        // The lesson's frames, each once; in `--net host` mode `lo` also
-        // carries other programs' traffic, which is not ours to show.
-        let frames: Vec<&CapturedFrame> = record
-            .frames
-            .iter()
-            .filter(|f| self.mode == NetMode::Sandbox || self.annotator.is_lessons(&f.data))
-            .collect();
+        // The lesson's frames, each once (in `--net host` mode the capture
+        // already left out other programs' frames, and counted them).
+        let frames: Vec<&CapturedFrame> = record.frames.iter().collect();
+        if let Some(n) = &mut self.transcript.network.left_out {
+            *n = self.runner.left_out();
+        }
         let (before, after): (Vec<&CapturedFrame>, Vec<&CapturedFrame>) = frames
             .into_iter()
             .partition(|f| f.timestamp_ns < record.call.start_ns);
@@ -133,6 +147,7 @@ impl<'a> LiveRun<'a> {
                 passed: false,
                 failure: Some(f.to_string()),
             };
+            self.runner.abort_connections();
             self.failure = Some(f);
         } else if self.next_step == self.plan().steps.len() {
             self.transcript.complete = true;

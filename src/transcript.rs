@@ -48,6 +48,10 @@ pub struct NetworkInfo {
     pub interface: String,
     /// What the learner should know about this network (e.g. why MACs are zero).
     pub note: String,
+    /// `--net host` only: frames on the shared `lo` that belonged to other
+    /// programs and were left out of the transcript.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_out: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

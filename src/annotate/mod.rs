@@ -73,24 +73,6 @@ impl<'a> Annotator<'a> {
         }
     }
 
-    /// Whether a frame belongs to the lesson: sent to or from one of its
-    /// sockets, or an ICMP error about one of its datagrams. In `--net host`
-    /// mode `lo` also carries other programs' traffic, which is not ours to show.
-    pub fn is_lessons(&self, frame: &[u8]) -> bool {
-        let d = dissect::dissect(frame);
-        let known = |ip: &Option<String>, port: Option<u16>| match (ip, port) {
-            (Some(ip), Some(port)) => self.owner(ip, port).is_some(),
-            _ => false,
-        };
-        if known(&d.ip_src, d.src_port()) || known(&d.ip_dst, d.dst_port()) {
-            return true;
-        }
-        d.icmp
-            .as_ref()
-            .and_then(|i| i.quoted.as_ref())
-            .is_some_and(|q| known(&Some(q.src_ip.clone()), q.src_port))
-    }
-
     /// Whose socket has this address. A socket that never bound reports the
     /// wildcard address (0.0.0.0 or ::) with its port.
     fn owner(&self, ip: &str, port: u16) -> Option<String> {

@@ -304,6 +304,15 @@ pub fn footer(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
         crate::exec::plural(frames, "frame"),
         t.dropped
     )?;
+    if let Some(n) = t.network.left_out {
+        let line = format!(
+            "{} on the shared `{}` belonged to other programs and {} left out.",
+            crate::exec::plural(n as usize, "other frame"),
+            t.network.interface,
+            if n == 1 { "was" } else { "were" }
+        );
+        writeln!(w, "{}", wrap(&line, WIDTH, "", 0))?;
+    }
     if let Some(f) = &t.outcome.failure {
         writeln!(w, "{}", wrap(f, WIDTH, "  ", 2).red())?;
     }
