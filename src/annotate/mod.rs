@@ -300,15 +300,6 @@ impl<'a> Annotator<'a> {
             loopback_explained_at: self.loopback_explained_at,
             network_explained: ip_version(&d).is_some_and(|v| self.network_explained.contains(&v)),
             first_in_step: self.frames_in_step.get(&step) == Some(&1),
-            lesson_sets_quickack: self.plan.steps.iter().any(|s| {
-                matches!(
-                    s.call,
-                    Call::SetOpt {
-                        option: crate::lesson::check::SockOpt::QuickAck,
-                        ..
-                    }
-                )
-            }),
         };
         let n = notes::frame_notes(&ctx);
         if let Some(v) = ip_version(&d)

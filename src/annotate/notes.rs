@@ -319,8 +319,6 @@ pub struct FrameContext<'a> {
     pub loopback_explained_at: Option<usize>,
     /// The first frame of its step: short reminders go there only.
     pub first_in_step: bool,
-    /// The lesson manages TCP_QUICKACK itself, so ACKs may be delayed.
-    pub lesson_sets_quickack: bool,
     /// An earlier frame of this IP version already had the network layer
     /// explained; later ones keep to their own layer.
     pub network_explained: bool,
@@ -711,17 +709,10 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
             s.push_str(" FIN rides on this data segment: it is also the sender's last byte.");
         }
         lead = "sent by the kernel when send()/sendall() ran,".to_string();
-        next = if c.lesson_sets_quickack {
-            format!(
-                "Next: {to}'s kernel acknowledges these bytes (ACK {}). This lesson manages quick ACKs itself, so the ACK may wait (40 ms or more) to ride on {to}'s next data segment.",
-                t.seq.wrapping_add(t.payload_len as u32)
-            )
-        } else {
-            format!(
-                "Next: {to}'s kernel acknowledges these bytes (ACK {}), at once here: netcourse turns on TCP_QUICKACK, where Linux would otherwise often wait (40 ms or more) to send the ACK together with a reply.",
-                t.seq.wrapping_add(t.payload_len as u32)
-            )
-        };
+        next = format!(
+            "Next: {to}'s kernel owes an acknowledgement of these bytes (ACK {}).",
+            t.seq.wrapping_add(t.payload_len as u32)
+        );
     } else if t.has(TcpInfo::FIN) {
         s.push_str(&format!(
             "{from} closes its sending side: FIN says \"no more data from me\". FIN carries no data but uses up one sequence number (relative {}). It also acknowledges every byte of {to}'s stream before relative {}.",
@@ -768,7 +759,7 @@ fn tcp_notes(c: &FrameContext, t: &TcpInfo) -> (String, String, String) {
         } else {
             let step = &c.plan.steps[c.step - 1];
             s.push_str(&format!(
-                " Receiving a FIN switches Linux to delayed ACKs, in the hope of sending its own FIN along with this ACK; netcourse's quick-ACK setting releases the ACK at the first chance — here during step {} (`{}` {}).",
+                " Receiving a FIN switches Linux to delayed ACKs, in the hope of sending its own FIN along with this ACK; this one left on its own, during step {} (`{}` {}).",
                 c.step,
                 c.plan.actors[step.actor].name,
                 step.call.name()
