@@ -20,4 +20,5 @@ pub mod run;
 pub mod sandbox;
 pub mod stepmode;
 pub mod text;
+pub mod timers;
 pub mod transcript;
