@@ -480,10 +480,7 @@ impl Tmux {
     /// Start `netcourse ARGS` in a 100×40 tmux pane, recording `stty -g`
     /// before and after, its pid and its exit code. None when tmux is missing.
     fn start(tag: &str, args: &[&str], env: &[(&str, &str)]) -> Option<Tmux> {
-        if !have("tmux") {
-            eprintln!("tmux not installed: skipped (CI installs it)");
-            return None;
-        }
+        require("tmux");
         let dir = scratch(tag);
         let socket = format!("netcourse-test-{}-{tag}", std::process::id());
         let mut inner = "echo $$ > pid; exec env".to_string();
@@ -645,6 +642,7 @@ const STEP_ARGS: &[&str] = &[
 ];
 
 #[test]
+#[cfg_attr(missing_tmux, ignore = "tmux is not installed (CI installs it)")]
 fn tmux_nothing_runs_before_a_key_and_q_quits_at_once() {
     let Some(tm) = Tmux::start("tmux-q", STEP_ARGS, &[]) else {
         return;
@@ -689,6 +687,7 @@ fn tmux_nothing_runs_before_a_key_and_q_quits_at_once() {
 }
 
 #[test]
+#[cfg_attr(missing_tmux, ignore = "tmux is not installed (CI installs it)")]
 fn tmux_pressing_n_walks_to_the_end_with_the_same_frames() {
     let plain = plain_run("udp-basics", "tmux-n-plain");
     let Some(tm) = Tmux::start("tmux-n", STEP_ARGS, &[]) else {
@@ -726,6 +725,7 @@ fn tmux_pressing_n_walks_to_the_end_with_the_same_frames() {
 }
 
 #[test]
+#[cfg_attr(missing_tmux, ignore = "tmux is not installed (CI installs it)")]
 fn tmux_details_key_shows_the_frame() {
     let Some(tm) = Tmux::start("tmux-d", STEP_ARGS, &[]) else {
         return;
@@ -755,6 +755,7 @@ fn tmux_details_key_shows_the_frame() {
 }
 
 #[test]
+#[cfg_attr(missing_tmux, ignore = "tmux is not installed (CI installs it)")]
 fn tmux_ctrl_c_quits_and_restores() {
     let Some(tm) = Tmux::start("tmux-ctrl-c", STEP_ARGS, &[]) else {
         return;
@@ -771,6 +772,7 @@ fn tmux_ctrl_c_quits_and_restores() {
 }
 
 #[test]
+#[cfg_attr(missing_tmux, ignore = "tmux is not installed (CI installs it)")]
 fn tmux_sigterm_quits_keeps_the_export_and_restores() {
     let Some(tm) = Tmux::start("tmux-term", STEP_ARGS, &[]) else {
         return;
@@ -790,6 +792,7 @@ fn tmux_sigterm_quits_keeps_the_export_and_restores() {
 }
 
 #[test]
+#[cfg_attr(missing_tmux, ignore = "tmux is not installed (CI installs it)")]
 fn tmux_a_panic_restores_the_terminal() {
     if !cfg!(debug_assertions) {
         eprintln!("the panic hook for tests exists in debug builds only: skipped");
@@ -819,11 +822,9 @@ fn tmux_a_panic_restores_the_terminal() {
 }
 
 #[test]
+#[cfg_attr(missing_tmux, ignore = "tmux is not installed (CI installs it)")]
 fn tmux_a_failed_step_restores_the_terminal() {
-    if !have("tmux") {
-        eprintln!("tmux not installed: skipped (CI installs it)");
-        return;
-    }
+    require("tmux");
     let lesson_dir = scratch("tmux-fail-lesson");
     let lesson = lesson_dir.join("wrong.yaml");
     std::fs::write(
@@ -914,11 +915,9 @@ fn replay_step_walks_a_saved_transcript() {
 }
 
 #[test]
+#[cfg_attr(missing_tmux, ignore = "tmux is not installed (CI installs it)")]
 fn tmux_a_pause_longer_than_the_timeout_times_nothing_out() {
-    if !have("tmux") {
-        eprintln!("tmux not installed: skipped (CI installs it)");
-        return;
-    }
+    require("tmux");
     // recvfrom may wait 1 ms; the student takes longer than that to press n.
     let lesson_dir = scratch("tmux-pause-lesson");
     let lesson = lesson_dir.join("short.yaml");

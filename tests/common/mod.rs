@@ -129,6 +129,32 @@ pub fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+/// A test that cannot run without `tool`: fails when it is missing (such a
+/// test is marked ignored at build time when the tool is missing outside CI,
+/// see build.rs, so reaching here without it means `CI=true`).
+#[allow(dead_code)]
+pub fn require(tool: &str) {
+    assert!(
+        have(tool),
+        "`{tool}` is not installed, and this test needs it (CI=true)"
+    );
+}
+
+/// For the part of a test that needs `tool`: whether to run it. Missing
+/// under `CI=true` fails the test; otherwise the skip is said out loud.
+#[allow(dead_code)]
+pub fn tool(tool: &str) -> bool {
+    if have(tool) {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "`{tool}` is not installed, and CI=true: this check must run"
+    );
+    eprintln!("{tool} not installed: skipped the part of this test that needs it (CI installs it)");
+    false
+}
+
 pub fn have(tool: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
