@@ -176,19 +176,64 @@ impl<'a> Runner<'a> {
         record.end_ns = capture::now_ns();
         self.learn_endpoints();
         let failure = failure.or_else(|| self.check_expectation(index, &record));
-        let frames = if self.host {
-            let endpoints = &self.endpoints;
-            self.capture.drain_keeping(DRAIN_BOUND, &|frame: &[u8]| {
-                endpoints.owns(&crate::dissect::dissect(frame))
-            })?
-        } else {
-            self.capture.drain(DRAIN_BOUND)?
-        };
+        let frames = self.drain()?;
         Ok(StepRecord {
             call: record,
             frames,
             failure,
         })
+    }
+
+    /// Every frame of the lesson's since the last drain.
+    fn drain(&mut self) -> Result<Vec<CapturedFrame>, Error> {
+        if self.host {
+            let endpoints = &self.endpoints;
+            self.capture.drain_keeping(DRAIN_BOUND, &|frame: &[u8]| {
+                endpoints.owns(&crate::dissect::dissect(frame))
+            })
+        } else {
+            self.capture.drain(DRAIN_BOUND)
+        }
+    }
+
+    /// The frames that arrive before `deadline`, once one has (none if
+    /// nothing did): for frames a timer still owes when the steps are over.
+    pub fn frames_until(
+        &mut self,
+        deadline: std::time::Instant,
+    ) -> Result<Vec<CapturedFrame>, Error> {
+        if !self.capture.wait_readable(deadline)? {
+            return Ok(Vec::new());
+        }
+        self.drain()
+    }
+
+    /// The longest retransmission timeout (TCP_INFO's `tcpi_rto`) of the
+    /// lesson's open TCP sockets: how long data in flight may wait for a
+    /// resend. Reading TCP_INFO changes nothing on the socket.
+    pub fn max_rto(&self) -> Duration {
+        use std::os::fd::AsRawFd;
+        let mut most = Duration::ZERO;
+        for s in &self.sockets {
+            for sock in [&s.main, &s.conn].into_iter().flatten() {
+                // SAFETY: TCP_INFO fills at most `len` bytes of a tcp_info.
+                let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+                let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+                let rc = unsafe {
+                    libc::getsockopt(
+                        sock.as_raw_fd(),
+                        libc::IPPROTO_TCP,
+                        libc::TCP_INFO,
+                        (&mut info as *mut libc::tcp_info).cast(),
+                        &mut len,
+                    )
+                };
+                if rc == 0 {
+                    most = most.max(Duration::from_micros(u64::from(info.tcpi_rto)));
+                }
+            }
+        }
+        most
     }
 
     fn perform(&mut self, index: usize) -> (CallRecord, Option<Error>) {
@@ -397,6 +442,13 @@ impl<'a> Runner<'a> {
                     rec.unread = unread_bytes(&sock);
                     drop(sock);
                     Ok("closed".into())
+                }
+                Call::Sleep { ms } => {
+                    // The lesson asked for this pause (as `time.sleep` in a
+                    // program): the kernel's timers fire during it, and the
+                    // step's drain reads their frames with their own times.
+                    std::thread::sleep(Duration::from_millis(*ms));
+                    Ok(format!("slept {ms} ms"))
                 }
                 Call::SetOpt { option, value } => {
                     if sockets.main.is_none() {
@@ -740,6 +792,7 @@ pub fn call_text(plan: &Plan, step: &PlannedStep) -> String {
             }
         ),
         Call::Close { .. } => "close()".into(),
+        Call::Sleep { ms } => format!("time.sleep({})", *ms as f64 / 1000.0),
         Call::SetOpt { option, value } => {
             let (name, level) = match option {
                 SockOpt::NoDelay => ("TCP_NODELAY", "IPPROTO_TCP"),

@@ -117,6 +117,28 @@ pub struct CallSpan {
     pub end_ns: u64,
     /// `close` or `shutdown`: later FINs of this actor may be its.
     pub closes: bool,
+    /// `send` or `sendall`: later data of this actor may be its.
+    pub sends: bool,
+}
+
+/// New data that left after its send() returned, and what let it go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    /// The send call that queued it.
+    pub call: usize,
+    /// The frame whose arrival released it (an ACK, or a window update).
+    pub released_by: usize,
+    /// From the end of that call to this frame, in nanoseconds.
+    pub held_ns: u64,
+    /// The peer's window was 0 (else: Nagle waited for an ACK).
+    pub window: bool,
+}
+
+/// What the analysis says about one frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Verdict {
+    pub timer: Option<TimerCause>,
+    pub held: Option<Held>,
 }
 
 /// What a run still owes on one connection.
@@ -140,6 +162,8 @@ struct Half {
     sent: Vec<(u32, u32, usize, u64)>,
     /// The last frame of this direction that said window 0, if the latest did.
     zero_window: Option<(usize, u64)>,
+    /// The peer's window was 0 at some point since this side last sent data.
+    peer_window_was_zero: bool,
     /// The last segment of this direction.
     last: Option<(usize, u64)>,
     /// A RST ended the connection.
@@ -172,8 +196,9 @@ impl Tracker {
         self.calls.push(span);
     }
 
-    /// Record one frame; returns the timer that sent it, if one did.
-    pub fn frame(&mut self, s: &Seg) -> Option<TimerCause> {
+    /// Record one frame; says which timer sent it, if one did, or what held
+    /// it back after its call.
+    pub fn frame(&mut self, s: &Seg) -> Verdict {
         let pos = self.conns.iter().position(|c| {
             (c.ends[0] == s.src && c.ends[1] == s.dst) || (c.ends[0] == s.dst && c.ends[1] == s.src)
         });
@@ -197,9 +222,39 @@ impl Tracker {
             }
         }
         let me = usize::from(self.conns[pos].ends[0] != s.src);
-        let cause = self.classify(pos, me, s);
+        let timer = self.classify(pos, me, s);
+        let held = if timer.is_none() {
+            self.held(pos, me, s)
+        } else {
+            None
+        };
         self.update(pos, me, s);
-        cause
+        Verdict { timer, held }
+    }
+
+    /// New data sent while its sender made no call: queued by an earlier
+    /// send and let go by the frame that just arrived from the peer.
+    fn held(&self, pos: usize, me: usize, s: &Seg) -> Option<Held> {
+        let c = &self.conns[pos];
+        let (mine, theirs) = (&c.half[me], &c.half[1 - me]);
+        if s.len == 0 || s.has(TcpInfo::SYN) || self.in_call(&s.actor, s.time_ns) {
+            return None;
+        }
+        let call = self
+            .calls
+            .iter()
+            .rev()
+            .find(|c| c.actor == s.actor && c.sends && c.end_ns <= s.time_ns)?;
+        let (by, at) = theirs.last?;
+        if s.time_ns.saturating_sub(at) >= IMMEDIATE_NS || at < call.end_ns {
+            return None;
+        }
+        Some(Held {
+            call: call.index,
+            released_by: by,
+            held_ns: s.time_ns.saturating_sub(call.end_ns),
+            window: mine.peer_window_was_zero,
+        })
     }
 
     fn classify(&self, pos: usize, me: usize, s: &Seg) -> Option<TimerCause> {
@@ -245,7 +300,7 @@ impl Tracker {
             return Some(self.probe(mine, theirs, s));
         }
         // A FIN that left while its sender made no call, after it closed.
-        if s.has(TcpInfo::FIN) && !self.in_call(&s.actor, s.time_ns, 0) {
+        if s.has(TcpInfo::FIN) && !self.in_call(&s.actor, s.time_ns) {
             let close = self
                 .calls
                 .iter()
@@ -278,7 +333,7 @@ impl Tracker {
             if s.time_ns.saturating_sub(latest.3) < IMMEDIATE_NS {
                 return None;
             }
-            if self.in_call(&s.actor, s.time_ns, latest.3) {
+            if self.in_call(&s.actor, s.time_ns) {
                 return None;
             }
             return Some(TimerCause {
@@ -314,11 +369,17 @@ impl Tracker {
         }
     }
 
-    /// `actor` was in a call at `at` that started no earlier than `since`.
-    fn in_call(&self, actor: &str, at: u64, since: u64) -> bool {
-        self.calls
-            .iter()
-            .any(|c| c.actor == actor && c.start_ns <= at && at <= c.end_ns && c.start_ns >= since)
+    /// A call of `actor` sent a frame at `at`: it was running and had not
+    /// been waiting (a recv blocked for 40 ms did not send the delayed ACK
+    /// that fired meanwhile; a recv that found data, a setsockopt, a close
+    /// act within microseconds of their start).
+    fn in_call(&self, actor: &str, at: u64) -> bool {
+        self.calls.iter().any(|c| {
+            c.actor == actor
+                && c.start_ns <= at
+                && at <= c.end_ns.saturating_add(IMMEDIATE_NS)
+                && at - c.start_ns < IMMEDIATE_NS
+        })
     }
 
     fn update(&mut self, pos: usize, me: usize, s: &Seg) {
@@ -342,8 +403,14 @@ impl Tracker {
         }
         mine.zero_window = (s.window == 0 && !s.has(TcpInfo::SYN)).then_some((s.index, s.time_ns));
         mine.last = Some((s.index, s.time_ns));
+        if s.len > 0 {
+            mine.peer_window_was_zero = false;
+        }
         if s.has(TcpInfo::ACK) {
             let theirs = &mut c.half[1 - me];
+            if s.window == 0 {
+                theirs.peer_window_was_zero = true;
+            }
             if theirs.acked.is_none_or(|a| before(a, s.ack)) {
                 theirs.acked = Some(s.ack);
             }
@@ -384,7 +451,7 @@ pub fn explain(cause: &TimerCause, actor: &str) -> String {
     let armed = cause.armed_by;
     match cause.timer {
         Timer::DelayedAck => format!(
-            "Sent by {actor}'s delayed-ACK timer, armed when #{armed} arrived: {actor}'s kernel held the ACK hoping to send it with data of its own, none came, and after {ms:.1} ms the timer sent it alone. (Linux waits 40 ms at least and 200 ms at most; a connection that is new, or whose application has not been answering at once, acknowledges right away.)"
+            "Sent by {actor}'s delayed-ACK timer, armed when #{armed} arrived: {actor}'s kernel held the ACK hoping to send it with data of its own, none came, and after {ms:.1} ms the timer sent it alone. (Linux's delayed-ACK timer waits 40 ms at least, 200 ms at most.)"
         ),
         Timer::Retransmission => format!(
             "Sent by {actor}'s retransmission timer: this repeats sequence space first sent in #{armed}, which was not acknowledged in time; it left {ms:.1} ms after that copy (the RTO, or a tail-loss probe)."
@@ -404,6 +471,22 @@ pub fn explain(cause: &TimerCause, actor: &str) -> String {
         Timer::FinAfterClose => format!(
             "Left {ms:.1} ms after {actor}'s close() (#{armed}) returned: close() does not wait, and the FIN goes out only behind the data still queued, as the peer's window lets it."
         ),
+    }
+}
+
+/// The sentence for new data that waited after its send() returned.
+pub fn explain_held(h: &Held, actor: &str) -> String {
+    let ms = h.held_ns as f64 / 1e6;
+    if h.window {
+        format!(
+            "Queued by {actor}'s send() (#{}) and held {ms:.1} ms after it returned: the peer's receive window was full (0), and #{} opened it again.",
+            h.call, h.released_by
+        )
+    } else {
+        format!(
+            "Queued by {actor}'s send() (#{}) and held {ms:.1} ms after it returned: Nagle's algorithm keeps a small segment back while earlier data is unacknowledged, and #{} acknowledged it — this segment left the moment it arrived.",
+            h.call, h.released_by
+        )
     }
 }
 
@@ -437,20 +520,23 @@ mod tests {
     const FA: u16 = TcpInfo::FIN | TcpInfo::ACK;
 
     fn handshake(t: &mut Tracker) {
-        assert_eq!(t.frame(&seg(1, 0.0, true, S, 100, 0, 0)), None);
-        assert_eq!(t.frame(&seg(2, 0.01, false, S | AK, 500, 101, 0)), None);
-        assert_eq!(t.frame(&seg(3, 0.02, true, AK, 101, 501, 0)), None);
+        assert_eq!(t.frame(&seg(1, 0.0, true, S, 100, 0, 0)).timer, None);
+        assert_eq!(
+            t.frame(&seg(2, 0.01, false, S | AK, 500, 101, 0)).timer,
+            None
+        );
+        assert_eq!(t.frame(&seg(3, 0.02, true, AK, 101, 501, 0)).timer, None);
     }
 
     #[test]
     fn an_ack_sent_at_once_or_riding_on_data_is_no_timers() {
         let mut t = Tracker::default();
         handshake(&mut t);
-        assert_eq!(t.frame(&seg(5, 1.0, true, PA, 101, 501, 9)), None);
-        assert_eq!(t.frame(&seg(6, 1.005, false, AK, 501, 110, 0)), None);
-        assert_eq!(t.frame(&seg(8, 1.2, false, PA, 501, 110, 4)), None);
+        assert_eq!(t.frame(&seg(5, 1.0, true, PA, 101, 501, 9)).timer, None);
+        assert_eq!(t.frame(&seg(6, 1.005, false, AK, 501, 110, 0)).timer, None);
+        assert_eq!(t.frame(&seg(8, 1.2, false, PA, 501, 110, 4)).timer, None);
         assert!(t.owed().iter().any(|o| o.by == "client" && o.since == 8));
-        assert_eq!(t.frame(&seg(10, 1.4, true, PA, 110, 505, 3)), None);
+        assert_eq!(t.frame(&seg(10, 1.4, true, PA, 110, 505, 3)).timer, None);
         assert!(t.owed().iter().all(|o| o.since != 8), "{:?}", t.owed());
     }
 
@@ -464,8 +550,9 @@ mod tests {
             start_ns: 900_000,
             end_ns: 1_100_000,
             closes: false,
+            sends: false,
         });
-        assert_eq!(t.frame(&seg(5, 1.0, true, PA, 101, 501, 9)), None);
+        assert_eq!(t.frame(&seg(5, 1.0, true, PA, 101, 501, 9)).timer, None);
         assert_eq!(
             t.owed(),
             [Owed {
@@ -474,7 +561,10 @@ mod tests {
                 since_ns: 1_000_000
             }]
         );
-        let cause = t.frame(&seg(9, 41.3, false, AK, 501, 110, 0)).unwrap();
+        let cause = t
+            .frame(&seg(9, 41.3, false, AK, 501, 110, 0))
+            .timer
+            .unwrap();
         assert_eq!(cause.timer, Timer::DelayedAck);
         assert_eq!(cause.armed_by, 5);
         assert_eq!(cause.delay_ns, 40_300_000);
@@ -494,27 +584,69 @@ mod tests {
             start_ns: 10_000_000,
             end_ns: 10_050_000,
             closes: false,
+            sends: false,
         });
-        assert_eq!(t.frame(&seg(7, 10.02, false, AK, 501, 110, 0)), None);
+        assert_eq!(t.frame(&seg(7, 10.02, false, AK, 501, 110, 0)).timer, None);
+    }
+
+    #[test]
+    fn nagle_a_small_segment_held_until_the_delayed_ack_released_it() {
+        let mut t = Tracker::default();
+        handshake(&mut t);
+        let span = |index, actor: &str, start: f64, end: f64, sends| CallSpan {
+            index,
+            actor: actor.into(),
+            start_ns: (start * 1e6) as u64,
+            end_ns: (end * 1e6) as u64,
+            closes: false,
+            sends,
+        };
+        // write, write (held by Nagle), read — the server's recv blocks.
+        t.call(span(4, "client", 1.0, 1.1, true));
+        assert_eq!(
+            t.frame(&seg(5, 1.05, true, PA, 101, 501, 8)),
+            Verdict::default()
+        );
+        t.call(span(6, "client", 1.2, 1.25, true));
+        t.call(span(7, "server", 1.3, 1.32, false));
+        t.call(span(8, "server", 1.4, 42.7, false));
+        let v = t.frame(&seg(9, 42.6, false, AK, 501, 109, 0));
+        let c = v
+            .timer
+            .expect("the ACK that fired during a blocked recv is the timer's");
+        assert_eq!((c.timer, c.armed_by), (Timer::DelayedAck, 5));
+        let v = t.frame(&seg(10, 42.61, true, PA, 109, 501, 5));
+        assert_eq!(v.timer, None);
+        let h = v.held.unwrap();
+        assert_eq!((h.call, h.released_by, h.window), (6, 9, false));
+        assert_eq!(h.held_ns, 41_360_000);
+        assert!(explain_held(&h, "client").contains("Nagle"));
     }
 
     #[test]
     fn resent_data_and_syns_are_retransmissions_of_the_first_copy() {
         let mut t = Tracker::default();
-        assert_eq!(t.frame(&seg(1, 0.0, true, S, 100, 0, 0)), None);
-        let c = t.frame(&seg(2, 1000.0, true, S, 100, 0, 0)).unwrap();
+        assert_eq!(t.frame(&seg(1, 0.0, true, S, 100, 0, 0)).timer, None);
+        let c = t.frame(&seg(2, 1000.0, true, S, 100, 0, 0)).timer.unwrap();
         assert_eq!(
             (c.timer, c.armed_by, c.delay_ns),
             (Timer::SynRetransmission, 1, 1_000_000_000)
         );
-        assert_eq!(t.frame(&seg(3, 1000.1, false, S | AK, 500, 101, 0)), None);
+        assert_eq!(
+            t.frame(&seg(3, 1000.1, false, S | AK, 500, 101, 0)).timer,
+            None
+        );
         let c = t
             .frame(&seg(4, 1200.1, false, S | AK, 500, 101, 0))
+            .timer
             .unwrap();
         assert_eq!((c.timer, c.armed_by), (Timer::SynAckRetransmission, 3));
         t.frame(&seg(5, 1200.2, true, AK, 101, 501, 0));
         t.frame(&seg(6, 1300.0, true, PA, 101, 501, 5));
-        let c = t.frame(&seg(7, 1500.0, true, PA, 101, 501, 5)).unwrap();
+        let c = t
+            .frame(&seg(7, 1500.0, true, PA, 101, 501, 5))
+            .timer
+            .unwrap();
         assert_eq!(
             (c.timer, c.armed_by, c.delay_ns),
             (Timer::Retransmission, 6, 200_000_000)
@@ -528,13 +660,17 @@ mod tests {
         t.frame(&seg(4, 1.0, true, PA, 101, 501, 9));
         let mut zero = seg(5, 1.001, false, AK, 501, 110, 0);
         zero.window = 0;
-        assert_eq!(t.frame(&zero), None);
-        let c = t.frame(&seg(6, 201.0, true, AK, 109, 501, 0)).unwrap();
+        assert_eq!(t.frame(&zero).timer, None);
+        let c = t
+            .frame(&seg(6, 201.0, true, AK, 109, 501, 0))
+            .timer
+            .unwrap();
         assert_eq!((c.timer, c.armed_by), (Timer::ZeroWindowProbe, 5));
         // The window opens; much later a keepalive.
         t.frame(&seg(7, 201.01, false, AK, 501, 110, 0));
         let c = t
             .frame(&seg(8, 7_200_000.0, true, AK, 109, 501, 0))
+            .timer
             .unwrap();
         assert_eq!((c.timer, c.armed_by), (Timer::Keepalive, 7));
     }
@@ -549,8 +685,12 @@ mod tests {
             start_ns: 5_000_000,
             end_ns: 5_100_000,
             closes: true,
+            sends: false,
         });
-        let c = t.frame(&seg(12, 30.0, true, FA, 101, 501, 0)).unwrap();
+        let c = t
+            .frame(&seg(12, 30.0, true, FA, 101, 501, 0))
+            .timer
+            .unwrap();
         assert_eq!(
             (c.timer, c.armed_by, c.delay_ns),
             (Timer::FinAfterClose, 9, 25_000_000)
@@ -564,8 +704,9 @@ mod tests {
             start_ns: 5_000_000,
             end_ns: 5_100_000,
             closes: true,
+            sends: false,
         });
-        assert_eq!(t.frame(&seg(12, 5.05, true, FA, 101, 501, 0)), None);
+        assert_eq!(t.frame(&seg(12, 5.05, true, FA, 101, 501, 0)).timer, None);
         assert_eq!(t.owed().len(), 1, "the FIN is owed an ACK");
         assert_eq!(t.owed()[0].by, "server");
     }
@@ -577,7 +718,7 @@ mod tests {
         t.frame(&seg(4, 1.0, true, PA, 101, 501, 9));
         t.frame(&seg(5, 1.1, false, TcpInfo::RST | AK, 501, 110, 0));
         assert!(t.owed().is_empty());
-        assert_eq!(t.frame(&seg(6, 2.0, true, S, 9000, 0, 0)), None);
+        assert_eq!(t.frame(&seg(6, 2.0, true, S, 9000, 0, 0)).timer, None);
     }
 
     #[test]

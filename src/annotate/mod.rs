@@ -194,6 +194,7 @@ impl<'a> Annotator<'a> {
             stopped: None,
             tcp: None,
             payload: None,
+            timer: None,
             checkpoint: None,
         }
     }
@@ -361,6 +362,7 @@ impl<'a> Annotator<'a> {
             layers: d.layers.clone(),
             stopped: d.stopped.clone(),
             tcp: observation.map(|o| o.view),
+            timer: None,
             checkpoint: None,
         };
         // The lesson's own rules and checkpoint, on top of the built-in notes.

@@ -186,6 +186,7 @@ pub fn call_notes(
         ),
         (Call::Close { .. }, Transport::Tcp) => close_notes(ctx, rec.unread.unwrap_or(0)),
         (Call::SetOpt { .. }, _) => ("setsockopt() changes how the kernel treats this socket.".to_string(), "No frame.".to_string()),
+        (Call::Sleep { .. }, _) => ("time.sleep(): the program pauses and makes no call; its sockets stay as they are, and the kernel goes on by itself. A frame sent during the pause was sent by one of the kernel's timers, and says which.".to_string(), "No frame of its own.".to_string()),
     };
     CallNotes {
         syntax,

@@ -147,16 +147,41 @@ pub enum SockOpt {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Call {
     Bind,
-    Listen { backlog: u32 },
+    Listen {
+        backlog: u32,
+    },
     Accept,
-    Connect { to: Peer },
-    Send { data: Vec<u8>, all: bool },
-    SendTo { to: Peer, data: Vec<u8> },
-    Recv { max: u32 },
-    RecvFrom { max: u32 },
-    Shutdown { how: ShutdownHow },
-    Close { listener: bool },
-    SetOpt { option: SockOpt, value: bool },
+    Connect {
+        to: Peer,
+    },
+    Send {
+        data: Vec<u8>,
+        all: bool,
+    },
+    SendTo {
+        to: Peer,
+        data: Vec<u8>,
+    },
+    Recv {
+        max: u32,
+    },
+    RecvFrom {
+        max: u32,
+    },
+    Shutdown {
+        how: ShutdownHow,
+    },
+    Close {
+        listener: bool,
+    },
+    SetOpt {
+        option: SockOpt,
+        value: bool,
+    },
+    /// The actor's program pauses (`time.sleep`); the kernel's timers run on.
+    Sleep {
+        ms: u64,
+    },
 }
 
 impl Call {
@@ -174,6 +199,7 @@ impl Call {
             Call::Shutdown { .. } => "shutdown",
             Call::Close { .. } => "close",
             Call::SetOpt { .. } => "setsockopt",
+            Call::Sleep { .. } => "sleep",
         }
     }
 }
@@ -321,6 +347,7 @@ pub const CALLS: &[&str] = &[
     "shutdown",
     "close",
     "setsockopt",
+    "sleep",
 ];
 
 /// Which optional keys each call reads; any other key on the step is a mistake.
@@ -335,6 +362,7 @@ fn keys_for(call: &str) -> &'static [&'static str] {
         "shutdown" => &["how"],
         "close" => &["socket"],
         "setsockopt" => &["option", "value"],
+        "sleep" => &["ms"],
         _ => &[],
     }
 }
@@ -685,13 +713,15 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
             source,
             &mut problems,
         ) {
-            let blocks = match step.call {
-                Call::Accept | Call::Recv { .. } | Call::RecvFrom { .. } => true,
-                Call::Connect { .. } => transport == Some(Transport::Tcp),
-                _ => false,
+            let timeout = step.timeout.as_millis() as u64;
+            let wait = match step.call {
+                Call::Sleep { ms } => ms,
+                Call::Accept | Call::Recv { .. } | Call::RecvFrom { .. } => timeout,
+                Call::Connect { .. } if transport == Some(Transport::Tcp) => timeout,
+                _ => 0,
             };
-            if blocks {
-                total_wait_ms += step.timeout.as_millis() as u64 * repeat as u64;
+            if wait > 0 {
+                total_wait_ms += wait * repeat as u64;
                 if total_wait_ms > limits::MAX_TOTAL_WAIT_MS && !wait_reported {
                     wait_reported = true;
                     let at = spec
@@ -709,7 +739,7 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
                             limits::MAX_TOTAL_WAIT_MS
                         ),
                         Some(format!(
-                            "every accept, TCP connect, recv and recvfrom may wait its `timeout_ms` (default {} ms); give them shorter ones",
+                            "every accept, TCP connect, recv and recvfrom may wait its `timeout_ms` (default {} ms), and every sleep its `ms`; give them shorter ones",
                             limits::DEFAULT_TIMEOUT_MS
                         )),
                     ));
@@ -1130,7 +1160,7 @@ fn check_rules(
 /// their frames would have nothing to read.
 fn frameless(call: &str, transport: Option<Transport>, spec: &StepSpec) -> bool {
     match call {
-        "bind" | "listen" | "accept" | "setsockopt" | "recv" | "recvfrom" => true,
+        "bind" | "listen" | "accept" | "setsockopt" | "recv" | "recvfrom" | "sleep" => true,
         "connect" | "shutdown" => transport == Some(Transport::Udp),
         "close" => {
             transport == Some(Transport::Udp)
@@ -1374,7 +1404,7 @@ fn check_step(
     }
 
     // Keys that mean nothing for this call are mistakes, not decoration.
-    let present: [(&str, Option<(u64, u64)>); 9] = [
+    let present: [(&str, Option<(u64, u64)>); 10] = [
         ("to", spec.to.as_ref().map(pos)),
         ("text", spec.text.as_ref().map(pos)),
         ("hex", spec.hex.as_ref().map(pos)),
@@ -1384,6 +1414,7 @@ fn check_step(
         ("socket", spec.socket.as_ref().map(pos)),
         ("option", spec.option.as_ref().map(pos)),
         ("value", spec.value.as_ref().map(pos)),
+        ("ms", spec.ms.as_ref().map(pos)),
     ];
     let allowed = keys_for(call_name);
     for (key, at) in present {
@@ -1870,6 +1901,31 @@ fn check_step(
                 value: spec.value.as_ref().map(|v| v.value).unwrap_or(true),
             }
         }
+        "sleep" => match &spec.ms {
+            Some(m) if m.value < 1 || m.value as u64 > limits::MAX_SLEEP_MS => {
+                problems.push(Problem::error(
+                    m,
+                    format!(
+                        "sleep of {} ms is out of range (limit `max_sleep_ms`)",
+                        m.value
+                    ),
+                    Some(format!(
+                        "a sleep is 1 to {} milliseconds",
+                        limits::MAX_SLEEP_MS
+                    )),
+                ));
+                Call::Sleep { ms: 1 }
+            }
+            Some(m) => Call::Sleep { ms: m.value as u64 },
+            None => {
+                problems.push(Problem::error(
+                    &spec.call,
+                    "`sleep` needs `ms`",
+                    Some("e.g. `ms: 250` pauses the actor for 250 milliseconds".into()),
+                ));
+                Call::Sleep { ms: 1 }
+            }
+        },
         _ => unreachable!("checked against CALLS above"),
     };
 

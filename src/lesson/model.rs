@@ -46,7 +46,7 @@ pub struct StepSpec {
     pub id: Option<Spanned<String>>,
     pub actor: Spanned<String>,
     /// The socket call: bind, listen, accept, connect, send, sendall, sendto,
-    /// recv, recvfrom, shutdown, close, setsockopt.
+    /// recv, recvfrom, shutdown, close, setsockopt, sleep.
     pub call: Spanned<String>,
     /// Peer for connect/sendto: an actor's name or `ip:port`.
     #[serde(default)]
@@ -76,6 +76,9 @@ pub struct StepSpec {
     /// Longest the call may wait, in milliseconds.
     #[serde(default)]
     pub timeout_ms: Option<Spanned<i64>>,
+    /// For sleep: how long the actor pauses, in milliseconds.
+    #[serde(default)]
+    pub ms: Option<Spanned<i64>>,
     /// The narration a student reads for this step.
     #[serde(default)]
     pub say: Option<String>,
