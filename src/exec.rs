@@ -463,6 +463,9 @@ impl<'a> Runner<'a> {
                         SockOpt::NoDelay => sock.set_tcp_nodelay(*value)?,
                         SockOpt::QuickAck => sock.set_tcp_quickack(*value)?,
                         SockOpt::ReuseAddr => sock.set_reuse_address(*value)?,
+                        SockOpt::RcvBuf(n) => sock.set_recv_buffer_size(*n as usize)?,
+                        SockOpt::SndBuf(n) => sock.set_send_buffer_size(*n as usize)?,
+                        SockOpt::MaxSeg(n) => sock.set_tcp_mss(*n)?,
                     }
                     Ok("set".into())
                 }
@@ -794,12 +797,15 @@ pub fn call_text(plan: &Plan, step: &PlannedStep) -> String {
         Call::Close { .. } => "close()".into(),
         Call::Sleep { ms } => format!("time.sleep({})", *ms as f64 / 1000.0),
         Call::SetOpt { option, value } => {
-            let (name, level) = match option {
-                SockOpt::NoDelay => ("TCP_NODELAY", "IPPROTO_TCP"),
-                SockOpt::QuickAck => ("TCP_QUICKACK", "IPPROTO_TCP"),
-                SockOpt::ReuseAddr => ("SO_REUSEADDR", "SOL_SOCKET"),
+            let (name, level, arg) = match option {
+                SockOpt::NoDelay => ("TCP_NODELAY", "IPPROTO_TCP", u32::from(*value)),
+                SockOpt::QuickAck => ("TCP_QUICKACK", "IPPROTO_TCP", u32::from(*value)),
+                SockOpt::ReuseAddr => ("SO_REUSEADDR", "SOL_SOCKET", u32::from(*value)),
+                SockOpt::RcvBuf(n) => ("SO_RCVBUF", "SOL_SOCKET", *n),
+                SockOpt::SndBuf(n) => ("SO_SNDBUF", "SOL_SOCKET", *n),
+                SockOpt::MaxSeg(n) => ("TCP_MAXSEG", "IPPROTO_TCP", *n),
             };
-            format!("setsockopt({level}, {name}, {})", u8::from(*value))
+            format!("setsockopt({level}, {name}, {arg})")
         }
     }
 }

@@ -54,6 +54,7 @@ fn tcp_basics_puts_the_reference_programs_frames_on_the_wire_every_time() {
         .collect();
     assert_eq!(reference.len(), 16, "{reference:?}");
     let dir = scratch("timing-reference");
+    let mut stalled = 0;
     for run in 0..20 {
         let json = dir.join(format!("t{run}.json"));
         netcourse(&[
@@ -66,8 +67,17 @@ fn tcp_basics_puts_the_reference_programs_frames_on_the_wire_every_time() {
         ])
         .run()
         .ok();
-        assert_eq!(sequence(&read_json(&json)), reference, "run {run}");
+        let t = read_json(&json);
+        // A run the machine stalled for 30 ms may differ (see `stall`): the
+        // kernel's timing depends on how fast the programs answer.
+        if let Some(why) = stall(&t) {
+            eprintln!("run {run} stalled ({why}): not compared");
+            stalled += 1;
+            continue;
+        }
+        assert_eq!(sequence(&t), reference, "run {run}");
     }
+    assert!(stalled < 10, "{stalled} of 20 runs stalled");
 }
 
 #[test]

@@ -142,6 +142,30 @@ pub enum SockOpt {
     NoDelay,
     QuickAck,
     ReuseAddr,
+    /// SO_RCVBUF / SO_SNDBUF / TCP_MAXSEG, in bytes.
+    RcvBuf(u32),
+    SndBuf(u32),
+    MaxSeg(u32),
+}
+
+impl SockOpt {
+    /// The options a lesson names, as it names them.
+    pub const NAMES: &'static [&'static str] = &[
+        "nodelay",
+        "quickack",
+        "reuseaddr",
+        "rcvbuf",
+        "sndbuf",
+        "maxseg",
+    ];
+
+    /// Options that take a `size` rather than an on/off `value`.
+    pub fn sized(self) -> bool {
+        matches!(
+            self,
+            SockOpt::RcvBuf(_) | SockOpt::SndBuf(_) | SockOpt::MaxSeg(_)
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -361,7 +385,7 @@ fn keys_for(call: &str) -> &'static [&'static str] {
         "recv" | "recvfrom" => &["max"],
         "shutdown" => &["how"],
         "close" => &["socket"],
-        "setsockopt" => &["option", "value"],
+        "setsockopt" => &["option", "value", "size"],
         "sleep" => &["ms"],
         _ => &[],
     }
@@ -1404,7 +1428,7 @@ fn check_step(
     }
 
     // Keys that mean nothing for this call are mistakes, not decoration.
-    let present: [(&str, Option<(u64, u64)>); 10] = [
+    let present: [(&str, Option<(u64, u64)>); 11] = [
         ("to", spec.to.as_ref().map(pos)),
         ("text", spec.text.as_ref().map(pos)),
         ("hex", spec.hex.as_ref().map(pos)),
@@ -1415,6 +1439,7 @@ fn check_step(
         ("option", spec.option.as_ref().map(pos)),
         ("value", spec.value.as_ref().map(pos)),
         ("ms", spec.ms.as_ref().map(pos)),
+        ("size", spec.size.as_ref().map(pos)),
     ];
     let allowed = keys_for(call_name);
     for (key, at) in present {
@@ -1872,11 +1897,50 @@ fn check_step(
                 Some((_, "nodelay")) => SockOpt::NoDelay,
                 Some((_, "quickack")) => SockOpt::QuickAck,
                 Some((_, "reuseaddr")) => SockOpt::ReuseAddr,
+                Some((o, name @ ("rcvbuf" | "sndbuf" | "maxseg"))) => {
+                    let (low, high) = if name == "maxseg" {
+                        (88, 32_767)
+                    } else {
+                        (1, limits::MAX_SOCKET_BUFFER)
+                    };
+                    let size = match &spec.size {
+                        Some(n) if n.value < i64::from(low) || n.value > i64::from(high) => {
+                            problems.push(Problem::error(
+                                n,
+                                format!(
+                                    "`size` {} is out of range for `{name}`{}",
+                                    n.value,
+                                    if name == "maxseg" {
+                                        ""
+                                    } else {
+                                        " (limit `max_socket_buffer`)"
+                                    }
+                                ),
+                                Some(format!("`{name}` takes {low} to {high} bytes")),
+                            ));
+                            low
+                        }
+                        Some(n) => n.value as u32,
+                        None => {
+                            problems.push(Problem::error(
+                                o,
+                                format!("`{name}` needs a `size` in bytes"),
+                                Some(format!("e.g. `size: 4096` ({low} to {high})")),
+                            ));
+                            low
+                        }
+                    };
+                    match name {
+                        "rcvbuf" => SockOpt::RcvBuf(size),
+                        "sndbuf" => SockOpt::SndBuf(size),
+                        _ => SockOpt::MaxSeg(size),
+                    }
+                }
                 Some((o, other)) => {
                     problems.push(Problem::error(
                         o,
                         format!("unknown socket option `{other}`"),
-                        hint_mean(other, &["nodelay", "quickack", "reuseaddr"], "`option`"),
+                        hint_mean(other, SockOpt::NAMES, "`option`"),
                     ));
                     SockOpt::NoDelay
                 }
@@ -1889,11 +1953,34 @@ fn check_step(
                     SockOpt::NoDelay
                 }
             };
-            if transport == Some(Transport::Udp) && option != SockOpt::ReuseAddr {
+            if transport == Some(Transport::Udp)
+                && !matches!(
+                    option,
+                    SockOpt::ReuseAddr | SockOpt::RcvBuf(_) | SockOpt::SndBuf(_)
+                )
+            {
                 problems.push(Problem::error(
                     &spec.call,
                     "this option is for TCP sockets",
-                    Some("UDP sockets only take `reuseaddr` here".into()),
+                    Some("UDP sockets take `reuseaddr`, `rcvbuf` and `sndbuf` here".into()),
+                ));
+            }
+            if option.sized()
+                && let Some(v) = &spec.value
+            {
+                problems.push(Problem::error(
+                    v,
+                    "this option takes a `size`, not an on/off `value`",
+                    Some("e.g. `size: 4096`".into()),
+                ));
+            }
+            if !option.sized()
+                && let Some(n) = &spec.size
+            {
+                problems.push(Problem::error(
+                    n,
+                    "this option is on or off: it takes `value`, not `size`",
+                    Some("e.g. `value: true`".into()),
                 ));
             }
             Call::SetOpt {

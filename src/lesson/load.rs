@@ -22,6 +22,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
     ("udp-vs-tcp", include_str!("../../lessons/udp-vs-tcp.yaml")),
     (
+        "tcp-delayed-ack",
+        include_str!("../../lessons/tcp-delayed-ack.yaml"),
+    ),
+    ("tcp-nagle", include_str!("../../lessons/tcp-nagle.yaml")),
+    (
         "ipv6-basics",
         include_str!("../../lessons/ipv6-basics.yaml"),
     ),
@@ -194,7 +199,9 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
             "socket",
             "option",
             "value",
+            "size",
             "timeout_ms",
+            "ms",
             "say",
             "expect",
             "repeat",

@@ -68,11 +68,15 @@ pub struct StepSpec {
     /// For close: `connection` (default when there is one) or `listener`.
     #[serde(default)]
     pub socket: Option<Spanned<String>>,
-    /// For setsockopt: `nodelay`, `quickack`, `reuseaddr`.
+    /// For setsockopt: `nodelay`, `quickack`, `reuseaddr`, `rcvbuf`,
+    /// `sndbuf`, `maxseg`.
     #[serde(default)]
     pub option: Option<Spanned<String>>,
     #[serde(default)]
     pub value: Option<Spanned<bool>>,
+    /// For setsockopt `rcvbuf`, `sndbuf` (bytes) and `maxseg` (bytes).
+    #[serde(default)]
+    pub size: Option<Spanned<i64>>,
     /// Longest the call may wait, in milliseconds.
     #[serde(default)]
     pub timeout_ms: Option<Spanned<i64>>,
