@@ -118,3 +118,219 @@ fn no_socket_option_on_an_actors_socket_unless_the_lesson_sets_it() {
         );
     }
 }
+
+/// A run of a built-in lesson that kept pace (see `stall`), as JSON.
+fn run_kept_pace(lesson: &str) -> serde_json::Value {
+    let dir = scratch(&format!("timing-{lesson}"));
+    let mut why = String::new();
+    for i in 0..5 {
+        let json = dir.join(format!("t{i}.json"));
+        netcourse(&[
+            "run",
+            "lesson",
+            lesson,
+            "--quiet",
+            "--export",
+            json.to_str().unwrap(),
+        ])
+        .run()
+        .ok();
+        let t = read_json(&json);
+        match stall(&t) {
+            None => return t,
+            Some(w) => why = w,
+        }
+    }
+    panic!("{lesson}: five runs in a row stalled ({why})");
+}
+
+fn event(t: &serde_json::Value, index: u64) -> &serde_json::Value {
+    &t["events"][(index - 1) as usize]
+}
+
+fn step_numbered(t: &serde_json::Value, id: &str) -> u64 {
+    t["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no step `{id}`"))["number"]
+        .as_u64()
+        .unwrap()
+}
+
+fn with_payload<'a>(t: &'a serde_json::Value, text: &str) -> &'a serde_json::Value {
+    let want = format!("b\"{text}\"");
+    frames(t)
+        .into_iter()
+        .find(|f| f["payload"] == want.as_str())
+        .unwrap_or_else(|| panic!("no frame carries {want}"))
+}
+
+fn is_pure_ack(f: &serde_json::Value) -> bool {
+    f["tcp"]["flags"] == serde_json::json!(["ACK"]) && f["tcp"]["len"] == 0
+}
+
+#[test]
+fn delayed_ack_lesson_shows_the_timer_its_trigger_and_the_measured_delay() {
+    let t = run_kept_pace("tcp-delayed-ack");
+    assert_eq!(t["outcome"]["passed"], true);
+    let timed: Vec<&serde_json::Value> = frames(&t)
+        .into_iter()
+        .filter(|f| f["timer"].is_object())
+        .collect();
+    assert_eq!(timed.len(), 1, "one frame is the timer's");
+    let ack = timed[0];
+    assert_eq!(ack["timer"]["kind"], "delayed-ack");
+    assert_eq!(ack["actor"], "server");
+    assert!(is_pure_ack(ack));
+    assert_eq!(
+        ack["step"].as_u64(),
+        Some(step_numbered(&t, "server-pauses"))
+    );
+    // Armed by the question it acknowledges; the delay is measured from the
+    // two kernel timestamps.
+    let question = with_payload(&t, "what is your name");
+    assert_eq!(ack["timer"]["armed_by"], question["index"]);
+    let delay = ack["timer"]["delay_ns"].as_u64().unwrap();
+    assert_eq!(
+        delay,
+        ack["timestamp_ns"].as_u64().unwrap() - question["timestamp_ns"].as_u64().unwrap()
+    );
+    assert!(
+        (35_000_000..=210_000_000).contains(&delay),
+        "Linux's delayed ACK waits 40-200 ms: {delay} ns"
+    );
+    let note = ack["notes"]["timing"].as_str().unwrap();
+    assert!(
+        note.contains("delayed-ACK timer")
+            && note.contains(&format!("#{}", question["index"]))
+            && note.contains(&format!("{:.1} ms", delay as f64 / 1e6)),
+        "{note}"
+    );
+    // The quick answer carried the ACK: no pure ACK between question and answer.
+    let (q, a) = (with_payload(&t, "how old are u"), with_payload(&t, "nicai"));
+    let between: Vec<&serde_json::Value> = frames(&t)
+        .into_iter()
+        .filter(|f| {
+            f["index"].as_u64() > q["index"].as_u64() && f["index"].as_u64() < a["index"].as_u64()
+        })
+        .collect();
+    assert!(between.is_empty(), "{between:?}");
+    assert_eq!(
+        a["tcp"]["ack_rel"].as_u64(),
+        Some(q["tcp"]["seq_rel"].as_u64().unwrap() + 13)
+    );
+    // With TCP_QUICKACK the question is acknowledged at once, in its own step.
+    let bye = with_payload(&t, "bye");
+    let next = event(&t, bye["index"].as_u64().unwrap() + 1);
+    assert!(is_pure_ack(next) && next["actor"] == "server" && next["step"] == bye["step"]);
+    assert!(next["timer"].is_null());
+}
+
+#[test]
+fn nagle_lesson_shows_the_stall_and_what_released_it() {
+    let t = run_kept_pace("tcp-nagle");
+    assert_eq!(t["outcome"]["passed"], true);
+    let first = with_payload(&t, "how old ");
+    let second = with_payload(&t, "are u");
+    // The second piece left in the server's waiting recv, not in its own send step.
+    assert_eq!(second["step"].as_u64(), Some(step_numbered(&t, "stall")));
+    let release = event(&t, second["index"].as_u64().unwrap() - 1);
+    assert_eq!(release["timer"]["kind"], "delayed-ack");
+    assert_eq!(release["timer"]["armed_by"], first["index"]);
+    let note = second["notes"]["timing"].as_str().unwrap();
+    assert!(
+        note.contains("Nagle") && note.contains(&format!("#{}", release["index"])),
+        "{note}"
+    );
+    let stall_ns =
+        second["timestamp_ns"].as_u64().unwrap() - first["timestamp_ns"].as_u64().unwrap();
+    assert!(stall_ns >= 35_000_000, "the stall: {stall_ns} ns");
+    // With TCP_NODELAY each piece leaves in its own step, at once.
+    let (a, b) = (with_payload(&t, "what is "), with_payload(&t, "your name"));
+    assert_eq!(b["step"].as_u64(), Some(a["step"].as_u64().unwrap() + 1));
+    assert!(a["timer"].is_null() && b["timer"].is_null());
+}
+
+#[test]
+fn a_run_waits_for_the_ack_it_is_still_owed_and_no_longer() {
+    let dir = scratch("timing-owed");
+    std::fs::write(
+        dir.join("owed.yaml"),
+        "format: 1\nname: owed\ntitle: t\nsummary: s\nactors:\n  - {name: server, transport: tcp, port: 50007}\n  - {name: client, transport: tcp}\nsteps:\n  - {actor: server, call: bind}\n  - {actor: server, call: listen}\n  - {actor: client, call: connect, to: server}\n  - {actor: server, call: accept}\n  - {actor: client, call: sendall, text: \"how are u\"}\n  - {actor: server, call: recv, expect: {text: \"how are u\"}}\n  - {actor: server, call: sendall, text: \"fine\"}\n  - {actor: client, call: recv, expect: {text: \"fine\"}}\n  - {actor: client, call: sendall, text: \"how old are u\"}\n  - {actor: server, call: recv, expect: {text: \"how old are u\"}}\n",
+    )
+    .unwrap();
+    let json = dir.join("t.json");
+    let started = std::time::Instant::now();
+    netcourse(&[
+        "run",
+        "lesson",
+        "owed.yaml",
+        "--quiet",
+        "--export",
+        "t.json",
+    ])
+    .dir(&dir)
+    .run()
+    .ok();
+    let took = started.elapsed();
+    let t = read_json(&json);
+    // The last step leaves the question unacknowledged: the run waits for
+    // the server's delayed ACK and shows it, then ends.
+    let last = *frames(&t).last().unwrap();
+    assert_eq!(last["timer"]["kind"], "delayed-ack", "{last}");
+    assert_eq!(last["actor"], "server");
+    assert_eq!(
+        last["timer"]["armed_by"],
+        with_payload(&t, "how old are u")["index"]
+    );
+    assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+}
+
+#[test]
+fn sleep_and_buffer_sizes_are_checked_at_their_place() {
+    let dir = scratch("timing-check");
+    let text = "format: 1\nname: bad\ntitle: t\nsummary: s\nactors:\n  - {name: server, transport: tcp, port: 50007}\nsteps:\n  - {actor: server, call: sleep, ms: 0}\n  - {actor: server, call: sleep, ms: 99999}\n  - {actor: server, call: sleep}\n  - {actor: server, call: setsockopt, option: rcvbuf}\n  - {actor: server, call: setsockopt, option: maxseg, size: 20}\n  - {actor: server, call: setsockopt, option: nodelay, size: 20}\n  - {actor: server, call: bind, ms: 5}\n";
+    std::fs::write(dir.join("bad.yaml"), text).unwrap();
+    let ran = netcourse(&["check", "bad.yaml"]).dir(&dir).run();
+    assert_eq!(ran.status, 1, "{}", ran.stderr);
+    for want in [
+        "bad.yaml:8:38: error: sleep of 0 ms is out of range (limit `max_sleep_ms`)",
+        "bad.yaml:9:38: error: sleep of 99999 ms is out of range (limit `max_sleep_ms`)",
+        "bad.yaml:10:27: error: `sleep` needs `ms`",
+        "bad.yaml:11:47: error: `rcvbuf` needs a `size` in bytes",
+        "bad.yaml:12:61: error: `size` 20 is out of range for `maxseg`",
+        "bad.yaml:13:62: error: this option is on or off: it takes `value`, not `size`",
+        "bad.yaml:14:37: error: `ms` has no meaning for `bind`",
+    ] {
+        assert!(
+            ran.stderr.contains(want),
+            "missing `{want}` in\n{}",
+            ran.stderr
+        );
+    }
+}
+
+#[test]
+fn the_only_option_on_an_actors_socket_is_the_one_the_lesson_sets() {
+    if !have("strace") {
+        eprintln!("strace not installed: skipped");
+        return;
+    }
+    let out = Command::new("strace")
+        .args(["-f", "-e", "trace=setsockopt", "--", bin()])
+        .args(["run", "lesson", "tcp-delayed-ack", "--quiet"])
+        .output()
+        .expect("run strace");
+    let trace = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{trace}");
+    let actors: Vec<&str> = trace
+        .lines()
+        .filter(|l| {
+            l.contains("setsockopt(") && !l.contains("SOL_PACKET") && !l.contains("SO_RCVBUF")
+        })
+        .collect();
+    assert_eq!(actors.len(), 1, "{actors:?}");
+    assert!(actors[0].contains("TCP_QUICKACK, [1]"), "{}", actors[0]);
+}
