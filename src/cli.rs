@@ -4,15 +4,34 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::render::Format;
-use crate::sandbox::NetMode;
+use crate::live::sandbox::NetMode;
+use crate::render::{Detail, Format};
+
+/// The exit codes, as every command's help lists them.
+macro_rules! exit_codes {
+    () => {
+        "Exit codes:\n  0  the lesson passed (or you quit step mode); the command did what it was asked\n  1  a step or an expectation failed, or a lesson is invalid\n  2  anything else: a bad command line, a file that cannot be read or written, no sandbox\n  128+N  stopped by signal N (130 for Ctrl-C)"
+    };
+}
+pub const EXIT_CODES: &str = exit_codes!();
 
 #[derive(Debug, Parser)]
 #[command(
     name = "netcourse",
     version,
     about = "Run the classic socket exchanges on a private loopback network and explain every frame they put on the wire.",
-    after_help = "Examples:\n  netcourse lessons\n  netcourse run lesson udp-basics\n  netcourse run lesson udp-basics --export udp.json\n  netcourse check my-lesson.yaml"
+    after_help = concat!(
+        "Examples, in the order a newcomer uses them:\n",
+        "  netcourse lessons\n",
+        "  netcourse run lesson udp-basics\n",
+        "  netcourse run lesson tcp-basics --step\n",
+        "  netcourse run lesson udp-basics --export udp.json\n",
+        "  netcourse replay udp.json --step\n",
+        "  netcourse new lesson my-lesson\n",
+        "  netcourse check my-lesson.yaml\n",
+        "\n",
+        exit_codes!()
+    )
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -37,12 +56,32 @@ pub enum Command {
     },
     /// Check lesson files without running them.
     #[command(
-        after_help = "Examples:\n  netcourse check my-lesson.yaml\n  netcourse check lessons/*.yaml"
+        after_help = "A built-in lesson has no file of its own: `netcourse show lesson udp-basics > udp-basics.yaml` writes one to read, change and check.\n\nExamples:\n  netcourse check my-lesson.yaml\n  netcourse check lessons/*.yaml"
     )]
     Check {
+        /// A lesson file (YAML, format 1) to check: its keys, actors, calls,
+        /// addresses and limits, each problem reported as file:line:column.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Print something: `netcourse show lesson NAME` prints a lesson's YAML.
+    Show {
+        #[command(subcommand)]
+        what: ShowWhat,
+    },
+    /// Print a shell completion script: `netcourse completions bash > ~/.local/share/bash-completion/completions/netcourse`.
+    #[command(
+        after_help = "Examples:\n  netcourse completions bash > ~/.local/share/bash-completion/completions/netcourse\n  netcourse completions zsh > ~/.zfunc/_netcourse\n  netcourse completions fish > ~/.config/fish/completions/netcourse.fish"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `netcourse man | man -l -`.
+    #[command(
+        after_help = "Examples:\n  netcourse man | man -l -\n  netcourse man > ~/.local/share/man/man1/netcourse.1"
+    )]
+    Man,
     /// Create something: `netcourse new lesson NAME`.
     New {
         #[command(subcommand)]
@@ -79,6 +118,25 @@ pub struct ReplayArgs {
     /// Walk through the saved events one at a time, as `run lesson --step` does.
     #[arg(long)]
     pub step: bool,
+    /// How much of each event's notes to print (also in Markdown and pcapng exports).
+    #[arg(long, value_enum, default_value_t = Detail::Normal)]
+    pub detail: Detail,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShowWhat {
+    /// Print a lesson's YAML (a built-in one, or one found by name or path).
+    #[command(
+        after_help = "Examples:\n  netcourse show lesson udp-basics\n  netcourse show lesson tcp-basics > my-tcp.yaml && netcourse check my-tcp.yaml"
+    )]
+    Lesson {
+        /// A lesson name (see `netcourse lessons`) or the path of a lesson file.
+        #[arg(value_name = "NAME|PATH")]
+        lesson: String,
+        /// Also look for lessons in this directory (repeatable).
+        #[arg(long = "lessons", value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,7 +152,16 @@ pub enum NewWhat {
 pub enum RunWhat {
     /// Run a lesson and print its annotated transcript.
     #[command(
-        after_help = "Examples:\n  netcourse run lesson udp-basics\n  netcourse run lesson udp-basics --export udp.json\n  netcourse run lesson ./my-lesson.yaml --color never\n  sudo netcourse run lesson udp-basics --net host"
+        after_help = concat!(
+            "Examples:\n",
+            "  netcourse run lesson udp-basics\n",
+            "  netcourse run lesson tcp-basics --step\n",
+            "  netcourse run lesson udp-basics --detail full --export udp.json\n",
+            "  netcourse run lesson ./my-lesson.yaml --color never\n",
+            "  sudo netcourse run lesson udp-basics --net host\n",
+            "\n",
+            exit_codes!()
+        )
     )]
     Lesson(RunArgs),
 }
@@ -118,10 +185,14 @@ pub struct RunArgs {
     /// Print only errors; for benchmarks and scripts that just want the export.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Pause before each step and each frame; keys: n(ext) d(etails) c(ontinue) q(uit) ?(help).
+    /// Pause before each step and each frame; keys: n(ext) d(etails) +/- (detail) c(ontinue) q(uit) ?(help).
     /// Without a terminal, one command per line (empty line: next; end of input: continue).
     #[arg(long, conflicts_with = "quiet")]
     pub step: bool,
+    /// How much of each event's notes to print (also in Markdown and pcapng
+    /// exports): brief (a line per event), normal, or full (every note).
+    #[arg(long, value_enum, default_value_t = Detail::Normal)]
+    pub detail: Detail,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

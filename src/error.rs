@@ -72,6 +72,9 @@ pub enum Error {
         reason: String,
         hint: String,
     },
+    /// A signal (Ctrl-C, SIGTERM) cut a waiting call short: not the
+    /// lesson's failure; the run stops as the signal asked.
+    Interrupted { step: usize },
     /// A failed step, with the place in the lesson file that wrote it.
     AtStep {
         /// `file:line:column` of the step's `call`.
@@ -96,7 +99,7 @@ impl Error {
             Error::Sandbox { hint, .. } | Error::Capture { hint, .. } => Some(hint.clone()),
             Error::StepFailed { hint, .. } => hint.clone(),
             Error::ExpectationFailed { .. } => Some("the lesson's `expect` did not match what really happened; the transcript (above, or in the `--export` file) shows every frame".into()),
-            Error::Io { .. } => None,
+            Error::Io { .. } | Error::Interrupted { .. } => None,
             Error::Usage { hint, .. } | Error::Transcript { hint, .. } => Some(hint.clone()),
         }
     }
@@ -108,6 +111,7 @@ impl Error {
             Error::StepFailed { .. }
             | Error::ExpectationFailed { .. }
             | Error::LessonInvalid { .. } => 1,
+            Error::Interrupted { .. } => 130,
             _ => 2,
         }
     }
@@ -115,7 +119,7 @@ impl Error {
 
 impl Error {
     /// A step's failure, pointed at the step in the lesson file.
-    pub fn at_step(self, file: &str, plan: &crate::lesson::check::Plan) -> Error {
+    pub fn at_step(self, file: &str, plan: &crate::plan::Plan) -> Error {
         let step = match &self {
             Error::StepFailed { step, .. } | Error::ExpectationFailed { step, .. } => *step,
             _ => return self,
@@ -134,6 +138,9 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::AtStep { at, error } => write!(f, "{error}\n  --> {at}"),
+            Error::Interrupted { step } => {
+                write!(f, "a signal interrupted step {step} while its call waited")
+            }
             Error::LessonNotFound { name, .. } => write!(f, "no lesson named `{name}`"),
             Error::LessonUnreadable { path, reason } => {
                 write!(f, "cannot read lesson `{}`: {reason}", path.display())

@@ -4,20 +4,18 @@
 //! transcript → render.
 
 pub mod annotate;
-pub mod capture;
 pub mod cli;
-pub mod compare;
 pub mod dissect;
 pub mod error;
-pub mod exec;
 pub mod files;
-pub mod host_guard;
 pub mod lesson;
+pub mod live;
 pub mod new_lesson;
+pub mod plan;
 pub mod render;
 pub mod replay;
 pub mod run;
-pub mod sandbox;
+pub mod sockets;
 pub mod stepmode;
 pub mod text;
 pub mod timers;

@@ -3,19 +3,20 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use netcourse::cli::{Cli, ColorChoice, Command, RunArgs, RunWhat};
+use netcourse::cli::{Cli, ColorChoice, Command, RunArgs, RunWhat, ShowWhat};
 use netcourse::error::Error;
 use netcourse::lesson;
+use netcourse::live::sandbox::{self, NetMode};
 use netcourse::render::{self, terminal};
 use netcourse::run::LiveRun;
-use netcourse::sandbox::{self, NetMode};
 
 fn main() -> ExitCode {
     // Parsing arguments starts no thread; the sandbox is entered in `run`
     // before anything else could.
     let cli = Cli::try_parse().unwrap_or_else(|e| {
         let _ = e.print();
-        if let Some(fix) = missing_lesson_word(&std::env::args().collect::<Vec<_>>()) {
+        let args: Vec<String> = std::env::args().collect();
+        if let Some(fix) = missing_lesson_word(&args).or_else(|| lesson_as_command(&args)) {
             eprintln!("\nhint: to run a lesson, write `{fix}`");
         }
         std::process::exit(e.exit_code());
@@ -26,6 +27,15 @@ fn main() -> ExitCode {
             what: RunWhat::Lesson(args),
         } => run_lesson(args),
         Command::Check { files } => check(&files),
+        Command::Show {
+            what: ShowWhat::Lesson { lesson, dirs },
+        } => show_lesson(&lesson, &dirs),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "netcourse", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => man_page(),
         Command::New {
             what: netcourse::cli::NewWhat::Lesson(args),
         } => netcourse::new_lesson::command(&args),
@@ -66,6 +76,20 @@ fn missing_lesson_word(args: &[String]) -> Option<String> {
     Some(fixed.join(" "))
 }
 
+/// `netcourse udp-basics` means `netcourse run lesson udp-basics`, when
+/// udp-basics is a lesson netcourse knows.
+fn lesson_as_command(args: &[String]) -> Option<String> {
+    let word = args.get(1)?;
+    let known = lesson::load::BUILTIN.iter().any(|(name, _)| name == word)
+        || word.ends_with(".yaml")
+        || word.ends_with(".yml");
+    known.then(|| {
+        let mut fixed = vec!["netcourse".to_string(), "run".into(), "lesson".into()];
+        fixed.extend(args[1..].iter().cloned());
+        fixed.join(" ")
+    })
+}
+
 fn report(e: &Error) {
     let mut err = std::io::stderr().lock();
     // Messages may quote someone else's file (a lesson, a transcript): no
@@ -89,11 +113,52 @@ fn set_color(choice: ColorChoice) {
 }
 
 fn list_lessons(dirs: &[std::path::PathBuf]) -> Result<ExitCode, Error> {
-    let _ = lesson::load::print_listing(dirs, &mut std::io::stdout().lock());
+    use netcourse::render::terminal::{WIDTH, wrap};
+    let wrap = |text: &str, first: &str| wrap(text, WIDTH, first, 17);
+    let _ = lesson::load::print_listing(dirs, &mut std::io::stdout().lock(), &wrap);
     Ok(ExitCode::SUCCESS)
 }
 
+/// `netcourse show lesson NAME`: the lesson's YAML as netcourse reads it.
+fn show_lesson(name: &str, dirs: &[std::path::PathBuf]) -> Result<ExitCode, Error> {
+    let source = lesson::load::find(name, dirs)?;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(source.text.as_bytes());
+    let _ = out.flush();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `netcourse man`: the manual page, made from the same definition as `--help`.
+fn man_page() -> Result<ExitCode, Error> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let mut page = Vec::new();
+    let man = clap_mangen::Man::new(cmd);
+    let rendered = man.render(&mut page).map(|_| page);
+    match rendered {
+        Ok(page) => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(&page);
+            let _ = out.flush();
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Err(Error::Io {
+            path: "stdout".into(),
+            action: "write the manual page to",
+            reason: e.to_string(),
+        }),
+    }
+}
+
 fn check(files: &[std::path::PathBuf]) -> Result<ExitCode, Error> {
+    // A built-in lesson's name is not a file: say how to get one.
+    for f in files {
+        let name = f.to_string_lossy();
+        if !f.exists() && lesson::load::BUILTIN.iter().any(|(n, _)| *n == name) {
+            eprintln!(
+                "hint: `{name}` is a built-in lesson, not a file here; `netcourse show lesson {name} > {name}.yaml` writes its file, to read, change and check"
+            );
+        }
+    }
     let ok = lesson::load::check_files(
         files,
         &mut std::io::stdout().lock(),
@@ -112,7 +177,11 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
     // network is touched.
     let source = lesson::load::find(&args.lesson, &args.dirs)?;
     let plan = source.plan()?;
-    let exports = render::plan_exports(&args.exports.export, args.exports.export_format)?;
+    let exports = render::plan_exports(
+        &args.exports.export,
+        args.exports.export_format,
+        args.detail,
+    )?;
     if args.net == NetMode::Host
         && let Some(reason) = plan.reaches_beyond_itself()
     {
@@ -130,15 +199,16 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
 
     let mut live = LiveRun::start(&plan, args.net)?;
     let mut out = std::io::stdout().lock();
-    if !args.quiet {
-        let _ = terminal::header(live.transcript(), &mut out);
+    let mut printer = terminal::Printer::new(terminal::View::new(args.detail));
+    if !args.quiet && !args.step {
+        let _ = printer.header(live.transcript(), &mut out);
     }
     let mut capture_error = None;
     // --step: the same run, paused between steps; a quit ends the loop early
     // and falls through to the footer and the exports below.
     let mut step_ending = None;
     if args.step {
-        match netcourse::stepmode::step_through(&mut live, &mut out) {
+        match netcourse::stepmode::step_through(&mut live, printer.view, &mut out) {
             Ok(ending) => step_ending = Some(ending),
             Err(e) => capture_error = Some(e),
         }
@@ -149,9 +219,9 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
         match live.step() {
             Ok(events) => {
                 if !args.quiet {
-                    let _ = terminal::step_header(live.transcript(), index + 1, &mut out);
+                    let _ = printer.step_header(live.transcript(), index + 1, &mut out);
                     for e in &events {
-                        let _ = terminal::event(e, &mut out);
+                        let _ = printer.event(live.transcript(), e, &mut out);
                     }
                 }
             }
@@ -163,7 +233,7 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
     }
     let (transcript, failure) = live.finish();
     if !args.quiet {
-        let _ = terminal::footer(&transcript, &mut out);
+        let _ = printer.footer(&transcript, &mut out);
     }
     let _ = out.flush();
     render::write_exports(&exports, &transcript)?;

@@ -2,11 +2,11 @@
 //! the plain run and step mode drive the same machinery.
 
 use crate::annotate::Annotator;
-use crate::capture::{self, Capture, CapturedFrame};
 use crate::error::Error;
-use crate::exec::{CallRecord, Runner};
-use crate::lesson::Plan;
-use crate::sandbox::NetMode;
+use crate::live::capture::{self, Capture, CapturedFrame};
+use crate::live::exec::{CallRecord, Runner};
+use crate::live::sandbox::NetMode;
+use crate::plan::Plan;
 use crate::timers::{self, CallSpan, Seg, Tracker};
 use crate::transcript::{
     self, ActorInfo, Event, EventKind, LessonInfo, NetworkInfo, Outcome, StepInfo, TimerInfo,
@@ -43,7 +43,7 @@ pub fn empty_transcript(plan: &Plan, mode: NetMode, interface: &str) -> Transcri
             interface: interface.to_string(),
             note: match mode {
                 NetMode::Sandbox => "A private network namespace made for this run: only `lo` (127.0.0.1 and ::1) exists, no other program's traffic is seen, and nothing leaves the machine. `lo` has no network card, so every MAC address is 00:00:00:00:00:00.".to_string(),
-                NetMode::Host => "The machine's own network namespace: frames are read from its `lo`, beside whatever else uses it. Only frames between the lesson's own sockets are kept (other programs' frames are counted, never shown), and each call may reach only a socket the lesson holds at that moment. `lo` has no network card, so every MAC address is 00:00:00:00:00:00.".to_string(),
+                NetMode::Host => "The machine's own network namespace: frames are read from its `lo`, beside whatever else uses it. Only frames between the lesson's own sockets are kept (a kernel filter passes only frames on the lesson's ports; those that still belong to other programs are counted, never shown), and each call may reach only a socket the lesson holds at that moment. `lo` has no network card, so every MAC address is 00:00:00:00:00:00.".to_string(),
             },
             left_out: (mode == NetMode::Host).then_some(0),
         },
@@ -69,10 +69,10 @@ impl<'a> LiveRun<'a> {
     /// Start capturing; returns once the capture is provably listening.
     pub fn start(plan: &'a Plan, mode: NetMode) -> Result<LiveRun<'a>, Error> {
         let interface = "lo";
-        let capture = Capture::start(interface)?;
+        let capture = Capture::start(interface, mode == NetMode::Host)?;
         let mut transcript = empty_transcript(plan, mode, interface);
         transcript.started_at_ns = capture::now_ns();
-        let mut annotator = Annotator::new(plan);
+        let mut annotator = Annotator::new(plan, crate::annotate::KernelSettings::read());
         annotator.set_start(transcript.started_at_ns);
         Ok(LiveRun {
             runner: Runner::new(plan, capture, mode == NetMode::Host),
@@ -112,6 +112,11 @@ impl<'a> LiveRun<'a> {
         self.next_step += 1;
         let record = match self.runner.run_step(index) {
             Ok(record) => record,
+            Err(e @ Error::Interrupted { .. }) => {
+                // Stopped as the signal asked: not a failure of the lesson.
+                self.transcript.dropped = self.runner.dropped();
+                return Err(e);
+            }
             Err(e) => {
                 // The run stops here; the transcript says why, with the
                 // kernel's true drop count.
@@ -245,7 +250,7 @@ impl<'a> LiveRun<'a> {
 
     /// The transcript so far, and the failure that stopped the lesson, if any.
     pub fn finish(mut self) -> (Transcript, Option<Error>) {
-        self.transcript.comparison = crate::compare::compare(&self.transcript.events);
+        self.transcript.comparison = crate::transcript::compare::compare(&self.transcript.events);
         (self.transcript, self.failure)
     }
 }

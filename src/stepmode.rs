@@ -26,6 +26,8 @@
 
 pub mod details;
 pub mod input;
+pub mod pager;
+pub mod screen;
 pub mod source;
 pub mod term;
 
@@ -38,14 +40,13 @@ use std::time::{Duration, Instant};
 use colored::Colorize;
 
 use crate::error::Error;
-use crate::render::terminal;
+use crate::render::terminal::{self, View};
 use crate::transcript::{Checkpoint, Event, Transcript};
 
-pub use crate::exec::call_text;
+pub use crate::plan::call_text;
 pub use input::{Input, InputSource};
+use screen::{Screen, Tone};
 pub use source::{EventSource, Preview, Replay};
-
-const WIDTH: usize = terminal::WIDTH;
 
 /// How a step-mode session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,10 +71,15 @@ impl Ending {
 }
 
 /// Step through `source`, reading commands from stdin: single keys when it
-/// is a terminal, one command per line otherwise. The caller prints the
-/// header before and the footer after (as a plain run does) and writes the
-/// exports from whatever `source` holds then.
-pub fn step_through(source: &mut dyn EventSource, out: &mut dyn Write) -> Result<Ending, Error> {
+/// is a terminal, one command per line otherwise. On a terminal (input and
+/// output) each pause is one screen; otherwise the session scrolls. Prints
+/// the lesson's header first; the caller prints the footer after (as a
+/// plain run does) and writes the exports from whatever `source` holds then.
+pub fn step_through(
+    source: &mut dyn EventSource,
+    view: View,
+    out: &mut dyn Write,
+) -> Result<Ending, Error> {
     let io_err = |e: io::Error| Error::Io {
         path: "stdin".into(),
         action: "set up step mode on",
@@ -82,24 +88,29 @@ pub fn step_through(source: &mut dyn EventSource, out: &mut dyn Write) -> Result
     let signals = term::Signals::install().map_err(io_err)?;
     let stdin = io::stdin();
     let fd = stdin.as_raw_fd();
-    let erase_legend = io::stdout().is_terminal();
+    let stdout_tty = io::stdout().is_terminal();
     if stdin.is_terminal() {
         // Dropped on every way out of this function, unwinding included.
         let _raw = term::RawMode::enter(fd).map_err(io_err)?;
         let mut keys = input::Keys::new(fd, signals.wake_fd());
-        step_loop(source, &mut keys, out, erase_legend)
+        let mut screen = Screen::new(out, view, stdout_tty, stdout_tty);
+        session(source, &mut keys, &mut screen)
     } else {
         let mut lines = input::Lines::new(fd, signals.wake_fd());
-        step_loop(source, &mut lines, out, erase_legend)
+        let mut screen = Screen::new(out, view, false, stdout_tty);
+        session(source, &mut lines, &mut screen)
     }
 }
 
 /// `replay FILE --step`: header, the stepped events of a saved transcript,
 /// footer.
-pub fn step_through_transcript(t: &Transcript, out: &mut dyn Write) -> Result<Ending, Error> {
-    let _ = terminal::header(t, &mut &mut *out);
-    let ending = step_through(&mut Replay::new(t), out)?;
-    let _ = terminal::footer(t, &mut &mut *out);
+pub fn step_through_transcript(
+    t: &Transcript,
+    view: View,
+    out: &mut dyn Write,
+) -> Result<Ending, Error> {
+    let ending = step_through(&mut Replay::new(t), view, out)?;
+    let _ = terminal::footer(t, view, &mut &mut *out);
     let _ = out.flush();
     Ok(ending)
 }
@@ -108,96 +119,160 @@ pub fn step_through_transcript(t: &Transcript, out: &mut dyn Write) -> Result<En
 /// Exports are of the file as loaded (a replay changes nothing in it), even
 /// when the student quits early.
 pub fn replay(args: &crate::cli::ReplayArgs) -> Result<ExitCode, Error> {
-    let exports = crate::render::plan_exports(&args.exports.export, args.exports.export_format)?;
+    let exports = crate::render::plan_exports(
+        &args.exports.export,
+        args.exports.export_format,
+        args.detail,
+    )?;
     let t = crate::replay::load(&args.file)?;
     let mut out = io::stdout().lock();
-    let ending = step_through_transcript(&t, &mut out)?;
+    let ending = step_through_transcript(&t, View::new(args.detail), &mut out)?;
     crate::render::write_exports(&exports, &t)?;
     Ok(ending.exit_code())
 }
 
-/// The output, with the one-line key legend kept under the last thing shown.
-/// On a terminal the legend is erased before anything else is printed, so it
-/// is always the bottom line and never piles up; elsewhere it is a line.
-struct Screen<'w> {
-    out: &'w mut dyn Write,
-    erase: bool,
-    legend_up: bool,
+/// What a pause ended with.
+enum Pause {
+    Go,
+    Stop(Ending),
 }
 
-impl Screen<'_> {
-    fn w(&mut self) -> &mut dyn Write {
-        self.clear_legend();
-        &mut *self.out
-    }
-
-    fn clear_legend(&mut self) {
-        if self.legend_up && self.erase {
-            let _ = write!(self.out, "\r\x1b[2K");
-        }
-        self.legend_up = false;
-    }
-
-    fn legend(&mut self, next: &str) {
-        self.clear_legend();
-        let mut text = format!("[n]ext: {next} · [d]etails · [c]ontinue · [q]uit · [?]help");
-        if self.erase {
-            // One line only, or erasing it would leave the wrapped part behind.
-            let cols = term::width(io::stdout().as_raw_fd()).unwrap_or(WIDTH);
-            if text.chars().count() >= cols {
-                text = text
-                    .chars()
-                    .take(cols.saturating_sub(2))
-                    .chain(['…'])
-                    .collect();
+/// Wait at one pause until the student moves on: the keys that only look
+/// (details, help, levels) keep the pause.
+fn pause(
+    source: &mut dyn EventSource,
+    input: &mut dyn InputSource,
+    screen: &mut Screen<'_>,
+    next: &str,
+    continuing: &mut bool,
+) -> Result<Pause, Error> {
+    let io_err = |e: io::Error| Error::Io {
+        path: "stdin".into(),
+        action: "read step-mode commands from",
+        reason: e.to_string(),
+    };
+    let started = Instant::now();
+    let result = loop {
+        screen.pause(source.transcript(), next);
+        match input.next().map_err(io_err)? {
+            Input::Next | Input::Down => break Pause::Go,
+            Input::Continue | Input::Eof => {
+                *continuing = true;
+                break Pause::Go;
+            }
+            Input::Details => {
+                if let Some(s) = screen.details(source.transcript(), input).map_err(io_err)? {
+                    break Pause::Stop(Ending::Signal(s));
+                }
+            }
+            Input::Help => {
+                if let Some(s) = screen.help(input.is_keys(), input).map_err(io_err)? {
+                    break Pause::Stop(Ending::Signal(s));
+                }
+            }
+            Input::More => screen.set_detail(screen.printer.view.detail.more()),
+            Input::Less => screen.set_detail(screen.printer.view.detail.less()),
+            Input::Quit => break Pause::Stop(Ending::Quit),
+            Input::Signal(s) => break Pause::Stop(Ending::Signal(s)),
+            Input::Redraw | Input::Up | Input::PageUp | Input::PageDown => {}
+            Input::Unknown(what) => {
+                let kind = if input.is_keys() { "key" } else { "command" };
+                screen.message(
+                    &format!(
+                        "Unknown {kind} `{}`: press ? for help.",
+                        crate::text::printable(&what.chars().take(40).collect::<String>())
+                    ),
+                    Tone::Dim,
+                );
             }
         }
-        let text = text.dimmed();
-        let _ = if self.erase {
-            write!(self.out, "{text}")
-        } else {
-            writeln!(self.out, "{text}")
-        };
-        let _ = self.out.flush();
-        self.legend_up = true;
-    }
+    };
+    screen.paused += started.elapsed();
+    Ok(result)
 }
 
-/// The loop: show, pause, act. Pauses come before each step (after its
-/// preview) and before each frame of a step (after the event before it).
+/// Ask a checkpoint's question. `Ok(None)`: skipped or answered (the answer
+/// in `given`); `Ok(Some(ending))`: the student or a signal stopped.
+fn ask(
+    source: &mut dyn EventSource,
+    input: &mut dyn InputSource,
+    screen: &mut Screen<'_>,
+    prompt: &str,
+    given: &mut Option<String>,
+) -> Result<Option<Ending>, Error> {
+    let io_err = |e: io::Error| Error::Io {
+        path: "stdin".into(),
+        action: "read step-mode commands from",
+        reason: e.to_string(),
+    };
+    let started = Instant::now();
+    screen.prompt(source.transcript(), prompt);
+    let stop = match input.read_answer().map_err(io_err)? {
+        Ok(text) => {
+            if !input.is_keys() {
+                screen.echo(&crate::text::printable(&text));
+            }
+            *given = Some(text);
+            None
+        }
+        Err(Input::Eof) => {
+            screen.echo("");
+            *given = Some(String::new());
+            None
+        }
+        Err(Input::Signal(s)) => Some(Ending::Signal(s)),
+        Err(_) => Some(Ending::Quit),
+    };
+    screen.paused += started.elapsed();
+    Ok(stop)
+}
+
+/// The loop, scrolling into `out` at the normal level, 80 columns (for a
+/// script of commands; `erase_legend` as on a terminal).
 pub fn step_loop(
     source: &mut dyn EventSource,
     input: &mut dyn InputSource,
     out: &mut dyn Write,
     erase_legend: bool,
 ) -> Result<Ending, Error> {
-    let mut screen = Screen {
-        out,
-        erase: erase_legend,
-        legend_up: false,
+    let view = View {
+        width: terminal::WIDTH,
+        detail: crate::render::Detail::Normal,
     };
-    let io_err = |e: io::Error| Error::Io {
-        path: "stdin".into(),
-        action: "read step-mode commands from",
-        reason: e.to_string(),
-    };
+    let mut screen = Screen::new(out, view, false, erase_legend);
+    session(source, input, &mut screen)
+}
+
+/// The loop: show, pause, act. Pauses come before each step (after its
+/// preview) and before each frame of a step (after the event before it).
+fn session(
+    source: &mut dyn EventSource,
+    input: &mut dyn InputSource,
+    screen: &mut Screen<'_>,
+) -> Result<Ending, Error> {
+    screen.header(source.transcript());
     // Events of the last step run that are not shown yet (its frames).
     let mut pending: VecDeque<Event> = VecDeque::new();
     // (frames of the last step, how many shown) for the legend.
     let mut frames = (0usize, 0usize);
-    // The frame `d` details: the last one shown.
-    let mut current: Option<Event> = None;
     let mut previewed: Option<usize> = None;
     // Steps whose checkpoint was asked before they ran.
     let mut asked: std::collections::HashSet<usize> = std::collections::HashSet::new();
     let mut continuing = false;
-    // All the time spent waiting for the student, for the closing note.
-    let mut waited = Duration::ZERO;
     let ending = 'run: loop {
         let preview = if pending.is_empty() {
             match source.upcoming() {
                 Some(p) => Some(p),
-                None => break 'run Ending::Finished,
+                None => {
+                    // On one screen per pause, the last event stays until a key.
+                    if screen.is_paged() && !continuing {
+                        match pause(source, input, screen, "finish", &mut continuing)? {
+                            Pause::Go => {}
+                            Pause::Stop(ending) => break 'run stop(screen, &pending, ending),
+                        }
+                    }
+                    break 'run Ending::Finished;
+                }
             }
         } else {
             None
@@ -205,79 +280,37 @@ pub fn step_loop(
         if let Some(p) = &preview
             && previewed != Some(p.number)
         {
-            show_preview(source.transcript(), p, screen.w());
+            screen.preview(source.transcript(), p);
             previewed = Some(p.number);
         }
         let next = match &preview {
             Some(p) => format!("run step {}/{}", p.number, p.total),
             None => format!("frame {}/{} of this step", frames.1 + 1, frames.0),
         };
-        let mut paused = Duration::ZERO;
+        let before = screen.paused;
         if continuing {
             // Still stoppable: a `q`, Ctrl-C or signal between events.
             match input.poll_now() {
-                Some(Input::Signal(s)) => break 'run stop(&mut screen, &pending, Some(s)),
-                Some(Input::Quit) => break 'run stop(&mut screen, &pending, None),
+                Some(Input::Signal(s)) => break 'run stop(screen, &pending, Ending::Signal(s)),
+                Some(Input::Quit) => break 'run stop(screen, &pending, Ending::Quit),
                 _ => {}
             }
         } else {
-            let started = Instant::now();
-            loop {
-                screen.legend(&next);
-                match input.next().map_err(io_err)? {
-                    Input::Next => break,
-                    Input::Continue | Input::Eof => {
-                        continuing = true;
-                        break;
-                    }
-                    Input::Details => match &current {
-                        Some(e) => {
-                            let _ = details::render(e, screen.w());
-                        }
-                        None => {
-                            let _ = writeln!(
-                                screen.w(),
-                                "{}",
-                                "No frame shown yet: `d` details the last frame shown.".dimmed()
-                            );
-                        }
-                    },
-                    Input::Help => {
-                        let _ = help(input.is_keys(), screen.w());
-                    }
-                    Input::Quit => {
-                        waited += started.elapsed();
-                        break 'run stop(&mut screen, &pending, None);
-                    }
-                    Input::Signal(s) => {
-                        waited += started.elapsed();
-                        break 'run stop(&mut screen, &pending, Some(s));
-                    }
-                    Input::Unknown(what) => {
-                        let kind = if input.is_keys() { "key" } else { "command" };
-                        let _ = writeln!(
-                            screen.w(),
-                            "{}",
-                            format!(
-                                "Unknown {kind} `{}`: press ? for help.",
-                                crate::text::printable(&what.chars().take(40).collect::<String>())
-                            )
-                            .dimmed()
-                        );
-                    }
-                }
+            match pause(source, input, screen, &next, &mut continuing)? {
+                Pause::Go => {}
+                Pause::Stop(ending) => break 'run stop(screen, &pending, ending),
             }
-            paused = started.elapsed();
-            waited += paused;
         }
+        let paused = screen.paused - before;
         match preview {
             Some(p) => {
-                if let Some(note) = long_pause_note(&p, paused) {
-                    let _ = writeln!(
-                        screen.w(),
-                        "{}",
-                        terminal::wrap(&note, WIDTH, "      ", 6).dimmed()
-                    );
+                // On a screen, said under the call it is about (a new
+                // event clears the screen's messages).
+                let mut pause_note = long_pause_note(&p, paused);
+                if !screen.is_paged()
+                    && let Some(note) = pause_note.take()
+                {
+                    screen.message(&note, Tone::Dim);
                 }
                 // A checkpoint is asked before the step runs: once the call
                 // and its result are on screen, they would give it away.
@@ -286,30 +319,22 @@ pub fn step_loop(
                     let prompt = format!(
                         "Checkpoint: {question} (type your answer and press Enter; an empty line skips)"
                     );
-                    let _ = writeln!(
-                        screen.w(),
-                        "{}",
-                        terminal::wrap(&prompt, WIDTH, "", 0).bold()
-                    );
-                    let _ = write!(screen.w(), "> ");
-                    let _ = screen.out.flush();
-                    match input.read_answer().map_err(io_err)? {
-                        Ok(given) => {
-                            if !input.is_keys() {
-                                let _ = writeln!(screen.w(), "{}", crate::text::printable(&given));
-                            }
-                            early_answer = Some(given);
-                        }
-                        Err(Input::Eof) => {
-                            let _ = writeln!(screen.w());
-                            early_answer = Some(String::new());
-                        }
-                        Err(Input::Signal(s)) => break 'run stop(&mut screen, &pending, Some(s)),
-                        Err(_) => break 'run stop(&mut screen, &pending, None),
+                    if let Some(ending) = ask(source, input, screen, &prompt, &mut early_answer)? {
+                        break 'run stop(screen, &pending, ending);
                     }
                     asked.insert(p.number);
                 }
-                let mut step_events = source.step()?;
+                let mut step_events = match source.step() {
+                    Ok(events) => events,
+                    // A signal that cut a blocking call short stops the
+                    // session like one between steps: the call it broke is
+                    // not the lesson's failure.
+                    Err(_) if term::pending_signal().is_some() => {
+                        let s = term::pending_signal().unwrap_or(libc::SIGINT);
+                        break 'run stop(screen, &pending, Ending::Signal(s));
+                    }
+                    Err(e) => return Err(e),
+                };
                 if let Some(given) = early_answer.filter(|g| !g.trim().is_empty())
                     && let Some(e) = step_events.iter_mut().find(|e| e.checkpoint.is_some())
                 {
@@ -320,19 +345,17 @@ pub fn step_loop(
                 }
                 let mut events = step_events.into_iter();
                 if let Some(first) = events.next() {
-                    let _ = terminal::event(
-                        &without_narration(&first, p.say.as_deref()),
-                        &mut screen.w(),
-                    );
+                    screen.event(source.transcript(), &first, p.say.as_deref());
+                    screen.set_current(&first);
+                    if let Some(note) = pause_note.take() {
+                        screen.message(&note, Tone::Dim);
+                    }
                     // The question was about a frame the step never caused:
                     // the call carries it, and says why it cannot be graded.
                     if asked.contains(&first.step)
                         && let Some(cp) = first.checkpoint.as_ref()
                     {
-                        show_verdict(&mut screen, cp);
-                    }
-                    if first.is_frame() {
-                        current = Some(first);
+                        show_verdict(screen, cp);
                     }
                 }
                 pending.extend(events);
@@ -342,92 +365,74 @@ pub fn step_loop(
                 if let Some(mut e) = pending.pop_front() {
                     // A lesson's checkpoint: its question comes before the
                     // frame that answers it, graded against that frame.
+                    let mut verdict = None;
                     if asked.contains(&e.step)
                         && let Some(cp) = e.checkpoint.as_ref()
                     {
                         // Asked before the step ran: now the frame answers it.
-                        show_verdict(&mut screen, cp);
+                        verdict = Some(cp.clone());
                     } else if !continuing && let Some(cp) = e.checkpoint.as_mut() {
-                        let _ = writeln!(
-                            screen.w(),
-                            "{}",
-                            terminal::wrap(&cp.prompt(), WIDTH, "", 0).bold()
-                        );
-                        let _ = write!(screen.w(), "> ");
-                        let _ = screen.out.flush();
-                        let stopped = match input.read_answer().map_err(io_err)? {
-                            Ok(given) => {
-                                if !input.is_keys() {
-                                    let _ =
-                                        writeln!(screen.w(), "{}", crate::text::printable(&given));
-                                }
-                                if !given.trim().is_empty() {
-                                    cp.record(&given);
-                                    source.answer_checkpoint(e.index, &given);
-                                }
-                                None
-                            }
-                            Err(Input::Eof) => {
-                                let _ = writeln!(screen.w());
-                                None
-                            }
-                            Err(Input::Signal(s)) => Some(Some(s)),
-                            Err(_) => Some(None),
-                        };
-                        if let Some(signal) = stopped {
+                        let mut given = None;
+                        if let Some(ending) = ask(source, input, screen, &cp.prompt(), &mut given)?
+                        {
                             pending.push_front(e);
-                            break 'run stop(&mut screen, &pending, signal);
+                            break 'run stop(screen, &pending, ending);
                         }
-                        show_verdict(&mut screen, cp);
+                        if let Some(given) = given.filter(|g| !g.trim().is_empty()) {
+                            cp.record(&given);
+                            source.answer_checkpoint(e.index, &given);
+                        }
+                        verdict = Some(cp.clone());
                     }
-                    let _ = terminal::event(&e, &mut screen.w());
+                    // The verdict, then the frame that answers it; a screen
+                    // shows the frame first and the verdict under it.
+                    if !screen.is_paged()
+                        && let Some(cp) = &verdict
+                    {
+                        show_verdict(screen, cp);
+                    }
+                    screen.event(source.transcript(), &e, None);
+                    screen.set_current(&e);
+                    if screen.is_paged()
+                        && let Some(cp) = verdict
+                    {
+                        show_verdict(screen, &cp);
+                    }
                     frames.1 += 1;
-                    if e.is_frame() {
-                        current = Some(e);
-                    }
                 }
             }
         }
-        let _ = screen.out.flush();
     };
-    screen.clear_legend();
-    if source.is_live() && waited >= TIMES_NOTE_AFTER {
+    screen.close();
+    if source.is_live() && screen.paused >= TIMES_NOTE_AFTER {
         let note = format!(
-            "Timestamps are the real clock, so the gaps between steps include the {:.1} s you spent reading (a measured \"time\" includes them too). What happened on the wire did not change: frames within a step are as fast as ever. For the network's own timing, run without --step.",
-            waited.as_secs_f64()
+            "You spent {:.1} s paused in all. The timestamps are the real clock, so the gaps between steps include it; frames within a step are as fast as ever. For the network's own timing, run without --step.",
+            screen.paused.as_secs_f64()
         );
-        let _ = writeln!(
-            screen.w(),
-            "\n{}",
-            terminal::wrap(&note, WIDTH, "", 0).dimmed()
-        );
+        screen.message(&note, Tone::Dim);
     }
-    let _ = screen.out.flush();
     Ok(ending)
 }
 
 /// Right in green; wrong, skipped or ungradable in yellow.
 fn show_verdict(screen: &mut Screen<'_>, cp: &Checkpoint) {
-    let verdict = terminal::wrap(&cp.verdict(), WIDTH, "", 0);
-    let _ = writeln!(
-        screen.w(),
-        "{}",
-        if cp.correct == Some(true) {
-            verdict.green()
-        } else {
-            verdict.yellow()
-        }
-    );
+    let tone = if cp.correct == Some(true) {
+        Tone::Good
+    } else {
+        Tone::Warn
+    };
+    screen.message(&cp.verdict(), tone);
 }
 
 /// Pauses shorter than this in all leave the timestamps meaningful enough.
 const TIMES_NOTE_AFTER: Duration = Duration::from_secs(1);
 
-/// Stop early: say so, and what was captured but not shown.
-fn stop(screen: &mut Screen, pending: &VecDeque<Event>, signal: Option<i32>) -> Ending {
-    let why = match signal {
-        Some(s) => format!("Stopped by signal {s} ({}).", signal_name(s)),
-        None => "Stopped at your request.".to_string(),
+/// Stop early: say so (after leaving the screen, so it stays in sight),
+/// and what was captured but not shown.
+fn stop(screen: &mut Screen, pending: &VecDeque<Event>, ending: Ending) -> Ending {
+    let why = match ending {
+        Ending::Signal(s) => format!("Stopped by signal {s} ({}).", signal_name(s)),
+        _ => "Stopped at your request.".to_string(),
     };
     let unseen = match pending.len() {
         0 => String::new(),
@@ -437,24 +442,13 @@ fn stop(screen: &mut Screen, pending: &VecDeque<Event>, signal: Option<i32>) -> 
             " {n} more frames of this step were captured but not shown; they are in the transcript."
         ),
     };
-    let w = screen.w();
-    let _ = writeln!(w);
-    let _ = writeln!(
-        w,
-        "{}",
-        terminal::wrap(
-            &format!("{why}{unseen} Nothing after this point is shown."),
-            WIDTH,
-            "",
-            0
-        )
-        .yellow()
+    screen.close();
+    screen.message("", Tone::Plain);
+    screen.message(
+        &format!("{why}{unseen} Nothing after this point is shown."),
+        Tone::Warn,
     );
-    let _ = w.flush();
-    match signal {
-        Some(s) => Ending::Signal(s),
-        None => Ending::Quit,
-    }
+    ending
 }
 
 fn signal_name(s: i32) -> &'static str {
@@ -466,40 +460,9 @@ fn signal_name(s: i32) -> &'static str {
     }
 }
 
-/// The step's header, the call about to be made, and the narration.
-fn show_preview(t: &Transcript, p: &Preview, w: &mut dyn Write) {
-    let _ = terminal::step_header(t, p.number, &mut &mut *w);
-    if t.steps.iter().all(|s| s.number != p.number) {
-        // A transcript without step info still gets a header.
-        let _ = writeln!(
-            w,
-            "{}",
-            format!(
-                "━━ Step {}/{} · {} · {}",
-                p.number, p.total, p.actor, p.call_name
-            )
-            .blue()
-            .bold()
-        );
-    }
-    let _ = writeln!(
-        w,
-        "{}",
-        terminal::wrap(
-            &format!("{} is about to call {}", p.actor, p.call.yellow()),
-            WIDTH,
-            "      ",
-            6
-        )
-    );
-    if let Some(say) = &p.say {
-        let _ = writeln!(w, "{}", terminal::wrap(say, WIDTH, "      ", 6));
-    }
-}
-
 /// The call event as shown right after its preview: the narration was just
 /// printed above it, so it is not repeated in the semantics note.
-fn without_narration(e: &Event, say: Option<&str>) -> Event {
+pub(crate) fn without_narration(e: &Event, say: Option<&str>) -> Event {
     let mut e = e.clone();
     if let Some(say) = say
         && let Some(rest) = e.notes.semantics.strip_prefix(say)
@@ -535,48 +498,63 @@ pub fn long_pause_note(p: &Preview, paused: Duration) -> Option<String> {
     ))
 }
 
-fn help(keys: bool, w: &mut dyn Write) -> io::Result<()> {
-    writeln!(w)?;
-    if keys {
-        writeln!(w, "{}", "Step mode keys (no Enter needed):".bold())?;
-        writeln!(
-            w,
-            "  Enter, Space, n   next: run the next step, or show the next frame it caused"
-        )?;
-        writeln!(
-            w,
-            "  d                 details of the last frame shown: every field, its bytes, header diagrams"
-        )?;
-        writeln!(
-            w,
-            "  c                 continue to the end without pausing (q still stops)"
-        )?;
-        writeln!(
-            w,
-            "  q, Ctrl-C         quit; the transcript so far is kept and exported, \"complete\": false"
-        )?;
-        writeln!(w, "  ?                 this help")?;
+fn help(keys: bool, width: usize, w: &mut dyn Write) -> io::Result<()> {
+    let (title, rows): (&str, &[(&str, &str)]) = if keys {
+        (
+            "Step mode keys (no Enter needed):",
+            &[
+                (
+                    "Enter, Space, n",
+                    "next: run the next step, or show the next frame it caused",
+                ),
+                (
+                    "d",
+                    "details of the event on screen: every note, every field, its bytes, header diagrams (j/k, PgUp/PgDn to scroll, q back)",
+                ),
+                ("+ / -", "more or less detail: brief, normal, full"),
+                ("c", "continue to the end without pausing (q still stops)"),
+                (
+                    "q, Ctrl-C",
+                    "quit; the transcript so far is kept and exported, \"complete\": false",
+                ),
+                ("?", "this help"),
+            ],
+        )
     } else {
-        writeln!(w, "{}", "Step mode commands, one per line:".bold())?;
+        (
+            "Step mode commands, one per line:",
+            &[
+                (
+                    "(empty line), n",
+                    "next: run the next step, or show the next frame it caused",
+                ),
+                (
+                    "d",
+                    "details of the last event shown: every note, every field, its bytes, header diagrams",
+                ),
+                ("+ / -", "more or less detail: brief, normal, full"),
+                (
+                    "c",
+                    "continue to the end without pausing (so does the end of input)",
+                ),
+                (
+                    "q",
+                    "quit; the transcript so far is kept and exported, \"complete\": false",
+                ),
+                ("?", "this help"),
+            ],
+        )
+    };
+    writeln!(w)?;
+    writeln!(w, "{}", terminal::wrap(title, width, "", 0).bold())?;
+    for (key, what) in rows {
         writeln!(
             w,
-            "  (empty line), n   next: run the next step, or show the next frame it caused"
+            "{}",
+            terminal::wrap(what, width, &format!("  {key:<17} "), 20)
         )?;
-        writeln!(
-            w,
-            "  d                 details of the last frame shown: every field, its bytes, header diagrams"
-        )?;
-        writeln!(
-            w,
-            "  c                 continue to the end without pausing (so does the end of input)"
-        )?;
-        writeln!(
-            w,
-            "  q                 quit; the transcript so far is kept and exported, \"complete\": false"
-        )?;
-        writeln!(w, "  ?                 this help")?;
     }
-    writeln!(w, "{}", terminal::wrap("Pauses fall between socket calls, never inside one, so reading slowly changes nothing on the wire.", WIDTH, "", 0).dimmed())
+    writeln!(w, "{}", terminal::wrap("Pauses fall between socket calls, never inside one, so reading slowly changes nothing on the wire.", width, "", 0).dimmed())
 }
 
 #[cfg(test)]

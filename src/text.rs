@@ -1,8 +1,11 @@
-//! Text from someone else's file, made safe to print: a lesson or a saved
-//! transcript must not be able to send escape sequences to the terminal
-//! (clear the screen, fake a "lesson passed", write the clipboard).
+//! Text helpers every stage may use (this module imports nothing of the
+//! crate): text from someone else's file made safe to print (a lesson or a
+//! saved transcript must not be able to send escape sequences to the
+//! terminal), "did you mean", prose, hex, and Python-style bytes and
+//! addresses as the tutorial writes them.
 
 use std::borrow::Cow;
+use std::net::SocketAddr;
 
 /// `text` with every control character but the newline replaced by U+FFFD.
 pub fn printable(text: &str) -> Cow<'_, str> {
@@ -20,6 +23,137 @@ pub fn printable(text: &str) -> Cow<'_, str> {
             })
             .collect(),
     )
+}
+
+/// The closest candidate within a small edit distance, for "did you mean":
+/// one edit for short words, about one per three letters for longer ones; a
+/// swap of two neighbouring letters counts as one edit.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    // Names and keys are short; a suggestion for a long word costs
+    // len × len and is no use anyway (a hostile file may hold 100 000 chars).
+    const LONGEST: usize = 64;
+    if word.chars().count() > LONGEST {
+        return None;
+    }
+    let word = word.to_lowercase();
+    let limit = ((word.chars().count() + 1) / 3).max(1);
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        // Lengths that differ by more than the limit cannot be close.
+        if c.chars().count() > LONGEST || c.chars().count().abs_diff(word.chars().count()) > limit {
+            continue;
+        }
+        let d = edit_distance(&word, &c.to_lowercase());
+        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// Optimal string alignment distance: insertions, deletions, substitutions
+/// and swaps of neighbours each cost one.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// Narration as prose: lines of a YAML block joined with spaces, paragraphs
+/// (blank lines) kept as `\n\n`.
+pub fn prose(text: &str) -> String {
+    // Lesson text reaches the terminal: no escape sequences from it.
+    printable(text)
+        .split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// Bytes written as hex digits (`68 65`, `0x6865`, `68:65`).
+pub fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
+    let digits: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ':')
+        .collect();
+    let digits = digits.strip_prefix("0x").unwrap_or(&digits);
+    if !digits.len().is_multiple_of(2) {
+        return Err(format!("hex `{text}` has an odd number of digits"));
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| {
+            digits
+                .get(i..i + 2)
+                // from_str_radix alone would accept a sign ("+f").
+                .filter(|pair| pair.bytes().all(|b| b.is_ascii_hexdigit()))
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                .ok_or_else(|| {
+                    format!(
+                        "`{}` is not a hex byte",
+                        digits.get(i..i + 2).unwrap_or("?")
+                    )
+                })
+        })
+        .collect()
+}
+
+/// `1 byte`, `5 bytes`.
+pub fn plural(n: usize, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
+/// `("127.0.0.1", 5000)`, as the tutorial's Python writes an address.
+pub fn py_addr(a: SocketAddr) -> String {
+    format!("(\"{}\", {})", a.ip(), a.port())
+}
+
+/// `b"hello"`, as Python shows bytes.
+pub fn py_bytes(data: &[u8]) -> String {
+    let mut s = String::from("b\"");
+    for &b in data.iter().take(64) {
+        match b {
+            b'"' => s.push_str("\\\""),
+            b'\\' => s.push_str("\\\\"),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            0x20..=0x7e => s.push(b as char),
+            _ => s.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    s.push('"');
+    if data.len() > 64 {
+        s.push_str(&format!("… ({} bytes)", data.len()));
+    }
+    s
 }
 
 #[cfg(test)]

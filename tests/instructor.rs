@@ -330,7 +330,7 @@ fn the_schema_and_the_docs_know_every_key_of_the_model() {
             );
         }
     }
-    for call in netcourse::lesson::check::CALLS {
+    for call in netcourse::plan::CALLS {
         assert!(
             doc.contains(&format!("### `{call}`")),
             "no section for `{call}`"

@@ -6,17 +6,22 @@
 //! explanations need: which socket belongs to which actor, and the state of
 //! each TCP connection.
 
+mod catalog;
+mod kernel;
 mod notes;
 pub mod rules;
 pub mod tcp;
 
+pub use kernel::KernelSettings;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use crate::capture::CapturedFrame;
 use crate::dissect::{self, Dissection, LayerKind};
-use crate::exec::{CallRecord, py_bytes};
-use crate::lesson::check::{Call, Plan};
+use crate::live::capture::CapturedFrame;
+use crate::live::exec::CallRecord;
+use crate::plan::{Call, Plan};
+use crate::text::py_bytes;
 use crate::transcript::{CallDetail, Event, EventKind, Notes, Pair, to_hex};
 
 pub struct Annotator<'a> {
@@ -41,10 +46,12 @@ pub struct Annotator<'a> {
     /// Each built-in call explanation already shown, and the event that
     /// showed it: a repeat points back instead of saying it again.
     call_explained_at: HashMap<String, usize>,
+    /// The kernel settings the notes quote, read before the run began.
+    kernel: KernelSettings,
 }
 
 impl<'a> Annotator<'a> {
-    pub fn new(plan: &'a Plan) -> Annotator<'a> {
+    pub fn new(plan: &'a Plan, kernel: KernelSettings) -> Annotator<'a> {
         Annotator {
             plan,
             start_ns: None,
@@ -58,6 +65,7 @@ impl<'a> Annotator<'a> {
             loopback_explained_at: None,
             network_explained: Vec::new(),
             call_explained_at: HashMap::new(),
+            kernel,
         }
     }
 
@@ -92,12 +100,11 @@ impl<'a> Annotator<'a> {
         let start = *self.start_ns.get_or_insert(ts);
         let t = ts.saturating_sub(start);
         let text = match self.prev {
-            Some((i, prev_ts)) => format!(
-                "at {} since the lesson began, {} event #{i}",
-                fmt_ns(t),
-                fmt_delta(ts as i128 - prev_ts as i128)
-            ),
-            None => format!("at {} — the first event of the lesson", fmt_ns(t)),
+            Some((i, prev_ts)) if ts < prev_ts => {
+                catalog::timing::before(&fmt_ns(t), &fmt_ns(prev_ts - ts), &i)
+            }
+            Some((i, prev_ts)) => catalog::timing::after(&fmt_ns(t), &fmt_ns(ts - prev_ts), &i),
+            None => catalog::timing::first(&fmt_ns(t)),
         };
         (t, text)
     }
@@ -134,12 +141,13 @@ impl<'a> Annotator<'a> {
                     && listens
                     && rec.local.and_then(|l| self.tcp.state_at(l, rec.peer))
                         != Some(tcp::State::Closed)),
+            kernel: &self.kernel,
         };
         let built_in = notes::call_notes(rec, transport, &ctx, self.plan);
         // A pointer is only worth it in place of a paragraph.
         let explained = match self.call_explained_at.get(&built_in.semantics) {
             Some(first) if built_in.semantics.len() > 120 => {
-                format!("{}() works here as explained at event #{first}.", rec.call)
+                catalog::call::explained_before(&rec.call, first)
             }
             Some(_) => built_in.semantics,
             None => {
@@ -153,12 +161,12 @@ impl<'a> Annotator<'a> {
             None => explained,
         };
         let took = rec.end_ns.saturating_sub(rec.start_ns);
-        let timing = format!(
-            "Step {} of {}, {when}; the call took {}. {}",
-            rec.step,
-            self.plan.steps.len(),
-            fmt_ns(took),
-            built_in.timing
+        let timing = catalog::timing::call(
+            &rec.step,
+            &self.plan.steps.len(),
+            &when,
+            &fmt_ns(took),
+            &built_in.timing,
         );
         Event {
             index,
@@ -174,6 +182,7 @@ impl<'a> Annotator<'a> {
                 semantics,
                 timing,
             },
+            from_lesson: Notes::default(),
             follows: None,
             call: Some(CallDetail {
                 name: rec.call.to_string(),
@@ -215,10 +224,7 @@ impl<'a> Annotator<'a> {
     /// kernel sent it on its own (a timer, or an ACK it had been holding).
     pub fn frame_before_call(&mut self, step: usize, frame: &CapturedFrame) -> Event {
         let mut event = self.frame(step, frame);
-        event.notes.timing = format!(
-            "Sent before step {step}'s call ran: the kernel sent it on its own (a timer, or an ACK it had been holding), so it belongs to what came before. {}",
-            event.notes.timing
-        );
+        event.notes.timing = catalog::timing::before_call(&step, &event.notes.timing);
         event
     }
 
@@ -229,11 +235,14 @@ impl<'a> Annotator<'a> {
         let index = self.push_common(frame.timestamp_ns);
         *self.frames_in_step.entry(step).or_default() += 1;
 
+        // A frame no socket of the lesson sent, or none receives, is the
+        // kernel's.
         let from = match (&d.ip_src, d.src_port()) {
             (Some(ip), Some(port)) => self.owner(ip, port),
             _ => None,
-        }
-        .unwrap_or_else(|| "kernel".to_string());
+        };
+        let from_known = from.is_some();
+        let from = from.unwrap_or_else(|| "kernel".to_string());
         let mut to = match (&d.ip_dst, d.dst_port()) {
             (Some(ip), Some(port)) => self.owner(ip, port),
             _ => None,
@@ -244,29 +253,24 @@ impl<'a> Annotator<'a> {
         {
             to = self.owner(&q.src_ip, p);
         }
+        let to_known = to.is_some();
         let to = to.unwrap_or_else(|| "kernel".to_string());
 
         let step_plan = &self.plan.steps[step - 1];
-        let cause = format!(
-            "Caused by step {step} (`{}` {}).",
-            self.plan.actors[step_plan.actor].name,
-            step_plan.call.name()
+        let cause = catalog::timing::cause(
+            &step,
+            &self.plan.actors[step_plan.actor].name,
+            &step_plan.call.name(),
         );
 
         let mut follows = None;
         let observation = d.tcp.as_ref().and_then(|t| {
             let src = sock(&d.ip_src, t.src_port)?;
             let dst = sock(&d.ip_dst, t.dst_port)?;
-            Some(self.tcp.observe(
-                index,
-                frame.timestamp_ns,
-                src,
-                dst,
-                t,
-                &from,
-                &to,
-                to != "kernel",
-            ))
+            Some(
+                self.tcp
+                    .observe(index, frame.timestamp_ns, src, dst, t, &from, &to, to_known),
+            )
         });
         if let Some(o) = &observation {
             follows = o.answers;
@@ -294,6 +298,8 @@ impl<'a> Annotator<'a> {
             frame: &frame.data,
             from: &from,
             to: &to,
+            from_known,
+            to_known,
             tcp: observation.as_ref(),
             follows,
             plan: self.plan,
@@ -301,6 +307,7 @@ impl<'a> Annotator<'a> {
             loopback_explained_at: self.loopback_explained_at,
             network_explained: ip_version(&d).is_some_and(|v| self.network_explained.contains(&v)),
             first_in_step: self.frames_in_step.get(&step) == Some(&1),
+            kernel: &self.kernel,
         };
         let n = notes::frame_notes(&ctx);
         if let Some(v) = ip_version(&d)
@@ -308,14 +315,10 @@ impl<'a> Annotator<'a> {
         {
             self.network_explained.push(v);
         }
-        if self.loopback_explained_at.is_none() && notes::zero_macs(&d) {
+        if self.loopback_explained_at.is_none() && notes::zero_macs(&d, &frame.data) {
             self.loopback_explained_at = Some(index);
         }
-        let timing = format!(
-            "{} {when}. {cause} {}",
-            capitalize(&n.timing_lead),
-            n.timing
-        );
+        let timing = catalog::timing::frame(&capitalize(&n.timing_lead), &when, &cause, &n.timing);
 
         let layer = main_layer(&d);
         let mut event = Event {
@@ -332,6 +335,7 @@ impl<'a> Annotator<'a> {
                 semantics: n.semantics,
                 timing,
             },
+            from_lesson: Notes::default(),
             follows,
             call: None,
             to: Some(to),
@@ -416,11 +420,5 @@ pub fn fmt_ns(ns: u64) -> String {
     }
 }
 
-/// `12.1 µs after` / `3.0 µs before`, to be followed by an event.
-fn fmt_delta(ns: i128) -> String {
-    if ns < 0 {
-        format!("{} before", fmt_ns(ns.unsigned_abs() as u64))
-    } else {
-        format!("{} after", fmt_ns(ns as u64))
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -7,142 +7,15 @@
 //! A checkpoint asks a question whose right answer is one of those same values,
 //! read from the real capture, never from the lesson file.
 
-use crate::lesson::check::{Plan, Rule, RuleMode};
+use super::catalog::{self, checkpoint as says};
+use crate::plan::{Plan, Rule, RuleMode};
 use crate::transcript::{Checkpoint, Event, Transcript};
 use std::collections::HashMap;
 
-/// Every value a template (`{name}`) or a checkpoint (`answer: name`) can
-/// quote, with what it is. docs/lesson-format.md has the same table.
-pub const PLACEHOLDERS: &[(&str, &str)] = &[
-    ("ip.src", "the source IP address"),
-    ("ip.dst", "the destination IP address"),
-    ("port.src", "the source port (UDP or TCP)"),
-    ("port.dst", "the destination port (UDP or TCP)"),
-    ("mac.src", "the source MAC address"),
-    ("mac.dst", "the destination MAC address"),
-    ("tcp.seq", "the raw TCP sequence number"),
-    ("tcp.ack", "the raw TCP acknowledgement number"),
-    (
-        "tcp.seq_rel",
-        "the TCP sequence number relative to the sender's initial one",
-    ),
-    (
-        "tcp.ack_rel",
-        "the TCP acknowledgement number relative to the peer's initial one",
-    ),
-    (
-        "tcp.flags",
-        "the TCP flags that are set (written like SYN+ACK)",
-    ),
-    ("tcp.window", "the TCP window field, as sent (unscaled)"),
-    ("tcp.len", "the number of TCP payload bytes"),
-    ("payload", "the payload, as text (other bytes as \\xNN)"),
-    ("length", "the frame's length in bytes"),
-    ("step", "the number of the step that caused the frame"),
-    ("from", "the actor whose socket sent the frame, or `kernel`"),
-    ("to", "the actor the frame goes to, or `kernel`"),
-];
-
-/// What a value that the frame does not have expands to (e.g. `{tcp.seq}` of
-/// a UDP datagram). The checker warns about the cases it can foresee.
-pub const MISSING: &str = "(none)";
-
-pub fn placeholder_names() -> impl Iterator<Item = &'static str> {
-    PLACEHOLDERS.iter().map(|(n, _)| *n)
-}
-
-pub fn is_placeholder(name: &str) -> bool {
-    PLACEHOLDERS.iter().any(|(n, _)| *n == name)
-}
-
-pub fn describe(name: &str) -> Option<&'static str> {
-    PLACEHOLDERS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, d)| *d)
-}
-
-/// A piece of a parsed template.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Piece {
-    Text(String),
-    Value(String),
-}
-
-/// A mistake in a template; `needle` is the text to point at in the source.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateError {
-    pub needle: Option<String>,
-    pub message: String,
-    pub hint: String,
-}
-
-/// Split a template into text and `{name}` placeholders. `{{` and `}}` are a
-/// literal brace. Every mistake is reported, not just the first.
-pub fn parse_template(t: &str) -> Result<Vec<Piece>, Vec<TemplateError>> {
-    let mut pieces = Vec::new();
-    let mut errors = Vec::new();
-    let mut text = String::new();
-    let mut rest = t;
-    while let Some(c) = rest.chars().next() {
-        if rest.starts_with("{{") {
-            text.push('{');
-            rest = &rest[2..];
-        } else if rest.starts_with("}}") {
-            text.push('}');
-            rest = &rest[2..];
-        } else if c == '{' {
-            match rest.find('}') {
-                Some(end) if !rest[1..end].contains('{') => {
-                    let name = rest[1..end].trim();
-                    if is_placeholder(name) {
-                        if !text.is_empty() {
-                            pieces.push(Piece::Text(std::mem::take(&mut text)));
-                        }
-                        pieces.push(Piece::Value(name.to_string()));
-                    } else {
-                        errors.push(TemplateError {
-                            needle: Some(rest[..=end].to_string()),
-                            message: format!("unknown placeholder `{{{name}}}`"),
-                            hint: match crate::lesson::check::did_you_mean(name, placeholder_names()) {
-                                Some(s) => format!("did you mean `{{{s}}}`? docs/lesson-format.md lists every placeholder"),
-                                None => format!("a placeholder is one of: {}", placeholder_names().map(|n| format!("{{{n}}}")).collect::<Vec<_>>().join(", ")),
-                            },
-                        });
-                    }
-                    rest = &rest[end + 1..];
-                }
-                _ => {
-                    errors.push(TemplateError {
-                        needle: Some("{".into()),
-                        message: "a `{` is not closed by `}`".into(),
-                        hint: "write `{{` for a literal brace, or close the placeholder, e.g. `{port.src}`".into(),
-                    });
-                    text.push('{');
-                    rest = &rest[1..];
-                }
-            }
-        } else if c == '}' {
-            errors.push(TemplateError {
-                needle: Some("}".into()),
-                message: "a `}` has no `{` before it".into(),
-                hint: "write `}}` for a literal brace".into(),
-            });
-            rest = &rest[1..];
-        } else {
-            text.push(c);
-            rest = &rest[c.len_utf8()..];
-        }
-    }
-    if !text.is_empty() {
-        pieces.push(Piece::Text(text));
-    }
-    if errors.is_empty() {
-        Ok(pieces)
-    } else {
-        Err(errors)
-    }
-}
+pub use crate::plan::template::{
+    MISSING, PLACEHOLDERS, Piece, TemplateError, describe, is_placeholder, parse_template,
+    placeholder_names,
+};
 
 /// The payload bytes of a frame event: the `Payload` layer of its dissection.
 pub fn payload_of<'f>(event: &Event, frame: &'f [u8]) -> &'f [u8] {
@@ -325,16 +198,14 @@ fn add_note(note: &mut String, text: String, mode: RuleMode) {
         while !text.is_char_boundary(cut) {
             cut -= 1;
         }
-        format!(
-            "{}… (cut: the lesson's rules may add at most {MAX_RULE_TEXT_PER_NOTE} characters to a note)",
-            &text[..cut]
-        )
+        // Appending nothing but the notice that it was cut adds nothing.
+        if cut == 0 && mode == RuleMode::Append {
+            return;
+        }
+        says::rules_cut(&&text[..cut], &MAX_RULE_TEXT_PER_NOTE)
     } else {
         text
     };
-    if text.starts_with('…') && mode == RuleMode::Append {
-        return;
-    }
     match mode {
         RuleMode::Replace => *note = text,
         RuleMode::Append if note.is_empty() => *note = text,
@@ -367,14 +238,17 @@ pub fn apply(plan: &Plan, event: &mut Event, frame: &[u8], frame_in_step: usize)
                 .filter(|_| !full)
                 .map(|t| expand(t, event, payload))
         });
-        if let Some(t) = syntax {
-            add_note(&mut event.notes.syntax, t, rule.mode);
-        }
-        if let Some(t) = semantics {
-            add_note(&mut event.notes.semantics, t, rule.mode);
-        }
-        if let Some(t) = timing {
-            add_note(&mut event.notes.timing, t, rule.mode);
+        // Kept apart too, for renderers that shorten the built-in notes.
+        let own = &mut event.from_lesson;
+        for (t, note, mine) in [
+            (syntax, &mut event.notes.syntax, &mut own.syntax),
+            (semantics, &mut event.notes.semantics, &mut own.semantics),
+            (timing, &mut event.notes.timing, &mut own.timing),
+        ] {
+            if let Some(t) = t {
+                add_note(mine, t.clone(), RuleMode::Append);
+                add_note(note, t, rule.mode);
+            }
         }
     }
     if let Some(cp) = checkpoint_for(plan, event, payload, frame_in_step) {
@@ -397,12 +271,12 @@ pub fn checkpoint_for(
     let answer = value(&cp.answer, event, payload).unwrap_or_else(|| MISSING.to_string());
     let explain = match &cp.explain {
         Some(e) => expand(e, event, payload),
-        None => format!(
-            "Read from the capture, {} in frame #{} (step {}'s frame {}): {answer}.",
-            describe(&cp.answer).unwrap_or("the value"),
-            event.index,
-            event.step,
-            cp.frame
+        None => says::read_from_capture(
+            &describe(&cp.answer).map_or_else(says::the_value, str::to_string),
+            &event.index,
+            &event.step,
+            &cp.frame,
+            &answer,
         ),
     };
     Some(Checkpoint {
@@ -428,11 +302,14 @@ pub fn checkpoint_without_frame(plan: &Plan, call: &Event, frames: usize) -> Opt
         question: expand(&cp.ask, call, &[]),
         answer: MISSING.to_string(),
         value: cp.answer.clone(),
-        explain: Some(format!(
-            "Step {} put {} on the wire, so there is no frame {} to read the answer from: this question cannot be graded in this run.",
-            call.step,
-            crate::exec::plural(frames, "frame"),
-            cp.frame
+        explain: Some(says::no_frame(
+            &call.step,
+            &if frames == 1 {
+                catalog::count::frame_one(&frames)
+            } else {
+                catalog::count::frame_other(&frames)
+            },
+            &cp.frame,
         )),
         given: None,
         correct: None,
@@ -522,10 +399,7 @@ impl Checkpoint {
     /// The prompt step mode shows before the frame: the question, and how to
     /// answer it.
     pub fn prompt(&self) -> String {
-        format!(
-            "Checkpoint: {} (type your answer and press Enter; an empty line skips)",
-            self.question
-        )
+        says::prompt(&self.question)
     }
 
     /// What step mode says after the student answered (or skipped): right or
@@ -536,18 +410,16 @@ impl Checkpoint {
             .as_deref()
             .map(|e| format!(" {e}"))
             .unwrap_or_default();
-        match (self.correct, self.given.as_deref()) {
-            (Some(true), _) => format!("Right: {}.{why}", self.answer),
-            (Some(false), Some(given)) => format!(
-                "Not quite: you said {given}, the frame says {}.{why}",
-                self.answer
-            ),
+        let verdict = match (self.correct, self.given.as_deref()) {
+            (Some(true), _) => says::right(&self.answer),
+            (Some(false), Some(given)) => says::not_quite(&given, &self.answer),
             _ if !self.gradable() => match self.given.as_deref() {
-                Some(given) => format!("Not graded: you said {given}.{why}"),
-                None => format!("Not graded.{why}"),
+                Some(given) => says::not_graded_given(&given),
+                None => says::not_graded(),
             },
-            _ => format!("The frame says {}.{why}", self.answer),
-        }
+            _ => says::frame_says(&self.answer),
+        };
+        verdict + &why
     }
 }
 

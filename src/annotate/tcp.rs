@@ -40,6 +40,32 @@ impl State {
     }
 }
 
+/// What a segment does in its connection's life, as the transcript names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Reset,
+    Syn,
+    SynRetransmitted,
+    SynAck,
+    HandshakeDone,
+    DataFin,
+    Fin,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Reset => "reset",
+            Role::Syn => "handshake 1/3",
+            Role::SynRetransmitted => "handshake 1/3, retransmitted",
+            Role::SynAck => "handshake 2/3",
+            Role::HandshakeDone => "handshake 3/3",
+            Role::DataFin => "teardown: data + FIN",
+            Role::Fin => "teardown: FIN",
+        }
+    }
+}
+
 struct Conn {
     ends: [SocketAddr; 2],
     names: [String; 2],
@@ -65,9 +91,14 @@ pub struct Observation {
     pub handshake_rtt_ns: Option<u64>,
     /// Both directions agreed on window scaling.
     pub scaling_active: bool,
-    /// The sender's and receiver's names.
+    /// The sender's and receiver's states before this segment.
     pub sender_state_before: State,
     pub receiver_state_before: State,
+    /// Their states after it.
+    pub sender_state_after: State,
+    pub receiver_state_after: State,
+    /// What the segment does in the connection's life.
+    pub role: Option<Role>,
     /// This segment acknowledges the receiver's FIN.
     pub acks_fin: bool,
     /// The earlier event this SYN repeats (same sequence number).
@@ -212,11 +243,11 @@ impl Tracker {
         let mut retransmission_of = None;
         if rst {
             c.state = [State::Closed, State::Closed];
-            role = Some("reset".to_string());
+            role = Some(Role::Reset);
         } else if syn && !ack && c.syn_end[s] == Some(t.seq.wrapping_add(1)) {
             // The same SYN again: its answer did not come in time.
             retransmission_of = c.syn_index;
-            role = Some("handshake 1/3, retransmitted".to_string());
+            role = Some(Role::SynRetransmitted);
             // The first try went unanswered: whether this one starts a
             // connection shows only when (if) a SYN+ACK follows.
         } else if syn && !ack {
@@ -228,7 +259,7 @@ impl Tracker {
             }
             c.syn_end[s] = Some(t.seq.wrapping_add(1));
             c.syn_ns = Some(ts);
-            role = Some("handshake 1/3".to_string());
+            role = Some(Role::Syn);
         } else {
             if ack {
                 if c.state[r] == State::SynReceived && !syn && Some(t.ack) == c.syn_end[r] {
@@ -237,7 +268,7 @@ impl Tracker {
                         && before.0 == State::Established
                         && t.payload_len == 0
                     {
-                        role = Some("handshake 3/3".to_string());
+                        role = Some(Role::HandshakeDone);
                         rtt = c.syn_ns.zip(c.synack_ns).map(|(a, b)| b.saturating_sub(a));
                     }
                 }
@@ -257,7 +288,7 @@ impl Tracker {
                     c.state[r] = State::Established;
                 }
                 c.synack_ns = Some(ts);
-                role = Some("handshake 2/3".to_string());
+                role = Some(Role::SynAck);
             }
             if fin {
                 c.fin_end[s] = Some(t.seq.wrapping_add(t.payload_len as u32 + 1));
@@ -273,9 +304,9 @@ impl Tracker {
                     other => other,
                 };
                 role = Some(if t.payload_len > 0 {
-                    "teardown: data + FIN".to_string()
+                    Role::DataFin
                 } else {
-                    "teardown: FIN".to_string()
+                    Role::Fin
                 });
             }
         }
@@ -310,7 +341,7 @@ impl Tracker {
                     state: c.state[r].name().to_string(),
                 },
             ],
-            role,
+            role: role.map(|r| r.name().to_string()),
         };
         Observation {
             view,
@@ -319,6 +350,9 @@ impl Tracker {
             scaling_active,
             sender_state_before: before.0,
             receiver_state_before: before.1,
+            sender_state_after: c.state[s],
+            receiver_state_after: c.state[r],
+            role,
             acks_fin,
             retransmission_of,
             sender_shift: if scaling_active {

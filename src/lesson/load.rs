@@ -3,10 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::check::{self, Plan, Problem, Severity};
+use super::check::{self, Problem, Severity};
 use super::limits;
 use super::model::LessonFile;
 use crate::error::{Error, Result};
+use crate::plan::Plan;
 
 /// The built-in lessons, embedded so the binary works from any directory.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -254,7 +255,7 @@ fn unknown_key_hint(message: &str) -> String {
             allowed.join(", ")
         );
     }
-    if let Some(m) = check::did_you_mean(word, allowed.iter().map(String::as_str)) {
+    if let Some(m) = crate::text::did_you_mean(word, allowed.iter().map(String::as_str)) {
         return format!("did you mean `{m}`? docs/lesson-format.md lists every key");
     }
     if allowed.is_empty() {
@@ -498,11 +499,18 @@ pub fn listing(extra: &[PathBuf]) -> Vec<Listed> {
 
 /// `netcourse lessons`: each name, its title and summary, where it comes from
 /// and, when several share a name, which one wins.
-pub fn print_listing(extra: &[PathBuf], out: &mut impl std::io::Write) -> std::io::Result<()> {
+/// `wrap(text, first)` fills a paragraph to the terminal's width, starting
+/// with `first` and indenting the rest by 17 columns (the caller's renderer
+/// knows the width).
+pub fn print_listing(
+    extra: &[PathBuf],
+    out: &mut impl std::io::Write,
+    wrap: &dyn Fn(&str, &str) -> String,
+) -> std::io::Result<()> {
     for l in listing(extra) {
         let (title, summary) = match parse(&l.source.text) {
             Ok(f) if l.source.unreadable.is_none() => {
-                (check::prose(&f.title), check::prose(&f.summary))
+                (crate::text::prose(&f.title), crate::text::prose(&f.summary))
             }
             Ok(_) => (
                 "(invalid lesson)".to_string(),
@@ -517,9 +525,6 @@ pub fn print_listing(extra: &[PathBuf], out: &mut impl std::io::Write) -> std::i
             ),
         };
         let indent = " ".repeat(17);
-        let wrap = |text: &str, first: &str| {
-            crate::render::terminal::wrap(text, crate::render::terminal::WIDTH, first, 17)
-        };
         let name = crate::text::printable(&l.source.name);
         writeln!(out, "{}", wrap(&title, &format!("{name:<16} ")))?;
         writeln!(out, "{}", wrap(&summary, &indent))?;
@@ -632,7 +637,7 @@ pub fn find(arg: &str, extra: &[PathBuf]) -> Result<LessonSource> {
     searched.push("built-in".into());
     Err(Error::LessonNotFound {
         name: arg.to_string(),
-        suggestion: check::did_you_mean(arg, names.iter().copied()).map(str::to_string),
+        suggestion: crate::text::did_you_mean(arg, names.iter().copied()).map(str::to_string),
         searched,
     })
 }

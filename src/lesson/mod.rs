@@ -6,7 +6,7 @@ pub mod check;
 pub mod load;
 pub mod model;
 
-pub use check::{Call, CheckpointPlan, Plan, PlannedStep, Problem, Rule, RuleMode, Severity};
+pub use check::{Problem, Severity};
 pub use load::{LessonSource, Origin};
 
 /// Limits a lesson cannot exceed: a lesson is someone else's file. Each is

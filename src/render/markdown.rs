@@ -7,15 +7,23 @@
 
 use std::io::{self, Write};
 
+use super::detail::{self, Detail};
 use crate::transcript::{Event, EventKind, Transcript};
 
-pub fn write(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
+/// What the notes of each event keep: the level, and which headers were
+/// already listed in full.
+struct Level {
+    detail: Detail,
+}
+
+pub fn write(t: &Transcript, detail: Detail, w: &mut impl Write) -> io::Result<()> {
     let mut s = String::with_capacity(64 * 1024);
-    document(t, &mut s);
+    let mut level = Level { detail };
+    document(t, &mut level, &mut s);
     w.write_all(s.as_bytes())
 }
 
-fn document(t: &Transcript, s: &mut String) {
+fn document(t: &Transcript, level: &mut Level, s: &mut String) {
     let (calls, frames) = super::counts(t);
     s.push_str(&format!("# {}\n\n", inline(&t.lesson.title)));
     s.push_str(&format!(
@@ -54,9 +62,9 @@ fn document(t: &Transcript, s: &mut String) {
         }
         if e.kind == EventKind::Frame {
             frame_no += 1;
-            frame(e, frame_no, s);
+            frame(e, frame_no, level, s);
         } else {
-            call(e, s);
+            call(t, e, level, s);
         }
     }
 
@@ -156,7 +164,7 @@ fn step_heading(t: &Transcript, number: usize, s: &mut String) {
     }
 }
 
-fn call(e: &Event, s: &mut String) {
+fn call(t: &Transcript, e: &Event, level: &mut Level, s: &mut String) {
     s.push_str(&format!(
         "### #{} · {} · {} calls `{}`\n\n",
         e.index,
@@ -183,10 +191,15 @@ fn call(e: &Event, s: &mut String) {
         s.push_str(&line);
         s.push_str("\n\n");
     }
-    notes(e, s);
+    let say = t
+        .steps
+        .iter()
+        .find(|st| st.number == e.step)
+        .and_then(|st| st.say.as_deref());
+    notes(e, say, level, s);
 }
 
-fn frame(e: &Event, number: usize, s: &mut String) {
+fn frame(e: &Event, number: usize, level: &mut Level, s: &mut String) {
     let to = e.to.as_deref().unwrap_or("?");
     s.push_str(&format!(
         "### #{} · {} · frame {} · {} → {} · {}\n\n",
@@ -241,7 +254,8 @@ fn frame(e: &Event, number: usize, s: &mut String) {
             states.join(" · ")
         ));
     }
-    if !e.layers.is_empty() {
+    // Every field in a table, but at brief.
+    if !e.layers.is_empty() && level.detail > Detail::Brief {
         s.push_str("| layer | field | value |\n| --- | --- | --- |\n");
         for layer in &e.layers {
             let name = format!("{} ({})", layer.protocol, layer.layer);
@@ -268,7 +282,7 @@ fn frame(e: &Event, number: usize, s: &mut String) {
     if let Some(stopped) = &e.stopped {
         s.push_str(&format!("**Parsing stopped:** {}\n\n", inline(stopped)));
     }
-    notes(e, s);
+    notes(e, None, level, s);
     if let Some(c) = &e.checkpoint {
         let given = match (&c.given, c.correct) {
             (Some(g), Some(true)) => format!(" You answered {}: right.", inline(g)),
@@ -290,11 +304,38 @@ fn frame(e: &Event, number: usize, s: &mut String) {
     }
 }
 
-fn notes(e: &Event, s: &mut String) {
+fn notes(e: &Event, say: Option<&str>, level: &mut Level, s: &mut String) {
+    let own = &e.from_lesson;
+    let lesson = [
+        own.semantics.as_str(),
+        own.timing.as_str(),
+        own.syntax.as_str(),
+    ]
+    .into_iter()
+    .filter(|t| !t.is_empty())
+    .collect::<Vec<_>>()
+    .join("\n");
+    let [syntax, semantics, timing, lesson] = match level.detail {
+        Detail::Full => [
+            e.notes.syntax.clone(),
+            e.notes.semantics.clone(),
+            e.notes.timing.clone(),
+            String::new(),
+        ],
+        // The table above lists every field.
+        Detail::Normal => [
+            String::new(),
+            detail::short_semantics(e, say),
+            detail::short_timing(e),
+            lesson,
+        ],
+        Detail::Brief => [String::new(), String::new(), String::new(), lesson],
+    };
     for (label, text) in [
-        ("Syntax", &e.notes.syntax),
-        ("Semantics", &e.notes.semantics),
-        ("Timing", &e.notes.timing),
+        ("Syntax", &syntax),
+        ("Semantics", &semantics),
+        ("Timing", &timing),
+        ("From the lesson", &lesson),
     ] {
         if text.trim().is_empty() {
             continue;

@@ -5,6 +5,7 @@
 //! the ladder diagrams of the Markdown and HTML exports, so both draw the
 //! same exchange with the same words.
 
+pub mod detail;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -16,6 +17,8 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use crate::transcript::{Event, EventKind, Transcript};
+
+pub use detail::Detail;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -44,9 +47,15 @@ impl Format {
 pub struct Export {
     pub path: PathBuf,
     pub format: Format,
+    /// How much prose the Markdown and pcapng exports carry.
+    pub detail: Detail,
 }
 
-pub fn plan_exports(paths: &[PathBuf], forced: Option<Format>) -> Result<Vec<Export>, Error> {
+pub fn plan_exports(
+    paths: &[PathBuf],
+    forced: Option<Format>,
+    detail: Detail,
+) -> Result<Vec<Export>, Error> {
     paths
         .iter()
         .map(|p| {
@@ -64,19 +73,26 @@ pub fn plan_exports(paths: &[PathBuf], forced: Option<Format>) -> Result<Vec<Exp
             Ok(Export {
                 path: p.clone(),
                 format,
+                detail,
             })
         })
         .collect()
 }
 
-/// Render `t` in `format` to `w`.
-pub fn render(format: Format, t: &Transcript, w: &mut impl std::io::Write) -> std::io::Result<()> {
+/// Render `t` in `format` to `w`; `detail` picks the prose of Markdown and
+/// pcapng (JSON and YAML carry everything, HTML shows it behind clicks).
+pub fn render(
+    format: Format,
+    detail: Detail,
+    t: &Transcript,
+    w: &mut impl std::io::Write,
+) -> std::io::Result<()> {
     match format {
         Format::Json => json::write(t, w),
         Format::Yaml => yaml::write(t, w),
-        Format::Md => markdown::write(t, w),
+        Format::Md => markdown::write(t, detail, w),
         Format::Html => html::write(t, w),
-        Format::Pcapng => pcapng::write(t, w),
+        Format::Pcapng => pcapng::write(t, detail, w),
     }
 }
 
@@ -125,7 +141,7 @@ pub fn write_export(export: &Export, t: &Transcript) -> Result<(), Error> {
     };
     let file = std::fs::File::create(&export.path).map_err(io)?;
     let mut w = std::io::BufWriter::new(file);
-    render(export.format, t, &mut w).map_err(io)?;
+    render(export.format, export.detail, t, &mut w).map_err(io)?;
     std::io::Write::flush(&mut w).map_err(io)
 }
 

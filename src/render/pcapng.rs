@@ -6,8 +6,9 @@
 //!   `if_tsresol` = 9 (pcap-file writes nanoseconds; without the option
 //!   readers would take them for microseconds).
 //! - An Enhanced Packet Block per frame: its bytes as captured, its
-//!   `timestamp_ns`, and an `opt_comment` with the step, the summary and the
-//!   syntax / semantics / timing notes. Socket calls are not frames: each one
+//!   `timestamp_ns`, and an `opt_comment` that leads with the frame in one
+//!   line and its semantics, then its timing and syntax (at the level of
+//!   detail asked for), then the step. Socket calls are not frames: each one
 //!   is told in the comment of the next frame (calls after the last frame, in
 //!   the last frame's comment).
 
@@ -24,13 +25,14 @@ use pcap_file::pcapng::blocks::interface_description::{
 };
 use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
 
+use super::detail::{self, Detail, Seen};
 use crate::transcript::{Event, Transcript};
 
 /// An option's length is a u16; keep well under it.
 const MAX_COMMENT: usize = 60_000;
 const SNAPLEN: u32 = 262_144;
 
-pub fn write(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
+pub fn write(t: &Transcript, detail: Detail, w: &mut impl Write) -> io::Result<()> {
     let section = SectionHeaderBlock {
         endianness: Endianness::native(),
         options: vec![
@@ -54,7 +56,7 @@ pub fn write(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
     };
     writer.write_pcapng_block(interface).map_err(pcap_err)?;
 
-    for (frame, comment) in frame_comments(t) {
+    for (frame, comment) in frame_comments(t, detail) {
         let data = frame.bytes();
         let original_len = frame.length.unwrap_or(data.len()).max(data.len());
         let block = EnhancedPacketBlock {
@@ -91,19 +93,28 @@ fn section_comment(t: &Transcript) -> String {
 }
 
 /// Each frame with its comment, socket calls folded into the next frame's.
-pub fn frame_comments(t: &Transcript) -> Vec<(&Event, String)> {
+/// Wireshark's packet detail pane shows only the start of a long comment,
+/// so each leads with the frame in one line and what it means, then its
+/// timing, then its syntax.
+pub fn frame_comments(t: &Transcript, detail: Detail) -> Vec<(&Event, String)> {
     let mut out: Vec<(&Event, String)> = Vec::new();
     let mut pending: Vec<&Event> = Vec::new();
+    let mut seen = Seen::default();
+    let mut call_at: Option<(usize, u64)> = None;
     for e in &t.events {
         if !e.is_frame() {
+            call_at = Some((e.step, e.time_ns));
             pending.push(e);
             continue;
         }
-        let mut c = frame_text(t, e);
+        let since_call = call_at
+            .filter(|(step, _)| *step == e.step)
+            .map(|(_, at)| e.time_ns.saturating_sub(at));
+        let mut c = frame_text(t, e, detail, &mut seen, since_call);
         if !pending.is_empty() {
             c.push_str("\n\nSocket calls just before this frame:\n");
             for call in pending.drain(..) {
-                c.push_str(&call_line(t, call));
+                c.push_str(&call_line(t, call, detail));
             }
             while c.ends_with('\n') {
                 c.pop();
@@ -116,7 +127,7 @@ pub fn frame_comments(t: &Transcript) -> Vec<(&Event, String)> {
     {
         last.push_str("\n\nSocket calls after this frame:\n");
         for call in pending {
-            last.push_str(&call_line(t, call));
+            last.push_str(&call_line(t, call, detail));
         }
         while last.ends_with('\n') {
             last.pop();
@@ -132,36 +143,100 @@ fn step_text(t: &Transcript, number: usize) -> String {
     }
 }
 
-fn call_line(t: &Transcript, e: &Event) -> String {
+fn say(t: &Transcript, e: &Event) -> Option<String> {
+    t.steps
+        .iter()
+        .find(|s| s.number == e.step)
+        .and_then(|s| s.say.clone())
+}
+
+fn call_line(t: &Transcript, e: &Event, level: Detail) -> String {
     let mut s = format!("#{} {}: {}\n", e.index, step_text(t, e.step), e.summary);
-    if !e.notes.semantics.is_empty() {
-        s.push_str(&format!("  semantics: {}\n", e.notes.semantics));
+    let semantics = match level {
+        Detail::Full => e.notes.semantics.clone(),
+        Detail::Normal => {
+            let say = say(t, e);
+            let short = detail::short_semantics(e, say.as_deref());
+            match say {
+                Some(say) => format!("{} {short}", say.trim()),
+                None => short,
+            }
+        }
+        Detail::Brief => say(t, e).unwrap_or_default(),
+    };
+    if !semantics.trim().is_empty() {
+        s.push_str(&format!("  semantics: {}\n", semantics.trim()));
     }
     s
 }
 
-fn frame_text(t: &Transcript, e: &Event) -> String {
+fn frame_text(
+    t: &Transcript,
+    e: &Event,
+    level: Detail,
+    seen: &mut Seen,
+    since_call: Option<u64>,
+) -> String {
     let mut s = format!(
-        "netcourse {} event #{}, {}: {} → {}\n{}",
-        t.lesson.name,
+        "event #{} · {} → {}: {}",
         e.index,
-        step_text(t, e.step),
         e.actor,
         e.to.as_deref().unwrap_or("?"),
-        e.summary
+        detail::frame_line(e)
     );
+    let (semantics, timing, syntax) = match level {
+        Detail::Full => (
+            e.notes.semantics.clone(),
+            e.notes.timing.clone(),
+            e.notes.syntax.clone(),
+        ),
+        Detail::Normal => {
+            let mut timing = Vec::new();
+            if let Some(ns) = since_call {
+                timing.push(format!("{} after the call.", crate::annotate::fmt_ns(ns)));
+            }
+            timing.push(detail::short_timing(e));
+            (
+                detail::short_semantics(e, None),
+                timing.join(" "),
+                seen.syntax(e).join("\n"),
+            )
+        }
+        Detail::Brief => (
+            e.from_lesson.semantics.clone(),
+            e.from_lesson.timing.clone(),
+            e.from_lesson.syntax.clone(),
+        ),
+    };
     for (label, text) in [
-        ("syntax", &e.notes.syntax),
-        ("semantics", &e.notes.semantics),
-        ("timing", &e.notes.timing),
+        ("semantics", &semantics),
+        ("timing", &timing),
+        ("syntax", &syntax),
     ] {
-        if !text.is_empty() {
-            s.push_str(&format!("\n{label}: {text}"));
+        if !text.trim().is_empty() {
+            s.push_str(&format!("\n{label}: {}", text.trim()));
+        }
+    }
+    if level < Detail::Full && !e.from_lesson.is_empty() && level > Detail::Brief {
+        for text in [
+            &e.from_lesson.semantics,
+            &e.from_lesson.timing,
+            &e.from_lesson.syntax,
+        ] {
+            if !text.is_empty() {
+                s.push_str(&format!("\nlesson: {text}"));
+            }
         }
     }
     if let Some(stopped) = &e.stopped {
         s.push_str(&format!("\nparsing stopped: {stopped}"));
     }
+    s.push_str(&format!(
+        "\n(netcourse {}, {}; {})",
+        t.lesson.name,
+        step_text(t, e.step),
+        e.summary
+    ));
     s
 }
 

@@ -49,12 +49,7 @@ fn colour_on() -> bool {
 }
 
 /// The details of `e` (a frame event).
-pub fn render(e: &Event, w: &mut dyn Write) -> io::Result<()> {
-    #[cfg(debug_assertions)]
-    if std::env::var_os("NETCOURSE_TEST_PANIC_IN_DETAILS").is_some() {
-        // Test hook (debug builds only): prove the terminal survives a panic.
-        panic!("test panic in the details view");
-    }
+pub fn render(e: &Event, width: usize, w: &mut dyn Write) -> io::Result<()> {
     let bytes = e.bytes();
     let d = dissect::dissect(&bytes);
     let to = e.to.as_deref().unwrap_or("?");
@@ -65,7 +60,7 @@ pub fn render(e: &Event, w: &mut dyn Write) -> io::Result<()> {
         e.actor,
         to
     );
-    let fill = super::WIDTH.saturating_sub(title.chars().count());
+    let fill = width.saturating_sub(title.chars().count());
     writeln!(w)?;
     writeln!(w, "{}", format!("{title}{}", "─".repeat(fill)).bold())?;
     writeln!(w, "{}", e.summary)?;
@@ -78,7 +73,7 @@ pub fn render(e: &Event, w: &mut dyn Write) -> io::Result<()> {
         format!(
             "── end of details of frame #{} {}",
             e.index,
-            "─".repeat(super::WIDTH.saturating_sub(30))
+            "─".repeat(width.saturating_sub(30))
         )
         .bold()
     )?;

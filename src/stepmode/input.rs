@@ -19,6 +19,16 @@ pub enum Input {
     Quit,
     /// `?`: what the keys do.
     Help,
+    /// `+`: more detail; `-`: less.
+    More,
+    Less,
+    /// In the details view: a line up or down (k/↑, j), a page (PgUp/PgDn).
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    /// Resumed after a stop, or the terminal was resized: draw again.
+    Redraw,
     /// No more input (a pipe or a file ended): continue to the end.
     Eof,
     /// SIGINT, SIGTERM or SIGHUP from outside: stop like `q`.
@@ -59,8 +69,11 @@ pub fn parse_key(bytes: &[u8]) -> (Input, usize) {
                 .position(|c| (0x40..=0x7e).contains(c))
                 .map(|i| i + 3)
                 .unwrap_or(bytes.len());
-            let input = match bytes.get(end - 1) {
-                Some(b'B') | Some(b'C') if end == 3 => Input::Next,
+            let input = match (&bytes[2..end.min(bytes.len())], end) {
+                (b"B" | b"C", 3) => Input::Next,
+                (b"A", 3) => Input::Up,
+                (b"5~", 4) => Input::PageUp,
+                (b"6~", 4) => Input::PageDown,
                 _ => Input::Unknown("escape sequence".into()),
             };
             return (input, end);
@@ -73,6 +86,10 @@ pub fn parse_key(bytes: &[u8]) -> (Input, usize) {
         b'c' | b'C' => Input::Continue,
         b'q' | b'Q' | 0x03 | 0x04 | 0x1c => Input::Quit,
         b'?' | b'h' | b'H' => Input::Help,
+        b'+' | b'=' => Input::More,
+        b'-' | b'_' => Input::Less,
+        b'j' => Input::Down,
+        b'k' => Input::Up,
         0x20..=0x7e => Input::Unknown((b as char).to_string()),
         _ => Input::Unknown(format!("0x{b:02x}")),
     };
@@ -87,6 +104,8 @@ pub fn parse_line(line: &str) -> Input {
         "c" | "continue" => Input::Continue,
         "q" | "quit" | "exit" => Input::Quit,
         "?" | "h" | "help" => Input::Help,
+        "+" | "more" => Input::More,
+        "-" | "less" => Input::Less,
         other => Input::Unknown(other.to_string()),
     }
 }
@@ -137,6 +156,7 @@ impl InputSource for Keys {
             }
             match term::wait_readable(self.fd, self.wake_fd)? {
                 Woke::Signal(s) => return Ok(Input::Signal(s)),
+                Woke::Redraw => return Ok(Input::Redraw),
                 Woke::Readable => {
                     if !self.fill()? {
                         return Ok(Input::Quit);
@@ -211,6 +231,7 @@ impl InputSource for Keys {
             }
             match term::wait_readable(self.fd, self.wake_fd)? {
                 Woke::Signal(s) => return Ok(Err(Input::Signal(s))),
+                Woke::Redraw => {}
                 Woke::Readable => {
                     if !self.fill()? {
                         return Ok(Err(Input::Quit));
@@ -271,6 +292,7 @@ impl InputSource for Lines {
             }
             match term::wait_readable(self.fd, self.wake_fd)? {
                 Woke::Signal(s) => return Ok(Input::Signal(s)),
+                Woke::Redraw => {}
                 Woke::Readable => {
                     let mut chunk = [0u8; 4096];
                     match term::read_some(self.fd, &mut chunk) {
@@ -307,6 +329,7 @@ impl InputSource for Lines {
             }
             match term::wait_readable(self.fd, self.wake_fd)? {
                 Woke::Signal(s) => return Ok(Err(Input::Signal(s))),
+                Woke::Redraw => {}
                 Woke::Readable => {
                     let mut chunk = [0u8; 4096];
                     match term::read_some(self.fd, &mut chunk) {
@@ -358,6 +381,12 @@ mod tests {
             assert_eq!(parse_key(k).0, Input::Quit, "{k:?}");
         }
         assert_eq!(parse_key(b"x"), (Input::Unknown("x".into()), 1));
+        assert_eq!(parse_key(b"+"), (Input::More, 1));
+        assert_eq!(parse_key(b"-"), (Input::Less, 1));
+        assert_eq!(parse_key(b"\x1b[5~"), (Input::PageUp, 4));
+        assert_eq!(parse_key(b"\x1b[6~x"), (Input::PageDown, 4));
+        assert_eq!(parse_key(b"\x1b[A"), (Input::Up, 3));
+        assert_eq!(parse_key(b"j"), (Input::Down, 1));
         // An escape sequence is one key; the key after it is separate.
         assert_eq!(
             parse_key(b"\x1b[1;5Aq"),

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::exec::call_text;
+use crate::plan::call_text;
 use crate::run::LiveRun;
 use crate::transcript::{Event, EventKind, Transcript};
 

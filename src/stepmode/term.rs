@@ -11,6 +11,9 @@
 //! terminal), and SIGINT/SIGTERM/SIGHUP from outside (the handler only records
 //! the signal and wakes the input wait through a self-pipe; the loop then
 //! quits normally, so the guards run and the exports are written).
+//! SIGCONT (after a stop and `fg`, when the shell has put its own settings
+//! back) and SIGWINCH (a resize) only ask for the screen to be drawn again,
+//! in cbreak mode again.
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -20,6 +23,9 @@ use std::sync::{Mutex, Once};
 
 /// The terminal settings to put back, shared with the panic hook.
 static SAVED: Mutex<Option<(RawFd, libc::termios)>> = Mutex::new(None);
+/// The cbreak settings in force, to put back after the shell took the
+/// terminal (a stop and `fg`).
+static RAW: Mutex<Option<(RawFd, libc::termios)>> = Mutex::new(None);
 static PANIC_HOOK: Once = Once::new();
 
 fn saved() -> std::sync::MutexGuard<'static, Option<(RawFd, libc::termios)>> {
@@ -33,6 +39,7 @@ fn restore_saved(flush_input: bool) {
         Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner().take(),
         Err(std::sync::TryLockError::WouldBlock) => None,
     };
+    leave_alt_screen();
     if let Some((fd, original)) = taken {
         // SAFETY: fd is the terminal we changed; original came from tcgetattr.
         unsafe {
@@ -74,12 +81,48 @@ impl RawMode {
             saved().take();
             return Err(e);
         }
+        *RAW.lock().unwrap_or_else(|p| p.into_inner()) = Some((fd, raw));
         Ok(RawMode { _private: () })
+    }
+}
+
+/// Whether step mode drew on the terminal's alternate screen.
+static ALT_SCREEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Draw on the alternate screen (the shell's screen comes back at the end,
+/// as with `less`), cursor hidden.
+pub fn enter_alt_screen() {
+    ALT_SCREEN.store(true, Ordering::SeqCst);
+    write_stdout(b"\x1b[?1049h\x1b[?25l");
+}
+
+/// Back to the shell's screen, cursor shown; on every way out (also from
+/// the panic hook, so the message is seen).
+pub fn leave_alt_screen() {
+    if ALT_SCREEN.swap(false, Ordering::SeqCst) {
+        write_stdout(b"\x1b[?25h\x1b[?1049l");
+    }
+}
+
+fn write_stdout(bytes: &[u8]) {
+    // SAFETY: writing our own buffer to fd 1 (no Rust lock: the panic hook
+    // may run while stdout is locked).
+    unsafe { libc::write(1, bytes.as_ptr().cast(), bytes.len()) };
+}
+
+/// Put cbreak mode back after a stop (SIGTSTP) and `fg`: the shell gave the
+/// terminal its own settings meanwhile.
+pub fn reenter_raw() {
+    let raw = *RAW.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((fd, raw)) = raw {
+        // SAFETY: a termios we made for this fd.
+        unsafe { libc::tcsetattr(fd, libc::TCSANOW, &raw) };
     }
 }
 
 impl Drop for RawMode {
     fn drop(&mut self) {
+        RAW.lock().unwrap_or_else(|p| p.into_inner()).take();
         restore_saved(true);
     }
 }
@@ -96,17 +139,30 @@ fn install_panic_hook() {
 
 /// The signal that asked us to stop (0: none yet).
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
+/// Set by SIGCONT (resumed after a stop) and SIGWINCH (resized): the screen
+/// must be drawn again.
+static REDRAW: AtomicI32 = AtomicI32::new(0);
 /// Write end of the self-pipe the handler wakes the input wait with.
 static WAKE_WRITE: AtomicI32 = AtomicI32::new(-1);
 
-const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+const SIGNALS: [libc::c_int; 5] = [
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGCONT,
+    libc::SIGWINCH,
+];
 
 extern "C" fn on_signal(sig: libc::c_int) {
     // Only async-signal-safe work here: an atomic store and a write(2).
     // SAFETY: errno is thread-local; we put it back for the interrupted code.
     unsafe {
         let errno = *libc::__errno_location();
-        SIGNAL.store(sig, Ordering::SeqCst);
+        if sig == libc::SIGCONT || sig == libc::SIGWINCH {
+            REDRAW.store(sig, Ordering::SeqCst);
+        } else {
+            SIGNAL.store(sig, Ordering::SeqCst);
+        }
         let fd = WAKE_WRITE.load(Ordering::SeqCst);
         if fd >= 0 {
             libc::write(fd, b"!".as_ptr().cast(), 1);
@@ -183,10 +239,22 @@ pub fn pending_signal() -> Option<i32> {
     }
 }
 
+/// True once after SIGCONT or SIGWINCH: draw the screen again (after a
+/// stop, in cbreak mode again).
+pub fn take_redraw() -> bool {
+    let sig = REDRAW.swap(0, Ordering::SeqCst);
+    if sig == libc::SIGCONT {
+        reenter_raw();
+    }
+    sig != 0
+}
+
 /// What ended a wait for input.
 pub enum Woke {
     Readable,
     Signal(i32),
+    /// Resumed after a stop, or resized: draw again.
+    Redraw,
 }
 
 /// Wait until `fd` has something to read (or hung up), or a signal arrived.
@@ -195,6 +263,9 @@ pub fn wait_readable(fd: RawFd, wake_fd: RawFd) -> io::Result<Woke> {
     loop {
         if let Some(sig) = pending_signal() {
             return Ok(Woke::Signal(sig));
+        }
+        if take_redraw() {
+            return Ok(Woke::Redraw);
         }
         let mut fds = [
             libc::pollfd {
@@ -259,14 +330,14 @@ pub fn read_some(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
-/// Columns of the terminal on `fd`, if it is one.
-pub fn width(fd: RawFd) -> Option<usize> {
+/// Rows of the terminal on `fd`, if it is one.
+pub fn height(fd: RawFd) -> Option<usize> {
     let mut ws = MaybeUninit::<libc::winsize>::uninit();
     // SAFETY: TIOCGWINSZ fills a winsize on success.
     if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, ws.as_mut_ptr()) } != 0 {
         return None;
     }
     // SAFETY: initialised by the successful ioctl.
-    let cols = unsafe { ws.assume_init() }.ws_col as usize;
-    (cols > 0).then_some(cols)
+    let rows = unsafe { ws.assume_init() }.ws_row as usize;
+    (rows > 0).then_some(rows)
 }

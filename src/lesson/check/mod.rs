@@ -1,0 +1,307 @@
+//! The lesson checker: from a parsed `LessonFile` to a runnable `Plan`, or to
+//! every problem at once, each with its line, column and a hint.
+
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use serde_saphyr::Spanned;
+
+mod actors;
+mod addresses;
+mod checkpoint;
+mod expect;
+mod problem;
+mod rules;
+mod sockets;
+mod step;
+
+use crate::sockets::{ActorSockets, Closed, IpVersion};
+use actors::*;
+use addresses::*;
+use checkpoint::*;
+use expect::*;
+pub use problem::{Problem, Severity};
+use rules::*;
+use sockets::*;
+use step::*;
+
+use super::limits;
+use super::model::{ActorSpec, ExpectSpec, LessonFile, RuleSpec, StepSpec};
+use crate::plan::{
+    CALLS, Call, CheckpointPlan, Expect, ExpectedError, Peer, Plan, PlannedActor, PlannedStep,
+    Rule, RuleMode, ShutdownHow, SockOpt, Transport, keys_for,
+};
+use crate::text::{did_you_mean, parse_hex, prose};
+
+pub(super) fn hint_mean(word: &str, candidates: &[&str], kind: &str) -> Option<String> {
+    match did_you_mean(word, candidates.iter().copied()) {
+        Some(s) => Some(format!("did you mean `{s}`?")),
+        None => Some(format!("{kind} is one of: {}", candidates.join(", "))),
+    }
+}
+
+/// Check a parsed lesson. Returns the plan when there are no errors (warnings
+/// may still be present), and every problem found. Without the source text,
+/// a mistake inside a template is placed at the start of the template.
+pub fn check(file: &LessonFile) -> (Option<Plan>, Vec<Problem>) {
+    check_source(file, "")
+}
+
+/// Check a parsed lesson, with the text it was parsed from so that a mistake
+/// inside a template (an unknown `{placeholder}`) points at its own column.
+pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Problem>) {
+    let mut problems = Vec::new();
+
+    if file.format.value != 1 {
+        problems.push(Problem::error(
+            &file.format,
+            format!(
+                "lesson format {} is not one this netcourse reads",
+                file.format.value
+            ),
+            Some("this netcourse reads `format: 1`".into()),
+        ));
+    }
+    let name_ok = !file.name.value.is_empty()
+        && file
+            .name
+            .value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !name_ok {
+        problems.push(Problem::error(
+            &file.name,
+            format!("lesson name `{}` is not a simple name", file.name.value),
+            Some("use letters, digits, `-` and `_`, like `udp-basics`".into()),
+        ));
+    }
+
+    let actors = check_actors(&file.actors, &mut problems);
+    let names: Vec<&str> = file.actors.iter().map(|a| a.name.value.as_str()).collect();
+
+    if file.steps.is_empty() {
+        problems.push(Problem::error(
+            &file.format,
+            "the lesson has no steps",
+            Some("add a `steps:` list with at least one step".into()),
+        ));
+    }
+    if file.steps.len() > limits::MAX_STEPS {
+        problems.push(Problem::error(
+            &file.steps[limits::MAX_STEPS].actor,
+            format!(
+                "the lesson has {} steps; the limit is {} (limit `max_steps`)",
+                file.steps.len(),
+                limits::MAX_STEPS
+            ),
+            Some("split it into several lessons".into()),
+        ));
+    }
+
+    // What each actor's sockets hold as the steps run; where each first
+    // listens is known up front, for "connects before it listens".
+    let mut sockets = vec![ActorSockets::default(); file.actors.len()];
+    for (i, s) in file.steps.iter().enumerate() {
+        if s.call.value == "listen"
+            && let Some(a) = names.iter().position(|n| *n == s.actor.value)
+        {
+            sockets[a]
+                .first_listen
+                .get_or_insert((i + 1, s.call.referenced.line()));
+        }
+    }
+
+    let mut ids: HashMap<String, u64> = HashMap::new();
+    // Step id → the numbers its step runs as (more than one with `repeat`).
+    let mut id_numbers: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut used = HashSet::new();
+    let mut steps = Vec::new();
+    // The number the next step runs as: steps count once per repeat.
+    let mut number = 1usize;
+    let mut steps_reported = file.steps.len() > limits::MAX_STEPS;
+    let mut total_wait_ms: u64 = 0;
+    let mut wait_reported = false;
+
+    for (i, spec) in file.steps.iter().enumerate().take(limits::MAX_STEPS) {
+        let repeat = check_repeat(spec, &mut problems);
+        let first = number;
+        number += repeat;
+        if number - 1 > limits::MAX_STEPS && !steps_reported {
+            steps_reported = true;
+            let at = spec
+                .repeat
+                .as_ref()
+                .map(pos)
+                .unwrap_or_else(|| pos(&spec.actor));
+            problems.push(Problem::at(
+                Severity::Error,
+                at.0,
+                at.1,
+                format!("counting repeats, the lesson runs more than {} steps by here (limit `max_steps`)", limits::MAX_STEPS),
+                Some("use fewer or smaller `repeat:`s, or split the lesson".into()),
+            ));
+        }
+        if let Some(id) = &spec.id {
+            if let Some(first_line) = ids.insert(id.value.clone(), id.referenced.line()) {
+                problems.push(Problem::error(
+                    id,
+                    format!("step id `{}` is used twice", id.value),
+                    Some(format!(
+                        "it was first used on line {first_line}; step ids must be unique"
+                    )),
+                ));
+            } else {
+                id_numbers.insert(id.value.clone(), (first..number).collect());
+            }
+            if id.value.trim().is_empty() {
+                problems.push(Problem::error(
+                    id,
+                    "a step id cannot be empty",
+                    Some("use a word like `first-send`, or leave `id` out".into()),
+                ));
+            } else if id.value.trim().parse::<u64>().is_ok() {
+                problems.push(Problem::error(
+                    id,
+                    format!("step id `{}` is a number", id.value),
+                    Some("rules name a step by its number or its id, so an id must be a word, like `first-send`".into()),
+                ));
+            }
+        }
+        let actor = match names.iter().position(|n| *n == spec.actor.value) {
+            Some(a) => a,
+            None => {
+                problems.push(Problem::error(
+                    &spec.actor,
+                    format!(
+                        "step {} names actor `{}`, which the lesson does not declare",
+                        i + 1,
+                        spec.actor.value
+                    ),
+                    hint_mean(&spec.actor.value, &names, "an actor"),
+                ));
+                continue;
+            }
+        };
+        used.insert(actor);
+        let transport = actors
+            .get(actor)
+            .and_then(|a: &Option<PlannedActor>| a.as_ref())
+            .map(|a| a.transport);
+        if let Some(step) = check_step(
+            first,
+            spec,
+            actor,
+            transport,
+            &names,
+            &actors,
+            &mut sockets,
+            source,
+            &mut problems,
+        ) {
+            let wait = match step.call {
+                Call::Sleep { ms } => ms,
+                _ if crate::sockets::blocks(&step.call, transport) => {
+                    step.timeout.as_millis() as u64
+                }
+                _ => 0,
+            };
+            if wait > 0 {
+                total_wait_ms += wait * repeat as u64;
+                if total_wait_ms > limits::MAX_TOTAL_WAIT_MS && !wait_reported {
+                    wait_reported = true;
+                    let at = spec
+                        .timeout_ms
+                        .as_ref()
+                        .map(pos)
+                        .unwrap_or_else(|| pos(&spec.call));
+                    problems.push(Problem::at(
+                        Severity::Error,
+                        at.0,
+                        at.1,
+                        format!(
+                            "by this step the lesson's waits add up to {} ms; the limit is {} ms (limit `max_total_wait_ms`)",
+                            total_wait_ms,
+                            limits::MAX_TOTAL_WAIT_MS
+                        ),
+                        Some(format!(
+                            "every accept, TCP connect, recv and recvfrom may wait its `timeout_ms` (default {} ms), and every sleep its `ms`; give them shorter ones",
+                            limits::DEFAULT_TIMEOUT_MS
+                        )),
+                    ));
+                }
+            }
+            for k in 0..repeat {
+                let mut copy = step.clone();
+                copy.number = first + k;
+                if k > 0 {
+                    copy.checkpoint = None;
+                }
+                steps.push(copy);
+            }
+        }
+    }
+
+    for (i, a) in file.actors.iter().enumerate() {
+        if !used.contains(&i)
+            && !file
+                .steps
+                .iter()
+                .any(|s| s.to.as_ref().is_some_and(|t| t.value == a.name.value))
+        {
+            problems.push(Problem::warning(
+                &a.name,
+                format!("actor `{}` takes no part in any step", a.name.value),
+                Some("remove it, or add a step for it".into()),
+            ));
+        }
+    }
+
+    let rules = check_rules(
+        &file.rules,
+        &names,
+        &id_numbers,
+        number - 1,
+        source,
+        &mut problems,
+    );
+
+    let has_errors = problems.iter().any(|p| p.severity == Severity::Error);
+    let plan = (!has_errors).then(|| Plan {
+        name: file.name.value.clone(),
+        title: prose(&file.title),
+        summary: prose(&file.summary),
+        intro: file.intro.as_deref().map(prose),
+        outro: file.outro.as_deref().map(prose),
+        actors: actors.into_iter().flatten().collect(),
+        steps,
+        rules,
+    });
+    problems.sort_by_key(|p| (p.line, p.column));
+    (plan, problems)
+}
+
+pub(super) fn check_repeat(spec: &StepSpec, problems: &mut Vec<Problem>) -> usize {
+    let Some(r) = &spec.repeat else { return 1 };
+    let repeatable = ["send", "sendall", "sendto", "recv", "recvfrom"];
+    if !repeatable.contains(&spec.call.value.as_str()) {
+        problems.push(Problem::error(
+            r,
+            format!("`{}` cannot be repeated", spec.call.value),
+            Some(format!("`repeat` is for {}", repeatable.join(", "))),
+        ));
+        return 1;
+    }
+    if r.value < 1 || r.value as u64 > limits::MAX_REPEAT as u64 {
+        problems.push(Problem::error(
+            r,
+            format!("repeat {} is out of range (limit `max_repeat`)", r.value),
+            Some(format!("repeat a step 1 to {} times", limits::MAX_REPEAT)),
+        ));
+        return 1;
+    }
+    r.value as usize
+}
+
+#[cfg(test)]
+mod tests;

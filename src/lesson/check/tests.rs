@@ -1,0 +1,145 @@
+//! The checker, one stage at a time: a lesson in, the problem (its message,
+//! line and column) or the compiled plan out.
+
+use super::*;
+
+const HEAD: &str = "format: 1\nname: t\ntitle: t\nsummary: s\n";
+
+fn run(body: &str) -> (Option<Plan>, Vec<Problem>) {
+    let text = format!("{HEAD}{body}");
+    let file = crate::lesson::load::parse(&text).expect("the test lesson parses");
+    check_source(&file, &text)
+}
+
+/// `name`, a lesson body (after the four head lines, so line 5 is its
+/// first), and the first error it must give: where and what (in the style
+/// of just's `analysis_error!`).
+macro_rules! check_error {
+    (name: $name:ident, input: $input:expr, line: $line:expr, column: $column:expr, message: $message:expr $(,)?) => {
+        #[test]
+        fn $name() {
+            let (plan, problems) = run($input);
+            assert!(plan.is_none(), "an error must leave no plan");
+            let p = problems
+                .iter()
+                .find(|p| p.severity == Severity::Error)
+                .unwrap_or_else(|| panic!("no error in {problems:#?}"));
+            assert_eq!(
+                (p.line, p.column, p.message.as_str()),
+                ($line, $column, $message),
+                "{problems:#?}"
+            );
+        }
+    };
+}
+
+const UDP: &str =
+    "actors:\n  - {name: r, transport: udp, port: 5000}\n  - {name: s, transport: udp}\n";
+const TCP: &str =
+    "actors:\n  - {name: srv, transport: tcp, port: 50007}\n  - {name: cli, transport: tcp}\n";
+
+check_error! {
+    name: unknown_call,
+    input: &format!("{UDP}steps:\n  - {{actor: r, call: bnd}}\n"),
+    line: 9, column: 22,
+    message: "unknown call `bnd`",
+}
+
+check_error! {
+    name: unknown_actor,
+    input: &format!("{UDP}steps:\n  - {{actor: x, call: bind}}\n"),
+    line: 9, column: 13,
+    message: "step 1 names actor `x`, which the lesson does not declare",
+}
+
+check_error! {
+    name: key_without_meaning,
+    input: &format!("{UDP}steps:\n  - {{actor: r, call: bind, text: hi}}\n"),
+    line: 9, column: 34,
+    message: "`text` has no meaning for `bind`",
+}
+
+check_error! {
+    name: reply_before_recvfrom,
+    input: &format!("{UDP}steps:\n  - {{actor: r, call: bind}}\n  - {{actor: r, call: sendto, to: reply, text: x}}\n"),
+    line: 10, column: 34,
+    message: "`to: reply` answers whoever `r` last heard from, but it has no `recvfrom` before this step",
+}
+
+check_error! {
+    name: accept_before_any_connect,
+    input: &format!("{TCP}steps:\n  - {{actor: srv, call: bind}}\n  - {{actor: srv, call: listen}}\n  - {{actor: srv, call: accept}}\n"),
+    line: 11, column: 24,
+    message: "`srv` accepts, but no client has connected to it since its last `accept`",
+}
+
+check_error! {
+    name: send_after_closing_the_connection,
+    input: &format!("{TCP}steps:\n  - {{actor: srv, call: bind}}\n  - {{actor: srv, call: listen}}\n  - {{actor: cli, call: connect, to: srv}}\n  - {{actor: srv, call: accept}}\n  - {{actor: srv, call: close}}\n  - {{actor: srv, call: send, text: x}}\n"),
+    line: 14, column: 24,
+    message: "`srv` sends after it closed its connection (step 5, line 13)",
+}
+
+check_error! {
+    name: second_bind_of_a_held_port,
+    input: "actors:\n  - {name: a, transport: udp, port: 5000}\n  - {name: b, transport: udp, port: 5000}\nsteps:\n  - {actor: a, call: bind}\n  - {actor: b, call: bind}\n",
+    line: 10, column: 22,
+    message: "`b` binds 127.0.0.1:5000, but `a` already holds 127.0.0.1:5000 (step 1, line 9): this bind would fail with EADDRINUSE",
+}
+
+#[test]
+fn a_second_accept_warns_that_the_first_connection_closes() {
+    let (plan, problems) = run(&format!(
+        "{TCP}  - {{name: c2, transport: tcp}}\nsteps:\n  - {{actor: srv, call: bind}}\n  - {{actor: srv, call: listen, backlog: 2}}\n  - {{actor: cli, call: connect, to: srv}}\n  - {{actor: c2, call: connect, to: srv}}\n  - {{actor: srv, call: accept}}\n  - {{actor: srv, call: accept}}\n"
+    ));
+    assert!(plan.is_some(), "{problems:#?}");
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!(problems[0].severity, Severity::Warning);
+    assert_eq!((problems[0].line, problems[0].column), (15, 24));
+    assert!(
+        problems[0]
+            .message
+            .contains("accepts again while its earlier connection is open")
+    );
+}
+
+#[test]
+fn repeat_expands_into_numbered_steps_and_ids_name_every_copy() {
+    let (plan, problems) = run(&format!(
+        "{UDP}steps:\n  - {{actor: r, call: bind}}\n  - {{id: burst, actor: s, call: sendto, to: r, text: x, repeat: 3}}\n  - {{actor: r, call: recvfrom}}\nrules:\n  - {{step: burst, semantics: \"one of three\"}}\n"
+    ));
+    let plan = plan.unwrap_or_else(|| panic!("{problems:#?}"));
+    let numbers: Vec<(usize, &str)> = plan
+        .steps
+        .iter()
+        .map(|s| (s.number, s.call.name()))
+        .collect();
+    assert_eq!(
+        numbers,
+        [
+            (1, "bind"),
+            (2, "sendto"),
+            (3, "sendto"),
+            (4, "sendto"),
+            (5, "recvfrom")
+        ]
+    );
+    assert_eq!(plan.rules[0].steps, Some(vec![2, 3, 4]));
+    assert!(matches!(
+        &plan.steps[1].call,
+        Call::SendTo { to: Peer::Actor(0), data } if data == b"x"
+    ));
+}
+
+#[test]
+fn waits_add_up_over_repeats() {
+    let (_, problems) = run(&format!(
+        "{UDP}steps:\n  - {{actor: r, call: bind}}\n  - {{actor: s, call: sendto, to: r, text: x}}\n  - {{actor: r, call: recvfrom, timeout_ms: 10000, repeat: 50}}\n  - {{actor: r, call: recvfrom, timeout_ms: 10000, repeat: 50}}\n"
+    ));
+    assert!(
+        problems.iter().any(|p| p
+            .message
+            .starts_with("by this step the lesson's waits add up to")),
+        "{problems:#?}"
+    );
+}

@@ -1,0 +1,352 @@
+//! The checked, compiled lesson: what `lesson::check` produces and every
+//! later stage reads. Actors, calls, steps, expectations, checkpoints and
+//! rules, with everything resolved; the one list of calls and the keys each
+//! reads. Imports only `text`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::text::{py_addr, py_bytes};
+
+pub mod template;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl Transport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PlannedActor {
+    pub name: String,
+    pub transport: Transport,
+    /// Address and port it binds; port 0 lets the OS choose.
+    pub addr: SocketAddr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    Actor(usize),
+    Addr(SocketAddr),
+    /// `to: reply`: wherever the actor's last `recvfrom` said the datagram
+    /// came from, as an echo server answers `sendto(data, addr)`.
+    Reply,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutdownHow {
+    Read,
+    Write,
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SockOpt {
+    NoDelay,
+    QuickAck,
+    ReuseAddr,
+    /// SO_RCVBUF / SO_SNDBUF / TCP_MAXSEG, in bytes.
+    RcvBuf(u32),
+    SndBuf(u32),
+    MaxSeg(u32),
+}
+
+impl SockOpt {
+    /// The options a lesson names, as it names them.
+    pub const NAMES: &'static [&'static str] = &[
+        "nodelay",
+        "quickack",
+        "reuseaddr",
+        "rcvbuf",
+        "sndbuf",
+        "maxseg",
+    ];
+
+    /// Options that take a `size` rather than an on/off `value`.
+    pub fn sized(self) -> bool {
+        matches!(
+            self,
+            SockOpt::RcvBuf(_) | SockOpt::SndBuf(_) | SockOpt::MaxSeg(_)
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Call {
+    Bind,
+    Listen {
+        backlog: u32,
+    },
+    Accept,
+    Connect {
+        to: Peer,
+    },
+    Send {
+        data: Vec<u8>,
+        all: bool,
+    },
+    SendTo {
+        to: Peer,
+        data: Vec<u8>,
+    },
+    Recv {
+        max: u32,
+    },
+    RecvFrom {
+        max: u32,
+    },
+    Shutdown {
+        how: ShutdownHow,
+    },
+    Close {
+        listener: bool,
+    },
+    SetOpt {
+        option: SockOpt,
+        value: bool,
+    },
+    /// The actor's program pauses (`time.sleep`); the kernel's timers run on.
+    Sleep {
+        ms: u64,
+    },
+}
+
+impl Call {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Call::Bind => "bind",
+            Call::Listen { .. } => "listen",
+            Call::Accept => "accept",
+            Call::Connect { .. } => "connect",
+            Call::Send { all: false, .. } => "send",
+            Call::Send { all: true, .. } => "sendall",
+            Call::SendTo { .. } => "sendto",
+            Call::Recv { .. } => "recv",
+            Call::RecvFrom { .. } => "recvfrom",
+            Call::Shutdown { .. } => "shutdown",
+            Call::Close { .. } => "close",
+            Call::SetOpt { .. } => "setsockopt",
+            Call::Sleep { .. } => "sleep",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedError {
+    Refused,
+    Reset,
+    Timeout,
+}
+
+impl ExpectedError {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExpectedError::Refused => "refused",
+            ExpectedError::Reset => "reset",
+            ExpectedError::Timeout => "timeout",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expect {
+    pub data: Option<Vec<u8>>,
+    pub eof: bool,
+    pub error: Option<ExpectedError>,
+    pub from: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlannedStep {
+    /// 1-based, as students count.
+    pub number: usize,
+    pub id: Option<String>,
+    pub actor: usize,
+    pub call: Call,
+    pub say: Option<String>,
+    pub timeout: Duration,
+    pub expect: Expect,
+    /// A question about one of this step's frames.
+    pub checkpoint: Option<CheckpointPlan>,
+    /// Where the step's `call` is written, for errors at run time.
+    pub line: u64,
+    pub column: u64,
+}
+
+/// A checked checkpoint: the answer is the name of a captured value
+/// (`port.src`), read from the frame when the lesson runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointPlan {
+    pub ask: String,
+    pub answer: String,
+    /// Which of the step's frames, from 1.
+    pub frame: usize,
+    pub explain: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RuleMode {
+    #[default]
+    Append,
+    Replace,
+}
+
+/// A checked annotation rule. Absent match keys match every frame.
+#[derive(Debug, Clone, Default)]
+pub struct Rule {
+    /// Where the rule is written.
+    pub line: u64,
+    /// Lower case: `udp`, `tcp`, `icmp`, `ip`…
+    pub protocol: Option<String>,
+    /// Upper case TCP flag names that must all be set.
+    pub flags: Vec<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// The step numbers it applies to (an id names every repeat of its step).
+    pub steps: Option<Vec<usize>>,
+    pub payload: Option<Vec<u8>>,
+    pub syntax: Option<String>,
+    pub semantics: Option<String>,
+    pub timing: Option<String>,
+    pub mode: RuleMode,
+}
+
+/// A lesson that passed the checker: everything resolved, nothing left to fail
+/// but the network itself.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub name: String,
+    pub title: String,
+    pub summary: String,
+    pub intro: Option<String>,
+    pub outro: Option<String>,
+    pub actors: Vec<PlannedActor>,
+    pub steps: Vec<PlannedStep>,
+    /// The lesson's annotation rules, applied in order to every frame.
+    pub rules: Vec<Rule>,
+}
+
+impl Plan {
+    /// In `--net host` mode the lesson shares the machine's loopback with
+    /// every local service: it may only reach sockets it binds itself, never
+    /// a raw address (which could be a database or an API on this host).
+    /// Returns the first step that would reach further.
+    pub fn reaches_beyond_itself(&self) -> Option<String> {
+        let binds = |actor: usize| {
+            self.steps
+                .iter()
+                .any(|s| s.actor == actor && matches!(s.call, Call::Bind))
+        };
+        self.steps.iter().find_map(|s| {
+            let to = match &s.call {
+                Call::Connect { to } | Call::SendTo { to, .. } => to,
+                _ => return None,
+            };
+            match to {
+                Peer::Addr(a) => Some(format!(
+                    "step {} sends to {a}, an address no actor of the lesson binds",
+                    s.number
+                )),
+                Peer::Actor(i) if !binds(*i) => Some(format!(
+                    "step {} reaches `{}`, which never binds its port",
+                    s.number, self.actors[*i].name
+                )),
+                _ => None,
+            }
+        })
+    }
+
+    pub fn actor_index(&self, name: &str) -> Option<usize> {
+        self.actors.iter().position(|a| a.name == name)
+    }
+}
+
+pub const CALLS: &[&str] = &[
+    "bind",
+    "listen",
+    "accept",
+    "connect",
+    "send",
+    "sendall",
+    "sendto",
+    "recv",
+    "recvfrom",
+    "shutdown",
+    "close",
+    "setsockopt",
+    "sleep",
+];
+
+/// Which optional keys each call reads; any other key on the step is a mistake.
+pub fn keys_for(call: &str) -> &'static [&'static str] {
+    match call {
+        "bind" | "accept" => &[],
+        "listen" => &["backlog"],
+        "connect" => &["to"],
+        "send" | "sendall" => &["text", "hex"],
+        "sendto" => &["to", "text", "hex"],
+        "recv" | "recvfrom" => &["max"],
+        "shutdown" => &["how"],
+        "close" => &["socket"],
+        "setsockopt" => &["option", "value", "size"],
+        "sleep" => &["ms"],
+        _ => &[],
+    }
+}
+
+/// A planned step's call as the transcript will write it, e.g.
+/// `sendto(b"hello", ("127.0.0.1", 5000))` — the same text `exec` records
+/// in `CallDetail::args` when the call runs.
+pub fn call_text(plan: &Plan, step: &PlannedStep) -> String {
+    let peer = |p: &Peer| match p {
+        Peer::Actor(i) => py_addr(plan.actors[*i].addr),
+        Peer::Addr(a) => py_addr(*a),
+        // As the tutorial's echo server writes it: `data, addr = s.recvfrom(…)`.
+        Peer::Reply => "addr".to_string(),
+    };
+    match &step.call {
+        Call::Bind => format!("bind({})", py_addr(plan.actors[step.actor].addr)),
+        Call::Listen { backlog } => format!("listen({backlog})"),
+        Call::Accept => "accept()".into(),
+        Call::Connect { to } => format!("connect({})", peer(to)),
+        Call::Send { data, all } => format!(
+            "{}({})",
+            if *all { "sendall" } else { "send" },
+            py_bytes(data)
+        ),
+        Call::SendTo { to, data } => format!("sendto({}, {})", py_bytes(data), peer(to)),
+        Call::Recv { max } => format!("recv({max})"),
+        Call::RecvFrom { max } => format!("recvfrom({max})"),
+        Call::Shutdown { how } => format!(
+            "shutdown({})",
+            match how {
+                ShutdownHow::Read => "SHUT_RD",
+                ShutdownHow::Write => "SHUT_WR",
+                ShutdownHow::Both => "SHUT_RDWR",
+            }
+        ),
+        Call::Close { .. } => "close()".into(),
+        Call::Sleep { ms } => format!("time.sleep({})", *ms as f64 / 1000.0),
+        Call::SetOpt { option, value } => {
+            let (name, level, arg) = match option {
+                SockOpt::NoDelay => ("TCP_NODELAY", "IPPROTO_TCP", u32::from(*value)),
+                SockOpt::QuickAck => ("TCP_QUICKACK", "IPPROTO_TCP", u32::from(*value)),
+                SockOpt::ReuseAddr => ("SO_REUSEADDR", "SOL_SOCKET", u32::from(*value)),
+                SockOpt::RcvBuf(n) => ("SO_RCVBUF", "SOL_SOCKET", *n),
+                SockOpt::SndBuf(n) => ("SO_SNDBUF", "SOL_SOCKET", *n),
+                SockOpt::MaxSeg(n) => ("TCP_MAXSEG", "IPPROTO_TCP", *n),
+            };
+            format!("setsockopt({level}, {name}, {arg})")
+        }
+    }
+}

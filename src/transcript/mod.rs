@@ -1,0 +1,273 @@
+//! The one data model every renderer reads. Versioned and serializable: a
+//! saved transcript can be replayed without a network.
+
+use serde::{Deserialize, Serialize};
+
+use crate::dissect::{Layer, LayerKind};
+
+pub mod compare;
+
+pub const FORMAT: &str = "netcourse-transcript";
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Transcript {
+    pub format: String,
+    pub version: u32,
+    /// True when the lesson ran to its last step.
+    pub complete: bool,
+    pub generator: String,
+    pub lesson: LessonInfo,
+    pub network: NetworkInfo,
+    /// Frames the kernel dropped before we could read them.
+    pub dropped: u64,
+    /// Wall-clock start of the lesson, nanoseconds since the Unix epoch.
+    pub started_at_ns: u64,
+    pub outcome: Outcome,
+    pub actors: Vec<ActorInfo>,
+    pub steps: Vec<StepInfo>,
+    pub events: Vec<Event>,
+    /// For lessons that use both UDP and TCP: what each cost on the wire.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comparison: Vec<compare::TransportTotals>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LessonInfo {
+    pub name: String,
+    pub title: String,
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outro: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NetworkInfo {
+    /// `sandbox` or `host`.
+    pub mode: String,
+    pub interface: String,
+    /// What the learner should know about this network (e.g. why MACs are zero).
+    pub note: String,
+    /// `--net host` only: frames on the shared `lo` that belonged to other
+    /// programs and were left out of the transcript.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_out: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Outcome {
+    pub passed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ActorInfo {
+    pub name: String,
+    pub transport: String,
+    /// The address it declared (port 0: the OS picks).
+    pub address: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StepInfo {
+    pub number: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub actor: String,
+    pub call: String,
+    /// The narration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub say: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum EventKind {
+    Call,
+    Frame,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct Notes {
+    pub syntax: String,
+    pub semantics: String,
+    pub timing: String,
+}
+
+impl Notes {
+    pub fn is_empty(&self) -> bool {
+        self.syntax.is_empty() && self.semantics.is_empty() && self.timing.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Pair<T> {
+    pub src: T,
+    pub dst: T,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CallDetail {
+    pub name: String,
+    /// The call as written in Python, e.g. `sendto(b"hello", ("127.0.0.1", 5000))`.
+    pub args: String,
+    pub ok: bool,
+    pub result: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_hex: Option<String>,
+}
+
+/// The TCP view of a frame, with Wireshark's relative numbers beside the raw.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TcpView {
+    pub flags: Vec<String>,
+    pub seq: u32,
+    pub ack: u32,
+    pub seq_rel: u32,
+    pub ack_rel: u32,
+    pub window: u16,
+    pub window_scaled: u32,
+    pub len: usize,
+    pub options: Vec<TcpOptionView>,
+    /// Connection state of each end after this frame, e.g. {"client": "SYN-SENT", "server": "LISTEN"}.
+    pub states: Vec<ActorState>,
+    /// e.g. `handshake 1/3`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TcpOptionView {
+    pub kind: u8,
+    pub name: String,
+    pub value: String,
+    pub offset: usize,
+    pub length: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ActorState {
+    pub actor: String,
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Event {
+    /// 1-based position in the transcript.
+    pub index: usize,
+    pub kind: EventKind,
+    /// The step that made this event happen.
+    pub step: usize,
+    /// For a call: who made it. For a frame: whose socket sent it (or `kernel`).
+    pub actor: String,
+    /// Nanoseconds since the lesson began.
+    pub time_ns: u64,
+    /// Nanoseconds since the Unix epoch (the kernel's receive time for frames).
+    pub timestamp_ns: u64,
+    /// The layer this event is mainly about.
+    pub layer: LayerKind,
+    /// One line, like Wireshark's info column.
+    pub summary: String,
+    pub notes: Notes,
+    /// What the lesson's own rules wrote about this event (already part of
+    /// `notes`): shown at every level of detail, where the built-in notes
+    /// are shortened.
+    #[serde(default, skip_serializing_if = "Notes::is_empty")]
+    pub from_lesson: Notes,
+    /// The event this one answers or follows from, if any (1-based index).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follows: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<CallDetail>,
+    /// For frames: who it goes to (actor or `kernel`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_hex: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<Pair<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<Pair<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<Pair<u16>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<Layer>,
+    /// Why dissection stopped early, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<TcpView>,
+    /// The payload as text where printable, else hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<String>,
+    /// For a frame the kernel sent on one of its own timers: which timer,
+    /// the event that armed it, and how long it waited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timer: Option<TimerInfo>,
+    /// The lesson's question about this frame, with the answer read from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<Checkpoint>,
+}
+
+/// What sent a frame that no call did: a kernel timer, measured from the
+/// frames.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TimerInfo {
+    /// `delayed-ack`, `retransmission`, `syn-retransmission`,
+    /// `syn-ack-retransmission`, `zero-window-probe`, `keepalive` or
+    /// `fin-after-close`.
+    pub kind: String,
+    /// The event that armed the timer (1-based index).
+    pub armed_by: usize,
+    /// From that event to this frame, in nanoseconds.
+    pub delay_ns: u64,
+}
+
+/// A lesson's checkpoint on a frame: the question, and the right answer as
+/// captured (never as written in the lesson). In step mode, what the student
+/// answered and whether it was right.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub question: String,
+    /// The right answer: the captured value.
+    pub answer: String,
+    /// Which captured value the answer is, e.g. `port.src`.
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correct: Option<bool>,
+}
+
+impl Event {
+    pub fn is_frame(&self) -> bool {
+        self.kind == EventKind::Frame
+    }
+
+    /// The captured bytes, decoded from `data_hex`.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.data_hex
+            .as_deref()
+            .map(|h| crate::text::parse_hex(h).unwrap_or_default())
+            .unwrap_or_default()
+    }
+}
+
+pub fn to_hex(data: &[u8]) -> String {
+    let mut s = String::with_capacity(data.len() * 2);
+    for b in data {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
