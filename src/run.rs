@@ -154,6 +154,7 @@ impl<'a> LiveRun<'a> {
         for e in &mut events {
             self.track(e, Some(&record.call));
         }
+        self.followed(&mut events);
         // The run ends here: first the frames the kernel still owes.
         if record.failure.is_some() || self.next_step == self.plan().steps.len() {
             self.settle(record.call.step, &mut events)?;
@@ -219,6 +220,28 @@ impl<'a> LiveRun<'a> {
                 armed_by: cause.armed_by,
                 delay_ns: cause.delay_ns,
             });
+        }
+    }
+
+    /// Each data segment or FIN of the step says what followed it in the
+    /// step: the frame that acknowledged it, or that none has yet.
+    fn followed(&self, events: &mut [Event]) {
+        let indices: Vec<usize> = events.iter().map(|e| e.index).collect();
+        for e in events.iter_mut() {
+            let Some(tcp) = &e.tcp else { continue };
+            let fin = tcp.flags.iter().any(|f| f == "FIN");
+            let syn_or_rst = tcp.flags.iter().any(|f| f == "SYN" || f == "RST");
+            if (tcp.len == 0 && !fin) || syn_or_rst {
+                continue;
+            }
+            let acked = self.timers.acked_by(e.index);
+            let in_step = acked.is_some_and(|a| indices.contains(&a.by));
+            let to = e.to.clone().unwrap_or_else(|| "kernel".into());
+            e.notes.timing = format!(
+                "{} {}",
+                e.notes.timing,
+                timers::explain_followed(acked, in_step, &to)
+            );
         }
     }
 

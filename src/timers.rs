@@ -184,6 +184,16 @@ struct Conn {
 pub struct Tracker {
     conns: Vec<Conn>,
     calls: Vec<CallSpan>,
+    /// Segments that used sequence space and the frame that first
+    /// acknowledged them: (index, connection, direction, end, acked by).
+    acks: Vec<(usize, usize, usize, u32, Option<Acked>)>,
+}
+
+/// The frame that acknowledged a segment, and whether it was a pure ACK.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Acked {
+    pub by: usize,
+    pub pure: bool,
 }
 
 /// `a` is before `b` in sequence space (RFC 1982 style).
@@ -219,6 +229,7 @@ impl Tracker {
             let me = usize::from(c.ends[0] != s.src);
             if c.half[me].next.is_some_and(|n| n != s.seq.wrapping_add(1)) || c.half[me].reset {
                 self.conns[pos].half = [Half::default(), Half::default()];
+                self.acks.retain(|a| a.1 != pos);
             }
         }
         let me = usize::from(self.conns[pos].ends[0] != s.src);
@@ -382,7 +393,25 @@ impl Tracker {
         })
     }
 
+    /// The frame that acknowledged the segment of event `index` (data, SYN
+    /// or FIN), if one has so far.
+    pub fn acked_by(&self, index: usize) -> Option<Acked> {
+        self.acks.iter().find(|a| a.0 == index).and_then(|a| a.4)
+    }
+
     fn update(&mut self, pos: usize, me: usize, s: &Seg) {
+        if s.has(TcpInfo::ACK) && !s.has(TcpInfo::RST) {
+            let pure = s.space() == 0;
+            for a in &mut self.acks {
+                if a.1 == pos && a.2 != me && a.4.is_none() && !before(s.ack, a.3) {
+                    a.4 = Some(Acked { by: s.index, pure });
+                }
+            }
+        }
+        if s.space() > 0 && !s.has(TcpInfo::RST) {
+            self.acks
+                .push((s.index, pos, me, s.seq.wrapping_add(s.space()), None));
+        }
         let c = &mut self.conns[pos];
         if s.has(TcpInfo::RST) {
             c.half[0].reset = true;
@@ -474,6 +503,27 @@ pub fn explain(cause: &TimerCause, actor: &str) -> String {
     }
 }
 
+/// What followed a data segment or FIN within its own step: the frame that
+/// acknowledged it, or that none did yet (`in_step`: whether `acked` is one
+/// of the step's frames).
+pub fn explain_followed(acked: Option<Acked>, in_step: bool, to: &str) -> String {
+    match acked {
+        Some(a) if in_step && a.pure => {
+            format!(
+                "In this capture #{} acknowledged it, a pure ACK of its own.",
+                a.by
+            )
+        }
+        Some(a) if in_step => format!(
+            "In this capture the ACK rode on #{}, which carries data or a FIN of its own.",
+            a.by
+        ),
+        _ => format!(
+            "In this capture no frame of this step acknowledges it: {to}'s kernel is holding the ACK."
+        ),
+    }
+}
+
 /// The sentence for new data that waited after its send() returned.
 pub fn explain_held(h: &Held, actor: &str) -> String {
     let ms = h.held_ns as f64 / 1e6;
@@ -538,6 +588,28 @@ mod tests {
         assert!(t.owed().iter().any(|o| o.by == "client" && o.since == 8));
         assert_eq!(t.frame(&seg(10, 1.4, true, PA, 110, 505, 3)).timer, None);
         assert!(t.owed().iter().all(|o| o.since != 8), "{:?}", t.owed());
+        // What followed each data segment: a pure ACK, then an ACK riding on data.
+        assert_eq!(t.acked_by(5), Some(Acked { by: 6, pure: true }));
+        assert_eq!(
+            t.acked_by(8),
+            Some(Acked {
+                by: 10,
+                pure: false
+            })
+        );
+        assert_eq!(t.acked_by(10), None);
+        assert_eq!(
+            explain_followed(t.acked_by(5), true, "server"),
+            "In this capture #6 acknowledged it, a pure ACK of its own."
+        );
+        assert_eq!(
+            explain_followed(t.acked_by(8), true, "client"),
+            "In this capture the ACK rode on #10, which carries data or a FIN of its own."
+        );
+        assert_eq!(
+            explain_followed(None, false, "server"),
+            "In this capture no frame of this step acknowledges it: server's kernel is holding the ACK."
+        );
     }
 
     #[test]

@@ -334,3 +334,61 @@ fn the_only_option_on_an_actors_socket_is_the_one_the_lesson_sets() {
     assert_eq!(actors.len(), 1, "{actors:?}");
     assert!(actors[0].contains("TCP_QUICKACK, [1]"), "{}", actors[0]);
 }
+
+/// Issue 10, item 4: a note may say a frame follows only when that frame is
+/// in its step's capture. The bulk case: about 200 KB sent in 16 KiB
+/// sendall steps while the receiver reads only later, so the peer's window
+/// fills and data waits in the send buffer.
+#[test]
+fn in_the_bulk_case_no_note_promises_a_frame_the_capture_does_not_have() {
+    let dir = scratch("timing-bulk");
+    let chunk = "x".repeat(16 * 1024);
+    std::fs::write(
+        dir.join("bulk.yaml"),
+        format!(
+            "format: 1\nname: bulk\ntitle: t\nsummary: s\nactors:\n  - {{name: server, transport: tcp, port: 50007}}\n  - {{name: client, transport: tcp}}\nsteps:\n  - {{actor: server, call: bind}}\n  - {{actor: server, call: listen}}\n  - {{actor: client, call: connect, to: server}}\n  - {{actor: server, call: accept}}\n  - {{actor: client, call: sendall, text: \"{chunk}\", repeat: 13}}\n  - {{actor: server, call: recv, max: 65536, repeat: 3}}\n  - {{actor: client, call: close}}\n  - {{actor: server, call: close}}\n"
+        ),
+    )
+    .unwrap();
+    netcourse(&[
+        "run",
+        "lesson",
+        "bulk.yaml",
+        "--quiet",
+        "--export",
+        "t.json",
+    ])
+    .dir(&dir)
+    .run()
+    .ok();
+    let t = read_json(&dir.join("t.json"));
+    let events = t["events"].as_array().unwrap();
+    let mut held = 0;
+    for (i, e) in events.iter().enumerate() {
+        for part in ["semantics", "timing"] {
+            let note = e["notes"][part].as_str().unwrap();
+            if note.contains("follows, below") || note.contains("follow, below") {
+                assert!(
+                    events[i + 1..]
+                        .iter()
+                        .any(|f| f["kind"] == "frame" && f["step"] == e["step"]),
+                    "event #{} promises a frame its step does not have: {note}",
+                    e["index"]
+                );
+            }
+        }
+        if e["kind"] == "call"
+            && e["call"]["name"] == "sendall"
+            && !events.iter().any(|f| {
+                f["step"] == e["step"]
+                    && f["actor"] == "client"
+                    && f["tcp"]["len"].as_u64() > Some(0)
+            })
+        {
+            let note = e["notes"]["timing"].as_str().unwrap();
+            assert!(note.contains("No segment left during this call"), "{note}");
+            held += 1;
+        }
+    }
+    assert!(held > 0, "some sendall steps found the window full");
+}

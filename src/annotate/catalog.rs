@@ -79,6 +79,7 @@ registry! {
         connect_udp = "call.connect.udp" ();
         send_tcp = "call.send.tcp" ();
         send_tcp_timing = "call.send.tcp_timing" ();
+        send_tcp_held = "call.send.tcp_held" ();
         send_udp = "call.send.udp" ();
         send_udp_timing = "call.send.udp_timing" ();
         recv_tcp_failed = "call.recv.tcp_failed" (result);
@@ -104,6 +105,7 @@ registry! {
         close_unread_timing = "call.close.unread_timing" ();
         close_connected = "call.close.connected" ();
         close_connected_timing = "call.close.connected_timing" ();
+        close_connected_held = "call.close.connected_held" ();
         close_after_peer_fin = "call.close.after_peer_fin" ();
         close_after_peer_fin_timing = "call.close.after_peer_fin_timing" ();
         close_fin_already_sent = "call.close.fin_already_sent" ();

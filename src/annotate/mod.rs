@@ -212,6 +212,48 @@ impl<'a> Annotator<'a> {
     /// never caused is shown on its call, saying so.
     pub fn finish_step(&self, step: usize, events: &mut [Event]) {
         let frames = self.frames_in_step.get(&step).copied().unwrap_or(0);
+        // A TCP send whose bytes did not leave in its step says so, instead
+        // of promising the segment below.
+        let caller = events
+            .iter()
+            .find(|e| e.kind == EventKind::Call)
+            .map(|e| (e.actor.clone(), e.index));
+        // Data sent before the call ran (a timer's, or released by an ACK)
+        // is not the call's.
+        let sent_data = events.iter().any(|e| {
+            e.kind == EventKind::Frame
+                && caller
+                    .as_ref()
+                    .is_some_and(|(actor, index)| &e.actor == actor && e.index > *index)
+                && e.tcp.as_ref().is_some_and(|t| t.len > 0)
+        });
+        let sent_fin = events.iter().any(|e| {
+            e.kind == EventKind::Frame
+                && caller
+                    .as_ref()
+                    .is_some_and(|(actor, index)| &e.actor == actor && e.index > *index)
+                && e.tcp
+                    .as_ref()
+                    .is_some_and(|t| t.flags.iter().any(|f| f == "FIN"))
+        });
+        if let Some(call) = events.iter_mut().find(|e| e.kind == EventKind::Call) {
+            for (left, promise, held) in [
+                (
+                    sent_data,
+                    catalog::call::send_tcp_timing(),
+                    catalog::call::send_tcp_held(),
+                ),
+                (
+                    sent_fin,
+                    catalog::call::close_connected_timing(),
+                    catalog::call::close_connected_held(),
+                ),
+            ] {
+                if !left && let Some(rest) = call.notes.timing.strip_suffix(promise.as_str()) {
+                    call.notes.timing = format!("{rest}{held}");
+                }
+            }
+        }
         if events.iter().any(|e| e.checkpoint.is_some()) {
             return;
         }
