@@ -392,3 +392,114 @@ fn in_the_bulk_case_no_note_promises_a_frame_the_capture_does_not_have() {
     }
     assert!(held > 0, "some sendall steps found the window full");
 }
+
+/// All notes of a transcript, whitespace-normalised, one string per event.
+fn notes_of(t: &serde_json::Value) -> Vec<String> {
+    t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let n = &e["notes"];
+            ["syntax", "semantics", "timing"]
+                .map(|k| n[k].as_str().unwrap_or_default())
+                .join(" ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// Issue 10, item 6: what a protocol review found wrong or over-general,
+/// pinned by the corrected sentence (or the absence of the old one).
+#[test]
+fn the_protocol_review_fixes_are_in_the_notes() {
+    let run = |lesson: &str| run_kept_pace(lesson);
+    let any = |t: &serde_json::Value, s: &str| notes_of(t).iter().any(|n| n.contains(s));
+
+    let udp = run("udp-basics");
+    let intro: String = udp["lesson"]["intro"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        intro.contains("port numbers, a length and a checksum to IP"),
+        "{intro}"
+    );
+    // DF on a UDP datagram: source fragmentation or EMSGSIZE, not TCP's PMTUD.
+    assert!(any(
+        &udp,
+        "is fragmented by the sending kernel before it leaves, or refused with EMSGSIZE"
+    ));
+    assert!(!any(&udp, "wants to be told"));
+
+    let tcp = run("tcp-basics");
+    assert!(any(
+        &tcp,
+        "wants to be told (ICMP \"fragmentation needed\")"
+    ));
+    assert!(any(
+        &tcp,
+        "PSH (\"push\") asks the receiver to hand the data to the application without waiting for more (RFC 9293); Linux sets it on the last segment of each send()"
+    ));
+    assert!(any(&tcp, "Here net.ipv4.tcp_tw_reuse is "));
+    assert!(!any(
+        &tcp,
+        "keeps the connection's addresses and ports reserved"
+    ));
+
+    let refused = run("tcp-refused");
+    let rst = frames(&refused)
+        .into_iter()
+        .find(|f| {
+            f["tcp"]["flags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x == "RST")
+        })
+        .unwrap();
+    let rst_notes = rst["notes"]["semantics"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        rst_notes
+            .contains("The TCP checksum is complete and valid: the kernel built this frame itself"),
+        "{rst_notes}"
+    );
+
+    let v6 = run("ipv6-basics");
+    assert!(any(
+        &v6,
+        "only the sender does, whenever a packet is larger than the path MTU it knows"
+    ));
+
+    let both = run("udp-vs-tcp");
+    assert!(any(
+        &both,
+        "The datagram waits in udp-receiver's receive queue"
+    ));
+    assert!(!any(&both, "the receiver's queue"));
+
+    for lesson in builtin_lessons() {
+        let t = if lesson == "tcp-basics" {
+            tcp.clone()
+        } else {
+            run(lesson)
+        };
+        for old in [
+            "acknowledges it when the server reads the end of stream",
+            "netcourse turns on TCP_QUICKACK",
+            "quick-ACK setting",
+            "Linux may hold that ACK for a moment",
+        ] {
+            assert!(!any(&t, old), "{lesson}: `{old}`");
+        }
+    }
+}

@@ -164,6 +164,7 @@ registry! {
         fragment_more = "network.fragment_more" (offset, id);
         fragment_last = "network.fragment_last" (offset, id);
         dont_fragment = "network.dont_fragment" (id);
+        dont_fragment_udp = "network.dont_fragment_udp" (id);
         ipv4_checksum = "network.ipv4_checksum" ();
         ipv6 = "network.ipv6" (src, dst, loopback, hop_limit, next_header, payload_length, flow_label);
         ipv6_loopback = "network.ipv6_loopback" ();
@@ -180,6 +181,7 @@ registry! {
     }
     checksum {
         partial = "checksum.partial" (protocol);
+        complete = "checksum.complete" (protocol);
         partial_again = "checksum.partial_again" (protocol, event);
         bad = "checksum.bad" (protocol, expected);
         absent = "checksum.absent" (protocol);
@@ -190,7 +192,7 @@ registry! {
         ephemeral = "udp.ephemeral" ();
         lead = "udp.lead" ();
         next_unreachable = "udp.next_unreachable" ();
-        next = "udp.next" ();
+        next = "udp.next" (to);
     }
     icmp {
         semantics = "icmp.semantics" (protocol, src, to, description, icmp_type, code);
@@ -236,6 +238,9 @@ registry! {
         data_next = "tcp.data_next" (to, ack);
         fin = "tcp.fin" (from, to, seq_rel, ack_rel);
         fin_first = "tcp.fin_first" (from);
+        tw_reuse_0 = "tcp.tw_reuse_0" ();
+        tw_reuse_1 = "tcp.tw_reuse_1" ();
+        tw_reuse_2 = "tcp.tw_reuse_2" ();
         fin_second = "tcp.fin_second" (from, to);
         fin_lead_call = "tcp.fin_lead_call" (actor, call);
         fin_lead = "tcp.fin_lead" ();

@@ -368,7 +368,11 @@ fn network_note(c: &FrameContext) -> Option<String> {
                 n::fragment_last(&p.frag_offset(), &p.ident())
             });
         } else if p.dont_frag() {
-            s.push(n::dont_fragment(&p.ident()));
+            s.push(if p.protocol() == Protocol::Udp {
+                n::dont_fragment_udp(&p.ident())
+            } else {
+                n::dont_fragment(&p.ident())
+            });
         }
         s.push(n::ipv4_checksum());
         Some(s.join(" "))
@@ -467,7 +471,7 @@ pub fn frame_notes(c: &FrameContext) -> FrameNotes {
         }
         timing_lead = t::udp::lead();
         timing = if c.to_known {
-            t::udp::next()
+            t::udp::next(&c.to)
         } else {
             t::udp::next_unreachable()
         };
@@ -663,7 +667,15 @@ fn tcp_notes(c: &FrameContext, seg: &TcpInfo) -> (String, String, String) {
     } else if seg.has(TcpInfo::FIN) {
         s.push(n::fin(&from, &to, &v.seq_rel, &v.ack_rel));
         s.push(if o.sender_state_before == State::Established {
-            n::fin_first(&from)
+            let reuse = match c.kernel.tcp_tw_reuse {
+                Some(0) => n::tw_reuse_0(),
+                Some(1) => n::tw_reuse_1(),
+                Some(2) => n::tw_reuse_2(),
+                _ => String::new(),
+            };
+            format!("{} {reuse}", n::fin_first(&from))
+                .trim_end()
+                .to_string()
         } else {
             n::fin_second(&from, &to)
         });
@@ -770,6 +782,8 @@ fn checksum_note(c: &FrameContext) -> Option<String> {
             Some(t::checksum::bad(&name, &format!("0x{expected:04x}")))
         }
         ChecksumStatus::Absent => Some(t::checksum::absent(&name)),
-        ChecksumStatus::Good => None,
+        // Frames a socket sends on lo carry a partial sum; a complete one
+        // means the kernel built the frame itself (RST, TIME-WAIT ACK).
+        ChecksumStatus::Good => Some(t::checksum::complete(&name)),
     }
 }
