@@ -479,6 +479,23 @@ fn the_protocol_review_fixes_are_in_the_notes() {
         &v6,
         "only the sender does, whenever a packet is larger than the path MTU it knows"
     ));
+    // One spelling of the flow label: the prose writes it as the field list does.
+    let with_label = notes_of(&v6)
+        .into_iter()
+        .find(|n| n.contains("Flow label 0x"))
+        .expect("a frame explains the flow label");
+    let label = with_label
+        .split("Flow label ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        with_label.contains(&format!("flow label = {label}")),
+        "{with_label}"
+    );
 
     let both = run("udp-vs-tcp");
     assert!(any(

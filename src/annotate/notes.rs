@@ -390,7 +390,7 @@ fn network_note(c: &FrameContext) -> Option<String> {
             &p.hop_limit(),
             &what(p.next_header()),
             &p.payload_len(),
-            &format!("{:#x}", p.flow_label()),
+            &format!("0x{:05x}", p.flow_label()),
         ))
     }
 }
