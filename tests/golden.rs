@@ -318,6 +318,8 @@ fn every_builtin_lesson_prints_its_golden_transcript() {
                 "--export",
                 json.to_str().unwrap(),
             ])
+            // Not the repository's own `./lessons`: the built-in lesson.
+            .dir(&dir)
             .run()
             .ok();
             let t = common::read_json(&json);
