@@ -31,15 +31,17 @@ fn sequence(t: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn tcp_basics_puts_the_reference_programs_frames_on_the_wire_every_time() {
+/// The frames the same calls put on the wire from two plain Python programs
+/// (tests/reference/capture.py, a fresh network namespace, dumpcap), as
+/// `client>server FLAGS LEN`; None when the tools are missing.
+fn reference(lesson: &str) -> Option<Vec<String>> {
     if !have("dumpcap") || !have("unshare") || !have("python3") {
         eprintln!("needs dumpcap, unshare and python3 for the reference capture: skipped");
-        return;
+        return None;
     }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/capture.py");
     let out = Command::new("python3")
-        .args([script, "tcp-basics"])
+        .args([script, lesson])
         .output()
         .expect("run the reference harness");
     assert!(
@@ -48,19 +50,29 @@ fn tcp_basics_puts_the_reference_programs_frames_on_the_wire_every_time() {
         String::from_utf8_lossy(&out.stderr)
     );
     // Its lines end with the gap to the previous frame: leave that out.
-    let reference: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| l.rsplit_once(' ').unwrap().0.to_string())
-        .collect();
-    assert_eq!(reference.len(), 16, "{reference:?}");
-    let dir = scratch("timing-reference");
+    Some(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.rsplit_once(' ').unwrap().0.to_string())
+            .collect(),
+    )
+}
+
+/// `runs` runs of `lesson` put the reference programs' frames on the wire
+/// (a run the machine stalled is not compared, see `stall`).
+fn matches_reference(lesson: &str, frames: usize, runs: usize) {
+    let Some(reference) = reference(lesson) else {
+        return;
+    };
+    assert_eq!(reference.len(), frames, "{reference:?}");
+    let dir = scratch(&format!("timing-reference-{lesson}"));
     let mut stalled = 0;
-    for run in 0..20 {
+    for run in 0..runs {
         let json = dir.join(format!("t{run}.json"));
         netcourse(&[
             "run",
             "lesson",
-            "tcp-basics",
+            lesson,
             "--quiet",
             "--export",
             json.to_str().unwrap(),
@@ -68,16 +80,27 @@ fn tcp_basics_puts_the_reference_programs_frames_on_the_wire_every_time() {
         .run()
         .ok();
         let t = read_json(&json);
-        // A run the machine stalled for 30 ms may differ (see `stall`): the
-        // kernel's timing depends on how fast the programs answer.
+        // A run the machine stalled for 30 ms may differ: the kernel's
+        // timing depends on how fast the programs answer.
         if let Some(why) = stall(&t) {
-            eprintln!("run {run} stalled ({why}): not compared");
+            eprintln!("{lesson} run {run} stalled ({why}): not compared");
             stalled += 1;
             continue;
         }
-        assert_eq!(sequence(&t), reference, "run {run}");
+        assert_eq!(sequence(&t), reference, "{lesson} run {run}");
     }
-    assert!(stalled < 10, "{stalled} of 20 runs stalled");
+    assert!(stalled < runs / 2, "{stalled} of {runs} runs stalled");
+}
+
+#[test]
+fn tcp_basics_puts_the_reference_programs_frames_on_the_wire_every_time() {
+    matches_reference("tcp-basics", 16, 20);
+}
+
+#[test]
+fn tcp_delayed_ack_and_tcp_nagle_match_their_reference_programs() {
+    matches_reference("tcp-delayed-ack", 18, 5);
+    matches_reference("tcp-nagle", 19, 5);
 }
 
 #[test]

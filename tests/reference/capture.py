@@ -3,7 +3,7 @@
 fresh network namespace and captured with dumpcap, so a lesson's frames can
 be compared with what the same calls do outside netcourse.
 
-    python3 tests/reference/capture.py tcp-basics [--out ref.pcapng] [--json]
+    python3 tests/reference/capture.py tcp-basics|tcp-delayed-ack|tcp-nagle [--out ref.pcap] [--json]
 
 Prints one line per TCP frame: `client>server FLAGS LEN +MS` (flags named
 FIN, SYN, RST, PSH, ACK, URG, ECE, CWR, AE from the lowest bit up, as
@@ -43,6 +43,20 @@ SCENARIOS = {
         "server": ["dict_server.py"],
         "client": ["dict_client.py"],
         "stdin": "how are u\nhow old are u\nwhat is your name\nbye\n",
+        "server_port": 50007,
+    },
+    # lessons/tcp-delayed-ack.yaml: the same client, a server that pauses.
+    "tcp-delayed-ack": {
+        "server": ["dack_server.py"],
+        "client": ["dict_client.py"],
+        "stdin": "how are u\nhow old are u\nwhat is your name\nbye\n",
+        "server_port": 50007,
+    },
+    # lessons/tcp-nagle.yaml: write-write-read, then with TCP_NODELAY.
+    "tcp-nagle": {
+        "server": ["nagle_server.py"],
+        "client": ["nagle_client.py"],
+        "stdin": "",
         "server_port": 50007,
     },
 }
