@@ -4,14 +4,17 @@
 use crate::annotate::Annotator;
 use crate::error::Error;
 use crate::live::capture::{self, CapturedFrame};
-use crate::live::exec::Runner;
+use crate::live::exec::{CallRecord, Runner};
 use crate::live::net::FrameSource;
 use crate::live::sandbox::NetMode;
 use crate::plan::Plan;
+use crate::timers::{self, CallSpan, Seg, Tracker};
 use crate::transcript::{
-    ActorInfo, Crossing, Event, LessonInfo, LinkEndInfo, NetworkInfo, Outcome, StepInfo, Transcript,
+    ActorInfo, Crossing, Event, EventKind, LessonInfo, LinkEndInfo, NetworkInfo, Outcome, StepInfo,
+    TimerInfo, Transcript,
 };
 use crate::wire::Network;
+use std::time::{Duration, Instant};
 
 pub struct LiveRun<'a> {
     runner: Runner<'a>,
@@ -19,6 +22,8 @@ pub struct LiveRun<'a> {
     next_step: usize,
     transcript: Transcript,
     failure: Option<Error>,
+    /// Which frames the kernel's timers sent, and what is still owed.
+    timers: Tracker,
 }
 
 /// The transcript skeleton for a plan: everything but the events.
@@ -93,6 +98,7 @@ impl<'a> LiveRun<'a> {
             next_step: 0,
             transcript,
             failure: None,
+            timers: Tracker::default(),
         })
     }
 
@@ -167,6 +173,14 @@ impl<'a> LiveRun<'a> {
             events.push(with_crossing(e, frame, &self.transcript.network));
         }
         self.annotator.finish_step(record.call.step, &mut events);
+        for e in &mut events {
+            self.track(e, Some(&record.call));
+        }
+        self.followed(&mut events);
+        // The run ends here: first the frames the kernel still owes.
+        if record.failure.is_some() || self.next_step == self.plan().steps.len() {
+            self.settle(record.call.step, &mut events)?;
+        }
         self.transcript.events.extend(events.iter().cloned());
         self.transcript.dropped = self.runner.dropped();
         if let Some(f) = record.failure {
@@ -184,6 +198,99 @@ impl<'a> LiveRun<'a> {
             };
         }
         Ok(events)
+    }
+
+    /// Feed one event to the timer analysis; a frame a timer sent says so.
+    fn track(&mut self, e: &mut Event, call: Option<&CallRecord>) {
+        if e.kind == EventKind::Call {
+            // A sleep makes no call: frames during it are the timers'.
+            let Some(call) = call.filter(|c| c.call != "sleep") else {
+                return;
+            };
+            self.timers.call(CallSpan {
+                index: e.index,
+                actor: e.actor.clone(),
+                start_ns: call.start_ns,
+                end_ns: call.end_ns,
+                closes: matches!(call.call, "close" | "shutdown"),
+                sends: matches!(call.call, "send" | "sendall"),
+            });
+            return;
+        }
+        let d = crate::dissect::dissect(&e.bytes());
+        let Some(seg) = Seg::from_dissection(e.index, e.timestamp_ns, &e.actor, &d) else {
+            return;
+        };
+        let verdict = self.timers.frame(&seg);
+        if let Some(held) = verdict.held {
+            // Its call had returned: what let it go replaces "caused by step N".
+            e.notes.timing = format!(
+                "{} It left at {} since the lesson began.",
+                timers::explain_held(&held, &e.actor),
+                crate::annotate::fmt_ns(e.time_ns)
+            );
+        }
+        if let Some(cause) = verdict.timer {
+            // No call caused it: the timer's account replaces "caused by step N".
+            e.notes.timing = format!(
+                "{} It left at {} since the lesson began.",
+                timers::explain(&cause, &e.actor),
+                crate::annotate::fmt_ns(e.time_ns)
+            );
+            e.timer = Some(TimerInfo {
+                kind: cause.timer.as_str().to_string(),
+                armed_by: cause.armed_by,
+                delay_ns: cause.delay_ns,
+            });
+        }
+    }
+
+    /// Each data segment or FIN of the step says what followed it in the
+    /// step: the frame that acknowledged it, or that none has yet.
+    fn followed(&self, events: &mut [Event]) {
+        let indices: Vec<usize> = events.iter().map(|e| e.index).collect();
+        for e in events.iter_mut() {
+            let Some(tcp) = &e.tcp else { continue };
+            let fin = tcp.flags.iter().any(|f| f == "FIN");
+            let syn_or_rst = tcp.flags.iter().any(|f| f == "SYN" || f == "RST");
+            if (tcp.len == 0 && !fin) || syn_or_rst {
+                continue;
+            }
+            let acked = self.timers.acked_by(e.index);
+            let in_step = acked.is_some_and(|a| indices.contains(&a.by));
+            let to = e.to.clone().unwrap_or_else(|| "kernel".into());
+            e.notes.timing = format!(
+                "{} {}",
+                e.notes.timing,
+                timers::explain_followed(acked, in_step, &to)
+            );
+        }
+    }
+
+    /// Before the run ends, wait for the frames still owed (an ACK held by
+    /// a delayed-ACK timer, data or a FIN not yet acknowledged) — bounded by
+    /// the kernel's own limits: the delayed-ACK maximum (200 ms) or the
+    /// sockets' current retransmission timeout, whichever is longer. A run
+    /// that owes nothing does not wait at all.
+    fn settle(&mut self, step: usize, events: &mut Vec<Event>) -> Result<(), Error> {
+        if self.timers.owed().is_empty() {
+            return Ok(());
+        }
+        let bound = Duration::from_nanos(timers::DELACK_MAX_NS).max(self.runner.max_rto())
+            + Duration::from_millis(5);
+        let deadline = Instant::now() + bound;
+        while !self.timers.owed().is_empty() {
+            let frames = self.runner.frames_until(deadline)?;
+            if frames.is_empty() {
+                break;
+            }
+            for f in &frames {
+                let mut e = self.annotator.frame(step, f);
+                self.track(&mut e, None);
+                events.push(e);
+            }
+        }
+        Ok(())
     }
 
     /// The transcript so far, and the failure that stopped the lesson, if any.

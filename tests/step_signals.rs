@@ -52,14 +52,19 @@ fn sigint_during_a_blocking_call_exits_130_without_a_failure() {
         );
         seen.extend_from_slice(&buf[..n]);
     }
-    // Wait (bounded) until the process is inside recvfrom(2), as the
-    // kernel reports it: the signal must come while the call waits.
+    // Wait (bounded) until the process waits for the datagram, as the
+    // kernel reports it: in poll(2), which keeps the step's timeout without
+    // setting SO_RCVTIMEO on the actor's socket (or in recvfrom(2) itself).
+    // The signal must come while the call waits.
     let syscall = format!("/proc/{}/syscall", child.id());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while std::fs::read_to_string(&syscall)
+    let mut waiting = vec![libc::SYS_recvfrom.to_string(), libc::SYS_ppoll.to_string()];
+    #[cfg(target_arch = "x86_64")]
+    waiting.push(libc::SYS_poll.to_string());
+    while !std::fs::read_to_string(&syscall)
         .ok()
         .and_then(|s| s.split_whitespace().next().map(str::to_string))
-        != Some(libc::SYS_recvfrom.to_string())
+        .is_some_and(|n| waiting.contains(&n))
     {
         assert!(
             std::time::Instant::now() < deadline,

@@ -30,6 +30,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
     ("tcp-loss", include_str!("../../lessons/tcp-loss.yaml")),
     (
+        "tcp-delayed-ack",
+        include_str!("../../lessons/tcp-delayed-ack.yaml"),
+    ),
+    ("tcp-nagle", include_str!("../../lessons/tcp-nagle.yaml")),
+    (
         "ipv6-basics",
         include_str!("../../lessons/ipv6-basics.yaml"),
     ),
@@ -212,7 +217,9 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
             "option",
             "value",
             "ttl",
+            "size",
             "timeout_ms",
+            "ms",
             "say",
             "expect",
             "repeat",

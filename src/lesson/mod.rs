@@ -24,6 +24,10 @@ pub mod limits {
     pub const MAX_ACTORS: usize = 16;
     /// Longest a single call may wait, in milliseconds.
     pub const MAX_TIMEOUT_MS: u64 = 10_000;
+    /// Largest `size` for setsockopt `rcvbuf` / `sndbuf`, in bytes.
+    pub const MAX_SOCKET_BUFFER: u32 = 4 * 1024 * 1024;
+    /// Longest one `sleep` step may pause, in milliseconds.
+    pub const MAX_SLEEP_MS: u64 = 5_000;
     /// The wait a call gets when the lesson does not say.
     pub const DEFAULT_TIMEOUT_MS: u64 = 2_000;
     /// Largest lesson file, in bytes.

@@ -60,7 +60,7 @@ pub struct StepSpec {
     pub id: Option<Spanned<String>>,
     pub actor: Spanned<String>,
     /// The socket call: bind, listen, accept, connect, send, sendall, sendto,
-    /// recv, recvfrom, shutdown, close, setsockopt.
+    /// recv, recvfrom, shutdown, close, setsockopt, sleep.
     pub call: Spanned<String>,
     /// Peer for connect/sendto: an actor's name or `ip:port`.
     #[serde(default)]
@@ -82,7 +82,8 @@ pub struct StepSpec {
     /// For close: `connection` (default when there is one) or `listener`.
     #[serde(default)]
     pub socket: Option<Spanned<String>>,
-    /// For setsockopt: `nodelay`, `quickack`, `reuseaddr`.
+    /// For setsockopt: `nodelay`, `quickack`, `reuseaddr`, `rcvbuf`,
+    /// `sndbuf`, `maxseg`.
     #[serde(default)]
     pub option: Option<Spanned<String>>,
     #[serde(default)]
@@ -91,9 +92,15 @@ pub struct StepSpec {
     /// socket sends, 1 to 255.
     #[serde(default)]
     pub ttl: Option<Spanned<i64>>,
+    /// For setsockopt `rcvbuf`, `sndbuf` (bytes) and `maxseg` (bytes).
+    #[serde(default)]
+    pub size: Option<Spanned<i64>>,
     /// Longest the call may wait, in milliseconds.
     #[serde(default)]
     pub timeout_ms: Option<Spanned<i64>>,
+    /// For sleep: how long the actor pauses, in milliseconds.
+    #[serde(default)]
+    pub ms: Option<Spanned<i64>>,
     /// The narration a student reads for this step.
     #[serde(default)]
     pub say: Option<String>,

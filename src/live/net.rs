@@ -92,6 +92,15 @@ impl FrameSource {
         }
     }
 
+    /// Wait, at most until `deadline`, until a frame is there to drain;
+    /// whether one is (a signal ends the wait early, with false).
+    pub fn wait_readable(&mut self, deadline: std::time::Instant) -> Result<bool, Error> {
+        match self {
+            FrameSource::Lo(c) => c.wait_readable(deadline),
+            FrameSource::Wire(w) => Ok(w.wire.wait_frame(deadline)),
+        }
+    }
+
     /// The capture on `lo`, for what only it does (`--net host`).
     pub fn lo(&mut self) -> Option<&mut Capture> {
         match self {

@@ -251,12 +251,30 @@ pub struct Event {
     /// The payload as text where printable, else hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<String>,
+    /// For a frame the kernel sent on one of its own timers: which timer,
+    /// the event that armed it, and how long it waited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timer: Option<TimerInfo>,
     /// The lesson's question about this frame, with the answer read from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<Checkpoint>,
     /// A lesson with its own network: the link the frame crossed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crossing: Option<Crossing>,
+}
+
+/// What sent a frame that no call did: a kernel timer, measured from the
+/// frames.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TimerInfo {
+    /// `delayed-ack`, `retransmission`, `syn-retransmission`,
+    /// `syn-ack-retransmission`, `zero-window-probe`, `keepalive` or
+    /// `fin-after-close`.
+    pub kind: String,
+    /// The event that armed the timer (1-based index).
+    pub armed_by: usize,
+    /// From that event to this frame, in nanoseconds.
+    pub delay_ns: u64,
 }
 
 /// A lesson's checkpoint on a frame: the question, and the right answer as
@@ -338,6 +356,7 @@ impl Event {
             payload: None,
             checkpoint: None,
             crossing: None,
+            timer: None,
         }
     }
 

@@ -157,12 +157,20 @@ pub struct SyncReport {
     pub kernel_drops: u64,
 }
 
+/// Frames that have left the wire, not yet taken; `arrived` wakes whoever
+/// waits for the next one.
+#[derive(Default)]
+pub(super) struct FrameLog {
+    frames: Mutex<Vec<WireFrame>>,
+    arrived: std::sync::Condvar,
+}
+
 /// The running wire. Dropping it stops the thread.
 pub struct Wire {
     commands: mpsc::Sender<Command>,
     wake: OwnedFd,
     thread: Option<std::thread::JoinHandle<OwnedFd>>,
-    log: Arc<Mutex<Vec<WireFrame>>>,
+    log: Arc<FrameLog>,
 }
 
 impl Wire {
@@ -179,7 +187,7 @@ impl Wire {
         // SAFETY: a fresh fd we own.
         let wake = unsafe { OwnedFd::from_raw_fd(wake) };
         let (commands, rx) = mpsc::channel();
-        let log = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::new(FrameLog::default());
         let mut engine = Engine::new(socket, wake.try_clone()?, ends, rules, rx, log.clone());
         let thread = std::thread::Builder::new()
             .name("netcourse-wire".into())
@@ -212,10 +220,28 @@ impl Wire {
         self.send(Command::SetRules(rules))
     }
 
+    /// Wait until a frame has left the wire and not been taken yet, at most
+    /// until `deadline`; whether one has.
+    pub fn wait_frame(&self, deadline: std::time::Instant) -> bool {
+        let mut frames = self.log.frames.lock().unwrap_or_else(|e| e.into_inner());
+        while frames.is_empty() {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            frames = match self.log.arrived.wait_timeout(frames, left) {
+                Ok((f, _)) => f,
+                Err(e) => e.into_inner().0,
+            };
+        }
+        true
+    }
+
     /// The frames logged since the last take, in arrival order. A frame
     /// still held by a rule is logged once it has left the wire.
     pub fn take_frames(&self) -> Vec<WireFrame> {
-        let mut frames = std::mem::take(&mut *self.log.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut frames =
+            std::mem::take(&mut *self.log.frames.lock().unwrap_or_else(|e| e.into_inner()));
         frames.sort_by_key(|f| f.seq);
         frames
     }
@@ -250,7 +276,7 @@ struct Engine {
     by_ifindex: BTreeMap<u32, usize>,
     impairments: Impairments,
     commands: mpsc::Receiver<Command>,
-    log: Arc<Mutex<Vec<WireFrame>>>,
+    log: Arc<FrameLog>,
     next_seq: u64,
     /// Frames with deliveries still to make.
     pending: BTreeMap<u64, Pending>,
@@ -272,7 +298,7 @@ impl Engine {
         ends: Vec<EndRoute>,
         rules: Vec<Rule>,
         commands: mpsc::Receiver<Command>,
-        log: Arc<Mutex<Vec<WireFrame>>>,
+        log: Arc<FrameLog>,
     ) -> Engine {
         let by_ifindex = ends
             .iter()
@@ -495,9 +521,11 @@ impl Engine {
     /// The frame has left the wire: log it.
     fn finish(&mut self, frame: WireFrame) {
         self.log
+            .frames
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(frame);
+        self.log.arrived.notify_all();
     }
 
     fn handle_commands(&mut self) {

@@ -227,6 +227,24 @@ pub enum Kind {
     },
     MissingOption,
     TcpOptionOnUdp,
+    SizeOutOfRange {
+        option: String,
+        size: i64,
+        low: u32,
+        high: u32,
+    },
+    MissingSize {
+        option: String,
+        low: u32,
+        high: u32,
+    },
+    SizeNotValue,
+    ValueNotSize,
+    SleepOutOfRange {
+        ms: i64,
+        limit: u64,
+    },
+    MissingSleep,
 
     // Data a step sends.
     TextAndHex,

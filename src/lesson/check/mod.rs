@@ -195,8 +195,15 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
             source,
             &mut problems,
         ) {
-            if crate::sockets::blocks(&step.call, transport) {
-                total_wait_ms += step.timeout.as_millis() as u64 * repeat as u64;
+            let wait = match step.call {
+                Call::Sleep { ms } => ms,
+                _ if crate::sockets::blocks(&step.call, transport) => {
+                    step.timeout.as_millis() as u64
+                }
+                _ => 0,
+            };
+            if wait > 0 {
+                total_wait_ms += wait * repeat as u64;
                 if total_wait_ms > limits::MAX_TOTAL_WAIT_MS && !wait_reported {
                     wait_reported = true;
                     let at = spec
