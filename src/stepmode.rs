@@ -206,8 +206,15 @@ fn ask(
         reason: e.to_string(),
     };
     let started = Instant::now();
-    screen.prompt(source.transcript(), prompt);
-    let stop = match input.read_answer().map_err(io_err)? {
+    let answer = loop {
+        screen.prompt(source.transcript(), prompt);
+        match input.read_answer().map_err(io_err)? {
+            // Stopped and resumed (Ctrl-Z, `fg`): ask again on a new screen.
+            Err(Input::Redraw) => continue,
+            answer => break answer,
+        }
+    };
+    let stop = match answer {
         Ok(text) => {
             if !input.is_keys() {
                 screen.echo(&crate::text::printable(&text));
@@ -516,6 +523,10 @@ fn help(keys: bool, width: usize, w: &mut dyn Write) -> io::Result<()> {
                 (
                     "q, Ctrl-C",
                     "quit; the transcript so far is kept and exported, \"complete\": false",
+                ),
+                (
+                    "Ctrl-Z",
+                    "stop for now, back to the shell; `fg` comes back here",
                 ),
                 ("?", "this help"),
             ],

@@ -74,6 +74,51 @@ impl Tmux {
         Some(me)
     }
 
+    /// An interactive shell (with job control, for Ctrl-Z and `fg`) in a
+    /// `cols`×`rows` pane, in the test's directory, its prompt `nc$ `.
+    pub fn shell(tag: &str, cols: u16, rows: u16) -> Option<Tmux> {
+        require("tmux");
+        let dir = scratch(tag);
+        let socket = format!("netcourse-test-{}-{tag}", std::process::id());
+        let command = format!("cd {}; exec env PS1='nc$ ' ENV= /bin/sh -i", dir.display());
+        let me = Tmux { socket, dir };
+        let out = me.tmux(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "S",
+            "-x",
+            &cols.to_string(),
+            "-y",
+            &rows.to_string(),
+            &command,
+        ]);
+        assert!(
+            out.status.success(),
+            "tmux failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        me.wait("the shell's prompt", |t| t.visible().contains("nc$"));
+        Some(me)
+    }
+
+    /// Type `text` and Enter.
+    pub fn line(&self, text: &str) {
+        self.keys(&["-l", text]);
+        self.keys(&["Enter"]);
+    }
+
+    /// The contents of file `name` once a line has been written to it.
+    pub fn file_line(&self, name: &str) -> String {
+        let path = self.path(name);
+        self.wait(name, |_| {
+            std::fs::read_to_string(&path).is_ok_and(|s| s.ends_with('\n'))
+        });
+        std::fs::read_to_string(&path).unwrap()
+    }
+
     pub fn tmux(&self, args: &[&str]) -> Output {
         Command::new("tmux")
             .arg("-L")
