@@ -116,6 +116,20 @@ pub fn parse(path: &Path, text: &str) -> Result<Transcript, Error> {
         format: Option<Value>,
         version: Option<Value>,
     }
+    // The other exports of a run are not transcripts: say which file to use
+    // rather than how the YAML parser fails on a page.
+    let export = match render::Format::from_path(path) {
+        Some(render::Format::Md) => Some("the Markdown handout of a run"),
+        Some(render::Format::Html) => Some("the HTML page of a run"),
+        _ => None,
+    };
+    if let Some(what) = export {
+        return Err(Error::Transcript {
+            path: path.to_path_buf(),
+            reason: format!("it is {what}, not its transcript"),
+            hint: "replay the `.json` or `.yaml` exported by the same run (`--export t.json`), or run the lesson again with `--export t.json`".into(),
+        });
+    }
     if encoding == Encoding::Json && !text.trim_start().starts_with('{') {
         return Err(refuse(
             "it is not a netcourse transcript: a transcript is a JSON object".into(),
@@ -125,7 +139,26 @@ pub fn parse(path: &Path, text: &str) -> Result<Transcript, Error> {
         Encoding::Json => serde_json::from_str(text).map_err(|e| e.to_string()),
         Encoding::Yaml => serde_saphyr::from_str(text).map_err(|e| e.to_string()),
     }
-    .map_err(|e| refuse(format!("it is not valid {}: {e}", encoding.name())))?;
+    .map_err(|e| {
+        let e = e.strip_prefix("error: ").unwrap_or(&e);
+        // What the file is first; the parser's words after, whole (with the
+        // lines around) only for what claims to be a transcript.
+        let claims = text.lines().any(|l| {
+            l.trim_start()
+                .trim_start_matches(['{', '"'])
+                .starts_with("format")
+        });
+        if claims {
+            refuse(format!("it is not valid {}: {e}", encoding.name()))
+        } else {
+            let first = e.lines().next().unwrap_or_default();
+            refuse(format!(
+                "it is not a netcourse transcript (it has no `format: {}`, and it is not valid {}: {first})",
+                transcript::FORMAT,
+                encoding.name()
+            ))
+        }
+    })?;
     match &head.format {
         Some(Value::String(f)) if f == transcript::FORMAT => {}
         Some(other) => {
