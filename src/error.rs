@@ -64,6 +64,8 @@ pub enum Error {
         action: &'static str,
         reason: String,
     },
+    /// More than one export could not be written (each an `Io`).
+    Exports { failures: Vec<Error> },
     /// The user asked for something we do not do.
     Usage { message: String, hint: String },
     /// A saved transcript we cannot read.
@@ -100,6 +102,7 @@ impl Error {
             Error::StepFailed { hint, .. } => hint.clone(),
             Error::ExpectationFailed { .. } => Some("the lesson's `expect` did not match what really happened; the transcript (above, or in the `--export` file) shows every frame".into()),
             Error::Io { .. } | Error::Interrupted { .. } => None,
+            Error::Exports { .. } => Some("each export that failed holds what it held before, or does not exist; the others were written".into()),
             Error::Usage { hint, .. } | Error::Transcript { hint, .. } => Some(hint.clone()),
         }
     }
@@ -188,6 +191,13 @@ impl fmt::Display for Error {
                 action,
                 reason,
             } => write!(f, "cannot {action} `{}`: {reason}", path.display()),
+            Error::Exports { failures } => {
+                write!(f, "{} exports could not be written:", failures.len())?;
+                for e in failures {
+                    write!(f, "\n  {e}")?;
+                }
+                Ok(())
+            }
             Error::Usage { message, .. } => f.write_str(message),
             Error::Transcript { path, reason, .. } => {
                 write!(f, "cannot replay `{}`: {reason}", path.display())

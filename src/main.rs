@@ -9,6 +9,8 @@ use netcourse::lesson;
 use netcourse::live::sandbox::{self, NetMode};
 use netcourse::render::{self, terminal};
 use netcourse::run::LiveRun;
+use netcourse::stepmode::term::{Signals, pending_signal};
+use netcourse::transcript::{Outcome, Transcript};
 
 fn main() -> ExitCode {
     // Parsing arguments starts no thread; the sandbox is entered in `run`
@@ -190,16 +192,34 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
                 hint: "on the host's loopback that port may belong to another program; run it in the default sandbox, where only the lesson's own sockets exist".into(),
             });
     }
-    // Export files are created before the sandbox: inside the user
-    // namespace, root has no say over the host's directories.
-    render::create_export_files(&exports)?;
+    // Export paths are tried before the sandbox, so a bad one fails before
+    // the lesson runs; nothing is left at them until the run has a transcript.
+    render::check_export_paths(&exports)?;
     if args.net == NetMode::Sandbox {
         sandbox::enter()?;
     }
+    // A plain run stops on SIGINT, SIGTERM or SIGHUP like step mode does:
+    // the steps that ran are exported, marked incomplete. (Step mode installs
+    // its own, for its input loop.) A blocking call the signal interrupts
+    // returns at once; one that retries (TCP connect) ends by its timeout.
+    let signals = if args.step {
+        None
+    } else {
+        Some(Signals::install().map_err(|e| Error::Io {
+            path: "signal handlers".into(),
+            action: "install",
+            reason: e.to_string(),
+        })?)
+    };
 
     let mut live = LiveRun::start(&plan, args.net)?;
     let mut out = std::io::stdout().lock();
     let mut printer = terminal::Printer::new(terminal::View::new(args.detail));
+    // Beside the transcript, not in it: a replay of it shows the same
+    // header, and this says where the run found the lesson.
+    if let Some(line) = lesson_file_line(&args.lesson, &args.dirs, &source) {
+        eprintln!("note: {line}");
+    }
     if !args.quiet && !args.step {
         let _ = printer.header(live.transcript(), &mut out);
     }
@@ -213,10 +233,39 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
             Err(e) => capture_error = Some(e),
         }
     }
+    let mut interrupted = None;
     while !args.step
         && let Some(index) = live.upcoming()
     {
-        match live.step() {
+        if let Some(signal) = pending_signal() {
+            interrupted = Some((signal, index + 1, false));
+            break;
+        }
+        let result = live.step();
+        // The signal cut the step's call short: the step is not recorded.
+        if let Err(Error::Interrupted { step }) = &result {
+            let signal = pending_signal().unwrap_or(libc::SIGINT);
+            interrupted = Some((signal, *step, true));
+            break;
+        }
+        // A signal after the last step finished stops nothing.
+        if let Some(signal) = pending_signal()
+            && !(result.is_ok() && live.transcript().complete)
+        {
+            // What the interrupted step did is kept; its failure (EINTR)
+            // is the signal's doing, not the lesson's.
+            interrupted = Some((signal, index + 1, true));
+            if let Ok(events) = &result
+                && !args.quiet
+            {
+                let _ = printer.step_header(live.transcript(), index + 1, &mut out);
+                for e in events {
+                    let _ = printer.event(live.transcript(), e, &mut out);
+                }
+            }
+            break;
+        }
+        match result {
             Ok(events) => {
                 if !args.quiet {
                     let _ = printer.step_header(live.transcript(), index + 1, &mut out);
@@ -231,14 +280,74 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
             }
         }
     }
-    let (transcript, failure) = live.finish();
+    let (mut transcript, failure) = live.finish();
+    if let Some((signal, step, during)) = interrupted {
+        let why = stopped_by(signal, step, during, &mut transcript);
+        let _ = out.flush();
+        eprintln!("{why}");
+    }
     if !args.quiet {
         let _ = printer.footer(&transcript, &mut out);
     }
     let _ = out.flush();
     render::write_exports(&exports, &transcript)?;
+    drop(signals);
+    if let Some((signal, _, _)) = interrupted {
+        return Ok(ExitCode::from((128 + signal.clamp(0, 127)) as u8));
+    }
     match capture_error.or(failure) {
         Some(e) => Err(e.at_step(&source.display_name(), &plan)),
         None => Ok(step_ending.map_or(ExitCode::SUCCESS, |e| e.exit_code())),
     }
+}
+
+/// When a lesson was asked for by name and a file answered, which file, and
+/// what it wins over: a `./lessons/tcp-basics.yaml` in the current directory
+/// replaces the built-in `tcp-basics`, and the run says so, as `lessons` does.
+fn lesson_file_line(
+    arg: &str,
+    dirs: &[std::path::PathBuf],
+    source: &lesson::LessonSource,
+) -> Option<String> {
+    let lesson::Origin::File(path) = &source.origin else {
+        return None;
+    };
+    if arg != source.name {
+        return None; // asked for by path: the user named the file
+    }
+    let listed = lesson::load::listing(dirs)
+        .into_iter()
+        .find(|l| l.source.name == source.name && l.source.origin == source.origin);
+    let mut line = format!("lesson `{}` from {}", source.name, path.display());
+    if let Some(l) = listed {
+        line.push_str(&format!(" ({}", l.place.describe()));
+        if !l.hides.is_empty() {
+            let hidden: Vec<String> = l.hides.iter().map(|(o, _)| o.to_string()).collect();
+            line.push_str(&format!("; wins over {}", hidden.join(", ")));
+        }
+        line.push(')');
+    }
+    Some(netcourse::text::printable(&line).into_owned())
+}
+
+/// Mark `t` as stopped by `signal` during (or before) step `step` (1-based):
+/// incomplete, not passed, and why. Returns the line that says so.
+fn stopped_by(signal: i32, step: usize, during: bool, t: &mut Transcript) -> String {
+    let name = match signal {
+        libc::SIGINT => "SIGINT",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGHUP => "SIGHUP",
+        _ => "a signal",
+    };
+    let why = if during {
+        format!("stopped by signal {signal} ({name}) during step {step}")
+    } else {
+        format!("stopped by signal {signal} ({name}) before step {step}")
+    };
+    t.complete = false;
+    t.outcome = Outcome {
+        passed: false,
+        failure: Some(format!("{why}; what ran until then is kept")),
+    };
+    format!("note: {why}; the transcript so far is exported, marked `\"complete\": false`")
 }

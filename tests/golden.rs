@@ -314,6 +314,8 @@ fn every_builtin_lesson_prints_its_golden_transcript() {
             "--export",
             json.to_str().unwrap(),
         ])
+        // Not the repository's own `./lessons`: the built-in lesson.
+        .dir(&dir)
         .run()
         .ok();
         assert!(ran.stderr.is_empty(), "{name}: {}", ran.stderr);

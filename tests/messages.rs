@@ -77,7 +77,7 @@ fn replay_of_a_handout_or_page_says_which_file_to_replay() {
         );
     }
     // Any other text: what it is not comes first, in one line; the parser's
-    // own words last, without the file's lines around them.
+    // own words after, without the file's lines around them.
     let notes = dir.join("notes.txt");
     std::fs::copy(p("md"), &notes).unwrap();
     let ran = netcourse(&["replay", notes.to_str().unwrap()])
@@ -86,7 +86,7 @@ fn replay_of_a_handout_or_page_says_which_file_to_replay() {
     let first = ran.stderr.lines().next().unwrap();
     assert!(
         first.starts_with(&format!(
-            "error: cannot replay `{}`: it is not a netcourse transcript (it has no `format: netcourse-transcript`, and it is not valid YAML: line ",
+            "error: cannot replay `{}`: it is not a netcourse transcript (it is not valid YAML): ",
             notes.display()
         )),
         "{}",

@@ -372,7 +372,7 @@ impl<'a> Annotator<'a> {
                 .filter(|(_, len)| *len > 0)
                 .map(|(off, len)| py_bytes(frame.data.get(off..off + len).unwrap_or_default())),
             layers: d.layers.clone(),
-            stopped: d.stopped.clone(),
+            stopped: d.stopped.as_ref().map(ToString::to_string),
             tcp: observation.map(|o| o.view),
             checkpoint: None,
         };

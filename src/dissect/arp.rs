@@ -2,7 +2,9 @@
 //! Never seen on `lo` (there is no link to resolve), but on any veth or NIC.
 
 use super::builder::{LayerBuilder, hex, slice_at, u8_at, u16_at};
+use super::enums::enum_with_unknown;
 use super::ethernet::{Address as MacAddress, ethertype_text};
+use super::stop::{Header, Stop};
 use super::{Dissection, LayerKind};
 
 pub mod field {
@@ -20,54 +22,26 @@ pub mod field {
 /// Fixed part, before the four addresses.
 pub const FIXED_LEN: usize = field::SHA_START;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Hardware {
-    Ethernet,
-    Unknown(u16),
-}
-
-impl From<u16> for Hardware {
-    fn from(v: u16) -> Self {
-        match v {
-            1 => Hardware::Ethernet,
-            other => Hardware::Unknown(other),
-        }
+enum_with_unknown! {
+    /// The hardware type (IANA "Hardware Types").
+    pub enum Hardware(u16) {
+        Ethernet = 1 => "Ethernet",
     }
 }
 
-impl From<Hardware> for u16 {
-    fn from(h: Hardware) -> u16 {
-        match h {
-            Hardware::Ethernet => 1,
-            Hardware::Unknown(v) => v,
-        }
+enum_with_unknown! {
+    /// The opcode.
+    pub enum Operation(u16) {
+        Request = 1 => "request",
+        Reply = 2 => "reply",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Operation {
-    Request,
-    Reply,
-    Unknown(u16),
-}
-
-impl From<u16> for Operation {
-    fn from(v: u16) -> Self {
-        match v {
-            1 => Operation::Request,
-            2 => Operation::Reply,
-            other => Operation::Unknown(other),
-        }
-    }
-}
-
-impl From<Operation> for u16 {
-    fn from(o: Operation) -> u16 {
-        match o {
-            Operation::Request => 1,
-            Operation::Reply => 2,
-            Operation::Unknown(v) => v,
-        }
+/// `1 (request)`, or the number alone.
+fn number_text(v: u16, name: Option<&str>) -> String {
+    match name {
+        Some(n) => format!("{v} ({n})"),
+        None => v.to_string(),
     }
 }
 
@@ -138,11 +112,11 @@ fn addr_text(b: &[u8]) -> String {
 }
 
 /// Pushes the ARP layer; returns the frame offset where ARP ends.
-pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<usize, String> {
-    let mut b = LayerBuilder::new(frame, LayerKind::Link, "ARP", start, frame.len());
-    b.bytes("hardware type", field::HTYPE, |s| match u16_at(s, 0..2) {
-        1 => "1 (Ethernet)".to_string(),
-        v => v.to_string(),
+pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<usize, Stop> {
+    let mut b = LayerBuilder::new(frame, LayerKind::Link, Header::Arp, start, frame.len());
+    b.bytes("hardware type", field::HTYPE, |s| {
+        let v = u16_at(s, 0..2);
+        number_text(v, Hardware::from(v).name())
     });
     b.bytes("protocol type", field::PTYPE, |s| {
         ethertype_text(u16_at(s, 0..2))
@@ -154,11 +128,8 @@ pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<
         u8_at(s, 0).to_string()
     });
     b.bytes("opcode", field::OPER, |s| {
-        match Operation::from(u16_at(s, 0..2)) {
-            Operation::Request => "1 (request)".to_string(),
-            Operation::Reply => "2 (reply)".to_string(),
-            Operation::Unknown(v) => v.to_string(),
-        }
+        let v = u16_at(s, 0..2);
+        number_text(v, Operation::from(v).name())
     });
     let (h, p) = match (h, p) {
         (Some(h), Some(p)) => (usize::from(u8_at(h, 0)), usize::from(u8_at(p, 0))),

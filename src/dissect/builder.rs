@@ -5,6 +5,7 @@
 //! instead of panicking. That is what lets a truncated header still show the
 //! fields that did arrive.
 
+use super::stop::{Header, Stop};
 use super::{Field, Layer, LayerKind};
 use core::ops::Range;
 
@@ -60,6 +61,7 @@ pub(crate) struct LayerBuilder<'a> {
     start: usize,
     /// End (exclusive) of the bytes this header may use.
     end: usize,
+    header: Header,
     layer: Layer,
     /// Name of the first field that did not fit.
     cut: Option<String>,
@@ -68,16 +70,17 @@ pub(crate) struct LayerBuilder<'a> {
 impl<'a> LayerBuilder<'a> {
     /// A builder for a header at `start` that may use bytes up to `end`
     /// (clamped to the frame).
-    pub fn new(frame: &'a [u8], kind: LayerKind, protocol: &str, start: usize, end: usize) -> Self {
+    pub fn new(frame: &'a [u8], kind: LayerKind, header: Header, start: usize, end: usize) -> Self {
         let end = end.min(frame.len());
         let start = start.min(end);
         LayerBuilder {
             frame,
             start,
             end,
+            header,
             layer: Layer {
                 layer: kind,
-                protocol: protocol.to_string(),
+                protocol: header.as_str().to_string(),
                 offset: start,
                 length: 0,
                 fields: Vec::new(),
@@ -89,6 +92,16 @@ impl<'a> LayerBuilder<'a> {
     /// Bytes available to this header.
     pub fn captured(&self) -> usize {
         self.end - self.start
+    }
+
+    /// From now on, fields must end by header-relative `end` (and inside
+    /// the frame): a header whose own length field ends it early.
+    pub fn limit_to(&mut self, end: usize) {
+        self.end = self
+            .start
+            .saturating_add(end)
+            .min(self.frame.len())
+            .max(self.start);
     }
 
     /// Header-relative bytes, if all of them were captured.
@@ -159,20 +172,15 @@ impl<'a> LayerBuilder<'a> {
         }
     }
 
-    /// "UDP: the header needs 8 bytes but only 5 were captured (\"length\" is cut off)".
-    pub fn truncated(&self, needed: usize) -> String {
-        let cut = match &self.cut {
-            Some(f) => format!(" (the \"{f}\" field is cut off)"),
-            None => String::new(),
-        };
-        format!(
-            "{}: the header needs {} bytes but only {} {} captured{}",
-            self.layer.protocol,
+    /// Why the header stops here: it needs `needed` bytes, and names the
+    /// first field that was cut off.
+    pub fn truncated(&self, needed: usize) -> Stop {
+        Stop::Truncated {
+            header: self.header,
             needed,
-            self.captured(),
-            if self.captured() == 1 { "was" } else { "were" },
-            cut
-        )
+            captured: self.captured(),
+            cut: self.cut.clone(),
+        }
     }
 
     /// The layer, `length` bytes long (clamped to what was captured).
@@ -189,7 +197,7 @@ mod tests {
     #[test]
     fn bits_and_bytes() {
         let frame = [0x45u8, 0xc1, 0x12, 0x34];
-        let mut b = LayerBuilder::new(&frame, LayerKind::Network, "X", 0, 4);
+        let mut b = LayerBuilder::new(&frame, LayerKind::Network, Header::Ipv4, 0, 4);
         assert_eq!(b.bits("v", 0, 4, |v| v.to_string()), Some(4));
         assert_eq!(b.bits("ihl", 4, 4, |v| v.to_string()), Some(5));
         assert_eq!(b.bits("dscp", 8, 6, |v| v.to_string()), Some(0x30));
@@ -214,12 +222,12 @@ mod tests {
     #[test]
     fn truncated_message_names_field() {
         let frame = [1u8, 2, 3];
-        let mut b = LayerBuilder::new(&frame, LayerKind::Transport, "UDP", 0, 3);
+        let mut b = LayerBuilder::new(&frame, LayerKind::Transport, Header::Udp, 0, 3);
         b.bytes("source port", 0..2, hex);
         b.bytes("destination port", 2..4, hex);
         b.bytes("length", 4..6, hex);
         assert_eq!(
-            b.truncated(8),
+            b.truncated(8).to_string(),
             "UDP: the header needs 8 bytes but only 3 were captured (the \"destination port\" field is cut off)"
         );
     }

@@ -4,6 +4,8 @@
 //! which is why every frame captured on `lo` starts with twelve zero bytes.
 
 use super::builder::{LayerBuilder, u16_at, whole_bytes_field};
+use super::enums::enum_with_unknown;
+use super::stop::{Header, Number, Stop};
 use super::{Dissection, LayerKind};
 use core::fmt;
 
@@ -19,62 +21,26 @@ pub const HEADER_LEN: usize = field::ETHERTYPE.end;
 /// Ethernet frames shorter than this (without the FCS) get padded by the sender.
 pub const MIN_FRAME_LEN: usize = 60;
 
-/// The EtherType: which protocol the payload holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EtherType {
-    Ipv4,
-    Arp,
-    Ipv6,
-    Vlan,
-    Lldp,
-    /// Values below 0x0600 are an 802.3 length, not a type.
-    Unknown(u16),
-}
-
-impl From<u16> for EtherType {
-    fn from(v: u16) -> Self {
-        match v {
-            0x0800 => EtherType::Ipv4,
-            0x0806 => EtherType::Arp,
-            0x86dd => EtherType::Ipv6,
-            0x8100 => EtherType::Vlan,
-            0x88cc => EtherType::Lldp,
-            other => EtherType::Unknown(other),
-        }
+enum_with_unknown! {
+    /// The EtherType: which protocol the payload holds. Values below 0x0600
+    /// are an 802.3 length, not a type (see `ethertype_text`).
+    pub enum EtherType(u16) {
+        Ipv4 = 0x0800 => "IPv4",
+        Arp = 0x0806 => "ARP",
+        Ipv6 = 0x86dd => "IPv6",
+        Vlan = 0x8100 => "802.1Q VLAN",
+        Lldp = 0x88cc => "LLDP",
     }
 }
 
-impl From<EtherType> for u16 {
-    fn from(t: EtherType) -> u16 {
-        match t {
-            EtherType::Ipv4 => 0x0800,
-            EtherType::Arp => 0x0806,
-            EtherType::Ipv6 => 0x86dd,
-            EtherType::Vlan => 0x8100,
-            EtherType::Lldp => 0x88cc,
-            EtherType::Unknown(v) => v,
-        }
-    }
-}
-
-impl EtherType {
-    pub fn name(self) -> Option<&'static str> {
-        match self {
-            EtherType::Ipv4 => Some("IPv4"),
-            EtherType::Arp => Some("ARP"),
-            EtherType::Ipv6 => Some("IPv6"),
-            EtherType::Vlan => Some("802.1Q VLAN"),
-            EtherType::Lldp => Some("LLDP"),
-            EtherType::Unknown(v) if v < 0x0600 => Some("802.3 length"),
-            EtherType::Unknown(_) => None,
-        }
-    }
-}
+/// Values below this are an 802.3 length rather than an EtherType.
+const MIN_ETHERTYPE: u16 = 0x0600;
 
 /// `0x0800 (IPv4)`.
 pub fn ethertype_text(v: u16) -> String {
     match EtherType::from(v).name() {
         Some(n) => format!("0x{v:04x} ({n})"),
+        None if v < MIN_ETHERTYPE => format!("0x{v:04x} (802.3 length)"),
         None => format!("0x{v:04x}"),
     }
 }
@@ -154,11 +120,11 @@ fn mac_field(b: &[u8]) -> String {
 }
 
 /// Pushes the Ethernet layer; returns the EtherType to follow.
-pub(crate) fn dissect(frame: &[u8], d: &mut Dissection) -> Result<EtherType, String> {
+pub(crate) fn dissect(frame: &[u8], d: &mut Dissection) -> Result<EtherType, Stop> {
     if frame.is_empty() {
-        return Err("Ethernet: the frame is empty".to_string());
+        return Err(Stop::EmptyFrame);
     }
-    let mut b = LayerBuilder::new(frame, LayerKind::Link, "Ethernet", 0, frame.len());
+    let mut b = LayerBuilder::new(frame, LayerKind::Link, Header::Ethernet, 0, frame.len());
     b.bytes("destination", field::DESTINATION, mac_field);
     b.bytes("source", field::SOURCE, mac_field);
     b.bytes("type", field::ETHERTYPE, |s| {
@@ -175,14 +141,16 @@ pub(crate) fn dissect(frame: &[u8], d: &mut Dissection) -> Result<EtherType, Str
 }
 
 /// Why we stop at an EtherType this course does not dissect.
-pub(crate) fn unsupported(t: EtherType, remaining: usize) -> String {
-    format!(
-        "Ethernet: type {} is not a protocol this course dissects; {} byte{} left undecoded",
-        ethertype_text(t.into()),
-        remaining,
-        if remaining == 1 { "" } else { "s" }
-    )
+pub(crate) fn unsupported(t: EtherType, remaining: usize) -> Stop {
+    Stop::NotDissected {
+        header: Header::Ethernet,
+        number: Number::EtherType(t.into()),
+        undecoded: remaining,
+    }
 }
+
+/// The Ethernet layer's field for bytes after the network packet's end.
+pub(crate) const PADDING_FIELD: &str = "padding";
 
 /// Bytes after the network packet's own end are Ethernet padding (frames
 /// shorter than 60 bytes are padded) or a trailer: record them on the
@@ -198,8 +166,12 @@ pub(crate) fn note_padding(frame: &[u8], packet_end: usize, d: &mut Dissection) 
     };
     let value = format!("{} {} after the packet's end", extra.len(), what);
     if let Some(eth) = d.layers.first_mut() {
-        eth.fields
-            .push(whole_bytes_field("padding", value, packet_end, extra.len()));
+        eth.fields.push(whole_bytes_field(
+            PADDING_FIELD,
+            value,
+            packet_end,
+            extra.len(),
+        ));
     }
 }
 

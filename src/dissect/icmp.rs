@@ -4,9 +4,11 @@
 //! which socket the error belongs to.
 
 use super::builder::{LayerBuilder, hex, slice_at, u8_at, u16_at, u32_at};
+use super::enums::enum_with_unknown;
 use super::ethernet::Address as MacAddress;
 use super::ip::{Protocol, Upper, protocol_text};
 use super::ipv4::{self, flag_bit};
+use super::stop::{Header, Stop};
 use super::{Dissection, IcmpInfo, LayerKind, Quoted, ipv6, payload};
 
 pub mod field {
@@ -23,79 +25,24 @@ pub mod field {
 
 pub const HEADER_LEN: usize = field::BODY;
 
-/// ICMP (v4) message types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Message {
-    EchoReply,
-    DstUnreachable,
-    SourceQuench,
-    Redirect,
-    EchoRequest,
-    RouterAdvert,
-    RouterSolicit,
-    TimeExceeded,
-    ParamProblem,
-    Timestamp,
-    TimestampReply,
-    Unknown(u8),
-}
-
-impl From<u8> for Message {
-    fn from(v: u8) -> Self {
-        match v {
-            0 => Message::EchoReply,
-            3 => Message::DstUnreachable,
-            4 => Message::SourceQuench,
-            5 => Message::Redirect,
-            8 => Message::EchoRequest,
-            9 => Message::RouterAdvert,
-            10 => Message::RouterSolicit,
-            11 => Message::TimeExceeded,
-            12 => Message::ParamProblem,
-            13 => Message::Timestamp,
-            14 => Message::TimestampReply,
-            other => Message::Unknown(other),
-        }
-    }
-}
-
-impl From<Message> for u8 {
-    fn from(m: Message) -> u8 {
-        match m {
-            Message::EchoReply => 0,
-            Message::DstUnreachable => 3,
-            Message::SourceQuench => 4,
-            Message::Redirect => 5,
-            Message::EchoRequest => 8,
-            Message::RouterAdvert => 9,
-            Message::RouterSolicit => 10,
-            Message::TimeExceeded => 11,
-            Message::ParamProblem => 12,
-            Message::Timestamp => 13,
-            Message::TimestampReply => 14,
-            Message::Unknown(v) => v,
-        }
+enum_with_unknown! {
+    /// ICMP (v4) message types, with Wireshark's wording.
+    pub enum Message(u8) {
+        EchoReply = 0 => "Echo (ping) reply",
+        DstUnreachable = 3 => "Destination unreachable",
+        SourceQuench = 4 => "Source quench",
+        Redirect = 5 => "Redirect",
+        EchoRequest = 8 => "Echo (ping) request",
+        RouterAdvert = 9 => "Router advertisement",
+        RouterSolicit = 10 => "Router solicitation",
+        TimeExceeded = 11 => "Time-to-live exceeded",
+        ParamProblem = 12 => "Parameter problem",
+        Timestamp = 13 => "Timestamp request",
+        TimestampReply = 14 => "Timestamp reply",
     }
 }
 
 impl Message {
-    /// Wireshark's wording.
-    pub fn name(self) -> Option<&'static str> {
-        Some(match self {
-            Message::EchoReply => "Echo (ping) reply",
-            Message::DstUnreachable => "Destination unreachable",
-            Message::SourceQuench => "Source quench",
-            Message::Redirect => "Redirect",
-            Message::EchoRequest => "Echo (ping) request",
-            Message::RouterAdvert => "Router advertisement",
-            Message::RouterSolicit => "Router solicitation",
-            Message::TimeExceeded => "Time-to-live exceeded",
-            Message::ParamProblem => "Parameter problem",
-            Message::Timestamp => "Timestamp request",
-            Message::TimestampReply => "Timestamp reply",
-            Message::Unknown(_) => return None,
-        })
-    }
     /// Error messages quote the offending datagram.
     pub fn is_error(self) -> bool {
         matches!(
@@ -139,90 +86,27 @@ impl Message {
     }
 }
 
-/// ICMPv6 message types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Message6 {
-    DstUnreachable,
-    PktTooBig,
-    TimeExceeded,
-    ParamProblem,
-    EchoRequest,
-    EchoReply,
-    MldQuery,
-    MldReport,
-    RouterSolicit,
-    RouterAdvert,
-    NeighborSolicit,
-    NeighborAdvert,
-    Redirect,
-    MldV2Report,
-    Unknown(u8),
-}
-
-impl From<u8> for Message6 {
-    fn from(v: u8) -> Self {
-        match v {
-            1 => Message6::DstUnreachable,
-            2 => Message6::PktTooBig,
-            3 => Message6::TimeExceeded,
-            4 => Message6::ParamProblem,
-            128 => Message6::EchoRequest,
-            129 => Message6::EchoReply,
-            130 => Message6::MldQuery,
-            131 => Message6::MldReport,
-            133 => Message6::RouterSolicit,
-            134 => Message6::RouterAdvert,
-            135 => Message6::NeighborSolicit,
-            136 => Message6::NeighborAdvert,
-            137 => Message6::Redirect,
-            143 => Message6::MldV2Report,
-            other => Message6::Unknown(other),
-        }
-    }
-}
-
-impl From<Message6> for u8 {
-    fn from(m: Message6) -> u8 {
-        match m {
-            Message6::DstUnreachable => 1,
-            Message6::PktTooBig => 2,
-            Message6::TimeExceeded => 3,
-            Message6::ParamProblem => 4,
-            Message6::EchoRequest => 128,
-            Message6::EchoReply => 129,
-            Message6::MldQuery => 130,
-            Message6::MldReport => 131,
-            Message6::RouterSolicit => 133,
-            Message6::RouterAdvert => 134,
-            Message6::NeighborSolicit => 135,
-            Message6::NeighborAdvert => 136,
-            Message6::Redirect => 137,
-            Message6::MldV2Report => 143,
-            Message6::Unknown(v) => v,
-        }
+enum_with_unknown! {
+    /// ICMPv6 message types, with Wireshark's wording.
+    pub enum Message6(u8) {
+        DstUnreachable = 1 => "Destination unreachable",
+        PktTooBig = 2 => "Packet too big",
+        TimeExceeded = 3 => "Time exceeded",
+        ParamProblem = 4 => "Parameter problem",
+        EchoRequest = 128 => "Echo (ping) request",
+        EchoReply = 129 => "Echo (ping) reply",
+        MldQuery = 130 => "Multicast listener query",
+        MldReport = 131 => "Multicast listener report",
+        RouterSolicit = 133 => "Router solicitation",
+        RouterAdvert = 134 => "Router advertisement",
+        NeighborSolicit = 135 => "Neighbor solicitation",
+        NeighborAdvert = 136 => "Neighbor advertisement",
+        Redirect = 137 => "Redirect",
+        MldV2Report = 143 => "Multicast listener report v2",
     }
 }
 
 impl Message6 {
-    pub fn name(self) -> Option<&'static str> {
-        Some(match self {
-            Message6::DstUnreachable => "Destination unreachable",
-            Message6::PktTooBig => "Packet too big",
-            Message6::TimeExceeded => "Time exceeded",
-            Message6::ParamProblem => "Parameter problem",
-            Message6::EchoRequest => "Echo (ping) request",
-            Message6::EchoReply => "Echo (ping) reply",
-            Message6::MldQuery => "Multicast listener query",
-            Message6::MldReport => "Multicast listener report",
-            Message6::RouterSolicit => "Router solicitation",
-            Message6::RouterAdvert => "Router advertisement",
-            Message6::NeighborSolicit => "Neighbor solicitation",
-            Message6::NeighborAdvert => "Neighbor advertisement",
-            Message6::Redirect => "Redirect",
-            Message6::MldV2Report => "Multicast listener report v2",
-            Message6::Unknown(_) => return None,
-        })
-    }
     /// Types below 128 are errors (RFC 4443 §2.1).
     pub fn is_error(self) -> bool {
         u8::from(self) < 128
@@ -451,14 +335,10 @@ fn nd_options_text(opts: &[u8]) -> String {
     names.join(", ")
 }
 
-pub(crate) fn dissect(
-    frame: &[u8],
-    up: &Upper,
-    d: &mut Dissection,
-    v6: bool,
-) -> Result<(), String> {
-    let proto = if v6 { "ICMPv6" } else { "ICMP" };
-    let mut b = LayerBuilder::new(frame, LayerKind::Network, proto, up.start, up.end);
+pub(crate) fn dissect(frame: &[u8], up: &Upper, d: &mut Dissection, v6: bool) -> Result<(), Stop> {
+    let header = if v6 { Header::Icmpv6 } else { Header::Icmp };
+    let proto = header.as_str();
+    let mut b = LayerBuilder::new(frame, LayerKind::Network, header, up.start, up.end);
     let ty = b.bytes("type", field::TYPE..field::TYPE + 1, |s| {
         let k = Kind {
             v6,

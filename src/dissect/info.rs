@@ -163,7 +163,7 @@ impl Dissection {
     pub fn summary(&self) -> String {
         let Some(layer) = self.layers.iter().rev().find(|l| l.protocol != "Payload") else {
             return match &self.stopped {
-                Some(why) => why.clone(),
+                Some(why) => why.to_string(),
                 None => "empty frame".to_string(),
             };
         };

@@ -1,99 +1,29 @@
 //! What IPv4 and IPv6 share: the protocol numbers (IPv4 "protocol", IPv6
 //! "next header") and the hand-off to the layer above.
 
+use super::enums::enum_with_unknown;
+use super::stop::{Header, Number, Stop};
 use super::{Dissection, icmp, payload, tcp, udp};
 
-/// An IP protocol number (IANA "Assigned Internet Protocol Numbers").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Protocol {
-    HopByHop,
-    Icmp,
-    Igmp,
-    Tcp,
-    Udp,
-    Ipv6,
-    Ipv6Route,
-    Ipv6Frag,
-    Gre,
-    Esp,
-    Ah,
-    Icmpv6,
-    Ipv6NoNxt,
-    Ipv6Opts,
-    Ospf,
-    Sctp,
-    Unknown(u8),
-}
-
-impl From<u8> for Protocol {
-    fn from(v: u8) -> Self {
-        match v {
-            0 => Protocol::HopByHop,
-            1 => Protocol::Icmp,
-            2 => Protocol::Igmp,
-            6 => Protocol::Tcp,
-            17 => Protocol::Udp,
-            41 => Protocol::Ipv6,
-            43 => Protocol::Ipv6Route,
-            44 => Protocol::Ipv6Frag,
-            47 => Protocol::Gre,
-            50 => Protocol::Esp,
-            51 => Protocol::Ah,
-            58 => Protocol::Icmpv6,
-            59 => Protocol::Ipv6NoNxt,
-            60 => Protocol::Ipv6Opts,
-            89 => Protocol::Ospf,
-            132 => Protocol::Sctp,
-            other => Protocol::Unknown(other),
-        }
-    }
-}
-
-impl From<Protocol> for u8 {
-    fn from(p: Protocol) -> u8 {
-        match p {
-            Protocol::HopByHop => 0,
-            Protocol::Icmp => 1,
-            Protocol::Igmp => 2,
-            Protocol::Tcp => 6,
-            Protocol::Udp => 17,
-            Protocol::Ipv6 => 41,
-            Protocol::Ipv6Route => 43,
-            Protocol::Ipv6Frag => 44,
-            Protocol::Gre => 47,
-            Protocol::Esp => 50,
-            Protocol::Ah => 51,
-            Protocol::Icmpv6 => 58,
-            Protocol::Ipv6NoNxt => 59,
-            Protocol::Ipv6Opts => 60,
-            Protocol::Ospf => 89,
-            Protocol::Sctp => 132,
-            Protocol::Unknown(v) => v,
-        }
-    }
-}
-
-impl Protocol {
-    pub fn name(self) -> Option<&'static str> {
-        Some(match self {
-            Protocol::HopByHop => "Hop-by-Hop options",
-            Protocol::Icmp => "ICMP",
-            Protocol::Igmp => "IGMP",
-            Protocol::Tcp => "TCP",
-            Protocol::Udp => "UDP",
-            Protocol::Ipv6 => "IPv6",
-            Protocol::Ipv6Route => "Routing",
-            Protocol::Ipv6Frag => "Fragment",
-            Protocol::Gre => "GRE",
-            Protocol::Esp => "ESP",
-            Protocol::Ah => "AH",
-            Protocol::Icmpv6 => "ICMPv6",
-            Protocol::Ipv6NoNxt => "No next header",
-            Protocol::Ipv6Opts => "Destination options",
-            Protocol::Ospf => "OSPF",
-            Protocol::Sctp => "SCTP",
-            Protocol::Unknown(_) => return None,
-        })
+enum_with_unknown! {
+    /// An IP protocol number (IANA "Assigned Internet Protocol Numbers").
+    pub enum Protocol(u8) {
+        HopByHop = 0 => "Hop-by-Hop options",
+        Icmp = 1 => "ICMP",
+        Igmp = 2 => "IGMP",
+        Tcp = 6 => "TCP",
+        Udp = 17 => "UDP",
+        Ipv6 = 41 => "IPv6",
+        Ipv6Route = 43 => "Routing",
+        Ipv6Frag = 44 => "Fragment",
+        Gre = 47 => "GRE",
+        Esp = 50 => "ESP",
+        Ah = 51 => "AH",
+        Icmpv6 = 58 => "ICMPv6",
+        Ipv6NoNxt = 59 => "No next header",
+        Ipv6Opts = 60 => "Destination options",
+        Ospf = 89 => "OSPF",
+        Sctp = 132 => "SCTP",
     }
 }
 
@@ -109,7 +39,7 @@ pub fn protocol_text(v: u8) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Upper {
     /// `IPv4` or `IPv6`.
-    pub ip: &'static str,
+    pub ip: Header,
     pub protocol: Protocol,
     /// Upper-layer bytes: `start..end` of the frame (`end` is the IP packet's end).
     pub start: usize,
@@ -126,7 +56,7 @@ impl Upper {
 }
 
 /// Dissects what the IP packet carries.
-pub(crate) fn dissect_upper(frame: &[u8], up: &Upper, d: &mut Dissection) -> Result<(), String> {
+pub(crate) fn dissect_upper(frame: &[u8], up: &Upper, d: &mut Dissection) -> Result<(), Stop> {
     // A later fragment holds the middle or end of the upper-layer data, with
     // no header of its own: show it as bytes.
     if up.fragment_offset != 0 {
@@ -139,16 +69,11 @@ pub(crate) fn dissect_upper(frame: &[u8], up: &Upper, d: &mut Dissection) -> Res
         Protocol::Icmp => icmp::dissect(frame, up, d, false),
         Protocol::Icmpv6 => icmp::dissect(frame, up, d, true),
         Protocol::Ipv6NoNxt => Ok(()),
-        other if up.end > up.start => {
-            let n = up.end - up.start;
-            Err(format!(
-                "{}: protocol {} is not one this course dissects; {} byte{} left undecoded",
-                up.ip,
-                protocol_text(other.into()),
-                n,
-                if n == 1 { "" } else { "s" }
-            ))
-        }
+        other if up.end > up.start => Err(Stop::NotDissected {
+            header: up.ip,
+            number: Number::IpProtocol(other.into()),
+            undecoded: up.end - up.start,
+        }),
         _ => Ok(()),
     }
 }

@@ -2,6 +2,7 @@
 
 use super::builder::{LayerBuilder, hex, u8_at, u16_at};
 use super::ip::{Protocol, Upper, protocol_text};
+use super::stop::{Header, LengthField, Stop};
 use super::{Dissection, LayerKind};
 use std::net::Ipv4Addr;
 
@@ -221,8 +222,8 @@ fn options_text(opts: &[u8]) -> String {
 }
 
 /// Pushes the IPv4 layer; returns where its payload is.
-pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<Upper, String> {
-    let mut b = LayerBuilder::new(frame, LayerKind::Network, "IPv4", start, frame.len());
+pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<Upper, Stop> {
+    let mut b = LayerBuilder::new(frame, LayerKind::Network, Header::Ipv4, start, frame.len());
     let version = b.bits("version", 0, 4, |v| v.to_string());
     let ihl = b.bits("header length", 4, 4, |v| format!("{v} ({} bytes)", v * 4));
     b.bits("DSCP", 8, 6, |v| dscp_text(v as u8));
@@ -261,9 +262,10 @@ pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<
     let header_len = ihl.map(|v| v as usize * 4).unwrap_or(HEADER_LEN);
     if let Some(v) = version.filter(|&v| v != 4) {
         d.layers.push(b.finish(HEADER_LEN));
-        return Err(format!(
-            "IPv4: version field says {v}, but an IPv4 header must say 4"
-        ));
+        return Err(Stop::WrongVersion {
+            header: Header::Ipv4,
+            found: v as u8,
+        });
     }
     if captured < HEADER_LEN {
         let msg = b.truncated(HEADER_LEN);
@@ -272,16 +274,19 @@ pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<
     }
     if header_len < HEADER_LEN {
         d.layers.push(b.finish(HEADER_LEN));
-        return Err(format!(
-            "IPv4: header length field says {header_len} bytes ({}), less than the 20-byte minimum",
-            header_len / 4
-        ));
+        return Err(Stop::BelowMinimum {
+            field: LengthField::Ipv4HeaderLength,
+            says: header_len,
+            minimum: HEADER_LEN,
+        });
     }
     if header_len > captured {
         d.layers.push(b.finish(header_len));
-        return Err(format!(
-            "IPv4: header length field says {header_len} bytes but only {captured} were captured"
-        ));
+        return Err(Stop::BeyondData {
+            field: LengthField::Ipv4HeaderLength,
+            says: header_len,
+            available: captured,
+        });
     }
     if header_len > HEADER_LEN {
         b.bytes("options", HEADER_LEN..header_len, options_text);
@@ -289,7 +294,13 @@ pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<
     d.layers.push(b.finish(header_len));
 
     let rest = frame.get(start..).unwrap_or(&[]);
-    let p = Packet::new_checked(rest).ok_or("IPv4: header could not be read")?;
+    // Checked above: the header is all there and IHL is sane.
+    let p = Packet::new_checked(rest).ok_or(Stop::Truncated {
+        header: Header::Ipv4,
+        needed: header_len,
+        captured,
+        cut: None,
+    })?;
     d.ip_src = Some(p.src_addr().to_string());
     d.ip_dst = Some(p.dst_addr().to_string());
     d.ttl = Some(p.ttl());
@@ -297,17 +308,21 @@ pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<
 
     let total = usize::from(p.total_len());
     if total < header_len {
-        return Err(format!(
-            "IPv4: total length field says {total} bytes, less than the {header_len}-byte header"
-        ));
+        return Err(Stop::BelowMinimum {
+            field: LengthField::Ipv4TotalLength,
+            says: total,
+            minimum: header_len,
+        });
     }
     if total > captured {
-        return Err(format!(
-            "IPv4: total length field says {total} bytes but only {captured} were captured"
-        ));
+        return Err(Stop::BeyondData {
+            field: LengthField::Ipv4TotalLength,
+            says: total,
+            available: captured,
+        });
     }
     Ok(Upper {
-        ip: "IPv4",
+        ip: Header::Ipv4,
         protocol: p.protocol(),
         start: start + header_len,
         end: start + total,

@@ -4,6 +4,7 @@
 use super::builder::{LayerBuilder, hex, u8_at, u16_at, u32_at};
 use super::ip::{Protocol, Upper, protocol_text};
 use super::ipv4::{dscp_name, ecn_name, flag_bit};
+use super::stop::{Extension, Header, LengthField, Stop};
 use super::{Dissection, LayerKind};
 use std::net::Ipv6Addr;
 
@@ -150,10 +151,99 @@ fn routing_type_text(v: u8) -> String {
     format!("{v} ({name})")
 }
 
+/// The extension headers this course walks, with the prefix their fields get.
+fn extension(nh: Protocol) -> Option<(Extension, &'static str)> {
+    Some(match nh {
+        Protocol::HopByHop => (Extension::HopByHop, "hop-by-hop"),
+        Protocol::Ipv6Route => (Extension::Routing, "routing"),
+        Protocol::Ipv6Frag => (Extension::Fragment, "fragment"),
+        Protocol::Ipv6Opts => (Extension::DestinationOptions, "destination options"),
+        Protocol::Ah => (Extension::Authentication, "AH"),
+        _ => return None,
+    })
+}
+
+/// Next header, payload length, reserved, SPI and sequence number (RFC 4302).
+const AH_FIXED_LEN: usize = 12;
+
+/// Pushes the fields of the extension header at header-relative `off`, `len`
+/// bytes long by its length field; returns the fragment offset (in bytes)
+/// and M flag when it is a Fragment header that arrived whole.
+fn extension_fields(
+    b: &mut LayerBuilder,
+    ext: Extension,
+    prefix: &str,
+    off: usize,
+    len: usize,
+) -> Option<(usize, bool)> {
+    b.bytes(&format!("{prefix}.next header"), off..off + 1, |s| {
+        protocol_text(u8_at(s, 0))
+    });
+    let bit = off * 8;
+    match ext {
+        Extension::Fragment => {
+            b.bytes("fragment.reserved", off + 1..off + 2, |s| {
+                u8_at(s, 0).to_string()
+            });
+            let fo = b.bits("fragment.offset", bit + 16, 13, |v| {
+                if v == 0 {
+                    "0".to_string()
+                } else {
+                    format!("{v} ({} bytes)", v * 8)
+                }
+            });
+            b.bits("fragment.reserved bits", bit + 29, 2, |v| v.to_string());
+            let m = b.bits("fragment.more fragments", bit + 31, 1, flag_bit);
+            b.bytes("fragment.identification", off + 4..off + 8, |s| {
+                format!("0x{:08x}", u32_at(s, 0..4))
+            });
+            Some((fo? as usize * 8, m? == 1))
+        }
+        Extension::Authentication => {
+            b.bytes("AH.length", off + 1..off + 2, |s| {
+                format!("{} ({len} bytes)", u8_at(s, 0))
+            });
+            b.bytes("AH.reserved", off + 2..off + 4, hex);
+            b.bytes("AH.SPI", off + 4..off + 8, |s| {
+                format!("0x{:08x}", u32_at(s, 0..4))
+            });
+            b.bytes("AH.sequence number", off + 8..off + 12, |s| {
+                u32_at(s, 0..4).to_string()
+            });
+            b.bytes("AH.ICV", off + 12..off + len, hex);
+            None
+        }
+        Extension::Routing => {
+            b.bytes("routing.length", off + 1..off + 2, |s| {
+                format!("{} ({len} bytes)", u8_at(s, 0))
+            });
+            b.bytes("routing.type", off + 2..off + 3, |s| {
+                routing_type_text(u8_at(s, 0))
+            });
+            b.bytes("routing.segments left", off + 3..off + 4, |s| {
+                u8_at(s, 0).to_string()
+            });
+            b.bytes("routing.data", off + 4..off + len, hex);
+            None
+        }
+        Extension::HopByHop | Extension::DestinationOptions => {
+            b.bytes(&format!("{prefix}.length"), off + 1..off + 2, |s| {
+                format!("{} ({len} bytes)", u8_at(s, 0))
+            });
+            b.bytes(
+                &format!("{prefix}.options"),
+                off + 2..off + len,
+                tlv_options_text,
+            );
+            None
+        }
+    }
+}
+
 /// Pushes the IPv6 layer (fixed header plus extension headers); returns where
 /// the upper-layer data is.
-pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<Upper, String> {
-    let mut b = LayerBuilder::new(frame, LayerKind::Network, "IPv6", start, frame.len());
+pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<Upper, Stop> {
+    let mut b = LayerBuilder::new(frame, LayerKind::Network, Header::Ipv6, start, frame.len());
     let version = b.bits("version", 0, 4, |v| v.to_string());
     b.bits("traffic class", 4, 8, traffic_class_text);
     b.bits("flow label", 12, 20, |v| format!("0x{v:05x}"));
@@ -171,15 +261,16 @@ pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<
 
     if let Some(v) = version.filter(|&v| v != 6) {
         d.layers.push(b.finish(HEADER_LEN));
-        return Err(format!(
-            "IPv6: version field says {v}, but an IPv6 header must say 6"
-        ));
+        return Err(Stop::WrongVersion {
+            header: Header::Ipv6,
+            found: v as u8,
+        });
     }
     let captured = b.captured();
     let Some(p) = frame.get(start..).and_then(Packet::new_checked) else {
-        let msg = b.truncated(HEADER_LEN);
+        let stop = b.truncated(HEADER_LEN);
         d.layers.push(b.finish(HEADER_LEN));
-        return Err(msg);
+        return Err(stop);
     };
     d.ip_src = Some(p.src_addr().to_string());
     d.ip_dst = Some(p.dst_addr().to_string());
@@ -189,9 +280,11 @@ pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<
     let after = captured - HEADER_LEN;
     if payload_len > after {
         d.layers.push(b.finish(HEADER_LEN));
-        return Err(format!(
-            "IPv6: payload length field says {payload_len} bytes but only {after} were captured after the 40-byte header"
-        ));
+        return Err(Stop::BeyondData {
+            field: LengthField::Ipv6PayloadLength,
+            says: payload_len,
+            available: after,
+        });
     }
     // Header-relative end of this packet (bytes beyond are Ethernet padding).
     let end = HEADER_LEN + payload_len;
@@ -201,100 +294,57 @@ pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<
     let mut more_fragments = false;
     let mut fragment_offset = 0usize;
     for _ in 0..MAX_EXT_HEADERS {
-        let (prefix, title) = match nh {
-            Protocol::HopByHop => ("hop-by-hop", "Hop-by-Hop options"),
-            Protocol::Ipv6Route => ("routing", "Routing"),
-            Protocol::Ipv6Frag => ("fragment", "Fragment"),
-            Protocol::Ipv6Opts => ("destination options", "Destination options"),
-            Protocol::Ah => ("AH", "Authentication"),
-            _ => break,
+        let Some((ext, prefix)) = extension(nh) else {
+            break;
         };
         let remain = end - off;
-        let abs = start + off;
+        let field = LengthField::Ipv6Extension {
+            header: ext,
+            offset: start + off,
+        };
         let bytes = b.get(off..end).unwrap_or(&[]);
         let Some(len) = ext_header_len(nh, bytes) else {
-            d.layers.push(b.finish(off));
-            return Err(format!(
-                "IPv6: the {title} extension header at offset {abs} is cut off: only {remain} byte{} left in the packet",
-                if remain == 1 { "" } else { "s" }
-            ));
-        };
-        if len > remain {
-            // Show the fields that fit before stopping.
-            b.bytes(&format!("{prefix}.next header"), off..off + 1, |s| {
+            // At most the next-header byte arrived: show it, and stop.
+            b.bytes(&format!("{prefix}.next header"), off..end, |s| {
                 protocol_text(u8_at(s, 0))
             });
-            d.layers.push(b.finish(off));
-            return Err(format!(
-                "IPv6: the {title} extension header at offset {abs} says {len} bytes but only {remain} are left in the packet"
-            ));
+            d.layers.push(b.finish(end));
+            return Err(Stop::NoLengthByte {
+                field,
+                available: remain,
+            });
+        };
+        // Fields stay inside this header, and inside the packet.
+        let fits = len.min(remain);
+        b.limit_to(off + fits);
+        let fragment = extension_fields(&mut b, ext, prefix, off, len);
+        b.limit_to(end);
+        if ext == Extension::Authentication && len < AH_FIXED_LEN {
+            d.layers.push(b.finish(off + fits));
+            return Err(Stop::BelowMinimum {
+                field,
+                says: len,
+                minimum: AH_FIXED_LEN,
+            });
         }
-        b.bytes(&format!("{prefix}.next header"), off..off + 1, |s| {
-            protocol_text(u8_at(s, 0))
-        });
-        let bit = off * 8;
-        match nh {
-            Protocol::Ipv6Frag => {
-                b.bytes("fragment.reserved", off + 1..off + 2, |s| {
-                    u8_at(s, 0).to_string()
-                });
-                let fo = b.bits("fragment.offset", bit + 16, 13, |v| {
-                    if v == 0 {
-                        "0".to_string()
-                    } else {
-                        format!("{v} ({} bytes)", v * 8)
-                    }
-                });
-                b.bits("fragment.reserved bits", bit + 29, 2, |v| v.to_string());
-                let m = b.bits("fragment.more fragments", bit + 31, 1, flag_bit);
-                b.bytes("fragment.identification", off + 4..off + 8, |s| {
-                    format!("0x{:08x}", u32_at(s, 0..4))
-                });
-                fragment_offset = fo.unwrap_or(0) as usize * 8;
-                more_fragments = m == Some(1);
-            }
-            Protocol::Ah => {
-                b.bytes("AH.length", off + 1..off + 2, |_| {
-                    format!("{} ({len} bytes)", len / 4 - 2)
-                });
-                b.bytes("AH.reserved", off + 2..off + 4, hex);
-                b.bytes("AH.SPI", off + 4..off + 8, |s| {
-                    format!("0x{:08x}", u32_at(s, 0..4))
-                });
-                b.bytes("AH.sequence number", off + 8..off + 12, |s| {
-                    u32_at(s, 0..4).to_string()
-                });
-                b.bytes("AH.ICV", off + 12..off + len, hex);
-            }
-            Protocol::Ipv6Route => {
-                b.bytes("routing.length", off + 1..off + 2, |_| {
-                    format!("{} ({len} bytes)", len / 8 - 1)
-                });
-                b.bytes("routing.type", off + 2..off + 3, |s| {
-                    routing_type_text(u8_at(s, 0))
-                });
-                b.bytes("routing.segments left", off + 3..off + 4, |s| {
-                    u8_at(s, 0).to_string()
-                });
-                b.bytes("routing.data", off + 4..off + len, hex);
-            }
-            _ => {
-                b.bytes(&format!("{prefix}.length"), off + 1..off + 2, |_| {
-                    format!("{} ({len} bytes)", len / 8 - 1)
-                });
-                b.bytes(
-                    &format!("{prefix}.options"),
-                    off + 2..off + len,
-                    tlv_options_text,
-                );
-            }
+        if len > remain {
+            d.layers.push(b.finish(end));
+            return Err(Stop::BeyondData {
+                field,
+                says: len,
+                available: remain,
+            });
+        }
+        if let Some((fo, m)) = fragment {
+            fragment_offset = fo;
+            more_fragments = m;
         }
         nh = Protocol::from(u8_at(bytes, 0));
         off += len;
     }
     d.layers.push(b.finish(off));
     Ok(Upper {
-        ip: "IPv6",
+        ip: Header::Ipv6,
         protocol: nh,
         start: start + off,
         end: start + end,
@@ -317,6 +367,7 @@ pub(crate) fn quoted(bytes: &[u8]) -> Option<(Ipv6Addr, Ipv6Addr, Protocol, Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dissect::dissect;
     use crate::dissect::testdata::*;
 
     #[test]
@@ -345,6 +396,81 @@ mod tests {
         // A chain that claims more bytes than there are.
         assert_eq!(upper_layer(Protocol::HopByHop, &[17, 3, 0, 0]), None);
         assert_eq!(upper_layer(Protocol::Tcp, &[]), Some((Protocol::Tcp, 0)));
+    }
+
+    fn ipv6_layer(d: &Dissection) -> &crate::dissect::Layer {
+        d.layers.iter().find(|l| l.protocol == "IPv6").unwrap()
+    }
+
+    /// `UDP6_HI` with an AH header (payload length byte `ah_len`) before UDP.
+    fn udp6_behind_ah(ah_len: u8) -> Vec<u8> {
+        let mut f = frame(UDP6_HI);
+        let ah = [17, ah_len, 0, 0, 0, 0, 0x10, 0x01, 0, 0, 0, 5];
+        f.splice(54..54, ah);
+        f[20] = 51;
+        f[18..20].copy_from_slice(&(11u16 + 12).to_be_bytes());
+        f
+    }
+
+    #[test]
+    fn extension_header_fields_stay_inside_the_layer() {
+        // A well-formed AH (12 bytes) is walked to the UDP behind it.
+        let f = udp6_behind_ah(1);
+        let d = dissect(&f);
+        assert_eq!(d.stopped, None);
+        assert_eq!(d.check_layout(f.len()), Ok(()));
+        let ip = ipv6_layer(&d);
+        assert_eq!((ip.offset, ip.length), (14, 52));
+        assert_eq!(ip.value("AH.length"), Some("1 (12 bytes)"));
+        assert_eq!(ip.value("AH.sequence number"), Some("5"));
+        assert_eq!(d.udp.as_ref().map(|u| u.dst_port), Some(5000));
+
+        // AH length 0 says 8 bytes: too short for its own sequence number, which
+        // used to be shown at bytes 62..66, past the layer's end at 62.
+        let f = udp6_behind_ah(0);
+        let d = dissect(&f);
+        assert_eq!(d.check_layout(f.len()), Ok(()));
+        assert_eq!(
+            d.stopped.as_ref().map(|s| s.to_string()).as_deref(),
+            Some(
+                "IPv6: the Authentication extension header at offset 54 says 8 bytes, less than the 12 bytes of its fixed fields"
+            )
+        );
+        let ip = ipv6_layer(&d);
+        assert_eq!((ip.offset, ip.length), (14, 48));
+        assert_eq!(ip.value("AH.SPI"), Some("0x00001001"));
+        assert_eq!(ip.field("AH.sequence number"), None);
+
+        // A Hop-by-Hop header longer than the packet: its next-header byte (54)
+        // used to be shown in a layer that ended at 54.
+        let mut f = frame(UDP6_HOPOPTS);
+        f[18..20].copy_from_slice(&5u16.to_be_bytes());
+        let d = dissect(&f);
+        assert_eq!(d.check_layout(f.len()), Ok(()));
+        assert_eq!(
+            d.stopped.as_ref().map(|s| s.to_string()).as_deref(),
+            Some(
+                "IPv6: the Hop-by-Hop options extension header at offset 54 says 8 bytes but only 5 are left in the packet"
+            )
+        );
+        let ip = ipv6_layer(&d);
+        assert_eq!((ip.offset, ip.length), (14, 45));
+        assert_eq!(ip.value("hop-by-hop.next header"), Some("17 (UDP)"));
+        assert_eq!(ip.field("hop-by-hop.options"), None);
+
+        // One byte of a Fragment header: shown, then the stop.
+        let mut f = frame(UDP6_HI);
+        f[20] = 44;
+        f[18..20].copy_from_slice(&1u16.to_be_bytes());
+        let d = dissect(&f);
+        assert_eq!(d.check_layout(f.len()), Ok(()));
+        assert_eq!(
+            d.stopped.as_ref().map(|s| s.to_string()).as_deref(),
+            Some(
+                "IPv6: the Fragment extension header at offset 54 is cut off: only 1 byte left in the packet"
+            )
+        );
+        assert_eq!(ipv6_layer(&d).length, 41);
     }
 
     #[test]

@@ -21,9 +21,12 @@ pub mod checksum;
 pub mod diagram;
 pub mod hexdump;
 pub mod payload;
+pub mod stop;
 
 mod builder;
+mod enums;
 mod info;
+mod layout;
 
 #[cfg(test)]
 mod testdata;
@@ -31,6 +34,8 @@ mod testdata;
 mod tests;
 
 pub use checksum::{ChecksumStatus, checksum_status};
+pub use layout::LayoutError;
+pub use stop::Stop;
 
 /// The layer of the course's model a header belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -195,8 +200,9 @@ pub struct Quoted {
 pub struct Dissection {
     pub layers: Vec<Layer>,
     /// Why parsing stopped before the end of the frame, naming the layer and
-    /// the field, e.g. `IPv4: total length field says 1500 bytes but only 46 were captured`.
-    pub stopped: Option<String>,
+    /// the field; its `Display` reads e.g. `IPv4: total length field says
+    /// 1500 bytes but only 46 were captured`.
+    pub stopped: Option<Stop>,
     /// Ethernet source / destination, as `aa:bb:cc:dd:ee:ff`.
     pub mac_src: Option<String>,
     pub mac_dst: Option<String>,
@@ -246,7 +252,7 @@ pub fn dissect(frame: &[u8]) -> Dissection {
     d
 }
 
-fn dissect_into(frame: &[u8], d: &mut Dissection) -> Result<(), String> {
+fn dissect_into(frame: &[u8], d: &mut Dissection) -> Result<(), Stop> {
     use ethernet::EtherType;
     let ethertype = ethernet::dissect(frame, d)?;
     let start = ethernet::HEADER_LEN;

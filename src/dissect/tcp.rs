@@ -1,8 +1,10 @@
 //! TCP (RFC 9293): a 20-byte header, up to 40 bytes of options, then data.
 
 use super::builder::{LayerBuilder, hex, u8_at, u16_at, u32_at};
+use super::enums::enum_with_unknown;
 use super::ip::Upper;
 use super::ipv4::flag_bit;
+use super::stop::{Header, LengthField, Stop};
 use super::udp::port_text;
 use super::{Dissection, LayerKind, TcpInfo, TcpOption, payload};
 
@@ -90,61 +92,25 @@ impl<'a> Packet<'a> {
     }
 }
 
-/// A TCP option kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OptionKind {
-    EndOfList,
-    NoOperation,
-    MaxSegmentSize,
-    WindowScale,
-    SackPermitted,
-    SackRange,
-    Timestamp,
-    Unknown(u8),
-}
-
-impl From<u8> for OptionKind {
-    fn from(v: u8) -> Self {
-        match v {
-            0 => OptionKind::EndOfList,
-            1 => OptionKind::NoOperation,
-            2 => OptionKind::MaxSegmentSize,
-            3 => OptionKind::WindowScale,
-            4 => OptionKind::SackPermitted,
-            5 => OptionKind::SackRange,
-            8 => OptionKind::Timestamp,
-            other => OptionKind::Unknown(other),
-        }
-    }
-}
-
-impl From<OptionKind> for u8 {
-    fn from(k: OptionKind) -> u8 {
-        match k {
-            OptionKind::EndOfList => 0,
-            OptionKind::NoOperation => 1,
-            OptionKind::MaxSegmentSize => 2,
-            OptionKind::WindowScale => 3,
-            OptionKind::SackPermitted => 4,
-            OptionKind::SackRange => 5,
-            OptionKind::Timestamp => 8,
-            OptionKind::Unknown(v) => v,
-        }
+enum_with_unknown! {
+    /// A TCP option kind, with Wireshark's short name.
+    pub enum OptionKind(u8) {
+        EndOfList = 0 => "EOL",
+        NoOperation = 1 => "NOP",
+        MaxSegmentSize = 2 => "MSS",
+        WindowScale = 3 => "WS",
+        SackPermitted = 4 => "SACK_PERM",
+        SackRange = 5 => "SACK",
+        Timestamp = 8 => "TS",
     }
 }
 
 impl OptionKind {
     /// Wireshark's short name: `MSS`, `WS`, `SACK_PERM`, … or `Unknown(N)`.
-    pub fn name(self) -> String {
-        match self {
-            OptionKind::EndOfList => "EOL".into(),
-            OptionKind::NoOperation => "NOP".into(),
-            OptionKind::MaxSegmentSize => "MSS".into(),
-            OptionKind::WindowScale => "WS".into(),
-            OptionKind::SackPermitted => "SACK_PERM".into(),
-            OptionKind::SackRange => "SACK".into(),
-            OptionKind::Timestamp => "TS".into(),
-            OptionKind::Unknown(v) => format!("Unknown({v})"),
+    pub fn label(self) -> String {
+        match self.name() {
+            Some(n) => n.to_string(),
+            None => format!("Unknown({})", u8::from(self)),
         }
     }
     /// The only valid total length for fixed-size options.
@@ -161,7 +127,7 @@ impl OptionKind {
 
 /// Parses the options area. `base` is the frame offset of `opts[0]`.
 /// Returns the options that parsed, plus why the walk stopped early (if it did).
-pub fn parse_options(opts: &[u8], base: usize) -> (Vec<TcpOption>, Option<String>) {
+pub fn parse_options(opts: &[u8], base: usize) -> (Vec<TcpOption>, Option<Stop>) {
     let mut out = Vec::new();
     let mut i = 0usize;
     while let Some(&k) = opts.get(i) {
@@ -170,31 +136,34 @@ pub fn parse_options(opts: &[u8], base: usize) -> (Vec<TcpOption>, Option<String
         let len = match kind {
             OptionKind::EndOfList | OptionKind::NoOperation => 1,
             _ => {
+                let field = LengthField::TcpOption {
+                    kind: k,
+                    offset: at,
+                };
+                let remain = opts.len() - i;
                 let Some(&l) = opts.get(i + 1) else {
-                    return (
-                        out,
-                        Some(format!(
-                            "TCP: option at offset {at} (kind {k}) has no length byte left in the header"
-                        )),
-                    );
+                    let stop = Stop::NoLengthByte {
+                        field,
+                        available: remain,
+                    };
+                    return (out, Some(stop));
                 };
                 let l = usize::from(l);
                 if l < 2 {
-                    return (
-                        out,
-                        Some(format!(
-                            "TCP: option at offset {at} (kind {k}) says {l} bytes, less than the 2 bytes of kind and length"
-                        )),
-                    );
+                    let stop = Stop::BelowMinimum {
+                        field,
+                        says: l,
+                        minimum: 2,
+                    };
+                    return (out, Some(stop));
                 }
-                let remain = opts.len() - i;
                 if l > remain {
-                    return (
-                        out,
-                        Some(format!(
-                            "TCP: option at offset {at} (kind {k}) says {l} bytes but only {remain} remain in the header"
-                        )),
-                    );
+                    let stop = Stop::BeyondData {
+                        field,
+                        says: l,
+                        available: remain,
+                    };
+                    return (out, Some(stop));
                 }
                 l
             }
@@ -212,7 +181,7 @@ pub fn parse_options(opts: &[u8], base: usize) -> (Vec<TcpOption>, Option<String
 fn option(kind: OptionKind, offset: usize, length: usize, data: &[u8]) -> TcpOption {
     let mut o = TcpOption {
         kind: kind.into(),
-        name: kind.name(),
+        name: kind.label(),
         value: String::new(),
         offset,
         length,
@@ -286,8 +255,8 @@ fn option_field_value(o: &TcpOption) -> String {
     }
 }
 
-pub(crate) fn dissect(frame: &[u8], up: &Upper, d: &mut Dissection) -> Result<(), String> {
-    let mut b = LayerBuilder::new(frame, LayerKind::Transport, "TCP", up.start, up.end);
+pub(crate) fn dissect(frame: &[u8], up: &Upper, d: &mut Dissection) -> Result<(), Stop> {
+    let mut b = LayerBuilder::new(frame, LayerKind::Transport, Header::Tcp, up.start, up.end);
     b.bytes("source port", field::SRC_PORT, |s| {
         port_text(u16_at(s, 0..2))
     });
@@ -322,21 +291,26 @@ pub(crate) fn dissect(frame: &[u8], up: &Upper, d: &mut Dissection) -> Result<()
     let header_len = data_off.unwrap_or(0) as usize * 4;
     if header_len < HEADER_LEN {
         d.layers.push(b.finish(HEADER_LEN));
-        return Err(format!(
-            "TCP: data offset field says {header_len} bytes ({}), less than the 20-byte minimum",
-            header_len / 4
-        ));
+        return Err(Stop::BelowMinimum {
+            field: LengthField::TcpDataOffset,
+            says: header_len,
+            minimum: HEADER_LEN,
+        });
     }
     if header_len > segment {
         d.layers.push(b.finish(HEADER_LEN));
-        return Err(format!(
-            "TCP: data offset field says {header_len} bytes but the segment has only {segment}"
-        ));
+        return Err(Stop::BeyondData {
+            field: LengthField::TcpDataOffset,
+            says: header_len,
+            available: segment,
+        });
     }
     let seg = b.get(0..segment).unwrap_or(&[]);
+    // Checked above: the header is all there and its length is sane.
     let Some(p) = Packet::new_checked(seg) else {
+        let stop = b.truncated(header_len);
         d.layers.push(b.finish(HEADER_LEN));
-        return Err("TCP: header could not be read".into());
+        return Err(stop);
     };
     let (options, broken) = parse_options(p.options(), up.start + HEADER_LEN);
     let base = up.start;
@@ -430,17 +404,26 @@ mod tests {
     #[test]
     fn broken_options_say_where() {
         assert_eq!(
-            parse_options(&[1, 1, 8, 10, 0, 0], 54).1.as_deref(),
+            parse_options(&[1, 1, 8, 10, 0, 0], 54)
+                .1
+                .map(|s| s.to_string())
+                .as_deref(),
             Some("TCP: option at offset 56 (kind 8) says 10 bytes but only 4 remain in the header")
         );
         assert_eq!(
-            parse_options(&[2, 0, 1, 1], 54).1.as_deref(),
+            parse_options(&[2, 0, 1, 1], 54)
+                .1
+                .map(|s| s.to_string())
+                .as_deref(),
             Some(
                 "TCP: option at offset 54 (kind 2) says 0 bytes, less than the 2 bytes of kind and length"
             )
         );
         assert_eq!(
-            parse_options(&[1, 1, 1, 3], 54).1.as_deref(),
+            parse_options(&[1, 1, 1, 3], 54)
+                .1
+                .map(|s| s.to_string())
+                .as_deref(),
             Some("TCP: option at offset 57 (kind 3) has no length byte left in the header")
         );
         let (o, _) = parse_options(&[2, 6, 1, 2, 3, 4], 0);

@@ -6,6 +6,7 @@
 //! ICMP6_PORT_UNREACH, ARP_REQUEST and IPV4_OPTIONS_UDP (hand-made, read back
 //! by tshark). The `tshark:` comments quote what tshark printed.
 
+use super::builder::hex;
 use super::diagram::{diagram_values, header_diagram};
 use super::hexdump::{byte_layers, hexdump_lines};
 use super::testdata::*;
@@ -588,7 +589,13 @@ fn mangled(hex: &str, f: impl FnOnce(&mut Vec<u8>)) -> (Vec<u8>, Dissection) {
 
 #[test]
 fn stop_messages_name_layer_and_field() {
-    let stop = |hex: &str, f: fn(&mut Vec<u8>)| mangled(hex, f).1.stopped.unwrap_or_default();
+    let stop = |hex: &str, f: fn(&mut Vec<u8>)| {
+        mangled(hex, f)
+            .1
+            .stopped
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    };
 
     assert_eq!(
         stop(UDP4_HELLO, |b| b.truncate(0)),
@@ -681,7 +688,7 @@ fn truncated_layers_keep_what_parsed() {
         b[16..18].copy_from_slice(&36u16.to_be_bytes());
     });
     assert_eq!(
-        d.stopped.as_deref(),
+        d.stopped.as_ref().map(|s| s.to_string()).as_deref(),
         Some(
             "TCP: the header needs 20 bytes but only 16 were captured (the \"checksum\" field is cut off)"
         )
@@ -697,8 +704,9 @@ fn truncated_layers_keep_what_parsed() {
     let (_, d) = mangled(TCP4_SYN_WS10, |b| b[61] = 30);
     assert!(
         d.stopped
-            .as_deref()
+            .as_ref()
             .unwrap()
+            .to_string()
             .starts_with("TCP: option at offset 60 (kind 8) says 30 bytes")
     );
     let tcp = layer(&d, "TCP");
@@ -809,6 +817,9 @@ impl XorShift {
 /// Everything a caller may do with a frame; panics if an invariant fails.
 fn exercise(f: &[u8]) {
     let d = dissect(f);
+    if let Err(e) = d.check_layout(f.len()) {
+        panic!("{e}\nframe: {}", hex(f));
+    }
     for (i, l) in d.layers.iter().enumerate() {
         assert!(
             l.offset + l.length <= f.len(),

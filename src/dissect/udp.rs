@@ -2,6 +2,7 @@
 
 use super::builder::{LayerBuilder, u16_at};
 use super::ip::Upper;
+use super::stop::{Header, LengthField, Stop};
 use super::{Dissection, LayerKind, UdpInfo, payload};
 
 pub mod field {
@@ -82,8 +83,8 @@ pub(crate) fn port_text(port: u16) -> String {
     }
 }
 
-pub(crate) fn dissect(frame: &[u8], up: &Upper, d: &mut Dissection) -> Result<(), String> {
-    let mut b = LayerBuilder::new(frame, LayerKind::Transport, "UDP", up.start, up.end);
+pub(crate) fn dissect(frame: &[u8], up: &Upper, d: &mut Dissection) -> Result<(), Stop> {
+    let mut b = LayerBuilder::new(frame, LayerKind::Transport, Header::Udp, up.start, up.end);
     b.bytes("source port", field::SRC_PORT, |s| {
         port_text(u16_at(s, 0..2))
     });
@@ -109,16 +110,20 @@ pub(crate) fn dissect(frame: &[u8], up: &Upper, d: &mut Dissection) -> Result<()
     });
     let len = usize::from(p.len());
     if len < HEADER_LEN {
-        return Err(format!(
-            "UDP: length field says {len} bytes, less than the 8-byte header"
-        ));
+        return Err(Stop::BelowMinimum {
+            field: LengthField::UdpLength,
+            says: len,
+            minimum: HEADER_LEN,
+        });
     }
     let data_end = if len > available {
         // The first fragment of a larger datagram carries only part of it.
         if !up.is_fragment() {
-            return Err(format!(
-                "UDP: length field says {len} bytes but the IP packet holds only {available}"
-            ));
+            return Err(Stop::BeyondData {
+                field: LengthField::UdpLength,
+                says: len,
+                available,
+            });
         }
         available
     } else {

@@ -78,11 +78,13 @@ pub struct LessonSource {
 }
 
 impl LessonSource {
-    /// How problems name the file: its path, or `builtin:NAME`.
+    /// How problems name the file: its path, or `lessons/NAME.yaml` for a
+    /// built-in. A file name may hold control characters: they are shown
+    /// as U+FFFD, like those in lesson text.
     pub fn display_name(&self) -> String {
         match &self.origin {
             Origin::BuiltIn => format!("lessons/{}.yaml", self.name),
-            Origin::File(p) => p.display().to_string(),
+            Origin::File(p) => crate::text::printable(&p.display().to_string()).into_owned(),
         }
     }
 
@@ -109,7 +111,13 @@ impl LessonSource {
         }
         match parse(&self.text) {
             Ok(file) => {
-                let (plan, mut problems) = check::check_source(&file, &self.text);
+                let (mut plan, mut problems) = check::check_source(&file, &self.text);
+                let shown = super::narration::check(&file, &self.text);
+                if !shown.is_empty() {
+                    plan = None;
+                    problems.extend(shown);
+                    problems.sort_by_key(|p| (p.line, p.column));
+                }
                 // Directories are searched by file name, runs use `name:`.
                 if let Origin::File(path) = &self.origin
                     && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
@@ -548,7 +556,7 @@ pub fn print_listing(
                 out,
                 "note: {} directory `{}` does not exist",
                 place.describe(),
-                dir.display()
+                crate::text::printable(&dir.display().to_string())
             )?;
         }
     }
@@ -571,7 +579,8 @@ pub fn check_files(
         let source = match read_path(f) {
             Ok(s) => s,
             Err(e) => {
-                let _ = writeln!(err, "{}: error: {e}", f.display());
+                let line = format!("{}: error: {e}", f.display());
+                let _ = writeln!(err, "{}", crate::text::printable(&line));
                 all_ok = false;
                 continue;
             }

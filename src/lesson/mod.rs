@@ -5,6 +5,7 @@
 pub mod check;
 pub mod load;
 pub mod model;
+pub mod narration;
 
 pub use check::{Problem, Severity};
 pub use load::{LessonSource, Origin};
@@ -40,4 +41,15 @@ pub mod limits {
     pub const MAX_TEXT: usize = 4_000;
     /// Highest frame a checkpoint may ask about (`frame:`).
     pub const MAX_CHECKPOINT_FRAME: usize = 32;
+    /// Longest `title`, in characters.
+    pub const MAX_TITLE: usize = 200;
+    /// Longest `summary`, in characters.
+    pub const MAX_SUMMARY: usize = 1_000;
+    /// Longest `intro` or `outro`, in characters.
+    pub const MAX_INTRO: usize = 4_000;
+    /// Longest `say` of one step, in characters.
+    pub const MAX_SAY: usize = 2_000;
+    /// Most narration in a lesson, in characters: title, summary, intro,
+    /// outro and every `say`, a repeated step's `say` counted each time.
+    pub const MAX_NARRATION: usize = 40_000;
 }

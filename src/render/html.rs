@@ -113,7 +113,7 @@ pub fn write(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
     w.write_all(h.as_bytes())?;
     serde_json::to_writer(ScriptSafe(&mut *w), t).map_err(io::Error::other)?;
     w.write_all(b"</script>\n<script type=\"application/json\" id=\"views\">")?;
-    serde_json::to_writer(ScriptSafe(&mut *w), &views(t)).map_err(io::Error::other)?;
+    write_views(t, &mut ScriptSafe(&mut *w))?;
     w.write_all(b"</script>\n<script>\n")?;
     w.write_all(JS.as_bytes())?;
     w.write_all(b"</script>\n</body>\n</html>\n")
@@ -151,21 +151,26 @@ impl<W: Write> Write for ScriptSafe<W> {
 /// What the page needs that only Rust computes, one entry per event (in
 /// transcript order): the arrow or marker label, and for frames the header
 /// diagram of each layer, the hex dump lines and the layer owning each byte.
-fn views(t: &Transcript) -> Value {
+/// Written one event at a time: built whole, the views of a large
+/// transcript would take many times its size in memory.
+fn write_views(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
+    w.write_all(b"{\"lanes\":")?;
+    serde_json::to_writer(&mut *w, &super::lanes(t)).map_err(io::Error::other)?;
+    w.write_all(b",\"events\":[")?;
     let mut frame_no = 0;
-    let events: Vec<Value> = t
-        .events
-        .iter()
-        .map(|e| {
-            if e.is_frame() {
-                frame_no += 1;
-                frame_view(e, frame_no)
-            } else {
-                json!({ "label": super::call_label(e, 34) })
-            }
-        })
-        .collect();
-    json!({ "lanes": super::lanes(t), "events": events })
+    for (i, e) in t.events.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        let view = if e.is_frame() {
+            frame_no += 1;
+            frame_view(e, frame_no)
+        } else {
+            json!({ "label": super::call_label(e, 34) })
+        };
+        serde_json::to_writer(&mut *w, &view).map_err(io::Error::other)?;
+    }
+    w.write_all(b"]}")
 }
 
 fn frame_view(e: &Event, number: usize) -> Value {

@@ -96,82 +96,77 @@ pub fn render(
     }
 }
 
-/// Make sure every export file can be written now, so a bad path fails
-/// before the lesson runs, and the files exist, owned by the user, before
-/// the sandbox is entered.
-pub fn create_export_files(exports: &[Export]) -> Result<(), Error> {
-    // Nothing is truncated here: a file that already exists keeps its content
-    // until the run has a transcript to put in it. If one path fails, the
-    // files made for the others are removed again.
-    let mut made = Vec::new();
+/// Make sure every export can be written now, so a bad path fails before
+/// the lesson runs (and before the sandbox is entered: inside the user
+/// namespace, root has no say over the host's directories). Nothing is left
+/// at any path: a file appears there only when its export is complete.
+pub fn check_export_paths(exports: &[Export]) -> Result<(), Error> {
     for export in exports {
-        let existed = std::fs::symlink_metadata(&export.path).is_ok();
-        let opened = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&export.path);
-        match opened {
-            Ok(_) if !existed => made.push(&export.path),
-            Ok(_) => {}
-            Err(e) => {
-                for path in made {
-                    let _ = std::fs::remove_file(path);
-                }
-                return Err(Error::Io {
-                    path: export.path.clone(),
-                    action: "create",
-                    reason: if e.kind() == std::io::ErrorKind::IsADirectory {
-                        "it is a directory".into()
-                    } else {
-                        e.to_string()
-                    },
-                });
-            }
-        }
+        crate::files::try_replace(&export.path).map_err(|e| Error::Io {
+            path: export.path.clone(),
+            action: "create",
+            reason: io_reason(&e),
+        })?;
     }
     Ok(())
 }
 
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::IsADirectory => "it is a directory".into(),
+        _ => crate::lesson::load::io_reason(e),
+    }
+}
+
+/// Write one export all or nothing: to a temporary file beside it, renamed
+/// onto it once complete (`files::Replacement`).
 pub fn write_export(export: &Export, t: &Transcript) -> Result<(), Error> {
     let io = |e: std::io::Error| Error::Io {
         path: export.path.clone(),
         action: "write",
-        reason: e.to_string(),
+        reason: io_reason(&e),
     };
-    let file = std::fs::File::create(&export.path).map_err(io)?;
-    let mut w = std::io::BufWriter::new(file);
+    let mut file = crate::files::Replacement::create(&export.path).map_err(io)?;
+    let mut w = std::io::BufWriter::new(file.file());
     render(export.format, export.detail, t, &mut w).map_err(io)?;
-    std::io::Write::flush(&mut w).map_err(io)
+    std::io::Write::flush(&mut w).map_err(io)?;
+    drop(w);
+    file.commit().map_err(io)
 }
 
 /// Write every export; with more than one, each on its own thread (the
-/// renderers only read the transcript). The first failure, in the order
-/// the exports were given, is returned.
+/// renderers only read the transcript). Every failure is reported, in the
+/// order the exports were given; the exports that succeeded stay written.
 pub fn write_exports(exports: &[Export], t: &Transcript) -> Result<(), Error> {
-    if exports.len() <= 1 {
-        return exports.iter().try_for_each(|e| write_export(e, t));
-    }
-    let results: Vec<Result<(), Error>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = exports
-            .iter()
-            .map(|e| scope.spawn(move || write_export(e, t)))
-            .collect();
-        handles
-            .into_iter()
-            .zip(exports)
-            .map(|(h, e)| {
-                h.join().unwrap_or_else(|_| {
-                    Err(Error::Io {
-                        path: e.path.clone(),
-                        action: "write",
-                        reason: "the renderer panicked".into(),
+    let results: Vec<Result<(), Error>> = if exports.len() <= 1 {
+        exports.iter().map(|e| write_export(e, t)).collect()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = exports
+                .iter()
+                .map(|e| scope.spawn(move || write_export(e, t)))
+                .collect();
+            handles
+                .into_iter()
+                .zip(exports)
+                .map(|(h, e)| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(Error::Io {
+                            path: e.path.clone(),
+                            action: "write",
+                            reason: "the renderer panicked".into(),
+                        })
                     })
                 })
-            })
-            .collect()
-    });
-    results.into_iter().collect()
+                .collect()
+        })
+    };
+    let mut failures: Vec<Error> = results.into_iter().filter_map(Result::err).collect();
+    match failures.len() {
+        0 => Ok(()),
+        1 => Err(failures.remove(0)),
+        _ => Err(Error::Exports { failures }),
+    }
 }
 
 /// The lanes of a ladder diagram: the lesson's actors in order, then
