@@ -41,6 +41,14 @@ fn main() -> ExitCode {
         Command::New {
             what: netcourse::cli::NewWhat::Lesson(args),
         } => netcourse::new_lesson::command(&args),
+        Command::Trace(args) => {
+            set_color(args.color);
+            netcourse::trace::command(&args)
+        }
+        Command::Explain(args) => {
+            set_color(args.color);
+            netcourse::explain::command(&args)
+        }
         Command::Replay(args) => {
             set_color(args.color);
             if args.step {

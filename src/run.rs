@@ -41,6 +41,7 @@ pub fn empty_transcript(plan: &Plan, mode: NetMode, interface: &str) -> Transcri
                 NetMode::Host => "The machine's own network namespace: frames are read from its `lo`, beside whatever else uses it. Only frames between the lesson's own sockets are kept (a kernel filter passes only frames on the lesson's ports; those that still belong to other programs are counted, never shown), and each call may reach only a socket the lesson holds at that moment. `lo` has no network card, so every MAC address is 00:00:00:00:00:00.".to_string(),
             },
             left_out: (mode == NetMode::Host).then_some(0),
+            link_type: None,
         },
         dropped: 0,
         started_at_ns: 0,

@@ -48,7 +48,22 @@ pub struct Annotator<'a> {
     call_explained_at: HashMap<String, usize>,
     /// The kernel settings the notes quote, read before the run began.
     kernel: KernelSettings,
+    /// With no plan (`explain`): an address no one claimed is named by itself.
+    name_by_address: bool,
 }
+
+/// The plan of a run that has no lesson (`explain`, `trace`): no actors,
+/// no steps, no rules.
+static NO_PLAN: Plan = Plan {
+    name: String::new(),
+    title: String::new(),
+    summary: String::new(),
+    intro: None,
+    outro: None,
+    actors: Vec::new(),
+    steps: Vec::new(),
+    rules: Vec::new(),
+};
 
 impl<'a> Annotator<'a> {
     pub fn new(plan: &'a Plan, kernel: KernelSettings) -> Annotator<'a> {
@@ -66,7 +81,32 @@ impl<'a> Annotator<'a> {
             network_explained: Vec::new(),
             call_explained_at: HashMap::new(),
             kernel,
+            name_by_address: false,
         }
+    }
+
+    /// Frames with no lesson behind them (a capture file, a traced
+    /// program): events have step 0 unless the caller says otherwise, and
+    /// names come from `name_endpoint`, else from the address itself when
+    /// `name_by_address`, else `kernel`.
+    pub fn without_plan(name_by_address: bool) -> Annotator<'static> {
+        // Nothing ran here: no kernel setting is known, and none is quoted.
+        let mut a = Annotator::new(&NO_PLAN, KernelSettings::default());
+        a.name_by_address = name_by_address;
+        a
+    }
+
+    /// Number an event made outside the annotator (a traced call, a
+    /// printed line) in the same sequence as the frames: its index and its
+    /// time since the start.
+    pub fn reserve(&mut self, ts: u64) -> (usize, u64) {
+        let (t, _) = self.timing_prefix(ts);
+        (self.push_common(ts), t)
+    }
+
+    /// Say who owns a socket address (a traced process).
+    pub fn name_endpoint(&mut self, addr: SocketAddr, name: &str) {
+        self.endpoints.insert(addr, name.to_string());
     }
 
     pub fn set_start(&mut self, ns: u64) {
@@ -94,6 +134,10 @@ impl<'a> Annotator<'a> {
             .get(&SocketAddr::new(ip, port))
             .or_else(|| self.endpoints.get(&SocketAddr::new(wildcard, port)))
             .cloned()
+            .or_else(|| {
+                self.name_by_address
+                    .then(|| SocketAddr::new(ip, port).to_string())
+            })
     }
 
     fn timing_prefix(&mut self, ts: u64) -> (u64, String) {
@@ -229,7 +273,12 @@ impl<'a> Annotator<'a> {
 
     /// The event for one captured frame, caused by `step` (1-based).
     pub fn frame(&mut self, step: usize, frame: &CapturedFrame) -> Event {
-        let d = dissect::dissect(&frame.data);
+        self.frame_dissected(step, frame, dissect::dissect(&frame.data))
+    }
+
+    /// `frame`, for a frame already dissected (another link type than
+    /// Ethernet, read from a capture file).
+    pub fn frame_dissected(&mut self, step: usize, frame: &CapturedFrame, d: Dissection) -> Event {
         let (time_ns, when) = self.timing_prefix(frame.timestamp_ns);
         let index = self.push_common(frame.timestamp_ns);
         *self.frames_in_step.entry(step).or_default() += 1;
@@ -255,12 +304,12 @@ impl<'a> Annotator<'a> {
         let to_known = to.is_some();
         let to = to.unwrap_or_else(|| "kernel".to_string());
 
-        let step_plan = &self.plan.steps[step - 1];
-        let cause = catalog::timing::cause(
-            &step,
-            &self.plan.actors[step_plan.actor].name,
-            &step_plan.call.name(),
-        );
+        let cause = match self.plan.steps.get(step.wrapping_sub(1)) {
+            Some(s) => {
+                catalog::timing::cause(&step, &self.plan.actors[s.actor].name, &s.call.name())
+            }
+            None => String::new(),
+        };
 
         let mut follows = None;
         let observation = d.tcp.as_ref().and_then(|t| {

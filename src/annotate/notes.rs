@@ -678,8 +678,9 @@ fn tcp_notes(c: &FrameContext, seg: &TcpInfo) -> (String, String, String) {
         } else {
             n::fin_second(&from, &to)
         });
-        let step = &c.plan.steps[c.step - 1];
-        lead = if c.plan.actors[step.actor].name == c.from
+        let step = c.plan.steps.get(c.step.wrapping_sub(1));
+        lead = if let Some(step) = step
+            && c.plan.actors[step.actor].name == c.from
             && matches!(step.call, Call::Close { .. } | Call::Shutdown { .. })
         {
             n::fin_lead_call(&c.from, &step.call.name())
@@ -697,12 +698,13 @@ fn tcp_notes(c: &FrameContext, seg: &TcpInfo) -> (String, String, String) {
             s.push(n::fin_ack_last(&from, &to));
             n::fin_ack_last_next()
         } else {
-            let step = &c.plan.steps[c.step - 1];
-            s.push(n::fin_ack_quickack(
-                &c.step,
-                &c.plan.actors[step.actor].name,
-                &step.call.name(),
-            ));
+            if let Some(step) = c.plan.steps.get(c.step.wrapping_sub(1)) {
+                s.push(n::fin_ack_quickack(
+                    &c.step,
+                    &c.plan.actors[step.actor].name,
+                    &step.call.name(),
+                ));
+            }
             n::fin_ack_next(&from)
         };
         lead = n::answer_lead(&c.from, &answers);

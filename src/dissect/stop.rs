@@ -24,6 +24,15 @@ pub enum Header {
     Udp,
     #[serde(rename = "TCP")]
     Tcp,
+    /// Link headers of captures made elsewhere (`explain`).
+    #[serde(rename = "Linux cooked")]
+    LinuxSll,
+    #[serde(rename = "Linux cooked v2")]
+    LinuxSll2,
+    #[serde(rename = "loopback")]
+    Loopback,
+    #[serde(rename = "raw IP")]
+    RawIp,
 }
 
 impl Header {
@@ -37,6 +46,10 @@ impl Header {
             Header::Icmpv6 => "ICMPv6",
             Header::Udp => "UDP",
             Header::Tcp => "TCP",
+            Header::LinuxSll => "Linux cooked (SLL)",
+            Header::LinuxSll2 => "Linux cooked v2 (SLL2)",
+            Header::Loopback => "loopback",
+            Header::RawIp => "raw IP",
         }
     }
 
@@ -115,6 +128,8 @@ impl LengthField {
 pub enum Number {
     EtherType(u16),
     IpProtocol(u8),
+    /// A BSD loopback header's address family.
+    AddressFamily(u32),
 }
 
 /// Why dissection stopped. `Display` gives the sentence a learner reads,
@@ -158,6 +173,10 @@ pub enum Stop {
         number: Number,
         undecoded: usize,
     },
+    /// Raw IP whose version nibble is neither 4 nor 6.
+    NotIp { found: u8 },
+    /// A capture file's link type that `explain` does not read.
+    UnknownLinkType { link_type: u32, name: String },
 }
 
 impl Stop {
@@ -168,6 +187,8 @@ impl Stop {
             Stop::Truncated { header, .. }
             | Stop::WrongVersion { header, .. }
             | Stop::NotDissected { header, .. } => *header,
+            Stop::NotIp { .. } => Header::RawIp,
+            Stop::UnknownLinkType { .. } => Header::Ethernet,
             Stop::BelowMinimum { field, .. }
             | Stop::BeyondData { field, .. }
             | Stop::NoLengthByte { field, .. } => field.header(),
@@ -185,6 +206,12 @@ fn were(n: usize) -> &'static str {
 
 impl fmt::Display for Stop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Stop::UnknownLinkType { ref name, .. } = *self {
+            return write!(
+                f,
+                "{name} is not a link type explain reads (it reads Ethernet, Linux cooked SLL and SLL2, raw IP and BSD loopback)"
+            );
+        }
         write!(f, "{}: ", self.header())?;
         match *self {
             Stop::EmptyFrame => f.write_str("the frame is empty"),
@@ -318,9 +345,17 @@ impl fmt::Display for Stop {
                         "protocol {} is not one this course dissects",
                         super::ip::protocol_text(v)
                     )?,
+                    Number::AddressFamily(v) => {
+                        write!(f, "address family {v} is not IPv4 or IPv6")?
+                    }
                 }
                 write!(f, "; {undecoded} byte{} left undecoded", s(undecoded))
             }
+            Stop::NotIp { found } => write!(
+                f,
+                "version {found} is neither 4 nor 6; nothing after it is decoded"
+            ),
+            Stop::UnknownLinkType { .. } => Ok(()),
         }
     }
 }

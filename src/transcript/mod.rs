@@ -54,6 +54,10 @@ pub struct NetworkInfo {
     /// programs and were left out of the transcript.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left_out: Option<u64>,
+    /// The frames' link type (a pcap LINKTYPE_ number) when it is not
+    /// Ethernet: `explain` of a capture with Linux cooked or raw IP frames.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_type: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
