@@ -274,14 +274,23 @@ impl<'w> Screen<'w> {
             .map(|(e, _)| e.step)
             .or(self.next.as_ref().map(|p| p.number))
             .unwrap_or(0);
-        let status = format!(
-            " netcourse {} · step {}/{} · detail {} · paused {:.1} s ",
-            t.lesson.name,
-            step,
+        let (name, n, detail, paused) = (
+            &t.lesson.name,
             t.steps.len(),
             self.printer.view.detail.name(),
-            self.paused.as_secs_f64()
+            self.paused.as_secs_f64(),
         );
+        // Narrower screens drop words, not the numbers.
+        let status = [
+            format!(
+                " netcourse {name} · step {step}/{n} · detail {detail} · paused {paused:.1} s "
+            ),
+            format!(" {name} · step {step}/{n} · {detail} · paused {paused:.1} s "),
+            format!(" {name} · {step}/{n} · {detail} · {paused:.1} s paused "),
+        ]
+        .into_iter()
+        .find(|s| s.chars().count() <= width)
+        .unwrap_or_else(|| format!(" {name} · {step}/{n} · {paused:.1} s "));
         top.push(clip(&status, width).reversed().to_string());
         match &self.current {
             Some((e, before)) => {
