@@ -516,7 +516,7 @@ fn help(keys: bool, width: usize, w: &mut dyn Write) -> io::Result<()> {
                 ),
                 (
                     "d",
-                    "details of the event on screen: every note, every field, its bytes, header diagrams (j/k, PgUp/PgDn to scroll, q back)",
+                    "details of the event on screen: every note, every field, its bytes, header diagrams (j/k, PgUp/PgDn to scroll, < > sideways, q back)",
                 ),
                 ("+ / -", "more or less detail: brief, normal, full"),
                 ("c", "continue to the end without pausing (q still stops)"),
