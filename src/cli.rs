@@ -124,11 +124,11 @@ pub struct TraceArgs {
     /// Print only errors.
     #[arg(long, short)]
     pub quiet: bool,
-    /// The program to run, after `--`.
     /// How much of each event's notes to print (also in Markdown and pcapng
     /// exports): brief (a line per event), normal, or full (every note).
     #[arg(long, value_enum, default_value_t = Detail::Normal)]
     pub detail: Detail,
+    /// The program to run, after `--`.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
 }
@@ -161,6 +161,16 @@ pub struct ExportArgs {
     /// Use this format for every --export, whatever its extension.
     #[arg(long, value_name = "FORMAT")]
     pub export_format: Option<Format>,
+}
+
+impl ExportArgs {
+    /// The exports asked for, each path tried before anything runs (nothing
+    /// is left at a path until there is a transcript to put there).
+    pub fn plan(&self, detail: Detail) -> Result<Vec<crate::render::Export>, crate::error::Error> {
+        let exports = crate::render::plan_exports(&self.export, self.export_format, detail)?;
+        crate::render::check_export_paths(&exports)?;
+        Ok(exports)
+    }
 }
 
 #[derive(Debug, Args)]

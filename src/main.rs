@@ -187,11 +187,9 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
     // network is touched.
     let source = lesson::load::find(&args.lesson, &args.dirs)?;
     let plan = source.plan()?;
-    let exports = render::plan_exports(
-        &args.exports.export,
-        args.exports.export_format,
-        args.detail,
-    )?;
+    // Export paths are tried before the sandbox, so a bad one fails before
+    // the lesson runs; nothing is left at them until the run has a transcript.
+    let exports = args.exports.plan(args.detail)?;
     if args.net == NetMode::Host
         && let Some(reason) = plan.reaches_beyond_itself()
     {
@@ -200,9 +198,6 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
                 hint: "on the host's loopback that port may belong to another program; run it in the default sandbox, where only the lesson's own sockets exist".into(),
             });
     }
-    // Export paths are tried before the sandbox, so a bad one fails before
-    // the lesson runs; nothing is left at them until the run has a transcript.
-    render::check_export_paths(&exports)?;
     if args.net == NetMode::Sandbox {
         sandbox::enter()?;
     }

@@ -20,7 +20,8 @@ use std::net::SocketAddr;
 use crate::dissect::{self, Dissection, LayerKind};
 use crate::live::capture::CapturedFrame;
 use crate::live::exec::CallRecord;
-use crate::plan::{Call, Plan};
+use crate::plan::{Call, Plan, Transport};
+use crate::sockets::{Accepted, Closed, ConnName, Connections};
 use crate::text::py_bytes;
 use crate::transcript::{CallDetail, Event, EventKind, Notes, Pair, to_hex};
 
@@ -50,6 +51,9 @@ pub struct Annotator<'a> {
     kernel: KernelSettings,
     /// With no plan (`explain`): an address no one claimed is named by itself.
     name_by_address: bool,
+    /// Per actor, the peers of the connections `accept` gave it, walked
+    /// through the socket model as `exec` walked the real sockets.
+    connections: Vec<Connections<Option<SocketAddr>>>,
 }
 
 /// The plan of a run that has no lesson (`explain`, `trace`): no actors,
@@ -82,6 +86,43 @@ impl<'a> Annotator<'a> {
             call_explained_at: HashMap::new(),
             kernel,
             name_by_address: false,
+            connections: plan.actors.iter().map(|_| Connections::default()).collect(),
+        }
+    }
+
+    /// What the socket model says this call did to the actor's connections:
+    /// for an `accept`, whether it dropped the one the actor held (and
+    /// that one's peer), unless that connection had already been reset —
+    /// then dropping it sends nothing to explain.
+    fn hold(
+        &mut self,
+        rec: &CallRecord,
+        call: &Call,
+        transport: Transport,
+    ) -> Option<Accepted<SocketAddr>> {
+        let held = &mut self.connections[rec.actor];
+        match call {
+            Call::Accept if rec.ok => match held.accept(ConnName::default(), rec.peer) {
+                Accepted::Replaced(Some(old))
+                    if rec.local.and_then(|l| self.tcp.state_at(l, Some(old)))
+                        != Some(tcp::State::Closed) =>
+                {
+                    Some(Accepted::Replaced(old))
+                }
+                _ => Some(Accepted::Added),
+            },
+            Call::Close { listener }
+                if rec.ok
+                    && crate::sockets::close_takes(
+                        Some(transport),
+                        *listener,
+                        !held.is_empty(),
+                    ) == Closed::Connection =>
+            {
+                held.take(&ConnName::default());
+                None
+            }
+            _ => None,
         }
     }
 
@@ -172,6 +213,7 @@ impl<'a> Annotator<'a> {
                 .filter(|_| matches!(step.call, Call::Connect { .. }) && rec.timed_out),
         );
         let transport = self.plan.actors[rec.actor].transport;
+        let accepted = self.hold(rec, &step.call, transport);
         let listens = self
             .plan
             .steps
@@ -186,6 +228,7 @@ impl<'a> Annotator<'a> {
                     && rec.local.and_then(|l| self.tcp.state_at(l, rec.peer))
                         != Some(tcp::State::Closed)),
             kernel: &self.kernel,
+            accepted,
         };
         let built_in = notes::call_notes(rec, transport, &ctx, self.plan);
         // A pointer is only worth it in place of a paragraph.
@@ -213,21 +256,12 @@ impl<'a> Annotator<'a> {
             &built_in.timing,
         );
         Event {
-            index,
-            kind: EventKind::Call,
-            step: rec.step,
-            actor: actor.clone(),
-            time_ns,
-            timestamp_ns: rec.start_ns,
-            layer: LayerKind::Application,
             summary: format!("{actor}: {} → {}", rec.args, rec.result),
             notes: Notes {
                 syntax: built_in.syntax,
                 semantics,
                 timing,
             },
-            from_lesson: Notes::default(),
-            follows: None,
             call: Some(CallDetail {
                 name: rec.call.to_string(),
                 args: rec.args.clone(),
@@ -237,17 +271,14 @@ impl<'a> Annotator<'a> {
                 peer: rec.peer.map(|a| a.to_string()),
                 data_hex: rec.data.as_ref().map(|d| to_hex(d)),
             }),
-            to: None,
-            data_hex: None,
-            length: None,
-            mac: None,
-            ip: None,
-            port: None,
-            layers: Vec::new(),
-            stopped: None,
-            tcp: None,
-            payload: None,
-            checkpoint: None,
+            ..Event::new(
+                index,
+                EventKind::Call,
+                rec.step,
+                actor.clone(),
+                time_ns,
+                rec.start_ns,
+            )
         }
     }
 

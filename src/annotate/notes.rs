@@ -5,7 +5,10 @@
 
 use crate::dissect::{Dissection, Field, Layer, TcpInfo};
 use crate::live::exec::CallRecord;
+use std::net::SocketAddr;
+
 use crate::plan::{Call, Plan, Transport};
+use crate::sockets::Accepted;
 
 use super::catalog as t;
 use super::fmt_ns;
@@ -26,6 +29,9 @@ pub struct CallContext<'a> {
     pub closes_listener: bool,
     /// The settings of the kernel the lesson ran on.
     pub kernel: &'a KernelSettings,
+    /// For an `accept`: what the socket model says it did to the
+    /// connection the actor held.
+    pub accepted: Option<Accepted<SocketAddr>>,
 }
 
 pub fn call_notes(
@@ -132,9 +138,9 @@ fn call_explanation(
             ),
             c::listen_timing(),
         ),
-        (Call::Accept, _) => match rec.replaced {
-            None => (c::accept_semantics(&peer), c::accept_timing()),
-            Some(old) => (
+        (Call::Accept, _) => match ctx.accepted {
+            None | Some(Accepted::Added) => (c::accept_semantics(&peer), c::accept_timing()),
+            Some(Accepted::Replaced(old)) => (
                 c::accept_replacing(&peer, &old),
                 c::accept_replacing_timing(&old),
             ),

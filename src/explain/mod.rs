@@ -18,7 +18,7 @@ use crate::annotate::Annotator;
 use crate::error::Error;
 use crate::live::capture::CapturedFrame;
 use crate::render::{self, terminal};
-use crate::transcript::{self, Event, LessonInfo, NetworkInfo, Outcome, Transcript};
+use crate::transcript::{Event, LessonInfo, NetworkInfo, Outcome, Transcript};
 
 /// What the events kept for exports may take, roughly, in memory.
 pub const KEEP_BYTES: usize = 24 << 20;
@@ -36,36 +36,22 @@ pub fn skeleton(file: &Path) -> Transcript {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| file.display().to_string());
-    Transcript {
-        format: transcript::FORMAT.to_string(),
-        version: transcript::VERSION,
-        complete: false,
-        generator: format!("netcourse {}", env!("CARGO_PKG_VERSION")),
-        lesson: LessonInfo {
+    Transcript::begin(
+        LessonInfo {
             name: crate::text::printable(&name).into_owned(),
             title: "a capture file, explained".into(),
             summary: String::new(),
             intro: None,
             outro: None,
         },
-        network: NetworkInfo {
+        NetworkInfo {
             mode: "file".into(),
             interface: "capture file".into(),
             note: "Frames read from a capture file made elsewhere: netcourse did not run these programs, so it names each end by its address and knows of no socket call behind a frame.".into(),
             left_out: None,
             link_type: None,
         },
-        dropped: 0,
-        started_at_ns: 0,
-        outcome: Outcome {
-            passed: false,
-            failure: None,
-        },
-        actors: Vec::new(),
-        steps: Vec::new(),
-        events: Vec::new(),
-        comparison: Vec::new(),
-    }
+    )
 }
 
 fn usage(file: &Path, offset: u64, reason: &str) -> Error {
@@ -227,12 +213,7 @@ pub fn run(opts: &Options) -> Result<ExitCode, Error> {
 
 /// `netcourse explain`.
 pub fn command(args: &crate::cli::ExplainArgs) -> Result<ExitCode, Error> {
-    let exports = render::plan_exports(
-        &args.exports.export,
-        args.exports.export_format,
-        args.detail,
-    )?;
-    render::check_export_paths(&exports)?;
+    let exports = args.exports.plan(args.detail)?;
     run(&Options {
         file: &args.file,
         exports: &exports,

@@ -21,13 +21,12 @@ use std::time::Duration;
 
 use crate::annotate::{Annotator, fmt_ns};
 use crate::cli::TraceArgs;
-use crate::dissect::LayerKind;
 use crate::error::Error;
 use crate::live::capture::CapturedFrame;
 use crate::render::{self, terminal};
 use crate::transcript::{
-    self, ActorInfo, CallDetail, Event, EventKind, LessonInfo, NetworkInfo, Notes, Outcome,
-    StepInfo, Transcript, to_hex,
+    ActorInfo, CallDetail, Event, EventKind, LessonInfo, NetworkInfo, Notes, Outcome, StepInfo,
+    Transcript, to_hex,
 };
 use tracer::{Call, Outcome as Traced};
 
@@ -123,12 +122,7 @@ fn programs(args: &TraceArgs) -> Result<Vec<tracer::Program>, Error> {
 pub fn command(args: &TraceArgs) -> Result<ExitCode, Error> {
     let programs = programs(args)?;
     let labels: Vec<String> = programs.iter().map(|p| p.label.clone()).collect();
-    let exports = render::plan_exports(
-        &args.exports.export,
-        args.exports.export_format,
-        args.detail,
-    )?;
-    render::check_export_paths(&exports)?;
+    let exports = args.exports.plan(args.detail)?;
     // Before any thread: the sandbox, then the capture, then the programs.
     crate::live::sandbox::enter()?;
     let wire = wire::Wire::start()?;
@@ -230,41 +224,6 @@ fn call_notes(c: &Call, name: &str, took: u64) -> Notes {
     }
 }
 
-fn blank_event(
-    index: usize,
-    kind: EventKind,
-    step: usize,
-    actor: String,
-    time_ns: u64,
-    ts: u64,
-) -> Event {
-    Event {
-        index,
-        kind,
-        step,
-        actor,
-        time_ns,
-        timestamp_ns: ts,
-        layer: LayerKind::Application,
-        summary: String::new(),
-        notes: Notes::default(),
-        from_lesson: Notes::default(),
-        follows: None,
-        call: None,
-        to: None,
-        data_hex: None,
-        length: None,
-        mac: None,
-        ip: None,
-        port: None,
-        layers: Vec::new(),
-        stopped: None,
-        tcp: None,
-        payload: None,
-        checkpoint: None,
-    }
-}
-
 /// Build the transcript: calls, printed lines, frames and exits in time
 /// order, frames annotated as a lesson's are.
 pub fn transcript(
@@ -359,7 +318,7 @@ pub fn transcript(
                 call_event[i] = index;
                 last_step = i + 1;
                 let name = actor_name(labels, c.program, c.pid);
-                let mut e = blank_event(index, EventKind::Call, i + 1, name.clone(), time_ns, ts);
+                let mut e = Event::new(index, EventKind::Call, i + 1, name.clone(), time_ns, ts);
                 e.summary = format!("{name}: {} → {}", c.args, c.result);
                 e.notes = call_notes(c, &name, c.end_ns.saturating_sub(c.start_ns));
                 e.call = Some(CallDetail {
@@ -405,7 +364,7 @@ pub fn transcript(
                 let name = actor_name(labels, l.program, pid);
                 let stream = if l.stderr { "stderr" } else { "stdout" };
                 let mut e =
-                    blank_event(index, EventKind::Call, last_step, name.clone(), time_ns, ts);
+                    Event::new(index, EventKind::Call, last_step, name.clone(), time_ns, ts);
                 e.summary = format!("{name} printed: {}", l.text);
                 e.notes = Notes {
                     syntax: format!("A line the program wrote to its {stream}."),
@@ -428,7 +387,7 @@ pub fn transcript(
                 let (index, time_ns) = annotator.reserve(ts);
                 let name = actor_name(labels, x.program, x.pid);
                 let mut e =
-                    blank_event(index, EventKind::Call, last_step, name.clone(), time_ns, ts);
+                    Event::new(index, EventKind::Call, last_step, name.clone(), time_ns, ts);
                 e.summary = format!("{name} {}", x.how);
                 e.notes.semantics = "The process ended; the kernel closes every socket it still held, which for a TCP connection sends a FIN (or a RST if data was left unread).".into();
                 e.call = Some(CallDetail {
@@ -464,33 +423,37 @@ pub fn transcript(
         None
     };
     let comparison = crate::transcript::compare::compare(&events);
-    Transcript {
-        format: transcript::FORMAT.to_string(),
-        version: transcript::VERSION,
-        complete: !timed_out,
-        generator: format!("netcourse {}", env!("CARGO_PKG_VERSION")),
-        lesson: LessonInfo {
+    let mut t = Transcript::begin(
+        LessonInfo {
             name: "trace".into(),
             title: labels.join(" + "),
             summary: "Your own programs, traced: each socket call they made (from ptrace), each frame those calls put on the wire (captured on the sandbox's lo), and the lines they printed.".into(),
             intro: None,
             outro: None,
         },
-        network: NetworkInfo {
+        NetworkInfo {
             mode: "sandbox".into(),
             interface: "lo".into(),
-            note: "A private network namespace made for this run: only `lo` (127.0.0.1 and ::1) exists, no other program's traffic is seen, and nothing leaves the machine. The programs run as you, in a user namespace of their own. `lo` has no network card, so every MAC address is 00:00:00:00:00:00.".into(),
+            note: format!(
+                "{} The programs run as you, in a user namespace of their own.",
+                crate::live::sandbox::NETWORK_NOTE
+            ),
             left_out: None,
             link_type: None,
         },
-        dropped,
-        started_at_ns: started_at,
-        outcome: Outcome { passed: failure.is_none(), failure },
-        actors,
-        steps,
-        events,
-        comparison,
-    }
+    );
+    t.complete = !timed_out;
+    t.dropped = dropped;
+    t.started_at_ns = started_at;
+    t.outcome = Outcome {
+        passed: failure.is_none(),
+        failure,
+    };
+    t.actors = actors;
+    t.steps = steps;
+    t.events = events;
+    t.comparison = comparison;
+    t
 }
 
 fn processes_share(c: &Call, pid: i32) -> bool {

@@ -9,9 +9,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::live::capture::CapturedFrame;
+use crate::live::capture::{
+    CapturedFrame, PACKET_IGNORE_OUTGOING, set_int as setopt, take_packet_drops as drops,
+};
 
-const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
 const END_MAGIC: &[u8] = b"netcourse-trace-end";
 
 pub struct Wire {
@@ -28,30 +29,6 @@ fn fail(what: &str, e: io::Error) -> Error {
     }
 }
 
-fn setopt(
-    fd: libc::c_int,
-    level: libc::c_int,
-    name: libc::c_int,
-    v: libc::c_int,
-) -> io::Result<()> {
-    // SAFETY: a c_int option value, as the kernel expects.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            level,
-            name,
-            (&v as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-/// One frame and its kernel timestamp (SO_TIMESTAMPNS), if it carried one.
 fn recv_frame(fd: libc::c_int, buf: &mut [u8]) -> io::Result<(usize, Option<u64>)> {
     let mut iov = libc::iovec {
         iov_base: buf.as_mut_ptr().cast(),
@@ -247,26 +224,4 @@ fn setopt_timeout(fd: libc::c_int, d: Duration) {
             std::mem::size_of::<libc::timeval>() as libc::socklen_t,
         );
     }
-}
-
-fn drops(fd: libc::c_int) -> u64 {
-    #[repr(C)]
-    #[derive(Default)]
-    struct Stats {
-        packets: u32,
-        drops: u32,
-    }
-    let mut s = Stats::default();
-    let mut len = std::mem::size_of::<Stats>() as libc::socklen_t;
-    // SAFETY: PACKET_STATISTICS fills a tpacket_stats.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_PACKET,
-            libc::PACKET_STATISTICS,
-            (&mut s as *mut Stats).cast(),
-            &mut len,
-        )
-    };
-    if rc == 0 { u64::from(s.drops) } else { 0 }
 }
