@@ -565,7 +565,13 @@ fn payload_text(c: &FrameContext) -> String {
     match c.d.payload {
         Some((off, len)) if len > 0 => {
             let data = c.frame.get(off..off + len).unwrap_or_default();
-            t::frame::payload(&crate::text::py_bytes(data), &bytes(len))
+            let shown = crate::text::py_bytes(data);
+            if shown.ends_with('"') {
+                t::frame::payload(&shown, &bytes(len))
+            } else {
+                // Cut short, it already ends with its length: `… (74 bytes)`.
+                shown
+            }
         }
         _ => t::frame::no_payload(),
     }

@@ -538,3 +538,40 @@ fn the_first_frame_explains_loopback_and_later_ones_point_back() {
         first.notes.syntax
     );
 }
+
+/// A UDP datagram from 127.0.0.1:53122 to 127.0.0.1:5000 carrying `payload`
+/// (checksums left at zero: no check asks for them here).
+fn udp4_frame(payload: &[u8]) -> String {
+    let mut f = vec![0u8; 12];
+    f.extend_from_slice(&[0x08, 0x00, 0x45, 0x00]);
+    f.extend_from_slice(&((28 + payload.len()) as u16).to_be_bytes());
+    f.extend_from_slice(&[
+        0x88, 0x5c, 0x40, 0x00, 0x40, 0x11, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1,
+    ]);
+    f.extend_from_slice(&[0xcf, 0x82, 0x13, 0x88]);
+    f.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+    f.extend_from_slice(&[0, 0]);
+    f.extend_from_slice(payload);
+    f.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn a_long_payload_says_its_length_once() {
+    let plan = udp_plan();
+    let mut a = Annotator::new(&plan, linux());
+    a.learn_endpoints(&[(addr("127.0.0.1:5000"), 0), (addr("0.0.0.0:53122"), 1)]);
+    let e = frame_event(&mut a, 2, &udp4_frame(&[b'x'; 74]));
+    let s = &e.notes.semantics;
+    assert!(
+        s.contains(&format!("carrying b\"{}\"… (74 bytes).", "x".repeat(64))),
+        "{s}"
+    );
+    assert_eq!(s.matches("74 bytes").count(), 1, "{s}");
+    // A short one says it after the bytes, as before.
+    let e = frame_event(&mut a, 2, &udp4_frame(b"hi"));
+    assert!(
+        e.notes.semantics.contains("carrying b\"hi\" (2 bytes)."),
+        "{}",
+        e.notes.semantics
+    );
+}

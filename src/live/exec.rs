@@ -592,7 +592,8 @@ impl<'a> Runner<'a> {
         if let Some(want) = &e.data {
             let got = rec.data.clone().unwrap_or_default();
             if &got != want {
-                return fail(py_bytes(want), py_bytes(&got));
+                let (want, got) = crate::text::bytes_differ(want, &got);
+                return fail(want, got);
             }
         }
         if e.eof && rec.data.as_ref().is_some_and(|d| !d.is_empty()) {
