@@ -158,7 +158,8 @@ registry! {
         no_payload = "frame.no_payload" ();
     }
     network {
-        ipv4 = "network.ipv4" (header, src, dst, ttl, protocol);
+        ipv4 = "network.ipv4" (header, src, dst, ttl, hops, protocol);
+        hops_lo = "network.hops_lo" ();
         ipv4_header = "network.ipv4_header" (length);
         ipv4_header_options = "network.ipv4_header_options" (length);
         fragment_more = "network.fragment_more" (offset, id);

@@ -360,11 +360,19 @@ fn network_note(c: &FrameContext) -> Option<String> {
         } else {
             n::ipv4_header_options(&p.header_len())
         };
+        // Between two loopback addresses nothing is routed; on the
+        // lesson's own links a router may well be on the way.
+        let hops = if p.src_addr().is_loopback() && p.dst_addr().is_loopback() {
+            n::hops_lo()
+        } else {
+            String::new()
+        };
         let mut s = vec![n::ipv4(
             &header,
             &p.src_addr(),
             &p.dst_addr(),
             &p.ttl(),
+            &hops,
             &what(p.protocol()),
         )];
         if p.more_frags() || p.frag_offset() > 0 {
