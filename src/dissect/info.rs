@@ -14,7 +14,7 @@ pub(crate) const FLAG_ORDER: [(u16, &str); 9] = [
     (TcpInfo::URG, "URG"),
     (TcpInfo::ECE, "ECE"),
     (TcpInfo::CWR, "CWR"),
-    (TcpInfo::NS, "NS"),
+    (TcpInfo::AE, "AE"),
 ];
 
 pub(crate) fn flag_names(flags: u16) -> Vec<&'static str> {

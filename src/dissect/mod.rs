@@ -127,7 +127,7 @@ pub struct TcpInfo {
     pub ack: u32,
     /// Header length in bytes (data offset × 4).
     pub header_len: u8,
-    /// The 9 flag bits (NS CWR ECE URG ACK PSH RST SYN FIN), low bits = FIN.
+    /// The 9 flag bits (AE CWR ECE URG ACK PSH RST SYN FIN), low bits = FIN.
     pub flags: u16,
     pub window: u16,
     pub checksum: u16,
@@ -146,14 +146,14 @@ impl TcpInfo {
     pub const URG: u16 = 0x020;
     pub const ECE: u16 = 0x040;
     pub const CWR: u16 = 0x080;
-    pub const NS: u16 = 0x100;
+    pub const AE: u16 = 0x100;
 
     pub fn has(&self, flag: u16) -> bool {
         self.flags & flag != 0
     }
 
     /// Set flags in the order learners say them: SYN, FIN, RST, PSH, ACK,
-    /// URG, ECE, CWR, NS — so a SYN+ACK reads `["SYN", "ACK"]`, a FIN+ACK
+    /// URG, ECE, CWR, AE — so a SYN+ACK reads `["SYN", "ACK"]`, a FIN+ACK
     /// `["FIN", "ACK"]`, and an ECN SYN `["SYN", "ECE", "CWR"]` as Wireshark
     /// shows it.
     pub fn flag_names(&self) -> Vec<&'static str> {

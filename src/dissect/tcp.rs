@@ -14,7 +14,7 @@ pub mod field {
     pub const DST_PORT: Range<usize> = 2..4;
     pub const SEQ_NUM: Range<usize> = 4..8;
     pub const ACK_NUM: Range<usize> = 8..12;
-    /// Data offset (4 bits), reserved (3 bits), NS (1 bit), then the 8 flag bits.
+    /// Data offset (4 bits), reserved (3 bits), AE (1 bit: Accurate ECN; once NS, the ECN nonce of RFC 3540, made historic by RFC 8311), then the 8 flag bits.
     pub const FLAGS: Range<usize> = 12..14;
     pub const WIN_SIZE: Range<usize> = 14..16;
     pub const CHECKSUM: Range<usize> = 16..18;
@@ -26,7 +26,7 @@ pub const HEADER_LEN: usize = field::URGENT.end;
 /// The flag bits in header order (bit 7 of byte 12, then byte 13), with the
 /// bit offset of each from the start of the TCP header.
 pub const FLAG_BITS: [(&str, u16, usize); 9] = [
-    ("NS", TcpInfo::NS, 103),
+    ("AE", TcpInfo::AE, 103),
     ("CWR", TcpInfo::CWR, 104),
     ("ECE", TcpInfo::ECE, 105),
     ("URG", TcpInfo::URG, 106),

@@ -152,7 +152,7 @@ fn tcp_syn_matches_tshark() {
             ("acknowledgment number", "0", 42, 4, 336, 32),
             ("data offset", "10 (40 bytes)", 46, 1, 368, 4),
             ("reserved", "0", 46, 1, 372, 3),
-            ("flags.NS", "0", 46, 1, 375, 1),
+            ("flags.AE", "0", 46, 1, 375, 1),
             ("flags.CWR", "0", 47, 1, 376, 1),
             ("flags.ECE", "0", 47, 1, 377, 1),
             ("flags.URG", "0", 47, 1, 378, 1),
@@ -572,7 +572,7 @@ fn flag_names_in_spoken_order() {
     assert_eq!(t(TcpInfo::RST | TcpInfo::ACK).flag_names(), ["RST", "ACK"]);
     assert_eq!(
         t(0x1ff).flag_names(),
-        ["SYN", "FIN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS"]
+        ["SYN", "FIN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "AE"]
     );
     assert!(t(0).flag_names().is_empty());
     let json = serde_json::to_string(&t(TcpInfo::SYN | TcpInfo::ACK).flag_names()).unwrap();

@@ -213,7 +213,7 @@ pub const RULE_PROTOCOLS: &[&str] = &[
 
 /// TCP flags a rule may require (`flags:`) or a checkpoint answer may name,
 /// in upper case.
-pub const TCP_FLAGS: &[&str] = &["SYN", "ACK", "FIN", "RST", "PSH", "URG", "ECE", "CWR", "NS"];
+pub const TCP_FLAGS: &[&str] = &["SYN", "ACK", "FIN", "RST", "PSH", "URG", "ECE", "CWR", "AE"];
 
 /// A checked annotation rule. Absent match keys match every frame.
 #[derive(Debug, Clone, Default)]
