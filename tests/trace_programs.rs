@@ -37,6 +37,16 @@ fn calls<'a>(t: &'a Value, name: &str) -> Vec<&'a Value> {
         .collect()
 }
 
+/// `calls`, leaving out those on Unix-domain sockets: the C library may
+/// ask a local daemon (nscd) for the user's name before the program's own
+/// calls, depending on the environment.
+fn inet_calls<'a>(t: &'a Value, name: &str) -> Vec<&'a Value> {
+    calls(t, name)
+        .into_iter()
+        .filter(|e| !e["call"]["args"].as_str().unwrap_or("").contains("\"/"))
+        .collect()
+}
+
 fn printed(t: &Value) -> Vec<String> {
     calls(t, "print")
         .iter()
@@ -107,7 +117,7 @@ fn tcp_dictionary_handshake_on_connect_fin_on_close() {
         "trace-tcp",
     );
     assert_eq!(t["outcome"]["passed"], true, "{}", t["outcome"]);
-    let connect = calls(&t, "connect")[0];
+    let connect = inet_calls(&t, "connect")[0];
     let frames = frames(&t);
     let flags = |f: &Value| {
         f["tcp"]["flags"]
@@ -200,7 +210,7 @@ fn errors_are_named_by_errno() {
         .code(1);
         read_json(&json)
     };
-    let connect = calls(&t, "connect")[0];
+    let connect = inet_calls(&t, "connect")[0];
     assert_eq!(connect["call"]["ok"], false);
     assert_eq!(
         connect["call"]["result"],
