@@ -26,7 +26,7 @@ const LIVE_JS: &str = r#"(function () {
   'use strict';
   function $(id) { return document.getElementById(id); }
   function text(id, s) { $(id).textContent = s; }
-  var C = JSON.parse($('class').textContent);
+  var C = JSON.parse($('classlog').textContent);
   var T = null, V = { lanes: [], events: [] }, mine = {}, es = null, drawing = false;
   // The export's script is run again for every new event; only its latest
   // key handler may stay.
@@ -170,7 +170,7 @@ pub fn html(class: &Class) -> String {
     );
     h.push_str("<script type=\"application/json\" id=\"transcript\">{}</script>\n");
     h.push_str("<script type=\"application/json\" id=\"views\">{}</script>\n");
-    h.push_str("<script type=\"application/json\" id=\"class\">");
+    h.push_str("<script type=\"application/json\" id=\"classlog\">");
     let mut data = format!(
         "{{\"code\":\"{}\",\"from\":{},\"log\":[",
         class.code,
