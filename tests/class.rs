@@ -529,3 +529,168 @@ fn replay_serve_asks_again_without_the_recorded_answers() {
         assert!(!d.contains("\"given\""), "{e}: {d}");
     }
 }
+
+/// The teacher in a real terminal: a 100×40 tmux pane.
+struct Tmux {
+    socket: String,
+    dir: PathBuf,
+}
+
+impl Tmux {
+    fn start(dir: &Path, args: &[&str]) -> Tmux {
+        require("tmux");
+        let socket = format!("netcourse-class-{}", std::process::id());
+        let mut inner = format!("exec {}", bin());
+        for a in args {
+            inner.push_str(&format!(" {a}"));
+        }
+        let command = format!(
+            "cd {}; sh -c '{inner}'; echo $? > rc.tmp; mv rc.tmp rc",
+            dir.display()
+        );
+        let me = Tmux {
+            socket,
+            dir: dir.to_path_buf(),
+        };
+        let out = me.tmux(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "S",
+            "-x",
+            "100",
+            "-y",
+            "40",
+            &command,
+            ";",
+            "set-option",
+            "-t",
+            "S",
+            "remain-on-exit",
+            "on",
+        ]);
+        assert!(
+            out.status.success(),
+            "tmux: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        me
+    }
+
+    fn tmux(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .env_remove("TMUX")
+            .env("SHELL", "/bin/sh")
+            .output()
+            .expect("run tmux")
+    }
+
+    fn visible(&self) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-J", "-t", "S"]).stdout)
+            .into_owned()
+    }
+
+    fn key(&self, key: &str) {
+        assert!(self.tmux(&["send-keys", "-t", "S", key]).status.success());
+    }
+
+    fn wait_screen(&self, what: &str) -> String {
+        let mut screen = String::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            screen = self.visible();
+            if screen.contains(what) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no `{what}` on screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]);
+    }
+}
+
+#[test]
+#[cfg_attr(missing_tmux, ignore = "tmux is not installed (CI installs it)")]
+fn tmux_teacher_sees_the_count_then_the_tally() {
+    let dir = scratch("class-tmux");
+    let lesson = lesson_in(&dir);
+    let tm = Tmux::start(
+        &dir,
+        &[
+            "serve",
+            "lesson",
+            lesson.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--export",
+            "t.json",
+        ],
+    );
+    let screen = tm.wait_screen("Press Enter to start");
+    let (port, code) = find_url(&screen).expect("the URL on screen");
+    let log = follow(port, &code);
+    let students: Vec<String> = (0..4).map(|_| join(port, &code).0).collect();
+    tm.key("Enter");
+    for step in 1..=3 {
+        tm.wait_screen(&format!("run step {step}/13"));
+        tm.key("n");
+    }
+    tm.wait_screen("close the answers and run step 3/13 (0 answered");
+    wait_for("the checkpoint", || count(&log, "checkpoint") == 1);
+    let post = |who: &str, text: &[u8]| {
+        http(
+            port,
+            "POST",
+            &format!("/answer?code={code}&checkpoint=3"),
+            Some(who),
+            text,
+        )
+        .status
+    };
+    assert_eq!(post(&students[0], b"46"), 200);
+    // The count on the teacher's screen follows the answers as they come.
+    tm.wait_screen("(1 answered");
+    assert_eq!(post(&students[1], b"46"), 200);
+    assert_eq!(post(&students[2], b"0x2e"), 200);
+    assert_eq!(post(&students[3], b"\x1b[31m42\x1b[0m"), 200);
+    tm.wait_screen("(4 answered");
+    tm.key("n"); // close the answers, run the step
+    tm.wait_screen("frame 1/1");
+    tm.key("n"); // the frame, its verdict, the class's tally
+    let screen = tm.wait_screen("Class: ");
+    assert!(screen.contains("3 said 46 (right)"), "{screen}");
+    assert!(
+        screen.contains("1 said [31m42 [0m") || screen.contains("1 said"),
+        "{screen}"
+    );
+    assert!(screen.contains("3 of 4 right"), "{screen}");
+    tm.key("c");
+    tm.wait_screen("Press Enter to stop serving");
+    tm.key("Enter");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !dir.join("rc").exists() {
+        assert!(
+            Instant::now() < deadline,
+            "netcourse did not exit:\n{}",
+            tm.visible()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(std::fs::read_to_string(dir.join("rc")).unwrap().trim(), "0");
+    let class = read_json(&dir.join("t.class.json"));
+    assert_eq!(class["checkpoints"][0]["answered"], 4);
+    assert_eq!(class["checkpoints"][0]["right"], 3);
+}
