@@ -533,7 +533,6 @@ fn replay_serve_asks_again_without_the_recorded_answers() {
 /// The teacher in a real terminal: a 100×40 tmux pane.
 struct Tmux {
     socket: String,
-    dir: PathBuf,
 }
 
 impl Tmux {
@@ -548,10 +547,7 @@ impl Tmux {
             "cd {}; sh -c '{inner}'; echo $? > rc.tmp; mv rc.tmp rc",
             dir.display()
         );
-        let me = Tmux {
-            socket,
-            dir: dir.to_path_buf(),
-        };
+        let me = Tmux { socket };
         let out = me.tmux(&[
             "-f",
             "/dev/null",
@@ -600,10 +596,9 @@ impl Tmux {
     }
 
     fn wait_screen(&self, what: &str) -> String {
-        let mut screen = String::new();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            screen = self.visible();
+            let screen = self.visible();
             if screen.contains(what) {
                 return screen;
             }
