@@ -97,6 +97,11 @@ pub enum Command {
         after_help = "Examples:\n  netcourse explain capture.pcapng\n  netcourse explain any.pcap --export any.html --quiet"
     )]
     Explain(ExplainArgs),
+    /// Teach a class: step through a lesson while students follow in their browsers and answer its checkpoints.
+    Serve {
+        #[command(subcommand)]
+        what: ServeWhat,
+    },
     /// Run your own programs in the sandbox and explain each socket call and frame.
     #[command(
         after_help = "Examples:\n  netcourse trace -- python3 udp_send.py hello\n  netcourse trace --run 'python3 udp_recv.py' --run 'python3 udp_send.py hello'\n  netcourse trace --run 'python3 dict_server.py' --run 'python3 dict_client.py' --stdin questions.txt"
@@ -186,6 +191,17 @@ pub struct ReplayArgs {
     /// Walk through the saved events one at a time, as `run lesson --step` does.
     #[arg(long)]
     pub step: bool,
+    /// Step through it with a class following in their browsers, as `serve lesson` does.
+    #[arg(long, conflicts_with = "step")]
+    pub serve: bool,
+    /// With --serve: where the class page listens (loopback by default; `0.0.0.0:8080` for the class).
+    #[arg(
+        long,
+        value_name = "ADDR:PORT",
+        default_value = "127.0.0.1:8080",
+        requires = "serve"
+    )]
+    pub listen: std::net::SocketAddr,
     /// How much of each event's notes to print (also in Markdown and pcapng exports).
     #[arg(long, value_enum, default_value_t = Detail::Normal)]
     pub detail: Detail,
@@ -259,6 +275,40 @@ pub struct RunArgs {
     pub step: bool,
     /// How much of each event's notes to print (also in Markdown and pcapng
     /// exports): brief (a line per event), normal, or full (every note).
+    #[arg(long, value_enum, default_value_t = Detail::Normal)]
+    pub detail: Detail,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServeWhat {
+    /// Run a lesson in step mode and serve a page the class follows and answers on.
+    #[command(
+        after_help = "The teacher's keys are those of `run lesson --step`. Students open the printed address (or scan the QR code); it needs the join code it carries. At a checkpoint the class answers on the page; the next key closes the answers and the tally is shown with the frame.\n\nExamples:\n  netcourse serve lesson tcp-basics\n  netcourse serve lesson tcp-basics --listen 0.0.0.0:8080 --export class.json\n  netcourse replay tcp.json --serve --listen 0.0.0.0:8080"
+    )]
+    Lesson(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A lesson name (see `netcourse lessons`) or the path of a lesson file.
+    #[arg(value_name = "NAME|PATH")]
+    pub lesson: String,
+    /// Where the class page listens: loopback by default; `0.0.0.0:8080` opens it to the class.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Also write the class's answers (counts, no names) beside each export, as NAME.class.json.
+    #[command(flatten)]
+    pub exports: ExportArgs,
+    /// When to colour the output (NO_COLOR is honoured by `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Where the lesson runs: a private sandbox, or the host's own loopback.
+    #[arg(long, value_enum, default_value_t = NetMode::Sandbox)]
+    pub net: NetMode,
+    /// Also look for lessons in this directory (repeatable).
+    #[arg(long = "lessons", value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// How much of each event's notes the teacher's screen shows.
     #[arg(long, value_enum, default_value_t = Detail::Normal)]
     pub detail: Detail,
 }

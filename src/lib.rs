@@ -16,6 +16,7 @@ pub mod plan;
 pub mod render;
 pub mod replay;
 pub mod run;
+pub mod serve;
 pub mod sockets;
 pub mod stepmode;
 pub mod text;

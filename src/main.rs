@@ -49,9 +49,17 @@ fn main() -> ExitCode {
             set_color(args.color);
             netcourse::explain::command(&args)
         }
+        Command::Serve {
+            what: netcourse::cli::ServeWhat::Lesson(args),
+        } => {
+            set_color(args.color);
+            netcourse::serve::lesson(&args)
+        }
         Command::Replay(args) => {
             set_color(args.color);
-            if args.step {
+            if args.serve {
+                netcourse::serve::replay(&args)
+            } else if args.step {
                 netcourse::stepmode::replay(&args)
             } else {
                 netcourse::replay::run(&args)

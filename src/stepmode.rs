@@ -70,6 +70,35 @@ impl Ending {
     }
 }
 
+/// Whoever else follows the session (class mode, `netcourse serve`): told
+/// what the teacher's screen shows, as it shows it. The loop stays the one
+/// loop; an audience only listens, answers checkpoints instead of the
+/// teacher, and adds lines (the tally) to the teacher's screen.
+pub trait Audience {
+    /// The step about to run, as previewed.
+    fn previewed(&mut self, _t: &Transcript, _p: &Preview) {}
+    /// An event was just shown on the teacher's screen.
+    fn shown(&mut self, _t: &Transcript, _e: &Event) {}
+    /// A checkpoint's question, before anything that answers it is shown.
+    /// True when the audience answers it (then the teacher is not asked).
+    fn open_checkpoint(&mut self, _step: usize, _question: &str) -> bool {
+        false
+    }
+    /// The open checkpoint's answer was captured (event `index`): grade
+    /// what the audience answered. Returns the lines for the teacher.
+    fn reveal(&mut self, _cp: &Checkpoint, _index: usize) -> Vec<String> {
+        Vec::new()
+    }
+    /// A few words for the legend while a checkpoint is open ("12 answered").
+    fn status(&self) -> Option<String> {
+        None
+    }
+}
+
+/// No one else: plain step mode.
+pub struct Nobody;
+impl Audience for Nobody {}
+
 /// Step through `source`, reading commands from stdin: single keys when it
 /// is a terminal, one command per line otherwise. On a terminal (input and
 /// output) each pause is one screen; otherwise the session scrolls. Prints
@@ -79,6 +108,16 @@ pub fn step_through(
     source: &mut dyn EventSource,
     view: View,
     out: &mut dyn Write,
+) -> Result<Ending, Error> {
+    step_through_with(source, view, out, &mut Nobody)
+}
+
+/// `step_through`, followed by `audience` (class mode).
+pub fn step_through_with(
+    source: &mut dyn EventSource,
+    view: View,
+    out: &mut dyn Write,
+    audience: &mut dyn Audience,
 ) -> Result<Ending, Error> {
     let io_err = |e: io::Error| Error::Io {
         path: "stdin".into(),
@@ -94,11 +133,11 @@ pub fn step_through(
         let _raw = term::RawMode::enter(fd).map_err(io_err)?;
         let mut keys = input::Keys::new(fd, signals.wake_fd());
         let mut screen = Screen::new(out, view, stdout_tty, stdout_tty);
-        session(source, &mut keys, &mut screen)
+        session(source, &mut keys, &mut screen, audience)
     } else {
         let mut lines = input::Lines::new(fd, signals.wake_fd());
         let mut screen = Screen::new(out, view, false, stdout_tty);
-        session(source, &mut lines, &mut screen)
+        session(source, &mut lines, &mut screen, audience)
     }
 }
 
@@ -143,6 +182,7 @@ fn pause(
     source: &mut dyn EventSource,
     input: &mut dyn InputSource,
     screen: &mut Screen<'_>,
+    audience: &dyn Audience,
     next: &str,
     continuing: &mut bool,
 ) -> Result<Pause, Error> {
@@ -153,7 +193,11 @@ fn pause(
     };
     let started = Instant::now();
     let result = loop {
-        screen.pause(source.transcript(), next);
+        let label = match audience.status() {
+            Some(status) => format!("{next} ({status})"),
+            None => next.to_string(),
+        };
+        screen.pause(source.transcript(), &label);
         match input.next().map_err(io_err)? {
             Input::Next | Input::Down => break Pause::Go,
             Input::Continue | Input::Eof => {
@@ -247,7 +291,7 @@ pub fn step_loop(
         detail: crate::render::Detail::Normal,
     };
     let mut screen = Screen::new(out, view, false, erase_legend);
-    session(source, input, &mut screen)
+    session(source, input, &mut screen, &mut Nobody)
 }
 
 /// The loop: show, pause, act. Pauses come before each step (after its
@@ -256,6 +300,7 @@ fn session(
     source: &mut dyn EventSource,
     input: &mut dyn InputSource,
     screen: &mut Screen<'_>,
+    audience: &mut dyn Audience,
 ) -> Result<Ending, Error> {
     screen.header(source.transcript());
     // Events of the last step run that are not shown yet (its frames).
@@ -266,6 +311,8 @@ fn session(
     // Steps whose checkpoint was asked before they ran.
     let mut asked: std::collections::HashSet<usize> = std::collections::HashSet::new();
     let mut continuing = false;
+    // The audience's tally of a checkpoint, shown with the frame it is about.
+    let mut tally: Option<(usize, Vec<String>)> = None;
     let ending = 'run: loop {
         let preview = if pending.is_empty() {
             match source.upcoming() {
@@ -273,7 +320,7 @@ fn session(
                 None => {
                     // On one screen per pause, the last event stays until a key.
                     if screen.is_paged() && !continuing {
-                        match pause(source, input, screen, "finish", &mut continuing)? {
+                        match pause(source, input, screen, audience, "finish", &mut continuing)? {
                             Pause::Go => {}
                             Pause::Stop(ending) => break 'run stop(screen, &pending, ending),
                         }
@@ -288,6 +335,7 @@ fn session(
             && previewed != Some(p.number)
         {
             screen.preview(source.transcript(), p);
+            audience.previewed(source.transcript(), p);
             previewed = Some(p.number);
         }
         let next = match &preview {
@@ -303,7 +351,7 @@ fn session(
                 _ => {}
             }
         } else {
-            match pause(source, input, screen, &next, &mut continuing)? {
+            match pause(source, input, screen, audience, &next, &mut continuing)? {
                 Pause::Go => {}
                 Pause::Stop(ending) => break 'run stop(screen, &pending, ending),
             }
@@ -322,7 +370,25 @@ fn session(
                 // A checkpoint is asked before the step runs: once the call
                 // and its result are on screen, they would give it away.
                 let mut early_answer = None;
-                if !continuing && let Some(question) = &p.question {
+                let mut class_asked = false;
+                if !continuing
+                    && let Some(question) = &p.question
+                    && audience.open_checkpoint(p.number, question)
+                {
+                    // The class answers; the teacher closes the answers by
+                    // running the step.
+                    screen.message(
+                        &format!("Checkpoint for the class: {question}"),
+                        Tone::Plain,
+                    );
+                    let next = format!("close the answers and run step {}/{}", p.number, p.total);
+                    match pause(source, input, screen, audience, &next, &mut continuing)? {
+                        Pause::Go => {}
+                        Pause::Stop(ending) => break 'run stop(screen, &pending, ending),
+                    }
+                    asked.insert(p.number);
+                    class_asked = true;
+                } else if !continuing && let Some(question) = &p.question {
                     let prompt = format!(
                         "Checkpoint: {question} (type your answer and press Enter; an empty line skips)"
                     );
@@ -350,9 +416,16 @@ fn session(
                     }
                     source.answer_checkpoint(e.index, &given);
                 }
+                if class_asked
+                    && let Some(e) = step_events.iter().find(|e| e.checkpoint.is_some())
+                    && let Some(cp) = &e.checkpoint
+                {
+                    tally = Some((e.index, audience.reveal(cp, e.index)));
+                }
                 let mut events = step_events.into_iter();
                 if let Some(first) = events.next() {
                     screen.event(source.transcript(), &first, p.say.as_deref());
+                    audience.shown(source.transcript(), &first);
                     screen.set_current(&first);
                     if let Some(note) = pause_note.take() {
                         screen.message(&note, Tone::Dim);
@@ -363,6 +436,7 @@ fn session(
                         && let Some(cp) = first.checkpoint.as_ref()
                     {
                         show_verdict(screen, cp);
+                        show_tally(screen, &mut tally, first.index);
                     }
                 }
                 pending.extend(events);
@@ -377,6 +451,22 @@ fn session(
                         && let Some(cp) = e.checkpoint.as_ref()
                     {
                         // Asked before the step ran: now the frame answers it.
+                        verdict = Some(cp.clone());
+                    } else if !continuing
+                        && let Some(cp) = e.checkpoint.as_ref()
+                        && audience.open_checkpoint(e.step, &cp.question)
+                    {
+                        let question = format!("Checkpoint for the class: {}", cp.question);
+                        screen.message(&question, Tone::Plain);
+                        let next = "close the answers and show the frame";
+                        match pause(source, input, screen, audience, next, &mut continuing)? {
+                            Pause::Go => {}
+                            Pause::Stop(ending) => {
+                                pending.push_front(e);
+                                break 'run stop(screen, &pending, ending);
+                            }
+                        }
+                        tally = Some((e.index, audience.reveal(cp, e.index)));
                         verdict = Some(cp.clone());
                     } else if !continuing && let Some(cp) = e.checkpoint.as_mut() {
                         let mut given = None;
@@ -397,13 +487,16 @@ fn session(
                         && let Some(cp) = &verdict
                     {
                         show_verdict(screen, cp);
+                        show_tally(screen, &mut tally, e.index);
                     }
                     screen.event(source.transcript(), &e, None);
+                    audience.shown(source.transcript(), &e);
                     screen.set_current(&e);
                     if screen.is_paged()
                         && let Some(cp) = verdict
                     {
                         show_verdict(screen, &cp);
+                        show_tally(screen, &mut tally, e.index);
                     }
                     frames.1 += 1;
                 }
@@ -429,6 +522,17 @@ fn show_verdict(screen: &mut Screen<'_>, cp: &Checkpoint) {
         Tone::Warn
     };
     screen.message(&cp.verdict(), tone);
+}
+
+/// The audience's tally, under the verdict of the event it is about.
+fn show_tally(screen: &mut Screen<'_>, tally: &mut Option<(usize, Vec<String>)>, index: usize) {
+    if tally.as_ref().is_some_and(|(i, _)| *i == index)
+        && let Some((_, lines)) = tally.take()
+    {
+        for line in lines {
+            screen.message(&line, Tone::Plain);
+        }
+    }
 }
 
 /// Pauses shorter than this in all leave the timestamps meaningful enough.

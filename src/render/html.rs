@@ -123,7 +123,7 @@ pub fn write(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
 /// JSON strings, where `\u003c` means the same, so no `</script` or `<!--`
 /// can end or confuse the element. (They are ASCII, so bytes can be
 /// replaced one by one without breaking UTF-8.)
-struct ScriptSafe<W: Write>(W);
+pub(crate) struct ScriptSafe<W: Write>(pub W);
 
 impl<W: Write> Write for ScriptSafe<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -162,15 +162,23 @@ fn write_views(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
         if i > 0 {
             w.write_all(b",")?;
         }
-        let view = if e.is_frame() {
+        if e.is_frame() {
             frame_no += 1;
-            frame_view(e, frame_no)
-        } else {
-            json!({ "label": super::call_label(e, 34) })
-        };
+        }
+        let view = event_view(e, frame_no);
         serde_json::to_writer(&mut *w, &view).map_err(io::Error::other)?;
     }
     w.write_all(b"]}")
+}
+
+/// One event's view; `frame_no` is its number among the frames (frames only).
+/// Also what class mode sends beside each revealed event.
+pub(crate) fn event_view(e: &Event, frame_no: usize) -> Value {
+    if e.is_frame() {
+        frame_view(e, frame_no)
+    } else {
+        json!({ "label": super::call_label(e, 34) })
+    }
 }
 
 fn frame_view(e: &Event, number: usize) -> Value {
@@ -241,7 +249,7 @@ fn prose(text: &str) -> String {
     out
 }
 
-const CSS: &str = r#":root { --fg: #1d1f21; --muted: #5f6368; --line: #d0d4d9; --sel: #c2410c; --call: #a16207; }
+pub(crate) const CSS: &str = r#":root { --fg: #1d1f21; --muted: #5f6368; --line: #d0d4d9; --sel: #c2410c; --call: #a16207; }
 * { box-sizing: border-box; }
 html { overflow-y: scroll; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
@@ -345,7 +353,7 @@ footer { margin-top: 20px; border-top: 1px solid var(--line); }
 }
 "#;
 
-const JS: &str = r#"(function () {
+pub(crate) const JS: &str = r#"(function () {
   'use strict';
   var root = document.documentElement;
   var panel = document.getElementById('panel');

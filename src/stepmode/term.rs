@@ -280,6 +280,18 @@ impl Drop for Signals {
     }
 }
 
+/// Wake the input wait to draw the screen again, from another thread (class
+/// mode: a student's answer changes the count on the teacher's screen). A
+/// full pipe drops the byte, which is fine: one wake is enough.
+pub fn wake_for_redraw() {
+    let _ = REDRAW.compare_exchange(0, -1, Ordering::SeqCst, Ordering::SeqCst);
+    let fd = WAKE_WRITE.load(Ordering::SeqCst);
+    if fd >= 0 {
+        // SAFETY: writing one byte from a static buffer to our self-pipe.
+        unsafe { libc::write(fd, b"!".as_ptr().cast(), 1) };
+    }
+}
+
 /// The signal received since `Signals::install`, if any.
 pub fn pending_signal() -> Option<i32> {
     match SIGNAL.load(Ordering::SeqCst) {
