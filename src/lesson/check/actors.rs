@@ -74,17 +74,11 @@ pub(super) fn check_actors(
             };
             let (host, ip) = if hosts.is_empty() {
                 if let Some(h) = &spec.host {
-                    problems.push(Problem::error(
-                        h,
-                        format!(
-                            "actor `{}` runs on host `{}`, but the lesson declares no hosts",
-                            spec.name.value, h.value
-                        ),
-                        Some(
-                            "declare `hosts:` and `links:`, or remove `host:` to run on `lo`"
-                                .into(),
-                        ),
-                    ));
+                    let kind = Kind::ActorHostWithoutNetwork {
+                        actor: spec.name.value.clone(),
+                        host: h.value.clone(),
+                    };
+                    problems.push(Problem::new(kind, h));
                 }
                 let ip = match &spec.address {
                     Some(a) => parse_ip(a, problems),
@@ -118,22 +112,19 @@ fn actor_on_host(
 ) -> (Option<usize>, Option<IpAddr>) {
     let names: Vec<&str> = hosts.iter().map(|h| h.name.value.as_str()).collect();
     let Some(h) = &spec.host else {
-        problems.push(Problem::error(
-            &spec.name,
-            format!("actor `{}` says no `host:`", spec.name.value),
-            Some(format!(
-                "in a lesson with hosts every actor runs on one: {}",
-                names.join(", ")
-            )),
-        ));
+        let kind = Kind::ActorWithoutHost {
+            actor: spec.name.value.clone(),
+            hosts: owned(&names),
+        };
+        problems.push(Problem::new(kind, &spec.name));
         return (None, None);
     };
     let Some(index) = names.iter().position(|n| *n == h.value) else {
-        problems.push(Problem::error(
-            h,
-            format!("host `{}` is not declared", h.value),
-            hint_mean(&h.value, &names, "a host"),
-        ));
+        let kind = Kind::UndeclaredHost {
+            host: h.value.clone(),
+            hosts: owned(&names),
+        };
+        problems.push(Problem::new(kind, h));
         return (None, None);
     };
     // The host itself had errors: they are reported there.
@@ -150,31 +141,23 @@ fn actor_on_host(
         Some(a) => match a.value.trim().parse::<IpAddr>() {
             Ok(ip) if own.contains(&ip) => Some(ip),
             _ => {
-                problems.push(Problem::error(
-                    a,
-                    format!("`{}` is not an address of host `{}`", a.value, h.value),
-                    Some(format!(
-                        "use one of its own: {}, or leave `address` out",
-                        own.iter()
-                            .map(|i| i.to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )),
-                ));
+                let kind = Kind::NotAddressOfHost {
+                    address: a.value.clone(),
+                    host: h.value.clone(),
+                    own: own.clone(),
+                };
+                problems.push(Problem::new(kind, a));
                 None
             }
         },
         None => match own.iter().find(|i| i.is_ipv4()).or(own.first()) {
             Some(ip) => Some(*ip),
             None => {
-                problems.push(Problem::error(
-                    h,
-                    format!(
-                        "host `{}` has no address for actor `{}` to use",
-                        h.value, spec.name.value
-                    ),
-                    Some("give one of its interfaces an address".into()),
-                ));
+                let kind = Kind::HostWithoutAddress {
+                    host: h.value.clone(),
+                    actor: spec.name.value.clone(),
+                };
+                problems.push(Problem::new(kind, h));
                 None
             }
         },

@@ -8,6 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use crate::plan::Transport;
 use crate::plan::template::TemplateError;
 use crate::sockets::{Closed, IpVersion, MadeFor};
+use crate::wire::Cidr;
 
 use super::problem::Severity;
 
@@ -64,13 +65,6 @@ pub enum Kind {
         limit: usize,
     },
     EmptyFile,
-    /// Hosts, links, the wire and `ttl` (lesson::check::network): worded
-    /// where found, for now.
-    Network {
-        message: String,
-        hint: Option<String>,
-        warning: bool,
-    },
     // Narration and names (lesson::narration).
     /// An actor name with a character that prints as nothing or reorders
     /// the text around it.
@@ -478,6 +472,146 @@ pub enum Kind {
         protocol: String,
     },
     RuleMatchesEverything,
+
+    // The lesson's own network: `hosts:`, `links:` (check::network).
+    /// More hosts, links, interfaces, addresses, routes or wire rules than
+    /// its limit.
+    TooManyInNetwork {
+        what: &'static str,
+        limit: usize,
+        limit_name: &'static str,
+    },
+    LinksWithoutHosts,
+    BadLinkName {
+        name: String,
+    },
+    DuplicateLink {
+        name: String,
+    },
+    BadHostName {
+        name: String,
+    },
+    DuplicateHost {
+        name: String,
+    },
+    HostWithoutInterface {
+        host: String,
+    },
+    /// A link with fewer than two interfaces on it.
+    LinkNotCrossed {
+        link: String,
+        ends: usize,
+    },
+    /// The wire's own check refused a topology the checks above passed.
+    TopologyRejected {
+        reason: String,
+    },
+    BadInterfaceName {
+        name: String,
+    },
+    DuplicateInterface {
+        host: String,
+        interface: String,
+    },
+    UndeclaredLink {
+        link: String,
+        links: Vec<String>,
+    },
+    UndeclaredHost {
+        host: String,
+        hosts: Vec<String>,
+    },
+    MtuOutOfRange {
+        mtu: i64,
+        low: u32,
+        high: u32,
+    },
+    BadInterfaceAddress {
+        error: String,
+    },
+    NetworkAddressForHost {
+        cidr: Cidr,
+    },
+    AddressOutsidePrivateRanges {
+        cidr: Cidr,
+    },
+    /// An address another interface (`host/interface`) already has.
+    AddressTaken {
+        ip: IpAddr,
+        owner: String,
+    },
+    RouteOutsidePrivateRanges {
+        cidr: Cidr,
+    },
+    BadRouteNetwork {
+        error: String,
+    },
+    NextHopOffLink {
+        ip: IpAddr,
+        host: String,
+    },
+    NextHopNotIp {
+        text: String,
+    },
+    RouteVersionMismatch,
+
+    // Actors on hosts (check::actors).
+    ActorHostWithoutNetwork {
+        actor: String,
+        host: String,
+    },
+    ActorWithoutHost {
+        actor: String,
+        hosts: Vec<String>,
+    },
+    NotAddressOfHost {
+        address: String,
+        host: String,
+        own: Vec<IpAddr>,
+    },
+    HostWithoutAddress {
+        host: String,
+        actor: String,
+    },
+
+    // `wire:` rules (check::network).
+    WireWithoutNetwork,
+    UnknownWireProtocol {
+        protocol: String,
+    },
+    NthOutOfRange {
+        nth: i64,
+    },
+    CorruptWithoutOffset,
+    OffsetOutOfRange {
+        offset: i64,
+    },
+    XorOutOfRange {
+        xor: i64,
+    },
+    RateTooLow {
+        bytes_per_second: i64,
+        least: i64,
+    },
+    RateWithoutBytes,
+    UnknownWireAction {
+        action: String,
+    },
+    WireDelayOutOfRange {
+        ms: i64,
+        limit: u64,
+    },
+    /// `delay` without `ms`.
+    WireDelayMissing {
+        action: String,
+    },
+
+    // `option: ttl` (check::step).
+    TtlOutOfRange {
+        ttl: i64,
+    },
+    MissingTtl,
+    TtlWithoutTtlOption,
 }
 
 impl Kind {
@@ -491,7 +625,7 @@ impl Kind {
             | Kind::NoSuchUdpFrame { .. }
             | Kind::NoTcpHeader { .. }
             | Kind::RuleMatchesEverything
-            | Kind::Network { warning: true, .. } => Severity::Warning,
+            | Kind::LinkNotCrossed { .. } => Severity::Warning,
             _ => Severity::Error,
         }
     }

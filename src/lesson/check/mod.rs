@@ -30,7 +30,6 @@ pub use problem::{Problem, Severity};
 use rules::*;
 use sockets::*;
 use step::*;
-use wording::hint_mean;
 use wording::*;
 
 use super::limits;

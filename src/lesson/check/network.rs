@@ -8,12 +8,19 @@ use crate::lesson::model::{HostSpec, WireRuleSpec};
 use crate::wire::impair::{self, Action, Filter, Which};
 use crate::wire::{self, Cidr, HostSpec as WireHost, InterfaceSpec, RouteSpec, Topology};
 
-fn too_many<T>(at: &Spanned<T>, what: &str, limit: usize, name: &str, problems: &mut Vec<Problem>) {
-    problems.push(Problem::error(
-        at,
-        format!("the lesson declares more than {limit} {what} (limit `{name}`)"),
-        Some("keep the lesson's network small: a few hosts on a few links".into()),
-    ));
+fn too_many<T>(
+    at: &Spanned<T>,
+    what: &'static str,
+    limit: usize,
+    limit_name: &'static str,
+    problems: &mut Vec<Problem>,
+) {
+    let kind = Kind::TooManyInNetwork {
+        what,
+        limit,
+        limit_name,
+    };
+    problems.push(Problem::new(kind, at));
 }
 
 /// A simple name: letters, digits, `-`, `_`, at most `max` bytes.
@@ -29,11 +36,7 @@ fn simple_name(name: &str, max: usize) -> bool {
 pub(super) fn check_network(file: &LessonFile, problems: &mut Vec<Problem>) -> Option<Topology> {
     if file.hosts.is_empty() {
         if let Some(link) = file.links.first() {
-            problems.push(Problem::error(
-                link,
-                "the lesson declares links but no hosts",
-                Some("add `hosts:` whose interfaces name these links, or remove `links:`".into()),
-            ));
+            problems.push(Problem::new(Kind::LinksWithoutHosts, link));
         }
         return None;
     }
@@ -47,17 +50,11 @@ pub(super) fn check_network(file: &LessonFile, problems: &mut Vec<Problem>) -> O
             too_many(link, "links", limits::MAX_LINKS, "max_links", problems);
         }
         if !simple_name(&link.value, 32) {
-            problems.push(Problem::error(
-                link,
-                format!("`{}` cannot name a link", link.value),
-                Some("use letters, digits, `-` and `_`, like `lan` or `left`".into()),
-            ));
+            let name = link.value.clone();
+            problems.push(Problem::new(Kind::BadLinkName { name }, link));
         } else if links.contains(&link.value) {
-            problems.push(Problem::error(
-                link,
-                format!("link `{}` is declared twice", link.value),
-                None,
-            ));
+            let name = link.value.clone();
+            problems.push(Problem::new(Kind::DuplicateLink { name }, link));
         }
         links.push(link.value.clone());
     }
@@ -75,26 +72,20 @@ pub(super) fn check_network(file: &LessonFile, problems: &mut Vec<Problem>) -> O
             );
         }
         if !simple_name(&spec.name.value, 32) {
-            problems.push(Problem::error(
-                &spec.name,
-                format!("`{}` cannot name a host", spec.name.value),
-                Some("use letters, digits, `-` and `_`, like `alice` or `router`".into()),
-            ));
+            let name = spec.name.value.clone();
+            problems.push(Problem::new(Kind::BadHostName { name }, &spec.name));
         } else if file.hosts[..h]
             .iter()
             .any(|o| o.name.value == spec.name.value)
         {
-            problems.push(Problem::error(
-                &spec.name,
-                format!("host `{}` is declared twice", spec.name.value),
-                None,
-            ));
+            let name = spec.name.value.clone();
+            problems.push(Problem::new(Kind::DuplicateHost { name }, &spec.name));
         }
         if spec.interfaces.is_empty() {
-            problems.push(Problem::error(
+            let host = spec.name.value.clone();
+            problems.push(Problem::new(
+                Kind::HostWithoutInterface { host },
                 &spec.name,
-                format!("host `{}` has no interface", spec.name.value),
-                Some("give it `interfaces:` with a name, a link and an address".into()),
             ));
         }
         hosts.push(check_host(spec, &link_names, &mut all_addresses, problems));
@@ -107,10 +98,10 @@ pub(super) fn check_network(file: &LessonFile, problems: &mut Vec<Problem>) -> O
             .filter(|f| f.link.value == *name)
             .count();
         if ends < 2 && i < file.links.len() {
-            problems.push(Problem::warning(
+            let link = name.clone();
+            problems.push(Problem::new(
+                Kind::LinkNotCrossed { link, ends },
                 &file.links[i],
-                format!("link `{name}` has {ends} interface(s) on it; nothing can cross it"),
-                Some("put interfaces of two hosts on it".into()),
             ));
         }
     }
@@ -127,7 +118,11 @@ pub(super) fn check_network(file: &LessonFile, problems: &mut Vec<Problem>) -> O
     };
     // Everything above should make this pass; it is the builder's own check.
     if let Err(e) = wire::validate(&topology) {
-        problems.push(Problem::error(&file.hosts[0].name, e.to_string(), None));
+        let reason = e.to_string();
+        problems.push(Problem::new(
+            Kind::TopologyRejected { reason },
+            &file.hosts[0].name,
+        ));
         return None;
     }
     Some(topology)
@@ -154,33 +149,27 @@ fn check_host(
         }
         let name_ok = simple_name(&iface.name.value, 15) && iface.name.value != "lo";
         if !name_ok {
-            problems.push(Problem::error(
-                &iface.name,
-                format!("`{}` cannot name an interface", iface.name.value),
-                Some("at most 15 letters, digits, `-` and `_`, not `lo`; e.g. `eth0`".into()),
-            ));
+            let name = iface.name.value.clone();
+            problems.push(Problem::new(Kind::BadInterfaceName { name }, &iface.name));
             ok = false;
         } else if spec.interfaces[..k]
             .iter()
             .any(|o| o.name.value == iface.name.value)
         {
-            problems.push(Problem::error(
-                &iface.name,
-                format!(
-                    "host `{}` has two interfaces named `{}`",
-                    spec.name.value, iface.name.value
-                ),
-                None,
-            ));
+            let kind = Kind::DuplicateInterface {
+                host: spec.name.value.clone(),
+                interface: iface.name.value.clone(),
+            };
+            problems.push(Problem::new(kind, &iface.name));
             ok = false;
         }
         let link = links.iter().position(|l| *l == iface.link.value);
         if link.is_none() {
-            problems.push(Problem::error(
-                &iface.link,
-                format!("link `{}` is not declared", iface.link.value),
-                hint_mean(&iface.link.value, links, "a link"),
-            ));
+            let kind = Kind::UndeclaredLink {
+                link: iface.link.value.clone(),
+                links: owned(links),
+            };
+            problems.push(Problem::new(kind, &iface.link));
             ok = false;
         }
         let mtu = match &iface.mtu {
@@ -191,15 +180,12 @@ fn check_host(
             {
                 Some(v) => Some(v),
                 None => {
-                    problems.push(Problem::error(
-                        m,
-                        format!("MTU {} is out of range", m.value),
-                        Some(format!(
-                            "an MTU is from {} to {} bytes; Ethernet's is 1500",
-                            wire::MTU_RANGE.start(),
-                            wire::MTU_RANGE.end()
-                        )),
-                    ));
+                    let kind = Kind::MtuOutOfRange {
+                        mtu: m.value,
+                        low: *wire::MTU_RANGE.start(),
+                        high: *wire::MTU_RANGE.end(),
+                    };
+                    problems.push(Problem::new(kind, m));
                     None
                 }
             },
@@ -218,36 +204,25 @@ fn check_host(
         for a in &iface.addresses {
             match a.value.trim().parse::<Cidr>() {
                 Err(e) => {
-                    problems.push(Problem::error(
-                        a,
-                        e,
-                        Some(
-                            "write an address with its prefix, like `10.0.0.1/24` or `fd00::1/64`"
-                                .into(),
-                        ),
-                    ));
+                    problems.push(Problem::new(Kind::BadInterfaceAddress { error: e }, a));
                     ok = false;
                 }
                 Ok(c) if !c.is_private() || c.addr == c.network() => {
-                    let why = if c.addr == c.network() && c.is_private() {
-                        format!("`{c}` is the network's own address, not a host's")
+                    let kind = if c.addr == c.network() && c.is_private() {
+                        Kind::NetworkAddressForHost { cidr: c }
                     } else {
-                        format!("address `{c}` is outside the ranges a lesson's network may use")
+                        Kind::AddressOutsidePrivateRanges { cidr: c }
                     };
-                    problems.push(Problem::error(
-                        a,
-                        why,
-                        Some(format!("use an address in {} (the sandbox's private ranges), like `10.0.0.1/24`", wire::addr::PRIVATE_RANGES.join(", "))),
-                    ));
+                    problems.push(Problem::new(kind, a));
                     ok = false;
                 }
                 Ok(c) => {
                     if let Some((_, owner)) = all_addresses.iter().find(|(o, _)| o.addr == c.addr) {
-                        problems.push(Problem::error(
-                            a,
-                            format!("address {} is already `{owner}`'s", c.addr),
-                            Some("every interface needs its own address".into()),
-                        ));
+                        let kind = Kind::AddressTaken {
+                            ip: c.addr,
+                            owner: owner.clone(),
+                        };
+                        problems.push(Problem::new(kind, a));
                         ok = false;
                     }
                     all_addresses.push((c, format!("{}/{}", spec.name.value, iface.name.value)));
@@ -287,21 +262,14 @@ fn check_host(
         let to = match to {
             Ok(c) if c.is_private() || c.prefix == 0 => Some(c),
             Ok(c) => {
-                problems.push(Problem::error(
+                problems.push(Problem::new(
+                    Kind::RouteOutsidePrivateRanges { cidr: c },
                     &route.to,
-                    format!("`{c}` is outside the sandbox's private ranges"),
-                    Some(
-                        "route to a network of the lesson (e.g. `10.0.2.0/24`) or `default`".into(),
-                    ),
                 ));
                 None
             }
             Err(e) => {
-                problems.push(Problem::error(
-                    &route.to,
-                    e,
-                    Some("write a network like `10.0.2.0/24`, or `default`".into()),
-                ));
+                problems.push(Problem::new(Kind::BadRouteNetwork { error: e }, &route.to));
                 None
             }
         };
@@ -314,22 +282,13 @@ fn check_host(
         let via = match via {
             Ok(ip) if on_link(ip) => Some(ip),
             Ok(ip) => {
-                problems.push(Problem::error(
-                    &route.via,
-                    format!(
-                        "next hop {ip} is on none of `{}`'s networks",
-                        spec.name.value
-                    ),
-                    Some("a route goes via a neighbour on one of the host's own links".into()),
-                ));
+                let host = spec.name.value.clone();
+                problems.push(Problem::new(Kind::NextHopOffLink { ip, host }, &route.via));
                 None
             }
             Err(_) => {
-                problems.push(Problem::error(
-                    &route.via,
-                    format!("`{}` is not an IP address", route.via.value),
-                    Some("write the next hop's address, like `10.0.1.254`".into()),
-                ));
+                let text = route.via.value.clone();
+                problems.push(Problem::new(Kind::NextHopNotIp { text }, &route.via));
                 None
             }
         };
@@ -338,11 +297,7 @@ fn check_host(
                 routes.push(RouteSpec { to, via })
             }
             (Some(_), Some(_)) => {
-                problems.push(Problem::error(
-                    &route.via,
-                    "the route's network and next hop are not the same IP version",
-                    None,
-                ));
+                problems.push(Problem::new(Kind::RouteVersionMismatch, &route.via));
                 ok = false;
             }
             _ => ok = false,
@@ -356,11 +311,6 @@ fn check_host(
     })
 }
 
-const WIRE_PROTOCOLS: [&str; 8] = [
-    "any", "arp", "ipv4", "ipv6", "icmp", "udp", "tcp", "tcp-data",
-];
-const WIRE_ACTIONS: [&str; 6] = ["drop", "delay", "duplicate", "reorder", "corrupt", "rate"];
-
 /// The `wire:` rules, resolved against the topology.
 pub(super) fn check_wire_rules(
     file: &LessonFile,
@@ -372,13 +322,7 @@ pub(super) fn check_wire_rules(
     let mut rules = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
         if hosts.is_empty() {
-            problems.push(Problem::error(
-                &spec.action,
-                "`wire:` rules need the lesson's own network",
-                Some(
-                    "declare `hosts:` and `links:`; on `lo` nothing is carried by the wire".into(),
-                ),
-            ));
+            problems.push(Problem::new(Kind::WireWithoutNetwork, &spec.action));
             return Vec::new();
         };
         if i == limits::MAX_WIRE_RULES {
@@ -396,11 +340,11 @@ pub(super) fn check_wire_rules(
             Some(l) => match links.iter().position(|n| *n == l.value) {
                 Some(i) => Some(Some(i)),
                 None => {
-                    problems.push(Problem::error(
-                        l,
-                        format!("link `{}` is not declared", l.value),
-                        hint_mean(&l.value, &links, "a link"),
-                    ));
+                    let kind = Kind::UndeclaredLink {
+                        link: l.value.clone(),
+                        links: owned(&links),
+                    };
+                    problems.push(Problem::new(kind, l));
                     None
                 }
             },
@@ -410,11 +354,11 @@ pub(super) fn check_wire_rules(
             Some(h) => match hosts.iter().position(|n| *n == h.value) {
                 Some(i) => Some(Some(i)),
                 None => {
-                    problems.push(Problem::error(
-                        h,
-                        format!("host `{}` is not declared", h.value),
-                        hint_mean(&h.value, &hosts, "a host"),
-                    ));
+                    let kind = Kind::UndeclaredHost {
+                        host: h.value.clone(),
+                        hosts: owned(&hosts),
+                    };
+                    problems.push(Problem::new(kind, h));
                     None
                 }
             },
@@ -435,11 +379,8 @@ pub(super) fn check_wire_rules(
             "tcp-data" => Some(impair::Protocol::TcpData),
             other => {
                 if let Some(p) = &spec.protocol {
-                    problems.push(Problem::error(
-                        p,
-                        format!("unknown protocol `{other}`"),
-                        hint_mean(other, &WIRE_PROTOCOLS, "a wire rule's protocol"),
-                    ));
+                    let protocol = other.to_string();
+                    problems.push(Problem::new(Kind::UnknownWireProtocol { protocol }, p));
                 }
                 None
             }
@@ -452,11 +393,7 @@ pub(super) fn check_wire_rules(
             {
                 Some(n) => Some(Which::Nth(n)),
                 None => {
-                    problems.push(Problem::error(
-                        n,
-                        format!("`nth: {}` is out of range", n.value),
-                        Some("1 is the first matching frame".into()),
-                    ));
+                    problems.push(Problem::new(Kind::NthOutOfRange { nth: n.value }, n));
                     None
                 }
             },
@@ -478,24 +415,17 @@ pub(super) fn check_wire_rules(
                 });
                 match (&spec.offset, offset, xor) {
                     (None, _, _) => {
-                        problems.push(Problem::error(&spec.action, "`corrupt` needs `offset`", Some("the byte of the frame to change, from 0 (the Ethernet header's first byte)".into())));
+                        problems.push(Problem::new(Kind::CorruptWithoutOffset, &spec.action));
                         None
                     }
                     (Some(o), None, _) => {
-                        problems.push(Problem::error(
-                            o,
-                            format!("`offset: {}` is out of range", o.value),
-                            Some("a byte of the frame, from 0".into()),
-                        ));
+                        let offset = o.value;
+                        problems.push(Problem::new(Kind::OffsetOutOfRange { offset }, o));
                         None
                     }
                     (_, _, None) => {
                         if let Some(x) = &spec.xor {
-                            problems.push(Problem::error(
-                                x,
-                                format!("`xor: {}` is not from 1 to 255", x.value),
-                                Some("the bits to flip, e.g. `xor: 1`".into()),
-                            ));
+                            problems.push(Problem::new(Kind::XorOutOfRange { xor: x.value }, x));
                         }
                         None
                     }
@@ -505,33 +435,31 @@ pub(super) fn check_wire_rules(
             "rate" => {
                 let queue = wire_ms(spec, Some(1000), problems);
                 match (&spec.bytes_per_second, queue) {
-                    (Some(b), Some(queue)) if b.value >= 1000 => Some(Action::Rate {
-                        bytes_per_second: b.value as u64,
-                        queue,
-                    }),
+                    (Some(b), Some(queue)) if b.value >= MIN_BYTES_PER_SECOND => {
+                        Some(Action::Rate {
+                            bytes_per_second: b.value as u64,
+                            queue,
+                        })
+                    }
                     (Some(b), _) => {
-                        problems.push(Problem::error(
-                            b,
-                            format!("`bytes_per_second: {}` is too low", b.value),
-                            Some("at least 1000".into()),
-                        ));
+                        let kind = Kind::RateTooLow {
+                            bytes_per_second: b.value,
+                            least: MIN_BYTES_PER_SECOND,
+                        };
+                        problems.push(Problem::new(kind, b));
                         None
                     }
                     (None, _) => {
-                        problems.push(Problem::error(
-                            &spec.action,
-                            "`rate` needs `bytes_per_second`",
-                            Some("e.g. `bytes_per_second: 125000` (1 Mbit/s)".into()),
-                        ));
+                        problems.push(Problem::new(Kind::RateWithoutBytes, &spec.action));
                         None
                     }
                 }
             }
             other => {
-                problems.push(Problem::error(
+                let action = other.to_string();
+                problems.push(Problem::new(
+                    Kind::UnknownWireAction { action },
                     &spec.action,
-                    format!("unknown wire action `{other}`"),
-                    hint_mean(other, &WIRE_ACTIONS, "a wire action"),
                 ));
                 None
             }
@@ -553,6 +481,9 @@ pub(super) fn check_wire_rules(
     rules
 }
 
+/// The slowest `rate` a wire rule may set.
+const MIN_BYTES_PER_SECOND: i64 = 1000;
+
 /// A rule's `ms`, or `default` when absent (an error if there is none).
 fn wire_ms(
     spec: &WireRuleSpec,
@@ -566,24 +497,21 @@ fn wire_ms(
         {
             Some(v) => Some(Duration::from_millis(v)),
             None => {
-                problems.push(Problem::error(
-                    m,
-                    format!(
-                        "`ms: {}` is out of range (limit `max_wire_delay_ms`)",
-                        m.value
-                    ),
-                    Some(format!("from 0 to {} ms", limits::MAX_WIRE_DELAY_MS)),
-                ));
+                let kind = Kind::WireDelayOutOfRange {
+                    ms: m.value,
+                    limit: limits::MAX_WIRE_DELAY_MS,
+                };
+                problems.push(Problem::new(kind, m));
                 None
             }
         },
         None => match default {
             Some(d) => Some(Duration::from_millis(d)),
             None => {
-                problems.push(Problem::error(
+                let action = spec.action.value.clone();
+                problems.push(Problem::new(
+                    Kind::WireDelayMissing { action },
                     &spec.action,
-                    format!("`{}` needs `ms`", spec.action.value),
-                    Some("e.g. `ms: 50`".into()),
                 ));
                 None
             }

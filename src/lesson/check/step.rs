@@ -457,27 +457,17 @@ pub(super) fn check_step(
                 Some((_, "nodelay")) => SockOpt::NoDelay,
                 Some((_, "quickack")) => SockOpt::QuickAck,
                 Some((_, "reuseaddr")) => SockOpt::ReuseAddr,
-                Some((o, "ttl")) => {
-                    match spec.ttl.as_ref().map(|t| (t, u8::try_from(t.value))) {
-                        Some((_, Ok(n))) if n >= 1 => SockOpt::Ttl(n),
-                        Some((t, _)) => {
-                            problems.push(Problem::error(
-                                t,
-                                format!("TTL {} is out of range", t.value),
-                                Some("a time to live is from 1 to 255".into()),
-                            ));
-                            SockOpt::Ttl(64)
-                        }
-                        None => {
-                            problems.push(Problem::error(
-                            o,
-                            "`option: ttl` needs `ttl`",
-                            Some("e.g. `ttl: 1`: the packet may reach the first router, no further".into()),
-                        ));
-                            SockOpt::Ttl(64)
-                        }
+                Some((o, "ttl")) => match spec.ttl.as_ref().map(|t| (t, u8::try_from(t.value))) {
+                    Some((_, Ok(n))) if n >= 1 => SockOpt::Ttl(n),
+                    Some((t, _)) => {
+                        problems.push(Problem::new(Kind::TtlOutOfRange { ttl: t.value }, t));
+                        SockOpt::Ttl(64)
                     }
-                }
+                    None => {
+                        problems.push(Problem::new(Kind::MissingTtl, o));
+                        SockOpt::Ttl(64)
+                    }
+                },
                 Some((o, name @ ("rcvbuf" | "sndbuf" | "maxseg"))) => {
                     let (low, high) = if name == "maxseg" {
                         (88, 32_767)
@@ -539,7 +529,7 @@ pub(super) fn check_step(
                 problems.push(Problem::new(Kind::TcpOptionOnUdp, &spec.call));
             }
             if let (Some(t), false) = (&spec.ttl, matches!(option, SockOpt::Ttl(_))) {
-                problems.push(Problem::error(t, "`ttl` is only for `option: ttl`", None));
+                problems.push(Problem::new(Kind::TtlWithoutTtlOption, t));
             }
             if option.sized()
                 && let Some(v) = &spec.value

@@ -285,3 +285,107 @@ fn problems_of_the_file_itself() {
     );
     assert_eq!(p.line, 5, "{p:#?}");
 }
+
+/// Two hosts `a` (10.0.0.1) and `b` (10.0.0.2) on link `lan` (lines 5–12),
+/// and a UDP actor on `a`; the test adds `steps:`, `wire:` and whatever else.
+const NET: &str = "hosts:\n  - name: a\n    interfaces:\n      - {name: eth0, link: lan, addresses: [10.0.0.1/24]}\n  - name: b\n    interfaces:\n      - {name: eth0, link: lan, addresses: [10.0.0.2/24]}\nlinks: [lan]\nactors:\n  - {name: x, host: a, transport: udp, port: 5000}\nsteps:\n  - {actor: x, call: bind}\n";
+
+check_error! {
+    name: wire_rules_need_hosts,
+    input: &format!("{UDP}steps:\n  - {{actor: r, call: bind}}\nwire:\n  - {{action: drop}}\n"),
+    kind: Kind::WireWithoutNetwork,
+    line: 11, column: 14,
+    message: "`wire:` rules need the lesson's own network",
+}
+
+check_error! {
+    name: an_address_two_interfaces_claim,
+    input: &NET.replace("10.0.0.2/24", "10.0.0.1/24"),
+    kind: Kind::AddressTaken { .. },
+    line: 11, column: 45,
+    message: "address 10.0.0.1 is already `a/eth0`'s",
+}
+
+check_error! {
+    name: an_actor_on_an_undeclared_host,
+    input: &NET.replace("host: a,", "host: c,"),
+    kind: Kind::UndeclaredHost { .. },
+    line: 14, column: 21,
+    message: "host `c` is not declared",
+}
+
+check_error! {
+    name: corrupt_without_offset,
+    input: &format!("{NET}wire:\n  - {{action: corrupt, link: lan}}\n"),
+    kind: Kind::CorruptWithoutOffset,
+    line: 18, column: 14,
+    message: "`corrupt` needs `offset`",
+}
+
+check_error! {
+    name: a_wire_delay_over_its_limit,
+    input: &format!("{NET}wire:\n  - {{action: delay, ms: 999999}}\n"),
+    kind: Kind::WireDelayOutOfRange { ms: 999_999, .. },
+    line: 18, column: 25,
+    message: "`ms: 999999` is out of range (limit `max_wire_delay_ms`)",
+}
+
+check_error! {
+    name: ttl_out_of_range,
+    input: &format!("{UDP}steps:\n  - {{actor: s, call: setsockopt, option: ttl, ttl: 0}}\n"),
+    kind: Kind::TtlOutOfRange { ttl: 0 },
+    line: 9, column: 52,
+    message: "TTL 0 is out of range",
+}
+
+check_error! {
+    name: ttl_without_option_ttl,
+    input: &format!("{UDP}steps:\n  - {{actor: s, call: setsockopt, option: reuseaddr, ttl: 2}}\n"),
+    kind: Kind::TtlWithoutTtlOption,
+    line: 9, column: 58,
+    message: "`ttl` is only for `option: ttl`",
+}
+
+/// The network's kinds carry what their hints quote.
+#[test]
+fn network_hints_come_from_the_kind() {
+    let first_error = |body: &str| {
+        let (_, problems) = run(body);
+        problems.into_iter().find(Problem::is_error).unwrap()
+    };
+    let p = first_error(&format!("{NET}wire:\n  - {{action: drop, link: lann}}\n"));
+    assert!(matches!(&p.kind, Kind::UndeclaredLink { link, .. } if link == "lann"));
+    assert_eq!(p.hint().as_deref(), Some("did you mean `lan`?"));
+    let p = first_error(&format!("{NET}wire:\n  - {{action: jitter}}\n"));
+    assert_eq!(
+        p.hint().as_deref(),
+        Some("a wire action is one of: drop, delay, duplicate, reorder, corrupt, rate")
+    );
+    let p = first_error(&NET.replace("10.0.0.2/24", "8.8.8.8/24"));
+    assert!(matches!(p.kind, Kind::AddressOutsidePrivateRanges { .. }));
+    assert_eq!(
+        p.hint().as_deref(),
+        Some(
+            "use an address in 10.0.0.0/8, 192.168.0.0/16, fd00::/8 (the sandbox's private ranges), like `10.0.0.1/24`"
+        )
+    );
+}
+
+#[test]
+fn a_link_nothing_crosses_is_a_warning() {
+    let (plan, problems) = run(&NET.replace("links: [lan]", "links: [lan, spare]"));
+    assert!(plan.is_some(), "{problems:#?}");
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    let p = &problems[0];
+    assert!(matches!(&p.kind, Kind::LinkNotCrossed { link, ends: 0 } if link == "spare"));
+    assert_eq!(p.severity(), Severity::Warning);
+    assert_eq!((p.line, p.column), (12, 14));
+    assert_eq!(
+        p.message(),
+        "link `spare` has 0 interface(s) on it; nothing can cross it"
+    );
+    assert_eq!(
+        p.hint().as_deref(),
+        Some("put interfaces of two hosts on it")
+    );
+}

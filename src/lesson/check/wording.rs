@@ -7,6 +7,10 @@ use super::kind::{Destination, Kind, NameFault, Use, YamlFault};
 use crate::plan::{CALLS, RULE_PROTOCOLS, TCP_FLAGS, keys_for, template};
 use crate::text::did_you_mean;
 
+mod network;
+
+use network::network_kinds;
+
 /// The calls `repeat:` may copy: one datagram or read per copy.
 pub const REPEATABLE: &[&str] = &["send", "sendall", "sendto", "recv", "recvfrom"];
 pub const EXPECTED_ERRORS: &[&str] = &["refused", "reset", "timeout"];
@@ -17,11 +21,6 @@ pub const SOCKET_OPTIONS: &[&str] = crate::plan::SockOpt::NAMES;
 pub const RULE_MODES: &[&str] = &["append", "replace"];
 
 /// `did you mean …?`, or the whole list when nothing is close.
-/// `Some(mean(…))`, for problems worded where they are found.
-pub(super) fn hint_mean(word: &str, candidates: &[&str], what: &str) -> Option<String> {
-    Some(mean(word, candidates, what))
-}
-
 fn mean<S: AsRef<str>>(word: &str, candidates: &[S], what: &str) -> String {
     let candidates: Vec<&str> = candidates.iter().map(AsRef::as_ref).collect();
     match did_you_mean(word, candidates.iter().copied()) {
@@ -63,7 +62,7 @@ impl Display for Kind {
                 )
             }
             EmptyFile => f.write_str("the file is empty"),
-            Network { message, .. } => f.write_str(message),
+            network_kinds!() => network::message(self, f),
             InvisibleInName {
                 visible,
                 code,
@@ -413,7 +412,7 @@ impl Kind {
             EmptyFile => s(
                 "a lesson starts with `format: 1`; `netcourse new lesson NAME` writes one to start from",
             ),
-            Network { hint, .. } => hint.clone(),
+            network_kinds!() => network::hint(self),
             InvisibleInName { .. } => s(
                 "a name must read the same everywhere it is shown; use visible letters, digits, `-` and `_`",
             ),
