@@ -228,7 +228,9 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
     let mut printer = terminal::Printer::new(terminal::View::new(args.detail));
     // Beside the transcript, not in it: a replay of it shows the same
     // header, and this says where the run found the lesson.
-    if let Some(line) = lesson_file_line(&args.lesson, &args.dirs, &source) {
+    if let Some(line) = lesson_file_line(&args.lesson, &args.dirs, &source)
+        && !args.quiet
+    {
         eprintln!("note: {line}");
     }
     if !args.quiet && !args.step {
