@@ -193,11 +193,8 @@ fn pause(
     };
     let started = Instant::now();
     let result = loop {
-        let label = match audience.status() {
-            Some(status) => format!("{next} ({status})"),
-            None => next.to_string(),
-        };
-        screen.pause(source.transcript(), &label);
+        let status = audience.status();
+        screen.pause(source.transcript(), next, status.as_deref());
         match input.next().map_err(io_err)? {
             Input::Next | Input::Down => break Pause::Go,
             Input::Continue | Input::Eof => {

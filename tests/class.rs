@@ -386,6 +386,8 @@ fn chromium_dom(url: &str, name: &str) -> Option<String> {
             "--disable-component-update",
             "--disable-sync",
             "--no-first-run",
+            "--enable-logging=stderr",
+            "--v=0",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg("--timeout=5000")
@@ -398,6 +400,12 @@ fn chromium_dom(url: &str, name: &str) -> Option<String> {
         out.status.success(),
         "chromium: {}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    // The page's console (an exception in its script) is on stderr.
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !log.contains("Uncaught"),
+        "the class page's script failed:\n{log}"
     );
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }

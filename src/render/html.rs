@@ -67,13 +67,10 @@ pub fn write(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
          <p class=\"help\">Each arrow is a captured frame, each dot a socket call. Click one to see it; \
          <kbd>←</kbd> and <kbd>→</kbd> step through the events.</p>\n\
          <div id=\"ladder\"><svg id=\"svg\" role=\"img\" aria-label=\"Ladder diagram of the exchange\"></svg></div>\n\
-         </section>\n<aside id=\"panel\" aria-label=\"The selected event\">\n\
-         <div class=\"bar\"><button type=\"button\" id=\"prev\">← previous</button>\
-         <button type=\"button\" id=\"next\">next →</button>\
-         <button type=\"button\" id=\"close\">close ✕</button></div>\n\
-         <div id=\"detail\" aria-live=\"polite\"></div>\n</aside>\n</main>\n\
-         <section id=\"all\" aria-label=\"Every event\"></section>\n<footer>\n",
+         </section>\n",
     );
+    h.push_str(PANEL);
+    h.push_str("</main>\n<section id=\"all\" aria-label=\"Every event\"></section>\n<footer>\n");
     if !t.comparison.is_empty() {
         h.push_str(
             "<h2>Measured on the wire</h2>\n<table class=\"comparison\">\n<tr><th>transport</th><th>frames</th>\
@@ -248,6 +245,14 @@ fn prose(text: &str) -> String {
     }
     out
 }
+
+/// The selected event's panel: the script (`JS`) fills `#detail` and needs
+/// the buttons; the class page (src/serve/page.rs) has the same panel.
+pub(crate) const PANEL: &str = "<aside id=\"panel\" aria-label=\"The selected event\">\n\
+     <div class=\"bar\"><button type=\"button\" id=\"prev\">← previous</button>\
+     <button type=\"button\" id=\"next\">next →</button>\
+     <button type=\"button\" id=\"close\">close ✕</button></div>\n\
+     <div id=\"detail\" aria-live=\"polite\"></div>\n</aside>\n";
 
 pub(crate) const CSS: &str = r#":root { --fg: #1d1f21; --muted: #5f6368; --line: #d0d4d9; --sel: #c2410c; --call: #a16207; }
 * { box-sizing: border-box; }

@@ -6,7 +6,7 @@
 
 use std::io::Write;
 
-use crate::render::html::{CSS, JS, ScriptSafe};
+use crate::render::html::{CSS, JS, PANEL, ScriptSafe};
 
 use super::class::Class;
 
@@ -28,21 +28,25 @@ const LIVE_JS: &str = r#"(function () {
   function text(id, s) { $(id).textContent = s; }
   var C = JSON.parse($('classlog').textContent);
   var T = null, V = { lanes: [], events: [] }, mine = {}, es = null, drawing = false;
-  // The export's script is run again for every new event; only its latest
-  // key handler may stay.
-  var keyHandler = null, realAdd = document.addEventListener.bind(document);
-  document.addEventListener = function (type, fn, opts) {
-    if (type === 'keydown') {
-      if (keyHandler) document.removeEventListener('keydown', keyHandler);
-      keyHandler = fn;
-    }
-    return realAdd(type, fn, opts);
-  };
+  // The export's script is run again for every new event: only its latest
+  // handler of each kind on the page (keys) and the window (resize) may
+  // stay, and the panel's buttons are new ones each time.
+  function latestOnly(target) {
+    var last = {}, realAdd = target.addEventListener.bind(target);
+    target.addEventListener = function (type, fn, opts) {
+      if (last[type]) target.removeEventListener(type, last[type], opts);
+      last[type] = fn;
+      return realAdd(type, fn, opts);
+    };
+  }
+  latestOnly(document);
+  latestOnly(window);
   function draw() {
     if (!T) return;
     $('transcript').textContent = JSON.stringify(T);
     $('views').textContent = JSON.stringify(V);
-    ['svg', 'panel', 'all'].forEach(function (id) { var n = $(id); while (n.firstChild) n.removeChild(n.firstChild); });
+    ['svg', 'detail', 'all'].forEach(function (id) { var n = $(id); while (n.firstChild) n.removeChild(n.firstChild); });
+    ['prev', 'next', 'close'].forEach(function (id) { var b = $(id); b.parentNode.replaceChild(b.cloneNode(true), b); });
     var n = T.events.length;
     if (n) {
       try { history.replaceState(null, '', location.pathname + location.search + '#e' + T.events[n - 1].index); } catch (err) { /* ignore */ }
@@ -165,9 +169,10 @@ pub fn html(class: &Class) -> String {
          <p class=\"help\">Each arrow is a captured frame, each dot a socket call, as the teacher shows them. \
          Click one to see it; <kbd>←</kbd> and <kbd>→</kbd> step through the events.</p>\n\
          <div id=\"ladder\"><svg id=\"svg\" role=\"img\" aria-label=\"Ladder diagram of the exchange\"></svg></div>\n\
-         </section>\n<aside id=\"panel\" aria-live=\"polite\"></aside>\n</main>\n\
-         <section id=\"all\" aria-label=\"Every event\"></section>\n",
+         </section>\n",
     );
+    h.push_str(PANEL);
+    h.push_str("</main>\n<section id=\"all\" aria-label=\"Every event\"></section>\n");
     h.push_str("<script type=\"application/json\" id=\"transcript\">{}</script>\n");
     h.push_str("<script type=\"application/json\" id=\"views\">{}</script>\n");
     h.push_str("<script type=\"application/json\" id=\"classlog\">");

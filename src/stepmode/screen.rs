@@ -177,17 +177,18 @@ impl<'w> Screen<'w> {
     }
 
     /// A pause: the legend (scrolling), or the whole screen drawn again.
-    pub fn pause(&mut self, t: &Transcript, next: &str) {
+    /// `status` is the audience's few words (class mode: the answer count).
+    pub fn pause(&mut self, t: &Transcript, next: &str, status: Option<&str>) {
         if self.paged {
             self.resize();
-            self.draw(t, Some(next), None);
+            self.draw(t, Some((next, status)), None);
             return;
         }
         if self.legend_up && self.erase {
             let _ = write!(self.out, "\r\x1b[2K");
         }
         let cols = self.width();
-        let mut text = legend_text(next, cols.saturating_sub(1));
+        let mut text = legend_text(next, status, cols.saturating_sub(1));
         if self.erase {
             // One line only, or erasing it would leave the wrapped part behind.
             if text.chars().count() >= cols {
@@ -264,7 +265,7 @@ impl<'w> Screen<'w> {
 
     /// One screen: status, the current event (or the lesson's header), what
     /// comes next, the legend (or a question's prompt).
-    fn draw(&mut self, t: &Transcript, next: Option<&str>, question: Option<&str>) {
+    fn draw(&mut self, t: &Transcript, next: Option<(&str, Option<&str>)>, question: Option<&str>) {
         let width = self.width();
         let rows = self.rows();
         let mut top: Vec<String> = Vec::new();
@@ -384,11 +385,11 @@ impl<'w> Screen<'w> {
         }
         match (question, next) {
             (Some(_), _) => screen.push_str("\x1b[?25h> "),
-            (None, Some(next)) => {
+            (None, Some((next, status))) => {
                 screen.push_str(&format!("\x1b[{rows};1H\x1b[?25l"));
                 screen.push_str(
                     &clip(
-                        &legend_text(next, width.saturating_sub(1)),
+                        &legend_text(next, status, width.saturating_sub(1)),
                         width.saturating_sub(1),
                     )
                     .dimmed()
@@ -476,17 +477,33 @@ impl Drop for Screen<'_> {
 
 /// The keys, in one line of at most `width` columns when it can be: on a
 /// narrow screen shorter forms keep every key, `[q]uit` included, in sight.
-fn legend_text(next: &str, width: usize) -> String {
-    [
-        format!("[n]ext: {next} · [d]etails · [+/-] detail · [c]ontinue · [q]uit · [?]help"),
-        format!("[n]ext: {next} · [d]etails · [+/-] · [c]ontinue · [q]uit · [?]"),
-        format!("[n]ext: {next} · [d] [+/-] [c] [q]uit [?]help"),
-        "[n]ext · [d]etails · [+/-] · [c]ontinue · [q]uit · [?]help".to_string(),
-        "[n]ext [d] [+/-] [c] [q]uit [?]help".to_string(),
-    ]
-    .into_iter()
-    .find(|l| l.chars().count() <= width)
-    .unwrap_or_else(|| "[n] [d] [+/-] [c] [q]uit [?]".to_string())
+/// The audience's `status` (class mode: how many answered) is kept longer
+/// than the words of what comes next: the teacher waits on that count.
+fn legend_text(next: &str, status: Option<&str>, width: usize) -> String {
+    let label = match status {
+        Some(status) => format!("{next} ({status})"),
+        None => next.to_string(),
+    };
+    let keys = [
+        "[n]ext · [d]etails · [+/-] · [c]ontinue · [q]uit · [?]help",
+        "[n]ext [d] [+/-] [c] [q]uit [?]help",
+        "[n] [d] [+/-] [c] [q]uit [?]",
+    ];
+    let with_next = [
+        format!("[n]ext: {label} · [d]etails · [+/-] detail · [c]ontinue · [q]uit · [?]help"),
+        format!("[n]ext: {label} · [d]etails · [+/-] · [c]ontinue · [q]uit · [?]"),
+        format!("[n]ext: {label} · [d] [+/-] [c] [q]uit [?]help"),
+        format!("[n]ext: {label} · [d] [+/-] [c] [q]uit [?]"),
+    ];
+    let with_status = status
+        .into_iter()
+        .flat_map(|status| keys.map(|k| format!("{status} · {k}")));
+    with_next
+        .into_iter()
+        .chain(with_status)
+        .chain(keys.map(str::to_string))
+        .find(|l| l.chars().count() <= width)
+        .unwrap_or_else(|| keys[2].to_string())
 }
 
 /// Wrapped text as lines, each dimmed on its own (a line is drawn, and
@@ -571,12 +588,28 @@ mod tests {
     #[test]
     fn the_legend_fits_from_40_columns_and_keeps_quit() {
         for next in ["run step 12/24", "frame 2/3 of this step", "the end"] {
-            for width in 39..=120 {
-                let l = legend_text(next, width);
-                assert!(l.chars().count() <= width, "{width}: {l}");
-                assert!(l.contains("[q]uit"), "{width}: {l}");
+            for status in [None, Some("12 answered, 30 following")] {
+                for width in 39..=120 {
+                    let l = legend_text(next, status, width);
+                    assert!(l.chars().count() <= width, "{width}: {l}");
+                    assert!(l.contains("[q]uit"), "{width}: {l}");
+                }
             }
-            assert!(legend_text(next, 99).starts_with(&format!("[n]ext: {next} · [d]etails")));
+            assert!(
+                legend_text(next, None, 99).starts_with(&format!("[n]ext: {next} · [d]etails"))
+            );
+        }
+    }
+
+    #[test]
+    fn the_class_count_stays_in_the_legend_down_to_60_columns() {
+        let next = "close the answers and run step 3/13";
+        let status = Some("12 answered, 30 following");
+        // 100 columns (99 for the legend): the whole label, count included.
+        assert!(legend_text(next, status, 99).contains(&format!("{next} (12 answered")));
+        for width in 59..=120 {
+            let l = legend_text(next, status, width);
+            assert!(l.contains("12 answered, 30 following"), "{width}: {l}");
         }
     }
 }
