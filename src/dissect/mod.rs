@@ -17,6 +17,8 @@ pub mod ipv6;
 pub mod tcp;
 pub mod udp;
 
+pub mod app;
+
 pub mod checksum;
 pub mod diagram;
 pub mod hexdump;
