@@ -24,6 +24,7 @@ pub mod diagram;
 pub mod hexdump;
 pub mod payload;
 pub mod stop;
+pub mod stream;
 
 mod builder;
 mod enums;
