@@ -6,6 +6,7 @@
 //! explanations need: which socket belongs to which actor, and the state of
 //! each TCP connection.
 
+mod app;
 mod catalog;
 mod kernel;
 mod notes;
@@ -48,6 +49,8 @@ pub struct Annotator<'a> {
     call_explained_at: HashMap<String, usize>,
     /// The kernel settings the notes quote, read before the run began.
     kernel: KernelSettings,
+    /// The application layer: streams, requests waiting for answers.
+    app: app::AppTracker,
 }
 
 impl<'a> Annotator<'a> {
@@ -66,6 +69,7 @@ impl<'a> Annotator<'a> {
             network_explained: Vec::new(),
             call_explained_at: HashMap::new(),
             kernel,
+            app: app::AppTracker::default(),
         }
     }
 
@@ -204,6 +208,7 @@ impl<'a> Annotator<'a> {
             tcp: None,
             payload: None,
             checkpoint: None,
+            reassembled: Vec::new(),
         }
     }
 
@@ -292,8 +297,27 @@ impl<'a> Annotator<'a> {
         }
         let follows = follows.or(self.last_call);
 
-        let ctx = notes::FrameContext {
+        let app = self.app.frame(&app::FrameIn {
             d: &d,
+            frame: &frame.data,
+            index,
+            ts: frame.timestamp_ns,
+            from: &from,
+            plan: self.plan,
+        });
+        // The application layer's own syntax lines stand for the payload's.
+        let d_notes;
+        let d_for_notes = match &app {
+            Some(a) if !a.layers.is_empty() => {
+                let mut c = d.clone();
+                c.layers.retain(|l| l.protocol != "Payload");
+                d_notes = c;
+                &d_notes
+            }
+            _ => &d,
+        };
+        let ctx = notes::FrameContext {
+            d: d_for_notes,
             frame: &frame.data,
             from: &from,
             to: &to,
@@ -317,7 +341,29 @@ impl<'a> Annotator<'a> {
             }),
             kernel: &self.kernel,
         };
-        let n = notes::frame_notes(&ctx);
+        let mut n = notes::frame_notes(&ctx);
+        let mut layers = d.layers.clone();
+        let mut summary = d.summary();
+        let mut stopped = d.stopped.as_ref().map(ToString::to_string);
+        let mut follows = follows;
+        let mut reassembled = Vec::new();
+        if let Some(a) = app {
+            // The application layers take the place of the payload's.
+            if !a.layers.is_empty()
+                && let Some(at) = layers.iter().position(|l| l.protocol == "Payload")
+            {
+                layers.splice(at..=at, a.layers);
+            }
+            join_into(&mut n.syntax, &a.syntax, "\n");
+            join_into(&mut n.semantics, &a.semantics, " ");
+            join_into(&mut n.timing, &a.timing, " ");
+            if !a.summary.is_empty() {
+                summary = a.summary.join(" · ");
+            }
+            stopped = stopped.or(a.stopped);
+            follows = a.follows.or(follows);
+            reassembled = a.reassembled;
+        }
         if let Some(v) = ip_version(&d)
             && !self.network_explained.contains(&v)
         {
@@ -328,7 +374,14 @@ impl<'a> Annotator<'a> {
         }
         let timing = catalog::timing::frame(&capitalize(&n.timing_lead), &when, &cause, &n.timing);
 
-        let layer = main_layer(&d);
+        let layer = if layers
+            .iter()
+            .any(|l| l.layer == LayerKind::Application && l.protocol != "Payload")
+        {
+            LayerKind::Application
+        } else {
+            main_layer(&d)
+        };
         let mut event = Event {
             index,
             kind: EventKind::Frame,
@@ -337,7 +390,7 @@ impl<'a> Annotator<'a> {
             time_ns,
             timestamp_ns: frame.timestamp_ns,
             layer,
-            summary: d.summary(),
+            summary,
             notes: Notes {
                 syntax: n.syntax,
                 semantics: n.semantics,
@@ -371,15 +424,26 @@ impl<'a> Annotator<'a> {
                 .payload
                 .filter(|(_, len)| *len > 0)
                 .map(|(off, len)| py_bytes(frame.data.get(off..off + len).unwrap_or_default())),
-            layers: d.layers.clone(),
-            stopped: d.stopped.as_ref().map(ToString::to_string),
+            layers,
+            stopped,
             tcp: observation.map(|o| o.view),
             checkpoint: None,
+            reassembled,
         };
         // The lesson's own rules and checkpoint, on top of the built-in notes.
         let nth = self.frames_in_step.get(&step).copied().unwrap_or(1);
         rules::apply(self.plan, &mut event, &frame.data, nth);
         event
+    }
+}
+
+/// Appends `more` to a note, each piece after `sep`.
+fn join_into(note: &mut String, more: &[String], sep: &str) {
+    for piece in more {
+        if !note.is_empty() {
+            note.push_str(sep);
+        }
+        note.push_str(piece);
     }
 }
 

@@ -19,12 +19,18 @@ pub use crate::plan::template::{
 
 /// The payload bytes of a frame event: the `Payload` layer of its dissection.
 pub fn payload_of<'f>(event: &Event, frame: &'f [u8]) -> &'f [u8] {
-    event
+    // The application layers (or the `Payload` layer) are the payload:
+    // from the first one's start to the last one's end.
+    let app = event
         .layers
         .iter()
-        .find(|l| l.protocol == "Payload")
-        .and_then(|l| frame.get(l.offset..l.offset + l.length))
-        .unwrap_or_default()
+        .filter(|l| l.layer == crate::dissect::LayerKind::Application);
+    let start = app.clone().map(|l| l.offset).min();
+    let end = app.map(|l| l.offset + l.length).max();
+    match (start, end) {
+        (Some(a), Some(b)) => frame.get(a..b).unwrap_or_default(),
+        _ => &[],
+    }
 }
 
 /// Payload bytes as text: UTF-8 as it is, other bytes as `\xNN`; long
@@ -95,7 +101,18 @@ pub fn value(name: &str, event: &Event, payload: &[u8]) -> Option<String> {
         "step" => event.step.to_string(),
         "from" => event.actor.clone(),
         "to" => event.to.clone()?,
-        _ => return None,
+        other => {
+            let field = other.strip_prefix(crate::plan::template::APP_PREFIX)?;
+            // This frame's application layers first, then a message it
+            // completed.
+            event
+                .layers
+                .iter()
+                .chain(event.reassembled.iter().map(|r| &r.layer))
+                .filter(|l| l.layer == crate::dissect::LayerKind::Application)
+                .find_map(|l| l.value(field))?
+                .to_string()
+        }
     })
 }
 

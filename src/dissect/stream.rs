@@ -103,8 +103,17 @@ pub struct Streams {
 impl Streams {
     /// Feeds one segment of a connection whose server side (the well-known
     /// or lesson-declared port) is `server` and which carries `protocol`.
-    pub fn segment(&mut self, protocol: Protocol, server: SocketAddr, seg: &Segment<'_>) -> Outcome {
-        let side = if seg.dst == server { Side::Client } else { Side::Server };
+    pub fn segment(
+        &mut self,
+        protocol: Protocol,
+        server: SocketAddr,
+        seg: &Segment<'_>,
+    ) -> Outcome {
+        let side = if seg.dst == server {
+            Side::Client
+        } else {
+            Side::Server
+        };
         let key = match side {
             Side::Client => (seg.src, seg.dst),
             Side::Server => (seg.dst, seg.src),
@@ -131,7 +140,11 @@ impl Connection {
     fn feed(&mut self, d: usize, side: Side, seg: &Segment<'_>) -> Outcome {
         let mut out = Outcome::default();
         let dir = &mut self.dirs[d];
-        let data_seq = if seg.syn { seg.seq.wrapping_add(1) } else { seg.seq };
+        let data_seq = if seg.syn {
+            seg.seq.wrapping_add(1)
+        } else {
+            seg.seq
+        };
         let next = *dir.next.get_or_insert(data_seq);
         let mut payload = seg.payload;
         let mut frame_offset = seg.payload_offset;
@@ -148,7 +161,8 @@ impl Connection {
             if held + payload.len() > MAX_HELD || dir.early.len() >= MAX_EARLY {
                 out.dropped = payload.len();
             } else {
-                dir.early.insert(data_seq, (payload.to_vec(), seg.event, frame_offset));
+                dir.early
+                    .insert(data_seq, (payload.to_vec(), seg.event, frame_offset));
                 out.early = payload.len();
             }
             return out;
@@ -175,7 +189,14 @@ impl Connection {
 
     /// Cuts the whole messages off the front of direction `d`'s bytes.
     /// `own` is the range of the buffer this segment brought.
-    fn cut(&mut self, d: usize, side: Side, event: usize, own: core::ops::Range<usize>, out: &mut Outcome) {
+    fn cut(
+        &mut self,
+        d: usize,
+        side: Side,
+        event: usize,
+        own: core::ops::Range<usize>,
+        out: &mut Outcome,
+    ) {
         let mut taken = 0usize;
         loop {
             let dir = &self.dirs[d];
@@ -192,7 +213,10 @@ impl Connection {
             let range = taken..taken + n;
             let parts = parts_of(&dir.parts, range.clone());
             let bytes = dir.buf[range.clone()].to_vec();
-            let inside = range.start >= own.start && range.end <= own.end && parts.len() == 1 && parts[0].event == event;
+            let inside = range.start >= own.start
+                && range.end <= own.end
+                && parts.len() == 1
+                && parts[0].event == event;
             if inside {
                 let base = parts[0].frame_offset;
                 let m = app::decode(self.protocol, side, &bytes, base, &mut self.dialogue, true);
@@ -330,8 +354,18 @@ mod tests {
         assert_eq!(
             r.parts,
             [
-                Part { event: 3, frame_offset: 66, at: 0, len: 9 },
-                Part { event: 4, frame_offset: 66, at: 9, len: 10 }
+                Part {
+                    event: 3,
+                    frame_offset: 66,
+                    at: 0,
+                    len: 9
+                },
+                Part {
+                    event: 4,
+                    frame_offset: 66,
+                    at: 9,
+                    len: 10
+                }
             ]
         );
         assert_eq!(r.message.layer.value("request.URI"), Some("/c"));
@@ -350,7 +384,15 @@ mod tests {
         assert_eq!(o.repeated, 4);
         let r = &o.reassembled[0];
         assert_eq!(r.bytes, b"GET /a HTTP/1.1\r\n\r\n");
-        assert_eq!(r.parts[1], Part { event: 3, frame_offset: 70, at: 9, len: 10 });
+        assert_eq!(
+            r.parts[1],
+            Part {
+                event: 3,
+                frame_offset: 70,
+                at: 9,
+                len: 10
+            }
+        );
         // A segment after a gap waits for the bytes before it.
         let o = feed(&mut st, seg(true, 32, b"1.1\r\n\r\n", 4));
         assert_eq!(o.early, 7);
@@ -370,7 +412,10 @@ mod tests {
         fin.fin = true;
         let o = feed(&mut st, fin);
         assert_eq!(o.reassembled.len(), 1);
-        assert_eq!(o.reassembled[0].message.layer.value("body"), Some("\"body\""));
+        assert_eq!(
+            o.reassembled[0].message.layer.value("body"),
+            Some("\"body\"")
+        );
         assert_eq!(o.reassembled[0].parts[0].event, 1);
     }
 }

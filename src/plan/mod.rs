@@ -32,6 +32,19 @@ pub struct PlannedActor {
     pub transport: Transport,
     /// Address and port it binds; port 0 lets the OS choose.
     pub addr: SocketAddr,
+    /// The application protocol the lesson says its traffic carries.
+    pub protocol: Option<AppProtocol>,
+}
+
+/// An application protocol a lesson names on an actor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppProtocol {
+    Builtin(crate::dissect::app::Protocol),
+    /// The lesson's own, with the fields it defines.
+    Custom {
+        name: String,
+        fields: Vec<crate::dissect::app::custom::FieldDef>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

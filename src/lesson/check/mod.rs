@@ -9,6 +9,7 @@ use serde_saphyr::Spanned;
 
 mod actors;
 mod addresses;
+mod app;
 mod checkpoint;
 mod expect;
 mod problem;
@@ -27,7 +28,7 @@ use sockets::*;
 use step::*;
 
 use super::limits;
-use super::model::{ActorSpec, ExpectSpec, LessonFile, RuleSpec, StepSpec};
+use super::model::{ActorSpec, ExpectSpec, FieldSpec, LessonFile, RuleSpec, StepSpec};
 use crate::plan::{
     CALLS, Call, CheckpointPlan, Expect, ExpectedError, Peer, Plan, PlannedActor, PlannedStep,
     Rule, RuleMode, ShutdownHow, SockOpt, Transport, keys_for,
@@ -249,6 +250,8 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
             ));
         }
     }
+
+    app::check_http_lengths(file, &actors, &mut problems);
 
     let rules = check_rules(
         &file.rules,
