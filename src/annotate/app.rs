@@ -275,7 +275,7 @@ impl AppTracker {
         if let Some((at, len, so_far)) = o.pending {
             let from = so_far - len;
             let value = format!(
-                "bytes {}–{} of a {} message not complete yet",
+                "bytes {}–{} of the next {} message (not complete yet)",
                 from,
                 so_far - 1,
                 p.name()

@@ -355,7 +355,12 @@ impl<'a> Annotator<'a> {
                 layers.splice(at..=at, a.layers);
             }
             join_into(&mut n.syntax, &a.syntax, "\n");
-            join_into(&mut n.semantics, &a.semantics, " ");
+            // What the message means comes first: it is what the frame is for.
+            if !a.semantics.is_empty() {
+                let transport = std::mem::take(&mut n.semantics);
+                n.semantics = a.semantics.join(" ");
+                join_into(&mut n.semantics, &[transport], "\n\n");
+            }
             join_into(&mut n.timing, &a.timing, " ");
             if !a.summary.is_empty() {
                 summary = a.summary.join(" · ");
