@@ -609,6 +609,11 @@ impl AppTracker {
         match &i.line {
             S::Reply { code, lines } => {
                 let text = lines.first().cloned().unwrap_or_default();
+                if let Some(a) = &i.announced {
+                    out.semantics.push(t::ftp_passive(&address(a)));
+                    out.timing.push(t::ftp_timing_passive(&a.1));
+                    self.announced.insert(a.1, f.index);
+                }
                 if side == Side::Server && nth == 1 && *code == 220 {
                     out.semantics.push(t::ftp_greeting(code));
                 } else {
@@ -625,11 +630,6 @@ impl AppTracker {
                             .push(t::ftp_timing_reply(&asked.what, &asked.event));
                         out.follows = Some(asked.event);
                     }
-                }
-                if let Some(a) = &i.announced {
-                    out.semantics.push(t::ftp_passive(&address(a)));
-                    out.timing.push(t::ftp_timing_passive(&a.1));
-                    self.announced.insert(a.1, f.index);
                 }
                 out.summary.push(format!("FTP {code} {text}"));
             }

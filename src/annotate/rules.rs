@@ -380,6 +380,14 @@ pub fn grade(answer_given: &str, correct: &str) -> bool {
     if given.is_empty() {
         return false;
     }
+    // A value with its meaning, `200 (OK)` or `24 (Terminal Type)`: either
+    // half is a right answer too.
+    if let Some((value, meaning)) = correct.split_once(" (")
+        && let Some(meaning) = meaning.strip_suffix(')')
+        && (grade(given, value) || grade(given, meaning))
+    {
+        return true;
+    }
     if let (Some(a), Some(b)) = (number(given), number(correct)) {
         return a == b;
     }
@@ -476,6 +484,10 @@ mod tests {
         assert!(grade("127.0.0.1", "127.0.0.1"));
         assert!(!grade("127.0.0.2", "127.0.0.1"));
         assert!(!grade("hell", "hello"));
+        assert!(grade("200", "200 (OK)"));
+        assert!(grade("terminal type", "24 (Terminal Type)"));
+        assert!(grade("200 (OK)", "200 (OK)"));
+        assert!(!grade("404", "200 (OK)"));
     }
 
     #[test]
