@@ -185,8 +185,24 @@ pub fn decode(msg: &[u8]) -> (Layer, Info, Option<Stop>) {
                 };
                 b.bytes("command", at + 1..at + 2, |_| command_text(cmd));
                 b.bytes("option", at + 2..at + 3, |_| option_text(option));
-                if se > at + 3 {
-                    b.bytes("subnegotiation parameters", at + 3..se, |s| hex(s));
+                let mut first_param = at + 3;
+                // These options' parameters start with IS, SEND or INFO,
+                // then text (RFC 1091, 1079, 1096, 1572).
+                let texty = matches!(option, 24 | 32 | 35 | 36 | 39);
+                if texty && se > first_param {
+                    let sub = msg[first_param];
+                    b.bytes("subcommand", first_param..first_param + 1, |_| match sub {
+                        0 => "0 (IS)".to_string(),
+                        1 => "1 (SEND)".to_string(),
+                        2 => "2 (INFO)".to_string(),
+                        n => n.to_string(),
+                    });
+                    first_param += 1;
+                }
+                if se > first_param {
+                    b.bytes("subnegotiation parameters", first_param..se, |s| {
+                        if texty { display(s) } else { hex(s) }
+                    });
                 }
                 b.bytes("command", se + 1..se + 2, |_| command_text(240));
                 info.items.push(Item::Subnegotiation {
@@ -239,7 +255,9 @@ mod tests {
         assert_eq!(info.data_len(), 5);
         let data = l.field("data").unwrap();
         assert_eq!((data.offset, data.length), (12, 6));
-        assert_eq!(data.value, "69 ff 0d 0a".replace("69", "68 69"));
+        // IAC IAC is one data byte 255: not UTF-8, so shown as hex.
+        assert_eq!(data.value, "68 69 ff 0d 0a");
+        assert_eq!(l.value("subcommand"), Some("1 (SEND)"));
     }
 
     #[test]
