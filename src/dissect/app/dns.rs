@@ -788,6 +788,32 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_header_diagram_draws_the_fixed_header_only() {
+        let m = frame(QUERY);
+        let (l, _, _) = decode(&m, false);
+        let d = crate::dissect::diagram::header_diagram(&m, &l).unwrap();
+        assert!(d.contains("0x1a2b"), "{d}");
+        assert!(!d.contains("example.com"), "{d}");
+        let names: Vec<String> = crate::dissect::diagram::diagram_values(&m, &l)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "transaction ID",
+                "flags",
+                "questions",
+                "answer RRs",
+                "authority RRs",
+                "additional RRs"
+            ]
+        );
+        let (l, _, _) = crate::dissect::app::http::decode(b"GET / HTTP/1.1\r\n\r\n");
+        assert!(crate::dissect::diagram::header_diagram(b"GET / HTTP/1.1\r\n\r\n", &l).is_none());
+    }
+
+    #[test]
     fn names_encode_and_escape() {
         assert_eq!(
             encode_name("www.example.com."),
