@@ -145,7 +145,8 @@ pub fn expand(template: &str, event: &Event, payload: &[u8]) -> String {
 const MAX_EXPANSION: usize = 2 * MAX_RULE_TEXT_PER_NOTE;
 
 fn has_protocol(event: &Event, protocol: &str) -> bool {
-    event.layers.iter().any(|l| {
+    let reassembled = event.reassembled.iter().map(|r| &r.layer);
+    event.layers.iter().chain(reassembled).any(|l| {
         let p = l.protocol.to_ascii_lowercase();
         match protocol {
             "ip" => p == "ipv4" || p == "ipv6",

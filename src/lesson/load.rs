@@ -198,7 +198,10 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
             "format", "name", "title", "summary", "intro", "outro", "actors", "steps", "rules",
         ],
     ),
-    ("an actor", &["name", "transport", "address", "port"]),
+    (
+        "an actor",
+        &["name", "transport", "address", "port", "protocol", "fields"],
+    ),
     (
         "a step",
         &[

@@ -64,7 +64,8 @@ pub(super) fn check_template(
 }
 
 pub(super) const RULE_PROTOCOLS: &[&str] = &[
-    "ethernet", "arp", "ip", "ipv4", "ipv6", "icmp", "icmpv6", "udp", "tcp",
+    "ethernet", "arp", "ip", "ipv4", "ipv6", "icmp", "icmpv6", "udp", "tcp", "dns", "http", "smtp",
+    "ftp", "ftp-data", "telnet",
 ];
 pub(super) const TCP_FLAGS: &[&str] =
     &["SYN", "ACK", "FIN", "RST", "PSH", "URG", "ECE", "CWR", "NS"];
