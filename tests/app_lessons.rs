@@ -132,6 +132,23 @@ fn http_get_reassembles_the_second_request() {
             .iter()
             .any(|s| s.contains("The connection stays open"))
     );
+    // Replayed to Markdown, the reassembled message has its own table.
+    let md = dir.join("t.md");
+    netcourse(&[
+        "replay",
+        dir.join("t.json").to_str().unwrap(),
+        "--export",
+        md.to_str().unwrap(),
+    ])
+    .run()
+    .ok();
+    let md = std::fs::read_to_string(md).unwrap();
+    let from = format!(
+        "*HTTP message reassembled from #{}, #{} (64 bytes",
+        parts[0]["event"], parts[1]["event"]
+    );
+    assert!(md.contains(&from), "{from} not in the Markdown");
+    assert!(md.contains("| 4 | request.URI | /about.html |"));
 }
 
 #[test]
