@@ -497,4 +497,6 @@ pub fn fmt_ns(ns: u64) -> String {
 }
 
 #[cfg(test)]
+mod app_tests;
+#[cfg(test)]
 mod tests;
