@@ -67,7 +67,10 @@ fn dns_query_explains_the_wire_format_and_compression() {
         semantics.contains("example.com A 192.0.2.80"),
         "{semantics}"
     );
-    assert!(semantics.contains("Compression pointers (3 here)"), "{semantics}");
+    assert!(
+        semantics.contains("Compression pointers (3 here)"),
+        "{semantics}"
+    );
     let timing = answer["notes"]["timing"].as_str().unwrap();
     assert!(timing.contains("This answers the query in #3"), "{timing}");
     let syntax = answer["notes"]["syntax"].as_str().unwrap();
