@@ -341,11 +341,12 @@ pub fn frame_line(e: &Event) -> String {
     if let (Some(p), false) = (&e.port, icmp)
         && e.layers.iter().any(|l| l.protocol == "UDP")
     {
-        let n = e
+        let n: usize = e
             .layers
             .iter()
-            .find(|l| l.protocol == "Payload")
-            .map_or(0, |l| l.length);
+            .filter(|l| l.layer == crate::dissect::LayerKind::Application)
+            .map(|l| l.length)
+            .sum();
         return with_payload(format!("UDP {} → {} len={n}", p.src, p.dst));
     }
     e.summary.clone()
