@@ -92,6 +92,64 @@ pub enum Command {
         after_help = "Examples:\n  netcourse replay tcp.json\n  netcourse replay tcp.yaml --color never\n  netcourse replay tcp.json --export tcp.html --export tcp.pcapng"
     )]
     Replay(ReplayArgs),
+    /// Explain every frame of a capture file (pcap or pcapng) made by any tool.
+    #[command(
+        after_help = "Examples:\n  netcourse explain capture.pcapng\n  netcourse explain any.pcap --export any.html --quiet"
+    )]
+    Explain(ExplainArgs),
+    /// Run your own programs in the sandbox and explain each socket call and frame.
+    #[command(
+        after_help = "Examples:\n  netcourse trace -- python3 udp_send.py hello\n  netcourse trace --run 'python3 udp_recv.py' --run 'python3 udp_send.py hello'\n  netcourse trace --run 'python3 dict_server.py' --run 'python3 dict_client.py' --stdin questions.txt"
+    )]
+    Trace(TraceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// A program to run, as one shell-quoted string (repeatable): each next one
+    /// starts once the previous has bound a UDP socket, is listening, or exited.
+    #[arg(long, value_name = "CMD")]
+    pub run: Vec<String>,
+    /// Feed this file to the last program's standard input (else it reads the terminal).
+    #[arg(long, value_name = "FILE")]
+    pub stdin: Option<PathBuf>,
+    /// Kill the programs still running after this many seconds.
+    #[arg(long, value_name = "S", default_value_t = 10.0)]
+    pub timeout: f64,
+    #[command(flatten)]
+    pub exports: ExportArgs,
+    /// When to colour the output (NO_COLOR is honoured by `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print only errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// How much of each event's notes to print (also in Markdown and pcapng
+    /// exports): brief (a line per event), normal, or full (every note).
+    #[arg(long, value_enum, default_value_t = Detail::Normal)]
+    pub detail: Detail,
+    /// The program to run, after `--`.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A pcap or pcapng file: Ethernet, Linux cooked (SLL, SLL2), raw IP or loopback frames.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub exports: ExportArgs,
+    /// When to colour the output (NO_COLOR is honoured by `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print only errors (with --export: just write the files).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// How much of each event's notes to print (also in Markdown and pcapng
+    /// exports): brief (a line per event), normal, or full (every note).
+    #[arg(long, value_enum, default_value_t = Detail::Normal)]
+    pub detail: Detail,
 }
 
 /// `--export` and `--export-format`, the same for `run lesson` and `replay`.
@@ -103,6 +161,16 @@ pub struct ExportArgs {
     /// Use this format for every --export, whatever its extension.
     #[arg(long, value_name = "FORMAT")]
     pub export_format: Option<Format>,
+}
+
+impl ExportArgs {
+    /// The exports asked for, each path tried before anything runs (nothing
+    /// is left at a path until there is a transcript to put there).
+    pub fn plan(&self, detail: Detail) -> Result<Vec<crate::render::Export>, crate::error::Error> {
+        let exports = crate::render::plan_exports(&self.export, self.export_format, detail)?;
+        crate::render::check_export_paths(&exports)?;
+        Ok(exports)
+    }
 }
 
 #[derive(Debug, Args)]

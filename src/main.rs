@@ -41,6 +41,14 @@ fn main() -> ExitCode {
         Command::New {
             what: netcourse::cli::NewWhat::Lesson(args),
         } => netcourse::new_lesson::command(&args),
+        Command::Trace(args) => {
+            set_color(args.color);
+            netcourse::trace::command(&args)
+        }
+        Command::Explain(args) => {
+            set_color(args.color);
+            netcourse::explain::command(&args)
+        }
         Command::Replay(args) => {
             set_color(args.color);
             if args.step {
@@ -179,11 +187,9 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
     // network is touched.
     let source = lesson::load::find(&args.lesson, &args.dirs)?;
     let plan = source.plan()?;
-    let exports = render::plan_exports(
-        &args.exports.export,
-        args.exports.export_format,
-        args.detail,
-    )?;
+    // Export paths are tried before the sandbox, so a bad one fails before
+    // the lesson runs; nothing is left at them until the run has a transcript.
+    let exports = args.exports.plan(args.detail)?;
     if args.net == NetMode::Host
         && let Some(reason) = plan.reaches_beyond_itself()
     {
@@ -192,9 +198,6 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
                 hint: "on the host's loopback that port may belong to another program; run it in the default sandbox, where only the lesson's own sockets exist".into(),
             });
     }
-    // Export paths are tried before the sandbox, so a bad one fails before
-    // the lesson runs; nothing is left at them until the run has a transcript.
-    render::check_export_paths(&exports)?;
     if args.net == NetMode::Sandbox {
         sandbox::enter()?;
     }

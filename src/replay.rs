@@ -401,11 +401,7 @@ fn version_range() -> String {
 /// set by the caller (`main`), as for a live run.
 pub fn run(args: &ReplayArgs) -> Result<ExitCode, Error> {
     // Like a live run: a bad export path is found before anything is printed.
-    let exports = render::plan_exports(
-        &args.exports.export,
-        args.exports.export_format,
-        args.detail,
-    )?;
+    let exports = args.exports.plan(args.detail)?;
     let t = load(&args.file)?;
     let mut out = std::io::stdout().lock();
     let _ = terminal::render(&t, terminal::View::new(args.detail), &mut out);

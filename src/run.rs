@@ -7,9 +7,7 @@ use crate::live::capture::{self, Capture, CapturedFrame};
 use crate::live::exec::Runner;
 use crate::live::sandbox::NetMode;
 use crate::plan::Plan;
-use crate::transcript::{
-    self, ActorInfo, Event, LessonInfo, NetworkInfo, Outcome, StepInfo, Transcript,
-};
+use crate::transcript::{ActorInfo, Event, LessonInfo, NetworkInfo, Outcome, StepInfo, Transcript};
 
 pub struct LiveRun<'a> {
     runner: Runner<'a>,
@@ -21,43 +19,46 @@ pub struct LiveRun<'a> {
 
 /// The transcript skeleton for a plan: everything but the events.
 pub fn empty_transcript(plan: &Plan, mode: NetMode, interface: &str) -> Transcript {
-    Transcript {
-        format: transcript::FORMAT.to_string(),
-        version: transcript::VERSION,
-        complete: false,
-        generator: format!("netcourse {}", env!("CARGO_PKG_VERSION")),
-        lesson: LessonInfo {
+    let mut t = Transcript::begin(
+        LessonInfo {
             name: plan.name.clone(),
             title: plan.title.clone(),
             summary: plan.summary.clone(),
             intro: plan.intro.clone(),
             outro: plan.outro.clone(),
         },
-        network: NetworkInfo {
+        NetworkInfo {
             mode: mode.as_str().to_string(),
             interface: interface.to_string(),
             note: match mode {
-                NetMode::Sandbox => "A private network namespace made for this run: only `lo` (127.0.0.1 and ::1) exists, no other program's traffic is seen, and nothing leaves the machine. `lo` has no network card, so every MAC address is 00:00:00:00:00:00.".to_string(),
+                NetMode::Sandbox => crate::live::sandbox::NETWORK_NOTE.to_string(),
                 NetMode::Host => "The machine's own network namespace: frames are read from its `lo`, beside whatever else uses it. Only frames between the lesson's own sockets are kept (a kernel filter passes only frames on the lesson's ports; those that still belong to other programs are counted, never shown), and each call may reach only a socket the lesson holds at that moment. `lo` has no network card, so every MAC address is 00:00:00:00:00:00.".to_string(),
             },
             left_out: (mode == NetMode::Host).then_some(0),
+            link_type: None,
         },
-        dropped: 0,
-        started_at_ns: 0,
-        outcome: Outcome { passed: false, failure: None },
-        actors: plan
-            .actors
-            .iter()
-            .map(|a| ActorInfo { name: a.name.clone(), transport: a.transport.as_str().to_string(), address: a.addr.to_string() })
-            .collect(),
-        steps: plan
-            .steps
-            .iter()
-            .map(|s| StepInfo { number: s.number, id: s.id.clone(), actor: plan.actors[s.actor].name.clone(), call: s.call.name().to_string(), say: s.say.clone() })
-            .collect(),
-        events: Vec::new(),
-        comparison: Vec::new(),
-    }
+    );
+    t.actors = plan
+        .actors
+        .iter()
+        .map(|a| ActorInfo {
+            name: a.name.clone(),
+            transport: a.transport.as_str().to_string(),
+            address: a.addr.to_string(),
+        })
+        .collect();
+    t.steps = plan
+        .steps
+        .iter()
+        .map(|s| StepInfo {
+            number: s.number,
+            id: s.id.clone(),
+            actor: plan.actors[s.actor].name.clone(),
+            call: s.call.name().to_string(),
+            say: s.say.clone(),
+        })
+        .collect();
+    t
 }
 
 impl<'a> LiveRun<'a> {

@@ -4,10 +4,12 @@
 //! through it to predict each step; `live::exec` and `annotate` ask it the
 //! same questions about the calls they make and explain.
 //!
-//! The state is one struct per actor (not one vector per fact), so that an
+//! The state is one struct per actor (not one vector per fact), and an
+//! actor's accepted connections are kept by name (`Connections`), so that an
 //! actor holding several connections, actors on several hosts, or actors
-//! whose calls are observed rather than planned can each get their own
-//! socket list here without touching the rules' callers.
+//! whose calls are observed rather than planned fit here without touching
+//! the rules' callers. Today a lesson names no connection: every `accept`
+//! uses the unnamed one, which is why a second `accept` drops the first.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -56,6 +58,95 @@ impl IpVersion {
     }
 }
 
+/// The name of one of an actor's accepted connections. Lessons cannot name
+/// connections yet, so every call uses the unnamed one (`ConnName::default()`)
+/// and an actor holds at most one connection.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnName(pub String);
+
+/// What an `accept` did to the connections its actor held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted<T> {
+    /// The new connection is held beside any others.
+    Added,
+    /// A connection was held under the same name: like a program that keeps
+    /// it in one variable, the actor loses its only reference to the old
+    /// one, and dropping the last reference to a socket closes it (FIN).
+    Replaced(T),
+}
+
+/// An actor's accepted connections by name, in the order they were
+/// accepted. `T` is what a stage keeps of one: `check` where it was
+/// accepted, `exec` the socket, `annotate` the peer's address.
+#[derive(Debug, Clone)]
+pub struct Connections<T> {
+    held: Vec<(ConnName, T)>,
+}
+
+impl<T> Default for Connections<T> {
+    fn default() -> Self {
+        Connections { held: Vec::new() }
+    }
+}
+
+impl<T> Connections<T> {
+    /// Hold `conn` under `name`, and say what became of the one held there.
+    pub fn accept(&mut self, name: ConnName, conn: T) -> Accepted<T> {
+        match self.held.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, slot)) => Accepted::Replaced(std::mem::replace(slot, conn)),
+            None => {
+                self.held.push((name, conn));
+                Accepted::Added
+            }
+        }
+    }
+
+    /// Whether an `accept` under `name` would drop a connection.
+    pub fn would_replace(&self, name: &ConnName) -> bool {
+        self.get(name).is_some()
+    }
+
+    pub fn get(&self, name: &ConnName) -> Option<&T> {
+        self.held.iter().find(|(n, _)| n == name).map(|(_, c)| c)
+    }
+
+    /// Let go of the connection under `name` (a `close`).
+    pub fn take(&mut self, name: &ConnName) -> Option<T> {
+        let at = self.held.iter().position(|(n, _)| n == name)?;
+        Some(self.held.remove(at).1)
+    }
+
+    /// Let go of every connection, oldest first.
+    pub fn take_all(&mut self) -> Vec<T> {
+        self.held.drain(..).map(|(_, c)| c).collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.held.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.held.iter().map(|(_, c)| c)
+    }
+}
+
+/// What fixed a socket's IP version: the address it was bound to, or the
+/// first destination it was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MadeFor {
+    Address(IpAddr),
+    FirstDestination(IpAddr),
+}
+
+impl std::fmt::Display for MadeFor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MadeFor::Address(ip) => write!(f, "made for its address {ip}"),
+            MadeFor::FirstDestination(ip) => write!(f, "made for its first destination, {ip}"),
+        }
+    }
+}
+
 /// What one actor's sockets hold at a point of the lesson.
 #[derive(Debug, Clone, Default)]
 pub struct ActorSockets {
@@ -63,8 +154,8 @@ pub struct ActorSockets {
     pub bound: bool,
     pub connected: bool,
     pub listening: bool,
-    /// Holds a connection `accept` returned (one today; see `accept`).
-    pub accepted: bool,
+    /// The connections `accept` returned, with where each was accepted.
+    pub connections: Connections<At>,
     /// The socket exists only because `setsockopt` made it.
     pub made: bool,
     /// Where its TCP connect was expected to fail: that socket cannot
@@ -74,7 +165,7 @@ pub struct ActorSockets {
     pub first_listen: Option<At>,
     /// The IP version of its socket once it exists, and what fixed it (a
     /// socket is IPv4 or IPv6 for life).
-    pub family: Option<(IpVersion, String)>,
+    pub family: Option<(IpVersion, MadeFor)>,
     /// The address it holds from its `bind`, with the step that bound it.
     pub holds: Option<(SocketAddr, usize, u64)>,
     /// SO_REUSEADDR is set, which may let two sockets share a port.
@@ -98,19 +189,26 @@ pub struct ActorSockets {
 impl ActorSockets {
     /// Whether the actor has any socket open for a `close` to take.
     pub fn has_socket(&self) -> bool {
-        self.bound || self.connected || self.listening || self.accepted || self.made
+        self.bound || self.connected || self.listening || !self.connections.is_empty() || self.made
     }
 
-    /// A second `accept` while a connection is held: the actor holds one
-    /// connection, so the old one is closed (it sends FIN).
-    pub fn accept_drops_connection(&self) -> bool {
-        self.accepted
+    /// Whether the actor holds a connection `accept` returned.
+    pub fn holds_connection(&self) -> bool {
+        !self.connections.is_empty()
+    }
+
+    /// An `accept` into the actor's (unnamed) connection: what it does to the
+    /// one held there, if any.
+    pub fn accept(&mut self, at: At) -> Accepted<At> {
+        self.connected = true;
+        self.shut_write = None;
+        self.connections.accept(ConnName::default(), at)
     }
 
     /// Take what a `close` takes and forget what goes with it.
     pub fn close(&mut self, transport: Option<Transport>, listener: bool, at: At) -> Closed {
         self.made = false;
-        let what = close_takes(transport, listener, self.accepted);
+        let what = close_takes(transport, listener, self.holds_connection());
         match what {
             Closed::Listener => {
                 self.listening = false;
@@ -120,7 +218,7 @@ impl ActorSockets {
                 self.addressed = None;
             }
             Closed::Connection => {
-                self.accepted = false;
+                self.connections.take(&ConnName::default());
                 self.connected = false;
             }
             Closed::Socket => {
@@ -167,6 +265,21 @@ pub fn blocks(call: &Call, transport: Option<Transport>) -> bool {
     }
 }
 
+/// Whether a call puts frames on the wire by itself (so a checkpoint can ask
+/// about them): sends, a TCP connect, and a TCP close or shutdown of a
+/// connection. Binding, listening, accepting (the kernels did the
+/// handshake), options and reads send nothing; nor does anything UDP but a
+/// datagram; nor closing a listener (unless connections wait, which a
+/// lesson cannot foresee).
+pub fn puts_frames(call: &str, transport: Option<Transport>, listener: bool) -> bool {
+    match call {
+        "bind" | "listen" | "accept" | "setsockopt" | "recv" | "recvfrom" => false,
+        "connect" | "shutdown" => transport != Some(Transport::Udp),
+        "close" => transport != Some(Transport::Udp) && !listener,
+        _ => true,
+    }
+}
+
 /// Where `to: reply` goes: whoever the actor's last `recvfrom` heard from,
 /// as an echo server answers `sendto(data, addr)`.
 pub fn reply_to(last_from: Option<SocketAddr>) -> Option<SocketAddr> {
@@ -208,21 +321,18 @@ mod tests {
         let mut s = ActorSockets {
             bound: true,
             listening: true,
-            accepted: true,
-            connected: true,
             holds: Some((addr, 1, 10)),
-            shut_write: Some((4, 14)),
             ..Default::default()
         };
-        assert!(s.accept_drops_connection());
+        assert_eq!(s.accept((3, 13)), Accepted::Added);
+        s.shut_write = Some((4, 14));
         assert_eq!(
             s.close(Some(Transport::Tcp), false, (5, 15)),
             Closed::Connection
         );
-        assert!(s.listening && s.bound && !s.connected && !s.accepted);
+        assert!(s.listening && s.bound && !s.connected && !s.holds_connection());
         assert_eq!(s.holds, Some((addr, 1, 10)));
         assert_eq!(s.shut_write, None);
-        assert!(!s.accept_drops_connection());
         assert_eq!(
             s.close(Some(Transport::Tcp), true, (6, 16)),
             Closed::Listener
@@ -230,6 +340,32 @@ mod tests {
         assert!(!s.has_socket());
         assert_eq!(s.holds, None);
         assert_eq!(s.closed, Some((6, 16, Closed::Listener)));
+    }
+
+    #[test]
+    fn a_second_accept_drops_the_connection_it_held() {
+        let mut s = ActorSockets::default();
+        assert_eq!(s.accept((3, 13)), Accepted::Added);
+        assert_eq!(s.accept((4, 14)), Accepted::Replaced((3, 13)));
+        assert_eq!(s.connections.iter().collect::<Vec<_>>(), [&(4, 14)]);
+        // Closing it leaves none to drop.
+        s.close(Some(Transport::Tcp), false, (5, 15));
+        assert_eq!(s.accept((6, 16)), Accepted::Added);
+    }
+
+    #[test]
+    fn named_connections_are_held_side_by_side() {
+        let a = ConnName("a".into());
+        let b = ConnName("b".into());
+        let mut held = Connections::default();
+        assert_eq!(held.accept(a.clone(), 1), Accepted::Added);
+        assert_eq!(held.accept(b.clone(), 2), Accepted::Added);
+        assert!(held.would_replace(&a) && !held.would_replace(&ConnName::default()));
+        assert_eq!(held.accept(a.clone(), 3), Accepted::Replaced(1));
+        assert_eq!(held.take(&b), Some(2));
+        assert_eq!(held.get(&a), Some(&3));
+        assert_eq!(held.take_all(), [3]);
+        assert!(held.is_empty());
     }
 
     #[test]
@@ -272,6 +408,22 @@ mod tests {
             },
             tcp
         ));
+    }
+
+    #[test]
+    fn only_sends_and_tcp_connection_calls_put_frames() {
+        let tcp = Some(Transport::Tcp);
+        let udp = Some(Transport::Udp);
+        for call in ["send", "sendall", "sendto"] {
+            assert!(puts_frames(call, tcp, false) && puts_frames(call, udp, false));
+        }
+        assert!(puts_frames("connect", tcp, false) && !puts_frames("connect", udp, false));
+        assert!(puts_frames("shutdown", tcp, false));
+        assert!(puts_frames("close", tcp, false) && !puts_frames("close", tcp, true));
+        assert!(!puts_frames("close", udp, false));
+        for call in ["bind", "listen", "accept", "setsockopt", "recv", "recvfrom"] {
+            assert!(!puts_frames(call, tcp, false), "{call}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::transcript::Event;
 fn plan(actors: &str, steps: &str) -> Plan {
     let text =
         format!("format: 1\nname: t\ntitle: t\nsummary: t\nactors:\n{actors}steps:\n{steps}");
-    let file = crate::lesson::load::parse(&text).unwrap_or_else(|p| panic!("{}", p.message));
+    let file = crate::lesson::load::parse(&text).unwrap_or_else(|p| panic!("{}", p.message()));
     crate::lesson::check::check(&file)
         .0
         .expect("the test lesson checks")

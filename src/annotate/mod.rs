@@ -21,7 +21,8 @@ use std::net::SocketAddr;
 use crate::dissect::{self, Dissection, LayerKind};
 use crate::live::capture::CapturedFrame;
 use crate::live::exec::CallRecord;
-use crate::plan::{Call, Plan};
+use crate::plan::{Call, Plan, Transport};
+use crate::sockets::{Accepted, Closed, ConnName, Connections};
 use crate::text::py_bytes;
 use crate::transcript::{CallDetail, Event, EventKind, Notes, Pair, to_hex};
 
@@ -51,7 +52,25 @@ pub struct Annotator<'a> {
     kernel: KernelSettings,
     /// The application layer: streams, requests waiting for answers.
     app: app::AppTracker,
+    /// With no plan (`explain`): an address no one claimed is named by itself.
+    name_by_address: bool,
+    /// Per actor, the peers of the connections `accept` gave it, walked
+    /// through the socket model as `exec` walked the real sockets.
+    connections: Vec<Connections<Option<SocketAddr>>>,
 }
+
+/// The plan of a run that has no lesson (`explain`, `trace`): no actors,
+/// no steps, no rules.
+static NO_PLAN: Plan = Plan {
+    name: String::new(),
+    title: String::new(),
+    summary: String::new(),
+    intro: None,
+    outro: None,
+    actors: Vec::new(),
+    steps: Vec::new(),
+    rules: Vec::new(),
+};
 
 impl<'a> Annotator<'a> {
     pub fn new(plan: &'a Plan, kernel: KernelSettings) -> Annotator<'a> {
@@ -70,7 +89,69 @@ impl<'a> Annotator<'a> {
             call_explained_at: HashMap::new(),
             kernel,
             app: app::AppTracker::default(),
+            name_by_address: false,
+            connections: plan.actors.iter().map(|_| Connections::default()).collect(),
         }
+    }
+
+    /// What the socket model says this call did to the actor's connections:
+    /// for an `accept`, whether it dropped the one the actor held (and
+    /// that one's peer), unless that connection had already been reset —
+    /// then dropping it sends nothing to explain.
+    fn hold(
+        &mut self,
+        rec: &CallRecord,
+        call: &Call,
+        transport: Transport,
+    ) -> Option<Accepted<SocketAddr>> {
+        let held = &mut self.connections[rec.actor];
+        match call {
+            Call::Accept if rec.ok => match held.accept(ConnName::default(), rec.peer) {
+                Accepted::Replaced(Some(old))
+                    if rec.local.and_then(|l| self.tcp.state_at(l, Some(old)))
+                        != Some(tcp::State::Closed) =>
+                {
+                    Some(Accepted::Replaced(old))
+                }
+                _ => Some(Accepted::Added),
+            },
+            Call::Close { listener }
+                if rec.ok
+                    && crate::sockets::close_takes(
+                        Some(transport),
+                        *listener,
+                        !held.is_empty(),
+                    ) == Closed::Connection =>
+            {
+                held.take(&ConnName::default());
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// Frames with no lesson behind them (a capture file, a traced
+    /// program): events have step 0 unless the caller says otherwise, and
+    /// names come from `name_endpoint`, else from the address itself when
+    /// `name_by_address`, else `kernel`.
+    pub fn without_plan(name_by_address: bool) -> Annotator<'static> {
+        // Nothing ran here: no kernel setting is known, and none is quoted.
+        let mut a = Annotator::new(&NO_PLAN, KernelSettings::default());
+        a.name_by_address = name_by_address;
+        a
+    }
+
+    /// Number an event made outside the annotator (a traced call, a
+    /// printed line) in the same sequence as the frames: its index and its
+    /// time since the start.
+    pub fn reserve(&mut self, ts: u64) -> (usize, u64) {
+        let (t, _) = self.timing_prefix(ts);
+        (self.push_common(ts), t)
+    }
+
+    /// Say who owns a socket address (a traced process).
+    pub fn name_endpoint(&mut self, addr: SocketAddr, name: &str) {
+        self.endpoints.insert(addr, name.to_string());
     }
 
     pub fn set_start(&mut self, ns: u64) {
@@ -98,6 +179,10 @@ impl<'a> Annotator<'a> {
             .get(&SocketAddr::new(ip, port))
             .or_else(|| self.endpoints.get(&SocketAddr::new(wildcard, port)))
             .cloned()
+            .or_else(|| {
+                self.name_by_address
+                    .then(|| SocketAddr::new(ip, port).to_string())
+            })
     }
 
     fn timing_prefix(&mut self, ts: u64) -> (u64, String) {
@@ -132,6 +217,7 @@ impl<'a> Annotator<'a> {
                 .filter(|_| matches!(step.call, Call::Connect { .. }) && rec.timed_out),
         );
         let transport = self.plan.actors[rec.actor].transport;
+        let accepted = self.hold(rec, &step.call, transport);
         let listens = self
             .plan
             .steps
@@ -146,6 +232,7 @@ impl<'a> Annotator<'a> {
                     && rec.local.and_then(|l| self.tcp.state_at(l, rec.peer))
                         != Some(tcp::State::Closed)),
             kernel: &self.kernel,
+            accepted,
         };
         let built_in = notes::call_notes(rec, transport, &ctx, self.plan);
         // A pointer is only worth it in place of a paragraph.
@@ -173,21 +260,12 @@ impl<'a> Annotator<'a> {
             &built_in.timing,
         );
         Event {
-            index,
-            kind: EventKind::Call,
-            step: rec.step,
-            actor: actor.clone(),
-            time_ns,
-            timestamp_ns: rec.start_ns,
-            layer: LayerKind::Application,
             summary: format!("{actor}: {} → {}", rec.args, rec.result),
             notes: Notes {
                 syntax: built_in.syntax,
                 semantics,
                 timing,
             },
-            from_lesson: Notes::default(),
-            follows: None,
             call: Some(CallDetail {
                 name: rec.call.to_string(),
                 args: rec.args.clone(),
@@ -197,18 +275,14 @@ impl<'a> Annotator<'a> {
                 peer: rec.peer.map(|a| a.to_string()),
                 data_hex: rec.data.as_ref().map(|d| to_hex(d)),
             }),
-            to: None,
-            data_hex: None,
-            length: None,
-            mac: None,
-            ip: None,
-            port: None,
-            layers: Vec::new(),
-            stopped: None,
-            tcp: None,
-            payload: None,
-            checkpoint: None,
-            reassembled: Vec::new(),
+            ..Event::new(
+                index,
+                EventKind::Call,
+                rec.step,
+                actor.clone(),
+                time_ns,
+                rec.start_ns,
+            )
         }
     }
 
@@ -234,7 +308,12 @@ impl<'a> Annotator<'a> {
 
     /// The event for one captured frame, caused by `step` (1-based).
     pub fn frame(&mut self, step: usize, frame: &CapturedFrame) -> Event {
-        let d = dissect::dissect(&frame.data);
+        self.frame_dissected(step, frame, dissect::dissect(&frame.data))
+    }
+
+    /// `frame`, for a frame already dissected (another link type than
+    /// Ethernet, read from a capture file).
+    pub fn frame_dissected(&mut self, step: usize, frame: &CapturedFrame, d: Dissection) -> Event {
         let (time_ns, when) = self.timing_prefix(frame.timestamp_ns);
         let index = self.push_common(frame.timestamp_ns);
         *self.frames_in_step.entry(step).or_default() += 1;
@@ -260,12 +339,12 @@ impl<'a> Annotator<'a> {
         let to_known = to.is_some();
         let to = to.unwrap_or_else(|| "kernel".to_string());
 
-        let step_plan = &self.plan.steps[step - 1];
-        let cause = catalog::timing::cause(
-            &step,
-            &self.plan.actors[step_plan.actor].name,
-            &step_plan.call.name(),
-        );
+        let cause = match self.plan.steps.get(step.wrapping_sub(1)) {
+            Some(s) => {
+                catalog::timing::cause(&step, &self.plan.actors[s.actor].name, &s.call.name())
+            }
+            None => String::new(),
+        };
 
         let mut follows = None;
         let observation = d.tcp.as_ref().and_then(|t| {

@@ -5,7 +5,10 @@
 
 use crate::dissect::{Dissection, Field, Layer, TcpInfo};
 use crate::live::exec::CallRecord;
+use std::net::SocketAddr;
+
 use crate::plan::{Call, Plan, Transport};
+use crate::sockets::Accepted;
 
 use super::catalog as t;
 use super::fmt_ns;
@@ -26,6 +29,9 @@ pub struct CallContext<'a> {
     pub closes_listener: bool,
     /// The settings of the kernel the lesson ran on.
     pub kernel: &'a KernelSettings,
+    /// For an `accept`: what the socket model says it did to the
+    /// connection the actor held.
+    pub accepted: Option<Accepted<SocketAddr>>,
 }
 
 pub fn call_notes(
@@ -132,9 +138,9 @@ fn call_explanation(
             ),
             c::listen_timing(),
         ),
-        (Call::Accept, _) => match rec.replaced {
-            None => (c::accept_semantics(&peer), c::accept_timing()),
-            Some(old) => (
+        (Call::Accept, _) => match ctx.accepted {
+            None | Some(Accepted::Added) => (c::accept_semantics(&peer), c::accept_timing()),
+            Some(Accepted::Replaced(old)) => (
                 c::accept_replacing(&peer, &old),
                 c::accept_replacing_timing(&old),
             ),
@@ -672,8 +678,9 @@ fn tcp_notes(c: &FrameContext, seg: &TcpInfo) -> (String, String, String) {
         } else {
             n::fin_second(&from, &to)
         });
-        let step = &c.plan.steps[c.step - 1];
-        lead = if c.plan.actors[step.actor].name == c.from
+        let step = c.plan.steps.get(c.step.wrapping_sub(1));
+        lead = if let Some(step) = step
+            && c.plan.actors[step.actor].name == c.from
             && matches!(step.call, Call::Close { .. } | Call::Shutdown { .. })
         {
             n::fin_lead_call(&c.from, &step.call.name())
@@ -691,12 +698,13 @@ fn tcp_notes(c: &FrameContext, seg: &TcpInfo) -> (String, String, String) {
             s.push(n::fin_ack_last(&from, &to));
             n::fin_ack_last_next()
         } else {
-            let step = &c.plan.steps[c.step - 1];
-            s.push(n::fin_ack_quickack(
-                &c.step,
-                &c.plan.actors[step.actor].name,
-                &step.call.name(),
-            ));
+            if let Some(step) = c.plan.steps.get(c.step.wrapping_sub(1)) {
+                s.push(n::fin_ack_quickack(
+                    &c.step,
+                    &c.plan.actors[step.actor].name,
+                    &step.call.name(),
+                ));
+            }
             n::fin_ack_next(&from)
         };
         lead = n::answer_lead(&c.from, &answers);

@@ -334,8 +334,6 @@ pub fn checkpoint_without_frame(plan: &Plan, call: &Event, frames: usize) -> Opt
     })
 }
 
-const TCP_FLAGS: &[&str] = &["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr", "ns"];
-
 fn unquote(s: &str) -> &str {
     let s = s.trim();
     let s = s
@@ -364,7 +362,12 @@ fn flag_set(s: &str) -> Option<Vec<String>> {
         .filter(|t| !t.is_empty())
         .map(|t| t.to_ascii_lowercase())
         .collect();
-    if flags.is_empty() || !flags.iter().all(|f| TCP_FLAGS.contains(&f.as_str())) {
+    let known = |f: &String| {
+        crate::plan::TCP_FLAGS
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(f))
+    };
+    if flags.is_empty() || !flags.iter().all(known) {
         return None;
     }
     flags.sort();

@@ -29,12 +29,12 @@ fn bytes(hex: &str) -> Vec<u8> {
 fn plan(actors: &str, steps: &str) -> Plan {
     let text =
         format!("format: 1\nname: t\ntitle: t\nsummary: t\nactors:\n{actors}steps:\n{steps}");
-    let file = crate::lesson::load::parse(&text).unwrap_or_else(|p| panic!("{}", p.message));
+    let file = crate::lesson::load::parse(&text).unwrap_or_else(|p| panic!("{}", p.message()));
     let (plan, problems) = crate::lesson::check::check(&file);
     plan.unwrap_or_else(|| {
         panic!(
             "{:?}",
-            problems.iter().map(|p| &p.message).collect::<Vec<_>>()
+            problems.iter().map(|p| p.message()).collect::<Vec<_>>()
         )
     })
 }
@@ -79,7 +79,6 @@ fn record(step: usize, actor: usize, call: &'static str, args: &str, result: &st
         errno: None,
         timed_out: false,
         unread: None,
-        replaced: None,
     }
 }
 
@@ -108,6 +107,7 @@ fn explain(
         tcp_state,
         closes_listener: false,
         kernel,
+        accepted: None,
     };
     let n = notes::call_notes(rec, transport, &ctx, plan);
     (n.semantics, n.timing)

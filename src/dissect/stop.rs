@@ -39,6 +39,15 @@ pub enum Header {
     /// A protocol a lesson defines with its own `fields:`.
     #[serde(rename = "custom")]
     Custom,
+    /// Link headers of captures made elsewhere (`explain`).
+    #[serde(rename = "Linux cooked")]
+    LinuxSll,
+    #[serde(rename = "Linux cooked v2")]
+    LinuxSll2,
+    #[serde(rename = "loopback")]
+    Loopback,
+    #[serde(rename = "raw IP")]
+    RawIp,
 }
 
 impl Header {
@@ -59,6 +68,10 @@ impl Header {
             Header::FtpData => "FTP-DATA",
             Header::Telnet => "TELNET",
             Header::Custom => "custom",
+            Header::LinuxSll => "Linux cooked (SLL)",
+            Header::LinuxSll2 => "Linux cooked v2 (SLL2)",
+            Header::Loopback => "loopback",
+            Header::RawIp => "raw IP",
         }
     }
 
@@ -158,6 +171,8 @@ impl LengthField {
 pub enum Number {
     EtherType(u16),
     IpProtocol(u8),
+    /// A BSD loopback header's address family.
+    AddressFamily(u32),
 }
 
 /// Why dissection stopped. `Display` gives the sentence a learner reads,
@@ -201,6 +216,10 @@ pub enum Stop {
         number: Number,
         undecoded: usize,
     },
+    /// Raw IP whose version nibble is neither 4 nor 6.
+    NotIp { found: u8 },
+    /// A capture file's link type that `explain` does not read.
+    UnknownLinkType { link_type: u32, name: String },
     /// An application message that breaks its protocol's syntax at
     /// `offset` (counted from the message's first byte).
     Malformed {
@@ -293,6 +312,8 @@ impl Stop {
             | Stop::WrongVersion { header, .. }
             | Stop::NotDissected { header, .. }
             | Stop::Malformed { header, .. } => *header,
+            Stop::NotIp { .. } => Header::RawIp,
+            Stop::UnknownLinkType { .. } => Header::Ethernet,
             Stop::BelowMinimum { field, .. }
             | Stop::BeyondData { field, .. }
             | Stop::NoLengthByte { field, .. } => field.header(),
@@ -310,6 +331,12 @@ fn were(n: usize) -> &'static str {
 
 impl fmt::Display for Stop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Stop::UnknownLinkType { ref name, .. } = *self {
+            return write!(
+                f,
+                "{name} is not a link type explain reads (it reads Ethernet, Linux cooked SLL and SLL2, raw IP and BSD loopback)"
+            );
+        }
         write!(f, "{}: ", self.header())?;
         match *self {
             Stop::EmptyFrame => f.write_str("the frame is empty"),
@@ -466,12 +493,20 @@ impl fmt::Display for Stop {
                         "protocol {} is not one this course dissects",
                         super::ip::protocol_text(v)
                     )?,
+                    Number::AddressFamily(v) => {
+                        write!(f, "address family {v} is not IPv4 or IPv6")?
+                    }
                 }
                 write!(f, "; {undecoded} byte{} left undecoded", s(undecoded))
             }
             Stop::Malformed {
                 offset, problem, ..
             } => write!(f, "at byte {offset} of the message, {problem}"),
+            Stop::NotIp { found } => write!(
+                f,
+                "version {found} is neither 4 nor 6; nothing after it is decoded"
+            ),
+            Stop::UnknownLinkType { .. } => Ok(()),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::check::{self, Problem, Severity};
+use super::check::{self, Kind, Problem, YamlFault};
 use super::limits;
 use super::model::LessonFile;
 use crate::error::{Error, Result};
@@ -108,7 +108,7 @@ impl LessonSource {
                 file: self.display_name(),
                 problems: problems
                     .iter()
-                    .filter(|p| p.severity == Severity::Error)
+                    .filter(|p| p.is_error())
                     .map(|p| p.render(&self.display_name(), &self.text))
                     .collect(),
             }),
@@ -134,39 +134,36 @@ impl LessonSource {
                     && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
                     && stem != file.name.value
                 {
-                    problems.push(Problem::at(
-                        Severity::Warning,
-                        file.name.referenced.line(),
-                        file.name.referenced.column(),
-                        format!("the lesson is named `{}`, but its file is `{stem}`", file.name.value),
-                        Some(format!("`netcourse lessons` finds it as `{stem}` and its transcript says `{}`; name the file `{}.yaml`", file.name.value, file.name.value)),
+                    problems.push(Problem::new(
+                        Kind::FileNameDiffers {
+                            name: file.name.value.clone(),
+                            stem: stem.to_string(),
+                        },
+                        &file.name,
                     ));
                 }
                 (plan, problems)
             }
-            Err(p) => (None, vec![p]),
+            Err(p) => (None, vec![*p]),
         }
     }
 }
 
 /// Parse YAML into the lesson model, with bounds on what a hostile file can
 /// make the parser do.
-pub fn parse(text: &str) -> std::result::Result<LessonFile, Problem> {
+pub fn parse(text: &str) -> std::result::Result<LessonFile, Box<Problem>> {
     if text.len() > limits::MAX_FILE_BYTES {
-        return Err(Problem::at(
-            Severity::Error,
+        return Err(Box::new(Problem::at(
+            Kind::FileTooLarge {
+                bytes: text.len(),
+                limit: limits::MAX_FILE_BYTES,
+            },
             1,
             1,
-            format!(
-                "the file is {} bytes; a lesson may be at most {} bytes",
-                text.len(),
-                limits::MAX_FILE_BYTES
-            ),
-            None,
-        ));
+        )));
     }
     if text.trim().is_empty() {
-        return Err(Problem::at(Severity::Error, 1, 1, "the file is empty", Some("a lesson starts with `format: 1`; `netcourse new lesson NAME` writes one to start from".into())));
+        return Err(Box::new(Problem::at(Kind::EmptyFile, 1, 1)));
     }
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
@@ -187,7 +184,7 @@ pub fn parse(text: &str) -> std::result::Result<LessonFile, Problem> {
         with_snippet: false,
     };
     serde_saphyr::from_str_with_options::<LessonFile>(text, options)
-        .map_err(|e| yaml_problem(&e, text))
+        .map_err(|e| Box::new(yaml_problem(&e, text)))
 }
 
 /// Keys of each part of a lesson, to say where a misplaced key belongs.
@@ -246,7 +243,9 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
 /// The hint for `unknown field `x`, expected one of a, b, c`: the closest
 /// of the keys allowed *here* (the message lists them), or the part of the
 /// lesson the key belongs to.
-fn unknown_key_hint(message: &str) -> String {
+/// The hint for a key the YAML model does not have: where it belongs, or
+/// what it is close to.
+pub(crate) fn unknown_key_hint(message: &str) -> String {
     let word = message.split('`').nth(1).unwrap_or("");
     let allowed: Vec<String> = message
         .split_once("expected one of ")
@@ -375,43 +374,42 @@ fn yaml_problem(e: &serde_saphyr::Error, text: &str) -> Problem {
     {
         let column = text_line[..at].chars().count() as u64 + 1;
         return Problem::at(
-                    Severity::Error,
-                    line,
-                    column,
-                    message,
-                    Some("lessons use plain YAML: tags like `!include` are not allowed, and a lesson can read no other file".into()),
-                );
+            Kind::Yaml {
+                message,
+                fault: YamlFault::Tag,
+            },
+            line,
+            column,
+        );
     }
     if message.contains("quote")
         && let Some((qline, qcolumn, q)) = unclosed_quote(text, line)
     {
         return Problem::at(
-            Severity::Error,
+            Kind::UnclosedQuote {
+                quote: q,
+                line,
+                column,
+                message,
+            },
             qline,
             qcolumn,
-            format!("the quote `{q}` opened here is not closed on this line"),
-            Some(format!(
-                "close it at the end of the value; the YAML reader went on to line {line}, column {column} ({message})"
-            )),
         );
     }
-    let hint = if message.contains("unknown field") {
-        Some(unknown_key_hint(&message))
+    let fault = if message.contains("unknown field") {
+        YamlFault::UnknownKey
     } else if message.contains("missing field") {
-        Some("docs/lesson-format.md lists the keys each part needs".into())
+        YamlFault::MissingKey
     } else if message.contains("unsupported tag") {
-        Some("lessons use plain YAML: tags like `!include` are not allowed, and a lesson can read no other file".into())
+        YamlFault::Tag
     } else if message.contains("duplicate") {
-        Some("each key may appear once in the same mapping".into())
-    } else if message.starts_with("invalid type")
-        || message.starts_with("invalid value")
-        || message.starts_with("invalid ")
-    {
-        Some("docs/lesson-format.md gives the type of every key".into())
+        YamlFault::DuplicateKey
+    } else if message.starts_with("invalid ") {
+        YamlFault::Type
     } else {
-        Some("check the YAML syntax around this line: indentation, quotes and colons".into())
+        YamlFault::Syntax
     };
-    Problem::at(Severity::Error, line, column, message, hint)
+    Problem::at(Kind::Yaml { message, fault }, line, column)
 }
 
 /// Directories searched for lessons by name, most specific first:
@@ -535,7 +533,8 @@ pub fn print_listing(
                 "(invalid lesson)".to_string(),
                 format!(
                     "line {}: {}; `netcourse check` shows every problem",
-                    p.line, p.message
+                    p.line,
+                    p.message()
                 ),
             ),
         };
@@ -604,10 +603,7 @@ pub fn check_files(
         for p in &problems {
             let _ = writeln!(err, "{}\n", p.render(&name, &source.text));
         }
-        let errors = problems
-            .iter()
-            .filter(|p| p.severity == Severity::Error)
-            .count();
+        let errors = problems.iter().filter(|p| p.is_error()).count();
         let warnings = problems.len() - errors;
         let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
         if errors > 0 {
@@ -684,13 +680,7 @@ pub fn read_path(path: &Path) -> Result<LessonSource> {
             let before = std::str::from_utf8(&bytes[..at]).unwrap_or("");
             let line = before.matches('\n').count() as u64 + 1;
             let column = before.rsplit('\n').next().unwrap_or("").chars().count() as u64 + 1;
-            let problem = Problem::at(
-                Severity::Error,
-                line,
-                column,
-                format!("the file is not UTF-8 text: byte 0x{:02x} here is not valid UTF-8", bytes[at]),
-                Some("a lesson is a YAML text file in UTF-8; `netcourse new lesson NAME` writes one to start from".into()),
-            );
+            let problem = Problem::at(Kind::NotUtf8 { byte: bytes[at] }, line, column);
             Ok(LessonSource {
                 name,
                 origin,

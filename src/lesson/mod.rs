@@ -7,7 +7,7 @@ pub mod load;
 pub mod model;
 pub mod narration;
 
-pub use check::{Problem, Severity};
+pub use check::{Kind as ProblemKind, Problem, Severity};
 pub use load::{LessonSource, Origin};
 
 /// Limits a lesson cannot exceed: a lesson is someone else's file. Each is

@@ -8,7 +8,7 @@
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use super::check::{Problem, Severity};
+use super::check::{Kind, Problem};
 use super::limits;
 use super::model::LessonFile;
 
@@ -49,20 +49,13 @@ pub fn check(file: &LessonFile, text: &str) -> Vec<Problem> {
                 .and_then(|l| l.chars().nth(column.saturating_sub(1) as usize))
                 .is_some_and(|q| q == '"' || q == '\'');
             problems.push(Problem::at(
-                Severity::Error,
+                Kind::InvisibleInName {
+                    visible: name.value.chars().filter(|c| !invisible(*c)).collect(),
+                    code: c as u32,
+                    bidi: is_bidi(c),
+                },
                 line,
                 column + u64::from(quoted) + i as u64,
-                format!(
-                    "actor name `{}` holds U+{:04X}, a character that {}",
-                    name.value.chars().filter(|c| !invisible(*c)).collect::<String>(),
-                    c as u32,
-                    if is_bidi(c) {
-                        "reorders the text around it"
-                    } else {
-                        "prints as nothing"
-                    }
-                ),
-                Some("a name must read the same everywhere it is shown; use visible letters, digits, `-` and `_`".into()),
             ));
         }
     }
@@ -96,14 +89,12 @@ pub fn check(file: &LessonFile, text: &str) -> Vec<Problem> {
     if total > limits::MAX_NARRATION {
         let (line, column) = first_over.unwrap_or((1, 1));
         problems.push(Problem::at(
-            Severity::Error,
+            Kind::NarrationTotalTooLong {
+                total,
+                limit: limits::MAX_NARRATION,
+            },
             line,
             column,
-            format!(
-                "the lesson's narration adds up to {total} characters (title, summary, intro, outro and every `say`, repeats counted); the limit is {} (limit `max_narration`), passed here",
-                limits::MAX_NARRATION
-            ),
-            Some("shorten the narration, or move a `say` off a repeated step (a repeated step shows its `say` every time)".into()),
         ));
     }
     problems
@@ -112,19 +103,22 @@ pub fn check(file: &LessonFile, text: &str) -> Vec<Problem> {
 /// The characters of one piece of narration; a problem if over `limit`.
 fn bounded(
     at: &Spanned<String>,
-    key: &str,
+    key: &'static str,
     limit: usize,
-    limit_name: &str,
+    limit_name: &'static str,
     problems: &mut Vec<Problem>,
 ) -> usize {
     let chars = at.value.chars().count();
     if chars > limit {
         problems.push(Problem::at(
-            Severity::Error,
+            Kind::NarrationTooLong {
+                key,
+                chars,
+                limit,
+                limit_name,
+            },
             at.referenced.line(),
             at.referenced.column(),
-            format!("`{key}` is {chars} characters; the limit is {limit} (limit `{limit_name}`)"),
-            Some(format!("shorten it to {limit} characters or fewer; a long explanation belongs in the lesson's documentation, not in the run")),
         ));
     }
     chars
@@ -181,16 +175,16 @@ mod tests {
             p.len(),
             1,
             "{:?}",
-            p.iter().map(|p| &p.message).collect::<Vec<_>>()
+            p.iter().map(|p| p.message()).collect::<Vec<_>>()
         );
         assert_eq!((p[0].line, p[0].column), (6, 14));
-        assert!(p[0].message.contains("U+202E"), "{}", p[0].message);
-        assert!(p[0].message.contains("reorders"), "{}", p[0].message);
+        assert!(p[0].message().contains("U+202E"), "{}", p[0].message());
+        assert!(p[0].message().contains("reorders"), "{}", p[0].message());
         let p = problems(&text.replace('\u{202E}', "\u{200B}"));
         assert!(
-            p[0].message.contains("prints as nothing"),
+            p[0].message().contains("prints as nothing"),
             "{}",
-            p[0].message
+            p[0].message()
         );
         assert!(problems(&text.replace('\u{202E}', "")).is_empty());
     }
@@ -202,7 +196,11 @@ mod tests {
         let p = problems(&text);
         assert_eq!(p.len(), 1);
         assert_eq!((p[0].line, p[0].column), (12, 10));
-        assert!(p[0].message.contains("limit `max_say`"), "{}", p[0].message);
+        assert!(
+            p[0].message().contains("limit `max_say`"),
+            "{}",
+            p[0].message()
+        );
         let ok = format!(
             "{HEAD}steps:\n  - actor: a\n    call: bind\n    say: {}\n",
             &long[1..]
@@ -226,14 +224,18 @@ mod tests {
             p.len(),
             1,
             "{:?}",
-            p.iter().map(|p| &p.message).collect::<Vec<_>>()
+            p.iter().map(|p| p.message()).collect::<Vec<_>>()
         );
         assert!(
-            p[0].message.contains("limit `max_narration`"),
+            p[0].message().contains("limit `max_narration`"),
             "{}",
-            p[0].message
+            p[0].message()
         );
-        assert!(p[0].message.contains("repeats counted"), "{}", p[0].message);
+        assert!(
+            p[0].message().contains("repeats counted"),
+            "{}",
+            p[0].message()
+        );
     }
 
     #[test]
@@ -243,7 +245,7 @@ mod tests {
             format!("{HEAD}intro: {long}\noutro: {long}\nsteps:\n  - actor: a\n    call: bind\n");
         let p = problems(&text);
         assert_eq!(p.len(), 2);
-        assert!(p[0].message.starts_with("`intro`"), "{}", p[0].message);
-        assert!(p[1].message.starts_with("`outro`"), "{}", p[1].message);
+        assert!(p[0].message().starts_with("`intro`"), "{}", p[0].message());
+        assert!(p[1].message().starts_with("`outro`"), "{}", p[1].message());
     }
 }

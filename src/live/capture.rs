@@ -20,7 +20,7 @@ use crate::error::Error;
 const READ_BUFFER: usize = 256 * 1024;
 /// Kernel-side queue for the packet socket, so a burst is not dropped.
 const SOCKET_BUFFER: libc::c_int = 4 * 1024 * 1024;
-const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
+pub(crate) const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
 const MARKER_MAGIC: &[u8] = b"netcourse-marker:";
 
 #[derive(Debug, Clone)]
@@ -342,26 +342,32 @@ impl Capture {
     }
 
     fn take_drop_count(&self) -> u64 {
-        #[repr(C)]
-        #[derive(Default)]
-        struct TpacketStats {
-            packets: u32,
-            drops: u32,
-        }
-        let mut stats = TpacketStats::default();
-        let mut len = std::mem::size_of::<TpacketStats>() as libc::socklen_t;
-        // SAFETY: PACKET_STATISTICS fills a tpacket_stats; reading resets it.
-        let rc = unsafe {
-            libc::getsockopt(
-                self.fd,
-                libc::SOL_PACKET,
-                libc::PACKET_STATISTICS,
-                (&mut stats as *mut TpacketStats).cast(),
-                &mut len,
-            )
-        };
-        if rc == 0 { u64::from(stats.drops) } else { 0 }
+        take_packet_drops(self.fd)
     }
+}
+
+/// Frames the kernel dropped on packet socket `fd` since the last ask
+/// (PACKET_STATISTICS; reading resets the count).
+pub(crate) fn take_packet_drops(fd: libc::c_int) -> u64 {
+    #[repr(C)]
+    #[derive(Default)]
+    struct TpacketStats {
+        packets: u32,
+        drops: u32,
+    }
+    let mut stats = TpacketStats::default();
+    let mut len = std::mem::size_of::<TpacketStats>() as libc::socklen_t;
+    // SAFETY: PACKET_STATISTICS fills a tpacket_stats; reading resets it.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_PACKET,
+            libc::PACKET_STATISTICS,
+            (&mut stats as *mut TpacketStats).cast(),
+            &mut len,
+        )
+    };
+    if rc == 0 { u64::from(stats.drops) } else { 0 }
 }
 
 /// The sequence number of a marker frame (IPv4/UDP between our two ports).
@@ -388,7 +394,8 @@ fn marker_seq(frame: &[u8], tx_port: u16, rx_port: u16) -> Option<u64> {
         .ok()
 }
 
-fn set_int(
+/// setsockopt with a c_int value.
+pub(crate) fn set_int(
     fd: libc::c_int,
     level: libc::c_int,
     name: libc::c_int,

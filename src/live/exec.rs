@@ -20,6 +20,7 @@ use crate::live::host_guard::{self, Endpoints, HeldSocket, NotOwnSocket, Reach};
 use crate::plan::{
     Call, ExpectedError, Peer, Plan, PlannedStep, ShutdownHow, SockOpt, Transport, call_text,
 };
+use crate::sockets::{ConnName, Connections};
 use crate::text::{plural, py_bytes};
 
 /// What one socket call did.
@@ -47,9 +48,6 @@ pub struct CallRecord {
     /// For `close`: bytes the application never read, still in the
     /// receive buffer (they make TCP reset instead of closing).
     pub unread: Option<usize>,
-    /// For `accept`: the peer of the connection the new one replaced (an
-    /// actor holds one connection; the old one is closed).
-    pub replaced: Option<SocketAddr>,
 }
 
 pub struct StepRecord {
@@ -63,8 +61,8 @@ pub struct StepRecord {
 struct ActorSockets {
     /// The UDP socket, the TCP client socket, or the TCP listener.
     main: Option<Socket>,
-    /// The connection `accept` returned.
-    conn: Option<Socket>,
+    /// The connections `accept` returned (see `crate::sockets`).
+    conns: Connections<Socket>,
     /// Options the lesson set itself; we do not override those.
     lesson_set_quickack: bool,
     /// Where the last datagram `recvfrom` returned came from, for `to: reply`.
@@ -72,6 +70,19 @@ struct ActorSockets {
     /// The socket's address after its latest call: still known once it is
     /// closed, for `expect: from:` about a datagram it sent before.
     last_local: Option<SocketAddr>,
+}
+
+impl ActorSockets {
+    /// The connection a step's call uses: the unnamed one, as lessons name
+    /// none.
+    fn conn(&self) -> Option<&Socket> {
+        self.conns.get(&ConnName::default())
+    }
+
+    /// Every socket it holds, its main one first.
+    fn all(&self) -> impl Iterator<Item = &Socket> {
+        self.main.iter().chain(self.conns.iter())
+    }
 }
 
 pub struct Runner<'a> {
@@ -107,7 +118,7 @@ impl<'a> Runner<'a> {
     pub fn endpoints(&self) -> Vec<(SocketAddr, usize)> {
         let mut out = Vec::new();
         for (i, s) in self.sockets.iter().enumerate() {
-            for sock in [&s.main, &s.conn].into_iter().flatten() {
+            for sock in s.all() {
                 if let Some(a) = sock.local_addr().ok().and_then(|a| a.as_socket()) {
                     out.push((a, i));
                 }
@@ -135,7 +146,7 @@ impl<'a> Runner<'a> {
     fn held_sockets(&self) -> Vec<HeldSocket> {
         let mut out = Vec::new();
         for s in &self.sockets {
-            for sock in [&s.main, &s.conn].into_iter().flatten() {
+            for sock in s.all() {
                 let Some(local) = sock.local_addr().ok().and_then(|a| a.as_socket()) else {
                     continue;
                 };
@@ -159,7 +170,7 @@ impl<'a> Runner<'a> {
             return;
         }
         for s in &mut self.sockets {
-            for sock in [s.conn.take(), s.main.take()].into_iter().flatten() {
+            for sock in s.conns.take_all().into_iter().chain(s.main.take()) {
                 if sock.r#type().ok() == Some(Type::STREAM) {
                     let _ = sock.set_linger(Some(Duration::ZERO));
                 }
@@ -223,7 +234,7 @@ impl<'a> Runner<'a> {
             if s.lesson_set_quickack {
                 continue;
             }
-            for sock in [&s.main, &s.conn].into_iter().flatten() {
+            for sock in s.all() {
                 if sock.r#type().ok() == Some(Type::STREAM) {
                     let _ = sock.set_tcp_quickack(true);
                 }
@@ -250,7 +261,6 @@ impl<'a> Runner<'a> {
             errno: None,
             timed_out: false,
             unread: None,
-            replaced: None,
         };
         let ty = match actor.transport {
             Transport::Udp => Type::DGRAM,
@@ -283,7 +293,7 @@ impl<'a> Runner<'a> {
                         .bind(&actor.addr.into())?;
                     Ok(format!(
                         "bound to {}",
-                        local_of(&sockets.main)
+                        local_of(sockets.main.as_ref())
                             .map(|a| a.to_string())
                             .unwrap_or_default()
                     ))
@@ -296,7 +306,7 @@ impl<'a> Runner<'a> {
                         .listen(*backlog as i32)?;
                     Ok(format!(
                         "listening on {}",
-                        local_of(&sockets.main)
+                        local_of(sockets.main.as_ref())
                             .map(|a| a.to_string())
                             .unwrap_or_default()
                     ))
@@ -310,9 +320,9 @@ impl<'a> Runner<'a> {
                         // Not ours: dropped here, never answered.
                         guard(from, Reach::AcceptFrom)?;
                     }
-                    if let Some(old) = sockets.conn.replace(conn) {
-                        rec.replaced = old.peer_addr().ok().and_then(|a| a.as_socket());
-                    }
+                    // A connection held under the same name is dropped here,
+                    // which closes it.
+                    drop(sockets.conns.accept(ConnName::default(), conn));
                     rec.peer = from;
                     Ok(format!(
                         "new connection from {}",
@@ -335,15 +345,14 @@ impl<'a> Runner<'a> {
                     rec.peer = Some(to);
                     Ok(format!(
                         "connected from {} to {to}",
-                        local_of(&sockets.main)
+                        local_of(sockets.main.as_ref())
                             .map(|a| a.to_string())
                             .unwrap_or_default()
                     ))
                 }
                 Call::Send { data, all } => {
                     let sock = sockets
-                        .conn
-                        .as_ref()
+                        .conn()
                         .or(sockets.main.as_ref())
                         .ok_or_else(no_socket)?;
                     if let Some(peer) = sock.peer_addr().ok().and_then(|a| a.as_socket()) {
@@ -377,8 +386,7 @@ impl<'a> Runner<'a> {
                 }
                 Call::Recv { max } => {
                     let sock = sockets
-                        .conn
-                        .as_ref()
+                        .conn()
                         .or(sockets.main.as_ref())
                         .ok_or_else(no_socket)?;
                     sock.set_read_timeout(Some(timeout))?;
@@ -426,8 +434,7 @@ impl<'a> Runner<'a> {
                         ShutdownHow::Both => Shutdown::Both,
                     };
                     let sock = sockets
-                        .conn
-                        .as_ref()
+                        .conn()
                         .or(sockets.main.as_ref())
                         .ok_or_else(no_socket)?;
                     sock.shutdown(how)?;
@@ -437,12 +444,12 @@ impl<'a> Runner<'a> {
                     let takes = crate::sockets::close_takes(
                         Some(actor.transport),
                         *listener,
-                        sockets.conn.is_some(),
+                        !sockets.conns.is_empty(),
                     );
                     let sock = if takes != crate::sockets::Closed::Connection {
                         sockets.main.take()
                     } else {
-                        sockets.conn.take()
+                        sockets.conns.take(&ConnName::default())
                     };
                     let sock = sock.ok_or_else(no_socket)?;
                     rec.local = sock.local_addr().ok().and_then(|a| a.as_socket());
@@ -456,8 +463,7 @@ impl<'a> Runner<'a> {
                         sockets.main = Some(new_socket(actor.addr, ty, proto)?);
                     }
                     let sock = sockets
-                        .conn
-                        .as_ref()
+                        .conn()
                         .or(sockets.main.as_ref())
                         .ok_or_else(no_socket)?;
                     match option {
@@ -475,7 +481,7 @@ impl<'a> Runner<'a> {
 
         let sockets = &mut self.sockets[step.actor];
         if rec.local.is_none() {
-            rec.local = local_of(&sockets.conn).or_else(|| local_of(&sockets.main));
+            rec.local = local_of(sockets.conn()).or_else(|| local_of(sockets.main.as_ref()));
         }
         if rec.local.is_some() {
             sockets.last_local = rec.local;
@@ -564,8 +570,8 @@ impl<'a> Runner<'a> {
         if let Some(from) = e.from {
             // The expected sender's address is whatever its socket is bound to now.
             let sender = &self.sockets[from];
-            let want = local_of(&sender.main)
-                .or_else(|| local_of(&sender.conn))
+            let want = local_of(sender.main.as_ref())
+                .or_else(|| local_of(sender.conn()))
                 .or(sender.last_local);
             // An unbound sender's socket reports the wildcard address; the
             // datagram carries the real one, so compare the port and accept either.
@@ -636,8 +642,8 @@ fn new_socket(like: SocketAddr, ty: Type, proto: Protocol) -> io::Result<Socket>
     Ok(sock)
 }
 
-fn local_of(sock: &Option<Socket>) -> Option<SocketAddr> {
-    sock.as_ref()?
+fn local_of(sock: Option<&Socket>) -> Option<SocketAddr> {
+    sock?
         .local_addr()
         .ok()?
         .as_socket()

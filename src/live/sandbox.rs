@@ -8,6 +8,9 @@ use std::io;
 
 use crate::error::Error;
 
+/// What a learner should know about the sandbox's network.
+pub const NETWORK_NOTE: &str = "A private network namespace made for this run: only `lo` (127.0.0.1 and ::1) exists, no other program's traffic is seen, and nothing leaves the machine. `lo` has no network card, so every MAC address is 00:00:00:00:00:00.";
+
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
 )]

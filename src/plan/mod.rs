@@ -164,6 +164,16 @@ pub enum RuleMode {
     Replace,
 }
 
+/// Protocols a rule may match (`protocol:`), in lower case.
+pub const RULE_PROTOCOLS: &[&str] = &[
+    "ethernet", "arp", "ip", "ipv4", "ipv6", "icmp", "icmpv6", "udp", "tcp", "dns", "http", "smtp",
+    "ftp", "ftp-data", "telnet",
+];
+
+/// TCP flags a rule may require (`flags:`) or a checkpoint answer may name,
+/// in upper case.
+pub const TCP_FLAGS: &[&str] = &["SYN", "ACK", "FIN", "RST", "PSH", "URG", "ECE", "CWR", "NS"];
+
 /// A checked annotation rule. Absent match keys match every frame.
 #[derive(Debug, Clone, Default)]
 pub struct Rule {

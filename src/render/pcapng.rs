@@ -43,7 +43,10 @@ pub fn write(t: &Transcript, detail: Detail, w: &mut impl Write) -> io::Result<(
     };
     let mut writer = PcapNgWriter::with_section_header(&mut *w, section).map_err(pcap_err)?;
     let interface = InterfaceDescriptionBlock {
-        linktype: DataLink::ETHERNET,
+        linktype: t
+            .network
+            .link_type
+            .map_or(DataLink::ETHERNET, DataLink::from),
         snaplen: SNAPLEN,
         options: vec![
             InterfaceDescriptionOption::IfName(Cow::Owned(t.network.interface.clone())),

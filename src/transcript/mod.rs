@@ -54,6 +54,10 @@ pub struct NetworkInfo {
     /// programs and were left out of the transcript.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left_out: Option<u64>,
+    /// The frames' link type (a pcap LINKTYPE_ number) when it is not
+    /// Ethernet: `explain` of a capture with Linux cooked or raw IP frames.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_type: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -260,7 +264,70 @@ pub struct Checkpoint {
     pub correct: Option<bool>,
 }
 
+impl Transcript {
+    /// A transcript of this version with no actor, step or event yet, not
+    /// complete and not passed: what every producer (a lesson run, a trace,
+    /// a capture file) starts from.
+    pub fn begin(lesson: LessonInfo, network: NetworkInfo) -> Transcript {
+        Transcript {
+            format: FORMAT.to_string(),
+            version: VERSION,
+            complete: false,
+            generator: format!("netcourse {}", env!("CARGO_PKG_VERSION")),
+            lesson,
+            network,
+            dropped: 0,
+            started_at_ns: 0,
+            outcome: Outcome {
+                passed: false,
+                failure: None,
+            },
+            actors: Vec::new(),
+            steps: Vec::new(),
+            events: Vec::new(),
+            comparison: Vec::new(),
+        }
+    }
+}
+
 impl Event {
+    /// An application-layer event with no notes, frame or call yet.
+    pub fn new(
+        index: usize,
+        kind: EventKind,
+        step: usize,
+        actor: String,
+        time_ns: u64,
+        timestamp_ns: u64,
+    ) -> Event {
+        Event {
+            index,
+            kind,
+            step,
+            actor,
+            time_ns,
+            timestamp_ns,
+            layer: LayerKind::Application,
+            summary: String::new(),
+            notes: Notes::default(),
+            from_lesson: Notes::default(),
+            follows: None,
+            call: None,
+            to: None,
+            data_hex: None,
+            length: None,
+            mac: None,
+            ip: None,
+            port: None,
+            layers: Vec::new(),
+            stopped: None,
+            tcp: None,
+            payload: None,
+            checkpoint: None,
+            reassembled: Vec::new(),
+        }
+    }
+
     pub fn is_frame(&self) -> bool {
         self.kind == EventKind::Frame
     }

@@ -4,17 +4,17 @@ use super::*;
 
 /// Why a name cannot name an actor: names appear in every note, in diagrams
 /// and in `to:`, where some words already mean something.
-pub(super) fn bad_actor_name(name: &str) -> Option<&'static str> {
+pub(super) fn bad_actor_name(name: &str) -> Option<NameFault> {
     if name.chars().count() > 32 {
-        Some("it is longer than 32 characters")
+        Some(NameFault::TooLong)
     } else if name.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        Some("it holds spaces or control characters")
+        Some(NameFault::Blank)
     } else if name == "kernel" {
-        Some("`kernel` stands for frames no socket of the lesson sent")
+        Some(NameFault::Kernel)
     } else if name == "reply" {
-        Some("`to: reply` means the last sender a `recvfrom` heard from")
+        Some(NameFault::Reply)
     } else if name.parse::<SocketAddr>().is_ok() || name.parse::<IpAddr>().is_ok() {
-        Some("it reads as an address")
+        Some(NameFault::Address)
     } else {
         None
     }
@@ -26,50 +26,46 @@ pub(super) fn check_actors(
 ) -> Vec<Option<PlannedActor>> {
     let mut seen = HashMap::new();
     if specs.len() > limits::MAX_ACTORS {
-        problems.push(Problem::error(
+        problems.push(Problem::new(
+            Kind::TooManyActors {
+                actors: specs.len(),
+                limit: limits::MAX_ACTORS,
+            },
             &specs[limits::MAX_ACTORS].name,
-            format!(
-                "the lesson declares {} actors; the limit is {} (limit `max_actors`)",
-                specs.len(),
-                limits::MAX_ACTORS
-            ),
-            None,
         ));
     }
     specs
         .iter()
         .map(|spec| {
             if let Some(line) = seen.insert(spec.name.value.clone(), spec.name.referenced.line()) {
-                problems.push(Problem::error(
+                problems.push(Problem::new(
+                    Kind::DuplicateActor {
+                        name: spec.name.value.clone(),
+                        first_line: line,
+                    },
                     &spec.name,
-                    format!("actor `{}` is declared twice", spec.name.value),
-                    Some(format!("the first is on line {line}")),
                 ));
             }
             if spec.name.value.is_empty() {
-                problems.push(Problem::error(
+                problems.push(Problem::new(Kind::MissingActorName, &spec.name));
+            } else if let Some(fault) = bad_actor_name(&spec.name.value) {
+                problems.push(Problem::new(
+                    Kind::BadActorName {
+                        name: spec.name.value.clone(),
+                        fault,
+                    },
                     &spec.name,
-                    "an actor needs a name",
-                    Some("e.g. `name: sender`".into()),
-                ));
-            } else if let Some(why) = bad_actor_name(&spec.name.value) {
-                problems.push(Problem::error(
-                    &spec.name,
-                    format!(
-                        "`{}` cannot be an actor's name: {why}",
-                        spec.name.value.chars().take(40).collect::<String>()
-                    ),
-                    Some("use a short word like `sender`, `server` or `client-2`".into()),
                 ));
             }
             let transport = match spec.transport.value.as_str() {
                 "udp" => Some(Transport::Udp),
                 "tcp" => Some(Transport::Tcp),
                 other => {
-                    problems.push(Problem::error(
+                    problems.push(Problem::new(
+                        Kind::UnknownTransport {
+                            transport: other.to_string(),
+                        },
                         &spec.transport,
-                        format!("unknown transport `{other}`"),
-                        hint_mean(other, &["udp", "tcp"], "a transport"),
                     ));
                     None
                 }

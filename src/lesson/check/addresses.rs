@@ -15,14 +15,6 @@ pub(super) fn is_broadcast(ip: IpAddr) -> bool {
     ip == IpAddr::V4(Ipv4Addr::new(127, 255, 255, 255))
 }
 
-pub(super) fn broadcast_problem<T>(at: &Spanned<T>) -> Problem {
-    Problem::error(
-        at,
-        "`127.255.255.255` is the broadcast address of 127.0.0.0/8",
-        Some("sending to it needs SO_BROADCAST, which lessons do not set; use a host address like `127.0.0.2`".into()),
-    )
-}
-
 pub(super) fn parse_ip(s: &Spanned<String>, problems: &mut Vec<Problem>) -> Option<IpAddr> {
     let text = s.value.trim();
     let text = if text == "localhost" {
@@ -32,23 +24,20 @@ pub(super) fn parse_ip(s: &Spanned<String>, problems: &mut Vec<Problem>) -> Opti
     };
     match text.parse::<IpAddr>() {
         Ok(ip) if is_broadcast(ip) => {
-            problems.push(broadcast_problem(s));
+            problems.push(Problem::new(Kind::BroadcastAddress, s));
             None
         }
         Ok(ip) if is_sandbox_addr(ip) => Some(ip),
         Ok(ip) => {
-            problems.push(Problem::error(
-                s,
-                format!("address `{ip}` is outside the sandbox"),
-                Some("lessons may only use loopback addresses: 127.0.0.1 (any of 127.0.0.0/8) or ::1".into()),
-            ));
+            problems.push(Problem::new(Kind::AddressOutsideSandbox { ip }, s));
             None
         }
         Err(_) => {
-            problems.push(Problem::error(
+            problems.push(Problem::new(
+                Kind::NotAnIpAddress {
+                    text: s.value.clone(),
+                },
                 s,
-                format!("`{}` is not an IP address", s.value),
-                Some("write an address like `127.0.0.1` or `::1`".into()),
             ));
             None
         }
@@ -59,13 +48,9 @@ pub(super) fn check_port(port: &Spanned<i64>, problems: &mut Vec<Problem>) -> Op
     match u16::try_from(port.value) {
         Ok(p) if p >= 1 => Some(p),
         _ => {
-            problems.push(Problem::error(
+            problems.push(Problem::new(
+                Kind::PortOutOfRange { port: port.value },
                 port,
-                format!("port {} is out of range", port.value),
-                Some(
-                    "a port is a number from 1 to 65535; leave `port` out to let the OS pick one"
-                        .into(),
-                ),
             ));
             None
         }
@@ -79,20 +64,17 @@ pub(super) fn check_peer(
     problems: &mut Vec<Problem>,
 ) -> Option<Peer> {
     let Some(to) = &spec.to else {
-        problems.push(Problem::error(
+        problems.push(Problem::new(
+            Kind::NeedsDestination {
+                call: spec.call.value.clone(),
+            },
             &spec.call,
-            format!("`{}` needs `to`", spec.call.value),
-            Some("name an actor (`to: receiver`) or an address (`to: 127.0.0.1:5000`)".into()),
         ));
         return None;
     };
     if to.value == "reply" && !names.contains(&"reply") {
         if spec.call.value != "sendto" {
-            problems.push(Problem::error(
-                to,
-                "`to: reply` only works for `sendto`",
-                Some("it answers whoever the actor's last `recvfrom` heard from; `connect` needs an actor or an address".into()),
-            ));
+            problems.push(Problem::new(Kind::ReplyOnlyForSendto, to));
             return None;
         }
         return Some(Peer::Reply);
@@ -101,10 +83,11 @@ pub(super) fn check_peer(
         if let Some(Some(a)) = actors.get(i)
             && a.addr.port() == 0
         {
-            problems.push(Problem::error(
+            problems.push(Problem::new(
+                Kind::NoFixedPort {
+                    actor: to.value.clone(),
+                },
                 to,
-                format!("`{}` has no fixed port to reach", to.value),
-                Some(format!("give actor `{}` a `port:`", to.value)),
             ));
             return None;
         }
@@ -117,23 +100,18 @@ pub(super) fn check_peer(
     };
     match written.parse::<SocketAddr>() {
         Ok(addr) if is_broadcast(addr.ip()) => {
-            problems.push(broadcast_problem(to));
+            problems.push(Problem::new(Kind::BroadcastAddress, to));
             None
         }
         Ok(addr) if !is_sandbox_addr(addr.ip()) => {
-            problems.push(Problem::error(
+            problems.push(Problem::new(
+                Kind::DestinationOutsideSandbox { ip: addr.ip() },
                 to,
-                format!("address `{}` is outside the sandbox", addr.ip()),
-                Some("lessons may only use loopback addresses: 127.0.0.0/8 or ::1".into()),
             ));
             None
         }
         Ok(addr) if addr.port() == 0 => {
-            problems.push(Problem::error(
-                to,
-                "port 0 cannot be a destination",
-                Some("use a port from 1 to 65535".into()),
-            ));
+            problems.push(Problem::new(Kind::PortZeroDestination, to));
             None
         }
         Ok(addr) => Some(Peer::Addr(addr)),
@@ -143,10 +121,9 @@ pub(super) fn check_peer(
                 && let Ok(n) = port.parse::<i64>()
             {
                 if !(1..=65535).contains(&n) {
-                    problems.push(Problem::error(
+                    problems.push(Problem::new(
+                        Kind::DestinationPortOutOfRange { port: n },
                         to,
-                        format!("port {n} is out of range"),
-                        Some("a port is a number from 1 to 65535".into()),
                     ));
                     return None;
                 }
@@ -156,23 +133,21 @@ pub(super) fn check_peer(
                     && !host.starts_with('[')
                     && !host.contains(':')
                 {
-                    problems.push(Problem::error(
-                            to,
-                            format!("host `{host}` is outside the sandbox"),
-                            Some("lessons do not look up host names; use a loopback address like `127.0.0.1:5000` or `[::1]:5000`, or an actor's name".into()),
-                        ));
+                    problems.push(Problem::new(
+                        Kind::HostOutsideSandbox {
+                            host: host.to_string(),
+                        },
+                        to,
+                    ));
                     return None;
                 }
             }
-            let looks_like_address = to.value.contains(':') || to.value.contains('.');
-            problems.push(Problem::error(
-                to,
-                format!("`{}` is neither an actor nor an address", to.value),
-                if looks_like_address {
-                    Some("an address is `IP:PORT`, like `127.0.0.1:5000` or `[::1]:5000`".into())
-                } else {
-                    hint_mean(&to.value, names, "`to`")
+            problems.push(Problem::new(
+                Kind::NotActorNorAddress {
+                    to: to.value.clone(),
+                    actors: owned(names),
                 },
+                to,
             ));
             None
         }

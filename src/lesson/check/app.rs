@@ -17,35 +17,21 @@ pub(super) fn check_protocol(
     transport: Option<Transport>,
     problems: &mut Vec<Problem>,
 ) -> Result<Option<AppProtocol>, ()> {
-    let names: Vec<&str> = Protocol::LESSON_NAMES.iter().map(|(n, _)| *n).collect();
     match (&spec.protocol, &spec.fields) {
         (None, None) => Ok(None),
         (None, Some(f)) => {
-            problems.push(Problem::error(
-                f,
-                "`fields` need a `protocol:` name for the lesson's own protocol",
-                Some("add e.g. `protocol: TOY` beside `fields:`".into()),
-            ));
+            problems.push(Problem::new(Kind::FieldsWithoutProtocol, f));
             Err(())
         }
         (Some(p), None) => {
             let Some(proto) = Protocol::from_lesson(&p.value) else {
-                problems.push(Problem::error(
-                    p,
-                    format!("unknown protocol `{}`", p.value),
-                    Some(format!(
-                        "{}; or define your own with `fields:`",
-                        hint_mean(&p.value, &names, "a protocol").unwrap_or_default()
-                    )),
-                ));
+                let protocol = p.value.clone();
+                problems.push(Problem::new(Kind::UnknownAppProtocol { protocol }, p));
                 return Err(());
             };
             if transport == Some(Transport::Udp) && proto != Protocol::Dns {
-                problems.push(Problem::error(
-                    p,
-                    format!("{} runs over TCP, but this actor uses UDP", proto.name()),
-                    Some("use `transport: tcp`, or `protocol: dns` for UDP".into()),
-                ));
+                let protocol = proto.name();
+                problems.push(Problem::new(Kind::AppProtocolNeedsTcp { protocol }, p));
                 return Err(());
             }
             Ok(Some(AppProtocol::Builtin(proto)))
@@ -57,25 +43,19 @@ pub(super) fn check_protocol(
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
             if !name_ok || Protocol::from_lesson(&p.value).is_some() {
-                problems.push(Problem::error(
-                    p,
-                    format!("`{}` cannot name the lesson's own protocol", p.value),
-                    Some(
-                        "use up to 16 letters, digits, `-` or `_`, not a built-in protocol's name (those need no `fields`)"
-                            .into(),
-                    ),
-                ));
+                let name = p.value.clone();
+                problems.push(Problem::new(Kind::BadOwnProtocolName { name }, p));
+                return Err(());
+            }
+            if f.value.len() > MAX_FIELDS {
+                let kind = Kind::TooManyFields {
+                    count: f.value.len(),
+                    limit: MAX_FIELDS,
+                };
+                problems.push(Problem::new(kind, f));
                 return Err(());
             }
             let fields = check_fields(&f.value, problems)?;
-            if f.value.len() > MAX_FIELDS {
-                problems.push(Problem::error(
-                    f,
-                    format!("{} fields; the limit is {MAX_FIELDS}", f.value.len()),
-                    None,
-                ));
-                return Err(());
-            }
             Ok(Some(AppProtocol::Custom {
                 name: p.value.clone(),
                 fields,
@@ -96,18 +76,12 @@ fn check_fields(specs: &[FieldSpec], problems: &mut Vec<Problem>) -> Result<Vec<
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
         if !name_ok {
-            problems.push(Problem::error(
-                &s.name,
-                format!("`{}` cannot name a field", s.name.value),
-                Some("use up to 32 letters, digits, `_`, `-` or `.`, like `id`".into()),
-            ));
+            let name = s.name.value.clone();
+            problems.push(Problem::new(Kind::BadFieldName { name }, &s.name));
             ok = false;
         } else if !seen.insert(name.to_string()) {
-            problems.push(Problem::error(
-                &s.name,
-                format!("field `{name}` is defined twice"),
-                None,
-            ));
+            let name = name.to_string();
+            problems.push(Problem::new(Kind::FieldDefinedTwice { name }, &s.name));
             ok = false;
         }
         let range = s.bytes.value.split_once("..").and_then(|(a, b)| {
@@ -116,14 +90,11 @@ fn check_fields(specs: &[FieldSpec], problems: &mut Vec<Problem>) -> Result<Vec<
             (a < b && b <= limits::MAX_PAYLOAD).then_some((a, b))
         });
         let Some((start, end)) = range else {
-            problems.push(Problem::error(
-                &s.bytes,
-                format!("`{}` is not a byte range", s.bytes.value),
-                Some(format!(
-                    "write START..END, e.g. `0..2` for the first two bytes (END after START, at most {})",
-                    limits::MAX_PAYLOAD
-                )),
-            ));
+            let kind = Kind::BadByteRange {
+                range: s.bytes.value.clone(),
+                limit: limits::MAX_PAYLOAD,
+            };
+            problems.push(Problem::new(kind, &s.bytes));
             ok = false;
             continue;
         };
@@ -132,12 +103,8 @@ fn check_fields(specs: &[FieldSpec], problems: &mut Vec<Problem>) -> Result<Vec<
             Some(v) => match Show::from_name(&v.value) {
                 Some(show) => show,
                 None => {
-                    let shows: Vec<&str> = Show::NAMES.iter().map(|(n, _)| *n).collect();
-                    problems.push(Problem::error(
-                        v,
-                        format!("unknown `show: {}`", v.value),
-                        hint_mean(&v.value, &shows, "`show`"),
-                    ));
+                    let show = v.value.clone();
+                    problems.push(Problem::new(Kind::UnknownShow { show }, v));
                     ok = false;
                     continue;
                 }
@@ -196,30 +163,18 @@ pub(super) fn check_http_lengths(
             .iter()
             .any(|s| s.actor.value == spec.actor.value && sends.contains(&s.call.value.as_str()));
         if m.sent > m.says {
-            problems.push(Problem::warning(
-                text,
-                format!(
-                    "this HTTP message's Content-Length says {} bytes, but its body is {} bytes",
-                    m.says, m.sent
-                ),
-                Some(format!(
-                    "the receiver stops reading after {} bytes; make Content-Length {} (the transcript will point the mismatch out either way)",
-                    m.says, m.sent
-                )),
-            ));
+            let kind = Kind::BodyLongerThanContentLength {
+                says: m.says,
+                body: m.sent,
+            };
+            problems.push(Problem::new(kind, text));
         } else if !later {
-            problems.push(Problem::warning(
-                text,
-                format!(
-                    "this HTTP message's Content-Length says {} bytes, but its body is {} and `{}` sends nothing after it",
-                    m.says, m.sent, spec.actor.value
-                ),
-                Some(format!(
-                    "the receiver would wait for {} more bytes; make Content-Length {}",
-                    m.says - m.sent,
-                    m.sent
-                )),
-            ));
+            let kind = Kind::BodyShorterThanContentLength {
+                says: m.says,
+                body: m.sent,
+                actor: spec.actor.value.clone(),
+            };
+            problems.push(Problem::new(kind, text));
         }
     }
 }

@@ -20,38 +20,27 @@ pub(super) fn check_expect(
     if let Some(h) = &e.hex {
         match parse_hex(&h.value) {
             Ok(b) => out.data = Some(b),
-            Err(m) => problems.push(Problem::error(h, m, None)),
+            Err(error) => problems.push(Problem::new(Kind::ExpectBadHex { error }, h)),
         }
     }
     // Expectations that cannot all hold are a mistake, not a choice.
     let wants_data = e.text.is_some() || e.hex.is_some();
     let wants_eof = e.eof.as_ref().is_some_and(|x| x.value);
     if e.text.is_some() && e.hex.is_some() {
-        problems.push(Problem::error(
-            spec,
-            "`expect` has both `text` and `hex`",
-            Some("keep one of them".into()),
-        ));
+        problems.push(Problem::new(Kind::ExpectTextAndHex, spec));
     }
     if (wants_data || wants_eof) && e.error.is_some() {
-        problems.push(Problem::error(
-            spec,
-            "`expect` asks for data and for an error at once",
-            Some("a call either returns data (or end of stream) or fails; keep one".into()),
-        ));
+        problems.push(Problem::new(Kind::ExpectDataAndError, spec));
     }
     if wants_data && wants_eof {
-        problems.push(Problem::error(
-            spec,
-            "`expect` asks for data and for end of stream at once",
-            Some("end of stream is a read of 0 bytes; keep one".into()),
-        ));
+        problems.push(Problem::new(Kind::ExpectDataAndEof, spec));
     }
     if (e.text.is_some() || e.hex.is_some() || e.eof.is_some()) && !receives {
-        problems.push(Problem::error(
+        problems.push(Problem::new(
+            Kind::ExpectDataNotReceiving {
+                call: call.to_string(),
+            },
             spec,
-            format!("only `recv` and `recvfrom` can expect data or end of stream, not `{call}`"),
-            Some("put this `expect` on the step where the other side reads what was sent; a sending step may expect only `error`".into()),
         ));
     }
     if let Some(eof) = &e.eof {
@@ -63,10 +52,11 @@ pub(super) fn check_expect(
             "reset" => Some(ExpectedError::Reset),
             "timeout" => Some(ExpectedError::Timeout),
             other => {
-                problems.push(Problem::error(
+                problems.push(Problem::new(
+                    Kind::UnknownExpectedError {
+                        error: other.to_string(),
+                    },
                     err,
-                    format!("unknown error `{other}`"),
-                    hint_mean(other, &["refused", "reset", "timeout"], "`error`"),
                 ));
                 None
             }
@@ -74,18 +64,16 @@ pub(super) fn check_expect(
     }
     if let Some(from) = &e.from {
         if call != "recvfrom" {
-            problems.push(Problem::error(
-                from,
-                "`from` only applies to `recvfrom`",
-                None,
-            ));
+            problems.push(Problem::new(Kind::FromOnlyForRecvfrom, from));
         }
         match names.iter().position(|n| *n == from.value) {
             Some(i) => out.from = Some(i),
-            None => problems.push(Problem::error(
+            None => problems.push(Problem::new(
+                Kind::FromNotAnActor {
+                    name: from.value.clone(),
+                    actors: owned(names),
+                },
                 from,
-                format!("`{}` is not an actor", from.value),
-                hint_mean(&from.value, names, "an actor"),
             )),
         }
     }

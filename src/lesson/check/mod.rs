@@ -12,34 +12,36 @@ mod addresses;
 mod app;
 mod checkpoint;
 mod expect;
+mod kind;
 mod problem;
 mod rules;
 mod sockets;
 mod step;
+mod wording;
 
-use crate::sockets::{ActorSockets, Closed, IpVersion};
+use crate::sockets::{Accepted, ActorSockets, Closed, IpVersion, MadeFor};
 use actors::*;
 use addresses::*;
 use checkpoint::*;
 use expect::*;
+pub use kind::{Destination, Kind, NameFault, Use, YamlFault};
 pub use problem::{Problem, Severity};
 use rules::*;
 use sockets::*;
 use step::*;
+use wording::*;
 
 use super::limits;
 use super::model::{ActorSpec, ExpectSpec, FieldSpec, LessonFile, RuleSpec, StepSpec};
 use crate::plan::{
     CALLS, Call, CheckpointPlan, Expect, ExpectedError, Peer, Plan, PlannedActor, PlannedStep,
-    Rule, RuleMode, ShutdownHow, SockOpt, Transport, keys_for,
+    RULE_PROTOCOLS, Rule, RuleMode, ShutdownHow, SockOpt, TCP_FLAGS, Transport, keys_for,
 };
-use crate::text::{did_you_mean, parse_hex, prose};
+use crate::text::{parse_hex, prose};
 
-pub(super) fn hint_mean(word: &str, candidates: &[&str], kind: &str) -> Option<String> {
-    match did_you_mean(word, candidates.iter().copied()) {
-        Some(s) => Some(format!("did you mean `{s}`?")),
-        None => Some(format!("{kind} is one of: {}", candidates.join(", "))),
-    }
+/// The actors' names, for hints that list them.
+pub(super) fn owned(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| n.to_string()).collect()
 }
 
 /// Check a parsed lesson. Returns the plan when there are no errors (warnings
@@ -55,13 +57,11 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
     let mut problems = Vec::new();
 
     if file.format.value != 1 {
-        problems.push(Problem::error(
+        problems.push(Problem::new(
+            Kind::UnsupportedFormat {
+                format: file.format.value,
+            },
             &file.format,
-            format!(
-                "lesson format {} is not one this netcourse reads",
-                file.format.value
-            ),
-            Some("this netcourse reads `format: 1`".into()),
         ));
     }
     let name_ok = !file.name.value.is_empty()
@@ -71,10 +71,11 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !name_ok {
-        problems.push(Problem::error(
+        problems.push(Problem::new(
+            Kind::BadLessonName {
+                name: file.name.value.clone(),
+            },
             &file.name,
-            format!("lesson name `{}` is not a simple name", file.name.value),
-            Some("use letters, digits, `-` and `_`, like `udp-basics`".into()),
         ));
     }
 
@@ -82,21 +83,15 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
     let names: Vec<&str> = file.actors.iter().map(|a| a.name.value.as_str()).collect();
 
     if file.steps.is_empty() {
-        problems.push(Problem::error(
-            &file.format,
-            "the lesson has no steps",
-            Some("add a `steps:` list with at least one step".into()),
-        ));
+        problems.push(Problem::new(Kind::NoSteps, &file.format));
     }
     if file.steps.len() > limits::MAX_STEPS {
-        problems.push(Problem::error(
+        problems.push(Problem::new(
+            Kind::TooManySteps {
+                steps: file.steps.len(),
+                limit: limits::MAX_STEPS,
+            },
             &file.steps[limits::MAX_STEPS].actor,
-            format!(
-                "the lesson has {} steps; the limit is {} (limit `max_steps`)",
-                file.steps.len(),
-                limits::MAX_STEPS
-            ),
-            Some("split it into several lessons".into()),
         ));
     }
 
@@ -136,50 +131,46 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
                 .map(pos)
                 .unwrap_or_else(|| pos(&spec.actor));
             problems.push(Problem::at(
-                Severity::Error,
+                Kind::TooManyRepeatedSteps {
+                    limit: limits::MAX_STEPS,
+                },
                 at.0,
                 at.1,
-                format!("counting repeats, the lesson runs more than {} steps by here (limit `max_steps`)", limits::MAX_STEPS),
-                Some("use fewer or smaller `repeat:`s, or split the lesson".into()),
             ));
         }
         if let Some(id) = &spec.id {
             if let Some(first_line) = ids.insert(id.value.clone(), id.referenced.line()) {
-                problems.push(Problem::error(
+                problems.push(Problem::new(
+                    Kind::DuplicateStepId {
+                        id: id.value.clone(),
+                        first_line,
+                    },
                     id,
-                    format!("step id `{}` is used twice", id.value),
-                    Some(format!(
-                        "it was first used on line {first_line}; step ids must be unique"
-                    )),
                 ));
             } else {
                 id_numbers.insert(id.value.clone(), (first..number).collect());
             }
             if id.value.trim().is_empty() {
-                problems.push(Problem::error(
-                    id,
-                    "a step id cannot be empty",
-                    Some("use a word like `first-send`, or leave `id` out".into()),
-                ));
+                problems.push(Problem::new(Kind::EmptyStepId, id));
             } else if id.value.trim().parse::<u64>().is_ok() {
-                problems.push(Problem::error(
+                problems.push(Problem::new(
+                    Kind::NumericStepId {
+                        id: id.value.clone(),
+                    },
                     id,
-                    format!("step id `{}` is a number", id.value),
-                    Some("rules name a step by its number or its id, so an id must be a word, like `first-send`".into()),
                 ));
             }
         }
         let actor = match names.iter().position(|n| *n == spec.actor.value) {
             Some(a) => a,
             None => {
-                problems.push(Problem::error(
+                problems.push(Problem::new(
+                    Kind::UnknownActor {
+                        step: i + 1,
+                        name: spec.actor.value.clone(),
+                        actors: owned(&names),
+                    },
                     &spec.actor,
-                    format!(
-                        "step {} names actor `{}`, which the lesson does not declare",
-                        i + 1,
-                        spec.actor.value
-                    ),
-                    hint_mean(&spec.actor.value, &names, "an actor"),
                 ));
                 continue;
             }
@@ -210,18 +201,13 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
                         .map(pos)
                         .unwrap_or_else(|| pos(&spec.call));
                     problems.push(Problem::at(
-                        Severity::Error,
+                        Kind::TooMuchWaiting {
+                            total_ms: total_wait_ms,
+                            limit_ms: limits::MAX_TOTAL_WAIT_MS,
+                            default_ms: limits::DEFAULT_TIMEOUT_MS,
+                        },
                         at.0,
                         at.1,
-                        format!(
-                            "by this step the lesson's waits add up to {} ms; the limit is {} ms (limit `max_total_wait_ms`)",
-                            total_wait_ms,
-                            limits::MAX_TOTAL_WAIT_MS
-                        ),
-                        Some(format!(
-                            "every accept, TCP connect, recv and recvfrom may wait its `timeout_ms` (default {} ms); give them shorter ones",
-                            limits::DEFAULT_TIMEOUT_MS
-                        )),
                     ));
                 }
             }
@@ -243,10 +229,11 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
                 .iter()
                 .any(|s| s.to.as_ref().is_some_and(|t| t.value == a.name.value))
         {
-            problems.push(Problem::warning(
+            problems.push(Problem::new(
+                Kind::UnusedActor {
+                    name: a.name.value.clone(),
+                },
                 &a.name,
-                format!("actor `{}` takes no part in any step", a.name.value),
-                Some("remove it, or add a step for it".into()),
             ));
         }
     }
@@ -262,7 +249,7 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
         &mut problems,
     );
 
-    let has_errors = problems.iter().any(|p| p.severity == Severity::Error);
+    let has_errors = problems.iter().any(Problem::is_error);
     let plan = (!has_errors).then(|| Plan {
         name: file.name.value.clone(),
         title: prose(&file.title),
@@ -279,20 +266,22 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
 
 pub(super) fn check_repeat(spec: &StepSpec, problems: &mut Vec<Problem>) -> usize {
     let Some(r) = &spec.repeat else { return 1 };
-    let repeatable = ["send", "sendall", "sendto", "recv", "recvfrom"];
-    if !repeatable.contains(&spec.call.value.as_str()) {
-        problems.push(Problem::error(
+    if !REPEATABLE.contains(&spec.call.value.as_str()) {
+        problems.push(Problem::new(
+            Kind::CannotRepeat {
+                call: spec.call.value.clone(),
+            },
             r,
-            format!("`{}` cannot be repeated", spec.call.value),
-            Some(format!("`repeat` is for {}", repeatable.join(", "))),
         ));
         return 1;
     }
     if r.value < 1 || r.value as u64 > limits::MAX_REPEAT as u64 {
-        problems.push(Problem::error(
+        problems.push(Problem::new(
+            Kind::RepeatOutOfRange {
+                repeat: r.value,
+                limit: limits::MAX_REPEAT,
+            },
             r,
-            format!("repeat {} is out of range (limit `max_repeat`)", r.value),
-            Some(format!("repeat a step 1 to {} times", limits::MAX_REPEAT)),
         ));
         return 1;
     }

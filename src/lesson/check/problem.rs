@@ -2,70 +2,54 @@
 
 use serde_saphyr::Spanned;
 
+use super::kind::Kind;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
     Error,
     Warning,
 }
 
+/// A mistake at a place in the lesson: its kind says what it is, how bad,
+/// and what to do (`wording.rs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    pub severity: Severity,
+    pub kind: Kind,
     pub line: u64,
     pub column: u64,
-    pub message: String,
-    pub hint: Option<String>,
 }
 
 impl Problem {
-    pub(super) fn error<T>(
-        at: &Spanned<T>,
-        message: impl Into<String>,
-        hint: Option<String>,
-    ) -> Problem {
-        Problem::at(
-            Severity::Error,
-            at.referenced.line(),
-            at.referenced.column(),
-            message,
-            hint,
-        )
+    /// A problem at the value `at` was read from.
+    pub fn new<T>(kind: Kind, at: &Spanned<T>) -> Problem {
+        Problem::at(kind, at.referenced.line(), at.referenced.column())
     }
 
-    pub(super) fn warning<T>(
-        at: &Spanned<T>,
-        message: impl Into<String>,
-        hint: Option<String>,
-    ) -> Problem {
-        Problem::at(
-            Severity::Warning,
-            at.referenced.line(),
-            at.referenced.column(),
-            message,
-            hint,
-        )
+    pub fn at(kind: Kind, line: u64, column: u64) -> Problem {
+        Problem { kind, line, column }
     }
 
-    pub fn at(
-        severity: Severity,
-        line: u64,
-        column: u64,
-        message: impl Into<String>,
-        hint: Option<String>,
-    ) -> Problem {
-        Problem {
-            severity,
-            line,
-            column,
-            message: message.into(),
-            hint,
-        }
+    pub fn severity(&self) -> Severity {
+        self.kind.severity()
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity() == Severity::Error
+    }
+
+    /// What is wrong, in one sentence.
+    pub fn message(&self) -> String {
+        self.kind.to_string()
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        self.kind.hint()
     }
 
     /// `file:line:column: error: message`, the source line, a caret under the
     /// column, and the hint — the way compilers show it.
     pub fn render(&self, file: &str, source: &str) -> String {
-        let kind = match self.severity {
+        let kind = match self.severity() {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
@@ -74,7 +58,7 @@ impl Problem {
             "{file}:{}:{}: {kind}: {}",
             self.line,
             self.column,
-            crate::text::printable(&self.message)
+            crate::text::printable(&self.message())
         );
         if let Some(text) = source.lines().nth(self.line.saturating_sub(1) as usize) {
             let number = self.line.to_string();
@@ -90,8 +74,8 @@ impl Problem {
                 " ".repeat(caret_at)
             ));
         }
-        if let Some(hint) = &self.hint {
-            out.push_str(&format!("\n  = hint: {}", crate::text::printable(hint)));
+        if let Some(hint) = self.hint() {
+            out.push_str(&format!("\n  = hint: {}", crate::text::printable(&hint)));
         }
         out
     }

@@ -14,20 +14,19 @@ pub(super) fn line_col(source: &str, offset: usize) -> (u64, u64) {
 /// its placeholders. Returns the text as prose when it is fine.
 pub(super) fn check_template(
     t: &Spanned<String>,
-    what: &str,
+    what: &'static str,
     source: &str,
     problems: &mut Vec<Problem>,
 ) -> Option<String> {
     let mut ok = true;
     if t.value.chars().count() > limits::MAX_TEXT {
-        problems.push(Problem::error(
+        problems.push(Problem::new(
+            Kind::TextTooLong {
+                what,
+                chars: t.value.chars().count(),
+                limit: limits::MAX_TEXT,
+            },
             t,
-            format!(
-                "{what} is {} characters long; the limit is {} (limit `max_text`)",
-                t.value.chars().count(),
-                limits::MAX_TEXT
-            ),
-            Some("say it in fewer words".into()),
         ));
         ok = false;
     }
@@ -51,24 +50,11 @@ pub(super) fn check_template(
                 Some(offset) => line_col(source, offset),
                 None => pos(t),
             };
-            problems.push(Problem::at(
-                Severity::Error,
-                line,
-                column,
-                e.message,
-                Some(e.hint),
-            ));
+            problems.push(Problem::at(Kind::Template(e), line, column));
         }
     }
     ok.then(|| prose(&t.value))
 }
-
-pub(super) const RULE_PROTOCOLS: &[&str] = &[
-    "ethernet", "arp", "ip", "ipv4", "ipv6", "icmp", "icmpv6", "udp", "tcp", "dns", "http", "smtp",
-    "ftp", "ftp-data", "telnet",
-];
-pub(super) const TCP_FLAGS: &[&str] =
-    &["SYN", "ACK", "FIN", "RST", "PSH", "URG", "ECE", "CWR", "NS"];
 
 pub(super) fn check_rules(
     specs: &[Spanned<RuleSpec>],
@@ -79,14 +65,12 @@ pub(super) fn check_rules(
     problems: &mut Vec<Problem>,
 ) -> Vec<Rule> {
     if specs.len() > limits::MAX_RULES {
-        problems.push(Problem::error(
+        problems.push(Problem::new(
+            Kind::TooManyRules {
+                rules: specs.len(),
+                limit: limits::MAX_RULES,
+            },
             &specs[limits::MAX_RULES],
-            format!(
-                "the lesson has {} rules; the limit is {} (limit `max_rules`)",
-                specs.len(),
-                limits::MAX_RULES
-            ),
-            Some("merge rules that match the same frames".into()),
         ));
     }
     let mut endpoints: Vec<&str> = names.to_vec();
@@ -107,34 +91,37 @@ pub(super) fn check_rules(
             if RULE_PROTOCOLS.contains(&lower.as_str()) {
                 rule.protocol = Some(lower);
             } else {
-                problems.push(Problem::error(
+                problems.push(Problem::new(
+                    Kind::UnknownProtocol {
+                        protocol: p.value.clone(),
+                    },
                     p,
-                    format!("unknown protocol `{}`", p.value),
-                    hint_mean(&lower, RULE_PROTOCOLS, "`protocol`"),
                 ));
             }
         }
         if let Some(flags) = &r.flags {
             if flags.value.is_empty() {
-                problems.push(Problem::error(flags, "`flags: []` names no flag", Some("list the flags that must all be set, e.g. `[SYN, ACK]`, or leave `flags` out".into())));
+                problems.push(Problem::new(Kind::EmptyFlags, flags));
             }
             for f in &flags.value {
                 let upper = f.value.trim().to_ascii_uppercase();
                 if TCP_FLAGS.contains(&upper.as_str()) {
                     rule.flags.push(upper);
                 } else {
-                    problems.push(Problem::error(
+                    problems.push(Problem::new(
+                        Kind::UnknownTcpFlag {
+                            flag: f.value.clone(),
+                        },
                         f,
-                        format!("unknown TCP flag `{}`", f.value),
-                        hint_mean(&upper, TCP_FLAGS, "a TCP flag"),
                     ));
                 }
             }
             if let Some(p) = rule.protocol.as_deref().filter(|p| *p != "tcp") {
-                problems.push(Problem::error(
+                problems.push(Problem::new(
+                    Kind::FlagsNotTcp {
+                        protocol: p.to_string(),
+                    },
                     flags,
-                    format!("`flags` are TCP's, but this rule matches `{p}` frames"),
-                    Some("use `protocol: tcp`, or leave `protocol` out".into()),
                 ));
             }
         }
@@ -146,10 +133,13 @@ pub(super) fn check_rules(
                 if endpoints.contains(&v.value.as_str()) {
                     *slot = Some(v.value.clone());
                 } else {
-                    problems.push(Problem::error(
+                    problems.push(Problem::new(
+                        Kind::RuleEndpointUnknown {
+                            key,
+                            value: v.value.clone(),
+                            endpoints: owned(&endpoints),
+                        },
                         v,
-                        format!("`{key}: {}` is not an actor of this lesson", v.value),
-                        hint_mean(&v.value, &endpoints, &format!("`{key}`")),
                     ));
                 }
             }
@@ -160,40 +150,36 @@ pub(super) fn check_rules(
                 if n >= 1 && n as u64 <= total_steps as u64 {
                     rule.steps = Some(vec![n as usize]);
                 } else {
-                    problems.push(Problem::error(
+                    problems.push(Problem::new(
+                        Kind::NoSuchStep {
+                            step: n,
+                            total: total_steps,
+                        },
                         s,
-                        format!("step {n} does not exist"),
-                        Some(format!("the lesson runs steps 1 to {total_steps}")),
                     ));
                 }
             } else if let Some(numbers) = id_numbers.get(text) {
                 rule.steps = Some(numbers.clone());
             } else {
-                problems.push(Problem::error(
-                    s,
-                    format!("no step has the id `{text}`"),
-                    match did_you_mean(text, ids.iter().copied()) {
-                        Some(m) => Some(format!("did you mean `{m}`?")),
-                        None if ids.is_empty() => {
-                            Some("give the step an `id:`, or name it by its number".into())
-                        }
-                        None => Some(format!("the step ids are: {}", ids.join(", "))),
+                problems.push(Problem::new(
+                    Kind::NoSuchStepId {
+                        id: text.to_string(),
+                        ids: owned(&ids),
                     },
+                    s,
                 ));
             }
         }
         if let Some(p) = &r.payload {
             if p.value.is_empty() {
-                problems.push(Problem::error(
-                    p,
-                    "`payload: \"\"` matches nothing",
-                    Some("give the text the payload must contain, or leave `payload` out".into()),
-                ));
+                problems.push(Problem::new(Kind::EmptyRulePayload, p));
             } else if p.value.len() > limits::MAX_PAYLOAD {
-                problems.push(Problem::error(
+                problems.push(Problem::new(
+                    Kind::RulePayloadTooLarge {
+                        bytes: p.value.len(),
+                        limit: limits::MAX_PAYLOAD,
+                    },
                     p,
-                    format!("payload of {} bytes is larger than the limit of {} bytes (limit `max_payload`)", p.value.len(), limits::MAX_PAYLOAD),
-                    None,
                 ));
             } else {
                 rule.payload = Some(p.value.as_bytes().to_vec());
@@ -203,19 +189,16 @@ pub(super) fn check_rules(
             match m.value.as_str() {
                 "append" => rule.mode = RuleMode::Append,
                 "replace" => rule.mode = RuleMode::Replace,
-                other => problems.push(Problem::error(
+                other => problems.push(Problem::new(
+                    Kind::UnknownMode {
+                        mode: other.to_string(),
+                    },
                     m,
-                    format!("unknown mode `{other}`"),
-                    hint_mean(other, &["append", "replace"], "`mode`"),
                 )),
             }
         }
         if r.syntax.is_none() && r.semantics.is_none() && r.timing.is_none() {
-            problems.push(Problem::error(
-                spec,
-                "this rule adds no note",
-                Some("give it `syntax:`, `semantics:` or `timing:` text".into()),
-            ));
+            problems.push(Problem::new(Kind::RuleWithoutNote, spec));
         }
         rule.syntax = r
             .syntax
@@ -234,13 +217,11 @@ pub(super) fn check_rules(
         if let Some(p) = rule.protocol.as_deref().filter(|p| *p != "tcp") {
             for t in [&r.syntax, &r.semantics, &r.timing].into_iter().flatten() {
                 if t.value.contains("{tcp.") {
-                    problems.push(Problem::warning(
+                    problems.push(Problem::new(
+                        Kind::NoTcpHeader {
+                            protocol: p.to_string(),
+                        },
                         t,
-                        format!("this rule matches `{p}` frames, which have no TCP header"),
-                        Some(format!(
-                            "`{{tcp.…}}` will read `{}`",
-                            crate::plan::template::MISSING
-                        )),
                     ));
                 }
             }
@@ -252,12 +233,9 @@ pub(super) fn check_rules(
             && r.step.is_none()
             && r.payload.is_none()
         {
-            problems.push(Problem::warning(spec, "this rule matches every frame", Some("add `protocol`, `flags`, `from`, `to`, `step` or `payload` to say which frames it is about".into())));
+            problems.push(Problem::new(Kind::RuleMatchesEverything, spec));
         }
-        if !problems[before..]
-            .iter()
-            .any(|p| p.severity == Severity::Error)
-        {
+        if !problems[before..].iter().any(Problem::is_error) {
             out.push(rule);
         }
     }

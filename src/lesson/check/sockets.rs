@@ -6,41 +6,35 @@ use super::*;
 pub(super) fn check_data(spec: &StepSpec, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
     let data = match (&spec.text, &spec.hex) {
         (Some(_), Some(h)) => {
-            problems.push(Problem::error(
-                h,
-                "a step sends `text` or `hex`, not both",
-                Some("keep one of them".into()),
-            ));
+            problems.push(Problem::new(Kind::TextAndHex, h));
             return None;
         }
         (Some(t), None) => (t.value.as_bytes().to_vec(), pos(t)),
         (None, Some(h)) => match parse_hex(&h.value) {
             Ok(bytes) => (bytes, pos(h)),
-            Err(e) => {
-                problems.push(Problem::error(
-                    h,
-                    e,
-                    Some("write bytes as pairs of hex digits, e.g. `68 65 6c 6c 6f`".into()),
-                ));
+            Err(error) => {
+                problems.push(Problem::new(Kind::DataBadHex { error }, h));
                 return None;
             }
         },
         (None, None) => {
-            problems.push(Problem::error(
+            problems.push(Problem::new(
+                Kind::NeedsData {
+                    call: spec.call.value.clone(),
+                },
                 &spec.call,
-                format!("`{}` needs data to send", spec.call.value),
-                Some("add `text: \"hello\"` or `hex: \"68656c6c6f\"`".into()),
             ));
             return None;
         }
     };
     if data.0.len() > limits::MAX_PAYLOAD {
         problems.push(Problem::at(
-            Severity::Error,
-            data.1 .0,
-            data.1 .1,
-            format!("payload of {} bytes is larger than the limit of {} bytes per call (limit `max_payload`)", data.0.len(), limits::MAX_PAYLOAD),
-            Some("send less; a few bytes show the same headers".into()),
+            Kind::PayloadTooLarge {
+                bytes: data.0.len(),
+                limit: limits::MAX_PAYLOAD,
+            },
+            data.1.0,
+            data.1.1,
         ));
         return None;
     }
@@ -85,13 +79,16 @@ pub(super) fn check_port_clash(
                         && held.is_some_and(|(addr, _, _)| overlaps(addr))
                 });
                 if let Some((other, Some((addr, step, line)))) = clash {
-                    problems.push(Problem::error(
+                    problems.push(Problem::new(
+                        Kind::AddressInUse {
+                            actor: names[actor].to_string(),
+                            addr: me.addr,
+                            other: names[other].to_string(),
+                            held: addr,
+                            step,
+                            line,
+                        },
                         &spec.call,
-                        format!(
-                            "`{}` binds {}, but `{}` already holds {addr} (step {step}, line {line}): this bind would fail with EADDRINUSE",
-                            names[actor], me.addr, names[other]
-                        ),
-                        Some(format!("give `{}` another `port:`, or close `{}` first", names[actor], names[other])),
                     ));
                     return;
                 }
@@ -120,39 +117,35 @@ pub(super) fn check_family(
     };
     match call_name {
         "bind" | "setsockopt" if st[actor].family.is_none() => {
-            st[actor].family = Some((
-                IpVersion::of(me.addr.ip()),
-                format!("made for its address {}", me.addr.ip()),
-            ));
+            st[actor].family = Some((IpVersion::of(me.addr.ip()), MadeFor::Address(me.addr.ip())));
         }
         "close" => st[actor].family = None,
         "connect" | "sendto" => {
-            let (dest, what) = match to {
+            let destination = match to {
                 Some(Peer::Actor(i)) => match actors.get(i) {
-                    Some(Some(a)) => (a.addr, format!("`{}` is at {}", names[i], a.addr.ip())),
+                    Some(Some(a)) => Destination::Actor {
+                        name: names[i].to_string(),
+                        ip: a.addr.ip(),
+                    },
                     _ => return,
                 },
-                Some(Peer::Addr(a)) => (a, format!("{} is", a.ip())),
+                Some(Peer::Addr(a)) => Destination::Addr(a.ip()),
                 _ => return,
             };
-            let version = IpVersion::of(dest.ip());
-            match &st[actor].family {
+            let version = IpVersion::of(destination.ip());
+            match st[actor].family {
                 None => {
-                    st[actor].family = Some((
-                        version,
-                        format!("made for its first destination, {}", dest.ip()),
-                    ));
+                    st[actor].family = Some((version, MadeFor::FirstDestination(destination.ip())));
                 }
-                Some((mine, why)) if *mine != version => {
-                    let what = if what.ends_with(" is") {
-                        format!("{what} an {} address", version.name())
-                    } else {
-                        format!("{what}, an {} address", version.name())
-                    };
-                    problems.push(Problem::error(
+                Some((mine, made)) if mine != version => {
+                    problems.push(Problem::new(
+                        Kind::IpVersionMismatch {
+                            actor: names[actor].to_string(),
+                            socket: mine,
+                            made,
+                            destination,
+                        },
                         spec.to.as_ref().unwrap_or(&spec.call),
-                        format!("`{}` has an {} socket ({why}), but {what}", names[actor], mine.name()),
-                        Some("a socket speaks one IP version: give both sides addresses of the same version (`127.0.0.1` for IPv4, `::1` for IPv6), or use another actor".into()),
                     ));
                 }
                 Some(_) => {}
@@ -167,28 +160,24 @@ pub(super) fn check_family(
 pub(super) fn not_connected(
     spec: &StepSpec,
     actor_name: &str,
-    verb: &str,
+    verb: Use,
     transport: Option<Transport>,
     closed: Option<&(usize, u64, Closed)>,
 ) -> Problem {
-    if let Some((n, line, what)) = closed {
-        return Problem::error(
-            &spec.call,
-            format!("`{actor_name}` {verb} after it closed {what} (step {n}, line {line})"),
-            Some("a closed socket cannot be used again; move this step before the `close`, or the `close` after it".into()),
-        );
-    }
-    Problem::error(
-        &spec.call,
-        format!("`{actor_name}` {verb} before it is connected"),
-        Some(if transport == Some(Transport::Udp) {
-            if verb == "sends" {
-                "UDP sends with `sendto`, or with `send` after a `connect` step".into()
-            } else {
-                "UDP receives with `recvfrom`, or with `recv` after a `connect` step".into()
-            }
-        } else {
-            "add a `connect` (client) or `accept` (server) step first".into()
-        }),
-    )
+    let actor = actor_name.to_string();
+    let kind = match closed {
+        Some(&(step, line, what)) => Kind::UsedAfterClose {
+            actor,
+            verb,
+            what,
+            step,
+            line,
+        },
+        None => Kind::NotConnected {
+            actor,
+            verb,
+            udp: transport == Some(Transport::Udp),
+        },
+    };
+    Problem::new(kind, &spec.call)
 }

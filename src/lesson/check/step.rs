@@ -19,11 +19,13 @@ pub(super) fn check_step(
     let before = problems.len();
     let call_name = spec.call.value.as_str();
     let actor_name = names[actor];
+    let me = || actor_name.to_string();
     if !CALLS.contains(&call_name) {
-        problems.push(Problem::error(
+        problems.push(Problem::new(
+            Kind::UnknownCall {
+                call: call_name.to_string(),
+            },
             &spec.call,
-            format!("unknown call `{call_name}`"),
-            hint_mean(call_name, CALLS, "a call"),
         ));
         return None;
     }
@@ -46,15 +48,12 @@ pub(super) fn check_step(
             && !allowed.contains(&key)
         {
             problems.push(Problem::at(
-                Severity::Error,
+                Kind::KeyWithoutMeaning {
+                    key,
+                    call: call_name.to_string(),
+                },
                 line,
                 column,
-                format!("`{key}` has no meaning for `{call_name}`"),
-                Some(if allowed.is_empty() {
-                    format!("`{call_name}` takes no arguments")
-                } else {
-                    format!("`{call_name}` takes: {}", allowed.join(", "))
-                }),
             ));
         }
     }
@@ -65,29 +64,21 @@ pub(super) fn check_step(
         Some(Transport::Udp)
             if tcp_only.contains(&call_name) && !matches!(call_name, "send" | "recv") =>
         {
-            problems.push(Problem::error(
+            problems.push(Problem::new(
+                Kind::TcpCallOnUdp {
+                    call: call_name.to_string(),
+                    actor: actor_name.to_string(),
+                },
                 &spec.call,
-                format!("`{call_name}` is a TCP call, but `{actor_name}` is a UDP actor"),
-                Some(match call_name {
-                    "send" | "sendall" => {
-                        "UDP sends with `sendto` (or `send` after `connect`)".to_string()
-                    }
-                    "recv" => {
-                        "UDP receives with `recvfrom` (or `recv` after `connect`)".to_string()
-                    }
-                    _ => "UDP has no connections: no listen, accept or shutdown".to_string(),
-                }),
             ));
         }
         Some(Transport::Tcp) if udp_only.contains(&call_name) => {
-            problems.push(Problem::error(
+            problems.push(Problem::new(
+                Kind::UdpCallOnTcp {
+                    call: call_name.to_string(),
+                    actor: actor_name.to_string(),
+                },
                 &spec.call,
-                format!("`{call_name}` is a UDP call, but `{actor_name}` is a TCP actor"),
-                Some(if call_name == "sendto" {
-                    "TCP sends with `send` or `sendall` after `connect`/`accept`".into()
-                } else {
-                    "TCP receives with `recv`".into()
-                }),
             ));
         }
         _ => {}
@@ -95,16 +86,12 @@ pub(super) fn check_step(
 
     let timeout = match &spec.timeout_ms {
         Some(t) if t.value < 1 || t.value as u64 > limits::MAX_TIMEOUT_MS => {
-            problems.push(Problem::error(
+            problems.push(Problem::new(
+                Kind::TimeoutOutOfRange {
+                    timeout: t.value,
+                    limit: limits::MAX_TIMEOUT_MS,
+                },
                 t,
-                format!(
-                    "timeout_ms {} is out of range (limit `max_timeout_ms`)",
-                    t.value
-                ),
-                Some(format!(
-                    "a wait is 1 to {} milliseconds",
-                    limits::MAX_TIMEOUT_MS
-                )),
             ));
             limits::DEFAULT_TIMEOUT_MS
         }
@@ -112,12 +99,14 @@ pub(super) fn check_step(
         None => limits::DEFAULT_TIMEOUT_MS,
     };
 
-    let data = if matches!(call_name, "send" | "sendall" | "sendto") {
+    // The calls that send data or reach a peer are the ones that take
+    // those keys.
+    let data = if allowed.contains(&"text") {
         check_data(spec, problems)
     } else {
         Some(Vec::new())
     };
-    let to = if matches!(call_name, "connect" | "sendto") {
+    let to = if allowed.contains(&"to") {
         check_peer(spec, names, actors, problems)
     } else {
         None
@@ -126,26 +115,30 @@ pub(super) fn check_step(
         && let Some(Some(peer)) = actors.get(target)
         && peer.transport != mine
     {
-        problems.push(Problem::error(
-                    spec.to.as_ref().unwrap_or(&spec.call),
-                    format!("`{actor_name}` is a {} actor, but `{}` is a {} actor", mine.as_str().to_uppercase(), names[target], peer.transport.as_str().to_uppercase()),
-                    Some("a socket only talks to sockets of its own transport; give both actors the same `transport`".into()),
-                ));
+        problems.push(Problem::new(
+            Kind::TransportMismatch {
+                actor: actor_name.to_string(),
+                transport: mine,
+                peer: names[target].to_string(),
+                peer_transport: peer.transport,
+            },
+            spec.to.as_ref().unwrap_or(&spec.call),
+        ));
     }
     check_family(spec, call_name, actor, names, actors, to, st, problems);
     let expect = check_expect(spec.expect.as_ref(), call_name, names, problems);
 
     let call = match call_name {
         "bind" => {
-            if let Some((n, line, how)) = st[actor].addressed.as_ref() {
-                problems.push(Problem::error(
+            if let Some((step, line, how)) = st[actor].addressed {
+                problems.push(Problem::new(
+                    Kind::BoundTwice {
+                        actor: actor_name.to_string(),
+                        step,
+                        line,
+                        how,
+                    },
                     &spec.call,
-                    format!("`{actor_name}` binds, but its socket already has an address from its `{how}` (step {n}, line {line}): the kernel answers EINVAL"),
-                    Some(if *how == "bind" {
-                        "a socket is bound once; remove this step".to_string()
-                    } else {
-                        format!("bind before the `{how}`, so that the socket keeps the port you choose")
-                    }),
                 ));
             }
             st[actor].bound = true;
@@ -155,30 +148,27 @@ pub(super) fn check_step(
         "listen" => {
             let backlog = match &spec.backlog {
                 Some(b) if b.value < 0 || b.value > i64::from(limits::MAX_BACKLOG) => {
-                    problems.push(Problem::error(
+                    problems.push(Problem::new(
+                        Kind::BacklogOutOfRange {
+                            backlog: b.value,
+                            limit: limits::MAX_BACKLOG,
+                        },
                         b,
-                        format!("backlog {} is out of range (limit `max_backlog`)", b.value),
-                        Some(format!("use 0 to {}", limits::MAX_BACKLOG)),
                     ));
                     1
                 }
                 Some(b) => b.value as u32,
                 None => 1,
             };
-            if st[actor].connected && !st[actor].accepted {
-                problems.push(Problem::error(
+            if st[actor].connected && !st[actor].holds_connection() {
+                problems.push(Problem::new(
+                    Kind::ListenWhileConnected { actor: me() },
                     &spec.call,
-                    format!("`{actor_name}` listens, but its socket is connected"),
-                    Some("a socket is either a client (connect) or a server (bind, listen, accept); use another actor for the other role".into()),
                 ));
             } else if !st[actor].bound {
-                problems.push(Problem::error(
+                problems.push(Problem::new(
+                    Kind::ListenBeforeBind { actor: me() },
                     &spec.call,
-                    format!("`{actor_name}` listens before it binds"),
-                    Some(
-                        "add a `bind` step for it first, so students see which port it listens on"
-                            .into(),
-                    ),
                 ));
             }
             st[actor].listening = true;
@@ -186,52 +176,46 @@ pub(super) fn check_step(
         }
         "accept" => {
             if !st[actor].listening
-                && let Some((n, line, what @ Closed::Listener)) = st[actor].closed.as_ref()
+                && let Some((step, line, what @ Closed::Listener)) = st[actor].closed
             {
-                problems.push(Problem::error(
+                problems.push(Problem::new(
+                    Kind::AcceptAfterClose {
+                        actor: me(),
+                        what,
+                        step,
+                        line,
+                    },
                     &spec.call,
-                    format!("`{actor_name}` accepts after it closed {what} (step {n}, line {line})"),
-                    Some("accept takes connections from the listening socket; close it after the last `accept`".into()),
                 ));
             } else if !st[actor].listening {
-                problems.push(match st[actor].first_listen.as_ref() {
-                    Some((n, line)) => Problem::error(
-                        &spec.call,
-                        format!("`{actor_name}` accepts before it listens"),
-                        Some(format!(
-                            "its `listen` is step {n} (line {line}); move this `accept` after it"
-                        )),
-                    ),
-                    None => Problem::error(
-                        &spec.call,
-                        format!("`{actor_name}` accepts but never listens"),
-                        Some("add `call: listen` before `accept`".into()),
-                    ),
-                });
+                let kind = match st[actor].first_listen {
+                    Some((listen_step, listen_line)) => Kind::AcceptBeforeListen {
+                        actor: me(),
+                        listen_step,
+                        listen_line,
+                    },
+                    None => Kind::AcceptWithoutListen { actor: me() },
+                };
+                problems.push(Problem::new(kind, &spec.call));
             }
             if st[actor].listening && expect.error.is_none() {
                 if st[actor].waiting == 0 && st[actor].maybe_waiting > 0 {
                     st[actor].maybe_waiting -= 1;
                 } else if st[actor].waiting == 0 {
-                    problems.push(Problem::error(
+                    problems.push(Problem::new(
+                        Kind::AcceptWithoutConnect { actor: me() },
                         &spec.call,
-                        format!("`{actor_name}` accepts, but no client has connected to it since its last `accept`"),
-                        Some("steps run one after another, and accept() waits for a finished connection: put the client's `connect` before this `accept` (the kernel completes the handshake by itself)".into()),
                     ));
                 } else {
                     st[actor].waiting -= 1;
                 }
             }
-            if st[actor].accept_drops_connection() {
-                problems.push(Problem::warning(
+            if let Accepted::Replaced(_) = st[actor].accept(here) {
+                problems.push(Problem::new(
+                    Kind::AcceptDropsConnection { actor: me() },
                     &spec.call,
-                    format!("`{actor_name}` accepts again while its earlier connection is open: that connection is closed here (FIN)"),
-                    Some("an actor holds one connection; `close` it first to make that visible, or give each client its own server actor".into()),
                 ));
             }
-            st[actor].connected = true;
-            st[actor].accepted = true;
-            st[actor].shut_write = None;
             Call::Accept
         }
         "connect" => {
@@ -239,36 +223,40 @@ pub(super) fn check_step(
                 let expects_refusal = expect.error == Some(ExpectedError::Refused);
                 let at = spec.to.as_ref().unwrap_or(&spec.call);
                 if transport == Some(Transport::Tcp) && !st[target].listening && !expects_refusal {
-                    problems.push(match st[target].first_listen.as_ref() {
-                        Some((n, line)) => Problem::error(
-                            at,
-                            format!("`{actor_name}` connects to `{}` before it listens", names[target]),
-                            Some(format!("`{}` listens in step {n} (line {line}); move this `connect` after it", names[target])),
-                        ),
-                        None => Problem::error(
-                            at,
-                            format!("`{actor_name}` connects to `{}`, which never listens", names[target]),
-                            Some(format!("add `call: listen` for `{}`, or add `expect: {{error: refused}}` if the refusal is the lesson", names[target])),
-                        ),
-                    });
+                    let server = names[target].to_string();
+                    let kind = match st[target].first_listen {
+                        Some((listen_step, listen_line)) => Kind::ConnectBeforeListen {
+                            actor: me(),
+                            server,
+                            listen_step,
+                            listen_line,
+                        },
+                        None => Kind::ConnectNeverListens {
+                            actor: me(),
+                            server,
+                        },
+                    };
+                    problems.push(Problem::new(kind, at));
                 }
             }
             if transport == Some(Transport::Tcp)
                 && st[actor].connected
-                && !st[actor].failed_connect.is_some()
+                && st[actor].failed_connect.is_none()
             {
-                problems.push(Problem::error(
+                problems.push(Problem::new(
+                    Kind::AlreadyConnected { actor: me() },
                     &spec.call,
-                    format!("`{actor_name}` is already connected"),
-                    Some("a TCP socket connects once (a second connect fails with EISCONN); use another actor for a second connection".into()),
                 ));
             }
             if transport == Some(Transport::Tcp) {
-                if let Some((n, line)) = st[actor].failed_connect.as_ref() {
-                    problems.push(Problem::error(
+                if let Some((step, line)) = st[actor].failed_connect {
+                    problems.push(Problem::new(
+                        Kind::ConnectAfterFailedConnect {
+                            actor: me(),
+                            step,
+                            line,
+                        },
                         &spec.call,
-                        format!("`{actor_name}` connects again, but its connect in step {n} (line {line}) fails"),
-                        Some("a TCP socket whose connect failed cannot connect again (the kernel answers ECONNABORTED); use another actor for the second attempt, as a program would make a new socket".into()),
                     ));
                 }
                 if expect.error.is_some() {
@@ -276,10 +264,9 @@ pub(super) fn check_step(
                 }
             }
             if st[actor].listening {
-                problems.push(Problem::error(
+                problems.push(Problem::new(
+                    Kind::ConnectWhileListening { actor: me() },
                     &spec.call,
-                    format!("`{actor_name}` connects, but its socket is listening"),
-                    Some("a listening socket only accepts; let another actor be the client".into()),
                 ));
             }
             // A connection that will be made waits for the server's accept.
@@ -323,15 +310,18 @@ pub(super) fn check_step(
                 problems.push(not_connected(
                     spec,
                     actor_name,
-                    "sends",
+                    Use::Sends,
                     transport,
                     st[actor].closed.as_ref(),
                 ));
-            } else if let Some((n, line)) = st[actor].shut_write.as_ref() {
-                problems.push(Problem::error(
+            } else if let Some((step, line)) = st[actor].shut_write {
+                problems.push(Problem::new(
+                    Kind::SendAfterShutdown {
+                        actor: me(),
+                        step,
+                        line,
+                    },
                     &spec.call,
-                    format!("`{actor_name}` sends after it shut down its sending side (step {n}, line {line}): the call would fail with EPIPE"),
-                    Some("`shutdown` with `how: write` (or `both`) sends FIN, and nothing more may be sent; move the send before it".into()),
                 ));
             }
             Call::Send {
@@ -341,10 +331,9 @@ pub(super) fn check_step(
         }
         "sendto" => {
             if to == Some(Peer::Reply) && !st[actor].heard {
-                problems.push(Problem::error(
+                problems.push(Problem::new(
+                    Kind::ReplyWithoutRecvfrom { actor: me() },
                     spec.to.as_ref().unwrap_or(&spec.call),
-                    format!("`to: reply` answers whoever `{actor_name}` last heard from, but it has no `recvfrom` before this step"),
-                    Some("add a `recvfrom` step for it first, or name the destination (`to: ACTOR` or an address)".into()),
                 ));
             }
             st[actor].bound = true; // the kernel binds an ephemeral port on first send
@@ -359,10 +348,12 @@ pub(super) fn check_step(
         "recv" | "recvfrom" => {
             let max = match &spec.max {
                 Some(m) if m.value < 1 || m.value > i64::from(limits::MAX_RECV) => {
-                    problems.push(Problem::error(
+                    problems.push(Problem::new(
+                        Kind::MaxOutOfRange {
+                            max: m.value,
+                            limit: limits::MAX_RECV,
+                        },
                         m,
-                        format!("max {} is out of range (limit `max_recv`)", m.value),
-                        Some(format!("read 1 to {} bytes", limits::MAX_RECV)),
                     ));
                     1024
                 }
@@ -373,16 +364,15 @@ pub(super) fn check_step(
                 problems.push(not_connected(
                     spec,
                     actor_name,
-                    "receives",
+                    Use::Receives,
                     transport,
                     st[actor].closed.as_ref(),
                 ));
             }
             if call_name == "recvfrom" && !st[actor].bound {
-                problems.push(Problem::error(
+                problems.push(Problem::new(
+                    Kind::ReceiveWithoutAddress { actor: me() },
                     &spec.call,
-                    format!("`{actor_name}` receives before it has an address"),
-                    Some("add a `bind` step first, so senders know its port".into()),
                 ));
             }
             if call_name == "recv" {
@@ -398,10 +388,11 @@ pub(super) fn check_step(
                 Some((_, "read")) => ShutdownHow::Read,
                 Some((_, "both")) => ShutdownHow::Both,
                 Some((h, other)) => {
-                    problems.push(Problem::error(
+                    problems.push(Problem::new(
+                        Kind::UnknownShutdownHow {
+                            how: other.to_string(),
+                        },
                         h,
-                        format!("unknown shutdown direction `{other}`"),
-                        hint_mean(other, &["read", "write", "both"], "`how`"),
                     ));
                     ShutdownHow::Write
                 }
@@ -410,7 +401,7 @@ pub(super) fn check_step(
                 problems.push(not_connected(
                     spec,
                     actor_name,
-                    "shuts down",
+                    Use::ShutsDown,
                     transport,
                     st[actor].closed.as_ref(),
                 ));
@@ -425,36 +416,34 @@ pub(super) fn check_step(
                 None | Some((_, "connection")) => false,
                 Some((_, "listener")) => true,
                 Some((s, other)) => {
-                    problems.push(Problem::error(
+                    problems.push(Problem::new(
+                        Kind::UnknownSocket {
+                            socket: other.to_string(),
+                        },
                         s,
-                        format!("unknown socket `{other}`"),
-                        hint_mean(other, &["connection", "listener"], "`socket`"),
                     ));
                     false
                 }
             };
             let has_socket = st[actor].has_socket();
             if !has_socket {
-                problems.push(match st[actor].closed.as_ref() {
-                    Some((n, line, what)) => Problem::error(
-                        &spec.call,
-                        format!("`{actor_name}` closes again: it closed {what} in step {n} (line {line})"),
-                        Some("remove this `close`".into()),
-                    ),
-                    None => Problem::error(
-                        &spec.call,
-                        format!("`{actor_name}` closes, but has no socket yet"),
-                        Some("its socket comes with its first `bind`, `connect`, `sendto` or `setsockopt`; close after those".into()),
-                    ),
-                });
+                let kind = match st[actor].closed {
+                    Some((step, line, what)) => Kind::CloseAgain {
+                        actor: me(),
+                        what,
+                        step,
+                        line,
+                    },
+                    None => Kind::CloseWithoutSocket { actor: me() },
+                };
+                problems.push(Problem::new(kind, &spec.call));
             } else if listener
                 && !st[actor].listening
                 && let Some(at) = &spec.socket
             {
-                problems.push(Problem::error(
+                problems.push(Problem::new(
+                    Kind::CloseListenerNotListening { actor: me() },
                     at,
-                    format!("`{actor_name}` closes its listening socket, but it does not listen"),
-                    Some("`socket: listener` is for a server after `listen`; leave `socket` out to close the actor's socket or connection".into()),
                 ));
             }
             st[actor].close(transport, listener, here);
@@ -467,28 +456,21 @@ pub(super) fn check_step(
                 Some((_, "quickack")) => SockOpt::QuickAck,
                 Some((_, "reuseaddr")) => SockOpt::ReuseAddr,
                 Some((o, other)) => {
-                    problems.push(Problem::error(
+                    problems.push(Problem::new(
+                        Kind::UnknownOption {
+                            option: other.to_string(),
+                        },
                         o,
-                        format!("unknown socket option `{other}`"),
-                        hint_mean(other, &["nodelay", "quickack", "reuseaddr"], "`option`"),
                     ));
                     SockOpt::NoDelay
                 }
                 None => {
-                    problems.push(Problem::error(
-                        &spec.call,
-                        "`setsockopt` needs an `option`",
-                        Some("e.g. `option: nodelay`".into()),
-                    ));
+                    problems.push(Problem::new(Kind::MissingOption, &spec.call));
                     SockOpt::NoDelay
                 }
             };
             if transport == Some(Transport::Udp) && option != SockOpt::ReuseAddr {
-                problems.push(Problem::error(
-                    &spec.call,
-                    "this option is for TCP sockets",
-                    Some("UDP sockets only take `reuseaddr` here".into()),
-                ));
+                problems.push(Problem::new(Kind::TcpOptionOnUdp, &spec.call));
             }
             Call::SetOpt {
                 option,
@@ -508,10 +490,7 @@ pub(super) fn check_step(
     }
     let checkpoint = check_checkpoint(spec, transport, source, problems);
 
-    if problems[before..]
-        .iter()
-        .any(|p| p.severity == Severity::Error)
-    {
+    if problems[before..].iter().any(Problem::is_error) {
         return None;
     }
     Some(PlannedStep {

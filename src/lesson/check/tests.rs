@@ -12,20 +12,21 @@ fn run(body: &str) -> (Option<Plan>, Vec<Problem>) {
 }
 
 /// `name`, a lesson body (after the four head lines, so line 5 is its
-/// first), and the first error it must give: where and what (in the style
-/// of just's `analysis_error!`).
+/// first), and the first error it must give: its kind, where, and what it
+/// says (in the style of just's `analysis_error!`).
 macro_rules! check_error {
-    (name: $name:ident, input: $input:expr, line: $line:expr, column: $column:expr, message: $message:expr $(,)?) => {
+    (name: $name:ident, input: $input:expr, kind: $kind:pat, line: $line:expr, column: $column:expr, message: $message:expr $(,)?) => {
         #[test]
         fn $name() {
             let (plan, problems) = run($input);
             assert!(plan.is_none(), "an error must leave no plan");
             let p = problems
                 .iter()
-                .find(|p| p.severity == Severity::Error)
+                .find(|p| p.is_error())
                 .unwrap_or_else(|| panic!("no error in {problems:#?}"));
+            assert!(matches!(p.kind, $kind), "{problems:#?}");
             assert_eq!(
-                (p.line, p.column, p.message.as_str()),
+                (p.line, p.column, p.message().as_str()),
                 ($line, $column, $message),
                 "{problems:#?}"
             );
@@ -41,6 +42,7 @@ const TCP: &str =
 check_error! {
     name: unknown_call,
     input: &format!("{UDP}steps:\n  - {{actor: r, call: bnd}}\n"),
+    kind: Kind::UnknownCall { .. },
     line: 9, column: 22,
     message: "unknown call `bnd`",
 }
@@ -48,6 +50,7 @@ check_error! {
 check_error! {
     name: unknown_actor,
     input: &format!("{UDP}steps:\n  - {{actor: x, call: bind}}\n"),
+    kind: Kind::UnknownActor { step: 1, .. },
     line: 9, column: 13,
     message: "step 1 names actor `x`, which the lesson does not declare",
 }
@@ -55,6 +58,7 @@ check_error! {
 check_error! {
     name: key_without_meaning,
     input: &format!("{UDP}steps:\n  - {{actor: r, call: bind, text: hi}}\n"),
+    kind: Kind::KeyWithoutMeaning { key: "text", .. },
     line: 9, column: 34,
     message: "`text` has no meaning for `bind`",
 }
@@ -62,6 +66,7 @@ check_error! {
 check_error! {
     name: reply_before_recvfrom,
     input: &format!("{UDP}steps:\n  - {{actor: r, call: bind}}\n  - {{actor: r, call: sendto, to: reply, text: x}}\n"),
+    kind: Kind::ReplyWithoutRecvfrom { .. },
     line: 10, column: 34,
     message: "`to: reply` answers whoever `r` last heard from, but it has no `recvfrom` before this step",
 }
@@ -69,6 +74,7 @@ check_error! {
 check_error! {
     name: accept_before_any_connect,
     input: &format!("{TCP}steps:\n  - {{actor: srv, call: bind}}\n  - {{actor: srv, call: listen}}\n  - {{actor: srv, call: accept}}\n"),
+    kind: Kind::AcceptWithoutConnect { .. },
     line: 11, column: 24,
     message: "`srv` accepts, but no client has connected to it since its last `accept`",
 }
@@ -76,6 +82,7 @@ check_error! {
 check_error! {
     name: send_after_closing_the_connection,
     input: &format!("{TCP}steps:\n  - {{actor: srv, call: bind}}\n  - {{actor: srv, call: listen}}\n  - {{actor: cli, call: connect, to: srv}}\n  - {{actor: srv, call: accept}}\n  - {{actor: srv, call: close}}\n  - {{actor: srv, call: send, text: x}}\n"),
+    kind: Kind::UsedAfterClose { verb: Use::Sends, what: Closed::Connection, step: 5, line: 13, .. },
     line: 14, column: 24,
     message: "`srv` sends after it closed its connection (step 5, line 13)",
 }
@@ -83,6 +90,7 @@ check_error! {
 check_error! {
     name: second_bind_of_a_held_port,
     input: "actors:\n  - {name: a, transport: udp, port: 5000}\n  - {name: b, transport: udp, port: 5000}\nsteps:\n  - {actor: a, call: bind}\n  - {actor: b, call: bind}\n",
+    kind: Kind::AddressInUse { step: 1, line: 9, .. },
     line: 10, column: 22,
     message: "`b` binds 127.0.0.1:5000, but `a` already holds 127.0.0.1:5000 (step 1, line 9): this bind would fail with EADDRINUSE",
 }
@@ -94,11 +102,12 @@ fn a_second_accept_warns_that_the_first_connection_closes() {
     ));
     assert!(plan.is_some(), "{problems:#?}");
     assert_eq!(problems.len(), 1, "{problems:#?}");
-    assert_eq!(problems[0].severity, Severity::Warning);
+    assert_eq!(problems[0].severity(), Severity::Warning);
+    assert!(matches!(&problems[0].kind, Kind::AcceptDropsConnection { actor } if actor == "srv"));
     assert_eq!((problems[0].line, problems[0].column), (15, 24));
     assert!(
         problems[0]
-            .message
+            .message()
             .contains("accepts again while its earlier connection is open")
     );
 }
@@ -137,9 +146,142 @@ fn waits_add_up_over_repeats() {
         "{UDP}steps:\n  - {{actor: r, call: bind}}\n  - {{actor: s, call: sendto, to: r, text: x}}\n  - {{actor: r, call: recvfrom, timeout_ms: 10000, repeat: 50}}\n  - {{actor: r, call: recvfrom, timeout_ms: 10000, repeat: 50}}\n"
     ));
     assert!(
-        problems.iter().any(|p| p
-            .message
+        problems.iter().any(|p| matches!(
+            p.kind,
+            Kind::TooMuchWaiting {
+                limit_ms: limits::MAX_TOTAL_WAIT_MS,
+                ..
+            }
+        ) && p
+            .message()
             .starts_with("by this step the lesson's waits add up to")),
         "{problems:#?}"
     );
+}
+
+check_error! {
+    name: unknown_transport,
+    input: "actors:\n  - {name: a, transport: tcpp}\nsteps:\n  - {actor: a, call: bind}\n",
+    kind: Kind::UnknownTransport { .. },
+    line: 6, column: 26,
+    message: "unknown transport `tcpp`",
+}
+
+check_error! {
+    name: port_out_of_range,
+    input: "actors:\n  - {name: a, transport: udp, port: 70000}\nsteps:\n  - {actor: a, call: bind}\n",
+    kind: Kind::PortOutOfRange { port: 70000 },
+    line: 6, column: 37,
+    message: "port 70000 is out of range",
+}
+
+check_error! {
+    name: address_outside_the_sandbox,
+    input: "actors:\n  - {name: a, transport: udp, address: 10.0.0.1}\nsteps:\n  - {actor: a, call: bind}\n",
+    kind: Kind::AddressOutsideSandbox { .. },
+    line: 6, column: 40,
+    message: "address `10.0.0.1` is outside the sandbox",
+}
+
+check_error! {
+    name: a_tcp_call_on_a_udp_actor,
+    input: &format!("{UDP}steps:\n  - {{actor: r, call: listen}}\n"),
+    kind: Kind::TcpCallOnUdp { .. },
+    line: 9, column: 22,
+    message: "`listen` is a TCP call, but `r` is a UDP actor",
+}
+
+check_error! {
+    name: bind_cannot_be_repeated,
+    input: &format!("{UDP}steps:\n  - {{actor: r, call: bind, repeat: 2}}\n"),
+    kind: Kind::CannotRepeat { .. },
+    line: 9, column: 36,
+    message: "`bind` cannot be repeated",
+}
+
+check_error! {
+    name: connect_to_a_server_that_never_listens,
+    input: &format!("{TCP}steps:\n  - {{actor: cli, call: connect, to: srv}}\n"),
+    kind: Kind::ConnectNeverListens { .. },
+    line: 9, column: 37,
+    message: "`cli` connects to `srv`, which never listens",
+}
+
+check_error! {
+    name: shutdown_before_connecting,
+    input: &format!("{TCP}steps:\n  - {{actor: srv, call: bind}}\n  - {{actor: cli, call: shutdown}}\n"),
+    kind: Kind::NotConnected { verb: Use::ShutsDown, udp: false, .. },
+    line: 10, column: 24,
+    message: "`cli` shuts down before it is connected",
+}
+
+check_error! {
+    name: an_ipv4_socket_sending_to_an_ipv6_actor,
+    input: "actors:\n  - {name: r, transport: udp, address: \"::1\", port: 5000}\n  - {name: s, transport: udp, port: 6000}\nsteps:\n  - {actor: r, call: bind}\n  - {actor: s, call: bind}\n  - {actor: s, call: sendto, to: r, text: x}\n",
+    kind: Kind::IpVersionMismatch { socket: IpVersion::V4, made: MadeFor::Address(_), destination: Destination::Actor { .. }, .. },
+    line: 11, column: 34,
+    message: "`s` has an IPv4 socket (made for its address 127.0.0.1), but `r` is at ::1, an IPv6 address",
+}
+
+check_error! {
+    name: unknown_tcp_flag_in_a_rule,
+    input: &format!("{TCP}steps:\n  - {{actor: srv, call: bind}}\nrules:\n  - {{flags: [SYNN], semantics: x}}\n"),
+    kind: Kind::UnknownTcpFlag { .. },
+    line: 11, column: 14,
+    message: "unknown TCP flag `SYNN`",
+}
+
+check_error! {
+    name: expect_data_and_an_error_at_once,
+    input: &format!("{UDP}steps:\n  - {{actor: r, call: bind}}\n  - {{actor: r, call: recvfrom, expect: {{text: a, error: timeout}}}}\n"),
+    kind: Kind::ExpectDataAndError,
+    line: 10, column: 40,
+    message: "`expect` asks for data and for an error at once",
+}
+
+/// The hint is the kind's: the same kind gives the same advice wherever it
+/// is found.
+#[test]
+fn hints_come_from_the_kind() {
+    let first_error = |body: &str| {
+        let (_, problems) = run(body);
+        problems.into_iter().find(Problem::is_error).unwrap()
+    };
+    let p = first_error(&format!("{UDP}steps:\n  - {{actor: r, call: bnd}}\n"));
+    assert_eq!(p.hint().as_deref(), Some("did you mean `bind`?"));
+    let p = first_error(&format!(
+        "{UDP}steps:\n  - {{actor: r, call: bind, text: hi}}\n"
+    ));
+    assert_eq!(p.hint().as_deref(), Some("`bind` takes no arguments"));
+}
+
+#[test]
+fn warnings_are_kinds_too_and_leave_a_plan() {
+    let (plan, problems) = run(&format!(
+        "{UDP}steps:\n  - {{actor: r, call: bind}}\n  - {{actor: s, call: sendto, to: r, text: x}}\nrules:\n  - {{semantics: x}}\n"
+    ));
+    assert!(plan.is_some(), "{problems:#?}");
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(matches!(problems[0].kind, Kind::RuleMatchesEverything));
+    assert_eq!(problems[0].severity(), Severity::Warning);
+    assert_eq!((problems[0].line, problems[0].column), (12, 5));
+}
+
+/// The loader's problems are kinds of the same enum.
+#[test]
+fn problems_of_the_file_itself() {
+    let p = crate::lesson::load::parse("  \n").unwrap_err();
+    assert!(matches!(p.kind, Kind::EmptyFile), "{p:#?}");
+    let p = crate::lesson::load::parse(&format!("{HEAD}nam: x\n")).unwrap_err();
+    assert!(
+        matches!(
+            p.kind,
+            Kind::Yaml {
+                fault: YamlFault::UnknownKey,
+                ..
+            }
+        ),
+        "{p:#?}"
+    );
+    assert_eq!(p.line, 5, "{p:#?}");
 }

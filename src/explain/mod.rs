@@ -1,0 +1,223 @@
+//! `netcourse explain FILE.pcap|FILE.pcapng`: annotate a capture made by
+//! anyone (Wireshark, tcpdump, ours) with the same dissection and frame
+//! notes as a lesson's frames.
+//!
+//! Streaming: frames are read one at a time into one buffer, each is
+//! dissected, annotated and printed, then forgotten. Exports need a whole
+//! transcript, so only the first frames (up to `KEEP_BYTES` of events) are
+//! kept for them, and the transcript says how many were left out.
+
+pub mod link;
+pub mod reader;
+
+use std::io::{BufReader, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::annotate::Annotator;
+use crate::error::Error;
+use crate::live::capture::CapturedFrame;
+use crate::render::{self, terminal};
+use crate::transcript::{Event, LessonInfo, NetworkInfo, Outcome, Transcript};
+
+/// What the events kept for exports may take, roughly, in memory.
+pub const KEEP_BYTES: usize = 24 << 20;
+
+pub struct Options<'a> {
+    pub file: &'a Path,
+    pub exports: &'a [render::Export],
+    pub quiet: bool,
+    pub detail: render::Detail,
+}
+
+/// The transcript of a capture file, before any frame.
+pub fn skeleton(file: &Path) -> Transcript {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file.display().to_string());
+    Transcript::begin(
+        LessonInfo {
+            name: crate::text::printable(&name).into_owned(),
+            title: "a capture file, explained".into(),
+            summary: String::new(),
+            intro: None,
+            outro: None,
+        },
+        NetworkInfo {
+            mode: "file".into(),
+            interface: "capture file".into(),
+            note: "Frames read from a capture file made elsewhere: netcourse did not run these programs, so it names each end by its address and knows of no socket call behind a frame.".into(),
+            left_out: None,
+            link_type: None,
+        },
+    )
+}
+
+fn usage(file: &Path, offset: u64, reason: &str) -> Error {
+    Error::Usage {
+        message: format!(
+            "`{}` at byte {offset}: {reason}",
+            crate::text::printable(&file.display().to_string())
+        ),
+        hint: "explain reads pcap and pcapng files (Wireshark, tcpdump, dumpcap, `netcourse --export x.pcapng`)".into(),
+    }
+}
+
+/// Roughly what an event holds in memory.
+fn event_size(e: &Event) -> usize {
+    let notes = e.notes.syntax.len() + e.notes.semantics.len() + e.notes.timing.len();
+    let fields: usize = e
+        .layers
+        .iter()
+        .flat_map(|l| &l.fields)
+        .map(|f| f.name.len() + f.value.len() + 64)
+        .sum();
+    e.data_hex.as_ref().map_or(0, String::len)
+        + e.payload.as_ref().map_or(0, String::len)
+        + notes
+        + fields
+        + e.summary.len()
+        + 512
+}
+
+/// Explain `file`: print each frame's events as it is read, then write the
+/// exports.
+pub fn run(opts: &Options) -> Result<ExitCode, Error> {
+    let file = opts.file;
+    let f = std::fs::File::open(file).map_err(|e| Error::Io {
+        path: file.to_path_buf(),
+        action: "open",
+        reason: e.to_string(),
+    })?;
+    let mut reader = reader::CaptureReader::new(BufReader::with_capacity(1 << 20, f))
+        .map_err(|e| usage(file, e.offset, &e.reason))?;
+    let mut t = skeleton(file);
+    let mut annotator = Annotator::without_plan(true);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let keep = !opts.exports.is_empty();
+    let mut kept_bytes = 0usize;
+    let mut total = 0u64;
+    let mut left_out = 0u64;
+    let mut other_link = 0u64;
+    let mut link_types: Vec<u32> = Vec::new();
+    let mut printed_header = false;
+    let mut printer = terminal::Printer::new(terminal::View::new(opts.detail));
+    let mut failure = None;
+    loop {
+        let rec = match reader.next_record() {
+            Ok(Some(rec)) => rec,
+            Ok(None) => break,
+            Err(e) => {
+                failure = Some(usage(file, e.offset, &e.reason));
+                break;
+            }
+        };
+        total += 1;
+        if !link_types.contains(&rec.link_type) {
+            link_types.push(rec.link_type);
+        }
+        let first_link = link_types[0];
+        if !printed_header {
+            printed_header = true;
+            t.started_at_ns = rec.timestamp_ns;
+            t.network.link_type = (first_link != link::ETHERNET).then_some(first_link);
+            t.lesson.summary = format!("Frames of {}.", link::name(first_link));
+            if !opts.quiet {
+                let _ = printer.header(&t, &mut out);
+            }
+        }
+        let mut d = link::dissect(rec.link_type, rec.data);
+        if !link::supported(rec.link_type) {
+            d.stopped = Some(crate::dissect::stop::Stop::UnknownLinkType {
+                link_type: rec.link_type,
+                name: link::name(rec.link_type),
+            });
+        }
+        let frame = CapturedFrame {
+            data: rec.data.to_vec(),
+            timestamp_ns: rec.timestamp_ns,
+        };
+        let mut event = annotator.frame_dissected(0, &frame, d);
+        if (rec.original_len as usize) > rec.data.len() {
+            event.length = Some(rec.original_len as usize);
+            event.notes.syntax.push_str(&format!(
+                "\n\nOnly the first {} of this frame's {} bytes were captured (the capture's snapshot length).",
+                rec.data.len(),
+                rec.original_len
+            ));
+        }
+        if !opts.quiet {
+            let _ = printer.event(&t, &event, &mut out);
+        }
+        if keep && rec.link_type != first_link {
+            other_link += 1;
+        } else if keep && kept_bytes < KEEP_BYTES {
+            kept_bytes += event_size(&event);
+            t.events.push(event);
+        } else if keep {
+            left_out += 1;
+        }
+    }
+    if !printed_header && !opts.quiet {
+        let _ = printer.header(&t, &mut out);
+    }
+    let kept = t.events.len() as u64;
+    let mut summary = format!(
+        "{} frame{} read from the file",
+        total,
+        if total == 1 { "" } else { "s" }
+    );
+    if let Some(&lt) = link_types.first() {
+        summary.push_str(&format!(", of {}", link::name(lt)));
+    }
+    summary.push('.');
+    if keep && (left_out > 0 || other_link > 0) {
+        summary.push_str(&format!(
+            " The exports hold the first {kept} of them: {left_out} later frame{} did not fit in the {} MiB kept for exports",
+            if left_out == 1 { "" } else { "s" },
+            KEEP_BYTES >> 20
+        ));
+        if other_link > 0 {
+            summary.push_str(&format!(
+                ", and {other_link} of another link type than the first frame's were left out (an export has one link type)"
+            ));
+        }
+        summary.push_str("; the terminal showed every frame.");
+    }
+    t.lesson.summary = summary;
+    t.complete = failure.is_none() && left_out == 0 && other_link == 0;
+    t.outcome = Outcome {
+        passed: failure.is_none(),
+        failure: failure.as_ref().map(|e| e.to_string()),
+    };
+    if !opts.quiet {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{}",
+            terminal::wrap(&t.lesson.summary, printer.view.width, "", 0)
+        );
+    }
+    let _ = out.flush();
+    drop(out);
+    render::write_exports(opts.exports, &t)?;
+    // The frames before any damage were explained and exported; the
+    // error says where reading stopped.
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// `netcourse explain`.
+pub fn command(args: &crate::cli::ExplainArgs) -> Result<ExitCode, Error> {
+    let exports = args.exports.plan(args.detail)?;
+    run(&Options {
+        file: &args.file,
+        exports: &exports,
+        quiet: args.quiet,
+        detail: args.detail,
+    })
+}

@@ -1,0 +1,514 @@
+//! Every kind of mistake `check` (and the loader) can find in a lesson, with
+//! the values its message and hint quote. The wording is in `wording.rs`,
+//! one `Display` and one `hint` for all kinds; severity follows from the
+//! kind.
+
+use std::net::{IpAddr, SocketAddr};
+
+use crate::plan::Transport;
+use crate::plan::template::TemplateError;
+use crate::sockets::{Closed, IpVersion, MadeFor};
+
+use super::problem::Severity;
+
+/// Why a word cannot name an actor: names appear in every note, in diagrams
+/// and in `to:`, where some words already mean something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameFault {
+    TooLong,
+    Blank,
+    Kernel,
+    Reply,
+    Address,
+}
+
+/// What a step does with a connection it does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    Sends,
+    Receives,
+    ShutsDown,
+}
+
+/// What the YAML reader stumbled on, which picks the hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YamlFault {
+    UnknownKey,
+    MissingKey,
+    Tag,
+    DuplicateKey,
+    Type,
+    Syntax,
+}
+
+/// The destination a socket of the other IP version cannot reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    Actor { name: String, ip: IpAddr },
+    Addr(IpAddr),
+}
+
+impl Destination {
+    pub fn ip(&self) -> IpAddr {
+        match self {
+            Destination::Actor { ip, .. } | Destination::Addr(ip) => *ip,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    // The file itself (lesson::load).
+    FileTooLarge {
+        bytes: usize,
+        limit: usize,
+    },
+    EmptyFile,
+    // Narration and names (lesson::narration).
+    /// An actor name with a character that prints as nothing or reorders
+    /// the text around it.
+    InvisibleInName {
+        visible: String,
+        code: u32,
+        bidi: bool,
+    },
+    /// One piece of narration over its own limit.
+    NarrationTooLong {
+        key: &'static str,
+        chars: usize,
+        limit: usize,
+        limit_name: &'static str,
+    },
+    /// All the narration together, repeats counted, over `max_narration`.
+    NarrationTotalTooLong {
+        total: usize,
+        limit: usize,
+    },
+    NotUtf8 {
+        byte: u8,
+    },
+    Yaml {
+        message: String,
+        fault: YamlFault,
+    },
+    /// A quote the YAML reader ran past; it stopped at `line`:`column`.
+    UnclosedQuote {
+        quote: char,
+        line: u64,
+        column: u64,
+        message: String,
+    },
+    FileNameDiffers {
+        name: String,
+        stem: String,
+    },
+
+    // The lesson's head and its lists.
+    UnsupportedFormat {
+        format: u32,
+    },
+    BadLessonName {
+        name: String,
+    },
+    NoSteps,
+    TooManySteps {
+        steps: usize,
+        limit: usize,
+    },
+    TooManyRepeatedSteps {
+        limit: usize,
+    },
+    TooMuchWaiting {
+        total_ms: u64,
+        limit_ms: u64,
+        default_ms: u64,
+    },
+    TooManyActors {
+        actors: usize,
+        limit: usize,
+    },
+    TooManyRules {
+        rules: usize,
+        limit: usize,
+    },
+
+    // Actors.
+    DuplicateActor {
+        name: String,
+        first_line: u64,
+    },
+    MissingActorName,
+    BadActorName {
+        name: String,
+        fault: NameFault,
+    },
+    UnknownTransport {
+        transport: String,
+    },
+    UnusedActor {
+        name: String,
+    },
+    // The application layer (check/app.rs).
+    FieldsWithoutProtocol,
+    UnknownAppProtocol {
+        protocol: String,
+    },
+    AppProtocolNeedsTcp {
+        protocol: &'static str,
+    },
+    BadOwnProtocolName {
+        name: String,
+    },
+    TooManyFields {
+        count: usize,
+        limit: usize,
+    },
+    BadFieldName {
+        name: String,
+    },
+    FieldDefinedTwice {
+        name: String,
+    },
+    BadByteRange {
+        range: String,
+        limit: usize,
+    },
+    UnknownShow {
+        show: String,
+    },
+    /// An HTTP message in a step's text whose body is longer than its
+    /// Content-Length says.
+    BodyLongerThanContentLength {
+        says: usize,
+        body: usize,
+    },
+    /// …or shorter, and its sender sends nothing after it.
+    BodyShorterThanContentLength {
+        says: usize,
+        body: usize,
+        actor: String,
+    },
+    AddressOutsideSandbox {
+        ip: IpAddr,
+    },
+    NotAnIpAddress {
+        text: String,
+    },
+    PortOutOfRange {
+        port: i64,
+    },
+    BroadcastAddress,
+
+    // Step ids and repeats.
+    DuplicateStepId {
+        id: String,
+        first_line: u64,
+    },
+    EmptyStepId,
+    NumericStepId {
+        id: String,
+    },
+    UnknownActor {
+        step: usize,
+        name: String,
+        actors: Vec<String>,
+    },
+    CannotRepeat {
+        call: String,
+    },
+    RepeatOutOfRange {
+        repeat: i64,
+        limit: usize,
+    },
+
+    // A step's call and keys.
+    UnknownCall {
+        call: String,
+    },
+    KeyWithoutMeaning {
+        key: &'static str,
+        call: String,
+    },
+    TcpCallOnUdp {
+        call: String,
+        actor: String,
+    },
+    UdpCallOnTcp {
+        call: String,
+        actor: String,
+    },
+    TimeoutOutOfRange {
+        timeout: i64,
+        limit: u64,
+    },
+    BacklogOutOfRange {
+        backlog: i64,
+        limit: u32,
+    },
+    MaxOutOfRange {
+        max: i64,
+        limit: u32,
+    },
+    UnknownShutdownHow {
+        how: String,
+    },
+    UnknownSocket {
+        socket: String,
+    },
+    UnknownOption {
+        option: String,
+    },
+    MissingOption,
+    TcpOptionOnUdp,
+
+    // Data a step sends.
+    TextAndHex,
+    DataBadHex {
+        error: String,
+    },
+    NeedsData {
+        call: String,
+    },
+    PayloadTooLarge {
+        bytes: usize,
+        limit: usize,
+    },
+
+    // Where a step sends to.
+    NeedsDestination {
+        call: String,
+    },
+    ReplyOnlyForSendto,
+    NoFixedPort {
+        actor: String,
+    },
+    DestinationOutsideSandbox {
+        ip: IpAddr,
+    },
+    PortZeroDestination,
+    DestinationPortOutOfRange {
+        port: i64,
+    },
+    HostOutsideSandbox {
+        host: String,
+    },
+    NotActorNorAddress {
+        to: String,
+        actors: Vec<String>,
+    },
+    TransportMismatch {
+        actor: String,
+        transport: Transport,
+        peer: String,
+        peer_transport: Transport,
+    },
+    IpVersionMismatch {
+        actor: String,
+        socket: IpVersion,
+        made: MadeFor,
+        destination: Destination,
+    },
+
+    // What the actor's sockets hold (the socket model's predictions).
+    BoundTwice {
+        actor: String,
+        step: usize,
+        line: u64,
+        how: &'static str,
+    },
+    AddressInUse {
+        actor: String,
+        addr: SocketAddr,
+        other: String,
+        held: SocketAddr,
+        step: usize,
+        line: u64,
+    },
+    ListenWhileConnected {
+        actor: String,
+    },
+    ListenBeforeBind {
+        actor: String,
+    },
+    AcceptAfterClose {
+        actor: String,
+        what: Closed,
+        step: usize,
+        line: u64,
+    },
+    AcceptBeforeListen {
+        actor: String,
+        listen_step: usize,
+        listen_line: u64,
+    },
+    AcceptWithoutListen {
+        actor: String,
+    },
+    AcceptWithoutConnect {
+        actor: String,
+    },
+    AcceptDropsConnection {
+        actor: String,
+    },
+    ConnectBeforeListen {
+        actor: String,
+        server: String,
+        listen_step: usize,
+        listen_line: u64,
+    },
+    ConnectNeverListens {
+        actor: String,
+        server: String,
+    },
+    AlreadyConnected {
+        actor: String,
+    },
+    ConnectAfterFailedConnect {
+        actor: String,
+        step: usize,
+        line: u64,
+    },
+    ConnectWhileListening {
+        actor: String,
+    },
+    SendAfterShutdown {
+        actor: String,
+        step: usize,
+        line: u64,
+    },
+    UsedAfterClose {
+        actor: String,
+        verb: Use,
+        what: Closed,
+        step: usize,
+        line: u64,
+    },
+    NotConnected {
+        actor: String,
+        verb: Use,
+        udp: bool,
+    },
+    ReplyWithoutRecvfrom {
+        actor: String,
+    },
+    ReceiveWithoutAddress {
+        actor: String,
+    },
+    CloseAgain {
+        actor: String,
+        what: Closed,
+        step: usize,
+        line: u64,
+    },
+    CloseWithoutSocket {
+        actor: String,
+    },
+    CloseListenerNotListening {
+        actor: String,
+    },
+
+    // `expect:`.
+    ExpectBadHex {
+        error: String,
+    },
+    ExpectTextAndHex,
+    ExpectDataAndError,
+    ExpectDataAndEof,
+    ExpectDataNotReceiving {
+        call: String,
+    },
+    UnknownExpectedError {
+        error: String,
+    },
+    FromOnlyForRecvfrom,
+    FromNotAnActor {
+        name: String,
+        actors: Vec<String>,
+    },
+
+    // `checkpoint:`.
+    FramelessCheckpoint {
+        call: String,
+    },
+    EmptyQuestion,
+    AnswerInBraces {
+        name: String,
+    },
+    AnswerNotCaptured {
+        answer: String,
+    },
+    TcpAnswerOnUdp {
+        answer: String,
+        actor: String,
+    },
+    CheckpointFrameOutOfRange {
+        frame: i64,
+        limit: usize,
+    },
+    NoSuchUdpFrame {
+        call: String,
+        frame: i64,
+    },
+
+    // Rules and templates.
+    TextTooLong {
+        what: &'static str,
+        chars: usize,
+        limit: usize,
+    },
+    Template(TemplateError),
+    UnknownProtocol {
+        protocol: String,
+    },
+    EmptyFlags,
+    UnknownTcpFlag {
+        flag: String,
+    },
+    FlagsNotTcp {
+        protocol: String,
+    },
+    RuleEndpointUnknown {
+        key: &'static str,
+        value: String,
+        endpoints: Vec<String>,
+    },
+    NoSuchStep {
+        step: i64,
+        total: usize,
+    },
+    NoSuchStepId {
+        id: String,
+        ids: Vec<String>,
+    },
+    EmptyRulePayload,
+    RulePayloadTooLarge {
+        bytes: usize,
+        limit: usize,
+    },
+    UnknownMode {
+        mode: String,
+    },
+    RuleWithoutNote,
+    NoTcpHeader {
+        protocol: String,
+    },
+    RuleMatchesEverything,
+}
+
+impl Kind {
+    /// Warnings leave a runnable plan: the lesson works, but likely not as
+    /// its author thinks.
+    pub fn severity(&self) -> Severity {
+        match self {
+            Kind::FileNameDiffers { .. }
+            | Kind::UnusedActor { .. }
+            | Kind::BodyLongerThanContentLength { .. }
+            | Kind::BodyShorterThanContentLength { .. }
+            | Kind::AcceptDropsConnection { .. }
+            | Kind::NoSuchUdpFrame { .. }
+            | Kind::NoTcpHeader { .. }
+            | Kind::RuleMatchesEverything => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+}

@@ -1,0 +1,481 @@
+//! `netcourse trace -- CMD ARGS` and `netcourse trace --run CMD --run CMD`:
+//! run a student's own programs inside the sandbox and explain each socket
+//! call they made and each frame those calls put on the wire.
+//!
+//! The calls come from ptrace (stopping only at socket calls, through a
+//! seccomp filter), the frames from a capture on the sandbox's `lo`, the
+//! printed lines from the programs' own terminals. A frame belongs to the
+//! call during which the kernel stamped it; a frame outside every call was
+//! sent by the kernel on its own (a timer).
+
+pub mod decode;
+pub mod regs;
+pub mod tracee;
+pub mod tracer;
+pub mod wire;
+
+use std::io::Write;
+use std::os::fd::OwnedFd;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::annotate::{Annotator, fmt_ns};
+use crate::cli::TraceArgs;
+use crate::error::Error;
+use crate::live::capture::CapturedFrame;
+use crate::render::{self, terminal};
+use crate::transcript::{
+    ActorInfo, CallDetail, Event, EventKind, LessonInfo, NetworkInfo, Notes, Outcome, StepInfo,
+    Transcript, to_hex,
+};
+use tracer::{Call, Outcome as Traced};
+
+/// Split a `--run` command line into words: spaces separate, single and
+/// double quotes group, a backslash escapes the next character.
+pub fn split_words(s: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some('"'), '\\') | (None, '\\') => {
+                cur.push(chars.next().ok_or("a backslash at the end")?);
+                in_word = true;
+            }
+            (Some(_), c) => cur.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            (None, c) => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if quote.is_some() {
+        return Err("a quote is not closed".into());
+    }
+    if in_word {
+        words.push(cur);
+    }
+    Ok(words)
+}
+
+/// The programs to run, from `--run` and/or `-- CMD ARGS`.
+fn programs(args: &TraceArgs) -> Result<Vec<tracer::Program>, Error> {
+    let mut out = Vec::new();
+    for r in &args.run {
+        let argv = split_words(r).map_err(|why| Error::Usage {
+            message: format!("--run `{}`: {why}", crate::text::printable(r)),
+            hint: "quote the whole command once for the shell, e.g. --run 'python3 server.py'"
+                .into(),
+        })?;
+        if argv.is_empty() {
+            return Err(Error::Usage {
+                message: "--run was given an empty command".into(),
+                hint: "e.g. --run 'python3 server.py'".into(),
+            });
+        }
+        out.push(tracer::Program {
+            argv,
+            label: r.clone(),
+            stdin: None,
+        });
+    }
+    if !args.command.is_empty() {
+        out.push(tracer::Program {
+            argv: args.command.clone(),
+            label: args.command.join(" "),
+            stdin: None,
+        });
+    }
+    if out.is_empty() {
+        return Err(Error::Usage {
+            message: "nothing to trace".into(),
+            hint: "netcourse trace -- python3 client.py, or --run 'python3 server.py' --run 'python3 client.py'".into(),
+        });
+    }
+    if let Some(path) = &args.stdin {
+        let f = std::fs::File::open(path).map_err(|e| Error::Io {
+            path: path.clone(),
+            action: "open",
+            reason: e.to_string(),
+        })?;
+        if let Some(last) = out.last_mut() {
+            last.stdin = Some(OwnedFd::from(f));
+        }
+    }
+    Ok(out)
+}
+
+/// `netcourse trace`.
+pub fn command(args: &TraceArgs) -> Result<ExitCode, Error> {
+    let programs = programs(args)?;
+    let labels: Vec<String> = programs.iter().map(|p| p.label.clone()).collect();
+    let exports = args.exports.plan(args.detail)?;
+    // Before any thread: the sandbox, then the capture, then the programs.
+    crate::live::sandbox::enter()?;
+    let wire = wire::Wire::start()?;
+    let started_at = crate::live::capture::now_ns();
+    let traced = tracer::run(programs, Duration::from_secs_f64(args.timeout.max(0.1)));
+    let (frames, dropped) = wire.finish();
+    let traced = traced?;
+    let t = transcript(&labels, traced, frames, dropped, started_at, args.timeout);
+    if !args.quiet {
+        let mut out = std::io::stdout().lock();
+        let _ = terminal::render(&t, terminal::View::new(args.detail), &mut out);
+        let _ = out.flush();
+    }
+    render::write_exports(&exports, &t)?;
+    Ok(if t.outcome.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// One thing that happened, in time order.
+enum Item {
+    Call(usize),
+    Line(usize),
+    Frame(usize),
+    Exit(usize),
+}
+
+fn actor_name(labels: &[String], program: usize, pid: i32) -> String {
+    format!("{}[{pid}]", labels.get(program).map_or("?", String::as_str))
+}
+
+/// Which call each frame belongs to: the one running when the kernel
+/// stamped it (the latest started, when several run at once: a server
+/// waiting in recv while its client sends).
+fn owners(calls: &[Call], frames: &[CapturedFrame]) -> Vec<Option<usize>> {
+    // A sweep in time order: the calls running at a frame's time are kept
+    // by start (to pick the latest) and by end (to retire them).
+    use std::cmp::Reverse;
+    use std::collections::{BTreeSet, BinaryHeap};
+    let mut by_start: Vec<usize> = (0..calls.len()).collect();
+    by_start.sort_by_key(|&i| calls[i].start_ns);
+    let mut order: Vec<usize> = (0..frames.len()).collect();
+    order.sort_by_key(|&i| frames[i].timestamp_ns);
+    let mut running: BTreeSet<(u64, usize)> = BTreeSet::new();
+    let mut ending: BinaryHeap<Reverse<(u64, u64, usize)>> = BinaryHeap::new();
+    let mut next = 0;
+    let mut out = vec![None; frames.len()];
+    for f in order {
+        let ts = frames[f].timestamp_ns;
+        while next < by_start.len() && calls[by_start[next]].start_ns <= ts {
+            let c = &calls[by_start[next]];
+            running.insert((c.start_ns, by_start[next]));
+            ending.push(Reverse((c.end_ns, c.start_ns, by_start[next])));
+            next += 1;
+        }
+        while let Some(Reverse((end, start, i))) = ending.peek().copied() {
+            if end >= ts {
+                break;
+            }
+            ending.pop();
+            running.remove(&(start, i));
+        }
+        out[f] = running.iter().next_back().map(|&(_, i)| i);
+    }
+    out
+}
+
+fn call_notes(c: &Call, name: &str, took: u64) -> Notes {
+    let syntax = match c.sc {
+        decode::Sc::Sendto | decode::Sc::Write | decode::Sc::Sendmsg => format!(
+            "{}(): {} byte{} of data handed to the kernel{}.",
+            c.sc.name(),
+            c.data.as_ref().map_or(0, Vec::len),
+            if c.data.as_ref().map_or(0, Vec::len) == 1 {
+                ""
+            } else {
+                "s"
+            },
+            c.peer.map(|p| format!(", for {p}")).unwrap_or_default()
+        ),
+        _ => format!(
+            "{}(): the system call as the program made it, with its arguments decoded; the result is what the kernel returned.",
+            c.sc.name()
+        ),
+    };
+    let mut semantics = format!("{name} {}", c.sc.meaning());
+    if !c.ok {
+        semantics.push_str(&format!(
+            " It failed: {}.",
+            c.result.trim_start_matches("-1 ")
+        ));
+    }
+    Notes {
+        syntax,
+        semantics,
+        timing: format!("The call took {}.", fmt_ns(took)),
+    }
+}
+
+/// Build the transcript: calls, printed lines, frames and exits in time
+/// order, frames annotated as a lesson's are.
+pub fn transcript(
+    labels: &[String],
+    traced: Traced,
+    frames: Vec<CapturedFrame>,
+    dropped: u64,
+    started_at: u64,
+    timeout: f64,
+) -> Transcript {
+    let Traced {
+        mut calls,
+        lines,
+        exits,
+        timed_out,
+        processes,
+    } = traced;
+    // Recorded as each returned; numbered as each was made.
+    calls.sort_by_key(|c| c.start_ns);
+    let owner = owners(&calls, &frames);
+    let mut items: Vec<(u64, u8, Item)> = Vec::new();
+    items.extend(
+        calls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.start_ns, 0, Item::Call(i))),
+    );
+    items.extend(
+        frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.timestamp_ns, 1, Item::Frame(i))),
+    );
+    items.extend(
+        lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.timestamp_ns, 2, Item::Line(i))),
+    );
+    items.extend(
+        exits
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.timestamp_ns, 3, Item::Exit(i))),
+    );
+    items.sort_by_key(|(ts, order, _)| (*ts, *order));
+
+    let mut annotator = Annotator::without_plan(false);
+    annotator.set_start(started_at);
+    for c in &calls {
+        let name = actor_name(labels, c.program, c.pid);
+        for a in [c.local].into_iter().flatten() {
+            annotator.name_endpoint(a, &name);
+        }
+    }
+    let mut actors: Vec<ActorInfo> = Vec::new();
+    for (pid, program) in &processes {
+        let mine = calls
+            .iter()
+            .filter(|c| c.pid == *pid || processes_share(c, *pid));
+        let transport = mine.clone().find_map(|c| c.transport).unwrap_or("-");
+        let address = mine
+            .clone()
+            .find_map(|c| c.local)
+            .map_or_else(|| "-".to_string(), |a| a.to_string());
+        actors.push(ActorInfo {
+            name: actor_name(labels, *program, *pid),
+            transport: transport.into(),
+            address,
+        });
+    }
+    let steps: Vec<StepInfo> = calls
+        .iter()
+        .enumerate()
+        .map(|(i, c)| StepInfo {
+            number: i + 1,
+            id: None,
+            actor: actor_name(labels, c.program, c.pid),
+            call: c.sc.name().to_string(),
+            say: None,
+        })
+        .collect();
+
+    let mut events: Vec<Event> = Vec::new();
+    let mut call_event = vec![0usize; calls.len()];
+    let mut last_step = 0;
+    for (ts, _, item) in items {
+        match item {
+            Item::Call(i) => {
+                let c = &calls[i];
+                let (index, time_ns) = annotator.reserve(ts);
+                call_event[i] = index;
+                last_step = i + 1;
+                let name = actor_name(labels, c.program, c.pid);
+                let mut e = Event::new(index, EventKind::Call, i + 1, name.clone(), time_ns, ts);
+                e.summary = format!("{name}: {} → {}", c.args, c.result);
+                e.notes = call_notes(c, &name, c.end_ns.saturating_sub(c.start_ns));
+                e.call = Some(CallDetail {
+                    name: c.sc.name().to_string(),
+                    args: c.args.clone(),
+                    ok: c.ok,
+                    result: c.result.clone(),
+                    local: c.local.map(|a| a.to_string()),
+                    peer: c.peer.map(|a| a.to_string()),
+                    data_hex: c.data.as_ref().map(|d| to_hex(d)),
+                });
+                events.push(e);
+            }
+            Item::Frame(i) => {
+                let f = &frames[i];
+                let step = owner[i].map_or(0, |c| c + 1);
+                let mut e = annotator.frame(step, f);
+                let cause = match owner[i] {
+                    Some(c) => {
+                        let call = &calls[c];
+                        if e.follows.is_none() {
+                            e.follows = Some(call_event[c]);
+                        }
+                        format!(
+                            " Captured while {}'s {}() (event #{}) ran: that call put it on the wire.",
+                            actor_name(labels, call.program, call.pid),
+                            call.sc.name(),
+                            call_event[c]
+                        )
+                    }
+                    None => " No traced call was running when the kernel sent it: it came from a timer or from the kernel's own processing (a delayed ACK, a retransmission, the end of a connection after the program exited).".to_string(),
+                };
+                e.notes.timing.push_str(&cause);
+                events.push(e);
+            }
+            Item::Line(i) => {
+                let l = &lines[i];
+                let (index, time_ns) = annotator.reserve(ts);
+                let pid = processes
+                    .iter()
+                    .find(|p| p.1 == l.program)
+                    .map_or(0, |p| p.0);
+                let name = actor_name(labels, l.program, pid);
+                let stream = if l.stderr { "stderr" } else { "stdout" };
+                let mut e =
+                    Event::new(index, EventKind::Call, last_step, name.clone(), time_ns, ts);
+                e.summary = format!("{name} printed: {}", l.text);
+                e.notes = Notes {
+                    syntax: format!("A line the program wrote to its {stream}."),
+                    semantics: "The program's own output, shown where it happened among its socket calls: what it printed is what it made of the data it sent or received.".into(),
+                    timing: String::new(),
+                };
+                e.call = Some(CallDetail {
+                    name: "print".into(),
+                    args: format!("{stream}: {}", crate::text::printable(&l.text)),
+                    ok: !l.stderr,
+                    result: "printed".into(),
+                    local: None,
+                    peer: None,
+                    data_hex: None,
+                });
+                events.push(e);
+            }
+            Item::Exit(i) => {
+                let x = &exits[i];
+                let (index, time_ns) = annotator.reserve(ts);
+                let name = actor_name(labels, x.program, x.pid);
+                let mut e =
+                    Event::new(index, EventKind::Call, last_step, name.clone(), time_ns, ts);
+                e.summary = format!("{name} {}", x.how);
+                e.notes.semantics = "The process ended; the kernel closes every socket it still held, which for a TCP connection sends a FIN (or a RST if data was left unread).".into();
+                e.call = Some(CallDetail {
+                    name: "exit".into(),
+                    args: "exit".into(),
+                    ok: x.ok,
+                    result: x.how.clone(),
+                    local: None,
+                    peer: None,
+                    data_hex: None,
+                });
+                events.push(e);
+            }
+        }
+    }
+    let failed: Vec<String> = exits
+        .iter()
+        .filter(|x| !x.ok)
+        .map(|x| format!("`{}` {}", actor_name(labels, x.program, x.pid), x.how))
+        .collect();
+    let failure = if timed_out {
+        Some(format!(
+            "the programs were still running after --timeout {timeout} s and were killed (SIGKILL){}",
+            if failed.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", failed.join(", "))
+            }
+        ))
+    } else if !failed.is_empty() {
+        Some(failed.join(", "))
+    } else {
+        None
+    };
+    let comparison = crate::transcript::compare::compare(&events);
+    let mut t = Transcript::begin(
+        LessonInfo {
+            name: "trace".into(),
+            title: labels.join(" + "),
+            summary: "Your own programs, traced: each socket call they made (from ptrace), each frame those calls put on the wire (captured on the sandbox's lo), and the lines they printed.".into(),
+            intro: None,
+            outro: None,
+        },
+        NetworkInfo {
+            mode: "sandbox".into(),
+            interface: "lo".into(),
+            note: format!(
+                "{} The programs run as you, in a user namespace of their own.",
+                crate::live::sandbox::NETWORK_NOTE
+            ),
+            left_out: None,
+            link_type: None,
+        },
+    );
+    t.complete = !timed_out;
+    t.dropped = dropped;
+    t.started_at_ns = started_at;
+    t.outcome = Outcome {
+        passed: failure.is_none(),
+        failure,
+    };
+    t.actors = actors;
+    t.steps = steps;
+    t.events = events;
+    t.comparison = comparison;
+    t
+}
+
+fn processes_share(c: &Call, pid: i32) -> bool {
+    c.pid == pid
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_split_like_a_shell() {
+        assert_eq!(
+            split_words("python3 udp_send.py 'hello world'").unwrap(),
+            ["python3", "udp_send.py", "hello world"]
+        );
+        assert_eq!(
+            split_words(r#"a "b \"c\"" d\ e"#).unwrap(),
+            ["a", "b \"c\"", "d e"]
+        );
+        assert_eq!(split_words("x ''").unwrap(), ["x", ""]);
+        assert!(split_words("'open").is_err());
+        assert!(split_words("").unwrap().is_empty());
+    }
+}

@@ -1,0 +1,118 @@
+//! What the tracer reads of a traced process besides its registers: a
+//! `msghdr`'s data and address, a socket's own and peer addresses (through a
+//! copy of its descriptor), and names for poll bits and signals.
+
+use std::net::SocketAddr;
+
+use super::decode::{self, Addr};
+use super::regs;
+use super::tracer::DATA_CAP;
+
+pub(super) fn poll_bits(v: i16) -> String {
+    let mut s = Vec::new();
+    for (bit, name) in [
+        (libc::POLLIN, "POLLIN"),
+        (libc::POLLOUT, "POLLOUT"),
+        (libc::POLLERR, "POLLERR"),
+        (libc::POLLHUP, "POLLHUP"),
+    ] {
+        if v & bit != 0 {
+            s.push(name);
+        }
+    }
+    if s.is_empty() {
+        "0".into()
+    } else {
+        s.join("|")
+    }
+}
+
+/// The data and address of a `struct msghdr` (64-bit layout), the data cut
+/// to `len` bytes.
+pub(super) fn msghdr(pid: i32, addr: u64, len: usize) -> (Vec<u8>, Option<Addr>) {
+    let h = regs::read_mem(pid, addr, 56);
+    if h.len() < 56 {
+        return (Vec::new(), None);
+    }
+    let u = |i: usize| u64::from_ne_bytes(h[i..i + 8].try_into().unwrap_or([0; 8]));
+    let name_ptr = u(0);
+    let name_len = u32::from_ne_bytes(h[8..12].try_into().unwrap_or([0; 4]));
+    let (iov, iovlen) = (u(16), u(24).min(64));
+    let name = (name_ptr != 0 && name_len > 0)
+        .then(|| decode::sockaddr(&regs::read_mem(pid, name_ptr, (name_len as usize).min(128))))
+        .flatten();
+    let mut data = Vec::new();
+    let vecs = regs::read_mem(pid, iov, iovlen as usize * 16);
+    for v in vecs.chunks_exact(16) {
+        let want = len.min(DATA_CAP).saturating_sub(data.len());
+        if want == 0 {
+            break;
+        }
+        let base = u64::from_ne_bytes(v[..8].try_into().unwrap_or([0; 8]));
+        let l = u64::from_ne_bytes(v[8..].try_into().unwrap_or([0; 8])) as usize;
+        data.extend(regs::read_mem(pid, base, l.min(want)));
+    }
+    (data, name)
+}
+
+/// The local and peer address of descriptor `fd` of process `tgid`, read
+/// through a copy of it (pidfd_getfd; we are its tracer).
+pub(super) fn names(tgid: i32, fd: i64) -> (Option<SocketAddr>, Option<SocketAddr>) {
+    // SAFETY: raw system calls; every descriptor made here is closed here.
+    unsafe {
+        let pidfd = libc::syscall(libc::SYS_pidfd_open, tgid, 0) as i32;
+        if pidfd < 0 {
+            return (None, None);
+        }
+        let ours = libc::syscall(libc::SYS_pidfd_getfd, pidfd, fd as i32, 0) as i32;
+        libc::close(pidfd);
+        if ours < 0 {
+            return (None, None);
+        }
+        let get =
+            |f: unsafe extern "C" fn(i32, *mut libc::sockaddr, *mut libc::socklen_t) -> i32| {
+                let mut st: libc::sockaddr_storage = std::mem::zeroed();
+                let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+                if f(
+                    ours,
+                    (&mut st as *mut libc::sockaddr_storage).cast(),
+                    &mut len,
+                ) != 0
+                {
+                    return None;
+                }
+                let bytes = std::slice::from_raw_parts(
+                    (&st as *const libc::sockaddr_storage).cast::<u8>(),
+                    len as usize,
+                );
+                decode::sockaddr(bytes).and_then(|a| a.ip())
+            };
+        let local = get(libc::getsockname);
+        let peer = get(libc::getpeername);
+        libc::close(ours);
+        (local, peer)
+    }
+}
+
+pub(super) fn write_file(path: &std::ffi::CStr, data: &[u8]) {
+    // SAFETY: async-signal-safe open/write/close on a literal path.
+    unsafe {
+        let fd = libc::open(path.as_ptr(), libc::O_WRONLY);
+        if fd >= 0 {
+            libc::write(fd, data.as_ptr().cast(), data.len());
+            libc::close(fd);
+        }
+    }
+}
+
+pub fn signal_name(sig: i32) -> String {
+    match sig {
+        libc::SIGKILL => "SIGKILL".into(),
+        libc::SIGTERM => "SIGTERM".into(),
+        libc::SIGINT => "SIGINT".into(),
+        libc::SIGSEGV => "SIGSEGV".into(),
+        libc::SIGABRT => "SIGABRT".into(),
+        libc::SIGPIPE => "SIGPIPE".into(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,953 @@
+//! Run programs under ptrace with a seccomp-BPF filter that stops them only
+//! at socket-related system calls (as `strace --seccomp-bpf` does), follow
+//! every process and thread they start, and record each socket call with
+//! its decoded arguments, data and result.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::CString;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use super::decode::{self, Addr, Sc};
+use super::regs::{self, Regs};
+use super::tracee::{msghdr, names, poll_bits, signal_name, write_file};
+use crate::error::Error;
+use crate::live::capture::now_ns;
+
+/// Bytes of a call's data kept in the transcript.
+pub const DATA_CAP: usize = 64 * 1024;
+
+pub struct Program {
+    pub argv: Vec<String>,
+    /// What the user wrote, for names.
+    pub label: String,
+    pub stdin: Option<OwnedFd>,
+}
+
+/// One recorded socket call.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub pid: i32,
+    pub program: usize,
+    pub sc: Sc,
+    pub fd: i64,
+    pub args: String,
+    pub result: String,
+    pub ok: bool,
+    pub ret: i64,
+    pub start_ns: u64,
+    pub end_ns: u64,
+    pub data: Option<Vec<u8>>,
+    pub local: Option<SocketAddr>,
+    pub peer: Option<SocketAddr>,
+    pub transport: Option<&'static str>,
+}
+
+/// A line a program wrote to its stdout or stderr.
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub program: usize,
+    pub stderr: bool,
+    pub timestamp_ns: u64,
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Exit {
+    pub program: usize,
+    pub pid: i32,
+    pub timestamp_ns: u64,
+    /// `exited with status 0`, `killed by signal 9`.
+    pub how: String,
+    pub ok: bool,
+}
+
+pub struct Outcome {
+    pub calls: Vec<Call>,
+    pub lines: Vec<Line>,
+    pub exits: Vec<Exit>,
+    /// The timeout struck: these programs were killed.
+    pub timed_out: bool,
+    /// (pid, program) of every process seen.
+    pub processes: Vec<(i32, usize)>,
+}
+
+#[derive(Clone, Copy)]
+struct Sock {
+    family: i32,
+    stype: i32,
+    local: Option<SocketAddr>,
+    peer: Option<SocketAddr>,
+}
+
+struct Pending {
+    sc: Sc,
+    args: [u64; 6],
+    start_ns: u64,
+}
+
+struct Tracer {
+    programs: Vec<Program>,
+    started: usize,
+    /// pid → (tgid, program).
+    tasks: HashMap<i32, (i32, usize)>,
+    /// Spawned programs whose first stop has not come yet.
+    fresh: HashSet<i32>,
+    mains: HashMap<i32, usize>,
+    pending: HashMap<i32, Pending>,
+    sockets: HashMap<(i32, i64), Sock>,
+    table: HashMap<i64, Sc>,
+    filter: seccompiler::BpfProgram,
+    out: Outcome,
+    lines_tx: mpsc::Sender<Line>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+    live: Arc<Mutex<Vec<i32>>>,
+    /// Printed bytes not yet ending a line, per (process, stderr).
+    printing: HashMap<(i32, bool), Vec<u8>>,
+    /// Per program: the paths of its stdout and stderr terminals.
+    ttys: Vec<[std::path::PathBuf; 2]>,
+}
+
+fn os(what: &str, e: io::Error) -> Error {
+    Error::Usage {
+        message: format!("tracing: {what}: {e}"),
+        hint: "tracing uses ptrace and seccomp inside the sandbox; a container may forbid them (docker: --cap-add SYS_PTRACE, or its seccomp profile)".into(),
+    }
+}
+
+fn filter(table: &[(i64, Sc)]) -> Result<seccompiler::BpfProgram, Error> {
+    let rules: BTreeMap<i64, Vec<seccompiler::SeccompRule>> =
+        table.iter().map(|(n, _)| (*n, Vec::new())).collect();
+    #[cfg(target_arch = "x86_64")]
+    let arch = seccompiler::TargetArch::x86_64;
+    #[cfg(target_arch = "aarch64")]
+    let arch = seccompiler::TargetArch::aarch64;
+    let f = seccompiler::SeccompFilter::new(
+        rules,
+        seccompiler::SeccompAction::Allow,
+        seccompiler::SeccompAction::Trace(0),
+        arch,
+    )
+    .map_err(|e| {
+        os(
+            "building the seccomp filter",
+            io::Error::other(e.to_string()),
+        )
+    })?;
+    f.try_into().map_err(|e: seccompiler::BackendError| {
+        os(
+            "compiling the seccomp filter",
+            io::Error::other(e.to_string()),
+        )
+    })
+}
+
+/// Run `programs` in order, each next one once the previous has bound a
+/// datagram socket, is listening, or has exited; kill whatever still runs
+/// after `timeout`.
+pub fn run(programs: Vec<Program>, timeout: Duration) -> Result<Outcome, Error> {
+    let table = decode::table();
+    let (lines_tx, lines_rx) = mpsc::channel();
+    let live = Arc::new(Mutex::new(Vec::new()));
+    let mut t = Tracer {
+        filter: filter(&table)?,
+        table: table.into_iter().collect(),
+        programs,
+        started: 0,
+        tasks: HashMap::new(),
+        fresh: HashSet::new(),
+        mains: HashMap::new(),
+        pending: HashMap::new(),
+        sockets: HashMap::new(),
+        out: Outcome {
+            calls: Vec::new(),
+            lines: Vec::new(),
+            exits: Vec::new(),
+            timed_out: false,
+            processes: Vec::new(),
+        },
+        lines_tx,
+        readers: Vec::new(),
+        live: live.clone(),
+        printing: HashMap::new(),
+        ttys: Vec::new(),
+    };
+    // The watchdog: a bounded wait, then SIGKILL for whatever still runs.
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let fired = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watchdog = {
+        let live = live.clone();
+        let fired = fired.clone();
+        std::thread::spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(timeout) {
+                fired.store(true, std::sync::atomic::Ordering::SeqCst);
+                for pid in live.lock().map(|l| l.clone()).unwrap_or_default() {
+                    // SAFETY: kill(2) on a pid we traced.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+            }
+        })
+    };
+    let result = t.start_next().and_then(|()| t.wait_loop());
+    let _ = done_tx.send(());
+    let _ = watchdog.join();
+    t.out.timed_out = fired.load(std::sync::atomic::Ordering::SeqCst);
+    drop(t.lines_tx);
+    for r in t.readers.drain(..) {
+        let _ = r.join();
+    }
+    // Lines seen on the terminals are the fallback for output that did not
+    // come through write(2) on descriptor 1 or 2 (writev, a copy of it).
+    let traced: HashSet<usize> = t.out.lines.iter().map(|l| l.program).collect();
+    t.out.lines.extend(
+        lines_rx
+            .into_iter()
+            .filter(|l| !traced.contains(&l.program)),
+    );
+    for ((tgid, stderr), rest) in std::mem::take(&mut t.printing) {
+        if !rest.is_empty() {
+            let program = t.tasks.get(&tgid).map_or(0, |x| x.1);
+            let text = String::from_utf8_lossy(&rest).into_owned();
+            t.out.lines.push(Line {
+                program,
+                stderr,
+                timestamp_ns: now_ns(),
+                text,
+            });
+        }
+    }
+    result?;
+    Ok(t.out)
+}
+
+/// A pseudo-terminal for a program's stdout or stderr: programs buffer
+/// their output line by line on a terminal, so each line comes when it is
+/// printed. Raw mode, so the bytes are the program's own.
+fn pty() -> Result<(OwnedFd, OwnedFd), Error> {
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: openpty writes two descriptors.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    if rc < 0 {
+        return Err(os(
+            "opening a pseudo-terminal for the program's output",
+            io::Error::last_os_error(),
+        ));
+    }
+    // SAFETY: both are fresh descriptors we own.
+    let (m, s) = unsafe {
+        use std::os::fd::FromRawFd;
+        (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave))
+    };
+    // SAFETY: termios is plain data; cfmakeraw edits it.
+    unsafe {
+        let mut tio: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(s.as_raw_fd(), &mut tio) == 0 {
+            libc::cfmakeraw(&mut tio);
+            libc::tcsetattr(s.as_raw_fd(), libc::TCSANOW, &tio);
+        }
+        libc::fcntl(m.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC);
+        libc::fcntl(s.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC);
+    }
+    Ok((m, s))
+}
+
+fn reader(
+    master: OwnedFd,
+    program: usize,
+    stderr: bool,
+    tx: mpsc::Sender<Line>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut file = std::fs::File::from(master);
+        let mut pending: Vec<u8> = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = match io::Read::read(&mut file, &mut buf) {
+                Ok(0) | Err(_) => break, // EIO once every writer is gone
+                Ok(n) => n,
+            };
+            let ts = now_ns();
+            pending.extend_from_slice(&buf[..n]);
+            while let Some(i) = pending.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = pending.drain(..=i).collect();
+                let text = String::from_utf8_lossy(&line[..line.len() - 1])
+                    .trim_end_matches('\r')
+                    .to_string();
+                let _ = tx.send(Line {
+                    program,
+                    stderr,
+                    timestamp_ns: ts,
+                    text,
+                });
+            }
+            // A line longer than this is shown in pieces.
+            if pending.len() > 4096 {
+                let text = String::from_utf8_lossy(&pending).into_owned();
+                pending.clear();
+                let _ = tx.send(Line {
+                    program,
+                    stderr,
+                    timestamp_ns: ts,
+                    text,
+                });
+            }
+        }
+        if !pending.is_empty() {
+            let text = String::from_utf8_lossy(&pending).into_owned();
+            let _ = tx.send(Line {
+                program,
+                stderr,
+                timestamp_ns: now_ns(),
+                text,
+            });
+        }
+    })
+}
+
+/// The path `execve` needs for `name`, searched in PATH as a shell would.
+fn resolve(name: &str) -> Option<CString> {
+    if name.contains('/') {
+        return CString::new(name).ok();
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).find_map(|dir| {
+        use std::os::unix::fs::PermissionsExt;
+        let p = dir.join(name);
+        let m = std::fs::metadata(&p).ok()?;
+        (m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .then(|| CString::new(p.into_os_string().into_encoded_bytes()).ok())?
+    })
+}
+
+impl Tracer {
+    fn start_next(&mut self) -> Result<(), Error> {
+        let Some(p) = self.programs.get_mut(self.started) else {
+            return Ok(());
+        };
+        let index = self.started;
+        self.started += 1;
+        let label = p.label.clone();
+        let path = resolve(&p.argv[0]).ok_or_else(|| Error::Usage {
+            message: format!(
+                "cannot run `{}`: `{}` is not a program on PATH",
+                crate::text::printable(&label),
+                crate::text::printable(&p.argv[0])
+            ),
+            hint: "give the program's path, e.g. `python3 ./server.py`".into(),
+        })?;
+        let argv: Vec<CString> = p
+            .argv
+            .iter()
+            .map(|a| CString::new(a.as_bytes()))
+            .collect::<Result<_, _>>()
+            .map_err(|_| Error::Usage {
+                message: format!(
+                    "`{}` has a NUL byte in an argument",
+                    crate::text::printable(&label)
+                ),
+                hint: "remove it".into(),
+            })?;
+        let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+        argv_ptrs.push(std::ptr::null());
+        // SAFETY: getuid/getgid cannot fail.
+        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        // Inside the sandbox we are uid 0; the program gets a user namespace
+        // of its own where it is the user again (outside uid, no capability
+        // over the network), so it runs as it would outside.
+        let real_uid = std::fs::read_to_string("/proc/self/uid_map")
+            .ok()
+            .and_then(|m| {
+                m.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<u32>().ok())
+            })
+            .unwrap_or(uid);
+        let real_gid = std::fs::read_to_string("/proc/self/gid_map")
+            .ok()
+            .and_then(|m| {
+                m.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<u32>().ok())
+            })
+            .unwrap_or(gid);
+        let uid_map = format!("{real_uid} {uid} 1");
+        let gid_map = format!("{real_gid} {gid} 1");
+        let (out_m, out_s) = pty()?;
+        let (err_m, err_s) = pty()?;
+        let stdin = p.stdin.take();
+        let devnull = std::fs::File::open("/dev/null").map_err(|e| os("opening /dev/null", e))?;
+        let stdin_fd = stdin.as_ref().map(|f| f.as_raw_fd());
+        let fprog = libc::sock_fprog {
+            len: self.filter.len() as u16,
+            filter: self.filter.as_ptr() as *mut libc::sock_filter,
+        };
+        let last = index + 1 == self.programs.len();
+        // SAFETY: after fork the child calls only async-signal-safe
+        // functions (raw system calls) on data prepared before the fork.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err(os("fork", io::Error::last_os_error()));
+        }
+        if pid == 0 {
+            // SAFETY: see above.
+            unsafe {
+                let input = match stdin_fd {
+                    Some(fd) => fd,
+                    None if last => 0,
+                    None => devnull.as_raw_fd(),
+                };
+                if input != 0 {
+                    libc::dup2(input, 0);
+                }
+                libc::dup2(out_s.as_raw_fd(), 1);
+                libc::dup2(err_s.as_raw_fd(), 2);
+                libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0);
+                libc::raise(libc::SIGSTOP);
+                if libc::unshare(libc::CLONE_NEWUSER) == 0 {
+                    write_file(c"/proc/self/setgroups", b"deny");
+                    write_file(c"/proc/self/uid_map", uid_map.as_bytes());
+                    write_file(c"/proc/self/gid_map", gid_map.as_bytes());
+                    libc::setresgid(real_gid, real_gid, real_gid);
+                    libc::setresuid(real_uid, real_uid, real_uid);
+                }
+                libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+                if libc::syscall(libc::SYS_seccomp, 1 /* SET_MODE_FILTER */, 0, &fprog) != 0 {
+                    libc::_exit(126);
+                }
+                libc::execv(path.as_ptr(), argv_ptrs.as_ptr());
+                let msg = b"netcourse trace: cannot execute the program\n";
+                libc::write(2, msg.as_ptr().cast(), msg.len());
+                libc::_exit(127);
+            }
+        }
+        let tty = |fd: &OwnedFd| {
+            std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap_or_default()
+        };
+        self.ttys.push([tty(&out_s), tty(&err_s)]);
+        drop((out_s, err_s, stdin, devnull));
+        self.readers
+            .push(reader(out_m, index, false, self.lines_tx.clone()));
+        self.readers
+            .push(reader(err_m, index, true, self.lines_tx.clone()));
+        self.fresh.insert(pid);
+        self.mains.insert(pid, index);
+        self.tasks.insert(pid, (pid, index));
+        self.out.processes.push((pid, index));
+        if let Ok(mut l) = self.live.lock() {
+            l.push(pid);
+        }
+        Ok(())
+    }
+
+    /// Whether descriptor 1 or 2 of `pid` is still the terminal we gave its
+    /// program (a shell's `$(…)` points it at a pipe instead).
+    fn is_terminal(&self, pid: i32, program: usize, fd: u64) -> bool {
+        let Some(ttys) = self.ttys.get(program) else {
+            return false;
+        };
+        std::fs::read_link(format!("/proc/{pid}/fd/{fd}"))
+            .is_ok_and(|p| ttys.iter().any(|t| *t == p))
+    }
+
+    fn task(&mut self, pid: i32) -> (i32, usize) {
+        if let Some(t) = self.tasks.get(&pid) {
+            return *t;
+        }
+        // A process or thread we have not met: its Tgid and parent say whose.
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let field = |k: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(k))
+                .and_then(|v| v.trim().parse::<i32>().ok())
+        };
+        let tgid = field("Tgid:").unwrap_or(pid);
+        let ppid = field("PPid:").unwrap_or(0);
+        let program = self
+            .tasks
+            .get(&tgid)
+            .or_else(|| self.tasks.get(&ppid))
+            .map_or(0, |t| t.1);
+        self.tasks.insert(pid, (tgid, program));
+        if tgid == pid {
+            self.out.processes.push((pid, program));
+        }
+        if let Ok(mut l) = self.live.lock() {
+            l.push(pid);
+        }
+        (tgid, program)
+    }
+
+    fn wait_loop(&mut self) -> Result<(), Error> {
+        loop {
+            let mut status = 0;
+            // SAFETY: waitpid on our tracees.
+            let pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
+            if pid < 0 {
+                let e = io::Error::last_os_error();
+                match e.raw_os_error() {
+                    Some(libc::EINTR) => continue,
+                    Some(libc::ECHILD) => {
+                        if self.started < self.programs.len() {
+                            self.start_next()?;
+                            continue;
+                        }
+                        return Ok(());
+                    }
+                    _ => return Err(os("waitpid", e)),
+                }
+            }
+            if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
+                self.pending.remove(&pid);
+                if let Some(program) = self.mains.remove(&pid) {
+                    let how = if libc::WIFEXITED(status) {
+                        format!("exited with status {}", libc::WEXITSTATUS(status))
+                    } else {
+                        format!(
+                            "was killed by signal {}",
+                            signal_name(libc::WTERMSIG(status))
+                        )
+                    };
+                    self.out.exits.push(Exit {
+                        program,
+                        pid,
+                        timestamp_ns: now_ns(),
+                        ok: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+                        how,
+                    });
+                    if program + 1 == self.started {
+                        self.start_next()?;
+                    }
+                }
+                continue;
+            }
+            if !libc::WIFSTOPPED(status) {
+                continue;
+            }
+            let sig = libc::WSTOPSIG(status);
+            let event = status >> 16;
+            let mut inject = 0;
+            let mut resume = libc::PTRACE_CONT;
+            if self.fresh.remove(&pid) {
+                let opts = libc::PTRACE_O_TRACESYSGOOD
+                    | libc::PTRACE_O_TRACECLONE
+                    | libc::PTRACE_O_TRACEFORK
+                    | libc::PTRACE_O_TRACEVFORK
+                    | libc::PTRACE_O_TRACEEXEC
+                    | libc::PTRACE_O_TRACESECCOMP
+                    | libc::PTRACE_O_EXITKILL;
+                // SAFETY: pid is our stopped tracee.
+                unsafe { libc::ptrace(libc::PTRACE_SETOPTIONS, pid, 0, opts) };
+            } else if event == libc::PTRACE_EVENT_SECCOMP {
+                if self.entry(pid) {
+                    resume = libc::PTRACE_SYSCALL;
+                }
+            } else if sig == libc::SIGTRAP | 0x80 {
+                self.exit(pid)?;
+            } else if event != 0 {
+                // fork, clone, exec: the new task is found at its first stop.
+            } else if sig == libc::SIGSTOP && !self.tasks.contains_key(&pid) {
+                // A new task's first stop.
+                self.task(pid);
+            } else if sig != libc::SIGTRAP {
+                inject = sig;
+            }
+            // SAFETY: pid is our stopped tracee.
+            unsafe { libc::ptrace(resume, pid, 0, inject) };
+        }
+    }
+
+    /// At a seccomp stop: decide whether this call is recorded (then its
+    /// exit is wanted too).
+    fn entry(&mut self, pid: i32) -> bool {
+        let start_ns = now_ns();
+        let Ok(r) = regs::read(pid) else { return false };
+        let Some(&sc) = self.table.get(&r.nr) else {
+            return false;
+        };
+        let (tgid, program) = self.task(pid);
+        // A write to the program's own terminal is what it prints: taken
+        // here, at the moment it printed, and never stopped at again.
+        if sc == Sc::Write
+            && matches!(r.args[0], 1 | 2)
+            && self.is_terminal(pid, program, r.args[0])
+        {
+            let data = regs::read_mem(pid, r.args[1], (r.args[2] as usize).min(DATA_CAP));
+            let stderr = r.args[0] == 2;
+            let buf = self.printing.entry((tgid, stderr)).or_default();
+            buf.extend_from_slice(&data);
+            while let Some(i) = buf.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = buf.drain(..=i).collect();
+                let text = String::from_utf8_lossy(&line[..line.len() - 1])
+                    .trim_end_matches('\r')
+                    .to_string();
+                self.out.lines.push(Line {
+                    program,
+                    stderr,
+                    timestamp_ns: start_ns,
+                    text,
+                });
+            }
+            return false;
+        }
+        if sc.only_on_sockets() && !self.sockets.contains_key(&(tgid, r.args[0] as i64)) {
+            return false;
+        }
+        if sc.is_wait() && !self.sockets.keys().any(|(t, _)| *t == tgid) {
+            return false;
+        }
+        self.pending.insert(
+            pid,
+            Pending {
+                sc,
+                args: r.args,
+                start_ns,
+            },
+        );
+        true
+    }
+
+    fn exit(&mut self, pid: i32) -> Result<(), Error> {
+        let Some(p) = self.pending.remove(&pid) else {
+            return Ok(());
+        };
+        let end_ns = now_ns();
+        let Ok(r) = regs::read(pid) else {
+            return Ok(());
+        };
+        let (tgid, program) = self.task(pid);
+        let call = self.decode(pid, tgid, program, &p, &r, end_ns);
+        let ready = call.ok
+            && program + 1 == self.started
+            && match call.sc {
+                Sc::Listen => true,
+                Sc::Bind => self
+                    .sockets
+                    .get(&(tgid, call.fd))
+                    .is_some_and(|s| s.stype & 0xf == libc::SOCK_DGRAM),
+                _ => false,
+            };
+        self.out.calls.push(call);
+        if ready {
+            self.start_next()?;
+        }
+        Ok(())
+    }
+
+    fn decode(
+        &mut self,
+        pid: i32,
+        tgid: i32,
+        program: usize,
+        p: &Pending,
+        r: &Regs,
+        end_ns: u64,
+    ) -> Call {
+        let a = p.args;
+        let ret = r.ret;
+        let ok = !(-4095..0).contains(&ret);
+        let fd = a[0] as i32 as i64;
+        let mut data = None;
+        let mut extra = String::new();
+        let addr_at = |ptr: u64, len: u64| -> Option<Addr> {
+            if ptr == 0 {
+                return None;
+            }
+            decode::sockaddr(&regs::read_mem(pid, ptr, (len as usize).min(128)))
+        };
+        let addr_out = |ptr: u64, lenp: u64| -> Option<Addr> {
+            if ptr == 0 || lenp == 0 {
+                return None;
+            }
+            let len = regs::read_u32(pid, lenp)?;
+            decode::sockaddr(&regs::read_mem(pid, ptr, (len as usize).min(128)))
+        };
+        let opt = |a: Option<Addr>| a.map_or("None".to_string(), |a| a.to_string());
+        let mut sock = self.sockets.get(&(tgid, fd)).copied();
+        let mut peer_seen = None;
+        let sent = |n: u64| if ok { (ret as u64).min(n) } else { n };
+        let args = match p.sc {
+            Sc::Socket => {
+                if ok {
+                    self.sockets.insert(
+                        (tgid, ret),
+                        Sock {
+                            family: a[0] as i32,
+                            stype: a[1] as i32,
+                            local: None,
+                            peer: None,
+                        },
+                    );
+                }
+                return self.finish(
+                    pid,
+                    program,
+                    p,
+                    ret,
+                    end_ns,
+                    ret,
+                    format!(
+                        "socket({}, {}, {})",
+                        decode::family_name(a[0] as i32),
+                        decode::type_name(a[1] as i32),
+                        a[2] as i32
+                    ),
+                    None,
+                    None,
+                );
+            }
+            Sc::Socketpair => {
+                let v = regs::read_mem(pid, a[3], 8);
+                if ok && v.len() == 8 {
+                    for c in v.chunks(4) {
+                        let f = i32::from_ne_bytes([c[0], c[1], c[2], c[3]]) as i64;
+                        self.sockets.insert(
+                            (tgid, f),
+                            Sock {
+                                family: a[0] as i32,
+                                stype: a[1] as i32,
+                                local: None,
+                                peer: None,
+                            },
+                        );
+                    }
+                }
+                format!(
+                    "socketpair({}, {}, {})",
+                    decode::family_name(a[0] as i32),
+                    decode::type_name(a[1] as i32),
+                    a[2] as i32
+                )
+            }
+            Sc::Bind => format!("bind({fd}, {})", opt(addr_at(a[1], a[2]))),
+            Sc::Connect => {
+                let to = addr_at(a[1], a[2]);
+                peer_seen = to.as_ref().and_then(Addr::ip);
+                format!("connect({fd}, {})", opt(to))
+            }
+            Sc::Listen => format!("listen({fd}, {})", a[1] as i32),
+            Sc::Accept | Sc::Accept4 => {
+                let from = if ok { addr_out(a[1], a[2]) } else { None };
+                if ok {
+                    let parent = sock.unwrap_or(Sock {
+                        family: libc::AF_INET,
+                        stype: libc::SOCK_STREAM,
+                        local: None,
+                        peer: None,
+                    });
+                    self.sockets.insert(
+                        (tgid, ret),
+                        Sock {
+                            peer: from.as_ref().and_then(Addr::ip),
+                            ..parent
+                        },
+                    );
+                    extra = format!(" {}", opt(from));
+                }
+                if p.sc == Sc::Accept4 {
+                    format!("accept4({fd}, flags={:#x})", a[3])
+                } else {
+                    format!("accept({fd})")
+                }
+            }
+            Sc::Sendto | Sc::Write => {
+                let len = sent(a[2]);
+                let bytes = regs::read_mem(pid, a[1], (len as usize).min(DATA_CAP));
+                let text = decode::bytes_text(&bytes, len as usize);
+                data = Some(bytes);
+                let to = if p.sc == Sc::Sendto {
+                    addr_at(a[4], a[5])
+                } else {
+                    None
+                };
+                peer_seen = to.as_ref().and_then(Addr::ip);
+                match (p.sc, to) {
+                    (Sc::Write, _) => format!("write({fd}, {text}, {})", a[2]),
+                    (_, Some(to)) => format!("sendto({fd}, {text}, {}, {:#x}, {to})", a[2], a[3]),
+                    _ => format!("sendto({fd}, {text}, {}, {:#x}, None)", a[2], a[3]),
+                }
+            }
+            Sc::Recvfrom | Sc::Read => {
+                if ok && ret > 0 {
+                    let bytes = regs::read_mem(pid, a[1], (ret as usize).min(DATA_CAP));
+                    extra = format!(" {}", decode::bytes_text(&bytes, ret as usize));
+                    data = Some(bytes);
+                } else if ok {
+                    extra = " (end of stream: the peer closed its side)".into();
+                }
+                if p.sc == Sc::Read {
+                    format!("read({fd}, {})", a[2])
+                } else {
+                    let from = if ok { addr_out(a[4], a[5]) } else { None };
+                    if let Some(f) = &from {
+                        extra.push_str(&format!(" from {f}"));
+                    }
+                    format!("recvfrom({fd}, {}, {:#x})", a[2], a[3])
+                }
+            }
+            Sc::Sendmsg | Sc::Recvmsg => {
+                let (bytes, name) = msghdr(pid, a[1], if ok { ret.max(0) as usize } else { 0 });
+                let name = name.map(|n| n.to_string()).unwrap_or_else(|| "None".into());
+                if p.sc == Sc::Sendmsg {
+                    peer_seen = None;
+                    let text =
+                        decode::bytes_text(&bytes, if ok { ret as usize } else { bytes.len() });
+                    data = Some(bytes);
+                    format!("sendmsg({fd}, {text}, {name}, {:#x})", a[2])
+                } else {
+                    if ok {
+                        extra =
+                            format!(" {} from {name}", decode::bytes_text(&bytes, ret as usize));
+                        data = Some(bytes);
+                    }
+                    format!("recvmsg({fd}, {:#x})", a[2])
+                }
+            }
+            Sc::Sendmmsg => format!("sendmmsg({fd}, vlen={}, {:#x})", a[2], a[3]),
+            Sc::Recvmmsg => format!("recvmmsg({fd}, vlen={}, {:#x})", a[2], a[3]),
+            Sc::Shutdown => format!("shutdown({fd}, {})", decode::shutdown_how(a[1])),
+            Sc::Setsockopt => {
+                let v = if a[4] == 4 {
+                    regs::read_u32(pid, a[3]).map(|v| v.to_string())
+                } else {
+                    None
+                };
+                format!(
+                    "setsockopt({fd}, {}, {})",
+                    decode::sockopt_name(a[1] as i32, a[2] as i32),
+                    v.unwrap_or_else(|| format!("<{} bytes>", a[4]))
+                )
+            }
+            Sc::Getsockopt => {
+                if ok && regs::read_u32(pid, a[4]) == Some(4) {
+                    extra = format!(" value {}", regs::read_u32(pid, a[3]).unwrap_or(0));
+                }
+                format!(
+                    "getsockopt({fd}, {})",
+                    decode::sockopt_name(a[1] as i32, a[2] as i32)
+                )
+            }
+            Sc::Getsockname | Sc::Getpeername => {
+                if ok {
+                    extra = format!(" {}", opt(addr_out(a[1], a[2])));
+                }
+                format!("{}({fd})", p.sc.name())
+            }
+            Sc::Close => {
+                self.sockets.remove(&(tgid, fd));
+                format!("close({fd})")
+            }
+            Sc::Poll | Sc::Ppoll => {
+                let n = (a[1] as usize).min(64);
+                let fds = regs::read_mem(pid, a[0], n * 8);
+                let mut shown = Vec::new();
+                for c in fds.chunks_exact(8) {
+                    let f = i32::from_ne_bytes([c[0], c[1], c[2], c[3]]);
+                    let revents = i16::from_ne_bytes([c[6], c[7]]);
+                    let events = i16::from_ne_bytes([c[4], c[5]]);
+                    shown.push(format!(
+                        "{{fd={f}, events={}, revents={}}}",
+                        poll_bits(events),
+                        poll_bits(revents)
+                    ));
+                }
+                format!("{}([{}], {})", p.sc.name(), shown.join(", "), a[1])
+            }
+            Sc::Select | Sc::Pselect6 => format!("{}({}, …)", p.sc.name(), a[0] as i32),
+            Sc::EpollWait | Sc::EpollPwait => format!(
+                "{}({fd}, maxevents={}, timeout={})",
+                p.sc.name(),
+                a[2] as i32,
+                a[3] as i32
+            ),
+        };
+        // Where the socket now is, asked of the kernel through a copy of the
+        // program's descriptor (a bind to port 0, an implicit bind on the
+        // first sendto, the ephemeral port of a connect).
+        if let Some(s) = sock.as_mut()
+            && (s.local.is_none() || (s.peer.is_none() && p.sc == Sc::Connect))
+            && matches!(
+                p.sc,
+                Sc::Bind | Sc::Connect | Sc::Sendto | Sc::Sendmsg | Sc::Listen | Sc::Write
+            )
+            && matches!(s.family, libc::AF_INET | libc::AF_INET6)
+        {
+            let (local, peer) = names(tgid, fd);
+            s.local = s.local.or(local);
+            s.peer = s.peer.or(peer);
+            self.sockets.insert((tgid, fd), *s);
+        }
+        if matches!(p.sc, Sc::Accept | Sc::Accept4) && ok {
+            let (local, peer) = names(tgid, ret);
+            if let Some(s) = self.sockets.get_mut(&(tgid, ret)) {
+                s.local = local.or(s.local);
+                s.peer = peer.or(s.peer);
+            }
+            sock = self.sockets.get(&(tgid, ret)).copied();
+        }
+        let mut call = self.finish(pid, program, p, ret, end_ns, fd, args, data, sock);
+        if !extra.is_empty() && call.ok {
+            call.result.push_str(&extra);
+        }
+        if call.peer.is_none() {
+            call.peer = peer_seen;
+        }
+        call
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &self,
+        pid: i32,
+        program: usize,
+        p: &Pending,
+        ret: i64,
+        end_ns: u64,
+        fd: i64,
+        args: String,
+        data: Option<Vec<u8>>,
+        sock: Option<Sock>,
+    ) -> Call {
+        let ok = !(-4095..0).contains(&ret);
+        let sock = sock.or_else(|| {
+            self.sockets
+                .get(&(self.tasks.get(&pid).map_or(pid, |t| t.0), fd))
+                .copied()
+        });
+        Call {
+            pid,
+            program,
+            sc: p.sc,
+            fd,
+            args,
+            result: if ok {
+                ret.to_string()
+            } else {
+                format!("-1 {}", decode::errno_name((-ret) as i32))
+            },
+            ok,
+            ret,
+            start_ns: p.start_ns,
+            end_ns,
+            data,
+            local: sock.and_then(|s| s.local),
+            peer: sock.and_then(|s| s.peer),
+            transport: sock.map(|s| match s.stype & 0xf {
+                libc::SOCK_STREAM => "tcp",
+                libc::SOCK_DGRAM => "udp",
+                _ => "other",
+            }),
+        }
+    }
+}

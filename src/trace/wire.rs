@@ -1,0 +1,227 @@
+//! Frames on the sandbox's `lo`, read continuously on a thread of their
+//! own (a traced program may send thousands of frames between two of our
+//! looks, more than a packet socket's queue holds), each once, with the
+//! kernel's receive timestamp.
+
+use std::io;
+use std::net::{Ipv4Addr, UdpSocket};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::error::Error;
+use crate::live::capture::{
+    CapturedFrame, PACKET_IGNORE_OUTGOING, set_int as setopt, take_packet_drops as drops,
+};
+
+const END_MAGIC: &[u8] = b"netcourse-trace-end";
+
+pub struct Wire {
+    thread: JoinHandle<(Vec<CapturedFrame>, u64)>,
+    end_tx: UdpSocket,
+    end_port: u16,
+}
+
+fn fail(what: &str, e: io::Error) -> Error {
+    Error::Capture {
+        what: what.into(),
+        reason: e.to_string(),
+        hint: "tracing captures on the sandbox's own `lo`; if the sandbox itself failed, see the error above".into(),
+    }
+}
+
+fn recv_frame(fd: libc::c_int, buf: &mut [u8]) -> io::Result<(usize, Option<u64>)> {
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let mut control = [0u64; 16];
+    // SAFETY: msghdr is plain data.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&control) as _;
+    // SAFETY: every pointer in msg is valid for the call.
+    let n = unsafe { libc::recvmsg(fd, &mut msg, 0) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut stamp = None;
+    // SAFETY: walking the control messages the kernel wrote into `control`.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_TIMESTAMPNS {
+                let ts = std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::timespec);
+                stamp = Some(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64);
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+    }
+    Ok((n as usize, stamp))
+}
+
+fn is_end(frame: &[u8], port: u16) -> bool {
+    // Ethernet + IPv4 (20) + UDP to our port carrying the magic.
+    frame.len() >= 42 + END_MAGIC.len()
+        && frame[12..14] == [0x08, 0x00]
+        && frame[23] == 17
+        && frame[36..38] == port.to_be_bytes()
+        && frame.ends_with(END_MAGIC)
+}
+
+impl Wire {
+    /// Open the capture and start reading; returns once it is provably
+    /// listening, with kernel timestamps on.
+    pub fn start() -> Result<Wire, Error> {
+        // SAFETY: plain socket(2).
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_PACKET,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                (libc::ETH_P_ALL as u16).to_be() as libc::c_int,
+            )
+        };
+        if fd < 0 {
+            return Err(fail("opening a packet socket", io::Error::last_os_error()));
+        }
+        // Loopback shows each frame twice (leaving, arriving): keep one.
+        setopt(fd, libc::SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
+            .map_err(|e| fail("ignoring outgoing copies", e))?;
+        if setopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, 16 << 20).is_err() {
+            let _ = setopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 16 << 20);
+        }
+        setopt(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)
+            .map_err(|e| fail("asking for kernel timestamps", e))?;
+        // SAFETY: sockaddr_ll is plain data; bind to `lo`.
+        let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+        sll.sll_family = libc::AF_PACKET as u16;
+        sll.sll_protocol = (libc::ETH_P_ALL as u16).to_be();
+        // SAFETY: the name is a NUL-terminated literal.
+        sll.sll_ifindex = unsafe { libc::if_nametoindex(c"lo".as_ptr()) } as i32;
+        // SAFETY: sll is a valid sockaddr_ll.
+        let rc = unsafe {
+            libc::bind(
+                fd,
+                (&sll as *const libc::sockaddr_ll).cast(),
+                std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+            )
+        };
+        if rc < 0 {
+            return Err(fail(
+                "binding the packet socket to `lo`",
+                io::Error::last_os_error(),
+            ));
+        }
+        let sink = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| fail("end marker", e))?;
+        let end_port = sink.local_addr().map_err(|e| fail("end marker", e))?.port();
+        let end_tx =
+            UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| fail("end marker", e))?;
+        end_tx
+            .connect((Ipv4Addr::LOCALHOST, end_port))
+            .map_err(|e| fail("end marker", e))?;
+        let (marker_port, probe_port) =
+            (end_tx.local_addr().map(|a| a.port()).unwrap_or(0), end_port);
+
+        // Kernel timestamps are switched on system-wide by deferred work:
+        // until then a frame is stamped when read. Wait (bounded) until a
+        // probe comes back stamped before it was read.
+        let mut buf = vec![0u8; 256 * 1024];
+        let deadline = Instant::now() + Duration::from_millis(500);
+        setopt_timeout(fd, Duration::from_millis(50));
+        loop {
+            let _ = end_tx.send(b"probe");
+            let mut stamped = false;
+            while let Ok((n, stamp)) = recv_frame(fd, &mut buf) {
+                let frame = &buf[..n];
+                let read_at = crate::live::capture::now_ns();
+                if frame.len() >= 42
+                    && frame[36..38] == probe_port.to_be_bytes()
+                    && frame[34..36] == marker_port.to_be_bytes()
+                {
+                    stamped = stamp.is_some_and(|s| s < read_at);
+                    break;
+                }
+            }
+            if stamped || Instant::now() >= deadline {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        let mut drain = [0u8; 64];
+        sink.set_nonblocking(true)
+            .map_err(|e| fail("end marker", e))?;
+        while sink.recv(&mut drain).is_ok() {}
+        setopt_timeout(fd, Duration::from_millis(200));
+
+        let thread = std::thread::spawn(move || {
+            let mut frames = Vec::new();
+            loop {
+                match recv_frame(fd, &mut buf) {
+                    Ok((n, stamp)) => {
+                        let data = &buf[..n];
+                        if is_end(data, end_port) {
+                            break;
+                        }
+                        if data.len() >= 38
+                            && data[34..36] == marker_port.to_be_bytes()
+                            && data[36..38] == end_port.to_be_bytes()
+                        {
+                            continue; // a late probe
+                        }
+                        frames.push(CapturedFrame {
+                            data: data.to_vec(),
+                            timestamp_ns: stamp.unwrap_or_else(crate::live::capture::now_ns),
+                        });
+                    }
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::WouldBlock
+                                | io::ErrorKind::TimedOut
+                                | io::ErrorKind::Interrupted
+                        ) => {}
+                    Err(_) => break,
+                }
+            }
+            let dropped = drops(fd);
+            drop(sink);
+            // SAFETY: fd is ours and no longer used.
+            unsafe { libc::close(fd) };
+            (frames, dropped)
+        });
+        Ok(Wire {
+            thread,
+            end_tx,
+            end_port,
+        })
+    }
+
+    /// Stop after every frame sent so far has been read: loopback delivery
+    /// is ordered, so the end marker comes after them. Returns the frames
+    /// and the kernel's drop count.
+    pub fn finish(self) -> (Vec<CapturedFrame>, u64) {
+        let _ = self.end_port;
+        let mut msg = b"x".to_vec();
+        msg.extend_from_slice(END_MAGIC);
+        let _ = self.end_tx.send(&msg);
+        self.thread.join().unwrap_or_default()
+    }
+}
+
+fn setopt_timeout(fd: libc::c_int, d: Duration) {
+    let tv = libc::timeval {
+        tv_sec: d.as_secs() as _,
+        tv_usec: d.subsec_micros() as _,
+    };
+    // SAFETY: SO_RCVTIMEO takes a timeval.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            (&tv as *const libc::timeval).cast(),
+            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+        );
+    }
+}
