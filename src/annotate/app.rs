@@ -41,6 +41,7 @@ pub(super) struct FrameIn<'a> {
     pub index: usize,
     pub ts: u64,
     pub from: &'a str,
+    pub to: &'a str,
     pub plan: &'a Plan,
 }
 
@@ -83,19 +84,24 @@ impl AppTracker {
         dst: SocketAddr,
         tcp: bool,
     ) -> Option<(AppProtocol, SocketAddr)> {
-        let actor = |name: &str| f.plan.actors.iter().find(|a| a.name == name);
         // The lesson's word first: an actor with `protocol:` at either end.
-        // The end with a fixed port is the server.
-        for (me, other) in [(dst, src), (src, dst)] {
-            for a in f.plan.actors.iter().filter(|a| a.protocol.is_some()) {
-                let owns = a.addr.port() == me.port()
-                    && (a.addr.ip() == me.ip() || a.addr.ip().is_unspecified());
-                if owns && a.addr.port() != 0 {
-                    return Some((a.protocol.clone()?, me));
-                }
-                if a.addr.port() == 0 && actor(f.from).is_some_and(|x| x.name == a.name) {
-                    return Some((a.protocol.clone()?, other));
-                }
+        // An actor with a fixed port is the server; one whose port the OS
+        // chose is the client, so the other end is the server.
+        for a in f.plan.actors.iter().filter(|a| a.protocol.is_some()) {
+            let owns = |x: SocketAddr| {
+                a.addr.port() == x.port() && (a.addr.ip() == x.ip() || a.addr.ip().is_unspecified())
+            };
+            let server = if a.addr.port() != 0 {
+                [dst, src].into_iter().find(|&x| owns(x))
+            } else if a.name == f.from {
+                Some(dst)
+            } else if a.name == f.to {
+                Some(src)
+            } else {
+                None
+            };
+            if let Some(server) = server {
+                return Some((a.protocol.clone()?, server));
             }
         }
         if tcp {

@@ -202,6 +202,36 @@ fn an_http_body_longer_than_its_content_length_is_pointed_out() {
 }
 
 #[test]
+fn a_client_that_names_the_protocol_makes_the_other_end_the_server() {
+    let plan = plan(
+        "  - { name: server, transport: tcp, port: 5000 }\n  - { name: client, transport: tcp, protocol: ftp }\n",
+        "  - { actor: server, call: bind }\n  - { actor: server, call: listen }\n  - { actor: client, call: connect, to: server }\n",
+    );
+    let mut a = Annotator::new(&plan, KernelSettings::default());
+    a.learn_endpoints(&[
+        ("127.0.0.1:5000".parse().unwrap(), 0),
+        ("127.0.0.1:40000".parse().unwrap(), 1),
+    ]);
+    let g = feed(
+        &mut a,
+        3,
+        tcp(5000, 40000, 1, false, b"220 ready\r\n"),
+        1_000,
+    );
+    assert!(
+        g.notes.semantics.starts_with(&t::ftp_greeting(&220)),
+        "{}",
+        g.notes.semantics
+    );
+    let u = feed(&mut a, 3, tcp(40000, 5000, 1, false, b"USER me\r\n"), 2_000);
+    assert!(
+        u.notes.semantics.starts_with(&t::ftp_user(&"me")),
+        "{}",
+        u.notes.semantics
+    );
+}
+
+#[test]
 fn a_lesson_protocol_wins_over_the_port() {
     let plan = plan(
         "  - { name: server, transport: tcp, port: 5000, protocol: smtp }\n  - { name: client, transport: tcp }\n",

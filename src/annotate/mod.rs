@@ -382,6 +382,7 @@ impl<'a> Annotator<'a> {
             index,
             ts: frame.timestamp_ns,
             from: &from,
+            to: &to,
             plan: self.plan,
         });
         // The application layer's own syntax lines stand for the payload's.
