@@ -124,7 +124,7 @@ impl Streams {
             dialogue: Dialogue::default(),
         });
         // A new connection on the same addresses (after the old one ended).
-        if seg.syn && !seg.payload.is_empty() || (seg.syn && conn.dirs.iter().any(|d| d.ended)) {
+        if seg.syn && conn.dirs.iter().any(|d| d.ended) {
             *conn = Connection {
                 protocol,
                 dirs: Default::default(),
