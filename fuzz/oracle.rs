@@ -128,7 +128,8 @@ fn every_rendering(t: &netcourse::transcript::Transcript) {
 
 /// One application protocol's dissector on any bytes as a message (`name`
 /// is `dns`, `http`, `smtp`, `ftp` or `telnet`): from both sides, DNS also
-/// with TCP's length prefix, SMTP also in its DATA state; then the bytes as
+/// with TCP's length prefix, SMTP also in its DATA state, HTTP also as
+/// the answer to a HEAD; then the bytes as
 /// a TCP stream cut into segments (where depends on the bytes) through the
 /// reassembler. Fails when a field leaves its layer, a layer leaves the
 /// message, a message's length is outside the bytes, a stop does not name
@@ -140,8 +141,14 @@ pub fn app(name: &str, bytes: &[u8]) -> bool {
     let mut clean = false;
     for side in [Side::Client, Side::Server] {
         for over_tcp in [true, p == Protocol::Dns] {
-            for smtp_data in [false, p == Protocol::Smtp] {
-                let dialogue = Dialogue { smtp_data };
+            // SMTP after 354; HTTP after a HEAD request.
+            for state in [false, true] {
+                let dialogue = Dialogue {
+                    smtp_data: state,
+                    http_requests: std::iter::once(state)
+                        .filter(|_| p == Protocol::Http)
+                        .collect(),
+                };
                 if let Framing::Complete(n) = app::next_len(p, side, bytes, &dialogue, over_tcp) {
                     assert!(
                         n >= 1 && n <= bytes.len(),

@@ -809,7 +809,7 @@ pub(crate) mod tests {
                 "additional RRs"
             ]
         );
-        let (l, _, _) = crate::dissect::app::http::decode(b"GET / HTTP/1.1\r\n\r\n");
+        let (l, _, _) = crate::dissect::app::http::decode(b"GET / HTTP/1.1\r\n\r\n", false);
         assert!(crate::dissect::diagram::header_diagram(b"GET / HTTP/1.1\r\n\r\n", &l).is_none());
     }
 

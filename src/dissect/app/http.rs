@@ -163,12 +163,16 @@ fn chunk_size(line: &[u8]) -> Option<usize> {
     usize::from_str_radix(digits, 16).ok()
 }
 
-/// Where the next HTTP message ends in one direction's bytes.
-pub fn next_len(buf: &[u8]) -> Framing {
+/// Where the next HTTP message ends in one direction's bytes; a response
+/// to HEAD (`answers_head`) ends with its headers.
+pub fn next_len(buf: &[u8], answers_head: bool) -> Framing {
     let Some(end) = header_end(buf) else {
         return Framing::NeedMore;
     };
     let h = heads(buf, end);
+    if answers_head && h.response_code.is_some() {
+        return Framing::Complete(end);
+    }
     if h.chunked {
         return match chunked_end(buf, end) {
             Ok(Some(n)) => Framing::Complete(n),
@@ -199,11 +203,15 @@ pub fn next_len(buf: &[u8]) -> Framing {
     }
 }
 
-/// Decodes one message.
-pub fn decode(msg: &[u8]) -> (Layer, Info, Option<Stop>) {
+/// Decodes one message; a response to HEAD (`answers_head`) has no body,
+/// whatever its Content-Length says.
+pub fn decode(msg: &[u8], answers_head: bool) -> (Layer, Info, Option<Stop>) {
     let mut b = builder(msg, Header::Http);
     let mut info = Info::default();
     let stop = read(&mut b, msg, &mut info).err();
+    if answers_head && info.body_len == 0 {
+        info.mismatch = None;
+    }
     (b.finish(msg.len()), info, stop)
 }
 
@@ -411,7 +419,7 @@ mod tests {
 
     #[test]
     fn a_request_field_by_field() {
-        let (l, info, stop) = decode(GET);
+        let (l, info, stop) = decode(GET, false);
         assert_eq!(stop, None);
         let f = l.field("request.method").unwrap();
         assert_eq!((f.value.as_str(), f.offset, f.length), ("GET", 0, 3));
@@ -429,12 +437,12 @@ mod tests {
         assert_eq!(l.field("end of headers").unwrap().offset, 43);
         assert_eq!(info.header("host"), Some("localhost"));
         assert!(info.keeps_alive());
-        assert_eq!(next_len(GET), Framing::Complete(GET.len()));
+        assert_eq!(next_len(GET, false), Framing::Complete(GET.len()));
     }
 
     #[test]
     fn a_response_and_its_length() {
-        let (l, info, stop) = decode(OK);
+        let (l, info, stop) = decode(OK, false);
         assert_eq!(stop, None);
         assert_eq!(l.value("response.code"), Some("200 (OK)"));
         assert_eq!(l.value("response.phrase"), Some("OK"));
@@ -444,24 +452,24 @@ mod tests {
             (info.content_length, info.body_len, info.mismatch),
             (Some(5), 5, None)
         );
-        assert_eq!(next_len(OK), Framing::Complete(OK.len()));
-        assert_eq!(next_len(&OK[..OK.len() - 1]), Framing::NeedMore);
+        assert_eq!(next_len(OK, false), Framing::Complete(OK.len()));
+        assert_eq!(next_len(&OK[..OK.len() - 1], false), Framing::NeedMore);
         // Two messages in one buffer: the first ends where its length says.
         let two = [OK, GET].concat();
-        assert_eq!(next_len(&two), Framing::Complete(OK.len()));
+        assert_eq!(next_len(&two, false), Framing::Complete(OK.len()));
     }
 
     #[test]
     fn a_body_longer_than_its_content_length_is_kept_and_flagged() {
         let long = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nhello";
-        assert_eq!(next_len(long), Framing::Complete(long.len()));
-        let (_, info, stop) = decode(long);
+        assert_eq!(next_len(long, false), Framing::Complete(long.len()));
+        let (_, info, stop) = decode(long, false);
         assert_eq!(stop, None);
         assert_eq!(info.mismatch, Some(Mismatch { says: 4, sent: 5 }));
         let short = b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nhello";
-        assert_eq!(next_len(short), Framing::NeedMore);
+        assert_eq!(next_len(short, false), Framing::NeedMore);
         assert_eq!(
-            decode(short).1.mismatch,
+            decode(short, false).1.mismatch,
             Some(Mismatch { says: 9, sent: 5 })
         );
     }
@@ -469,18 +477,18 @@ mod tests {
     #[test]
     fn chunked_bodies() {
         let m = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1;x=y\r\n!\r\n0\r\n\r\n";
-        assert_eq!(next_len(m), Framing::Complete(m.len()));
-        assert_eq!(next_len(&m[..m.len() - 2]), Framing::NeedMore);
-        let (l, info, stop) = decode(m);
+        assert_eq!(next_len(m, false), Framing::Complete(m.len()));
+        assert_eq!(next_len(&m[..m.len() - 2], false), Framing::NeedMore);
+        let (l, info, stop) = decode(m, false);
         assert_eq!(stop, None);
         assert!(info.chunked);
         assert_eq!(info.body_len, 6);
         assert_eq!(l.value("chunk size"), Some("0x5 (5 bytes)"));
         assert_eq!(l.value("last chunk"), Some("0 (the body ends here)"));
         let bad = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
-        assert_eq!(next_len(bad), Framing::Complete(bad.len()));
+        assert_eq!(next_len(bad, false), Framing::Complete(bad.len()));
         assert_eq!(
-            decode(bad).2.unwrap().to_string(),
+            decode(bad, false).2.unwrap().to_string(),
             "HTTP: at byte 47 of the message, a chunk size is not a hexadecimal number"
         );
     }
@@ -488,28 +496,28 @@ mod tests {
     #[test]
     fn garbage_stops_with_a_reason() {
         assert!(matches!(
-            decode(b"hello\r\n\r\n").2,
+            decode(b"hello\r\n\r\n", false).2,
             Some(Stop::Malformed {
                 problem: Problem::BadStartLine,
                 ..
             })
         ));
         assert!(matches!(
-            decode(b"GET / HTTP/1.1\r\nHost").2,
+            decode(b"GET / HTTP/1.1\r\nHost", false).2,
             Some(Stop::Malformed {
                 problem: Problem::NoHeaderEnd,
                 ..
             })
         ));
         assert!(matches!(
-            decode(b"GET / HTTP/1.1\r\nnocolon\r\n\r\n").2,
+            decode(b"GET / HTTP/1.1\r\nnocolon\r\n\r\n", false).2,
             Some(Stop::Malformed {
                 problem: Problem::BadHeaderLine,
                 offset: 16,
                 ..
             })
         ));
-        assert_eq!(next_len(b"GET / HTTP/1.1\r\n"), Framing::NeedMore);
+        assert_eq!(next_len(b"GET / HTTP/1.1\r\n", false), Framing::NeedMore);
         assert!(looks_like_start(b"POST /x"));
         assert!(!looks_like_start(b"!"));
     }

@@ -106,6 +106,16 @@ pub struct Dialogue {
     /// SMTP: the server said 354, so the client's next bytes are the
     /// message, up to the line holding a single dot.
     pub smtp_data: bool,
+    /// HTTP: the requests not answered yet, in order; true for a HEAD,
+    /// whose response has headers but never a body.
+    pub http_requests: std::collections::VecDeque<bool>,
+}
+
+impl Dialogue {
+    /// Whether the next HTTP response answers a HEAD.
+    fn answers_head(&self, side: Side) -> bool {
+        side == Side::Server && self.http_requests.front() == Some(&true)
+    }
 }
 
 /// One decoded application message.
@@ -145,7 +155,7 @@ pub fn next_len(
     match p {
         Protocol::Dns if over_tcp => dns::tcp_len(buf),
         Protocol::Dns | Protocol::FtpData | Protocol::Telnet => Framing::Complete(buf.len()),
-        Protocol::Http => http::next_len(buf),
+        Protocol::Http => http::next_len(buf, dialogue.answers_head(side)),
         Protocol::Smtp => smtp::next_len(side, buf, dialogue),
         Protocol::Ftp => ftp::next_len(side, buf),
     }
@@ -168,7 +178,17 @@ pub fn decode(
             (l, Info::Dns(i), s)
         }
         Protocol::Http => {
-            let (l, i, s) = http::decode(msg);
+            let (l, i, s) = http::decode(msg, dialogue.answers_head(side));
+            match &i.start {
+                Some(http::Start::Request { method, .. }) => {
+                    dialogue.http_requests.push_back(method == "HEAD");
+                }
+                // 1xx responses are interim: the final one follows.
+                Some(http::Start::Response { code, .. }) if *code >= 200 => {
+                    dialogue.http_requests.pop_front();
+                }
+                _ => {}
+            }
             (l, Info::Http(i), s)
         }
         Protocol::Smtp => {
@@ -252,6 +272,28 @@ mod tests {
         assert_eq!(Protocol::from_lesson("HTTP"), Some(Protocol::Http));
         assert_eq!(Protocol::from_lesson("gopher"), None);
         assert_eq!(Protocol::FtpData.name(), "FTP-DATA");
+    }
+
+    #[test]
+    fn a_response_to_head_has_no_body() {
+        let mut d = Dialogue::default();
+        let head = b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n";
+        decode(Protocol::Http, Side::Client, head, 0, &mut d, true);
+        let both = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+        // Without the HEAD, the second response would be read as a body.
+        assert_eq!(
+            next_len(Protocol::Http, Side::Server, both, &d, true),
+            Framing::Complete(38)
+        );
+        let m = decode(Protocol::Http, Side::Server, &both[..38], 0, &mut d, true);
+        assert!(matches!(&m.info, Info::Http(i) if i.mismatch.is_none()));
+        // With the HEAD answered, a Content-Length of 5 takes 5 bytes of the
+        // next response, and the rest, which starts no message, with them.
+        assert!(d.http_requests.is_empty());
+        assert_eq!(
+            next_len(Protocol::Http, Side::Server, both, &d, true),
+            Framing::Complete(both.len())
+        );
     }
 
     #[test]

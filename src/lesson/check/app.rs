@@ -157,7 +157,7 @@ pub(super) fn check_http_lengths(
         if !http::looks_like_start(bytes) {
             continue;
         }
-        let (_, info, _) = http::decode(bytes);
+        let (_, info, _) = http::decode(bytes, false);
         let Some(m) = info.mismatch else { continue };
         let later = file.steps[i + 1..]
             .iter()
