@@ -245,3 +245,28 @@ fn a_lesson_protocol_wins_over_the_port() {
     let p = feed(&mut a, 3, tcp(5001, 40001, 1, false, b"220 hi\r\n"), 2_000);
     assert!(p.layers.iter().any(|l| l.protocol == "Payload"));
 }
+
+#[test]
+fn dns_over_tcp_has_its_length_first() {
+    let plan = plan(
+        "  - { name: server, transport: tcp, port: 53 }\n  - { name: client, transport: tcp }\n",
+        "  - { actor: server, call: bind }\n  - { actor: server, call: listen }\n  - { actor: client, call: connect, to: server }\n",
+    );
+    let mut a = Annotator::new(&plan, KernelSettings::default());
+    let q = hex(QUERY);
+    let mut msg = (q.len() as u16).to_be_bytes().to_vec();
+    msg.extend_from_slice(&q);
+    // The length and the first bytes in one segment, the rest in another.
+    let first = feed(&mut a, 3, tcp(40000, 53, 1, false, &msg[..10]), 1_000);
+    assert!(
+        first
+            .notes
+            .semantics
+            .contains(&t::stream_pending(&0, &9, &"kernel", &"DNS"))
+    );
+    let rest = feed(&mut a, 3, tcp(40000, 53, 11, false, &msg[10..]), 2_000);
+    assert_eq!(rest.summary, "DNS standard query 0x1a2b A example.com");
+    let layer = &rest.reassembled[0].layer;
+    assert_eq!(layer.value("length"), Some("29"));
+    assert_eq!(layer.field("transaction ID").map(|f| f.offset), Some(2));
+}

@@ -404,6 +404,23 @@ mod tests {
     }
 
     #[test]
+    fn a_syn_after_the_end_starts_a_new_stream() {
+        let mut st = Streams::default();
+        let mut fin = seg(true, 1, b"GET /a HT", 1);
+        fin.fin = true;
+        // The end completes the message the same segment carries.
+        assert_eq!(feed(&mut st, fin).messages.len(), 1);
+        // The same ports again, new sequence numbers: nothing of the old
+        // stream is left.
+        let mut syn = seg(true, 5000, b"", 2);
+        syn.syn = true;
+        feed(&mut st, syn);
+        let o = feed(&mut st, seg(true, 5001, b"GET /b HTTP/1.1\r\n\r\n", 3));
+        assert_eq!(o.messages.len(), 1);
+        assert_eq!(o.messages[0].layer.value("request.URI"), Some("/b"));
+    }
+
+    #[test]
     fn the_end_of_the_connection_completes_a_response_without_length() {
         let mut st = Streams::default();
         let o = feed(&mut st, seg(false, 1, b"HTTP/1.0 200 OK\r\n\r\nbody", 1));
