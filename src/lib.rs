@@ -19,5 +19,7 @@ pub mod run;
 pub mod sockets;
 pub mod stepmode;
 pub mod text;
+pub mod timers;
 pub mod trace;
 pub mod transcript;
+pub mod wire;

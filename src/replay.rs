@@ -156,6 +156,21 @@ fn read<R: Read>(
             }
     };
 
+    // The other exports of a run are not transcripts: say which file to use
+    // rather than how the YAML parser fails on a page.
+    let export = match render::Format::from_path(path) {
+        Some(render::Format::Md) => Some("the Markdown handout of a run"),
+        Some(render::Format::Html) => Some("the HTML page of a run"),
+        _ => None,
+    };
+    if let Some(what) = export {
+        return Err(Error::Transcript {
+            path: path.to_path_buf(),
+            reason: format!("it is {what}, not its transcript"),
+            hint: "replay the `.json` or `.yaml` exported by the same run (`--export t.json`), or run the lesson again with `--export t.json`".into(),
+        });
+    }
+
     let mut first = open()?;
     let stopped = first.stopped.clone();
     let mut peek = [0u8; 1];
@@ -201,7 +216,11 @@ fn read<R: Read>(
             stopped.get(),
             &state,
             e,
-            &format!("it is not valid {}", encoding.name()),
+            // What the file is not comes first, the parser's words after.
+            &format!(
+                "it is not a netcourse transcript (it is not valid {})",
+                encoding.name()
+            ),
         )
     })?;
     check_head(path, &head, &refuse)?;

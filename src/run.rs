@@ -3,11 +3,18 @@
 
 use crate::annotate::Annotator;
 use crate::error::Error;
-use crate::live::capture::{self, Capture, CapturedFrame};
-use crate::live::exec::Runner;
+use crate::live::capture::{self, CapturedFrame};
+use crate::live::exec::{CallRecord, Runner};
+use crate::live::net::FrameSource;
 use crate::live::sandbox::NetMode;
 use crate::plan::Plan;
-use crate::transcript::{ActorInfo, Event, LessonInfo, NetworkInfo, Outcome, StepInfo, Transcript};
+use crate::timers::{self, CallSpan, Seg, Tracker};
+use crate::transcript::{
+    ActorInfo, Crossing, Event, EventKind, LessonInfo, LinkEndInfo, NetworkInfo, Outcome, StepInfo,
+    TimerInfo, Transcript,
+};
+use crate::wire::Network;
+use std::time::{Duration, Instant};
 
 pub struct LiveRun<'a> {
     runner: Runner<'a>,
@@ -15,6 +22,8 @@ pub struct LiveRun<'a> {
     next_step: usize,
     transcript: Transcript,
     failure: Option<Error>,
+    /// Which frames the kernel's timers sent, and what is still owed.
+    timers: Tracker,
 }
 
 /// The transcript skeleton for a plan: everything but the events.
@@ -35,6 +44,8 @@ pub fn empty_transcript(plan: &Plan, mode: NetMode, interface: &str) -> Transcri
                 NetMode::Host => "The machine's own network namespace: frames are read from its `lo`, beside whatever else uses it. Only frames between the lesson's own sockets are kept (a kernel filter passes only frames on the lesson's ports; those that still belong to other programs are counted, never shown), and each call may reach only a socket the lesson holds at that moment. `lo` has no network card, so every MAC address is 00:00:00:00:00:00.".to_string(),
             },
             left_out: (mode == NetMode::Host).then_some(0),
+            links: Vec::new(),
+            ends: Vec::new(),
             link_type: None,
         },
     );
@@ -64,18 +75,30 @@ pub fn empty_transcript(plan: &Plan, mode: NetMode, interface: &str) -> Transcri
 impl<'a> LiveRun<'a> {
     /// Start capturing; returns once the capture is provably listening.
     pub fn start(plan: &'a Plan, mode: NetMode) -> Result<LiveRun<'a>, Error> {
-        let interface = "lo";
-        let capture = Capture::start(interface, mode == NetMode::Host)?;
-        let mut transcript = empty_transcript(plan, mode, interface);
+        if mode == NetMode::Host && plan.network.is_some() {
+            return Err(Error::Usage {
+                message: format!(
+                    "lesson `{}` has its own hosts and links, which exist only in the sandbox",
+                    plan.name
+                ),
+                hint: "run it without `--net host`".into(),
+            });
+        }
+        let source = FrameSource::start(plan, mode == NetMode::Host)?;
+        let mut transcript = empty_transcript(plan, mode, source.interface());
+        if let Some(network) = source.network() {
+            describe_network(&mut transcript.network, network);
+        }
         transcript.started_at_ns = capture::now_ns();
         let mut annotator = Annotator::new(plan, crate::annotate::KernelSettings::read());
         annotator.set_start(transcript.started_at_ns);
         Ok(LiveRun {
-            runner: Runner::new(plan, capture, mode == NetMode::Host),
+            runner: Runner::new(plan, source, mode == NetMode::Host),
             annotator,
             next_step: 0,
             transcript,
             failure: None,
+            timers: Tracker::default(),
         })
     }
 
@@ -139,13 +162,25 @@ impl<'a> LiveRun<'a> {
             .partition(|f| f.timestamp_ns < record.call.start_ns);
         let mut events: Vec<Event> = before
             .iter()
-            .map(|f| self.annotator.frame_before_call(record.call.step, f))
+            .map(|f| {
+                let e = self.annotator.frame_before_call(record.call.step, f);
+                with_crossing(e, f, &self.transcript.network)
+            })
             .collect();
         events.push(self.annotator.call(&record.call));
         for frame in after {
-            events.push(self.annotator.frame(record.call.step, frame));
+            let e = self.annotator.frame(record.call.step, frame);
+            events.push(with_crossing(e, frame, &self.transcript.network));
         }
         self.annotator.finish_step(record.call.step, &mut events);
+        for e in &mut events {
+            self.track(e, Some(&record.call));
+        }
+        self.followed(&mut events);
+        // The run ends here: first the frames the kernel still owes.
+        if record.failure.is_some() || self.next_step == self.plan().steps.len() {
+            self.settle(record.call.step, &mut events)?;
+        }
         self.transcript.events.extend(events.iter().cloned());
         self.transcript.dropped = self.runner.dropped();
         if let Some(f) = record.failure {
@@ -165,9 +200,161 @@ impl<'a> LiveRun<'a> {
         Ok(events)
     }
 
+    /// Feed one event to the timer analysis; a frame a timer sent says so.
+    fn track(&mut self, e: &mut Event, call: Option<&CallRecord>) {
+        if e.kind == EventKind::Call {
+            // A sleep makes no call: frames during it are the timers'.
+            let Some(call) = call.filter(|c| c.call != "sleep") else {
+                return;
+            };
+            self.timers.call(CallSpan {
+                index: e.index,
+                actor: e.actor.clone(),
+                start_ns: call.start_ns,
+                end_ns: call.end_ns,
+                closes: matches!(call.call, "close" | "shutdown"),
+                sends: matches!(call.call, "send" | "sendall"),
+            });
+            return;
+        }
+        let d = crate::dissect::dissect(&e.bytes());
+        let Some(seg) = Seg::from_dissection(e.index, e.timestamp_ns, &e.actor, &d) else {
+            return;
+        };
+        let verdict = self.timers.frame(&seg);
+        if let Some(held) = verdict.held {
+            // Its call had returned: what let it go replaces "caused by step N".
+            e.notes.timing = format!(
+                "{} It left at {} since the lesson began.",
+                timers::explain_held(&held, &e.actor),
+                crate::annotate::fmt_ns(e.time_ns)
+            );
+        }
+        if let Some(cause) = verdict.timer {
+            // No call caused it: the timer's account replaces "caused by step N".
+            e.notes.timing = format!(
+                "{} It left at {} since the lesson began.",
+                timers::explain(&cause, &e.actor),
+                crate::annotate::fmt_ns(e.time_ns)
+            );
+            e.timer = Some(TimerInfo {
+                kind: cause.timer.as_str().to_string(),
+                armed_by: cause.armed_by,
+                delay_ns: cause.delay_ns,
+            });
+        }
+    }
+
+    /// Each data segment or FIN of the step says what followed it in the
+    /// step: the frame that acknowledged it, or that none has yet.
+    fn followed(&self, events: &mut [Event]) {
+        let indices: Vec<usize> = events.iter().map(|e| e.index).collect();
+        for e in events.iter_mut() {
+            let Some(tcp) = &e.tcp else { continue };
+            let fin = tcp.flags.iter().any(|f| f == "FIN");
+            let syn_or_rst = tcp.flags.iter().any(|f| f == "SYN" || f == "RST");
+            if (tcp.len == 0 && !fin) || syn_or_rst {
+                continue;
+            }
+            let acked = self.timers.acked_by(e.index);
+            let in_step = acked.is_some_and(|a| indices.contains(&a.by));
+            let to = e.to.clone().unwrap_or_else(|| "kernel".into());
+            e.notes.timing = format!(
+                "{} {}",
+                e.notes.timing,
+                timers::explain_followed(acked, in_step, &to)
+            );
+        }
+    }
+
+    /// Before the run ends, wait for the frames still owed (an ACK held by
+    /// a delayed-ACK timer, data or a FIN not yet acknowledged) — bounded by
+    /// the kernel's own limits: the delayed-ACK maximum (200 ms) or the
+    /// sockets' current retransmission timeout, whichever is longer. A run
+    /// that owes nothing does not wait at all.
+    fn settle(&mut self, step: usize, events: &mut Vec<Event>) -> Result<(), Error> {
+        if self.timers.owed().is_empty() {
+            return Ok(());
+        }
+        let bound = Duration::from_nanos(timers::DELACK_MAX_NS).max(self.runner.max_rto())
+            + Duration::from_millis(5);
+        let deadline = Instant::now() + bound;
+        while !self.timers.owed().is_empty() {
+            let frames = self.runner.frames_until(deadline)?;
+            if frames.is_empty() {
+                break;
+            }
+            for f in &frames {
+                let mut e = self.annotator.frame(step, f);
+                self.track(&mut e, None);
+                events.push(e);
+            }
+        }
+        Ok(())
+    }
+
     /// The transcript so far, and the failure that stopped the lesson, if any.
     pub fn finish(mut self) -> (Transcript, Option<Error>) {
         self.transcript.comparison = crate::transcript::compare::compare(&self.transcript.events);
         (self.transcript, self.failure)
     }
+}
+
+/// The lesson's own network, as the transcript tells it.
+fn describe_network(info: &mut NetworkInfo, network: &Network) {
+    info.links = network.links.clone();
+    info.ends = network
+        .ends
+        .iter()
+        .map(|e| {
+            let host = &network.hosts[e.host];
+            let iface = &host.interfaces[e.interface];
+            LinkEndInfo {
+                host: host.name.clone(),
+                interface: iface.name.clone(),
+                link: network.links[e.link].clone(),
+                mac: iface.mac.to_string(),
+                mtu: iface.mtu,
+                addresses: iface.addresses.iter().map(|a| a.to_string()).collect(),
+            }
+        })
+        .collect();
+    info.note = format!(
+        "The lesson's own network, private to this run: {} host(s), each a network namespace with real Ethernet interfaces, joined by {} link(s) that netcourse carries itself. Every frame is seen once, on the link it crossed, at the time it reached the wire; nothing leaves the machine.",
+        network.hosts.len(),
+        network.links.len()
+    );
+}
+
+/// A frame's event, with the link it crossed and what the wire did to it.
+fn with_crossing(mut event: Event, frame: &CapturedFrame, network: &NetworkInfo) -> Event {
+    let Some(c) = &frame.crossing else {
+        return event;
+    };
+    if let Some(note) = &c.note {
+        let reached = if c.to_ends.is_empty() {
+            " It never reached the other end of the link.".to_string()
+        } else {
+            String::new()
+        };
+        event.notes.semantics = format!(
+            "{} The wire (as the lesson asked): {note}.{reached}",
+            event.notes.semantics
+        )
+        .trim()
+        .to_string();
+    }
+    event.crossing = Some(Crossing {
+        link: network.links.get(c.link).cloned().unwrap_or_default(),
+        from_end: c.from_end,
+        to_ends: c.to_ends.clone(),
+        wire: c.note.clone(),
+    });
+    // Which link, like a capture's interface column.
+    event.summary = format!(
+        "[{}] {}",
+        network.links.get(c.link).map_or("?", |l| l.as_str()),
+        event.summary
+    );
+    event
 }

@@ -273,7 +273,7 @@ pub fn blocks(call: &Call, transport: Option<Transport>) -> bool {
 /// lesson cannot foresee).
 pub fn puts_frames(call: &str, transport: Option<Transport>, listener: bool) -> bool {
     match call {
-        "bind" | "listen" | "accept" | "setsockopt" | "recv" | "recvfrom" => false,
+        "bind" | "listen" | "accept" | "setsockopt" | "recv" | "recvfrom" | "sleep" => false,
         "connect" | "shutdown" => transport != Some(Transport::Udp),
         "close" => transport != Some(Transport::Udp) && !listener,
         _ => true,

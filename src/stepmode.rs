@@ -206,8 +206,15 @@ fn ask(
         reason: e.to_string(),
     };
     let started = Instant::now();
-    screen.prompt(source.transcript(), prompt);
-    let stop = match input.read_answer().map_err(io_err)? {
+    let answer = loop {
+        screen.prompt(source.transcript(), prompt);
+        match input.read_answer().map_err(io_err)? {
+            // Stopped and resumed (Ctrl-Z, `fg`): ask again on a new screen.
+            Err(Input::Redraw) => continue,
+            answer => break answer,
+        }
+    };
+    let stop = match answer {
         Ok(text) => {
             if !input.is_keys() {
                 screen.echo(&crate::text::printable(&text));
@@ -509,13 +516,17 @@ fn help(keys: bool, width: usize, w: &mut dyn Write) -> io::Result<()> {
                 ),
                 (
                     "d",
-                    "details of the event on screen: every note, every field, its bytes, header diagrams (j/k, PgUp/PgDn to scroll, q back)",
+                    "details of the event on screen: every note, every field, its bytes, header diagrams (j/k, PgUp/PgDn to scroll, < > sideways, q back)",
                 ),
                 ("+ / -", "more or less detail: brief, normal, full"),
                 ("c", "continue to the end without pausing (q still stops)"),
                 (
                     "q, Ctrl-C",
                     "quit; the transcript so far is kept and exported, \"complete\": false",
+                ),
+                (
+                    "Ctrl-Z",
+                    "stop for now, back to the shell; `fg` comes back here",
                 ),
                 ("?", "this help"),
             ],

@@ -156,6 +156,44 @@ pub fn py_bytes(data: &[u8]) -> String {
     s
 }
 
+/// Received bytes that are not the expected ones, said so a reader sees
+/// where: short data whole, longer data by the first byte that differs,
+/// with a few bytes around it from each side.
+pub fn bytes_differ(want: &[u8], got: &[u8]) -> (String, String) {
+    if want.len().max(got.len()) <= 24 {
+        return (py_bytes(want), py_bytes(got));
+    }
+    let i = want
+        .iter()
+        .zip(got)
+        .position(|(a, b)| a != b)
+        .unwrap_or(want.len().min(got.len()));
+    let side = |d: &[u8]| {
+        let to = (i + 8).min(d.len());
+        let from = i.saturating_sub(8).min(to);
+        let byte = match d.get(i) {
+            Some(&b) if (0x21..=0x7e).contains(&b) => {
+                format!("byte {i} = 0x{b:02x} ('{}')", b as char)
+            }
+            Some(&b) => format!("byte {i} = 0x{b:02x}"),
+            None => format!("no byte {i}"),
+        };
+        format!(
+            "{}, {byte}: {}{}{}",
+            plural(d.len(), "byte"),
+            if from > 0 { "…" } else { "" },
+            py_bytes(&d[from..to]),
+            if to < d.len() { "…" } else { "" }
+        )
+    };
+    let same = match i {
+        0 => String::new(),
+        1 => "; byte 0 matches".to_string(),
+        _ => format!("; bytes 0–{} match", i - 1),
+    };
+    (side(want), format!("{}{same}", side(got)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,5 +206,30 @@ mod tests {
             "a\u{fffd}]52;c;x\u{fffd}b\u{fffd}2J\u{fffd}"
         );
         assert!(matches!(printable("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn long_data_that_differs_points_at_the_first_different_byte() {
+        let want: Vec<u8> = (0x41..0x41 + 60).collect();
+        let mut got = want.clone();
+        got[37] = 0;
+        let (w, g) = bytes_differ(&got, &want);
+        assert_eq!(w, r#"60 bytes, byte 37 = 0x00: …b"^_`abcde\x00ghijklm"…"#);
+        assert_eq!(
+            g,
+            r#"60 bytes, byte 37 = 0x66 ('f'): …b"^_`abcdefghijklm"…; bytes 0–36 match"#
+        );
+        // One ends early.
+        let (w, g) = bytes_differ(&want, &want[..40]);
+        assert!(
+            w.starts_with("60 bytes, byte 40 = 0x69 ('i'): …b\"abcdefghijklmnop\"…"),
+            "{w}"
+        );
+        assert_eq!(g, r#"40 bytes, no byte 40: …b"abcdefgh"; bytes 0–39 match"#);
+        // Short data is shown whole.
+        assert_eq!(
+            bytes_differ(b"goodbye", b"hello"),
+            (r#"b"goodbye""#.to_string(), r#"b"hello""#.to_string())
+        );
     }
 }

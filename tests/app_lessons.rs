@@ -153,7 +153,7 @@ fn http_get_reassembles_the_second_request() {
     .ok();
     let md = std::fs::read_to_string(md).unwrap();
     let from = format!(
-        "*HTTP message reassembled from #{}, #{} (64 bytes",
+        "*HTTP message reassembled from #{}, #{} (45 bytes",
         parts[0]["event"], parts[1]["event"]
     );
     assert!(md.contains(&from), "{from} not in the Markdown");

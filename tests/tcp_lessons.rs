@@ -28,7 +28,7 @@ fn flags(f: &Value) -> String {
 
 #[test]
 fn tcp_basics_handshake_dialogue_and_teardown() {
-    let t = run_export("tcp-basics", "tcp-basics");
+    let t = run_kept_pace("tcp-basics", "tcp-basics");
     assert_eq!(t["complete"], true);
     let fr = frames(&t);
     let f: Vec<String> = fr.iter().map(|f| flags(f)).collect();
@@ -77,7 +77,47 @@ fn tcp_basics_handshake_dialogue_and_teardown() {
         states.contains(&("server".into(), "CLOSED".into())),
         "{states:?}"
     );
-    assert_eq!(fr.len(), 23, "the outro of tcp-basics quotes 23 frames");
+    // Stock Linux, no option set: the first segment each way is acknowledged
+    // at once (quick-ACK mode of a new connection), every later ACK rides on
+    // the answer or on a FIN. tests/reference/capture.py gives the same
+    // sequence for the tutorial's own programs (tests/timing.rs compares).
+    let seq: Vec<String> = fr
+        .iter()
+        .map(|f| {
+            format!(
+                "{}>{} {} {}",
+                f["actor"].as_str().unwrap(),
+                f["to"].as_str().unwrap(),
+                flags(f),
+                f["tcp"]["len"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        seq,
+        [
+            "client>server SYN 0",
+            "server>client SYN,ACK 0",
+            "client>server ACK 0",
+            "client>server PSH,ACK 9",
+            "server>client ACK 0",
+            "server>client PSH,ACK 4",
+            "client>server ACK 0",
+            "client>server PSH,ACK 13",
+            "server>client PSH,ACK 5",
+            "client>server PSH,ACK 17",
+            "server>client PSH,ACK 2",
+            "client>server PSH,ACK 3",
+            "server>client PSH,ACK 2",
+            "client>server FIN,ACK 0",
+            "server>client FIN,ACK 0",
+            "client>server ACK 0",
+        ]
+    );
+    assert!(
+        t["lesson"]["outro"].as_str().unwrap().contains("16 frames"),
+        "the outro of tcp-basics quotes the frame count"
+    );
 }
 
 #[test]
@@ -267,14 +307,39 @@ fn signature(t: &Value) -> Vec<String> {
         .collect()
 }
 
+/// A run of `lesson` that kept pace (see `stall`): up to five tries.
+fn run_kept_pace(lesson: &str, tag: &str) -> Value {
+    let mut why = String::new();
+    for i in 0..5 {
+        let t = run_export(lesson, &format!("{tag}-{i}"));
+        match stall(&t) {
+            None => return t,
+            Some(w) => why = w,
+        }
+    }
+    panic!("{lesson}: five runs in a row stalled ({why}): the machine is too busy to measure");
+}
+
 #[test]
 fn fifty_runs_give_the_same_frames() {
     for lesson in builtin_lessons() {
-        let first = signature(&run_export(lesson, &format!("det-{lesson}")));
+        let first = signature(&run_kept_pace(lesson, &format!("det-{lesson}")));
+        let mut stalled = 0;
         for i in 1..50 {
-            let again = signature(&run_export(lesson, &format!("det-{lesson}-{i}")));
-            assert_eq!(first, again, "{lesson}: run {i} differs");
+            let t = run_export(lesson, &format!("det-{lesson}-{i}"));
+            let again = signature(&t);
+            if again != first {
+                // Real timing: a stalled run may differ, a run that kept pace may not.
+                let why = stall(&t);
+                assert!(
+                    why.is_some(),
+                    "{lesson}: run {i} differs though it kept pace\n{first:?}\n{again:?}"
+                );
+                eprintln!("{lesson}: run {i} stalled ({}) and differs", why.unwrap());
+                stalled += 1;
+            }
         }
+        assert!(stalled < 25, "{lesson}: {stalled} of 49 runs stalled");
     }
 }
 

@@ -69,6 +69,9 @@ pub(super) struct AppTracker {
     counts: HashMap<(Conn, Side), (usize, usize)>,
     /// Whether the last HTTP message per connection side gave a length.
     http_length: HashMap<(Conn, Side), bool>,
+    /// Per connection side recognised by its port only: whether its first
+    /// bytes looked like the protocol (if not, it is left as plain data).
+    plausible: HashMap<(Conn, Side), bool>,
 }
 
 fn addr(ip: &Option<String>, port: u16) -> Option<SocketAddr> {
@@ -83,7 +86,7 @@ impl AppTracker {
         src: SocketAddr,
         dst: SocketAddr,
         tcp: bool,
-    ) -> Option<(AppProtocol, SocketAddr)> {
+    ) -> Option<(AppProtocol, SocketAddr, bool)> {
         // The lesson's word first: an actor with `protocol:` at either end.
         // An actor with a fixed port is the server; one whose port the OS
         // chose is the client, so the other end is the server.
@@ -101,19 +104,23 @@ impl AppTracker {
                 None
             };
             if let Some(server) = server {
-                return Some((a.protocol.clone()?, server));
+                return Some((a.protocol.clone()?, server, true));
             }
         }
         if tcp {
             for a in [dst, src] {
                 if self.announced.contains_key(&a.port()) {
-                    return Some((AppProtocol::Builtin(Protocol::FtpData), a));
+                    return Some((AppProtocol::Builtin(Protocol::FtpData), a, false));
                 }
             }
         }
-        [dst, src]
-            .into_iter()
-            .find_map(|a| Some((AppProtocol::Builtin(Protocol::by_port(a.port(), tcp)?), a)))
+        [dst, src].into_iter().find_map(|a| {
+            Some((
+                AppProtocol::Builtin(Protocol::by_port(a.port(), tcp)?),
+                a,
+                false,
+            ))
+        })
     }
 
     /// The application layer of one frame, if it carries one.
@@ -122,7 +129,7 @@ impl AppTracker {
         let (sp, dp) = (d.src_port()?, d.dst_port()?);
         let (src, dst) = (addr(&d.ip_src, sp)?, addr(&d.ip_dst, dp)?);
         let tcp = d.tcp.as_ref();
-        let (choice, server) = self.choose(f, src, dst, tcp.is_some())?;
+        let (choice, server, by_lesson) = self.choose(f, src, dst, tcp.is_some())?;
         let side = if dst == server {
             Side::Client
         } else {
@@ -178,6 +185,17 @@ impl AppTracker {
                 out.layers.push(m.layer);
             }
             (AppProtocol::Builtin(p), Some(t)) => {
+                // Recognised by its port alone, a direction must start like
+                // the protocol; what the lesson names is taken at its word.
+                if !by_lesson {
+                    let key = (conn, side);
+                    if !payload.is_empty() && !self.plausible.contains_key(&key) {
+                        self.plausible.insert(key, app::plausible(p, side, payload));
+                    }
+                    if self.plausible.get(&key) == Some(&false) {
+                        return None;
+                    }
+                }
                 let seg = Segment {
                     src,
                     dst,

@@ -64,6 +64,7 @@ fn feed(a: &mut Annotator, step: usize, data: Vec<u8>, ts: u64) -> Event {
         &CapturedFrame {
             data,
             timestamp_ns: ts,
+            crossing: None,
         },
     )
 }

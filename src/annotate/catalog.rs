@@ -79,6 +79,7 @@ registry! {
         connect_udp = "call.connect.udp" ();
         send_tcp = "call.send.tcp" ();
         send_tcp_timing = "call.send.tcp_timing" ();
+        send_tcp_held = "call.send.tcp_held" ();
         send_udp = "call.send.udp" ();
         send_udp_timing = "call.send.udp_timing" ();
         recv_tcp_failed = "call.recv.tcp_failed" (result);
@@ -94,6 +95,8 @@ registry! {
         shutdown_semantics = "call.shutdown.semantics" ();
         shutdown_timing = "call.shutdown.timing" ();
         setsockopt = "call.setsockopt" ();
+        sleep = "call.sleep.semantics" ();
+        sleep_timing = "call.sleep.timing" ();
         close_udp = "call.close.udp" ();
         close_udp_timing = "call.close.udp_timing" ();
         close_listener = "call.close.listener" ();
@@ -102,6 +105,7 @@ registry! {
         close_unread_timing = "call.close.unread_timing" ();
         close_connected = "call.close.connected" ();
         close_connected_timing = "call.close.connected_timing" ();
+        close_connected_held = "call.close.connected_held" ();
         close_after_peer_fin = "call.close.after_peer_fin" ();
         close_after_peer_fin_timing = "call.close.after_peer_fin_timing" ();
         close_fin_already_sent = "call.close.fin_already_sent" ();
@@ -154,12 +158,14 @@ registry! {
         no_payload = "frame.no_payload" ();
     }
     network {
-        ipv4 = "network.ipv4" (header, src, dst, ttl, protocol);
+        ipv4 = "network.ipv4" (header, src, dst, ttl, hops, protocol);
+        hops_lo = "network.hops_lo" ();
         ipv4_header = "network.ipv4_header" (length);
         ipv4_header_options = "network.ipv4_header_options" (length);
         fragment_more = "network.fragment_more" (offset, id);
         fragment_last = "network.fragment_last" (offset, id);
         dont_fragment = "network.dont_fragment" (id);
+        dont_fragment_udp = "network.dont_fragment_udp" (id);
         ipv4_checksum = "network.ipv4_checksum" ();
         ipv6 = "network.ipv6" (src, dst, loopback, hop_limit, next_header, payload_length, flow_label);
         ipv6_loopback = "network.ipv6_loopback" ();
@@ -176,6 +182,7 @@ registry! {
     }
     checksum {
         partial = "checksum.partial" (protocol);
+        complete = "checksum.complete" (protocol);
         partial_again = "checksum.partial_again" (protocol, event);
         bad = "checksum.bad" (protocol, expected);
         absent = "checksum.absent" (protocol);
@@ -186,7 +193,7 @@ registry! {
         ephemeral = "udp.ephemeral" ();
         lead = "udp.lead" ();
         next_unreachable = "udp.next_unreachable" ();
-        next = "udp.next" ();
+        next = "udp.next" (to);
     }
     icmp {
         semantics = "icmp.semantics" (protocol, src, to, description, icmp_type, code);
@@ -229,10 +236,12 @@ registry! {
         data_acks = "tcp.data_acks" (to, ack, ack_rel);
         data_fin = "tcp.data_fin" ();
         data_lead = "tcp.data_lead" ();
-        data_next_lesson_quickack = "tcp.data_next_lesson_quickack" (to, ack);
-        data_next_quickack = "tcp.data_next_quickack" (to, ack);
+        data_next = "tcp.data_next" (to, ack);
         fin = "tcp.fin" (from, to, seq_rel, ack_rel);
         fin_first = "tcp.fin_first" (from);
+        tw_reuse_0 = "tcp.tw_reuse_0" ();
+        tw_reuse_1 = "tcp.tw_reuse_1" ();
+        tw_reuse_2 = "tcp.tw_reuse_2" ();
         fin_second = "tcp.fin_second" (from, to);
         fin_lead_call = "tcp.fin_lead_call" (actor, call);
         fin_lead = "tcp.fin_lead" ();
@@ -241,7 +250,7 @@ registry! {
         fin_ack = "tcp.fin_ack" (from, to, ack, ack_rel);
         fin_ack_last = "tcp.fin_ack_last" (from, to);
         fin_ack_last_next = "tcp.fin_ack_last_next" ();
-        fin_ack_quickack = "tcp.fin_ack_quickack" (step, actor, call);
+        fin_ack_alone = "tcp.fin_ack_alone" (step, actor, call);
         fin_ack_next = "tcp.fin_ack_next" (from);
         ack = "tcp.ack" (from, to, ack, ack_rel);
         ack_next = "tcp.ack_next" (to);

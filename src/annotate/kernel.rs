@@ -13,6 +13,9 @@ pub struct KernelSettings {
     /// `net.ipv4.tcp_syn_linear_timeouts`: how many SYN retries wait 1 s
     /// each before the waits start doubling (recent kernels only).
     pub syn_linear_timeouts: Option<u32>,
+    /// `net.ipv4.tcp_tw_reuse`: whether a new connection may take over a
+    /// TIME-WAIT address and port pair (0 no, 1 yes, 2 on loopback only).
+    pub tcp_tw_reuse: Option<u8>,
 }
 
 impl KernelSettings {
@@ -31,6 +34,7 @@ impl KernelSettings {
             }),
             syn_linear_timeouts: read("tcp_syn_linear_timeouts")
                 .and_then(|t| t.trim().parse().ok()),
+            tcp_tw_reuse: read("tcp_tw_reuse").and_then(|t| t.trim().parse().ok()),
         }
     }
 

@@ -70,6 +70,8 @@ static NO_PLAN: Plan = Plan {
     actors: Vec::new(),
     steps: Vec::new(),
     rules: Vec::new(),
+    network: None,
+    wire_rules: Vec::new(),
 };
 
 impl<'a> Annotator<'a> {
@@ -275,6 +277,8 @@ impl<'a> Annotator<'a> {
                 peer: rec.peer.map(|a| a.to_string()),
                 data_hex: rec.data.as_ref().map(|d| to_hex(d)),
             }),
+            crossing: None,
+            timer: None,
             ..Event::new(
                 index,
                 EventKind::Call,
@@ -290,6 +294,48 @@ impl<'a> Annotator<'a> {
     /// never caused is shown on its call, saying so.
     pub fn finish_step(&self, step: usize, events: &mut [Event]) {
         let frames = self.frames_in_step.get(&step).copied().unwrap_or(0);
+        // A TCP send whose bytes did not leave in its step says so, instead
+        // of promising the segment below.
+        let caller = events
+            .iter()
+            .find(|e| e.kind == EventKind::Call)
+            .map(|e| (e.actor.clone(), e.index));
+        // Data sent before the call ran (a timer's, or released by an ACK)
+        // is not the call's.
+        let sent_data = events.iter().any(|e| {
+            e.kind == EventKind::Frame
+                && caller
+                    .as_ref()
+                    .is_some_and(|(actor, index)| &e.actor == actor && e.index > *index)
+                && e.tcp.as_ref().is_some_and(|t| t.len > 0)
+        });
+        let sent_fin = events.iter().any(|e| {
+            e.kind == EventKind::Frame
+                && caller
+                    .as_ref()
+                    .is_some_and(|(actor, index)| &e.actor == actor && e.index > *index)
+                && e.tcp
+                    .as_ref()
+                    .is_some_and(|t| t.flags.iter().any(|f| f == "FIN"))
+        });
+        if let Some(call) = events.iter_mut().find(|e| e.kind == EventKind::Call) {
+            for (left, promise, held) in [
+                (
+                    sent_data,
+                    catalog::call::send_tcp_timing(),
+                    catalog::call::send_tcp_held(),
+                ),
+                (
+                    sent_fin,
+                    catalog::call::close_connected_timing(),
+                    catalog::call::close_connected_held(),
+                ),
+            ] {
+                if !left && let Some(rest) = call.notes.timing.strip_suffix(promise.as_str()) {
+                    call.notes.timing = format!("{rest}{held}");
+                }
+            }
+        }
         if events.iter().any(|e| e.checkpoint.is_some()) {
             return;
         }
@@ -410,15 +456,6 @@ impl<'a> Annotator<'a> {
             loopback_explained_at: self.loopback_explained_at,
             network_explained: ip_version(&d).is_some_and(|v| self.network_explained.contains(&v)),
             first_in_step: self.frames_in_step.get(&step) == Some(&1),
-            lesson_sets_quickack: self.plan.steps.iter().any(|s| {
-                matches!(
-                    s.call,
-                    Call::SetOpt {
-                        option: crate::plan::SockOpt::QuickAck,
-                        ..
-                    }
-                )
-            }),
             kernel: &self.kernel,
         };
         let mut n = notes::frame_notes(&ctx);
@@ -512,8 +549,10 @@ impl<'a> Annotator<'a> {
             layers,
             stopped,
             tcp: observation.map(|o| o.view),
+            timer: None,
             checkpoint: None,
             reassembled,
+            crossing: None,
         };
         // The lesson's own rules and checkpoint, on top of the built-in notes.
         let nth = self.frames_in_step.get(&step).copied().unwrap_or(1);

@@ -197,6 +197,7 @@ fn call_explanation(
         (Call::Shutdown { .. }, _) => (c::shutdown_semantics(), c::shutdown_timing()),
         (Call::Close { .. }, Transport::Tcp) => close_notes(ctx, rec.unread.unwrap_or(0)),
         (Call::SetOpt { .. }, _) => (c::setsockopt(), c::no_frame()),
+        (Call::Sleep { .. }, _) => (c::sleep(), c::sleep_timing()),
     }
 }
 
@@ -302,8 +303,6 @@ pub struct FrameContext<'a> {
     pub loopback_explained_at: Option<usize>,
     /// The first frame of its step: short reminders go there only.
     pub first_in_step: bool,
-    /// The lesson manages TCP_QUICKACK itself, so ACKs may be delayed.
-    pub lesson_sets_quickack: bool,
     /// An earlier frame of this IP version already had the network layer
     /// explained; later ones keep to their own layer.
     pub network_explained: bool,
@@ -361,11 +360,19 @@ fn network_note(c: &FrameContext) -> Option<String> {
         } else {
             n::ipv4_header_options(&p.header_len())
         };
+        // Between two loopback addresses nothing is routed; on the
+        // lesson's own links a router may well be on the way.
+        let hops = if p.src_addr().is_loopback() && p.dst_addr().is_loopback() {
+            n::hops_lo()
+        } else {
+            String::new()
+        };
         let mut s = vec![n::ipv4(
             &header,
             &p.src_addr(),
             &p.dst_addr(),
             &p.ttl(),
+            &hops,
             &what(p.protocol()),
         )];
         if p.more_frags() || p.frag_offset() > 0 {
@@ -375,7 +382,11 @@ fn network_note(c: &FrameContext) -> Option<String> {
                 n::fragment_last(&p.frag_offset(), &p.ident())
             });
         } else if p.dont_frag() {
-            s.push(n::dont_fragment(&p.ident()));
+            s.push(if p.protocol() == Protocol::Udp {
+                n::dont_fragment_udp(&p.ident())
+            } else {
+                n::dont_fragment(&p.ident())
+            });
         }
         s.push(n::ipv4_checksum());
         Some(s.join(" "))
@@ -393,7 +404,7 @@ fn network_note(c: &FrameContext) -> Option<String> {
             &p.hop_limit(),
             &what(p.next_header()),
             &p.payload_len(),
-            &format!("{:#x}", p.flow_label()),
+            &format!("0x{:05x}", p.flow_label()),
         ))
     }
 }
@@ -474,7 +485,7 @@ pub fn frame_notes(c: &FrameContext) -> FrameNotes {
         }
         timing_lead = t::udp::lead();
         timing = if c.to_known {
-            t::udp::next()
+            t::udp::next(&c.to)
         } else {
             t::udp::next_unreachable()
         };
@@ -562,7 +573,13 @@ fn payload_text(c: &FrameContext) -> String {
     match c.d.payload {
         Some((off, len)) if len > 0 => {
             let data = c.frame.get(off..off + len).unwrap_or_default();
-            t::frame::payload(&crate::text::py_bytes(data), &bytes(len))
+            let shown = crate::text::py_bytes(data);
+            if shown.ends_with('"') {
+                t::frame::payload(&shown, &bytes(len))
+            } else {
+                // Cut short, it already ends with its length: `… (74 bytes)`.
+                shown
+            }
         }
         _ => t::frame::no_payload(),
     }
@@ -666,15 +683,19 @@ fn tcp_notes(c: &FrameContext, seg: &TcpInfo) -> (String, String, String) {
         }
         lead = n::data_lead();
         let acked = seg.seq.wrapping_add(seg.payload_len as u32);
-        next = if c.lesson_sets_quickack {
-            n::data_next_lesson_quickack(&to, &acked)
-        } else {
-            n::data_next_quickack(&to, &acked)
-        };
+        next = n::data_next(&to, &acked);
     } else if seg.has(TcpInfo::FIN) {
         s.push(n::fin(&from, &to, &v.seq_rel, &v.ack_rel));
         s.push(if o.sender_state_before == State::Established {
-            n::fin_first(&from)
+            let reuse = match c.kernel.tcp_tw_reuse {
+                Some(0) => n::tw_reuse_0(),
+                Some(1) => n::tw_reuse_1(),
+                Some(2) => n::tw_reuse_2(),
+                _ => String::new(),
+            };
+            format!("{} {reuse}", n::fin_first(&from))
+                .trim_end()
+                .to_string()
         } else {
             n::fin_second(&from, &to)
         });
@@ -699,7 +720,7 @@ fn tcp_notes(c: &FrameContext, seg: &TcpInfo) -> (String, String, String) {
             n::fin_ack_last_next()
         } else {
             if let Some(step) = c.plan.steps.get(c.step.wrapping_sub(1)) {
-                s.push(n::fin_ack_quickack(
+                s.push(n::fin_ack_alone(
                     &c.step,
                     &c.plan.actors[step.actor].name,
                     &step.call.name(),
@@ -766,6 +787,12 @@ fn options_text(seg: &TcpInfo) -> Option<String> {
     Some(n::options(&parts.join("; ")))
 }
 
+/// `lo` carries Ethernet frames with all-zero MAC addresses; a real
+/// interface never sends from 00:00:00:00:00:00.
+fn on_lo(d: &crate::dissect::Dissection) -> bool {
+    d.mac_src.as_deref() == Some("00:00:00:00:00:00")
+}
+
 /// On `lo` Linux leaves UDP/TCP checksums to the "card" (checksum offload),
 /// and lo has none: the captured field holds only the pseudo-header sum.
 fn checksum_note(c: &FrameContext) -> Option<String> {
@@ -783,6 +810,11 @@ fn checksum_note(c: &FrameContext) -> Option<String> {
             Some(t::checksum::bad(&name, &format!("0x{expected:04x}")))
         }
         ChecksumStatus::Absent => Some(t::checksum::absent(&name)),
+        // Frames a socket sends on lo carry a partial sum; a complete one
+        // there means the kernel built the frame itself (RST, TIME-WAIT
+        // ACK). On a real interface (the lesson's own links, offloads off)
+        // every sum is complete: nothing to remark.
+        ChecksumStatus::Good if on_lo(d) => Some(t::checksum::complete(&name)),
         ChecksumStatus::Good => None,
     }
 }

@@ -33,8 +33,9 @@ pub fn payload_of<'f>(event: &Event, frame: &'f [u8]) -> &'f [u8] {
     }
 }
 
-/// Payload bytes as text: UTF-8 as it is, other bytes as `\xNN`; long
-/// payloads are cut at 200 characters.
+/// Payload bytes as text, escaped as the payload line of a frame writes
+/// them (`\r`, `\n`, `\t`, `\"`, `\\`, other control characters and bytes
+/// that are not UTF-8 as `\xNN`); long payloads are cut at 200 characters.
 pub fn payload_text(data: &[u8]) -> String {
     // At most 200 characters are shown, and a character is at most 4 bytes:
     // a 16 KiB payload need not be escaped in full.
@@ -46,13 +47,13 @@ pub fn payload_text(data: &[u8]) -> String {
         Err(e) if e.error_len().is_none() && whole.len() > data.len() => &data[..e.valid_up_to()],
         _ => data,
     };
-    let text = match std::str::from_utf8(data) {
-        Ok(s) if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => s.to_string(),
-        _ => data
+    let text: String = match std::str::from_utf8(data) {
+        Ok(s) => s.chars().map(escaped).collect(),
+        Err(_) => data
             .iter()
             .map(|&b| {
-                if (0x20..0x7f).contains(&b) {
-                    (b as char).to_string()
+                if b.is_ascii() {
+                    escaped(b as char)
                 } else {
                     format!("\\x{b:02x}")
                 }
@@ -64,6 +65,25 @@ pub fn payload_text(data: &[u8]) -> String {
         format!("{cut}… ({} bytes)", whole.len())
     } else {
         text
+    }
+}
+
+/// One character as the payload line shows it (see `dissect::payload`).
+fn escaped(c: char) -> String {
+    match c {
+        '\n' => "\\n".into(),
+        '\r' => "\\r".into(),
+        '\t' => "\\t".into(),
+        '"' => "\\\"".into(),
+        '\\' => "\\\\".into(),
+        c if c.is_control() => {
+            let mut buf = [0u8; 4];
+            c.encode_utf8(&mut buf)
+                .bytes()
+                .map(|b| format!("\\x{b:02x}"))
+                .collect()
+        }
+        c => c.to_string(),
     }
 }
 
@@ -552,6 +572,22 @@ mod tests {
         assert!(cp.record("5000"));
         assert_eq!(cp.verdict(), "Right: 5000. The receiver bound it.");
         assert!(cp.prompt().starts_with("Checkpoint: Which port?"));
+    }
+
+    #[test]
+    fn payload_text_escapes_as_the_payload_line_does() {
+        for text in [
+            &b"GET / HTTP/1.0\r\n\r\n"[..],
+            b"a\tb \"quoted\" back\\slash",
+            "héllo, world\u{1}".as_bytes(),
+        ] {
+            assert_eq!(
+                format!("\"{}\"", payload_text(text)),
+                crate::dissect::payload::display(text),
+                "{text:?}"
+            );
+        }
+        assert_eq!(payload_text(b"hi\r\n"), "hi\\r\\n");
     }
 
     #[test]

@@ -49,6 +49,8 @@ pub fn skeleton(file: &Path) -> Transcript {
             interface: "capture file".into(),
             note: "Frames read from a capture file made elsewhere: netcourse did not run these programs, so it names each end by its address and knows of no socket call behind a frame.".into(),
             left_out: None,
+            links: Vec::new(),
+            ends: Vec::new(),
             link_type: None,
         },
     )
@@ -138,6 +140,7 @@ pub fn run(opts: &Options) -> Result<ExitCode, Error> {
         let frame = CapturedFrame {
             data: rec.data.to_vec(),
             timestamp_ns: rec.timestamp_ns,
+            crossing: None,
         };
         let mut event = annotator.frame_dissected(0, &frame, d);
         if (rec.original_len as usize) > rec.data.len() {

@@ -22,6 +22,18 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../lessons/udp-unreachable.yaml"),
     ),
     ("udp-vs-tcp", include_str!("../../lessons/udp-vs-tcp.yaml")),
+    ("arp-basics", include_str!("../../lessons/arp-basics.yaml")),
+    ("ip-router", include_str!("../../lessons/ip-router.yaml")),
+    (
+        "ip-fragments",
+        include_str!("../../lessons/ip-fragments.yaml"),
+    ),
+    ("tcp-loss", include_str!("../../lessons/tcp-loss.yaml")),
+    (
+        "tcp-delayed-ack",
+        include_str!("../../lessons/tcp-delayed-ack.yaml"),
+    ),
+    ("tcp-nagle", include_str!("../../lessons/tcp-nagle.yaml")),
     (
         "ipv6-basics",
         include_str!("../../lessons/ipv6-basics.yaml"),
@@ -192,12 +204,21 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
     (
         "the top level",
         &[
-            "format", "name", "title", "summary", "intro", "outro", "actors", "steps", "rules",
+            "format", "name", "title", "summary", "intro", "outro", "hosts", "links", "wire",
+            "actors", "steps", "rules",
         ],
     ),
     (
         "an actor",
-        &["name", "transport", "address", "port", "protocol", "fields"],
+        &[
+            "name",
+            "host",
+            "transport",
+            "address",
+            "port",
+            "protocol",
+            "fields",
+        ],
     ),
     (
         "a step",
@@ -214,7 +235,10 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
             "socket",
             "option",
             "value",
+            "ttl",
+            "size",
             "timeout_ms",
+            "ms",
             "say",
             "expect",
             "repeat",

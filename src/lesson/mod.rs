@@ -24,6 +24,10 @@ pub mod limits {
     pub const MAX_ACTORS: usize = 16;
     /// Longest a single call may wait, in milliseconds.
     pub const MAX_TIMEOUT_MS: u64 = 10_000;
+    /// Largest `size` for setsockopt `rcvbuf` / `sndbuf`, in bytes.
+    pub const MAX_SOCKET_BUFFER: u32 = 4 * 1024 * 1024;
+    /// Longest one `sleep` step may pause, in milliseconds.
+    pub const MAX_SLEEP_MS: u64 = 5_000;
     /// The wait a call gets when the lesson does not say.
     pub const DEFAULT_TIMEOUT_MS: u64 = 2_000;
     /// Largest lesson file, in bytes.
@@ -39,6 +43,17 @@ pub mod limits {
     pub const MAX_RULES: usize = 64;
     /// Longest note template, question or explanation, in characters.
     pub const MAX_TEXT: usize = 4_000;
+    /// Most hosts in a lesson's network (each is a network namespace).
+    pub const MAX_HOSTS: usize = 8;
+    /// Most links, interfaces per host, addresses per interface, routes per
+    /// host and wire rules.
+    pub const MAX_LINKS: usize = 8;
+    pub const MAX_INTERFACES: usize = 4;
+    pub const MAX_ADDRESSES: usize = 4;
+    pub const MAX_ROUTES: usize = 8;
+    pub const MAX_WIRE_RULES: usize = 16;
+    /// Longest a wire rule may delay or hold a frame, in milliseconds.
+    pub const MAX_WIRE_DELAY_MS: u64 = 5_000;
     /// Highest frame a checkpoint may ask about (`frame:`).
     pub const MAX_CHECKPOINT_FRAME: usize = 32;
     /// Longest `title`, in characters.

@@ -18,6 +18,16 @@ pub struct LessonFile {
     /// Shown after the last step.
     #[serde(default)]
     pub outro: Option<String>,
+    /// The lesson's own network: hosts whose interfaces sit on `links`.
+    /// Without it the lesson runs on `lo`.
+    #[serde(default)]
+    pub hosts: Vec<HostSpec>,
+    /// Link names, for the hosts' interfaces to name.
+    #[serde(default)]
+    pub links: Vec<Spanned<String>>,
+    /// What the wire does to chosen frames: drop, delay, duplicate, …
+    #[serde(default)]
+    pub wire: Vec<WireRuleSpec>,
     pub actors: Vec<ActorSpec>,
     pub steps: Vec<StepSpec>,
     /// Annotation rules: notes the lesson adds to matching frames.
@@ -31,7 +41,11 @@ pub struct ActorSpec {
     pub name: Spanned<String>,
     /// `udp` or `tcp`.
     pub transport: Spanned<String>,
-    /// Address the actor binds or connects from; default `127.0.0.1`.
+    /// The host it runs on (a lesson with `hosts:`).
+    #[serde(default)]
+    pub host: Option<Spanned<String>>,
+    /// Address the actor binds or connects from; default `127.0.0.1`, or
+    /// its host's first address.
     #[serde(default)]
     pub address: Option<Spanned<String>>,
     /// Port it binds; absent or 0 lets the OS choose.
@@ -66,7 +80,7 @@ pub struct StepSpec {
     pub id: Option<Spanned<String>>,
     pub actor: Spanned<String>,
     /// The socket call: bind, listen, accept, connect, send, sendall, sendto,
-    /// recv, recvfrom, shutdown, close, setsockopt.
+    /// recv, recvfrom, shutdown, close, setsockopt, sleep.
     pub call: Spanned<String>,
     /// Peer for connect/sendto: an actor's name or `ip:port`.
     #[serde(default)]
@@ -88,14 +102,25 @@ pub struct StepSpec {
     /// For close: `connection` (default when there is one) or `listener`.
     #[serde(default)]
     pub socket: Option<Spanned<String>>,
-    /// For setsockopt: `nodelay`, `quickack`, `reuseaddr`.
+    /// For setsockopt: `nodelay`, `quickack`, `reuseaddr`, `rcvbuf`,
+    /// `sndbuf`, `maxseg`.
     #[serde(default)]
     pub option: Option<Spanned<String>>,
     #[serde(default)]
     pub value: Option<Spanned<bool>>,
+    /// For `option: ttl`: the IP time to live (hop limit) of what the
+    /// socket sends, 1 to 255.
+    #[serde(default)]
+    pub ttl: Option<Spanned<i64>>,
+    /// For setsockopt `rcvbuf`, `sndbuf` (bytes) and `maxseg` (bytes).
+    #[serde(default)]
+    pub size: Option<Spanned<i64>>,
     /// Longest the call may wait, in milliseconds.
     #[serde(default)]
     pub timeout_ms: Option<Spanned<i64>>,
+    /// For sleep: how long the actor pauses, in milliseconds.
+    #[serde(default)]
+    pub ms: Option<Spanned<i64>>,
     /// The narration a student reads for this step.
     #[serde(default)]
     pub say: Option<String>,
@@ -178,4 +203,73 @@ pub struct CheckpointSpec {
     /// Why the answer is what it is, shown with it.
     #[serde(default)]
     pub explain: Option<Spanned<String>>,
+}
+
+/// A host of the lesson's network.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSpec {
+    pub name: Spanned<String>,
+    pub interfaces: Vec<InterfaceFileSpec>,
+    #[serde(default)]
+    pub routes: Vec<RouteFileSpec>,
+    /// Forward packets between its interfaces: a router.
+    #[serde(default)]
+    pub forwarding: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterfaceFileSpec {
+    /// e.g. `eth0`.
+    pub name: Spanned<String>,
+    /// The link it is on.
+    pub link: Spanned<String>,
+    /// `10.0.0.1/24`, `fd00::1/64`: private ranges only.
+    #[serde(default)]
+    pub addresses: Vec<Spanned<String>>,
+    /// Default 1500.
+    #[serde(default)]
+    pub mtu: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteFileSpec {
+    /// A network (`10.0.2.0/24`) or `default`.
+    pub to: Spanned<String>,
+    /// The next hop's address, on one of the host's links.
+    pub via: Spanned<String>,
+}
+
+/// One thing the wire does to frames.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireRuleSpec {
+    /// `drop`, `delay`, `duplicate`, `reorder`, `corrupt`, `rate`.
+    pub action: Spanned<String>,
+    /// Only frames on this link.
+    #[serde(default)]
+    pub link: Option<Spanned<String>>,
+    /// Only frames this host sends.
+    #[serde(default)]
+    pub from: Option<Spanned<String>>,
+    /// `any` (default), `arp`, `ipv4`, `ipv6`, `icmp`, `udp`, `tcp`, `tcp-data`.
+    #[serde(default)]
+    pub protocol: Option<Spanned<String>>,
+    /// Only the n-th matching frame (1 = the first); every one if absent.
+    #[serde(default)]
+    pub nth: Option<Spanned<i64>>,
+    /// For `delay`: how long; for `reorder`: the longest a frame is held;
+    /// for `rate`: the longest a frame may queue.
+    #[serde(default)]
+    pub ms: Option<Spanned<i64>>,
+    /// For `corrupt`: which byte of the frame (from 0) and the bits to flip.
+    #[serde(default)]
+    pub offset: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub xor: Option<Spanned<i64>>,
+    /// For `rate`: bytes per second.
+    #[serde(default)]
+    pub bytes_per_second: Option<Spanned<i64>>,
 }

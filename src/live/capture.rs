@@ -28,6 +28,8 @@ pub struct CapturedFrame {
     pub data: Vec<u8>,
     /// Kernel receive time, nanoseconds since the Unix epoch.
     pub timestamp_ns: u64,
+    /// On the lesson's own network: the link it crossed (`None` on `lo`).
+    pub crossing: Option<crate::wire::Crossing>,
 }
 
 pub struct Capture {
@@ -239,6 +241,42 @@ impl Capture {
         (tx, rx)
     }
 
+    /// Wait until a frame can be read or `deadline` passes (poll(2) on the
+    /// packet socket: wakes the moment a frame arrives). Returns whether one
+    /// can.
+    pub fn wait_readable(&mut self, deadline: Instant) -> Result<bool, Error> {
+        if !self.pending.is_empty() {
+            return Ok(true);
+        }
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let mut pfd = libc::pollfd {
+                fd: self.fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // Round up: poll's unit is a millisecond, and waking early would
+            // only mean polling again.
+            let ms = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+            // SAFETY: one valid pollfd.
+            let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
+            if rc > 0 {
+                return Ok(true);
+            }
+            if rc < 0 {
+                let e = io::Error::last_os_error();
+                // A signal (Ctrl-C) ends the wait; the caller stops.
+                if e.kind() == io::ErrorKind::Interrupted {
+                    return Ok(false);
+                }
+                return Err(capture_error("waiting for a frame", e));
+            }
+            if Instant::now() >= deadline {
+                return Ok(false);
+            }
+        }
+    }
+
     /// Every frame seen since the last drain, in order. Sends a marker and
     /// reads until it comes back, waiting at most `bound`.
     pub fn drain(&mut self, bound: Duration) -> Result<Vec<CapturedFrame>, Error> {
@@ -279,7 +317,11 @@ impl Capture {
                         continue; // an older marker
                     }
                     if keep(&data) {
-                        frames.push(CapturedFrame { data, timestamp_ns });
+                        frames.push(CapturedFrame {
+                            data,
+                            timestamp_ns,
+                            crossing: None,
+                        });
                     } else {
                         self.left_out += 1;
                     }

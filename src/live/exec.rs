@@ -12,11 +12,12 @@ use std::mem::MaybeUninit;
 use std::net::{Shutdown, SocketAddr};
 use std::time::Duration;
 
-use socket2::{Domain, Protocol, Socket, Type};
+use socket2::{Protocol, Socket, Type};
 
 use crate::error::Error;
-use crate::live::capture::{self, Capture, CapturedFrame};
+use crate::live::capture::{self, CapturedFrame};
 use crate::live::host_guard::{self, Endpoints, HeldSocket, NotOwnSocket, Reach};
+use crate::live::net::FrameSource;
 use crate::plan::{
     Call, ExpectedError, Peer, Plan, PlannedStep, ShutdownHow, SockOpt, Transport, call_text,
 };
@@ -63,8 +64,6 @@ struct ActorSockets {
     main: Option<Socket>,
     /// The connections `accept` returned (see `crate::sockets`).
     conns: Connections<Socket>,
-    /// Options the lesson set itself; we do not override those.
-    lesson_set_quickack: bool,
     /// Where the last datagram `recvfrom` returned came from, for `to: reply`.
     last_from: Option<SocketAddr>,
     /// The socket's address after its latest call: still known once it is
@@ -87,7 +86,7 @@ impl ActorSockets {
 
 pub struct Runner<'a> {
     plan: &'a Plan,
-    capture: Capture,
+    source: FrameSource,
     sockets: Vec<ActorSockets>,
     /// `--net host`: every call may reach only the lesson's own sockets.
     host: bool,
@@ -100,10 +99,10 @@ pub struct Runner<'a> {
 const DRAIN_BOUND: Duration = Duration::from_secs(2);
 
 impl<'a> Runner<'a> {
-    pub fn new(plan: &'a Plan, capture: Capture, host: bool) -> Runner<'a> {
+    pub fn new(plan: &'a Plan, source: FrameSource, host: bool) -> Runner<'a> {
         Runner {
             plan,
-            capture,
+            source,
             host,
             endpoints: Endpoints::default(),
             sockets: plan
@@ -139,7 +138,7 @@ impl<'a> Runner<'a> {
 
     /// `--net host`: frames on `lo` that were other programs', left out.
     pub fn left_out(&self) -> u64 {
-        self.capture.left_out()
+        self.source.left_out()
     }
 
     /// Every open socket of the lesson, as the `--net host` guard sees it.
@@ -180,14 +179,9 @@ impl<'a> Runner<'a> {
 
     /// Run step `index` (0-based) and collect the frames it caused.
     pub fn run_step(&mut self, index: usize) -> Result<StepRecord, Error> {
-        // Linux delays some ACKs (by 40 ms or more) hoping to piggyback them;
-        // that would make frames depend on scheduling. Quick ACK mode sends
-        // each at once (the transcript says so), unless the lesson sets it
-        // itself. Receiving data or a FIN can switch a socket back to delayed
-        // ACKs, so it is armed again after the call; setting it also sends an
-        // ACK the kernel holds, unless unread data (or an unread FIN) waits in
-        // the receive queue — that ACK leaves when the application reads.
-        self.quickack_all();
+        // No option is set on the actors' sockets unless a step asks: the
+        // frames are the kernel's own (delayed ACKs included), as the
+        // student's programs would put them on the wire.
         self.learn_endpoints();
         if self.host {
             let mut ports: Vec<u16> = self.endpoints.ports().collect();
@@ -198,7 +192,9 @@ impl<'a> Runner<'a> {
                     .map(|a| a.addr.port())
                     .filter(|&p| p != 0),
             );
-            self.capture.keep_ports(&ports)?;
+            if let Some(lo) = self.source.lo() {
+                lo.keep_ports(&ports)?;
+            }
         }
         let start_ns = capture::now_ns();
         let (mut record, failure) = self.perform(index);
@@ -212,16 +208,9 @@ impl<'a> Runner<'a> {
         }
         record.start_ns = start_ns;
         record.end_ns = capture::now_ns();
-        self.quickack_all();
         self.learn_endpoints();
         let failure = failure.or_else(|| self.check_expectation(index, &record));
-        let frames = if self.host {
-            let endpoints = &self.endpoints;
-            self.capture
-                .drain_keeping(DRAIN_BOUND, &|frame: &[u8]| endpoints.owns_frame(frame))?
-        } else {
-            self.capture.drain(DRAIN_BOUND)?
-        };
+        let frames = self.drain()?;
         Ok(StepRecord {
             call: record,
             frames,
@@ -229,17 +218,55 @@ impl<'a> Runner<'a> {
         })
     }
 
-    fn quickack_all(&self) {
+    /// Every frame of the lesson's since the last drain.
+    fn drain(&mut self) -> Result<Vec<CapturedFrame>, Error> {
+        if self.host
+            && let Some(lo) = self.source.lo()
+        {
+            let endpoints = &self.endpoints;
+            return lo.drain_keeping(DRAIN_BOUND, &|frame: &[u8]| endpoints.owns_frame(frame));
+        }
+        self.source.drain(DRAIN_BOUND)
+    }
+
+    /// The frames that arrive before `deadline`, once one has (none if
+    /// nothing did): for frames a timer still owes when the steps are over.
+    pub fn frames_until(
+        &mut self,
+        deadline: std::time::Instant,
+    ) -> Result<Vec<CapturedFrame>, Error> {
+        if !self.source.wait_readable(deadline)? {
+            return Ok(Vec::new());
+        }
+        self.drain()
+    }
+
+    /// The longest retransmission timeout (TCP_INFO's `tcpi_rto`) of the
+    /// lesson's open TCP sockets: how long data in flight may wait for a
+    /// resend. Reading TCP_INFO changes nothing on the socket.
+    pub fn max_rto(&self) -> Duration {
+        use std::os::fd::AsRawFd;
+        let mut most = Duration::ZERO;
         for s in &self.sockets {
-            if s.lesson_set_quickack {
-                continue;
-            }
             for sock in s.all() {
-                if sock.r#type().ok() == Some(Type::STREAM) {
-                    let _ = sock.set_tcp_quickack(true);
+                // SAFETY: TCP_INFO fills at most `len` bytes of a tcp_info.
+                let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+                let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+                let rc = unsafe {
+                    libc::getsockopt(
+                        sock.as_raw_fd(),
+                        libc::IPPROTO_TCP,
+                        libc::TCP_INFO,
+                        (&mut info as *mut libc::tcp_info).cast(),
+                        &mut len,
+                    )
+                };
+                if rc == 0 {
+                    most = most.max(Duration::from_micros(u64::from(info.tcpi_rto)));
                 }
             }
         }
+        most
     }
 
     fn perform(&mut self, index: usize) -> (CallRecord, Option<Error>) {
@@ -278,13 +305,14 @@ impl<'a> Runner<'a> {
                 None => Ok(()),
             }
         };
+        let source = &self.source;
         let outcome: io::Result<String> = (|| {
             let sockets = &mut self.sockets[step.actor];
             match &step.call {
                 Call::Bind => {
                     // A socket made earlier by setsockopt keeps its options.
                     if sockets.main.is_none() {
-                        sockets.main = Some(new_socket(actor.addr, ty, proto)?);
+                        sockets.main = Some(source.new_socket(actor.host, actor.addr, ty, proto)?);
                     }
                     sockets
                         .main
@@ -334,7 +362,7 @@ impl<'a> Runner<'a> {
                     let to = resolve(self.plan, *to, None)?;
                     guard(to, Reach::Connect)?;
                     if sockets.main.is_none() {
-                        sockets.main = Some(new_socket(to, ty, proto)?);
+                        sockets.main = Some(source.new_socket(actor.host, to, ty, proto)?);
                     }
                     let sock = sockets.main.as_ref().ok_or_else(no_socket)?;
                     if ty == Type::STREAM {
@@ -358,15 +386,7 @@ impl<'a> Runner<'a> {
                     if let Some(peer) = sock.peer_addr().ok().and_then(|a| a.as_socket()) {
                         guard(peer, Reach::Deliver)?;
                     }
-                    sock.set_write_timeout(Some(timeout))?;
-                    let mut sent = 0;
-                    while sent < data.len() {
-                        let n = sock.send(&data[sent..])?;
-                        sent += n;
-                        if !*all {
-                            break;
-                        }
-                    }
+                    let sent = send_within(sock, data, *all, timeout)?;
                     rec.data = Some(data[..sent].to_vec());
                     rec.peer = sock.peer_addr().ok().and_then(|a| a.as_socket());
                     Ok(format!("{} sent", plural(sent, "byte")))
@@ -375,10 +395,10 @@ impl<'a> Runner<'a> {
                     let to = resolve(self.plan, *to, sockets.last_from)?;
                     guard(to, Reach::Deliver)?;
                     if sockets.main.is_none() {
-                        sockets.main = Some(new_socket(to, ty, proto)?);
+                        sockets.main = Some(source.new_socket(actor.host, to, ty, proto)?);
                     }
                     let sock = sockets.main.as_ref().ok_or_else(no_socket)?;
-                    sock.set_write_timeout(Some(timeout))?;
+                    wait_for(sock, libc::POLLOUT, timeout)?;
                     let n = sock.send_to(data, &to.into())?;
                     rec.data = Some(data[..n].to_vec());
                     rec.peer = Some(to);
@@ -389,9 +409,9 @@ impl<'a> Runner<'a> {
                         .conn()
                         .or(sockets.main.as_ref())
                         .ok_or_else(no_socket)?;
-                    sock.set_read_timeout(Some(timeout))?;
+                    wait_readable(sock, timeout)?;
                     let mut buf = vec![0u8; *max as usize];
-                    let n = (&*sock).read(&mut buf).map_err(timeout_kind)?;
+                    let n = (&*sock).read(&mut buf)?;
                     buf.truncate(n);
                     rec.peer = sock.peer_addr().ok().and_then(|a| a.as_socket());
                     let result = if n == 0 {
@@ -404,9 +424,9 @@ impl<'a> Runner<'a> {
                 }
                 Call::RecvFrom { max } => {
                     let sock = sockets.main.as_ref().ok_or_else(no_socket)?;
-                    sock.set_read_timeout(Some(timeout))?;
+                    wait_readable(sock, timeout)?;
                     let mut buf = vec![MaybeUninit::<u8>::uninit(); *max as usize];
-                    let (n, from) = sock.recv_from(&mut buf).map_err(timeout_kind)?;
+                    let (n, from) = sock.recv_from(&mut buf)?;
                     // SAFETY: recv_from initialised the first n bytes.
                     let data: Vec<u8> = buf[..n]
                         .iter()
@@ -458,9 +478,16 @@ impl<'a> Runner<'a> {
                     drop(sock);
                     Ok("closed".into())
                 }
+                Call::Sleep { ms } => {
+                    // The lesson asked for this pause (as `time.sleep` in a
+                    // program): the kernel's timers fire during it, and the
+                    // step's drain reads their frames with their own times.
+                    std::thread::sleep(Duration::from_millis(*ms));
+                    Ok(format!("slept {ms} ms"))
+                }
                 Call::SetOpt { option, value } => {
                     if sockets.main.is_none() {
-                        sockets.main = Some(new_socket(actor.addr, ty, proto)?);
+                        sockets.main = Some(source.new_socket(actor.host, actor.addr, ty, proto)?);
                     }
                     let sock = sockets
                         .conn()
@@ -468,11 +495,18 @@ impl<'a> Runner<'a> {
                         .ok_or_else(no_socket)?;
                     match option {
                         SockOpt::NoDelay => sock.set_tcp_nodelay(*value)?,
-                        SockOpt::QuickAck => {
-                            sock.set_tcp_quickack(*value)?;
-                            sockets.lesson_set_quickack = true;
-                        }
+                        SockOpt::QuickAck => sock.set_tcp_quickack(*value)?,
                         SockOpt::ReuseAddr => sock.set_reuse_address(*value)?,
+                        SockOpt::Ttl(ttl) => {
+                            if actor.addr.is_ipv6() {
+                                sock.set_unicast_hops_v6(u32::from(*ttl))?
+                            } else {
+                                sock.set_ttl_v4(u32::from(*ttl))?
+                            }
+                        }
+                        SockOpt::RcvBuf(n) => sock.set_recv_buffer_size(*n as usize)?,
+                        SockOpt::SndBuf(n) => sock.set_send_buffer_size(*n as usize)?,
+                        SockOpt::MaxSeg(n) => sock.set_tcp_mss(*n)?,
                     }
                     Ok("set".into())
                 }
@@ -558,7 +592,8 @@ impl<'a> Runner<'a> {
         if let Some(want) = &e.data {
             let got = rec.data.clone().unwrap_or_default();
             if &got != want {
-                return fail(py_bytes(want), py_bytes(&got));
+                let (want, got) = crate::text::bytes_differ(want, &got);
+                return fail(want, got);
             }
         }
         if e.eof && rec.data.as_ref().is_some_and(|d| !d.is_empty()) {
@@ -604,7 +639,7 @@ impl<'a> Runner<'a> {
     }
 
     pub fn dropped(&self) -> u64 {
-        self.capture.dropped()
+        self.source.dropped()
     }
 
     pub fn plan(&self) -> &Plan {
@@ -636,12 +671,6 @@ fn unread_bytes(sock: &Socket) -> Option<usize> {
     (rc == 0).then_some(n.max(0) as usize)
 }
 
-fn new_socket(like: SocketAddr, ty: Type, proto: Protocol) -> io::Result<Socket> {
-    let sock = Socket::new(Domain::for_address(like), ty, Some(proto))?;
-    sock.set_cloexec(true)?;
-    Ok(sock)
-}
-
 fn local_of(sock: Option<&Socket>) -> Option<SocketAddr> {
     sock?
         .local_addr()
@@ -657,36 +686,61 @@ fn no_socket() -> io::Error {
     )
 }
 
+// Step timeouts are kept with poll(2), not SO_RCVTIMEO/SO_SNDTIMEO: the
+// actors' sockets carry only the options the lesson set.
 fn wait_readable(sock: &Socket, timeout: Duration) -> io::Result<()> {
+    wait_for(sock, libc::POLLIN, timeout)
+}
+
+fn wait_for(sock: &Socket, events: libc::c_short, timeout: Duration) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     let mut pfd = libc::pollfd {
         fd: sock.as_raw_fd(),
-        events: libc::POLLIN,
+        events,
         revents: 0,
     };
     let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-    // SAFETY: one valid pollfd.
-    let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
-    match rc {
-        0 => Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!("nothing arrived within {} ms", timeout.as_millis()),
-        )),
-        n if n < 0 => Err(io::Error::last_os_error()),
-        _ => Ok(()),
+    {
+        // SAFETY: one valid pollfd.
+        let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
+        // A signal (EINTR) ends the wait: the step reports it, as a
+        // blocking call would.
+        match rc {
+            0 if events == libc::POLLIN => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "nothing arrived before the step's timeout",
+            )),
+            0 => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the send buffer stayed full until the step's timeout",
+            )),
+            n if n < 0 => Err(io::Error::last_os_error()),
+            _ => Ok(()),
+        }
     }
 }
 
-/// SO_RCVTIMEO reports a timeout as EAGAIN; say what it means.
-fn timeout_kind(e: io::Error) -> io::Error {
-    if e.kind() == io::ErrorKind::WouldBlock {
-        io::Error::new(
-            io::ErrorKind::TimedOut,
-            "nothing arrived before the step's timeout",
-        )
-    } else {
-        e
+/// send(2) until every byte is queued (a blocking send does the same), or
+/// for `send` until the timeout with part of it queued; `sendall` that runs
+/// out of time fails, as Python's does.
+fn send_within(sock: &Socket, data: &[u8], all: bool, timeout: Duration) -> io::Result<usize> {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut sent = 0;
+    while sent < data.len() {
+        match sock.send_with_flags(&data[sent..], libc::MSG_DONTWAIT) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                match wait_for(sock, libc::POLLOUT, left) {
+                    Err(e) if e.kind() == io::ErrorKind::TimedOut && !all && sent > 0 => break,
+                    r => r?,
+                }
+            }
+            Err(e) => return Err(e),
+        }
     }
+    Ok(sent)
 }
 
 fn matches_error(expected: ExpectedError, e: &io::Error) -> bool {

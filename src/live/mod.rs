@@ -6,4 +6,5 @@
 pub mod capture;
 pub mod exec;
 pub mod host_guard;
+pub mod net;
 pub mod sandbox;

@@ -1,7 +1,7 @@
 //! The checked, compiled lesson: what `lesson::check` produces and every
 //! later stage reads. Actors, calls, steps, expectations, checkpoints and
 //! rules, with everything resolved; the one list of calls and the keys each
-//! reads. Imports only `text`.
+//! reads. Imports only `text` and `wire` (for the network's shape).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -32,6 +32,8 @@ pub struct PlannedActor {
     pub transport: Transport,
     /// Address and port it binds; port 0 lets the OS choose.
     pub addr: SocketAddr,
+    /// The host of `Plan::network` it runs on.
+    pub host: Option<usize>,
     /// The application protocol the lesson says its traffic carries.
     pub protocol: Option<AppProtocol>,
 }
@@ -68,21 +70,73 @@ pub enum SockOpt {
     NoDelay,
     QuickAck,
     ReuseAddr,
+    /// IP_TTL (IPv6: IPV6_UNICAST_HOPS): how many routers a packet may cross.
+    Ttl(u8),
+    /// SO_RCVBUF / SO_SNDBUF / TCP_MAXSEG, in bytes.
+    RcvBuf(u32),
+    SndBuf(u32),
+    MaxSeg(u32),
+}
+
+impl SockOpt {
+    /// The options a lesson names, as it names them.
+    pub const NAMES: &'static [&'static str] = &[
+        "nodelay",
+        "quickack",
+        "reuseaddr",
+        "rcvbuf",
+        "sndbuf",
+        "maxseg",
+        "ttl",
+    ];
+
+    /// Options that take a `size` rather than an on/off `value`.
+    pub fn sized(self) -> bool {
+        matches!(
+            self,
+            SockOpt::RcvBuf(_) | SockOpt::SndBuf(_) | SockOpt::MaxSeg(_)
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Call {
     Bind,
-    Listen { backlog: u32 },
+    Listen {
+        backlog: u32,
+    },
     Accept,
-    Connect { to: Peer },
-    Send { data: Vec<u8>, all: bool },
-    SendTo { to: Peer, data: Vec<u8> },
-    Recv { max: u32 },
-    RecvFrom { max: u32 },
-    Shutdown { how: ShutdownHow },
-    Close { listener: bool },
-    SetOpt { option: SockOpt, value: bool },
+    Connect {
+        to: Peer,
+    },
+    Send {
+        data: Vec<u8>,
+        all: bool,
+    },
+    SendTo {
+        to: Peer,
+        data: Vec<u8>,
+    },
+    Recv {
+        max: u32,
+    },
+    RecvFrom {
+        max: u32,
+    },
+    Shutdown {
+        how: ShutdownHow,
+    },
+    Close {
+        listener: bool,
+    },
+    SetOpt {
+        option: SockOpt,
+        value: bool,
+    },
+    /// The actor's program pauses (`time.sleep`); the kernel's timers run on.
+    Sleep {
+        ms: u64,
+    },
 }
 
 impl Call {
@@ -100,6 +154,7 @@ impl Call {
             Call::Shutdown { .. } => "shutdown",
             Call::Close { .. } => "close",
             Call::SetOpt { .. } => "setsockopt",
+            Call::Sleep { .. } => "sleep",
         }
     }
 }
@@ -207,6 +262,10 @@ pub struct Plan {
     pub steps: Vec<PlannedStep>,
     /// The lesson's annotation rules, applied in order to every frame.
     pub rules: Vec<Rule>,
+    /// The lesson's own hosts and links; `None` runs it on `lo`.
+    pub network: Option<crate::wire::Topology>,
+    /// What the wire does to chosen frames.
+    pub wire_rules: Vec<crate::wire::impair::Rule>,
 }
 
 impl Plan {
@@ -257,6 +316,7 @@ pub const CALLS: &[&str] = &[
     "shutdown",
     "close",
     "setsockopt",
+    "sleep",
 ];
 
 /// Which optional keys each call reads; any other key on the step is a mistake.
@@ -270,7 +330,8 @@ pub fn keys_for(call: &str) -> &'static [&'static str] {
         "recv" | "recvfrom" => &["max"],
         "shutdown" => &["how"],
         "close" => &["socket"],
-        "setsockopt" => &["option", "value"],
+        "setsockopt" => &["option", "value", "size", "ttl"],
+        "sleep" => &["ms"],
         _ => &[],
     }
 }
@@ -307,13 +368,22 @@ pub fn call_text(plan: &Plan, step: &PlannedStep) -> String {
             }
         ),
         Call::Close { .. } => "close()".into(),
+        Call::Sleep { ms } => format!("time.sleep({})", *ms as f64 / 1000.0),
+        Call::SetOpt {
+            option: SockOpt::Ttl(ttl),
+            ..
+        } => format!("setsockopt(IPPROTO_IP, IP_TTL, {ttl})"),
         Call::SetOpt { option, value } => {
-            let (name, level) = match option {
-                SockOpt::NoDelay => ("TCP_NODELAY", "IPPROTO_TCP"),
-                SockOpt::QuickAck => ("TCP_QUICKACK", "IPPROTO_TCP"),
-                SockOpt::ReuseAddr => ("SO_REUSEADDR", "SOL_SOCKET"),
+            let (name, level, arg) = match option {
+                SockOpt::NoDelay => ("TCP_NODELAY", "IPPROTO_TCP", u32::from(*value)),
+                SockOpt::QuickAck => ("TCP_QUICKACK", "IPPROTO_TCP", u32::from(*value)),
+                SockOpt::ReuseAddr => ("SO_REUSEADDR", "SOL_SOCKET", u32::from(*value)),
+                SockOpt::RcvBuf(n) => ("SO_RCVBUF", "SOL_SOCKET", *n),
+                SockOpt::SndBuf(n) => ("SO_SNDBUF", "SOL_SOCKET", *n),
+                SockOpt::MaxSeg(n) => ("TCP_MAXSEG", "IPPROTO_TCP", *n),
+                SockOpt::Ttl(n) => ("IP_TTL", "IPPROTO_IP", u32::from(*n)),
             };
-            format!("setsockopt({level}, {name}, {})", u8::from(*value))
+            format!("setsockopt({level}, {name}, {arg})")
         }
     }
 }

@@ -67,7 +67,11 @@ pub fn write(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
          <p class=\"help\">Each arrow is a captured frame, each dot a socket call. Click one to see it; \
          <kbd>←</kbd> and <kbd>→</kbd> step through the events.</p>\n\
          <div id=\"ladder\"><svg id=\"svg\" role=\"img\" aria-label=\"Ladder diagram of the exchange\"></svg></div>\n\
-         </section>\n<aside id=\"panel\" aria-live=\"polite\"></aside>\n</main>\n\
+         </section>\n<aside id=\"panel\" aria-label=\"The selected event\">\n\
+         <div class=\"bar\"><button type=\"button\" id=\"prev\">← previous</button>\
+         <button type=\"button\" id=\"next\">next →</button>\
+         <button type=\"button\" id=\"close\">close ✕</button></div>\n\
+         <div id=\"detail\" aria-live=\"polite\"></div>\n</aside>\n</main>\n\
          <section id=\"all\" aria-label=\"Every event\"></section>\n<footer>\n",
     );
     if !t.comparison.is_empty() {
@@ -239,6 +243,7 @@ fn prose(text: &str) -> String {
 
 const CSS: &str = r#":root { --fg: #1d1f21; --muted: #5f6368; --line: #d0d4d9; --sel: #c2410c; --call: #a16207; }
 * { box-sizing: border-box; }
+html { overflow-y: scroll; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   margin: 0 auto; padding: 16px 20px 40px; max-width: 1680px; color: var(--fg); background: #fff; }
 code, pre, kbd, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 13px; }
@@ -257,8 +262,13 @@ main { display: flex; gap: 18px; align-items: flex-start; margin-top: 10px; }
 .help { color: var(--muted); margin: 0 0 6px; font-size: .92em; }
 #ladder { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; background: #fcfcfd; }
 #svg { display: block; }
-#panel { flex: 0 0 540px; max-width: 540px; position: sticky; top: 8px; max-height: calc(100vh - 16px); overflow: auto;
-  border: 1px solid var(--line); border-radius: 6px; padding: 6px 14px 14px; background: #fff; }
+#panel { flex: 0 0 540px; max-width: 44%; position: sticky; top: 8px; max-height: calc(100vh - 16px); overflow: auto;
+  border: 1px solid var(--line); border-radius: 6px; padding: 0 14px 14px; background: #fff; }
+#panel .bar { position: sticky; top: 0; z-index: 1; display: flex; gap: 6px; justify-content: flex-end; background: #fff;
+  padding: 6px 0; border-bottom: 1px solid var(--line); }
+#panel .bar button { font: inherit; font-size: 13px; padding: 2px 10px; border: 1px solid var(--line); border-radius: 4px;
+  background: #f6f7f9; color: var(--fg); cursor: pointer; }
+#close { display: none; }
 #svg text { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace; fill: var(--fg); }
 #svg .lane-head rect { fill: #eaf1fb; stroke: #8fa9cf; }
 #svg .lane-head text { font-weight: 700; font-family: system-ui, sans-serif; font-size: 13px; }
@@ -281,7 +291,7 @@ main { display: flex; gap: 18px; align-items: flex-start; margin-top: 10px; }
 .event h3 { margin-top: .4em; }
 .event .step { border-bottom: 1px solid var(--line); margin-bottom: .4em; }
 .event .say { margin: .2em 0 .5em; }
-.event .sum { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace; font-size: 13px; background: #f3f4f6; padding: 4px 6px; border-radius: 4px; }
+.event .sum { overflow-wrap: anywhere; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace; font-size: 13px; background: #f3f4f6; padding: 4px 6px; border-radius: 4px; }
 table { border-collapse: collapse; width: 100%; margin: .2em 0 .4em; }
 table.comparison { width: auto; } table.comparison td { text-align: right; } table.comparison td:first-child { text-align: left; }
 th, td { border-bottom: 1px solid #eceef1; padding: 2px 6px; text-align: left; vertical-align: top; }
@@ -302,9 +312,18 @@ dl.notes dd p { margin: .15em 0; }
 .stopped { color: #b91c1c; }
 #all { display: none; }
 footer { margin-top: 20px; border-top: 1px solid var(--line); }
-@media (max-width: 1150px) {
-  main { flex-direction: column; }
-  #panel { position: static; max-width: none; flex-basis: auto; max-height: none; width: 100%; }
+/* A narrow screen: the ladder takes the width, and the details open in a
+   sheet along the bottom of the screen, under the arrow that was clicked
+   (the page keeps room below so the last arrows can rise above it). */
+@media (max-width: 899px) {
+  body { padding: 12px 12px 40px; }
+  main { display: block; }
+  #panel { display: none; position: fixed; left: 0; right: 0; bottom: 0; top: auto; z-index: 10; max-width: none;
+    max-height: 55vh; border-width: 1px 0 0; border-radius: 12px 12px 0 0; box-shadow: 0 -6px 18px rgba(0,0,0,.18); padding: 0 12px 12px; }
+  body.open #panel { display: block; }
+  body.open { padding-bottom: 58vh; }
+  #close { display: inline-block; }
+  table.comparison { display: block; overflow-x: auto; }
 }
 @media print {
   body { max-width: none; padding: 0; font-size: 9.5pt; line-height: 1.3; }
@@ -365,116 +384,157 @@ const JS: &str = r#"(function () {
     }
 
     /* ---- the ladder ---- */
-    // Lanes are as far apart as the longest label needs (12px monospace
-    // is about 7.3px a character); a call's label points toward the middle.
-    var CH = 7.3, LEFT = 84, EDGE = 70, TOP = 58, ROW_FRAME = 40, ROW_CALL = 30, ROW_STEP = 30;
-    // A frame label longer than its arrow is wrapped onto two lines.
+    // Drawn for the room it has: lanes as far apart as the longest label
+    // needs (12px monospace is about 7.3px a character), closer together on
+    // a narrow screen, where labels wrap onto more lines instead; drawn
+    // again when that room changes. A call's label points toward the middle.
+    var CH = 7.3, TOP = 58, ROW_FRAME = 40, ROW_CALL = 30, ROW_STEP = 30, LINE = 14;
+    var ladder = document.getElementById('ladder');
     var longest = 0;
     views.forEach(function (v, i) {
       var text = v.label || events[i].summary || '';
       var n = events[i].kind === 'call' ? text.length + 3 : Math.min(text.length, 44);
       longest = Math.max(longest, n);
     });
-    var LANE = Math.round(Math.min(340, Math.max(180, longest * CH + 28)));
+    // Lines of at most `room` pixels: two balanced lines when they fit,
+    // else as many as it takes, cut at spaces (inside a word only when the
+    // word alone is too long).
     function labelLines(text, room) {
-      if (text.length * CH <= room) return [text];
+      var max = Math.max(8, Math.floor(room / CH));
+      if (text.length <= max) return [text];
       var mid = Math.floor(text.length / 2), cut = -1;
       for (var d = 0; d < mid; d++) {
         if (text.charAt(mid - d) === ' ') { cut = mid - d; break; }
         if (text.charAt(mid + d) === ' ') { cut = mid + d; break; }
       }
-      return cut < 0 ? [text] : [text.slice(0, cut), text.slice(cut + 1)];
+      if (cut >= 0 && cut <= max && text.length - cut - 1 <= max) return [text.slice(0, cut), text.slice(cut + 1)];
+      var out = [], line = '';
+      text.split(' ').forEach(function (w) {
+        while (w.length > max) {
+          if (line) { out.push(line); line = ''; }
+          out.push(w.slice(0, max));
+          w = w.slice(max);
+        }
+        if (!line) line = w;
+        else if (line.length + 1 + w.length <= max) line += ' ' + w;
+        else { out.push(line); line = w; }
+      });
+      if (line) out.push(line);
+      return out;
     }
     function laneIndex(name) { var i = lanes.indexOf(name); return i < 0 ? 0 : i; }
-    function laneX(name) { return LEFT + EDGE + laneIndex(name) * LANE; }
-    var width = LEFT + 2 * EDGE + Math.max(0, lanes.length - 1) * LANE;
-    if (lanes.length === 1) width += LANE;
-    var rows = [], y = TOP, cur = null;
-    events.forEach(function (e, i) {
-      if (e.step !== cur) { cur = e.step; rows.push({ step: e.step, y: y + 20 }); y += ROW_STEP; }
-      var lines = [];
-      if (e.kind === 'frame') {
-        var span = Math.abs(laneIndex(e.actor) - laneIndex(e.to || e.actor)) * LANE;
-        lines = labelLines((views[i] || {}).label || e.summary || '', span > 0 ? span - 16 : LANE - 60);
+
+    var groups = [], drawnFor = -1, selected = -1;
+    function drawLadder() {
+      var avail = ladder.clientWidth;
+      if (avail === drawnFor) return;
+      drawnFor = avail;
+      var LEFT = 84, EDGE = 70, gaps = Math.max(1, lanes.length - 1);
+      var LANE = Math.round(Math.min(340, Math.max(180, longest * CH + 28)));
+      if (avail > 0 && LEFT + 2 * EDGE + gaps * LANE > avail) {
+        // Narrow: a smaller time column and edges, lanes as close as the
+        // room asks (never so close that a label has no room at all; then
+        // the ladder scrolls sideways in its own box, never the page).
+        LEFT = 66; EDGE = 46;
+        LANE = Math.max(140, Math.min(LANE, Math.floor((avail - LEFT - 2 * EDGE) / gaps)));
       }
-      var h = e.kind === 'frame' ? ROW_FRAME + 14 * (lines.length - 1) : ROW_CALL;
-      rows.push({ ev: i, y: y + h - 15, lines: lines });
-      y += h;
-    });
-    var height = y + 16;
-    svg.setAttribute('viewBox', '0 0 ' + width + ' ' + height);
-    svg.setAttribute('width', width);
-    svg.setAttribute('height', height);
-
-    var defs = sv('defs', {});
-    [['ah', '#374151'], ['ah-net', '#b45309'], ['ah-sel', '#c2410c']].forEach(function (m) {
-      var mk = sv('marker', { id: m[0], viewBox: '0 0 10 10', refX: '9.5', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto' });
-      mk.appendChild(sv('path', { d: 'M0,0 L10,5 L0,10 z', fill: m[1] }));
-      defs.appendChild(mk);
-    });
-    svg.appendChild(defs);
-
-    lanes.forEach(function (name) {
-      var x = laneX(name);
-      svg.appendChild(sv('line', { 'class': 'lane', x1: x, y1: TOP - 10, x2: x, y2: height - 6 }));
-      var g = sv('g', { 'class': 'lane-head' + (name === 'kernel' ? ' kernel' : '') });
-      var w = Math.min(2 * EDGE - 8, 24 + name.length * 8);
-      g.appendChild(sv('rect', { x: x - w / 2, y: 12, width: w, height: 28, rx: 5 }));
-      g.appendChild(sv('text', { x: x, y: 31, 'text-anchor': 'middle' }, name));
-      svg.appendChild(g);
-    });
-
-    var groups = [];
-    rows.forEach(function (r) {
-      if (r.step !== undefined) {
-        var sg = sv('g', { 'class': 'step-row' });
-        sg.appendChild(sv('line', { x1: 4, y1: r.y - 14, x2: width - 4, y2: r.y - 14 }));
-        sg.appendChild(sv('text', { x: 8, y: r.y }, stepTitle(r.step)));
-        svg.appendChild(sg);
-        return;
-      }
-      var i = r.ev, e = events[i], v = views[i] || {};
-      var g = sv('g', { 'class': 'ev ' + e.kind + ' ' + e.layer, 'data-index': e.index });
-      g.appendChild(sv('text', { 'class': 'time', x: 8, y: r.y + 4 }, ms(e)));
-      g.appendChild(sv('title', {}, '#' + e.index + ' ' + e.summary));
-      if (e.kind === 'frame') {
-        var x1 = laneX(e.actor), x2 = laneX(e.to || e.actor);
-        var marker = e.layer === 'network' ? 'url(#ah-net)' : 'url(#ah)';
-        var shaft;
-        if (x1 === x2) {
-          var d = 'M' + x1 + ',' + (r.y - 8) + ' h44 v16 h-42';
-          g.appendChild(sv('path', { 'class': 'hit', d: d }));
-          shaft = sv('path', { 'class': 'shaft', d: d, 'marker-end': marker });
-          g.appendChild(shaft);
-          r.lines.forEach(function (line, k) {
-            g.appendChild(sv('text', { x: x1 + 50, y: r.y + 4 + 14 * (k + 1 - r.lines.length) }, line));
-          });
+      function laneX(name) { return LEFT + EDGE + laneIndex(name) * LANE; }
+      var width = LEFT + 2 * EDGE + gaps * LANE;
+      var rows = [], y = TOP, cur = null;
+      events.forEach(function (e, i) {
+        if (e.step !== cur) { cur = e.step; rows.push({ step: e.step, y: y + 20 }); y += ROW_STEP; }
+        var text = (views[i] || {}).label || e.summary || '';
+        if (e.kind === 'frame') {
+          var span = Math.abs(laneIndex(e.actor) - laneIndex(e.to || e.actor)) * LANE;
+          var lines = labelLines(text, span > 0 ? span - 16 : LANE - 60);
+          var h = ROW_FRAME + LINE * (lines.length - 1);
+          rows.push({ ev: i, y: y + h - 15, lines: lines });
         } else {
-          var dir = x2 > x1 ? 1 : -1;
-          g.appendChild(sv('line', { 'class': 'hit', x1: x1, y1: r.y, x2: x2, y2: r.y }));
-          shaft = sv('line', { 'class': 'shaft', x1: x1 + dir * 3, y1: r.y, x2: x2 - dir * 3, y2: r.y, 'marker-end': marker });
-          g.appendChild(shaft);
+          var failed = e.call && e.call.ok === false;
+          var clines = labelLines(text + (failed ? ' ✗' : ''), lanes.length > 1 ? LANE - 24 : LANE + EDGE - 24);
+          h = ROW_CALL + LINE * (clines.length - 1);
+          rows.push({ ev: i, y: y + 15, lines: clines });
+        }
+        y += h;
+      });
+      var height = y + 16;
+      while (svg.firstChild) svg.removeChild(svg.firstChild);
+      svg.setAttribute('viewBox', '0 0 ' + width + ' ' + height);
+      svg.setAttribute('width', width);
+      svg.setAttribute('height', height);
+
+      var defs = sv('defs', {});
+      [['ah', '#374151'], ['ah-net', '#b45309'], ['ah-sel', '#c2410c']].forEach(function (m) {
+        var mk = sv('marker', { id: m[0], viewBox: '0 0 10 10', refX: '9.5', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto' });
+        mk.appendChild(sv('path', { d: 'M0,0 L10,5 L0,10 z', fill: m[1] }));
+        defs.appendChild(mk);
+      });
+      svg.appendChild(defs);
+
+      lanes.forEach(function (name) {
+        var x = laneX(name);
+        svg.appendChild(sv('line', { 'class': 'lane', x1: x, y1: TOP - 10, x2: x, y2: height - 6 }));
+        var g = sv('g', { 'class': 'lane-head' + (name === 'kernel' ? ' kernel' : '') });
+        var w = Math.min(2 * EDGE - 8, 24 + name.length * 8);
+        g.appendChild(sv('rect', { x: x - w / 2, y: 12, width: w, height: 28, rx: 5 }));
+        g.appendChild(sv('text', { x: x, y: 31, 'text-anchor': 'middle' }, name));
+        svg.appendChild(g);
+      });
+
+      groups = [];
+      rows.forEach(function (r) {
+        if (r.step !== undefined) {
+          var sg = sv('g', { 'class': 'step-row' });
+          sg.appendChild(sv('line', { x1: 4, y1: r.y - 14, x2: width - 4, y2: r.y - 14 }));
+          sg.appendChild(sv('text', { x: 8, y: r.y }, stepTitle(r.step)));
+          svg.appendChild(sg);
+          return;
+        }
+        var i = r.ev, e = events[i];
+        var g = sv('g', { 'class': 'ev ' + e.kind + ' ' + e.layer, 'data-index': e.index });
+        g.appendChild(sv('text', { 'class': 'time', x: 8, y: r.y + 4 }, ms(e)));
+        g.appendChild(sv('title', {}, '#' + e.index + ' ' + e.summary));
+        if (e.kind === 'frame') {
+          var x1 = laneX(e.actor), x2 = laneX(e.to || e.actor);
+          var marker = e.layer === 'network' ? 'url(#ah-net)' : 'url(#ah)';
+          var shaft;
+          if (x1 === x2) {
+            var d = 'M' + x1 + ',' + (r.y - 8) + ' h44 v16 h-42';
+            g.appendChild(sv('path', { 'class': 'hit', d: d }));
+            shaft = sv('path', { 'class': 'shaft', d: d, 'marker-end': marker });
+            g.appendChild(shaft);
+            r.lines.forEach(function (line, k) {
+              g.appendChild(sv('text', { x: x1 + 50, y: r.y + 4 + LINE * (k + 1 - r.lines.length) }, line));
+            });
+          } else {
+            var dir = x2 > x1 ? 1 : -1;
+            g.appendChild(sv('line', { 'class': 'hit', x1: x1, y1: r.y, x2: x2, y2: r.y }));
+            shaft = sv('line', { 'class': 'shaft', x1: x1 + dir * 3, y1: r.y, x2: x2 - dir * 3, y2: r.y, 'marker-end': marker });
+            g.appendChild(shaft);
+            r.lines.forEach(function (line, k) {
+              g.appendChild(sv('text', { x: (x1 + x2) / 2, y: r.y - 6 - LINE * (r.lines.length - 1 - k), 'text-anchor': 'middle' }, line));
+            });
+          }
+          g.shaft = shaft;
+          g.marker = marker;
+        } else {
+          var cx = laneX(e.actor);
+          if (e.call && e.call.ok === false) g.setAttribute('class', g.getAttribute('class') + ' failed');
+          var leftward = lanes.length > 1 && laneIndex(e.actor) >= lanes.length / 2;
+          var tw = 16 + CH * Math.max.apply(null, r.lines.map(function (l) { return l.length; }));
+          var th = 22 + LINE * (r.lines.length - 1);
+          g.appendChild(sv('rect', { 'class': 'hit', x: leftward ? cx - tw : cx - 10, y: r.y - 11, width: tw + 10, height: th }));
+          g.appendChild(sv('circle', { cx: cx, cy: r.y, r: 6 }));
           r.lines.forEach(function (line, k) {
-            g.appendChild(sv('text', { x: (x1 + x2) / 2, y: r.y - 6 - 14 * (r.lines.length - 1 - k), 'text-anchor': 'middle' }, line));
+            g.appendChild(sv('text', { x: leftward ? cx - 12 : cx + 12, y: r.y + 4 + LINE * k, 'text-anchor': leftward ? 'end' : 'start' }, line));
           });
         }
-        g.shaft = shaft;
-        g.marker = marker;
-      } else {
-        var cx = laneX(e.actor);
-        var failed = e.call && e.call.ok === false;
-        if (failed) g.setAttribute('class', g.getAttribute('class') + ' failed');
-        var label = (v.label || e.summary) + (failed ? ' ✗' : '');
-        var leftward = lanes.length > 1 && laneIndex(e.actor) >= lanes.length / 2;
-        var tw = 16 + CH * label.length;
-        g.appendChild(sv('rect', { 'class': 'hit', x: leftward ? cx - tw : cx - 10, y: r.y - 11, width: tw + 10, height: 22 }));
-        g.appendChild(sv('circle', { cx: cx, cy: r.y, r: 6 }));
-        g.appendChild(sv('text', { x: leftward ? cx - 12 : cx + 12, y: r.y + 4, 'text-anchor': leftward ? 'end' : 'start' }, label));
-      }
-      g.addEventListener('click', function () { select(i, true); });
-      groups[i] = g;
-      svg.appendChild(g);
-    });
+        g.addEventListener('click', function () { select(i, true); });
+        groups[i] = g;
+        svg.appendChild(g);
+      });
+      if (selected >= 0) mark(selected, true);
+    }
 
     /* ---- the details of one event ---- */
     function notes(e) {
@@ -637,38 +697,82 @@ const JS: &str = r#"(function () {
       return art;
     }
 
-    /* ---- selection and keys ---- */
-    var selected = -1;
-    function select(i, fromClick, quiet) {
-      if (i < 0 || i >= events.length) return;
-      if (selected >= 0 && groups[selected]) {
-        var old = groups[selected];
-        old.classList.remove('sel');
-        if (old.shaft) old.shaft.setAttribute('marker-end', old.marker);
-      }
-      selected = i;
+    /* ---- selection, keys, and where the panel is ---- */
+    var detail = document.getElementById('detail');
+    var narrow = window.matchMedia ? window.matchMedia('(max-width: 899px)') : { matches: false };
+    function mark(i, on) {
       var g = groups[i];
-      if (g) {
-        g.classList.add('sel');
-        if (g.shaft) g.shaft.setAttribute('marker-end', 'url(#ah-sel)');
-        if (!fromClick && g.scrollIntoView) {
-          try { g.scrollIntoView({ block: 'nearest', inline: 'nearest' }); } catch (err) { /* old browsers */ }
-        }
+      if (!g) return;
+      g.classList.toggle('sel', on);
+      if (g.shaft) g.shaft.setAttribute('marker-end', on ? 'url(#ah-sel)' : g.marker);
+    }
+    // The selected arrow in view, and the panel next to it: beside it on a
+    // wide screen (the panel is sticky), below it on a narrow one, where the
+    // panel is a sheet along the bottom of the screen and the arrow is
+    // brought into the part of the screen the sheet leaves free.
+    function reveal(i) {
+      var g = groups[i];
+      if (!g) return;
+      // Sideways (many lanes on a narrow screen): the arrow or dot itself.
+      var mark = (g.shaft || g.querySelector('circle')).getBoundingClientRect(), box = ladder.getBoundingClientRect();
+      if (mark.left < box.left || mark.right > box.right) ladder.scrollLeft += mark.left - box.left - 24;
+      var r = g.getBoundingClientRect();
+      var bottom = narrow.matches ? panel.getBoundingClientRect().top : window.innerHeight;
+      if (r.top < 8 || r.bottom > bottom - 8) window.scrollBy(0, r.top - Math.max(8, (bottom - r.height) / 3));
+      // Near the end of the ladder the sticky panel stops with it, its top
+      // above the screen: scroll back so it shows, the arrow still in view.
+      var top = panel.getBoundingClientRect().top;
+      if (!narrow.matches && top < 0) {
+        r = g.getBoundingClientRect();
+        window.scrollBy(0, Math.max(top - 8, r.bottom - window.innerHeight + 16));
       }
-      while (panel.firstChild) panel.removeChild(panel.firstChild);
-      panel.appendChild(details(i, true, null));
+    }
+    // Header diagrams (65 columns) and hex dumps fit the panel: a smaller
+    // font rather than a sideways scroll, down to 6px.
+    function fitPre(box) {
+      Array.prototype.forEach.call(box.querySelectorAll('pre.diagram, pre.hex'), function (p) {
+        p.style.fontSize = '';
+        for (var k = 0; k < 3 && p.clientWidth > 0 && p.scrollWidth > p.clientWidth; k++) {
+          var fs = parseFloat(getComputedStyle(p).fontSize), pad = 16;
+          p.style.fontSize = Math.max(6, Math.floor(fs * (p.clientWidth - pad) / (p.scrollWidth - pad) * 10) / 10) + 'px';
+        }
+      });
+    }
+    // how: 'load' (the first event, nothing moves), 'hash' (opened at #eN),
+    // 'click' or 'key'.
+    function select(i, how) {
+      if (i < 0 || i >= events.length) return;
+      if (selected >= 0) mark(selected, false);
+      selected = i;
+      mark(i, true);
+      while (detail.firstChild) detail.removeChild(detail.firstChild);
+      detail.appendChild(details(i, true, null));
+      if (how !== 'load') document.body.classList.add('open');
       panel.scrollTop = 0;
-      if (!quiet) {
+      fitPre(detail);
+      if (how !== 'load') reveal(i);
+      if (how === 'click' || how === 'key') {
         try { history.replaceState(null, '', '#e' + events[i].index); } catch (err) { /* some file: URLs */ }
       }
     }
     document.addEventListener('keydown', function (ev) {
       if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
-      if (ev.key === 'ArrowRight') { select(Math.min(selected + 1, events.length - 1)); ev.preventDefault(); }
-      else if (ev.key === 'ArrowLeft') { select(Math.max(selected - 1, 0)); ev.preventDefault(); }
-      else if (ev.key === 'Home') { select(0); ev.preventDefault(); }
-      else if (ev.key === 'End') { select(events.length - 1); ev.preventDefault(); }
+      if (ev.key === 'ArrowRight') { select(Math.min(selected + 1, events.length - 1), 'key'); ev.preventDefault(); }
+      else if (ev.key === 'ArrowLeft') { select(Math.max(selected - 1, 0), 'key'); ev.preventDefault(); }
+      else if (ev.key === 'Home') { select(0, 'key'); ev.preventDefault(); }
+      else if (ev.key === 'End') { select(events.length - 1, 'key'); ev.preventDefault(); }
+      else if (ev.key === 'Escape') document.body.classList.remove('open');
     });
+    document.getElementById('prev').addEventListener('click', function () { select(Math.max(selected - 1, 0), 'key'); });
+    document.getElementById('next').addEventListener('click', function () { select(Math.min(selected + 1, events.length - 1), 'key'); });
+    document.getElementById('close').addEventListener('click', function () { document.body.classList.remove('open'); });
+    var queued = false;
+    window.addEventListener('resize', function () {
+      if (queued) return;
+      queued = true;
+      (window.requestAnimationFrame || setTimeout)(function () { queued = false; drawLadder(); fitPre(detail); });
+    });
+    drawLadder();
 
     /* ---- every event, expanded, for print ---- */
     var all = document.getElementById('all');
@@ -684,7 +788,7 @@ const JS: &str = r#"(function () {
       for (var k = 0; k < events.length; k++) if (events[k].index === Number(m[1])) start = k;
     }
     // Opened at `#eN`: show that event and bring its arrow into view.
-    if (events.length) select(start, !m, true);
+    if (events.length) select(start, m ? 'hash' : 'load');
     svg.setAttribute('data-arrows', String(events.filter(function (e) { return e.kind === 'frame'; }).length));
     root.setAttribute('data-rendered', 'ok');
   } catch (err) {

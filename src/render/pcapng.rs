@@ -4,7 +4,9 @@
 //! - Section Header Block: a comment with the lesson's name, title and summary.
 //! - Interface Description Block: Ethernet, `if_name` the capture interface,
 //!   `if_tsresol` = 9 (pcap-file writes nanoseconds; without the option
-//!   readers would take them for microseconds).
+//!   readers would take them for microseconds). A lesson with its own
+//!   network has one per link end (`alice/eth0`, with its MAC and link), and
+//!   each frame names the end it was sent from.
 //! - An Enhanced Packet Block per frame: its bytes as captured, its
 //!   `timestamp_ns`, and an `opt_comment` that leads with the frame in one
 //!   line and its semantics, then its timing and syntax (at the level of
@@ -42,28 +44,16 @@ pub fn write(t: &Transcript, detail: Detail, w: &mut impl Write) -> io::Result<(
         ..Default::default()
     };
     let mut writer = PcapNgWriter::with_section_header(&mut *w, section).map_err(pcap_err)?;
-    let interface = InterfaceDescriptionBlock {
-        linktype: t
-            .network
-            .link_type
-            .map_or(DataLink::ETHERNET, DataLink::from),
-        snaplen: SNAPLEN,
-        options: vec![
-            InterfaceDescriptionOption::IfName(Cow::Owned(t.network.interface.clone())),
-            InterfaceDescriptionOption::Comment(Cow::Owned(cap(format!(
-                "{} network on `{}`. {}",
-                t.network.mode, t.network.interface, t.network.note
-            )))),
-            InterfaceDescriptionOption::IfTsResol(9),
-        ],
-    };
-    writer.write_pcapng_block(interface).map_err(pcap_err)?;
+    for interface in interfaces(t) {
+        writer.write_pcapng_block(interface).map_err(pcap_err)?;
+    }
 
     for (frame, comment) in frame_comments(t, detail) {
         let data = frame.bytes();
         let original_len = frame.length.unwrap_or(data.len()).max(data.len());
         let block = EnhancedPacketBlock {
-            interface_id: 0,
+            // On the lesson's own network: the link end it was sent from.
+            interface_id: frame.crossing.as_ref().map_or(0, |c| c.from_end as u32),
             timestamp: Duration::from_nanos(frame.timestamp_ns),
             original_len: original_len as u32,
             data: Cow::Owned(data),
@@ -72,6 +62,58 @@ pub fn write(t: &Transcript, detail: Detail, w: &mut impl Write) -> io::Result<(
         writer.write_pcapng_block(block).map_err(pcap_err)?;
     }
     Ok(())
+}
+
+/// One interface on `lo`; on the lesson's own network one per link end
+/// (a host's interface), named `host/interface`, with its MAC address and
+/// its link in the description, in the order frames refer to them.
+fn interfaces(t: &Transcript) -> Vec<InterfaceDescriptionBlock<'static>> {
+    if t.network.ends.is_empty() {
+        return vec![InterfaceDescriptionBlock {
+            linktype: t
+                .network
+                .link_type
+                .map_or(DataLink::ETHERNET, DataLink::from),
+            snaplen: SNAPLEN,
+            options: vec![
+                InterfaceDescriptionOption::IfName(Cow::Owned(t.network.interface.clone())),
+                InterfaceDescriptionOption::Comment(Cow::Owned(cap(format!(
+                    "{} network on `{}`. {}",
+                    t.network.mode, t.network.interface, t.network.note
+                )))),
+                InterfaceDescriptionOption::IfTsResol(9),
+            ],
+        }];
+    }
+    t.network
+        .ends
+        .iter()
+        .map(|end| {
+            let mac: Vec<u8> = end
+                .mac
+                .split(':')
+                .filter_map(|b| u8::from_str_radix(b, 16).ok())
+                .collect();
+            let mut options = vec![
+                InterfaceDescriptionOption::IfName(Cow::Owned(end.name())),
+                InterfaceDescriptionOption::IfDescription(Cow::Owned(format!(
+                    "link {}, MTU {}, {}",
+                    end.link,
+                    end.mtu,
+                    end.addresses.join(", ")
+                ))),
+                InterfaceDescriptionOption::IfTsResol(9),
+            ];
+            if mac.len() == 6 {
+                options.push(InterfaceDescriptionOption::IfMacAddr(Cow::Owned(mac)));
+            }
+            InterfaceDescriptionBlock {
+                linktype: DataLink::ETHERNET,
+                snaplen: SNAPLEN,
+                options,
+            }
+        })
+        .collect()
 }
 
 fn pcap_err(e: pcap_file::PcapError) -> io::Error {

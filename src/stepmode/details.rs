@@ -11,6 +11,7 @@ use std::io::{self, Write};
 use colored::{Color, Colorize};
 
 use crate::dissect::{self, Dissection, diagram, hexdump};
+use crate::render::terminal::{visible_len, wrap};
 use crate::transcript::Event;
 
 /// One colour per layer, in order (Ethernet, IP, transport, payload …).
@@ -76,10 +77,10 @@ pub fn render(e: &Event, width: usize, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)?;
     writeln!(w, "{}", format!("{title}{}", "─".repeat(fill)).bold())?;
     writeln!(w, "{}", e.summary)?;
-    fields(&d, w)?;
+    fields(&d, width, w)?;
     reassembled(e, w)?;
-    hex(&bytes, &d, w)?;
-    diagrams(&bytes, &d, w)?;
+    hex(&bytes, &d, width, w)?;
+    diagrams(&bytes, &d, width, w)?;
     writeln!(
         w,
         "{}",
@@ -93,32 +94,53 @@ pub fn render(e: &Event, width: usize, w: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-fn fields(d: &Dissection, w: &mut dyn Write) -> io::Result<()> {
+/// A heading, wrapped to the width, in bold (and `colour` if any).
+fn heading(text: &str, width: usize, colour: Option<Color>, w: &mut dyn Write) -> io::Result<()> {
+    for line in wrap(text, width, "", 0).lines() {
+        let line = match colour {
+            Some(c) => line.color(c).bold(),
+            None => line.bold(),
+        };
+        writeln!(w, "{line}")?;
+    }
+    Ok(())
+}
+
+/// Columns of the field table before the value: `    offset length  field…`.
+const VALUE_COLUMN: usize = 4 + 6 + 1 + 6 + 2 + 24 + 1;
+
+fn fields(d: &Dissection, width: usize, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)?;
-    writeln!(
+    heading(
+        "Fields, layer by layer (offset and length in bytes from the frame's start):",
+        width,
+        None,
         w,
-        "{}",
-        "Fields, layer by layer (offset and length in bytes from the frame's start):".bold()
     )?;
+    // Narrow (a projector's large font): each field on lines of its own,
+    // `offset length  name = value`, wrapped, rather than a table cut short.
+    let narrow = width < VALUE_COLUMN + 24;
     for (i, layer) in d.layers.iter().enumerate() {
         let end = (layer.offset + layer.length).saturating_sub(1);
         let head = format!(
             "{} · {} layer · bytes {}–{} ({} B)",
             layer.protocol, layer.layer, layer.offset, end, layer.length
         );
-        writeln!(w, "  {}", head.color(layer_color(i)).bold())?;
+        for line in wrap(&head, width, "  ", 4).lines() {
+            writeln!(w, "{}", line.color(layer_color(i)).bold())?;
+        }
         if layer.fields.is_empty() {
             continue;
         }
-        writeln!(
-            w,
-            "    {}",
+        let columns = if narrow {
+            format!("{:>6} {:>6}  {}", "offset", "length", "field = value")
+        } else {
             format!(
                 "{:>6} {:>6}  {:<24} {}",
                 "offset", "length", "field", "value"
             )
-            .dimmed()
-        )?;
+        };
+        writeln!(w, "    {}", columns.dimmed())?;
         for f in &layer.fields {
             let bits = if f.bit_offset % 8 != 0 || f.bit_length % 8 != 0 {
                 let first = f.bit_offset % 8;
@@ -126,7 +148,7 @@ fn fields(d: &Dissection, w: &mut dyn Write) -> io::Result<()> {
                     1 => format!("bit {first}"),
                     n => format!("bits {first}–{}", first + n - 1),
                 };
-                format!("  {}", format!("({which} of byte {})", f.offset).dimmed())
+                format!("({which} of byte {})", f.offset)
             } else {
                 String::new()
             };
@@ -134,7 +156,28 @@ fn fields(d: &Dissection, w: &mut dyn Write) -> io::Result<()> {
                 "{:>6} {:>6}  {:<24} {}",
                 f.offset, f.length, f.name, f.value
             );
-            writeln!(w, "    {}{bits}", text)?;
+            let whole = if bits.is_empty() {
+                text.clone()
+            } else {
+                format!("{text}  {bits}")
+            };
+            if !narrow && 4 + whole.chars().count() <= width {
+                let bits = if bits.is_empty() {
+                    String::new()
+                } else {
+                    format!("  {}", bits.dimmed())
+                };
+                writeln!(w, "    {text}{bits}")?;
+            } else if narrow {
+                let first = format!("    {:>6} {:>6}  ", f.offset, f.length);
+                let body = format!("{} = {} {bits}", f.name, f.value);
+                writeln!(w, "{}", wrap(body.trim_end(), width, &first, 22))?;
+            } else {
+                // The value wraps under its own column.
+                let first = format!("    {:>6} {:>6}  {:<24} ", f.offset, f.length, f.name);
+                let body = format!("{} {bits}", f.value);
+                writeln!(w, "{}", wrap(body.trim_end(), width, &first, VALUE_COLUMN))?;
+            }
         }
     }
     if let Some(why) = &d.stopped {
@@ -181,7 +224,7 @@ fn reassembled(e: &Event, w: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-fn hex(bytes: &[u8], d: &Dissection, w: &mut dyn Write) -> io::Result<()> {
+fn hex(bytes: &[u8], d: &Dissection, width: usize, w: &mut dyn Write) -> io::Result<()> {
     let owners = hexdump::byte_layers(d, bytes.len());
     let tags = layer_tags(d);
     let colour = colour_on();
@@ -191,43 +234,54 @@ fn hex(bytes: &[u8], d: &Dissection, w: &mut dyn Write) -> io::Result<()> {
     } else {
         "the row under each line names each byte's layer"
     };
-    writeln!(w, "{}", format!("Bytes ({how}):").bold())?;
-    for (offset, hex, ascii) in hexdump::hexdump_lines(bytes) {
+    heading(&format!("Bytes ({how}):"), width, None, w)?;
+    // 16 bytes a line (`  0000  ` + hex + 3 + ascii = 74 columns), or 8
+    // on a narrow screen.
+    let per = if width >= 8 + hexdump::HEX_WIDTH + 2 + 16 {
+        16
+    } else {
+        8
+    };
+    for (offset, _, ascii) in hexdump::hexdump_lines(bytes) {
         let chunk = &bytes[offset..(offset + hexdump::BYTES_PER_LINE).min(bytes.len())];
-        let mut hex_out = String::new();
-        let mut ascii_out = String::new();
-        let mut marks = String::new();
-        let mut at = 0;
-        for (i, _) in chunk.iter().enumerate() {
-            let col = hexdump::hex_column(i);
-            let owner = owners.get(offset + i).copied().flatten();
-            hex_out.push_str(&hex[at..col]);
-            marks.push_str(&" ".repeat(col - at));
-            let text = &hex[col..col + 2];
-            let ch = ascii.chars().nth(i).unwrap_or('.').to_string();
-            match owner {
-                Some(l) => {
-                    hex_out.push_str(&text.color(layer_color(l)).to_string());
-                    ascii_out.push_str(&ch.color(layer_color(l)).to_string());
-                    let t = tags.get(l).copied().unwrap_or('?');
-                    marks.push(t);
-                    marks.push(t);
+        for (part, piece) in chunk.chunks(per).enumerate() {
+            let start = offset + part * per;
+            let (mut hex_out, mut ascii_out, mut marks) =
+                (String::new(), String::new(), String::new());
+            for (i, b) in piece.iter().enumerate() {
+                if i > 0 {
+                    let gap = if i == 8 { "  " } else { " " };
+                    hex_out.push_str(gap);
+                    marks.push_str(gap);
                 }
-                None => {
-                    hex_out.push_str(text);
-                    ascii_out.push_str(&ch);
-                    marks.push_str("··");
+                let text = format!("{b:02x}");
+                let ch = ascii.chars().nth(part * per + i).unwrap_or('.').to_string();
+                match owners.get(start + i).copied().flatten() {
+                    Some(l) => {
+                        hex_out.push_str(&text.color(layer_color(l)).to_string());
+                        ascii_out.push_str(&ch.color(layer_color(l)).to_string());
+                        let t = tags.get(l).copied().unwrap_or('?');
+                        marks.push(t);
+                        marks.push(t);
+                    }
+                    None => {
+                        hex_out.push_str(&text);
+                        ascii_out.push_str(&ch);
+                        marks.push_str("··");
+                    }
                 }
             }
-            at = col + 2;
-        }
-        hex_out.push_str(&hex[at..]);
-        writeln!(w, "  {offset:04x}  {hex_out}   {ascii_out}")?;
-        if !colour {
-            writeln!(w, "        {}", marks.trim_end())?;
+            // A short last line keeps the ascii column where it is.
+            let used = hexdump::hex_column(piece.len()).saturating_sub(1);
+            let full = hexdump::hex_column(per).saturating_sub(1);
+            let pad = " ".repeat(full.saturating_sub(used));
+            writeln!(w, "  {start:04x}  {hex_out}{pad}   {ascii_out}")?;
+            if !colour {
+                writeln!(w, "        {}", marks.trim_end())?;
+            }
         }
     }
-    let legend: Vec<String> = d
+    let mut legend: Vec<String> = d
         .layers
         .iter()
         .enumerate()
@@ -242,16 +296,27 @@ fn hex(bytes: &[u8], d: &Dissection, w: &mut dyn Write) -> io::Result<()> {
                 .to_string()
         })
         .collect();
-    let unowned = if owners.iter().any(Option::is_none) {
-        "  ·· not parsed".to_string()
-    } else {
-        String::new()
-    };
-    writeln!(w, "  legend: {}{unowned}", legend.join("  "))?;
+    if owners.iter().any(Option::is_none) {
+        legend.push("·· not parsed".to_string());
+    }
+    // As many entries a line as fit.
+    let mut line = "  legend:".to_string();
+    let mut first = true;
+    for entry in legend {
+        let gap = if first { " " } else { "  " };
+        if !first && visible_len(&line) + gap.len() + visible_len(&entry) > width {
+            writeln!(w, "{line}")?;
+            line = "         ".to_string();
+        }
+        line.push_str(if line.trim().is_empty() { " " } else { gap });
+        line.push_str(&entry);
+        first = false;
+    }
+    writeln!(w, "{line}")?;
     Ok(())
 }
 
-fn diagrams(bytes: &[u8], d: &Dissection, w: &mut dyn Write) -> io::Result<()> {
+fn diagrams(bytes: &[u8], d: &Dissection, width: usize, w: &mut dyn Write) -> io::Result<()> {
     for (i, layer) in d.layers.iter().enumerate() {
         let Some(diagram) = diagram::header_diagram(bytes, layer) else {
             continue;
@@ -261,7 +326,23 @@ fn diagrams(bytes: &[u8], d: &Dissection, w: &mut dyn Write) -> io::Result<()> {
             "{} header, as the RFCs draw it, with this frame's values:",
             layer.protocol
         );
-        writeln!(w, "{}", head.color(layer_color(i)).bold())?;
+        heading(&head, width, Some(layer_color(i)), w)?;
+        let wide = diagram
+            .lines()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0)
+            + 2;
+        if wide > width {
+            // 32 bits a row cannot be drawn narrower without cutting its
+            // labels: said, and `<` `>` move the view sideways.
+            let note = format!(
+                "(this drawing needs {wide} columns: in the details view < and > move it sideways; a wider terminal or the HTML export shows it whole)"
+            );
+            for line in wrap(&note, width, "", 0).lines() {
+                writeln!(w, "{}", line.dimmed())?;
+            }
+        }
         for line in diagram.lines() {
             writeln!(w, "  {line}")?;
         }

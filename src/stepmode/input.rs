@@ -6,6 +6,9 @@ use std::os::fd::RawFd;
 
 use super::term::{self, Woke};
 
+/// Ctrl-Z: cbreak mode turns keys' signals off, so the key arrives as a byte.
+const CTRL_Z: u8 = 0x1a;
+
 /// One command from the student.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
@@ -142,6 +145,12 @@ impl Keys {
         if self.pending.is_empty() {
             return None;
         }
+        if self.pending[0] == CTRL_Z {
+            // Stops here until `fg`; then the screen is drawn again.
+            self.pending.remove(0);
+            term::suspend();
+            return Some(Input::Redraw);
+        }
         let (input, used) = parse_key(&self.pending);
         self.pending.drain(..used.max(1));
         Some(input)
@@ -170,6 +179,7 @@ impl InputSource for Keys {
         if let Some(s) = term::pending_signal() {
             return Some(Input::Signal(s));
         }
+        term::suspend_if_asked();
         while term::readable_now(self.fd) {
             if !self.fill().unwrap_or(false) {
                 break;
@@ -205,6 +215,11 @@ impl InputSource for Keys {
                     0x03 | 0x04 | 0x1c => {
                         let _ = writeln!(out);
                         return Ok(Err(Input::Quit));
+                    }
+                    CTRL_Z => {
+                        // After `fg` the question is asked again.
+                        term::suspend();
+                        return Ok(Err(Input::Redraw));
                     }
                     0x7f | 0x08 => {
                         // Erase one character (all of its UTF-8 bytes).

@@ -186,10 +186,10 @@ impl<'w> Screen<'w> {
         if self.legend_up && self.erase {
             let _ = write!(self.out, "\r\x1b[2K");
         }
-        let mut text = legend_text(next);
+        let cols = self.width();
+        let mut text = legend_text(next, cols.saturating_sub(1));
         if self.erase {
             // One line only, or erasing it would leave the wrapped part behind.
-            let cols = self.width();
             if text.chars().count() >= cols {
                 text = text
                     .chars()
@@ -274,14 +274,23 @@ impl<'w> Screen<'w> {
             .map(|(e, _)| e.step)
             .or(self.next.as_ref().map(|p| p.number))
             .unwrap_or(0);
-        let status = format!(
-            " netcourse {} · step {}/{} · detail {} · paused {:.1} s ",
-            t.lesson.name,
-            step,
+        let (name, n, detail, paused) = (
+            &t.lesson.name,
             t.steps.len(),
             self.printer.view.detail.name(),
-            self.paused.as_secs_f64()
+            self.paused.as_secs_f64(),
         );
+        // Narrower screens drop words, not the numbers.
+        let status = [
+            format!(
+                " netcourse {name} · step {step}/{n} · detail {detail} · paused {paused:.1} s "
+            ),
+            format!(" {name} · step {step}/{n} · {detail} · paused {paused:.1} s "),
+            format!(" {name} · {step}/{n} · {detail} · {paused:.1} s paused "),
+        ]
+        .into_iter()
+        .find(|s| s.chars().count() <= width)
+        .unwrap_or_else(|| format!(" {name} · {step}/{n} · {paused:.1} s "));
         top.push(clip(&status, width).reversed().to_string());
         match &self.current {
             Some((e, before)) => {
@@ -305,17 +314,25 @@ impl<'w> Screen<'w> {
                     ));
                 }
                 let block = self.event_block(t, e, before);
-                // The event's own line first, always on screen.
-                top.extend(block.iter().take(1).cloned());
-                top.push(wrap(&times, width, "      ", 6).dimmed().to_string());
-                top.extend(block.into_iter().skip(1));
+                // The event's own line first (all of it, when it wraps),
+                // always on screen; its times under it.
+                let head = if self.printer.view.detail == Detail::Full {
+                    1
+                } else {
+                    let mut p = before.clone();
+                    p.view = self.printer.view;
+                    p.event_line(e).lines().count().max(1)
+                };
+                top.extend(block.iter().take(head).cloned());
+                top.extend(dim_lines(&wrap(&times, width, "      ", 6)));
+                top.extend(block.into_iter().skip(head));
             }
             None => {
                 let mut buf = Vec::new();
                 let _ = self.printer.header(t, &mut buf);
                 top.extend(String::from_utf8_lossy(&buf).lines().map(str::to_string));
                 top.push(String::new());
-                top.push(wrap(TIMES_NOTE, width, "", 0).dimmed().to_string());
+                top.extend(dim_lines(&wrap(TIMES_NOTE, width, "", 0)));
             }
         }
         let mut bottom: Vec<String> = Vec::new();
@@ -370,9 +387,12 @@ impl<'w> Screen<'w> {
             (None, Some(next)) => {
                 screen.push_str(&format!("\x1b[{rows};1H\x1b[?25l"));
                 screen.push_str(
-                    &clip(&legend_text(next), width.saturating_sub(1))
-                        .dimmed()
-                        .to_string(),
+                    &clip(
+                        &legend_text(next, width.saturating_sub(1)),
+                        width.saturating_sub(1),
+                    )
+                    .dimmed()
+                    .to_string(),
                 );
             }
             (None, None) => {}
@@ -454,8 +474,25 @@ impl Drop for Screen<'_> {
     }
 }
 
-fn legend_text(next: &str) -> String {
-    format!("[n]ext: {next} · [d]etails · [+/-] detail · [c]ontinue · [q]uit · [?]help")
+/// The keys, in one line of at most `width` columns when it can be: on a
+/// narrow screen shorter forms keep every key, `[q]uit` included, in sight.
+fn legend_text(next: &str, width: usize) -> String {
+    [
+        format!("[n]ext: {next} · [d]etails · [+/-] detail · [c]ontinue · [q]uit · [?]help"),
+        format!("[n]ext: {next} · [d]etails · [+/-] · [c]ontinue · [q]uit · [?]"),
+        format!("[n]ext: {next} · [d] [+/-] [c] [q]uit [?]help"),
+        "[n]ext · [d]etails · [+/-] · [c]ontinue · [q]uit · [?]help".to_string(),
+        "[n]ext [d] [+/-] [c] [q]uit [?]help".to_string(),
+    ]
+    .into_iter()
+    .find(|l| l.chars().count() <= width)
+    .unwrap_or_else(|| "[n] [d] [+/-] [c] [q]uit [?]".to_string())
+}
+
+/// Wrapped text as lines, each dimmed on its own (a line is drawn, and
+/// cut, one at a time).
+fn dim_lines(text: &str) -> Vec<String> {
+    text.lines().map(|l| l.dimmed().to_string()).collect()
 }
 
 /// `line` cut to `width` columns (colour codes kept whole), `…` at a cut.
@@ -525,4 +562,21 @@ pub fn preview_lines(t: &Transcript, p: &Preview, view: View) -> Vec<String> {
         lines.extend(wrap(say, width, "      ", 6).lines().map(str::to_string));
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_legend_fits_from_40_columns_and_keeps_quit() {
+        for next in ["run step 12/24", "frame 2/3 of this step", "the end"] {
+            for width in 39..=120 {
+                let l = legend_text(next, width);
+                assert!(l.chars().count() <= width, "{width}: {l}");
+                assert!(l.contains("[q]uit"), "{width}: {l}");
+            }
+            assert!(legend_text(next, 99).starts_with(&format!("[n]ext: {next} · [d]etails")));
+        }
+    }
 }

@@ -11,9 +11,12 @@
 //! terminal), and SIGINT/SIGTERM/SIGHUP from outside (the handler only records
 //! the signal and wakes the input wait through a self-pipe; the loop then
 //! quits normally, so the guards run and the exports are written).
-//! SIGCONT (after a stop and `fg`, when the shell has put its own settings
-//! back) and SIGWINCH (a resize) only ask for the screen to be drawn again,
-//! in cbreak mode again.
+//! A stop (Ctrl-Z, read as byte 0x1a since keys send no signals, or SIGTSTP
+//! from outside) puts the shell's settings and screen back first, then stops
+//! with SIGTSTP's default action, so the shell shows its prompt on a sane
+//! terminal; after `fg` (SIGCONT) cbreak mode and the alternate screen come
+//! back and the screen is drawn again. SIGWINCH (a resize) only asks for the
+//! screen to be drawn again.
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -120,6 +123,46 @@ pub fn reenter_raw() {
     }
 }
 
+/// Stop the process as Ctrl-Z does in a shell, with the terminal as the
+/// shell left it (settings, main screen, cursor); back in cbreak mode on the
+/// alternate screen once resumed, with the screen to be drawn again. (In a
+/// process group without job control the kernel drops the stop, and this
+/// only draws the screen again.)
+pub fn suspend() {
+    let saved = *saved();
+    let alt = ALT_SCREEN.load(Ordering::SeqCst);
+    if alt {
+        write_stdout(b"\x1b[?25h\x1b[?1049l");
+    }
+    if let Some((fd, original)) = saved {
+        // SAFETY: fd is the terminal we changed; original came from tcgetattr.
+        unsafe { libc::tcsetattr(fd, libc::TCSADRAIN, &original) };
+    }
+    // SAFETY: SIGTSTP's default action (stop) for the raise, our own handler
+    // put back after it returns, that is after SIGCONT.
+    unsafe {
+        let mut default: libc::sigaction = std::mem::zeroed();
+        default.sa_sigaction = libc::SIG_DFL;
+        libc::sigemptyset(&mut default.sa_mask);
+        let mut ours: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGTSTP, &default, &mut ours);
+        libc::raise(libc::SIGTSTP);
+        libc::sigaction(libc::SIGTSTP, &ours, std::ptr::null_mut());
+    }
+    reenter_raw();
+    if alt {
+        enter_alt_screen();
+    }
+    REDRAW.store(libc::SIGCONT, Ordering::SeqCst);
+}
+
+/// `suspend` when SIGTSTP came from outside since the last look.
+pub fn suspend_if_asked() {
+    if SUSPEND.swap(false, Ordering::SeqCst) {
+        suspend();
+    }
+}
+
 impl Drop for RawMode {
     fn drop(&mut self) {
         RAW.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -142,15 +185,19 @@ static SIGNAL: AtomicI32 = AtomicI32::new(0);
 /// Set by SIGCONT (resumed after a stop) and SIGWINCH (resized): the screen
 /// must be drawn again.
 static REDRAW: AtomicI32 = AtomicI32::new(0);
+/// Set by SIGTSTP from outside: stop at the input wait, the terminal put
+/// back first (the handler itself only records it).
+static SUSPEND: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 /// Write end of the self-pipe the handler wakes the input wait with.
 static WAKE_WRITE: AtomicI32 = AtomicI32::new(-1);
 
-const SIGNALS: [libc::c_int; 5] = [
+const SIGNALS: [libc::c_int; 6] = [
     libc::SIGINT,
     libc::SIGTERM,
     libc::SIGHUP,
     libc::SIGCONT,
     libc::SIGWINCH,
+    libc::SIGTSTP,
 ];
 
 extern "C" fn on_signal(sig: libc::c_int) {
@@ -160,6 +207,8 @@ extern "C" fn on_signal(sig: libc::c_int) {
         let errno = *libc::__errno_location();
         if sig == libc::SIGCONT || sig == libc::SIGWINCH {
             REDRAW.store(sig, Ordering::SeqCst);
+        } else if sig == libc::SIGTSTP {
+            SUSPEND.store(true, Ordering::SeqCst);
         } else {
             SIGNAL.store(sig, Ordering::SeqCst);
         }
@@ -264,6 +313,7 @@ pub fn wait_readable(fd: RawFd, wake_fd: RawFd) -> io::Result<Woke> {
         if let Some(sig) = pending_signal() {
             return Ok(Woke::Signal(sig));
         }
+        suspend_if_asked();
         if take_redraw() {
             return Ok(Woke::Redraw);
         }

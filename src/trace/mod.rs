@@ -439,6 +439,8 @@ pub fn transcript(
                 crate::live::sandbox::NETWORK_NOTE
             ),
             left_out: None,
+            links: Vec::new(),
+            ends: Vec::new(),
             link_type: None,
         },
     );

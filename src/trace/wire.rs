@@ -172,6 +172,7 @@ impl Wire {
                         frames.push(CapturedFrame {
                             data: data.to_vec(),
                             timestamp_ns: stamp.unwrap_or_else(crate::live::capture::now_ns),
+                            crossing: None,
                         });
                     }
                     Err(e)

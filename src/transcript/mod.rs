@@ -54,10 +54,48 @@ pub struct NetworkInfo {
     /// programs and were left out of the transcript.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left_out: Option<u64>,
+    /// A lesson with its own network: its links, and every link end (a
+    /// host's interface), in the order frames refer to them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ends: Vec<LinkEndInfo>,
     /// The frames' link type (a pcap LINKTYPE_ number) when it is not
     /// Ethernet: `explain` of a capture with Linux cooked or raw IP frames.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_type: Option<u32>,
+}
+
+/// One host interface on a link of the lesson's network.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LinkEndInfo {
+    pub host: String,
+    pub interface: String,
+    pub link: String,
+    pub mac: String,
+    pub mtu: u32,
+    pub addresses: Vec<String>,
+}
+
+impl LinkEndInfo {
+    /// `alice/eth0`.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.host, self.interface)
+    }
+}
+
+/// Where a frame crossed the lesson's network.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Crossing {
+    /// The link's name.
+    pub link: String,
+    /// The link end it was sent from (index into `NetworkInfo::ends`).
+    pub from_end: usize,
+    /// The ends it was delivered to (none when the wire dropped it).
+    pub to_ends: Vec<usize>,
+    /// What the wire did to it, if anything: `dropped by wire rule 1`, …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wire: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -213,9 +251,16 @@ pub struct Event {
     /// The payload as text where printable, else hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<String>,
+    /// For a frame the kernel sent on one of its own timers: which timer,
+    /// the event that armed it, and how long it waited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timer: Option<TimerInfo>,
     /// The lesson's question about this frame, with the answer read from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<Checkpoint>,
+    /// A lesson with its own network: the link the frame crossed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crossing: Option<Crossing>,
     /// Application messages this frame completed that began in earlier
     /// frames, put together from the TCP stream.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -244,6 +289,20 @@ pub struct MessagePart {
     /// Where its bytes start in the message, and how many.
     pub at: usize,
     pub length: usize,
+}
+
+/// What sent a frame that no call did: a kernel timer, measured from the
+/// frames.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TimerInfo {
+    /// `delayed-ack`, `retransmission`, `syn-retransmission`,
+    /// `syn-ack-retransmission`, `zero-window-probe`, `keepalive` or
+    /// `fin-after-close`.
+    pub kind: String,
+    /// The event that armed the timer (1-based index).
+    pub armed_by: usize,
+    /// From that event to this frame, in nanoseconds.
+    pub delay_ns: u64,
 }
 
 /// A lesson's checkpoint on a frame: the question, and the right answer as
@@ -325,6 +384,8 @@ impl Event {
             payload: None,
             checkpoint: None,
             reassembled: Vec::new(),
+            crossing: None,
+            timer: None,
         }
     }
 

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -262,4 +264,77 @@ pub fn tshark_fields(pcap: &Path, fields: &[&str]) -> Vec<Vec<String>> {
         // Tab-separated; a value (a packet comment) may hold anything else.
         .map(|l| l.splitn(fields.len(), '\t').map(str::to_string).collect())
         .collect()
+}
+
+/// Where a run stalled: the machine kept the run from making its next call
+/// for 30 ms or more. TCP's own timing depends on how fast the programs
+/// answer (a reply within the 40 ms delayed-ACK minimum carries the ACK, a
+/// slower one does not), so a stalled run may put other, equally real frames
+/// on the wire. Counted as a stall: two events 30 ms or more apart, unless
+/// the earlier is a `sleep` or the later a frame a timer sent or the
+/// protocol held back; and a timer's frame the lesson did not wait for — no
+/// `sleep` since the event that armed it, and its step's call did not wait
+/// for a frame that came after it. None when the run kept pace.
+pub fn stall(t: &serde_json::Value) -> Option<String> {
+    let events = t["events"].as_array()?;
+    let held = |e: &serde_json::Value| {
+        e["notes"]["timing"]
+            .as_str()
+            .is_some_and(|n| n.contains("held"))
+    };
+    let sleep_steps: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["call"]["name"] == "sleep")
+        .map(|e| &e["step"])
+        .collect();
+    for pair in events.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        let gap = b["time_ns"]
+            .as_u64()?
+            .saturating_sub(a["time_ns"].as_u64()?);
+        if gap >= 30_000_000
+            && !sleep_steps.contains(&&a["step"])
+            && !b["timer"].is_object()
+            && !held(b)
+        {
+            return Some(format!(
+                "{} ms between events #{} and #{}",
+                gap / 1_000_000,
+                a["index"],
+                b["index"]
+            ));
+        }
+    }
+    for (i, e) in events.iter().enumerate() {
+        let Some(armed) = e["timer"]["armed_by"].as_u64() else {
+            continue;
+        };
+        // Only the delayed-ACK timer (40 ms) is short enough for a stalled
+        // step to let it fire; a retransmission (200 ms or more) is what a
+        // lesson that drops a frame is about.
+        if e["timer"]["kind"] != "delayed-ack" {
+            continue;
+        }
+        let slept = events[..i]
+            .iter()
+            .any(|x| x["index"].as_u64() > Some(armed) && x["call"]["name"] == "sleep");
+        let waited = events.iter().any(|c| {
+            c["kind"] == "call"
+                && c["step"] == e["step"]
+                && c["call"]["data_hex"].as_str().is_some_and(|d| {
+                    !d.is_empty()
+                        && events[i + 1..].iter().any(|f| {
+                            f["step"] == e["step"]
+                                && f["data_hex"].as_str().is_some_and(|h| h.ends_with(d))
+                        })
+                })
+        });
+        if !slept && !waited {
+            return Some(format!(
+                "the {} timer sent #{} though the lesson did not wait for it",
+                e["timer"]["kind"], e["index"]
+            ));
+        }
+    }
+    None
 }

@@ -90,6 +90,31 @@ pub enum Side {
     Server,
 }
 
+/// Whether the first bytes of one direction of a connection look like
+/// protocol `p` at all. A well-known port alone does not make the bytes
+/// that protocol (a lesson may put anything on port 8080): the text
+/// protocols must start with their own syntax — an HTTP request or status
+/// line, an SMTP or FTP command word (in capitals) or 3-digit reply.
+pub fn plausible(p: Protocol, side: Side, first: &[u8]) -> bool {
+    // Commands are case-insensitive, but clients send them in capitals;
+    // `how are u` is not a command.
+    let word = |b: &[u8]| {
+        let n = b.iter().take_while(|c| c.is_ascii_uppercase()).count();
+        (3..=8).contains(&n) && matches!(b.get(n), None | Some(b' ' | b'\r' | b'\n'))
+    };
+    let code = |b: &[u8]| {
+        b.len() >= 3
+            && b[..3].iter().all(u8::is_ascii_digit)
+            && matches!(b.get(3), None | Some(b' ' | b'-' | b'\r' | b'\n'))
+    };
+    match (p, side) {
+        (Protocol::Http, _) => http::looks_like_start(first),
+        (Protocol::Smtp | Protocol::Ftp, Side::Client) => word(first),
+        (Protocol::Smtp | Protocol::Ftp, Side::Server) => code(first),
+        (Protocol::Dns | Protocol::FtpData | Protocol::Telnet, _) => true,
+    }
+}
+
 /// Where the next message ends in a direction's bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framing {
@@ -272,6 +297,22 @@ mod tests {
         assert_eq!(Protocol::from_lesson("HTTP"), Some(Protocol::Http));
         assert_eq!(Protocol::from_lesson("gopher"), None);
         assert_eq!(Protocol::FtpData.name(), "FTP-DATA");
+    }
+
+    #[test]
+    fn bytes_that_do_not_start_like_the_protocol_are_not_it() {
+        assert!(plausible(
+            Protocol::Http,
+            Side::Client,
+            b"GET / HTTP/1.1\r\n"
+        ));
+        assert!(!plausible(Protocol::Http, Side::Client, b"first"));
+        assert!(plausible(Protocol::Smtp, Side::Client, b"EHLO a\r\n"));
+        assert!(plausible(Protocol::Ftp, Side::Client, b"PASV\r\n"));
+        assert!(!plausible(Protocol::Ftp, Side::Client, b"how are u"));
+        assert!(plausible(Protocol::Ftp, Side::Server, b"220-hi\r\n"));
+        assert!(!plausible(Protocol::Smtp, Side::Server, b"hello"));
+        assert!(plausible(Protocol::Telnet, Side::Server, &[255, 253, 24]));
     }
 
     #[test]

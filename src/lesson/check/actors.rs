@@ -22,6 +22,8 @@ pub(super) fn bad_actor_name(name: &str) -> Option<NameFault> {
 
 pub(super) fn check_actors(
     specs: &[ActorSpec],
+    hosts: &[crate::lesson::model::HostSpec],
+    network: Option<&crate::wire::Topology>,
     problems: &mut Vec<Problem>,
 ) -> Vec<Option<PlannedActor>> {
     let mut seen = HashMap::new();
@@ -70,9 +72,27 @@ pub(super) fn check_actors(
                     None
                 }
             };
-            let ip = match &spec.address {
-                Some(a) => parse_ip(a, problems),
-                None => Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+            let (host, ip) = if hosts.is_empty() {
+                if let Some(h) = &spec.host {
+                    problems.push(Problem::error(
+                        h,
+                        format!(
+                            "actor `{}` runs on host `{}`, but the lesson declares no hosts",
+                            spec.name.value, h.value
+                        ),
+                        Some(
+                            "declare `hosts:` and `links:`, or remove `host:` to run on `lo`"
+                                .into(),
+                        ),
+                    ));
+                }
+                let ip = match &spec.address {
+                    Some(a) => parse_ip(a, problems),
+                    None => Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+                };
+                (None, ip)
+            } else {
+                actor_on_host(spec, hosts, network, problems)
             };
             let port = match &spec.port {
                 Some(p) => check_port(p, problems),
@@ -84,7 +104,82 @@ pub(super) fn check_actors(
                 transport: transport?,
                 addr: SocketAddr::new(ip?, port?),
                 protocol: protocol.ok()?,
+                host,
             })
         })
         .collect()
+}
+
+/// In a lesson with hosts: the actor's host, and its address — one of the
+/// host's own, its first IPv4 one unless the lesson says.
+fn actor_on_host(
+    spec: &ActorSpec,
+    hosts: &[crate::lesson::model::HostSpec],
+    network: Option<&crate::wire::Topology>,
+    problems: &mut Vec<Problem>,
+) -> (Option<usize>, Option<IpAddr>) {
+    let names: Vec<&str> = hosts.iter().map(|h| h.name.value.as_str()).collect();
+    let Some(h) = &spec.host else {
+        problems.push(Problem::error(
+            &spec.name,
+            format!("actor `{}` says no `host:`", spec.name.value),
+            Some(format!(
+                "in a lesson with hosts every actor runs on one: {}",
+                names.join(", ")
+            )),
+        ));
+        return (None, None);
+    };
+    let Some(index) = names.iter().position(|n| *n == h.value) else {
+        problems.push(Problem::error(
+            h,
+            format!("host `{}` is not declared", h.value),
+            hint_mean(&h.value, &names, "a host"),
+        ));
+        return (None, None);
+    };
+    // The host itself had errors: they are reported there.
+    let Some(host) = network.and_then(|n| n.hosts.get(index)) else {
+        return (Some(index), None);
+    };
+    let own: Vec<IpAddr> = host
+        .interfaces
+        .iter()
+        .flat_map(|i| &i.addresses)
+        .map(|c| c.addr)
+        .collect();
+    let ip = match &spec.address {
+        Some(a) => match a.value.trim().parse::<IpAddr>() {
+            Ok(ip) if own.contains(&ip) => Some(ip),
+            _ => {
+                problems.push(Problem::error(
+                    a,
+                    format!("`{}` is not an address of host `{}`", a.value, h.value),
+                    Some(format!(
+                        "use one of its own: {}, or leave `address` out",
+                        own.iter()
+                            .map(|i| i.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                ));
+                None
+            }
+        },
+        None => match own.iter().find(|i| i.is_ipv4()).or(own.first()) {
+            Some(ip) => Some(*ip),
+            None => {
+                problems.push(Problem::error(
+                    h,
+                    format!(
+                        "host `{}` has no address for actor `{}` to use",
+                        h.value, spec.name.value
+                    ),
+                    Some("give one of its interfaces an address".into()),
+                ));
+                None
+            }
+        },
+    };
+    (Some(index), ip)
 }

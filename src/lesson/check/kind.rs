@@ -64,6 +64,13 @@ pub enum Kind {
         limit: usize,
     },
     EmptyFile,
+    /// Hosts, links, the wire and `ttl` (lesson::check::network): worded
+    /// where found, for now.
+    Network {
+        message: String,
+        hint: Option<String>,
+        warning: bool,
+    },
     // Narration and names (lesson::narration).
     /// An actor name with a character that prints as nothing or reorders
     /// the text around it.
@@ -260,6 +267,24 @@ pub enum Kind {
     },
     MissingOption,
     TcpOptionOnUdp,
+    SizeOutOfRange {
+        option: String,
+        size: i64,
+        low: u32,
+        high: u32,
+    },
+    MissingSize {
+        option: String,
+        low: u32,
+        high: u32,
+    },
+    SizeNotValue,
+    ValueNotSize,
+    SleepOutOfRange {
+        ms: i64,
+        limit: u64,
+    },
+    MissingSleep,
 
     // Data a step sends.
     TextAndHex,
@@ -507,7 +532,8 @@ impl Kind {
             | Kind::AcceptDropsConnection { .. }
             | Kind::NoSuchUdpFrame { .. }
             | Kind::NoTcpHeader { .. }
-            | Kind::RuleMatchesEverything => Severity::Warning,
+            | Kind::RuleMatchesEverything
+            | Kind::Network { warning: true, .. } => Severity::Warning,
             _ => Severity::Error,
         }
     }

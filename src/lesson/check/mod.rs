@@ -13,6 +13,7 @@ mod app;
 mod checkpoint;
 mod expect;
 mod kind;
+mod network;
 mod problem;
 mod rules;
 mod sockets;
@@ -25,10 +26,12 @@ use addresses::*;
 use checkpoint::*;
 use expect::*;
 pub use kind::{Destination, Kind, NameFault, Use, YamlFault};
+use network::*;
 pub use problem::{Problem, Severity};
 use rules::*;
 use sockets::*;
 use step::*;
+use wording::hint_mean;
 use wording::*;
 
 use super::limits;
@@ -79,7 +82,9 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
         ));
     }
 
-    let actors = check_actors(&file.actors, &mut problems);
+    let network = check_network(file, &mut problems);
+    let wire_rules = check_wire_rules(file, &mut problems);
+    let actors = check_actors(&file.actors, &file.hosts, network.as_ref(), &mut problems);
     let names: Vec<&str> = file.actors.iter().map(|a| a.name.value.as_str()).collect();
 
     if file.steps.is_empty() {
@@ -191,8 +196,15 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
             source,
             &mut problems,
         ) {
-            if crate::sockets::blocks(&step.call, transport) {
-                total_wait_ms += step.timeout.as_millis() as u64 * repeat as u64;
+            let wait = match step.call {
+                Call::Sleep { ms } => ms,
+                _ if crate::sockets::blocks(&step.call, transport) => {
+                    step.timeout.as_millis() as u64
+                }
+                _ => 0,
+            };
+            if wait > 0 {
+                total_wait_ms += wait * repeat as u64;
                 if total_wait_ms > limits::MAX_TOTAL_WAIT_MS && !wait_reported {
                     wait_reported = true;
                     let at = spec
@@ -259,6 +271,8 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
         actors: actors.into_iter().flatten().collect(),
         steps,
         rules,
+        network,
+        wire_rules,
     });
     problems.sort_by_key(|p| (p.line, p.column));
     (plan, problems)

@@ -25,6 +25,30 @@ impl Problem {
         Problem::at(kind, at.referenced.line(), at.referenced.column())
     }
 
+    /// A hosts/links/wire problem not yet given a kind of its own
+    /// (`Kind::Network`).
+    pub fn error<T>(at: &Spanned<T>, message: impl Into<String>, hint: Option<String>) -> Problem {
+        let kind = Kind::Network {
+            message: message.into(),
+            hint,
+            warning: false,
+        };
+        Problem::new(kind, at)
+    }
+
+    pub fn warning<T>(
+        at: &Spanned<T>,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) -> Problem {
+        let kind = Kind::Network {
+            message: message.into(),
+            hint,
+            warning: true,
+        };
+        Problem::new(kind, at)
+    }
+
     pub fn at(kind: Kind, line: u64, column: u64) -> Problem {
         Problem { kind, line, column }
     }

@@ -31,7 +31,7 @@ pub(super) fn check_step(
     }
 
     // Keys that mean nothing for this call are mistakes, not decoration.
-    let present: [(&str, Option<(u64, u64)>); 9] = [
+    let present: [(&str, Option<(u64, u64)>); 11] = [
         ("to", spec.to.as_ref().map(pos)),
         ("text", spec.text.as_ref().map(pos)),
         ("hex", spec.hex.as_ref().map(pos)),
@@ -41,6 +41,8 @@ pub(super) fn check_step(
         ("socket", spec.socket.as_ref().map(pos)),
         ("option", spec.option.as_ref().map(pos)),
         ("value", spec.value.as_ref().map(pos)),
+        ("ms", spec.ms.as_ref().map(pos)),
+        ("size", spec.size.as_ref().map(pos)),
     ];
     let allowed = keys_for(call_name);
     for (key, at) in present {
@@ -455,6 +457,65 @@ pub(super) fn check_step(
                 Some((_, "nodelay")) => SockOpt::NoDelay,
                 Some((_, "quickack")) => SockOpt::QuickAck,
                 Some((_, "reuseaddr")) => SockOpt::ReuseAddr,
+                Some((o, "ttl")) => {
+                    match spec.ttl.as_ref().map(|t| (t, u8::try_from(t.value))) {
+                        Some((_, Ok(n))) if n >= 1 => SockOpt::Ttl(n),
+                        Some((t, _)) => {
+                            problems.push(Problem::error(
+                                t,
+                                format!("TTL {} is out of range", t.value),
+                                Some("a time to live is from 1 to 255".into()),
+                            ));
+                            SockOpt::Ttl(64)
+                        }
+                        None => {
+                            problems.push(Problem::error(
+                            o,
+                            "`option: ttl` needs `ttl`",
+                            Some("e.g. `ttl: 1`: the packet may reach the first router, no further".into()),
+                        ));
+                            SockOpt::Ttl(64)
+                        }
+                    }
+                }
+                Some((o, name @ ("rcvbuf" | "sndbuf" | "maxseg"))) => {
+                    let (low, high) = if name == "maxseg" {
+                        (88, 32_767)
+                    } else {
+                        (1, limits::MAX_SOCKET_BUFFER)
+                    };
+                    let size = match &spec.size {
+                        Some(n) if n.value < i64::from(low) || n.value > i64::from(high) => {
+                            problems.push(Problem::new(
+                                Kind::SizeOutOfRange {
+                                    option: name.to_string(),
+                                    size: n.value,
+                                    low,
+                                    high,
+                                },
+                                n,
+                            ));
+                            low
+                        }
+                        Some(n) => n.value as u32,
+                        None => {
+                            problems.push(Problem::new(
+                                Kind::MissingSize {
+                                    option: name.to_string(),
+                                    low,
+                                    high,
+                                },
+                                o,
+                            ));
+                            low
+                        }
+                    };
+                    match name {
+                        "rcvbuf" => SockOpt::RcvBuf(size),
+                        "sndbuf" => SockOpt::SndBuf(size),
+                        _ => SockOpt::MaxSeg(size),
+                    }
+                }
                 Some((o, other)) => {
                     problems.push(Problem::new(
                         Kind::UnknownOption {
@@ -469,14 +530,50 @@ pub(super) fn check_step(
                     SockOpt::NoDelay
                 }
             };
-            if transport == Some(Transport::Udp) && option != SockOpt::ReuseAddr {
+            if transport == Some(Transport::Udp)
+                && !matches!(
+                    option,
+                    SockOpt::ReuseAddr | SockOpt::RcvBuf(_) | SockOpt::SndBuf(_) | SockOpt::Ttl(_)
+                )
+            {
                 problems.push(Problem::new(Kind::TcpOptionOnUdp, &spec.call));
+            }
+            if let (Some(t), false) = (&spec.ttl, matches!(option, SockOpt::Ttl(_))) {
+                problems.push(Problem::error(t, "`ttl` is only for `option: ttl`", None));
+            }
+            if option.sized()
+                && let Some(v) = &spec.value
+            {
+                problems.push(Problem::new(Kind::SizeNotValue, v));
+            }
+            if !option.sized()
+                && !matches!(option, SockOpt::Ttl(_))
+                && let Some(n) = &spec.size
+            {
+                problems.push(Problem::new(Kind::ValueNotSize, n));
             }
             Call::SetOpt {
                 option,
                 value: spec.value.as_ref().map(|v| v.value).unwrap_or(true),
             }
         }
+        "sleep" => match &spec.ms {
+            Some(m) if m.value < 1 || m.value as u64 > limits::MAX_SLEEP_MS => {
+                problems.push(Problem::new(
+                    Kind::SleepOutOfRange {
+                        ms: m.value,
+                        limit: limits::MAX_SLEEP_MS,
+                    },
+                    m,
+                ));
+                Call::Sleep { ms: 1 }
+            }
+            Some(m) => Call::Sleep { ms: m.value as u64 },
+            None => {
+                problems.push(Problem::new(Kind::MissingSleep, &spec.call));
+                Call::Sleep { ms: 1 }
+            }
+        },
         _ => unreachable!("checked against CALLS above"),
     };
 
@@ -488,7 +585,11 @@ pub(super) fn check_step(
     if !keeps_port {
         check_port_clash(spec, &call, actor, number, names, actors, st, problems);
     }
-    let checkpoint = check_checkpoint(spec, transport, source, problems);
+    let on_network = actors
+        .get(actor)
+        .and_then(|a| a.as_ref())
+        .is_some_and(|a| a.host.is_some());
+    let checkpoint = check_checkpoint(spec, transport, on_network, source, problems);
 
     if problems[before..].iter().any(Problem::is_error) {
         return None;

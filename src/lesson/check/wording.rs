@@ -13,10 +13,15 @@ pub const EXPECTED_ERRORS: &[&str] = &["refused", "reset", "timeout"];
 pub const TRANSPORTS: &[&str] = &["udp", "tcp"];
 pub const SHUTDOWN_HOWS: &[&str] = &["read", "write", "both"];
 pub const CLOSE_SOCKETS: &[&str] = &["connection", "listener"];
-pub const SOCKET_OPTIONS: &[&str] = &["nodelay", "quickack", "reuseaddr"];
+pub const SOCKET_OPTIONS: &[&str] = crate::plan::SockOpt::NAMES;
 pub const RULE_MODES: &[&str] = &["append", "replace"];
 
 /// `did you mean …?`, or the whole list when nothing is close.
+/// `Some(mean(…))`, for problems worded where they are found.
+pub(super) fn hint_mean(word: &str, candidates: &[&str], what: &str) -> Option<String> {
+    Some(mean(word, candidates, what))
+}
+
 fn mean<S: AsRef<str>>(word: &str, candidates: &[S], what: &str) -> String {
     let candidates: Vec<&str> = candidates.iter().map(AsRef::as_ref).collect();
     match did_you_mean(word, candidates.iter().copied()) {
@@ -58,6 +63,7 @@ impl Display for Kind {
                 )
             }
             EmptyFile => f.write_str("the file is empty"),
+            Network { message, .. } => f.write_str(message),
             InvisibleInName {
                 visible,
                 code,
@@ -201,6 +207,22 @@ impl Display for Kind {
             UnknownOption { option } => write!(f, "unknown socket option `{option}`"),
             MissingOption => f.write_str("`setsockopt` needs an `option`"),
             TcpOptionOnUdp => f.write_str("this option is for TCP sockets"),
+            SizeOutOfRange { option, size, .. } => write!(
+                f,
+                "`size` {size} is out of range for `{option}`{}",
+                if option == "maxseg" {
+                    ""
+                } else {
+                    " (limit `max_socket_buffer`)"
+                }
+            ),
+            MissingSize { option, .. } => write!(f, "`{option}` needs a `size` in bytes"),
+            SizeNotValue => f.write_str("this option takes a `size`, not an on/off `value`"),
+            ValueNotSize => f.write_str("this option is on or off: it takes `value`, not `size`"),
+            SleepOutOfRange { ms, .. } => {
+                write!(f, "sleep of {ms} ms is out of range (limit `max_sleep_ms`)")
+            }
+            MissingSleep => f.write_str("`sleep` needs `ms`"),
             TextAndHex => f.write_str("a step sends `text` or `hex`, not both"),
             DataBadHex { error } | ExpectBadHex { error } => f.write_str(error),
             NeedsData { call } => write!(f, "`{call}` needs data to send"),
@@ -416,6 +438,7 @@ impl Kind {
             EmptyFile => s(
                 "a lesson starts with `format: 1`; `netcourse new lesson NAME` writes one to start from",
             ),
+            Network { hint, .. } => hint.clone(),
             InvisibleInName { .. } => s(
                 "a name must read the same everywhere it is shown; use visible letters, digits, `-` and `_`",
             ),
@@ -455,7 +478,7 @@ impl Kind {
                 s("use fewer or smaller `repeat:`s, or split the lesson")
             }
             TooMuchWaiting { default_ms, .. } => Some(format!(
-                "every accept, TCP connect, recv and recvfrom may wait its `timeout_ms` (default {default_ms} ms); give them shorter ones"
+                "every accept, TCP connect, recv and recvfrom may wait its `timeout_ms` (default {default_ms} ms), and every sleep its `ms`; give them shorter ones"
             )),
             TooManyRules { .. } => s("merge rules that match the same frames"),
             DuplicateActor { first_line, .. } => Some(format!("the first is on line {first_line}")),
@@ -554,7 +577,15 @@ impl Kind {
             UnknownSocket { socket } => Some(mean(socket, CLOSE_SOCKETS, "`socket`")),
             UnknownOption { option } => Some(mean(option, SOCKET_OPTIONS, "`option`")),
             MissingOption => s("e.g. `option: nodelay`"),
-            TcpOptionOnUdp => s("UDP sockets only take `reuseaddr` here"),
+            TcpOptionOnUdp => s("UDP sockets take `reuseaddr`, `rcvbuf`, `sndbuf` and `ttl` here"),
+            SizeOutOfRange {
+                option, low, high, ..
+            } => Some(format!("`{option}` takes {low} to {high} bytes")),
+            MissingSize { low, high, .. } => Some(format!("e.g. `size: 4096` ({low} to {high})")),
+            SizeNotValue => s("e.g. `size: 4096`"),
+            ValueNotSize => s("e.g. `value: true`"),
+            SleepOutOfRange { limit, .. } => Some(format!("a sleep is 1 to {limit} milliseconds")),
+            MissingSleep => s("e.g. `ms: 250` pauses the actor for 250 milliseconds"),
             TextAndHex | ExpectTextAndHex => s("keep one of them"),
             DataBadHex { .. } => s("write bytes as pairs of hex digits, e.g. `68 65 6c 6c 6f`"),
             NeedsData { .. } => s("add `text: \"hello\"` or `hex: \"68656c6c6f\"`"),

@@ -1,0 +1,816 @@
+//! Frames the kernel sends on its own timers, told apart from the frames a
+//! call caused, and what a run still owes (an ACK not yet sent, data or a FIN
+//! not yet acknowledged). Pure: it reads only the ordered TCP frames of a run
+//! (their header fields and kernel timestamps) and the spans of the calls.
+//!
+//! How a frame's cause is decided, from the capture alone:
+//! - a segment that repeats sequence space already sent (data, SYN or FIN)
+//!   is a retransmission: on `lo` nothing is lost, so only a timer resends;
+//! - a segment at `snd_una - 1` carrying nothing new is a probe: a
+//!   zero-window probe (persist timer) when the peer's window is 0, else a
+//!   keepalive;
+//! - a pure ACK that acknowledges something new is immediate when it left
+//!   right after what it acknowledges arrived (within `IMMEDIATE_NS`), is the
+//!   application's when its owner was in a call that started after that
+//!   arrival (recv freeing the window, `setsockopt(TCP_QUICKACK)`), and is
+//!   otherwise the delayed-ACK timer's, armed by the first segment it covers;
+//! - a FIN that leaves while its sender makes no call, after it closed, left
+//!   after a lingering close (its data had to wait for the peer's window).
+
+use crate::dissect::{Dissection, TcpInfo};
+
+/// Longest gap between a segment's arrival and an ACK the kernel sends in
+/// answer to it at once (same softirq on `lo`: microseconds; a busy machine
+/// may defer it to ksoftirqd). Far below the 40 ms delayed-ACK minimum.
+pub const IMMEDIATE_NS: u64 = 2_000_000;
+/// Linux's delayed-ACK bounds (TCP_DELACK_MIN / TCP_DELACK_MAX).
+pub const DELACK_MIN_NS: u64 = 40_000_000;
+pub const DELACK_MAX_NS: u64 = 200_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timer {
+    DelayedAck,
+    Retransmission,
+    SynRetransmission,
+    SynAckRetransmission,
+    ZeroWindowProbe,
+    Keepalive,
+    FinAfterClose,
+}
+
+impl Timer {
+    /// The name the transcript uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Timer::DelayedAck => "delayed-ack",
+            Timer::Retransmission => "retransmission",
+            Timer::SynRetransmission => "syn-retransmission",
+            Timer::SynAckRetransmission => "syn-ack-retransmission",
+            Timer::ZeroWindowProbe => "zero-window-probe",
+            Timer::Keepalive => "keepalive",
+            Timer::FinAfterClose => "fin-after-close",
+        }
+    }
+}
+
+/// A frame the kernel sent on a timer: which one, the event that armed it,
+/// and how long after that event the frame left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimerCause {
+    pub timer: Timer,
+    pub armed_by: usize,
+    pub delay_ns: u64,
+}
+
+/// One TCP segment as the capture shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seg {
+    /// The event's index in the transcript.
+    pub index: usize,
+    /// Kernel timestamp, ns.
+    pub time_ns: u64,
+    pub src: (String, u16),
+    pub dst: (String, u16),
+    /// The actor whose socket sent it (`kernel` when none).
+    pub actor: String,
+    pub flags: u16,
+    pub seq: u32,
+    pub ack: u32,
+    pub len: u32,
+    /// The raw window field (0 means zero whatever the scale).
+    pub window: u16,
+}
+
+impl Seg {
+    pub fn from_dissection(index: usize, time_ns: u64, actor: &str, d: &Dissection) -> Option<Seg> {
+        let t = d.tcp.as_ref()?;
+        Some(Seg {
+            index,
+            time_ns,
+            src: (d.ip_src.clone()?, t.src_port),
+            dst: (d.ip_dst.clone()?, t.dst_port),
+            actor: actor.to_string(),
+            flags: t.flags,
+            seq: t.seq,
+            ack: t.ack,
+            len: t.payload_len as u32,
+            window: t.window,
+        })
+    }
+
+    fn has(&self, flag: u16) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// Sequence space it uses: its data, plus one each for SYN and FIN.
+    fn space(&self) -> u32 {
+        self.len + u32::from(self.has(TcpInfo::SYN)) + u32::from(self.has(TcpInfo::FIN))
+    }
+}
+
+/// A call as it ran: who, when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallSpan {
+    pub index: usize,
+    pub actor: String,
+    pub start_ns: u64,
+    pub end_ns: u64,
+    /// `close` or `shutdown`: later FINs of this actor may be its.
+    pub closes: bool,
+    /// `send` or `sendall`: later data of this actor may be its.
+    pub sends: bool,
+}
+
+/// New data that left after its send() returned, and what let it go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    /// The send call that queued it.
+    pub call: usize,
+    /// The frame whose arrival released it (an ACK, or a window update).
+    pub released_by: usize,
+    /// From the end of that call to this frame, in nanoseconds.
+    pub held_ns: u64,
+    /// The peer's window was 0 (else: Nagle waited for an ACK).
+    pub window: bool,
+}
+
+/// What the analysis says about one frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Verdict {
+    pub timer: Option<TimerCause>,
+    pub held: Option<Held>,
+}
+
+/// What a run still owes on one connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owed {
+    /// The actor whose kernel owes an ACK.
+    pub by: String,
+    /// The first segment not yet acknowledged.
+    pub since: usize,
+    pub since_ns: u64,
+}
+
+/// One direction of a connection: what `src` sent and `dst` acknowledged.
+#[derive(Debug, Default)]
+struct Half {
+    /// Sequence number after the last byte sent so far (`snd_nxt` as seen).
+    next: Option<u32>,
+    /// Highest ACK the other side sent for this direction (`snd_una`).
+    acked: Option<u32>,
+    /// Segments that used sequence space: (start, end, index, time).
+    sent: Vec<(u32, u32, usize, u64)>,
+    /// The last frame of this direction that said window 0, if the latest did.
+    zero_window: Option<(usize, u64)>,
+    /// The peer's window was 0 at some point since this side last sent data.
+    peer_window_was_zero: bool,
+    /// The last segment of this direction.
+    last: Option<(usize, u64)>,
+    /// A RST ended the connection.
+    reset: bool,
+    /// The actor on this direction's sending end.
+    actor: String,
+}
+
+#[derive(Debug)]
+struct Conn {
+    ends: [(String, u16); 2],
+    /// half[i]: what ends[i] sent.
+    half: [Half; 2],
+}
+
+/// Follows a run's TCP frames and calls in order.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    conns: Vec<Conn>,
+    calls: Vec<CallSpan>,
+    /// Segments that used sequence space and the frame that first
+    /// acknowledged them: (index, connection, direction, end, acked by).
+    acks: Vec<(usize, usize, usize, u32, Option<Acked>)>,
+}
+
+/// The frame that acknowledged a segment, and whether it was a pure ACK.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Acked {
+    pub by: usize,
+    pub pure: bool,
+}
+
+/// `a` is before `b` in sequence space (RFC 1982 style).
+fn before(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) < 0
+}
+
+impl Tracker {
+    pub fn call(&mut self, span: CallSpan) {
+        self.calls.push(span);
+    }
+
+    /// Record one frame; says which timer sent it, if one did, or what held
+    /// it back after its call.
+    pub fn frame(&mut self, s: &Seg) -> Verdict {
+        let pos = self.conns.iter().position(|c| {
+            (c.ends[0] == s.src && c.ends[1] == s.dst) || (c.ends[0] == s.dst && c.ends[1] == s.src)
+        });
+        let pos = match pos {
+            Some(p) => p,
+            None => {
+                self.conns.push(Conn {
+                    ends: [s.src.clone(), s.dst.clone()],
+                    half: [Half::default(), Half::default()],
+                });
+                self.conns.len() - 1
+            }
+        };
+        // A new connection on the same ports (a SYN after a RST or a close)
+        // starts afresh.
+        if s.has(TcpInfo::SYN) && !s.has(TcpInfo::ACK) {
+            let c = &self.conns[pos];
+            let me = usize::from(c.ends[0] != s.src);
+            if c.half[me].next.is_some_and(|n| n != s.seq.wrapping_add(1)) || c.half[me].reset {
+                self.conns[pos].half = [Half::default(), Half::default()];
+                self.acks.retain(|a| a.1 != pos);
+            }
+        }
+        let me = usize::from(self.conns[pos].ends[0] != s.src);
+        let timer = self.classify(pos, me, s);
+        let held = if timer.is_none() {
+            self.held(pos, me, s)
+        } else {
+            None
+        };
+        self.update(pos, me, s);
+        Verdict { timer, held }
+    }
+
+    /// New data sent while its sender made no call: queued by an earlier
+    /// send and let go by the frame that just arrived from the peer.
+    fn held(&self, pos: usize, me: usize, s: &Seg) -> Option<Held> {
+        let c = &self.conns[pos];
+        let (mine, theirs) = (&c.half[me], &c.half[1 - me]);
+        if s.len == 0 || s.has(TcpInfo::SYN) || self.in_call(&s.actor, s.time_ns) {
+            return None;
+        }
+        let call = self
+            .calls
+            .iter()
+            .rev()
+            .find(|c| c.actor == s.actor && c.sends && c.end_ns <= s.time_ns)?;
+        let (by, at) = theirs.last?;
+        if s.time_ns.saturating_sub(at) >= IMMEDIATE_NS || at < call.end_ns {
+            return None;
+        }
+        Some(Held {
+            call: call.index,
+            released_by: by,
+            held_ns: s.time_ns.saturating_sub(call.end_ns),
+            window: mine.peer_window_was_zero,
+        })
+    }
+
+    fn classify(&self, pos: usize, me: usize, s: &Seg) -> Option<TimerCause> {
+        let c = &self.conns[pos];
+        let mine = &c.half[me];
+        let theirs = &c.half[1 - me];
+        if s.has(TcpInfo::RST) {
+            return None;
+        }
+        let space = s.space();
+        // Resending sequence space already sent.
+        if space > 0
+            && let Some(next) = mine.next
+            && before(s.seq, next)
+        {
+            let earlier = mine
+                .sent
+                .iter()
+                .rev()
+                .find(|(start, end, ..)| !before(s.seq, *start) && before(s.seq, *end))?;
+            let timer = if s.has(TcpInfo::SYN) && s.has(TcpInfo::ACK) {
+                Timer::SynAckRetransmission
+            } else if s.has(TcpInfo::SYN) {
+                Timer::SynRetransmission
+            } else if s.len <= 1 && mine.acked.is_some_and(|una| s.seq == una.wrapping_sub(1)) {
+                // Linux's probes reuse the last acknowledged byte.
+                return Some(self.probe(mine, theirs, s));
+            } else {
+                Timer::Retransmission
+            };
+            return Some(TimerCause {
+                timer,
+                armed_by: earlier.2,
+                delay_ns: s.time_ns.saturating_sub(earlier.3),
+            });
+        }
+        // A probe: one below snd_una, nothing new.
+        if space == 0
+            && let Some(una) = mine.acked
+            && mine.next == Some(una)
+            && s.seq == una.wrapping_sub(1)
+        {
+            return Some(self.probe(mine, theirs, s));
+        }
+        // A FIN that left while its sender made no call, after it closed.
+        if s.has(TcpInfo::FIN) && !self.in_call(&s.actor, s.time_ns) {
+            let close = self
+                .calls
+                .iter()
+                .rev()
+                .find(|c| c.actor == s.actor && c.closes && c.end_ns <= s.time_ns)?;
+            // Sent as close() returned (the softirq may run just after).
+            if s.time_ns.saturating_sub(close.end_ns) < IMMEDIATE_NS {
+                return None;
+            }
+            return Some(TimerCause {
+                timer: Timer::FinAfterClose,
+                armed_by: close.index,
+                delay_ns: s.time_ns.saturating_sub(close.start_ns),
+            });
+        }
+        // A pure ACK that acknowledges something new.
+        let pure = s.flags & !(TcpInfo::ACK | TcpInfo::PSH) == 0 && s.len == 0;
+        if pure && s.has(TcpInfo::ACK) {
+            // Their segments this ACK acknowledges for the first time.
+            let newly: Vec<&(u32, u32, usize, u64)> = theirs
+                .sent
+                .iter()
+                .filter(|(_, end, ..)| {
+                    !before(s.ack, *end) && theirs.acked.is_none_or(|a| before(a, *end))
+                })
+                .collect();
+            let (Some(first), Some(latest)) = (newly.first(), newly.last()) else {
+                return None;
+            };
+            if s.time_ns.saturating_sub(latest.3) < IMMEDIATE_NS {
+                return None;
+            }
+            if self.in_call(&s.actor, s.time_ns) {
+                return None;
+            }
+            return Some(TimerCause {
+                timer: Timer::DelayedAck,
+                armed_by: first.2,
+                delay_ns: s.time_ns.saturating_sub(first.3),
+            });
+        }
+        None
+    }
+
+    fn probe(&self, mine: &Half, theirs: &Half, s: &Seg) -> TimerCause {
+        match theirs.zero_window {
+            Some((index, at)) => TimerCause {
+                timer: Timer::ZeroWindowProbe,
+                armed_by: mine.last.filter(|(_, t)| *t > at).unwrap_or((index, at)).0,
+                delay_ns: s
+                    .time_ns
+                    .saturating_sub(mine.last.filter(|(_, t)| *t > at).map_or(at, |(_, t)| t)),
+            },
+            None => {
+                let last = [mine.last, theirs.last]
+                    .into_iter()
+                    .flatten()
+                    .max_by_key(|(_, t)| *t)
+                    .unwrap_or((s.index, s.time_ns));
+                TimerCause {
+                    timer: Timer::Keepalive,
+                    armed_by: last.0,
+                    delay_ns: s.time_ns.saturating_sub(last.1),
+                }
+            }
+        }
+    }
+
+    /// A call of `actor` sent a frame at `at`: it was running and had not
+    /// been waiting (a recv blocked for 40 ms did not send the delayed ACK
+    /// that fired meanwhile; a recv that found data, a setsockopt, a close
+    /// act within microseconds of their start).
+    fn in_call(&self, actor: &str, at: u64) -> bool {
+        self.calls.iter().any(|c| {
+            c.actor == actor
+                && c.start_ns <= at
+                && at <= c.end_ns.saturating_add(IMMEDIATE_NS)
+                && at - c.start_ns < IMMEDIATE_NS
+        })
+    }
+
+    /// The frame that acknowledged the segment of event `index` (data, SYN
+    /// or FIN), if one has so far.
+    pub fn acked_by(&self, index: usize) -> Option<Acked> {
+        self.acks.iter().find(|a| a.0 == index).and_then(|a| a.4)
+    }
+
+    fn update(&mut self, pos: usize, me: usize, s: &Seg) {
+        if s.has(TcpInfo::ACK) && !s.has(TcpInfo::RST) {
+            let pure = s.space() == 0;
+            for a in &mut self.acks {
+                if a.1 == pos && a.2 != me && a.4.is_none() && !before(s.ack, a.3) {
+                    a.4 = Some(Acked { by: s.index, pure });
+                }
+            }
+        }
+        if s.space() > 0 && !s.has(TcpInfo::RST) {
+            self.acks
+                .push((s.index, pos, me, s.seq.wrapping_add(s.space()), None));
+        }
+        let c = &mut self.conns[pos];
+        if s.has(TcpInfo::RST) {
+            c.half[0].reset = true;
+            c.half[1].reset = true;
+            return;
+        }
+        let mine = &mut c.half[me];
+        mine.actor = s.actor.clone();
+        let space = s.space();
+        let end = s.seq.wrapping_add(space);
+        if space > 0 {
+            if mine.next.is_none_or(|n| before(n, end)) {
+                mine.next = Some(end);
+            }
+            mine.sent.push((s.seq, end, s.index, s.time_ns));
+        } else if mine.next.is_none() {
+            mine.next = Some(s.seq);
+        }
+        mine.zero_window = (s.window == 0 && !s.has(TcpInfo::SYN)).then_some((s.index, s.time_ns));
+        mine.last = Some((s.index, s.time_ns));
+        if s.len > 0 {
+            mine.peer_window_was_zero = false;
+        }
+        if s.has(TcpInfo::ACK) {
+            let theirs = &mut c.half[1 - me];
+            if s.window == 0 {
+                theirs.peer_window_was_zero = true;
+            }
+            if theirs.acked.is_none_or(|a| before(a, s.ack)) {
+                theirs.acked = Some(s.ack);
+            }
+        }
+    }
+
+    /// What is still owed: per direction, sequence space sent and not yet
+    /// acknowledged (an ACK the other end's kernel holds or has yet to send).
+    pub fn owed(&self) -> Vec<Owed> {
+        let mut out = Vec::new();
+        for c in &self.conns {
+            for me in 0..2 {
+                let h = &c.half[me];
+                if h.reset {
+                    continue;
+                }
+                let first = h
+                    .sent
+                    .iter()
+                    .find(|(_, end, ..)| h.acked.is_none_or(|a| before(a, *end)));
+                if let Some((_, _, index, at)) = first {
+                    let by = c.half[1 - me].actor.clone();
+                    out.push(Owed {
+                        by: if by.is_empty() { "kernel".into() } else { by },
+                        since: *index,
+                        since_ns: *at,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The sentence a timer-caused frame's timing note gets.
+pub fn explain(cause: &TimerCause, actor: &str) -> String {
+    let ms = cause.delay_ns as f64 / 1e6;
+    let armed = cause.armed_by;
+    match cause.timer {
+        Timer::DelayedAck => format!(
+            "Sent by {actor}'s delayed-ACK timer, armed when #{armed} arrived: {actor}'s kernel held the ACK hoping to send it with data of its own, none came, and after {ms:.1} ms the timer sent it alone. (Linux's delayed-ACK timer waits 40 ms at least, 200 ms at most.)"
+        ),
+        Timer::Retransmission => format!(
+            "Sent by {actor}'s retransmission timer: this repeats sequence space first sent in #{armed}, which was not acknowledged in time; it left {ms:.1} ms after that copy (the RTO, or a tail-loss probe)."
+        ),
+        Timer::SynRetransmission => format!(
+            "Sent by {actor}'s SYN retransmission timer: the SYN of #{armed} got no answer, so the kernel sends it again, {ms:.1} ms later (1 s on Linux, doubling each time)."
+        ),
+        Timer::SynAckRetransmission => format!(
+            "Sent by the listener's SYN-ACK retransmission timer: the SYN+ACK of #{armed} was not acknowledged, so it is sent again, {ms:.1} ms later."
+        ),
+        Timer::ZeroWindowProbe => format!(
+            "Sent by {actor}'s persist timer, {ms:.1} ms after #{armed}: the peer's window is 0, so {actor} may not send data, and probes with a segment the peer must answer, to learn when the window opens."
+        ),
+        Timer::Keepalive => format!(
+            "Sent by {actor}'s keepalive timer, {ms:.1} ms after the connection's last frame #{armed}: it asks the peer to answer, to learn whether it is still there."
+        ),
+        Timer::FinAfterClose => format!(
+            "Left {ms:.1} ms after {actor}'s close() (#{armed}) returned: close() does not wait, and the FIN goes out only behind the data still queued, as the peer's window lets it."
+        ),
+    }
+}
+
+/// What followed a data segment or FIN within its own step: the frame that
+/// acknowledged it, or that none did yet (`in_step`: whether `acked` is one
+/// of the step's frames).
+pub fn explain_followed(acked: Option<Acked>, in_step: bool, to: &str) -> String {
+    match acked {
+        Some(a) if in_step && a.pure => {
+            format!(
+                "In this capture #{} acknowledged it, a pure ACK of its own.",
+                a.by
+            )
+        }
+        Some(a) if in_step => format!(
+            "In this capture the ACK rode on #{}, which carries data or a FIN of its own.",
+            a.by
+        ),
+        _ => format!(
+            "In this capture no frame of this step acknowledges it: {to}'s kernel is holding the ACK."
+        ),
+    }
+}
+
+/// The sentence for new data that waited after its send() returned.
+pub fn explain_held(h: &Held, actor: &str) -> String {
+    let ms = h.held_ns as f64 / 1e6;
+    if h.window {
+        format!(
+            "Queued by {actor}'s send() (#{}) and held {ms:.1} ms after it returned: the peer's receive window was full (0), and #{} opened it again.",
+            h.call, h.released_by
+        )
+    } else {
+        format!(
+            "Queued by {actor}'s send() (#{}) and held {ms:.1} ms after it returned: Nagle's algorithm keeps a small segment back while earlier data is unacknowledged, and #{} acknowledged it — this segment left the moment it arrived.",
+            h.call, h.released_by
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: u16 = 40000;
+    const B: u16 = 50007;
+
+    fn seg(index: usize, ms: f64, from_a: bool, flags: u16, seq: u32, ack: u32, len: u32) -> Seg {
+        let a = ("127.0.0.1".to_string(), A);
+        let b = ("127.0.0.1".to_string(), B);
+        Seg {
+            index,
+            time_ns: (ms * 1e6) as u64,
+            src: if from_a { a.clone() } else { b.clone() },
+            dst: if from_a { b } else { a },
+            actor: if from_a { "client" } else { "server" }.into(),
+            flags,
+            seq,
+            ack,
+            len,
+            window: 512,
+        }
+    }
+
+    const S: u16 = TcpInfo::SYN;
+    const AK: u16 = TcpInfo::ACK;
+    const PA: u16 = TcpInfo::PSH | TcpInfo::ACK;
+    const FA: u16 = TcpInfo::FIN | TcpInfo::ACK;
+
+    fn handshake(t: &mut Tracker) {
+        assert_eq!(t.frame(&seg(1, 0.0, true, S, 100, 0, 0)).timer, None);
+        assert_eq!(
+            t.frame(&seg(2, 0.01, false, S | AK, 500, 101, 0)).timer,
+            None
+        );
+        assert_eq!(t.frame(&seg(3, 0.02, true, AK, 101, 501, 0)).timer, None);
+    }
+
+    #[test]
+    fn an_ack_sent_at_once_or_riding_on_data_is_no_timers() {
+        let mut t = Tracker::default();
+        handshake(&mut t);
+        assert_eq!(t.frame(&seg(5, 1.0, true, PA, 101, 501, 9)).timer, None);
+        assert_eq!(t.frame(&seg(6, 1.005, false, AK, 501, 110, 0)).timer, None);
+        assert_eq!(t.frame(&seg(8, 1.2, false, PA, 501, 110, 4)).timer, None);
+        assert!(t.owed().iter().any(|o| o.by == "client" && o.since == 8));
+        assert_eq!(t.frame(&seg(10, 1.4, true, PA, 110, 505, 3)).timer, None);
+        assert!(t.owed().iter().all(|o| o.since != 8), "{:?}", t.owed());
+        // What followed each data segment: a pure ACK, then an ACK riding on data.
+        assert_eq!(t.acked_by(5), Some(Acked { by: 6, pure: true }));
+        assert_eq!(
+            t.acked_by(8),
+            Some(Acked {
+                by: 10,
+                pure: false
+            })
+        );
+        assert_eq!(t.acked_by(10), None);
+        assert_eq!(
+            explain_followed(t.acked_by(5), true, "server"),
+            "In this capture #6 acknowledged it, a pure ACK of its own."
+        );
+        assert_eq!(
+            explain_followed(t.acked_by(8), true, "client"),
+            "In this capture the ACK rode on #10, which carries data or a FIN of its own."
+        );
+        assert_eq!(
+            explain_followed(None, false, "server"),
+            "In this capture no frame of this step acknowledges it: server's kernel is holding the ACK."
+        );
+    }
+
+    #[test]
+    fn a_pure_ack_40ms_later_outside_any_call_is_the_delayed_ack_timer() {
+        let mut t = Tracker::default();
+        handshake(&mut t);
+        t.call(CallSpan {
+            index: 4,
+            actor: "client".into(),
+            start_ns: 900_000,
+            end_ns: 1_100_000,
+            closes: false,
+            sends: false,
+        });
+        assert_eq!(t.frame(&seg(5, 1.0, true, PA, 101, 501, 9)).timer, None);
+        assert_eq!(
+            t.owed(),
+            [Owed {
+                by: "server".into(),
+                since: 5,
+                since_ns: 1_000_000
+            }]
+        );
+        let cause = t
+            .frame(&seg(9, 41.3, false, AK, 501, 110, 0))
+            .timer
+            .unwrap();
+        assert_eq!(cause.timer, Timer::DelayedAck);
+        assert_eq!(cause.armed_by, 5);
+        assert_eq!(cause.delay_ns, 40_300_000);
+        assert!(t.owed().is_empty());
+        assert!(explain(&cause, "server").contains("armed when #5 arrived"));
+    }
+
+    #[test]
+    fn a_late_ack_during_its_owners_later_call_is_that_calls() {
+        let mut t = Tracker::default();
+        handshake(&mut t);
+        t.frame(&seg(5, 1.0, true, PA, 101, 501, 9));
+        // setsockopt(TCP_QUICKACK) or a recv by the server, 10 ms later.
+        t.call(CallSpan {
+            index: 6,
+            actor: "server".into(),
+            start_ns: 10_000_000,
+            end_ns: 10_050_000,
+            closes: false,
+            sends: false,
+        });
+        assert_eq!(t.frame(&seg(7, 10.02, false, AK, 501, 110, 0)).timer, None);
+    }
+
+    #[test]
+    fn nagle_a_small_segment_held_until_the_delayed_ack_released_it() {
+        let mut t = Tracker::default();
+        handshake(&mut t);
+        let span = |index, actor: &str, start: f64, end: f64, sends| CallSpan {
+            index,
+            actor: actor.into(),
+            start_ns: (start * 1e6) as u64,
+            end_ns: (end * 1e6) as u64,
+            closes: false,
+            sends,
+        };
+        // write, write (held by Nagle), read — the server's recv blocks.
+        t.call(span(4, "client", 1.0, 1.1, true));
+        assert_eq!(
+            t.frame(&seg(5, 1.05, true, PA, 101, 501, 8)),
+            Verdict::default()
+        );
+        t.call(span(6, "client", 1.2, 1.25, true));
+        t.call(span(7, "server", 1.3, 1.32, false));
+        t.call(span(8, "server", 1.4, 42.7, false));
+        let v = t.frame(&seg(9, 42.6, false, AK, 501, 109, 0));
+        let c = v
+            .timer
+            .expect("the ACK that fired during a blocked recv is the timer's");
+        assert_eq!((c.timer, c.armed_by), (Timer::DelayedAck, 5));
+        let v = t.frame(&seg(10, 42.61, true, PA, 109, 501, 5));
+        assert_eq!(v.timer, None);
+        let h = v.held.unwrap();
+        assert_eq!((h.call, h.released_by, h.window), (6, 9, false));
+        assert_eq!(h.held_ns, 41_360_000);
+        assert!(explain_held(&h, "client").contains("Nagle"));
+    }
+
+    #[test]
+    fn resent_data_and_syns_are_retransmissions_of_the_first_copy() {
+        let mut t = Tracker::default();
+        assert_eq!(t.frame(&seg(1, 0.0, true, S, 100, 0, 0)).timer, None);
+        let c = t.frame(&seg(2, 1000.0, true, S, 100, 0, 0)).timer.unwrap();
+        assert_eq!(
+            (c.timer, c.armed_by, c.delay_ns),
+            (Timer::SynRetransmission, 1, 1_000_000_000)
+        );
+        assert_eq!(
+            t.frame(&seg(3, 1000.1, false, S | AK, 500, 101, 0)).timer,
+            None
+        );
+        let c = t
+            .frame(&seg(4, 1200.1, false, S | AK, 500, 101, 0))
+            .timer
+            .unwrap();
+        assert_eq!((c.timer, c.armed_by), (Timer::SynAckRetransmission, 3));
+        t.frame(&seg(5, 1200.2, true, AK, 101, 501, 0));
+        t.frame(&seg(6, 1300.0, true, PA, 101, 501, 5));
+        let c = t
+            .frame(&seg(7, 1500.0, true, PA, 101, 501, 5))
+            .timer
+            .unwrap();
+        assert_eq!(
+            (c.timer, c.armed_by, c.delay_ns),
+            (Timer::Retransmission, 6, 200_000_000)
+        );
+    }
+
+    #[test]
+    fn probes_below_snd_una_are_persist_or_keepalive() {
+        let mut t = Tracker::default();
+        handshake(&mut t);
+        t.frame(&seg(4, 1.0, true, PA, 101, 501, 9));
+        let mut zero = seg(5, 1.001, false, AK, 501, 110, 0);
+        zero.window = 0;
+        assert_eq!(t.frame(&zero).timer, None);
+        let c = t
+            .frame(&seg(6, 201.0, true, AK, 109, 501, 0))
+            .timer
+            .unwrap();
+        assert_eq!((c.timer, c.armed_by), (Timer::ZeroWindowProbe, 5));
+        // The window opens; much later a keepalive.
+        t.frame(&seg(7, 201.01, false, AK, 501, 110, 0));
+        let c = t
+            .frame(&seg(8, 7_200_000.0, true, AK, 109, 501, 0))
+            .timer
+            .unwrap();
+        assert_eq!((c.timer, c.armed_by), (Timer::Keepalive, 7));
+    }
+
+    #[test]
+    fn a_fin_after_the_close_returned_left_after_a_lingering_close() {
+        let mut t = Tracker::default();
+        handshake(&mut t);
+        t.call(CallSpan {
+            index: 9,
+            actor: "client".into(),
+            start_ns: 5_000_000,
+            end_ns: 5_100_000,
+            closes: true,
+            sends: false,
+        });
+        let c = t
+            .frame(&seg(12, 30.0, true, FA, 101, 501, 0))
+            .timer
+            .unwrap();
+        assert_eq!(
+            (c.timer, c.armed_by, c.delay_ns),
+            (Timer::FinAfterClose, 9, 25_000_000)
+        );
+        // A FIN during the close call is the call's.
+        let mut t = Tracker::default();
+        handshake(&mut t);
+        t.call(CallSpan {
+            index: 9,
+            actor: "client".into(),
+            start_ns: 5_000_000,
+            end_ns: 5_100_000,
+            closes: true,
+            sends: false,
+        });
+        assert_eq!(t.frame(&seg(12, 5.05, true, FA, 101, 501, 0)).timer, None);
+        assert_eq!(t.owed().len(), 1, "the FIN is owed an ACK");
+        assert_eq!(t.owed()[0].by, "server");
+    }
+
+    #[test]
+    fn a_reset_owes_nothing_and_a_new_syn_starts_afresh() {
+        let mut t = Tracker::default();
+        handshake(&mut t);
+        t.frame(&seg(4, 1.0, true, PA, 101, 501, 9));
+        t.frame(&seg(5, 1.1, false, TcpInfo::RST | AK, 501, 110, 0));
+        assert!(t.owed().is_empty());
+        assert_eq!(t.frame(&seg(6, 2.0, true, S, 9000, 0, 0)).timer, None);
+    }
+
+    #[test]
+    fn odd_input_never_panics() {
+        let mut t = Tracker::default();
+        for i in 0..200u32 {
+            let flags = (i * 37 % 512) as u16;
+            let s = seg(
+                i as usize,
+                f64::from(i),
+                i % 3 == 0,
+                flags,
+                i.wrapping_mul(2_654_435_761),
+                i.wrapping_mul(40503),
+                i % 7,
+            );
+            let _ = t.frame(&s);
+            let _ = t.owed();
+        }
+        // A dissection without TCP gives no segment.
+        assert!(Seg::from_dissection(1, 0, "x", &crate::dissect::dissect(&[0u8; 3])).is_none());
+    }
+}

@@ -1,0 +1,305 @@
+//! The built-in lessons with their own network (arp-basics, ip-router), run
+//! as a student runs them: the binary as a subprocess, its exports read
+//! back, the pcapng checked with tshark.
+
+mod common;
+use common::*;
+
+use serde_json::Value;
+
+fn run_lesson(lesson: &str, nobody: bool) -> (Value, std::path::PathBuf) {
+    let dir = scratch(&format!("wire-{lesson}-{nobody}"));
+    let json = dir.join("t.json");
+    let pcapng = dir.join("t.pcapng");
+    let mut cmd = netcourse(&[
+        "run",
+        "lesson",
+        lesson,
+        "--quiet",
+        "--export",
+        json.to_str().unwrap(),
+        "--export",
+        pcapng.to_str().unwrap(),
+    ]);
+    if nobody {
+        cmd = cmd.as_nobody();
+    }
+    cmd.run().ok();
+    (read_json(&json), pcapng)
+}
+
+fn ethertype(frame: &Value) -> u16 {
+    let b = hex_to_bytes(frame["data_hex"].as_str().unwrap());
+    u16::from_be_bytes([b[12], b[13]])
+}
+
+fn link(frame: &Value) -> &str {
+    frame["crossing"]["link"].as_str().unwrap()
+}
+
+/// The end (host/interface) a frame was sent from, by the transcript.
+fn sent_from(t: &Value, frame: &Value) -> String {
+    let end = &t["network"]["ends"][frame["crossing"]["from_end"].as_u64().unwrap() as usize];
+    format!(
+        "{}/{}",
+        end["host"].as_str().unwrap(),
+        end["interface"].as_str().unwrap()
+    )
+}
+
+#[test]
+fn arp_basics_asks_once_then_uses_the_cache() {
+    let (t, _) = run_lesson("arp-basics", false);
+    assert_eq!(t["outcome"]["passed"], true);
+    let frames = frames(&t);
+    // Request (broadcast), reply, datagram; then only the second datagram.
+    let kinds: Vec<u16> = frames.iter().map(|f| ethertype(f)).collect();
+    assert_eq!(kinds, [0x0806, 0x0806, 0x0800, 0x0800]);
+    assert_eq!(frames[0]["mac"]["dst"], "ff:ff:ff:ff:ff:ff");
+    assert_eq!(frames[1]["mac"]["dst"], frames[0]["mac"]["src"]);
+    for f in &frames {
+        assert_ne!(f["mac"]["src"], "00:00:00:00:00:00");
+        assert_ne!(f["mac"]["dst"], "00:00:00:00:00:00");
+        assert_eq!(link(f), "lan");
+    }
+    // Nothing of ARP once the first datagram is through.
+    let second = frames.iter().position(|f| f["step"] == 4).unwrap();
+    assert!(frames[second..].iter().all(|f| ethertype(f) != 0x0806));
+    assert_eq!(sent_from(&t, frames[0]), "alice/eth0");
+    assert_eq!(sent_from(&t, frames[1]), "bob/eth0");
+}
+
+#[test]
+fn ip_router_shows_both_links_and_time_exceeded() {
+    let (t, _) = run_lesson("ip-router", false);
+    assert_eq!(t["outcome"]["passed"], true);
+    let frames = frames(&t);
+    let udp: Vec<&&Value> = frames
+        .iter()
+        .filter(|f| f["step"] == 2 && ethertype(f) == 0x0800)
+        .collect();
+    assert_eq!(udp.len(), 2);
+    let ttl = |f: &Value| hex_to_bytes(f["data_hex"].as_str().unwrap())[22];
+    assert_eq!((link(udp[0]), link(udp[1])), ("left", "right"));
+    assert_eq!(ttl(udp[1]), ttl(udp[0]) - 1);
+    assert_eq!(udp[0]["ip"], udp[1]["ip"]);
+    assert_ne!(udp[0]["mac"]["src"], udp[1]["mac"]["src"]);
+    assert_ne!(udp[0]["mac"]["dst"], udp[1]["mac"]["dst"]);
+    // TTL 1: the router answers from its left address, nothing reaches the right link.
+    let last: Vec<&&Value> = frames.iter().filter(|f| f["step"] == 5).collect();
+    assert_eq!(last.len(), 2);
+    assert_eq!(ttl(last[0]), 1);
+    let icmp = hex_to_bytes(last[1]["data_hex"].as_str().unwrap());
+    assert_eq!((icmp[23], icmp[34]), (1, 11), "ICMP time exceeded");
+    assert_eq!(last[1]["ip"]["src"], "10.0.1.254");
+    assert!(last.iter().all(|f| link(f) == "left"));
+}
+
+#[test]
+#[cfg_attr(missing_tshark, ignore = "tshark is not installed (CI installs it)")]
+fn pcapng_has_one_interface_per_link_end_and_tshark_agrees() {
+    require("tshark");
+    let (t, pcapng) = run_lesson("ip-router", false);
+    let frames = frames(&t);
+    let rows = tshark_fields(
+        &pcapng,
+        &[
+            "frame.interface_name",
+            "eth.src",
+            "eth.dst",
+            "ip.ttl",
+            "icmp.type",
+        ],
+    );
+    assert_eq!(rows.len(), frames.len());
+    for (row, f) in rows.iter().zip(&frames) {
+        assert_eq!(row[0], sent_from(&t, f));
+        assert_eq!(row[1], f["mac"]["src"].as_str().unwrap());
+        assert_eq!(row[2], f["mac"]["dst"].as_str().unwrap());
+    }
+    let ttls: Vec<&str> = rows
+        .iter()
+        .map(|r| r[3].as_str())
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(ttls, ["64", "63", "1", "64,1"]);
+    assert_eq!(rows.last().unwrap()[4], "11");
+    // The interface's MAC is the one its frames carry.
+    let out = std::process::Command::new("tshark")
+        .args(["-r"])
+        .arg(&pcapng)
+        .args([
+            "-T",
+            "fields",
+            "-e",
+            "frame.interface_name",
+            "-e",
+            "eth.src",
+            "-Y",
+            "frame.interface_id == 2",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines().all(|l| l.starts_with("router/eth1\t")),
+        "{text}"
+    );
+}
+
+#[test]
+fn lessons_with_hosts_run_as_an_ordinary_user_the_same_every_time() {
+    if !is_root() {
+        return;
+    }
+    // Frame by frame: step, link, sending end, EtherType and length.
+    let shape = |t: &Value| -> Vec<(u64, String, u64, u16, u64)> {
+        frames(t)
+            .iter()
+            .map(|f| {
+                (
+                    f["step"].as_u64().unwrap(),
+                    link(f).to_string(),
+                    f["crossing"]["from_end"].as_u64().unwrap(),
+                    ethertype(f),
+                    f["length"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    for lesson in ["arp-basics", "ip-router", "ip-fragments", "tcp-loss"] {
+        let (first, _) = run_lesson(lesson, true);
+        assert_eq!(first["outcome"]["passed"], true);
+        let expected = shape(&first);
+        for _ in 0..19 {
+            let (again, _) = run_lesson(lesson, true);
+            assert_eq!(shape(&again), expected, "{lesson}");
+        }
+    }
+}
+
+#[test]
+#[cfg_attr(missing_tshark, ignore = "tshark is not installed (CI installs it)")]
+fn tcp_loss_drops_exactly_one_segment_and_the_rto_repairs_it() {
+    require("tshark");
+    let (t, pcapng) = run_lesson("tcp-loss", false);
+    assert_eq!(t["outcome"]["passed"], true);
+    let frames = frames(&t);
+    // The one frame the wire dropped: the second data segment from alice.
+    let dropped: Vec<usize> = frames
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f["crossing"]["to_ends"].as_array().unwrap().is_empty())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(dropped.len(), 1);
+    let lost = frames[dropped[0]];
+    assert_eq!(lost["payload"], "b\"second\"");
+    assert!(
+        lost["crossing"]["wire"]
+            .as_str()
+            .unwrap()
+            .contains("dropped by wire rule 1")
+    );
+    // Its retransmission: same bytes, same sequence number, one RTO later.
+    let again = frames[dropped[0] + 1..]
+        .iter()
+        .find(|f| f["payload"] == lost["payload"])
+        .expect("a retransmission");
+    assert_eq!(again["tcp"]["seq"], lost["tcp"]["seq"]);
+    let waited = again["timestamp_ns"].as_u64().unwrap() - lost["timestamp_ns"].as_u64().unwrap();
+    assert!(
+        (200_000_000..2_000_000_000).contains(&waited),
+        "{waited} ns"
+    );
+    // tshark calls that frame, and only that one, a retransmission.
+    let rows = tshark_fields(&pcapng, &["tcp.analysis.retransmission", "tcp.len"]);
+    let flagged: Vec<usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r[0] == "1")
+        .map(|(i, _)| i)
+        .collect();
+    let again_index = frames
+        .iter()
+        .position(|f| std::ptr::eq(*f, *again))
+        .unwrap();
+    assert_eq!(flagged, [again_index]);
+}
+
+#[test]
+#[cfg_attr(missing_tshark, ignore = "tshark is not installed (CI installs it)")]
+fn ip_fragments_shows_path_mtu_discovery_then_fragments() {
+    require("tshark");
+    let (t, pcapng) = run_lesson("ip-fragments", false);
+    assert_eq!(t["outcome"]["passed"], true);
+    let rows = tshark_fields(
+        &pcapng,
+        &[
+            "frame.interface_name",
+            "frame.len",
+            "ip.flags.df",
+            "ip.flags.mf",
+            "ip.frag_offset",
+            "icmp.type",
+            "icmp.code",
+            "icmp.mtu",
+        ],
+    );
+    let shape: Vec<Vec<&str>> = rows
+        .iter()
+        .filter(|r| r[2] != "") // IPv4 only
+        .map(|r| r.iter().map(String::as_str).collect())
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            // Whole, with DF: too big for the right link.
+            vec!["alice/eth0", "642", "1", "0", "0", "", "", ""],
+            // The router: fragmentation needed, MTU 576 (quoting the packet).
+            vec!["router/eth0", "590", "0,1", "0,0", "0,0", "3", "4", "576"],
+            // Again, fragmented by alice, forwarded fragment by fragment.
+            vec!["alice/eth0", "586", "0", "1", "0", "", "", ""],
+            vec!["alice/eth0", "90", "0", "0", "69", "", "", ""],
+            vec!["router/eth1", "586", "0", "1", "0", "", "", ""],
+            vec!["router/eth1", "90", "0", "0", "69", "", "", ""],
+        ]
+    );
+}
+
+#[test]
+fn check_refuses_addresses_outside_the_private_ranges() {
+    let dir = scratch("wire-check");
+    let lesson = dir.join("public.yaml");
+    std::fs::write(
+        &lesson,
+        "format: 1\nname: public\ntitle: t\nsummary: s\nhosts:\n  - name: a\n    interfaces:\n      - { name: eth0, link: lan, addresses: [8.8.8.8/24] }\n  - name: b\n    interfaces:\n      - { name: eth0, link: lan, addresses: [10.0.0.2/24], mtu: 100 }\nlinks: [lan]\nwire:\n  - { action: drop, link: lann }\nactors:\n  - { name: x, host: b, transport: udp, port: 5000 }\nsteps:\n  - { actor: x, call: bind }\n",
+    )
+    .unwrap();
+    let ran = netcourse(&["check", lesson.to_str().unwrap()])
+        .run()
+        .code(1);
+    let err = &ran.stderr;
+    assert!(
+        err.contains("public.yaml:8:46: error: address `8.8.8.8/24` is outside"),
+        "{err}"
+    );
+    assert!(
+        err.contains("10.0.0.0/8, 192.168.0.0/16, fd00::/8"),
+        "{err}"
+    );
+    assert!(err.contains("MTU 100 is out of range"), "{err}");
+    assert!(err.contains("link `lann` is not declared"), "{err}");
+}
+
+#[test]
+fn hosts_and_links_exist_only_in_the_sandbox() {
+    let ran = netcourse(&["run", "lesson", "arp-basics", "--net", "host"])
+        .run()
+        .code(2);
+    assert!(
+        ran.stderr.contains("exist only in the sandbox"),
+        "{}",
+        ran.stderr
+    );
+}
