@@ -4,7 +4,9 @@
 //!
 //! Goals: udp-basics ≤ 50 ms median and ≤ 20 MiB peak RSS; arp-basics (two
 //! hosts, one link, the wire) ≤ 30 ms median (issue 11); tcp-basics ≤ 60 ms
-//! and ≤ 20 MiB; exporting every format adds < 20 ms.
+//! and ≤ 20 MiB; exporting every format adds < 20 ms; the application
+//! lessons within 2× of their transport's: dns-query of udp-basics,
+//! http-get of tcp-basics.
 
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -77,6 +79,28 @@ fn main() {
                 "--quiet".into(),
                 "--export".into(),
                 path("t.json"),
+            ],
+        ),
+        (
+            "dns-query + json",
+            vec![
+                "run".into(),
+                "lesson".into(),
+                "dns-query".into(),
+                "--quiet".into(),
+                "--export".into(),
+                path("d.json"),
+            ],
+        ),
+        (
+            "http-get + json",
+            vec![
+                "run".into(),
+                "lesson".into(),
+                "http-get".into(),
+                "--quiet".into(),
+                "--export".into(),
+                path("h.json"),
             ],
         ),
         (

@@ -125,3 +125,124 @@ fn every_rendering(t: &netcourse::transcript::Transcript) {
         netcourse::stepmode::details::render(e, 60, &mut Vec::new()).expect("render step details");
     }
 }
+
+/// One application protocol's dissector on any bytes as a message (`name`
+/// is `dns`, `http`, `smtp`, `ftp` or `telnet`): from both sides, DNS also
+/// with TCP's length prefix, SMTP also in its DATA state, HTTP also as
+/// the answer to a HEAD; then the bytes as
+/// a TCP stream cut into segments (where depends on the bytes) through the
+/// reassembler. Fails when a field leaves its layer, a layer leaves the
+/// message, a message's length is outside the bytes, a stop does not name
+/// its protocol first, or reassembled parts do not add up to the message.
+/// True when the whole bytes decoded without a stop.
+pub fn app(name: &str, bytes: &[u8]) -> bool {
+    use netcourse::dissect::app::{self, Dialogue, Framing, Protocol, Side};
+    let p = Protocol::from_lesson(name).expect("a protocol name");
+    let mut clean = false;
+    for side in [Side::Client, Side::Server] {
+        for over_tcp in [true, p == Protocol::Dns] {
+            // SMTP after 354; HTTP after a HEAD request.
+            for state in [false, true] {
+                let dialogue = Dialogue {
+                    smtp_data: state,
+                    http_requests: std::iter::once(state)
+                        .filter(|_| p == Protocol::Http)
+                        .collect(),
+                };
+                if let Framing::Complete(n) = app::next_len(p, side, bytes, &dialogue, over_tcp) {
+                    assert!(
+                        n >= 1 && n <= bytes.len(),
+                        "{name}: a message of {n} bytes in {}",
+                        bytes.len()
+                    );
+                }
+                let m = app::decode(p, side, bytes, 54, &mut dialogue.clone(), over_tcp);
+                let l = &m.layer;
+                assert!(
+                    l.offset == 54 && l.length <= bytes.len(),
+                    "{name}: layer {}+{} outside the message",
+                    l.offset,
+                    l.length
+                );
+                if let Err(e) = l.check_fields_inside() {
+                    panic!("{name}: {e}\nmessage: {}", hex(bytes));
+                }
+                let _ = l.to_string();
+                let _ = diagram::header_diagram(&[vec![0; 54], bytes.to_vec()].concat(), l);
+                match &m.stopped {
+                    Some(stop) => assert!(
+                        stop.to_string().starts_with(stop.header().as_str()),
+                        "a stop names its protocol first: {stop}"
+                    ),
+                    None => clean = true,
+                }
+            }
+        }
+    }
+    stream(p, bytes);
+    clean
+}
+
+/// `bytes` as both directions of a TCP connection, cut into up to 4
+/// segments (one sent twice, as a retransmission), through the reassembler.
+fn stream(p: netcourse::dissect::app::Protocol, bytes: &[u8]) {
+    use netcourse::dissect::stream::{Segment, Streams};
+    let client: std::net::SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    let server: std::net::SocketAddr = "127.0.0.1:80".parse().unwrap();
+    let h = bytes
+        .iter()
+        .fold(7usize, |h, &b| h.wrapping_mul(31).wrapping_add(b as usize));
+    let mut cuts: Vec<usize> = (0..3).map(|i| (h >> (i * 7)) % (bytes.len() + 1)).collect();
+    cuts.push(0);
+    cuts.push(bytes.len());
+    cuts.sort_unstable();
+    let mut streams = Streams::default();
+    let mut event = 0;
+    for from_client in [true, false] {
+        let (src, dst) = if from_client {
+            (client, server)
+        } else {
+            (server, client)
+        };
+        for (i, w) in cuts.windows(2).enumerate() {
+            let piece = &bytes[w[0]..w[1]];
+            let last = i == cuts.len() - 2;
+            for _ in 0..1 + usize::from(i == 1) {
+                event += 1;
+                let seg = Segment {
+                    src,
+                    dst,
+                    seq: 1000u32.wrapping_add(w[0] as u32),
+                    syn: false,
+                    fin: last,
+                    rst: false,
+                    payload: piece,
+                    payload_offset: 66,
+                    event,
+                };
+                let o = streams.segment(p, server, &seg);
+                for m in &o.messages {
+                    let l = &m.layer;
+                    assert!(
+                        l.offset >= 66 && l.offset + l.length <= 66 + piece.len(),
+                        "a message outside its segment"
+                    );
+                    if let Err(e) = l.check_fields_inside() {
+                        panic!("{e}\nstream: {}", hex(bytes));
+                    }
+                }
+                for r in &o.reassembled {
+                    let total: usize = r.parts.iter().map(|x| x.len).sum();
+                    assert_eq!(total, r.bytes.len(), "parts add up to the message");
+                    assert!(r.message.layer.length <= r.bytes.len());
+                    if let Err(e) = r.message.layer.check_fields_inside() {
+                        panic!("{e}\nstream: {}", hex(bytes));
+                    }
+                }
+                if let Some((at, len, so_far)) = o.pending {
+                    assert!(at >= 66 && at + len <= 66 + piece.len() && len <= so_far);
+                }
+            }
+        }
+    }
+}

@@ -401,6 +401,19 @@ fn dissect_target() -> Target {
     }
 }
 
+/// One application protocol's dissector: its corpus is the messages of
+/// the built-in lesson for it, plus hand-made ones (fuzz/corpus/app-NAME).
+fn app_target(name: &'static str, run: fn(&Path, &[u8], &Path) -> bool) -> Target {
+    Target {
+        name,
+        corpus: read_dir(&root().join(format!("fuzz/corpus/{name}")), &["bin"]),
+        text: false,
+        inputs: 3_000,
+        run,
+        deep: "decoded without a stop",
+    }
+}
+
 fn lesson_target() -> Target {
     Target {
         name: "lesson",
@@ -498,6 +511,8 @@ fn fuzz(t: Target) -> u64 {
         return 0;
     }
     let deadline = seconds.map(|s| Instant::now() + Duration::from_secs(s));
+    // NETCOURSE_FUZZ_INPUTS: this many inputs per target instead of the default.
+    let inputs = env_u64("NETCOURSE_FUZZ_INPUTS").unwrap_or(t.inputs as u64);
     let all: Vec<Vec<u8>> = t.corpus.iter().map(|(_, b)| b.clone()).collect();
     let mut rng = Rng::new(seed ^ t.name.len() as u64);
     let (mut count, mut deep) = (0u64, 0u64);
@@ -515,7 +530,7 @@ fn fuzz(t: Target) -> u64 {
     loop {
         let done = match deadline {
             Some(d) => Instant::now() >= d,
-            None => count >= t.inputs as u64,
+            None => count >= inputs,
         };
         if done {
             break;
@@ -558,6 +573,41 @@ fn ran(count: u64) -> bool {
 #[test]
 fn dissector_keeps_every_field_inside_its_layer() {
     assert!(ran(fuzz(dissect_target())));
+}
+
+#[test]
+fn app_dns_never_panics_and_keeps_fields_inside() {
+    assert!(ran(fuzz(app_target("app-dns", |_, b, _| oracle::app(
+        "dns", b
+    )))));
+}
+
+#[test]
+fn app_http_never_panics_and_keeps_fields_inside() {
+    assert!(ran(fuzz(app_target("app-http", |_, b, _| oracle::app(
+        "http", b
+    )))));
+}
+
+#[test]
+fn app_smtp_never_panics_and_keeps_fields_inside() {
+    assert!(ran(fuzz(app_target("app-smtp", |_, b, _| oracle::app(
+        "smtp", b
+    )))));
+}
+
+#[test]
+fn app_ftp_never_panics_and_keeps_fields_inside() {
+    assert!(ran(fuzz(app_target("app-ftp", |_, b, _| oracle::app(
+        "ftp", b
+    )))));
+}
+
+#[test]
+fn app_telnet_never_panics_and_keeps_fields_inside() {
+    assert!(ran(fuzz(app_target("app-telnet", |_, b, _| oracle::app(
+        "telnet", b
+    )))));
 }
 
 #[test]

@@ -406,9 +406,12 @@ fn preview_shows_each_call_as_the_transcript_writes_it() {
     for lesson in builtin_lessons() {
         let (ran, t) = step_run(lesson, &format!("step-preview-{lesson}"), &many("\n", 3000));
         let ran = ran.ok();
-        let out = norm(&ran.stdout);
+        // Without any whitespace: a long bytes literal (dns-query's 33-byte
+        // query) is wrapped inside the token.
+        let bare = |s: &str| s.split_whitespace().collect::<String>();
+        let out = bare(&ran.stdout);
         for c in calls(&t) {
-            let want = norm(&format!(
+            let want = bare(&format!(
                 "{} is about to call {}",
                 c["actor"].as_str().unwrap(),
                 c["call"]["args"].as_str().unwrap()

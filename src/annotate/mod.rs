@@ -6,6 +6,7 @@
 //! explanations need: which socket belongs to which actor, and the state of
 //! each TCP connection.
 
+mod app;
 mod catalog;
 mod kernel;
 mod notes;
@@ -49,6 +50,8 @@ pub struct Annotator<'a> {
     call_explained_at: HashMap<String, usize>,
     /// The kernel settings the notes quote, read before the run began.
     kernel: KernelSettings,
+    /// The application layer: streams, requests waiting for answers.
+    app: app::AppTracker,
     /// With no plan (`explain`): an address no one claimed is named by itself.
     name_by_address: bool,
     /// Per actor, the peers of the connections `accept` gave it, walked
@@ -87,6 +90,7 @@ impl<'a> Annotator<'a> {
             network_explained: Vec::new(),
             call_explained_at: HashMap::new(),
             kernel,
+            app: app::AppTracker::default(),
             name_by_address: false,
             connections: plan.actors.iter().map(|_| Connections::default()).collect(),
         }
@@ -418,8 +422,28 @@ impl<'a> Annotator<'a> {
         }
         let follows = follows.or(self.last_call);
 
-        let ctx = notes::FrameContext {
+        let app = self.app.frame(&app::FrameIn {
             d: &d,
+            frame: &frame.data,
+            index,
+            ts: frame.timestamp_ns,
+            from: &from,
+            to: &to,
+            plan: self.plan,
+        });
+        // The application layer's own syntax lines stand for the payload's.
+        let d_notes;
+        let d_for_notes = match &app {
+            Some(a) if !a.layers.is_empty() => {
+                let mut c = d.clone();
+                c.layers.retain(|l| l.protocol != "Payload");
+                d_notes = c;
+                &d_notes
+            }
+            _ => &d,
+        };
+        let ctx = notes::FrameContext {
+            d: d_for_notes,
             frame: &frame.data,
             from: &from,
             to: &to,
@@ -434,7 +458,34 @@ impl<'a> Annotator<'a> {
             first_in_step: self.frames_in_step.get(&step) == Some(&1),
             kernel: &self.kernel,
         };
-        let n = notes::frame_notes(&ctx);
+        let mut n = notes::frame_notes(&ctx);
+        let mut layers = d.layers.clone();
+        let mut summary = d.summary();
+        let mut stopped = d.stopped.as_ref().map(ToString::to_string);
+        let mut follows = follows;
+        let mut reassembled = Vec::new();
+        if let Some(a) = app {
+            // The application layers take the place of the payload's.
+            if !a.layers.is_empty()
+                && let Some(at) = layers.iter().position(|l| l.protocol == "Payload")
+            {
+                layers.splice(at..=at, a.layers);
+            }
+            join_into(&mut n.syntax, &a.syntax, "\n");
+            // What the message means comes first: it is what the frame is for.
+            if !a.semantics.is_empty() {
+                let transport = std::mem::take(&mut n.semantics);
+                n.semantics = a.semantics.join(" ");
+                join_into(&mut n.semantics, &[transport], "\n\n");
+            }
+            join_into(&mut n.timing, &a.timing, " ");
+            if !a.summary.is_empty() {
+                summary = a.summary.join(" · ");
+            }
+            stopped = stopped.or(a.stopped);
+            follows = a.follows.or(follows);
+            reassembled = a.reassembled;
+        }
         if let Some(v) = ip_version(&d)
             && !self.network_explained.contains(&v)
         {
@@ -445,7 +496,14 @@ impl<'a> Annotator<'a> {
         }
         let timing = catalog::timing::frame(&capitalize(&n.timing_lead), &when, &cause, &n.timing);
 
-        let layer = main_layer(&d);
+        let layer = if layers
+            .iter()
+            .any(|l| l.layer == LayerKind::Application && l.protocol != "Payload")
+        {
+            LayerKind::Application
+        } else {
+            main_layer(&d)
+        };
         let mut event = Event {
             index,
             kind: EventKind::Frame,
@@ -454,7 +512,7 @@ impl<'a> Annotator<'a> {
             time_ns,
             timestamp_ns: frame.timestamp_ns,
             layer,
-            summary: d.summary(),
+            summary,
             notes: Notes {
                 syntax: n.syntax,
                 semantics: n.semantics,
@@ -488,17 +546,28 @@ impl<'a> Annotator<'a> {
                 .payload
                 .filter(|(_, len)| *len > 0)
                 .map(|(off, len)| py_bytes(frame.data.get(off..off + len).unwrap_or_default())),
-            layers: d.layers.clone(),
-            stopped: d.stopped.as_ref().map(ToString::to_string),
+            layers,
+            stopped,
             tcp: observation.map(|o| o.view),
             timer: None,
             checkpoint: None,
+            reassembled,
             crossing: None,
         };
         // The lesson's own rules and checkpoint, on top of the built-in notes.
         let nth = self.frames_in_step.get(&step).copied().unwrap_or(1);
         rules::apply(self.plan, &mut event, &frame.data, nth);
         event
+    }
+}
+
+/// Appends `more` to a note, each piece after `sep`.
+fn join_into(note: &mut String, more: &[String], sep: &str) {
+    for piece in more {
+        if !note.is_empty() {
+            note.push_str(sep);
+        }
+        note.push_str(piece);
     }
 }
 
@@ -546,5 +615,7 @@ pub fn fmt_ns(ns: u64) -> String {
     }
 }
 
+#[cfg(test)]
+mod app_tests;
 #[cfg(test)]
 mod tests;

@@ -268,7 +268,7 @@ fn close_notes(ctx: &CallContext, unread: usize) -> (String, String) {
 }
 
 /// `1 byte`, `5 bytes`.
-fn bytes(n: usize) -> String {
+pub(super) fn bytes(n: usize) -> String {
     if n == 1 {
         t::count::byte_one(&n)
     } else {

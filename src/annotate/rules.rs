@@ -19,12 +19,18 @@ pub use crate::plan::template::{
 
 /// The payload bytes of a frame event: the `Payload` layer of its dissection.
 pub fn payload_of<'f>(event: &Event, frame: &'f [u8]) -> &'f [u8] {
-    event
+    // The application layers (or the `Payload` layer) are the payload:
+    // from the first one's start to the last one's end.
+    let app = event
         .layers
         .iter()
-        .find(|l| l.protocol == "Payload")
-        .and_then(|l| frame.get(l.offset..l.offset + l.length))
-        .unwrap_or_default()
+        .filter(|l| l.layer == crate::dissect::LayerKind::Application);
+    let start = app.clone().map(|l| l.offset).min();
+    let end = app.map(|l| l.offset + l.length).max();
+    match (start, end) {
+        (Some(a), Some(b)) => frame.get(a..b).unwrap_or_default(),
+        _ => &[],
+    }
 }
 
 /// Payload bytes as text, escaped as the payload line of a frame writes
@@ -115,7 +121,18 @@ pub fn value(name: &str, event: &Event, payload: &[u8]) -> Option<String> {
         "step" => event.step.to_string(),
         "from" => event.actor.clone(),
         "to" => event.to.clone()?,
-        _ => return None,
+        other => {
+            let field = other.strip_prefix(crate::plan::template::APP_PREFIX)?;
+            // This frame's application layers first, then a message it
+            // completed.
+            event
+                .layers
+                .iter()
+                .chain(event.reassembled.iter().map(|r| &r.layer))
+                .filter(|l| l.layer == crate::dissect::LayerKind::Application)
+                .find_map(|l| l.value(field))?
+                .to_string()
+        }
     })
 }
 
@@ -148,7 +165,8 @@ pub fn expand(template: &str, event: &Event, payload: &[u8]) -> String {
 const MAX_EXPANSION: usize = 2 * MAX_RULE_TEXT_PER_NOTE;
 
 fn has_protocol(event: &Event, protocol: &str) -> bool {
-    event.layers.iter().any(|l| {
+    let reassembled = event.reassembled.iter().map(|r| &r.layer);
+    event.layers.iter().chain(reassembled).any(|l| {
         let p = l.protocol.to_ascii_lowercase();
         match protocol {
             "ip" => p == "ipv4" || p == "ipv6",
@@ -386,6 +404,14 @@ pub fn grade(answer_given: &str, correct: &str) -> bool {
     if given.is_empty() {
         return false;
     }
+    // A value with its meaning, `200 (OK)` or `24 (Terminal Type)`: either
+    // half is a right answer too.
+    if let Some((value, meaning)) = correct.split_once(" (")
+        && let Some(meaning) = meaning.strip_suffix(')')
+        && (grade(given, value) || grade(given, meaning))
+    {
+        return true;
+    }
     if let (Some(a), Some(b)) = (number(given), number(correct)) {
         return a == b;
     }
@@ -482,6 +508,10 @@ mod tests {
         assert!(grade("127.0.0.1", "127.0.0.1"));
         assert!(!grade("127.0.0.2", "127.0.0.1"));
         assert!(!grade("hell", "hello"));
+        assert!(grade("200", "200 (OK)"));
+        assert!(grade("terminal type", "24 (Terminal Type)"));
+        assert!(grade("200 (OK)", "200 (OK)"));
+        assert!(!grade("404", "200 (OK)"));
     }
 
     #[test]

@@ -64,7 +64,16 @@ fn layout(frame: &[u8], layer: &Layer) -> Option<Layout> {
     if layer.protocol == "Payload" || layer.length == 0 {
         return None;
     }
-    let total_bits = layer.length.saturating_mul(8);
+    // Text protocols have no fixed layout to draw; DNS has one for its
+    // 12-byte header (and TCP's length before it), not for its names.
+    let drawn_len = match layer.protocol.as_str() {
+        "HTTP" | "SMTP" | "FTP" | "FTP-DATA" | "TELNET" => return None,
+        "DNS" => layer.field("additional RRs").map_or(layer.length, |f| {
+            (f.offset + f.length).saturating_sub(layer.offset)
+        }),
+        _ => layer.length,
+    };
+    let total_bits = drawn_len.min(layer.length).saturating_mul(8);
     let drawn_bits = total_bits.min(MAX_ROWS * ROW_BITS);
     let base = layer.offset.saturating_mul(8);
 

@@ -117,6 +117,26 @@ fn field_outside(l: &Layer, fl: &Field, layer_start: usize, layer_end: usize) ->
     }
 }
 
+impl Layer {
+    /// Every field of this layer (alone, e.g. an application message
+    /// decoded apart from its frame) lies inside it, with bits inside bytes.
+    pub fn check_fields_inside(&self) -> Result<(), LayoutError> {
+        let (lo, hi) = (self.offset, end_of(self.offset, self.length));
+        for fl in &self.fields {
+            if !extent_ok(fl) {
+                return Err(LayoutError::BadFieldExtent {
+                    protocol: self.protocol.clone(),
+                    field: fl.name.clone(),
+                });
+            }
+            if fl.offset < lo || end_of(fl.offset, fl.length) > hi {
+                return Err(field_outside(self, fl, lo, hi));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Dissection {
     /// Checks the layout (see the module comment) against a frame of
     /// `frame_len` bytes; the first break found, if any.

@@ -17,11 +17,14 @@ pub mod ipv6;
 pub mod tcp;
 pub mod udp;
 
+pub mod app;
+
 pub mod checksum;
 pub mod diagram;
 pub mod hexdump;
 pub mod payload;
 pub mod stop;
+pub mod stream;
 
 mod builder;
 mod enums;

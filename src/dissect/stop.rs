@@ -24,6 +24,21 @@ pub enum Header {
     Udp,
     #[serde(rename = "TCP")]
     Tcp,
+    #[serde(rename = "DNS")]
+    Dns,
+    #[serde(rename = "HTTP")]
+    Http,
+    #[serde(rename = "SMTP")]
+    Smtp,
+    #[serde(rename = "FTP")]
+    Ftp,
+    #[serde(rename = "FTP-DATA")]
+    FtpData,
+    #[serde(rename = "TELNET")]
+    Telnet,
+    /// A protocol a lesson defines with its own `fields:`.
+    #[serde(rename = "custom")]
+    Custom,
     /// Link headers of captures made elsewhere (`explain`).
     #[serde(rename = "Linux cooked")]
     LinuxSll,
@@ -46,11 +61,32 @@ impl Header {
             Header::Icmpv6 => "ICMPv6",
             Header::Udp => "UDP",
             Header::Tcp => "TCP",
+            Header::Dns => "DNS",
+            Header::Http => "HTTP",
+            Header::Smtp => "SMTP",
+            Header::Ftp => "FTP",
+            Header::FtpData => "FTP-DATA",
+            Header::Telnet => "TELNET",
+            Header::Custom => "custom",
             Header::LinuxSll => "Linux cooked (SLL)",
             Header::LinuxSll2 => "Linux cooked v2 (SLL2)",
             Header::Loopback => "loopback",
             Header::RawIp => "raw IP",
         }
+    }
+
+    /// DNS, HTTP, …: a stop there is about a message, not a header.
+    pub fn is_application(self) -> bool {
+        matches!(
+            self,
+            Header::Dns
+                | Header::Http
+                | Header::Smtp
+                | Header::Ftp
+                | Header::FtpData
+                | Header::Telnet
+                | Header::Custom
+        )
     }
 
     /// The version an IP header must carry.
@@ -109,6 +145,12 @@ pub enum LengthField {
         kind: u8,
         offset: usize,
     },
+    /// DNS over TCP: the 2-byte length before each message.
+    DnsTcpLength,
+    /// A DNS record's data length (RDLENGTH) at message offset `offset`.
+    DnsDataLength {
+        offset: usize,
+    },
 }
 
 impl LengthField {
@@ -118,6 +160,7 @@ impl LengthField {
             LengthField::Ipv6PayloadLength | LengthField::Ipv6Extension { .. } => Header::Ipv6,
             LengthField::UdpLength => Header::Udp,
             LengthField::TcpDataOffset | LengthField::TcpOption { .. } => Header::Tcp,
+            LengthField::DnsTcpLength | LengthField::DnsDataLength { .. } => Header::Dns,
         }
     }
 }
@@ -177,6 +220,87 @@ pub enum Stop {
     NotIp { found: u8 },
     /// A capture file's link type that `explain` does not read.
     UnknownLinkType { link_type: u32, name: String },
+    /// An application message that breaks its protocol's syntax at
+    /// `offset` (counted from the message's first byte).
+    Malformed {
+        header: Header,
+        offset: usize,
+        problem: Problem,
+    },
+}
+
+/// What is wrong with an application message (see `Stop::Malformed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "problem")]
+pub enum Problem {
+    /// A DNS compression pointer that does not point before the part of the
+    /// name it ends: following it could loop (a pointer to itself, or back
+    /// to a label before it).
+    DnsPointerLoop { target: usize },
+    /// A DNS compression pointer to an offset past the message's end.
+    DnsPointerOutside { target: usize, length: usize },
+    /// A DNS label length byte with the reserved top bits `01` or `10`.
+    DnsLabelType { byte: u8 },
+    /// A DNS name longer than 255 bytes on the wire (RFC 1035 §2.3.4).
+    DnsNameTooLong,
+    /// A text protocol's line with no line end before the message's end.
+    NoLineEnd,
+    /// An HTTP message whose header section never ends with an empty line.
+    NoHeaderEnd,
+    /// An HTTP start line that is neither `METHOD URI HTTP/x.y` nor
+    /// `HTTP/x.y CODE PHRASE`.
+    BadStartLine,
+    /// An HTTP header line without a `:`.
+    BadHeaderLine,
+    /// A chunk-size line that is not a hexadecimal number.
+    BadChunkSize,
+    /// A chunked body cut before its last (zero-size) chunk.
+    UnfinishedChunks,
+    /// An SMTP or FTP reply line that does not start with a 3-digit code.
+    BadReplyCode,
+    /// A TELNET `IAC` with no command byte after it, or a negotiation with
+    /// no option byte.
+    TelnetCut,
+    /// A TELNET subnegotiation (`IAC SB`) that has no `IAC SE`.
+    TelnetOpenSubnegotiation,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Problem::DnsPointerLoop { target } => write!(
+                f,
+                "the compression pointer to offset {target} does not point back to an earlier part of the name, so following it could loop forever (refused)"
+            ),
+            Problem::DnsPointerOutside { target, length } => write!(
+                f,
+                "the compression pointer points to offset {target}, past the message's {length} bytes"
+            ),
+            Problem::DnsLabelType { byte } => write!(
+                f,
+                "label length byte 0x{byte:02x} starts with the reserved bits {:02b}",
+                byte >> 6
+            ),
+            Problem::DnsNameTooLong => f.write_str("the name is longer than 255 bytes"),
+            Problem::NoLineEnd => f.write_str("the line has no end (CRLF) before the message ends"),
+            Problem::NoHeaderEnd => {
+                f.write_str("the header section has no empty line to end it")
+            }
+            Problem::BadStartLine => f.write_str(
+                "the first line is neither a request line (METHOD URI HTTP/x.y) nor a status line (HTTP/x.y CODE PHRASE)",
+            ),
+            Problem::BadHeaderLine => f.write_str("a header line has no `:`"),
+            Problem::BadChunkSize => f.write_str("a chunk size is not a hexadecimal number"),
+            Problem::UnfinishedChunks => {
+                f.write_str("the chunked body ends before its last, zero-size chunk")
+            }
+            Problem::BadReplyCode => f.write_str("a reply line does not start with a 3-digit code"),
+            Problem::TelnetCut => f.write_str("an IAC command is cut off at the end of the data"),
+            Problem::TelnetOpenSubnegotiation => {
+                f.write_str("a subnegotiation (IAC SB) is not closed by IAC SE")
+            }
+        }
+    }
 }
 
 impl Stop {
@@ -186,7 +310,8 @@ impl Stop {
             Stop::EmptyFrame => Header::Ethernet,
             Stop::Truncated { header, .. }
             | Stop::WrongVersion { header, .. }
-            | Stop::NotDissected { header, .. } => *header,
+            | Stop::NotDissected { header, .. }
+            | Stop::Malformed { header, .. } => *header,
             Stop::NotIp { .. } => Header::RawIp,
             Stop::UnknownLinkType { .. } => Header::Ethernet,
             Stop::BelowMinimum { field, .. }
@@ -216,14 +341,19 @@ impl fmt::Display for Stop {
         match *self {
             Stop::EmptyFrame => f.write_str("the frame is empty"),
             Stop::Truncated {
+                header,
                 needed,
                 captured,
                 ref cut,
-                ..
             } => {
                 write!(
                     f,
-                    "the header needs {needed} bytes but only {captured} {} captured",
+                    "the {} needs {needed} bytes but only {captured} {} captured",
+                    if header.is_application() {
+                        "message"
+                    } else {
+                        "header"
+                    },
                     were(captured)
                 )?;
                 match cut {
@@ -272,6 +402,14 @@ impl fmt::Display for Stop {
                     f,
                     "option at offset {offset} (kind {kind}) says {says} bytes, less than the {minimum} bytes of kind and length"
                 ),
+                LengthField::DnsTcpLength => write!(
+                    f,
+                    "length prefix says {says} bytes, less than the {minimum}-byte DNS header"
+                ),
+                LengthField::DnsDataLength { offset } => write!(
+                    f,
+                    "the record data length at offset {offset} says {says} bytes, less than the {minimum} its type needs"
+                ),
             },
             Stop::BeyondData {
                 field,
@@ -312,6 +450,16 @@ impl fmt::Display for Stop {
                     "option at offset {offset} (kind {kind}) says {says} bytes but only {available} remain{} in the header",
                     if available == 1 { "s" } else { "" }
                 ),
+                LengthField::DnsTcpLength => write!(
+                    f,
+                    "length prefix says {says} bytes but only {available} follow{}",
+                    if available == 1 { "s" } else { "" }
+                ),
+                LengthField::DnsDataLength { offset } => write!(
+                    f,
+                    "the record data length at offset {offset} says {says} bytes but only {available} {} left in the message",
+                    if available == 1 { "is" } else { "are" }
+                ),
             },
             Stop::NoLengthByte { field, available } => match field {
                 LengthField::Ipv6Extension { header, offset } => write!(
@@ -351,6 +499,9 @@ impl fmt::Display for Stop {
                 }
                 write!(f, "; {undecoded} byte{} left undecoded", s(undecoded))
             }
+            Stop::Malformed {
+                offset, problem, ..
+            } => write!(f, "at byte {offset} of the message, {problem}"),
             Stop::NotIp { found } => write!(
                 f,
                 "version {found} is neither 4 nor 6; nothing after it is decoded"
@@ -371,6 +522,8 @@ impl LengthField {
             LengthField::UdpLength => "length",
             LengthField::TcpDataOffset => "data offset",
             LengthField::TcpOption { .. } => "option length",
+            LengthField::DnsTcpLength => "length",
+            LengthField::DnsDataLength { .. } => "data length",
         }
     }
 }

@@ -38,6 +38,17 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "ipv6-basics",
         include_str!("../../lessons/ipv6-basics.yaml"),
     ),
+    ("dns-query", include_str!("../../lessons/dns-query.yaml")),
+    ("http-get", include_str!("../../lessons/http-get.yaml")),
+    ("smtp-hello", include_str!("../../lessons/smtp-hello.yaml")),
+    (
+        "ftp-passive",
+        include_str!("../../lessons/ftp-passive.yaml"),
+    ),
+    (
+        "telnet-options",
+        include_str!("../../lessons/telnet-options.yaml"),
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,7 +210,15 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
     ),
     (
         "an actor",
-        &["name", "host", "transport", "address", "port"],
+        &[
+            "name",
+            "host",
+            "transport",
+            "address",
+            "port",
+            "protocol",
+            "fields",
+        ],
     ),
     (
         "a step",

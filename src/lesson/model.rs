@@ -51,6 +51,26 @@ pub struct ActorSpec {
     /// Port it binds; absent or 0 lets the OS choose.
     #[serde(default)]
     pub port: Option<Spanned<i64>>,
+    /// The application protocol its connections carry (`dns`, `http`,
+    /// `smtp`, `ftp`, `ftp-data`, `telnet`), when the port does not say it;
+    /// with `fields:`, the name of the lesson's own protocol.
+    #[serde(default)]
+    pub protocol: Option<Spanned<String>>,
+    /// The lesson's own protocol: named byte ranges of each payload.
+    #[serde(default)]
+    pub fields: Option<Spanned<Vec<FieldSpec>>>,
+}
+
+/// One field of a lesson's own protocol: `{name: id, bytes: 0..2, show: hex}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    pub name: Spanned<String>,
+    /// `START..END`: payload bytes START up to (not including) END.
+    pub bytes: Spanned<String>,
+    /// `hex` (default), `dec` or `text`.
+    #[serde(default)]
+    pub show: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -34,6 +34,19 @@ pub struct PlannedActor {
     pub addr: SocketAddr,
     /// The host of `Plan::network` it runs on.
     pub host: Option<usize>,
+    /// The application protocol the lesson says its traffic carries.
+    pub protocol: Option<AppProtocol>,
+}
+
+/// An application protocol a lesson names on an actor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppProtocol {
+    Builtin(crate::dissect::app::Protocol),
+    /// The lesson's own, with the fields it defines.
+    Custom {
+        name: String,
+        fields: Vec<crate::dissect::app::custom::FieldDef>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,7 +221,8 @@ pub enum RuleMode {
 
 /// Protocols a rule may match (`protocol:`), in lower case.
 pub const RULE_PROTOCOLS: &[&str] = &[
-    "ethernet", "arp", "ip", "ipv4", "ipv6", "icmp", "icmpv6", "udp", "tcp",
+    "ethernet", "arp", "ip", "ipv4", "ipv6", "icmp", "icmpv6", "udp", "tcp", "dns", "http", "smtp",
+    "ftp", "ftp-data", "telnet",
 ];
 
 /// TCP flags a rule may require (`flags:`) or a checkpoint answer may name,

@@ -32,7 +32,14 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
     ("step", "the number of the step that caused the frame"),
     ("from", "the actor whose socket sent the frame, or `kernel`"),
     ("to", "the actor the frame goes to, or `kernel`"),
+    (
+        "app.NAME",
+        "a field of the application layer by its name, e.g. `{app.request.method}`, `{app.transaction ID}`, or a field of the lesson's own `fields:`",
+    ),
 ];
+
+/// Application-layer placeholders: `app.` and a field's name.
+pub const APP_PREFIX: &str = "app.";
 
 /// What a value that the frame does not have expands to (e.g. `{tcp.seq}` of
 /// a UDP datagram). The checker warns about the cases it can foresee.
@@ -43,10 +50,16 @@ pub fn placeholder_names() -> impl Iterator<Item = &'static str> {
 }
 
 pub fn is_placeholder(name: &str) -> bool {
-    PLACEHOLDERS.iter().any(|(n, _)| *n == name)
+    match name.strip_prefix(APP_PREFIX) {
+        Some(field) => !field.is_empty() && field.len() <= 64 && !field.contains(['{', '}']),
+        None => name != "app.NAME" && PLACEHOLDERS.iter().any(|(n, _)| *n == name),
+    }
 }
 
 pub fn describe(name: &str) -> Option<&'static str> {
+    if name.starts_with(APP_PREFIX) {
+        return Some("the application-layer field");
+    }
     PLACEHOLDERS
         .iter()
         .find(|(n, _)| *n == name)

@@ -303,7 +303,12 @@ impl Seen {
 /// (`TCP [SYN] seq=0 win=65495 MSS=65495`), for UDP its ports, length and
 /// data; anything else by its summary.
 pub fn frame_line(e: &Event) -> String {
-    let payload = e.payload.as_deref().map(|p| super::quoted_payload(p, 24));
+    // An application message is shown by what it says (`· HTTP GET /`).
+    let payload = if e.layer == crate::dissect::LayerKind::Application {
+        Some(format!("· {}", e.summary))
+    } else {
+        e.payload.as_deref().map(|p| super::quoted_payload(p, 24))
+    };
     let with_payload = |mut s: String| {
         if let Some(p) = &payload {
             s.push(' ');
@@ -336,11 +341,12 @@ pub fn frame_line(e: &Event) -> String {
     if let (Some(p), false) = (&e.port, icmp)
         && e.layers.iter().any(|l| l.protocol == "UDP")
     {
-        let n = e
+        let n: usize = e
             .layers
             .iter()
-            .find(|l| l.protocol == "Payload")
-            .map_or(0, |l| l.length);
+            .filter(|l| l.layer == crate::dissect::LayerKind::Application)
+            .map(|l| l.length)
+            .sum();
         return with_payload(format!("UDP {} → {} len={n}", p.src, p.dst));
     }
     e.summary.clone()

@@ -277,6 +277,24 @@ fn frame(e: &Event, number: usize, level: &mut Level, s: &mut String) {
                 ));
             }
         }
+        // A message put together from several segments, in its own table.
+        for r in &e.reassembled {
+            let parts: Vec<String> = r.parts.iter().map(|p| format!("#{}", p.event)).collect();
+            s.push_str(&format!(
+                "\n*{} message reassembled from {} ({} bytes; offsets from its start):*\n\n| offset | field | value |\n| --- | --- | --- |\n",
+                cell(&r.protocol),
+                parts.join(", "),
+                r.layer.length
+            ));
+            for f in &r.layer.fields {
+                s.push_str(&format!(
+                    "| {} | {} | {} |\n",
+                    f.offset,
+                    cell(&f.name),
+                    cell(&f.value)
+                ));
+            }
+        }
         s.push('\n');
     }
     if let Some(stopped) = &e.stopped {

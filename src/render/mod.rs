@@ -191,12 +191,15 @@ pub fn lanes(t: &Transcript) -> Vec<String> {
     out
 }
 
-/// The bytes of the frame's `Payload` layer, if it has one.
+/// The bytes of the frame's `Payload` layer (or the application layers in
+/// its place), if it has any.
 fn payload_len(e: &Event) -> Option<usize> {
-    e.layers
+    let app = e
+        .layers
         .iter()
-        .find(|l| l.protocol == "Payload")
-        .map(|l| l.length)
+        .filter(|l| l.layer == crate::dissect::LayerKind::Application);
+    app.clone().next()?;
+    Some(app.map(|l| l.length).sum())
 }
 
 /// `b"how are u"` → `"how are u"`, cut to `max` characters inside the quotes.

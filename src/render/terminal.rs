@@ -165,6 +165,12 @@ fn starts_like_a_layer(line: &str) -> bool {
         "UDP,",
         "TCP,",
         "Payload,",
+        "DNS,",
+        "HTTP,",
+        "SMTP,",
+        "FTP,",
+        "FTP-DATA,",
+        "TELNET,",
         "Parsing stopped",
     ]
     .iter()

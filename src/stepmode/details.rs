@@ -3,7 +3,8 @@
 //! RFC-style header diagram of each layer filled with this frame's values.
 //!
 //! The frame is decoded again from its bytes (`dissect::dissect`), so a
-//! replayed transcript shows exactly what a live run shows.
+//! replayed transcript shows exactly what a live run shows; its application
+//! layers (which need the TCP stream before it) come from the transcript.
 
 use std::io::{self, Write};
 
@@ -52,7 +53,18 @@ fn colour_on() -> bool {
 /// The details of `e` (a frame event).
 pub fn render(e: &Event, width: usize, w: &mut dyn Write) -> io::Result<()> {
     let bytes = e.bytes();
-    let d = dissect::dissect(&bytes);
+    let mut d = dissect::dissect(&bytes);
+    let app: Vec<_> = e
+        .layers
+        .iter()
+        .filter(|l| l.layer == dissect::LayerKind::Application && l.protocol != "Payload")
+        .cloned()
+        .collect();
+    if !app.is_empty()
+        && let Some(at) = d.layers.iter().position(|l| l.protocol == "Payload")
+    {
+        d.layers.splice(at..=at, app);
+    }
     let to = e.to.as_deref().unwrap_or("?");
     let title = format!(
         "── Details of frame #{} · {} bytes · {} → {} ",
@@ -66,6 +78,7 @@ pub fn render(e: &Event, width: usize, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "{}", format!("{title}{}", "─".repeat(fill)).bold())?;
     writeln!(w, "{}", e.summary)?;
     fields(&d, width, w)?;
+    reassembled(e, w)?;
     hex(&bytes, &d, width, w)?;
     diagrams(&bytes, &d, width, w)?;
     writeln!(
@@ -169,6 +182,44 @@ fn fields(d: &Dissection, width: usize, w: &mut dyn Write) -> io::Result<()> {
     }
     if let Some(why) = &d.stopped {
         writeln!(w, "  {} {why}", "parsing stopped:".red())?;
+    }
+    Ok(())
+}
+
+/// Messages this frame completed, put together from earlier segments.
+fn reassembled(e: &Event, w: &mut dyn Write) -> io::Result<()> {
+    for r in &e.reassembled {
+        let parts: Vec<String> = r
+            .parts
+            .iter()
+            .map(|p| {
+                format!(
+                    "#{} (bytes {}–{})",
+                    p.event,
+                    p.at,
+                    p.at + p.length.max(1) - 1
+                )
+            })
+            .collect();
+        writeln!(w)?;
+        writeln!(
+            w,
+            "{}",
+            format!(
+                "Reassembled {} message, {} bytes from {} (offsets from the message's start):",
+                r.protocol,
+                r.layer.length,
+                parts.join(", ")
+            )
+            .bold()
+        )?;
+        for f in &r.layer.fields {
+            writeln!(
+                w,
+                "    {:>6} {:>6}  {:<24} {}",
+                f.offset, f.length, f.name, f.value
+            )?;
+        }
     }
     Ok(())
 }

@@ -43,7 +43,8 @@ pub fn compare(events: &[Event]) -> Vec<TransportTotals> {
             .map(|e| {
                 e.layers
                     .iter()
-                    .filter(|l| l.protocol == "Payload")
+                    // The payload, or the application layers in its place.
+                    .filter(|l| l.layer == crate::dissect::LayerKind::Application)
                     .map(|l| l.length)
                     .sum::<usize>()
             })

@@ -261,6 +261,34 @@ pub struct Event {
     /// A lesson with its own network: the link the frame crossed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crossing: Option<Crossing>,
+    /// Application messages this frame completed that began in earlier
+    /// frames, put together from the TCP stream.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reassembled: Vec<Reassembled>,
+}
+
+/// An application message reassembled from the bytes of several segments
+/// (or completed by the end of its connection), shown at the frame that
+/// completed it, as Wireshark's "reassembled PDU".
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Reassembled {
+    pub protocol: String,
+    /// The frames that carried it, in order.
+    pub parts: Vec<MessagePart>,
+    /// The message's bytes, as hex.
+    pub data_hex: String,
+    /// The message decoded; offsets count from its first byte.
+    pub layer: Layer,
+}
+
+/// The bytes one frame gave a reassembled message.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MessagePart {
+    /// The frame's event (1-based).
+    pub event: usize,
+    /// Where its bytes start in the message, and how many.
+    pub at: usize,
+    pub length: usize,
 }
 
 /// What sent a frame that no call did: a kernel timer, measured from the
@@ -355,6 +383,7 @@ impl Event {
             tcp: None,
             payload: None,
             checkpoint: None,
+            reassembled: Vec::new(),
             crossing: None,
             timer: None,
         }

@@ -92,10 +92,12 @@ pub(super) fn check_actors(
                 Some(p) => check_port(p, problems),
                 None => Some(0),
             };
+            let protocol = super::app::check_protocol(spec, transport, problems);
             Some(PlannedActor {
                 name: spec.name.value.clone(),
                 transport: transport?,
                 addr: SocketAddr::new(ip?, port?),
+                protocol: protocol.ok()?,
                 host,
             })
         })

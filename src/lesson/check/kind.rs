@@ -149,6 +149,46 @@ pub enum Kind {
     UnusedActor {
         name: String,
     },
+    // The application layer (check/app.rs).
+    FieldsWithoutProtocol,
+    UnknownAppProtocol {
+        protocol: String,
+    },
+    AppProtocolNeedsTcp {
+        protocol: &'static str,
+    },
+    BadOwnProtocolName {
+        name: String,
+    },
+    TooManyFields {
+        count: usize,
+        limit: usize,
+    },
+    BadFieldName {
+        name: String,
+    },
+    FieldDefinedTwice {
+        name: String,
+    },
+    BadByteRange {
+        range: String,
+        limit: usize,
+    },
+    UnknownShow {
+        show: String,
+    },
+    /// An HTTP message in a step's text whose body is longer than its
+    /// Content-Length says.
+    BodyLongerThanContentLength {
+        says: usize,
+        body: usize,
+    },
+    /// …or shorter, and its sender sends nothing after it.
+    BodyShorterThanContentLength {
+        says: usize,
+        body: usize,
+        actor: String,
+    },
     AddressOutsideSandbox {
         ip: IpAddr,
     },
@@ -621,6 +661,8 @@ impl Kind {
         match self {
             Kind::FileNameDiffers { .. }
             | Kind::UnusedActor { .. }
+            | Kind::BodyLongerThanContentLength { .. }
+            | Kind::BodyShorterThanContentLength { .. }
             | Kind::AcceptDropsConnection { .. }
             | Kind::NoSuchUdpFrame { .. }
             | Kind::NoTcpHeader { .. }

@@ -9,6 +9,7 @@ use serde_saphyr::Spanned;
 
 mod actors;
 mod addresses;
+mod app;
 mod checkpoint;
 mod expect;
 mod kind;
@@ -33,7 +34,7 @@ use step::*;
 use wording::*;
 
 use super::limits;
-use super::model::{ActorSpec, ExpectSpec, LessonFile, RuleSpec, StepSpec};
+use super::model::{ActorSpec, ExpectSpec, FieldSpec, LessonFile, RuleSpec, StepSpec};
 use crate::plan::{
     CALLS, Call, CheckpointPlan, Expect, ExpectedError, Peer, Plan, PlannedActor, PlannedStep,
     RULE_PROTOCOLS, Rule, RuleMode, ShutdownHow, SockOpt, TCP_FLAGS, Transport, keys_for,
@@ -247,6 +248,8 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
             ));
         }
     }
+
+    app::check_http_lengths(file, &actors, &mut problems);
 
     let rules = check_rules(
         &file.rules,

@@ -139,6 +139,31 @@ impl Display for Kind {
             ),
             UnknownTransport { transport } => write!(f, "unknown transport `{transport}`"),
             UnusedActor { name } => write!(f, "actor `{name}` takes no part in any step"),
+            FieldsWithoutProtocol => {
+                f.write_str("`fields` need a `protocol:` name for the lesson's own protocol")
+            }
+            UnknownAppProtocol { protocol } => write!(f, "unknown protocol `{protocol}`"),
+            AppProtocolNeedsTcp { protocol } => {
+                write!(f, "{protocol} runs over TCP, but this actor uses UDP")
+            }
+            BadOwnProtocolName { name } => {
+                write!(f, "`{name}` cannot name the lesson's own protocol")
+            }
+            TooManyFields { count, limit } => {
+                write!(f, "{count} fields; the limit is {limit}")
+            }
+            BadFieldName { name } => write!(f, "`{name}` cannot name a field"),
+            FieldDefinedTwice { name } => write!(f, "field `{name}` is defined twice"),
+            BadByteRange { range, .. } => write!(f, "`{range}` is not a byte range"),
+            UnknownShow { show } => write!(f, "unknown `show: {show}`"),
+            BodyLongerThanContentLength { says, body } => write!(
+                f,
+                "this HTTP message's Content-Length says {says} bytes, but its body is {body} bytes"
+            ),
+            BodyShorterThanContentLength { says, body, actor } => write!(
+                f,
+                "this HTTP message's Content-Length says {says} bytes, but its body is {body} and `{actor}` sends nothing after it"
+            ),
             AddressOutsideSandbox { ip } | DestinationOutsideSandbox { ip } => {
                 write!(f, "address `{ip}` is outside the sandbox")
             }
@@ -460,6 +485,43 @@ impl Kind {
             BadActorName { .. } => s("use a short word like `sender`, `server` or `client-2`"),
             UnknownTransport { transport } => Some(mean(transport, TRANSPORTS, "a transport")),
             UnusedActor { .. } => s("remove it, or add a step for it"),
+            FieldsWithoutProtocol => s("add e.g. `protocol: TOY` beside `fields:`"),
+            UnknownAppProtocol { protocol } => Some(format!(
+                "{}; or define your own with `fields:`",
+                mean(
+                    protocol,
+                    &crate::dissect::app::Protocol::LESSON_NAMES
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>(),
+                    "a protocol"
+                )
+            )),
+            AppProtocolNeedsTcp { .. } => s("use `transport: tcp`, or `protocol: dns` for UDP"),
+            BadOwnProtocolName { .. } => s(
+                "use up to 16 letters, digits, `-` or `_`, not a built-in protocol's name (those need no `fields`)",
+            ),
+            TooManyFields { .. } => s("name only the fields the lesson talks about"),
+            BadFieldName { .. } => s("use up to 32 letters, digits, `_`, `-` or `.`, like `id`"),
+            FieldDefinedTwice { .. } => s("give each field its own name"),
+            BadByteRange { limit, .. } => Some(format!(
+                "write START..END, e.g. `0..2` for the first two bytes (END after START, at most {limit})"
+            )),
+            UnknownShow { show } => Some(mean(
+                show,
+                &crate::dissect::app::custom::Show::NAMES
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>(),
+                "`show`",
+            )),
+            BodyLongerThanContentLength { says, body } => Some(format!(
+                "the receiver stops reading after {says} bytes; make Content-Length {body} (the transcript will point the mismatch out either way)"
+            )),
+            BodyShorterThanContentLength { says, body, .. } => Some(format!(
+                "the receiver would wait for {} more bytes; make Content-Length {body}",
+                says - body
+            )),
             AddressOutsideSandbox { .. } => s(
                 "lessons may only use loopback addresses: 127.0.0.1 (any of 127.0.0.0/8) or ::1",
             ),
