@@ -295,6 +295,11 @@ fn requests_need_the_code_and_answers_are_bounded_cleaned_and_counted() {
     );
     assert_eq!(answer(&students[4], b"fifty").status, 200);
     t.line(""); // close the answers, run step 3
+    // The answers are closed now; the reveal waits for the frame.
+    wait_for("step 3's call", || count(&log, "view") == 3);
+    assert_eq!(answer(&students[5], b"46").status, 409);
+    assert_eq!(count(&log, "reveal"), 0);
+    t.line(""); // the frame, with the verdict and the tally
     wait_for("the reveal", || count(&log, "reveal") == 1);
     let reveal = log
         .lock()
@@ -308,9 +313,6 @@ fn requests_need_the_code_and_answers_are_bounded_cleaned_and_counted() {
     assert_eq!(reveal["answer"], "46");
     assert_eq!(reveal["answered"], 5);
     assert_eq!(reveal["right"].as_array().unwrap().len(), 3);
-    // Too late now.
-    assert_eq!(answer(&students[5], b"46").status, 409);
-    t.line(""); // the frame, with the verdict and the tally
     wait_for("the tally", || t.output().contains("Class: "));
     t.line("c");
     t.line(""); // stop serving
@@ -694,4 +696,217 @@ fn tmux_teacher_sees_the_count_then_the_tally() {
     let class = read_json(&dir.join("t.class.json"));
     assert_eq!(class["checkpoints"][0]["answered"], 4);
     assert_eq!(class["checkpoints"][0]["right"], 3);
+}
+
+/// What a student's page shows now, read in the page: the number of events
+/// it draws, the latest one's index and text, the open question, the
+/// verdict, and everything it holds but its code (the DOM with the JSON
+/// data islands, without the scripts).
+const PAGE_NOW: &str = r#"(function () {
+  function $(id) { return document.getElementById(id); }
+  var t = JSON.parse($('transcript').textContent || '{}'), ev = t.events || [];
+  var all = $('all'), last = all && all.lastElementChild;
+  var copy = document.documentElement.cloneNode(true);
+  Array.prototype.forEach.call(copy.querySelectorAll('script:not([type="application/json"])'),
+    function (s) { s.parentNode.removeChild(s); });
+  return {
+    events: Number(document.documentElement.getAttribute('data-events') || -1),
+    last_index: ev.length ? ev[ev.length - 1].index : 0,
+    last_text: last ? last.textContent : '',
+    question: $('ask').hidden ? '' : $('question').textContent,
+    verdict: $('verdict').hidden ? '' : $('verdict').textContent,
+    now: $('now').textContent,
+    data: copy.outerHTML
+  };
+})()"#;
+
+/// The latest event the teacher's screen shows: (its index, its line).
+fn teacher_latest(screen: &str) -> (u64, String) {
+    screen
+        .lines()
+        .filter_map(|l| {
+            let n: String = l
+                .strip_prefix('#')?
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            l[1 + n.len()..]
+                .starts_with(' ')
+                .then(|| Some((n.parse().ok()?, l.to_string())))?
+        })
+        .max_by_key(|(n, _)| *n)
+        .unwrap_or((0, String::new()))
+}
+
+/// What gives the checkpoint's answer away (the frame of step 3 is 46
+/// bytes long): none of it may reach a page before the reveal.
+const ANSWER: [&str; 5] = [
+    "the frame says 46",
+    "46 (length)",
+    "payload: 46",
+    "\"answer\":",
+    "\"kind\":\"frame\"",
+];
+
+#[test]
+#[cfg_attr(
+    missing_chromium,
+    ignore = "needs chromium (CI installs it; the test fails there if it is missing)"
+)]
+#[cfg_attr(
+    missing_tmux,
+    ignore = "needs tmux (CI installs it; the test fails there if it is missing)"
+)]
+fn two_live_pages_follow_a_tmux_teacher_key_by_key() {
+    require("chromium");
+    require("tmux");
+    let dir = scratch("class-live");
+    let lesson = lesson_in(&dir);
+    let teacher = common::tmux::Tmux::start(
+        "class-live-teacher",
+        &[
+            "serve",
+            "lesson",
+            lesson.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--export",
+            "t.json",
+        ],
+        &[("NO_COLOR", "1")],
+    )
+    .unwrap();
+    teacher.wait("the class URL", |t| {
+        t.visible().contains("Press Enter to start")
+    });
+    let (port, code) = find_url(&teacher.screen()).expect("the URL on screen");
+    let url = format!("http://127.0.0.1:{port}/?code={code}");
+    // Both pages join before the lesson starts, and follow it live.
+    let mut browser = chromium::Browser::start(&dir.join("profile"), &dir.join("chromium.log"));
+    let pages: Vec<String> = [(390, 900), (1400, 900)]
+        .into_iter()
+        .map(|(w, h)| browser.page(w, h, &["Network", "Runtime"]))
+        .collect();
+    for p in &pages {
+        browser.navigate(p, &url);
+    }
+    // Each teacher key, and the legend it leads to.
+    let keys = [
+        ("Enter", "[n]ext: run step 1/13"),
+        ("n", "[n]ext: run step 2/13"),
+        ("n", "[n]ext: run step 3/13"),
+        ("n", "[n]ext: close the answers and run step 3/13"),
+        ("n", "[n]ext: frame 1/1 of this step"),
+        ("n", "[n]ext: run step 4/13"),
+        ("n", "[n]ext: frame 1/1 of this step"),
+        ("n", "[n]ext: run step 5/13"),
+        ("c", "Press Enter to stop serving"),
+    ];
+    let mut checked_closed = false;
+    let mut revealed = false;
+    for (key, legend) in keys {
+        teacher.keys(&[key]);
+        teacher.wait(legend, |t| {
+            t.visible()
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .is_some_and(|l| l.contains(legend))
+        });
+        let screen = teacher.screen();
+        let (shown, line) = teacher_latest(&screen);
+        let open = screen.contains("[n]ext: close the answers");
+        // Once on the teacher's screen, the answer is revealed for good.
+        revealed |= screen.contains("The frame says 46");
+        let over = legend.starts_with("Press Enter");
+        for p in &pages {
+            let at = format!("after `{key}` (teacher at #{shown}: {line}), page {p}");
+            let now = browser.poll(p, PAGE_NOW, |v| {
+                v["events"] == shown
+                    && (!open || v["question"] != "")
+                    && (!revealed || v["question"] == "")
+                    && (v["verdict"] != "") == revealed
+                    && (!over || v["now"] == "The lesson is over.")
+            });
+            let quiet = |v: &serde_json::Value| {
+                let mut v = v.clone();
+                v["data"] = "…".into();
+                v
+            };
+            assert_eq!(now["events"], shown, "{at}: {}", quiet(&now));
+            assert_eq!(now["last_index"], shown, "{at}: {}", quiet(&now));
+            if shown > 0 {
+                // The page's latest event is the teacher's: the same index
+                // at the same time since the lesson began.
+                let time = line.split_whitespace().nth(1).unwrap_or("?");
+                let heading = format!("#{shown} · {time} ms · ");
+                assert!(
+                    now["last_text"].as_str().unwrap().contains(&heading),
+                    "{at}: the latest event is not `{heading}`: {}",
+                    quiet(&now)
+                );
+            }
+            // The question stays on the page from its opening to the reveal.
+            if revealed {
+                assert_eq!(now["question"], "", "{at}: {}", quiet(&now));
+            }
+            if open {
+                assert!(
+                    now["question"]
+                        .as_str()
+                        .unwrap()
+                        .contains("How many bytes long is the frame"),
+                    "{at}: {}",
+                    quiet(&now)
+                );
+            }
+            // Everything the page received over its event stream.
+            let received: Vec<String> = browser
+                .events(p, "Network.eventSourceMessageReceived")
+                .iter()
+                .map(|m| {
+                    let text = |k: &str| m[k].as_str().unwrap_or_default().to_string();
+                    format!("{}: {}", text("eventName"), text("data"))
+                })
+                .collect();
+            if revealed {
+                let verdict = now["verdict"].as_str().unwrap();
+                assert!(
+                    verdict.contains("the frame says 46 (length)"),
+                    "{at}: {}",
+                    quiet(&now)
+                );
+                assert!(
+                    received.iter().any(|m| m.contains("\"answer\":\"46\"")),
+                    "{at}: {received:#?}"
+                );
+            } else {
+                assert_eq!(now["verdict"], "", "{at}: {}", quiet(&now));
+                let data = now["data"].as_str().unwrap();
+                for give_away in ANSWER {
+                    assert!(!data.contains(give_away), "{at}: `{give_away}` in\n{data}");
+                    for m in &received {
+                        assert!(!m.contains(give_away), "{at}: `{give_away}` received: {m}");
+                    }
+                }
+                if open {
+                    assert!(
+                        received.iter().any(|m| m.starts_with("checkpoint: ")),
+                        "{at}: the question came over the stream: {received:#?}"
+                    );
+                    checked_closed = true;
+                }
+            }
+        }
+    }
+    assert!(checked_closed, "the open checkpoint was checked");
+    for p in &pages {
+        let thrown = browser.events(p, "Runtime.exceptionThrown");
+        assert!(thrown.is_empty(), "the page's script failed: {thrown:#?}");
+    }
+    teacher.keys(&["Enter"]);
+    assert_eq!(teacher.wait_done(), 0, "{}", teacher.screen());
+    let (shown, _) = teacher_latest(&teacher.screen());
+    let export = teacher.export();
+    assert_eq!(export["events"].as_array().unwrap().len() as u64, shown);
 }

@@ -256,8 +256,10 @@ impl Class {
         self.publish("checkpoint", json!({ "step": step, "question": question }));
     }
 
-    /// Close the open checkpoint and grade it against `cp`; publish the reveal.
-    fn reveal(&self, cp: &Checkpoint, event: usize) -> Tally {
+    /// Close the open checkpoint and grade it against `cp`: the tally, and
+    /// the reveal to publish once event `event` (the frame holding the
+    /// answer) is shown to the class, not before.
+    fn reveal(&self, cp: &Checkpoint, event: usize) -> (Tally, serde_json::Value) {
         let open = lock(&self.state).open.take();
         let (step, answers) = match open {
             Some(o) => (o.step, o.answers),
@@ -297,9 +299,7 @@ impl Class {
             gradable,
             groups,
         };
-        self.publish(
-            "reveal",
-            json!({
+        let reveal = json!({
                 "step": step,
                 "event": event,
                 "question": cp.question,
@@ -310,10 +310,9 @@ impl Class {
                 "answered": tally.answered,
                 "groups": tally.groups,
                 "right": right_receipts,
-            }),
-        );
+        });
         lock(&self.state).tallies.push(tally.clone());
-        tally
+        (tally, reveal)
     }
 }
 
@@ -369,6 +368,9 @@ pub struct Teacher {
     /// ladder's lanes and the frame numbers).
     seen: Transcript,
     frames: usize,
+    /// A closed checkpoint's reveal, held until the event that answers it
+    /// is shown (the answers close when its step runs, a frame earlier).
+    held: Option<(usize, serde_json::Value)>,
 }
 
 impl Teacher {
@@ -379,6 +381,7 @@ impl Teacher {
             class,
             seen,
             frames: 0,
+            held: None,
         }
     }
 
@@ -427,6 +430,9 @@ impl Audience for Teacher {
             "view",
             json!({ "index": e.index, "lanes": lanes, "view": view }),
         );
+        if let Some((_, reveal)) = self.held.take_if(|(at, _)| *at == e.index) {
+            self.class.publish("reveal", reveal);
+        }
     }
 
     fn open_checkpoint(&mut self, step: usize, question: &str) -> bool {
@@ -435,7 +441,8 @@ impl Audience for Teacher {
     }
 
     fn reveal(&mut self, cp: &Checkpoint, index: usize) -> Vec<String> {
-        let tally = self.class.reveal(cp, index);
+        let (tally, reveal) = self.class.reveal(cp, index);
+        self.held = Some((index, reveal));
         vec![tally_line(&tally)]
     }
 
@@ -488,7 +495,9 @@ mod tests {
         c.answer(&b, 3, "\x1b[31mred\x1b]0;title\x07").unwrap();
         c.answer(&d, 3, "RED").unwrap();
         assert_eq!(c.answered(), Some(3));
-        let t = c.reveal(&cp("5000"), 7);
+        let (t, reveal) = c.reveal(&cp("5000"), 7);
+        assert_eq!(reveal["answer"], "5000");
+        assert_eq!(c.log_len(), 2, "the reveal waits for its event");
         assert_eq!((t.answered, t.right, t.step, t.event), (3, 1, 3, 7));
         let line = tally_line(&t);
         assert!(line.contains("1 said 5000 (right)"), "{line}");
