@@ -152,20 +152,26 @@ fn lessons_with_hosts_run_as_an_ordinary_user_the_same_every_time() {
     if !is_root() {
         return;
     }
-    // Frame by frame: step, link, sending end, EtherType and length.
-    let shape = |t: &Value| -> Vec<(u64, String, u64, u16, u64)> {
-        frames(t)
+    // Frame by frame: step, link, sending end, EtherType and length — in
+    // order on each link. Across links the order may change from run to run:
+    // a router answering ARP on one link while the next fragment arrives on
+    // the other is real concurrency, not a difference in what was sent.
+    let shape = |t: &Value| -> Vec<(String, u64, u64, u16, u64)> {
+        let mut frames: Vec<(String, u64, u64, u16, u64)> = frames(t)
             .iter()
             .map(|f| {
                 (
-                    f["step"].as_u64().unwrap(),
                     link(f).to_string(),
+                    f["step"].as_u64().unwrap(),
                     f["crossing"]["from_end"].as_u64().unwrap(),
                     ethertype(f),
                     f["length"].as_u64().unwrap(),
                 )
             })
-            .collect()
+            .collect();
+        // Stable: each link's own order is kept.
+        frames.sort_by(|a, b| a.0.cmp(&b.0));
+        frames
     };
     for lesson in ["arp-basics", "ip-router", "ip-fragments", "tcp-loss"] {
         let (first, _) = run_lesson(lesson, true);
