@@ -219,8 +219,7 @@ registry! {
         next_announce = "neighbour.next_announce" ();
         lead_dad = "neighbour.lead_dad" (asker, target);
         next_dad = "neighbour.next_dad" ();
-        lead_answer = "neighbour.lead_answer" (answerer, answers);
-        the_request = "neighbour.the_request" ();
+        lead_answer = "neighbour.lead_answer" (answerer);
         next_answer = "neighbour.next_answer" (mac);
     }
     icmp {

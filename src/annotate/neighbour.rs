@@ -25,7 +25,6 @@ pub(super) fn notes(
     d: &Dissection,
     frame: &[u8],
     topology: Option<&Topology>,
-    follows: Option<usize>,
 ) -> Option<NeighbourNotes> {
     let dst_mac = Mac::from_bytes(frame.get(0..6)?)?;
     let layer = |name: &str| d.layers.iter().find(|l| l.protocol == name);
@@ -65,7 +64,7 @@ pub(super) fn notes(
                     n::arp_reply(&who(topology, spa), &spa, &sha, &tha, &tpa),
                     n::cache()
                 ),
-                lead: n::lead_answer(&who(topology, spa), &answers(follows)),
+                lead: n::lead_answer(&who(topology, spa)),
                 next: n::next_answer(&sha),
             },
             Operation::Unknown(_) => return None,
@@ -132,7 +131,7 @@ pub(super) fn notes(
     Some(NeighbourNotes {
         semantics: s.join(" "),
         lead: if solicited {
-            n::lead_answer(&answerer, &answers(follows))
+            n::lead_answer(&answerer)
         } else {
             n::lead_announce(&answerer)
         },
@@ -157,13 +156,6 @@ fn who(topology: Option<&Topology>, ip: IpAddr) -> String {
         })
         .map(|h| n::host(&h.name, &ip))
         .unwrap_or_else(|| n::host_unknown(&ip))
-}
-
-fn answers(follows: Option<usize>) -> String {
-    match follows {
-        Some(i) => super::catalog::frame::event(&i),
-        None => n::the_request(),
-    }
 }
 
 /// The source and target link-layer address options (types 1 and 2) of a
@@ -233,15 +225,15 @@ mod tests {
         f
     }
 
-    fn notes_of(frame: &[u8], follows: Option<usize>) -> Option<NeighbourNotes> {
+    fn notes_of(frame: &[u8]) -> Option<NeighbourNotes> {
         let t = topology();
-        notes(&dissect(frame), frame, Some(&t), follows)
+        notes(&dissect(frame), frame, Some(&t))
     }
 
     #[test]
     fn a_broadcast_arp_request_says_who_asks_for_whom_and_why_broadcast() {
         let f = arp([0xff; 6], 1, ALICE, [10, 0, 0, 1], [0; 6], [10, 0, 0, 2]);
-        let nb = notes_of(&f, None).unwrap();
+        let nb = notes_of(&f).unwrap();
         assert_eq!(
             nb.semantics,
             n::arp_request(
@@ -264,7 +256,7 @@ mod tests {
     #[test]
     fn an_arp_reply_says_who_answers_and_what_is_cached() {
         let f = arp(ALICE, 2, BOB, [10, 0, 0, 2], ALICE, [10, 0, 0, 1]);
-        let nb = notes_of(&f, Some(3)).unwrap();
+        let nb = notes_of(&f).unwrap();
         assert!(nb.semantics.starts_with(&n::arp_reply(
             &"bob (10.0.0.2)",
             &"10.0.0.2",
@@ -273,14 +265,14 @@ mod tests {
             &"10.0.0.1"
         )));
         assert!(nb.semantics.ends_with(&n::cache()));
-        assert_eq!(nb.lead, n::lead_answer(&"bob (10.0.0.2)", &"event #3"));
+        assert_eq!(nb.lead, n::lead_answer(&"bob (10.0.0.2)"));
         assert_eq!(nb.next, n::next_answer(&"02:0c:23:22:bd:f0"));
     }
 
     #[test]
     fn unicast_and_gratuitous_requests_and_strangers_get_their_own_entries() {
         let probe = arp(BOB, 1, ALICE, [10, 0, 0, 1], [0; 6], [10, 0, 0, 2]);
-        let nb = notes_of(&probe, None).unwrap();
+        let nb = notes_of(&probe).unwrap();
         assert_eq!(
             nb.semantics,
             n::arp_probe(&"alice (10.0.0.1)", &"10.0.0.2", &"02:0c:23:22:bd:f0")
@@ -288,7 +280,7 @@ mod tests {
         assert_eq!(nb.next, n::next_probe());
 
         let announce = arp([0xff; 6], 1, BOB, [10, 0, 0, 2], [0; 6], [10, 0, 0, 2]);
-        let nb = notes_of(&announce, None).unwrap();
+        let nb = notes_of(&announce).unwrap();
         assert_eq!(
             nb.semantics,
             n::arp_announce(&"bob (10.0.0.2)", &"10.0.0.2", &"02:0c:23:22:bd:f0")
@@ -296,7 +288,7 @@ mod tests {
 
         // An address no host of the lesson has, and no topology at all.
         let f = arp([0xff; 6], 1, ALICE, [10, 9, 9, 9], [0; 6], [10, 0, 0, 2]);
-        let nb = notes(&dissect(&f), &f, None, None).unwrap();
+        let nb = notes(&dissect(&f), &f, None).unwrap();
         assert_eq!(nb.lead, n::lead_ask(&"the host at 10.9.9.9", &"10.0.0.2"));
     }
 
@@ -304,14 +296,14 @@ mod tests {
     fn cut_short_or_odd_arp_and_other_frames_get_no_neighbour_note() {
         let f = arp([0xff; 6], 1, ALICE, [10, 0, 0, 1], [0; 6], [10, 0, 0, 2]);
         for len in 0..f.len() {
-            assert!(notes_of(&f[..len], None).is_none(), "cut at {len}");
+            assert!(notes_of(&f[..len]).is_none(), "cut at {len}");
         }
         let mut odd = f.clone();
         odd[21] = 9; // opcode 9
-        assert!(notes_of(&odd, None).is_none());
+        assert!(notes_of(&odd).is_none());
         let mut udp = f.clone();
         udp[12..14].copy_from_slice(&[0x08, 0x00]);
-        assert!(notes_of(&udp, None).is_none());
+        assert!(notes_of(&udp).is_none());
     }
 
     fn ndp(
@@ -352,7 +344,7 @@ mod tests {
             v6("fd00::2"),
             Some((1, ALICE)),
         );
-        let nb = notes_of(&ns, None).unwrap();
+        let nb = notes_of(&ns).unwrap();
         assert_eq!(
             nb.semantics,
             format!(
@@ -377,7 +369,7 @@ mod tests {
             v6("fd00::2"),
             Some((2, BOB)),
         );
-        let nb = notes_of(&na, Some(7)).unwrap();
+        let nb = notes_of(&na).unwrap();
         assert_eq!(
             nb.semantics,
             [
@@ -392,7 +384,7 @@ mod tests {
             ]
             .join(" ")
         );
-        assert_eq!(nb.lead, n::lead_answer(&"bob (fd00::2)", &"event #7"));
+        assert_eq!(nb.lead, n::lead_answer(&"bob (fd00::2)"));
         assert_eq!(nb.next, n::next_answer(&"02:0c:23:22:bd:f0"));
 
         // Duplicate address detection: from ::, for the asker's own address.
@@ -405,7 +397,7 @@ mod tests {
             v6("fd00::1"),
             None,
         );
-        let nb = notes_of(&dad, None).unwrap();
+        let nb = notes_of(&dad).unwrap();
         assert_eq!(nb.semantics, n::ndp_dad(&"fd00::1"));
         assert_eq!(nb.lead, n::lead_dad(&"alice (fd00::1)", &"fd00::1"));
 
@@ -419,6 +411,6 @@ mod tests {
             v6("fd00::2"),
             None,
         );
-        assert!(notes_of(&echo, None).is_none());
+        assert!(notes_of(&echo).is_none());
     }
 }
