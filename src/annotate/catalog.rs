@@ -209,6 +209,7 @@ registry! {
         ndp_solicited = "neighbour.ndp_solicited" ();
         ndp_unsolicited = "neighbour.ndp_unsolicited" ();
         cache = "neighbour.cache" ();
+        cache_ms = "neighbour.cache_ms" (ms, interface, host);
         host = "neighbour.host" (name, ip);
         host_unknown = "neighbour.host_unknown" (ip);
         lead_ask = "neighbour.lead_ask" (asker, target);

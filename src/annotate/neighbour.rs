@@ -5,11 +5,12 @@
 
 use std::net::IpAddr;
 
+use super::KernelSettings;
 use super::catalog::neighbour as n;
 use crate::dissect::arp::{Operation, Packet};
 use crate::dissect::ethernet::Address as Mac;
 use crate::dissect::{Dissection, ipv6};
-use crate::wire::Topology;
+use crate::wire::{HostSpec, InterfaceSpec, Topology};
 
 /// A neighbour frame's semantics, the start of its timing note, and what
 /// follows it.
@@ -25,6 +26,7 @@ pub(super) fn notes(
     d: &Dissection,
     frame: &[u8],
     topology: Option<&Topology>,
+    kernel: &KernelSettings,
 ) -> Option<NeighbourNotes> {
     let dst_mac = Mac::from_bytes(frame.get(0..6)?)?;
     let layer = |name: &str| d.layers.iter().find(|l| l.protocol == name);
@@ -62,7 +64,7 @@ pub(super) fn notes(
                 semantics: format!(
                     "{} {}",
                     n::arp_reply(&who(topology, spa), &spa, &sha, &tha, &tpa),
-                    n::cache()
+                    cache(topology, kernel, tpa)
                 ),
                 lead: n::lead_answer(&who(topology, spa)),
                 next: n::next_answer(&sha),
@@ -124,7 +126,7 @@ pub(super) fn notes(
     }];
     if solicited {
         s.push(n::ndp_solicited());
-        s.push(n::cache());
+        s.push(cache(topology, kernel, dst));
     } else {
         s.push(n::ndp_unsolicited());
     }
@@ -146,16 +148,31 @@ pub(super) fn notes(
 /// `alice (10.0.0.1)` when a host of the lesson has the address, else
 /// `the host at 10.0.0.1`.
 fn who(topology: Option<&Topology>, ip: IpAddr) -> String {
-    topology
-        .and_then(|t| {
-            t.hosts.iter().find(|h| {
-                h.interfaces
-                    .iter()
-                    .any(|i| i.addresses.iter().any(|a| a.addr == ip))
-            })
+    match owner(topology, ip) {
+        Some((h, _)) => n::host(&h.name, &ip),
+        None => n::host_unknown(&ip),
+    }
+}
+
+/// The host of the lesson, and its interface, that has `ip`.
+fn owner(topology: Option<&Topology>, ip: IpAddr) -> Option<(&HostSpec, &InterfaceSpec)> {
+    topology?.hosts.iter().find_map(|h| {
+        h.interfaces
+            .iter()
+            .find(|i| i.addresses.iter().any(|a| a.addr == ip))
+            .map(|i| (h, i))
+    })
+}
+
+/// What the asker at `asker` caches, and for how long when its kernel's
+/// base reachable time was read.
+fn cache(topology: Option<&Topology>, kernel: &KernelSettings, asker: IpAddr) -> String {
+    owner(topology, asker)
+        .and_then(|(h, i)| {
+            let ms = kernel.base_reachable_ms(&h.name, &i.name)?;
+            Some(n::cache_ms(&ms, &i.name, &h.name))
         })
-        .map(|h| n::host(&h.name, &ip))
-        .unwrap_or_else(|| n::host_unknown(&ip))
+        .unwrap_or_else(n::cache)
 }
 
 /// The source and target link-layer address options (types 1 and 2) of a
@@ -227,7 +244,11 @@ mod tests {
 
     fn notes_of(frame: &[u8]) -> Option<NeighbourNotes> {
         let t = topology();
-        notes(&dissect(frame), frame, Some(&t))
+        let kernel = KernelSettings {
+            base_reachable_ms: vec![("alice".into(), "eth0".into(), 30000)],
+            ..KernelSettings::default()
+        };
+        notes(&dissect(frame), frame, Some(&t), &kernel)
     }
 
     #[test]
@@ -264,7 +285,11 @@ mod tests {
             &"02:7f:c9:03:b7:d9",
             &"10.0.0.1"
         )));
-        assert!(nb.semantics.ends_with(&n::cache()));
+        assert!(
+            nb.semantics
+                .ends_with(&n::cache_ms(&30000, &"eth0", &"alice"))
+        );
+        assert!(nb.semantics.contains("30000 ms for eth0 on alice"));
         assert_eq!(nb.lead, n::lead_answer(&"bob (10.0.0.2)"));
         assert_eq!(nb.next, n::next_answer(&"02:0c:23:22:bd:f0"));
     }
@@ -288,7 +313,7 @@ mod tests {
 
         // An address no host of the lesson has, and no topology at all.
         let f = arp([0xff; 6], 1, ALICE, [10, 9, 9, 9], [0; 6], [10, 0, 0, 2]);
-        let nb = notes(&dissect(&f), &f, None).unwrap();
+        let nb = notes(&dissect(&f), &f, None, &KernelSettings::default()).unwrap();
         assert_eq!(nb.lead, n::lead_ask(&"the host at 10.9.9.9", &"10.0.0.2"));
     }
 
@@ -380,7 +405,7 @@ mod tests {
                     &"fd00::1"
                 ),
                 n::ndp_solicited(),
-                n::cache()
+                n::cache_ms(&30000, &"eth0", &"alice")
             ]
             .join(" ")
         );
