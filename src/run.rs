@@ -90,7 +90,24 @@ impl<'a> LiveRun<'a> {
             describe_network(&mut transcript.network, network);
         }
         transcript.started_at_ns = capture::now_ns();
-        let mut annotator = Annotator::new(plan, crate::annotate::KernelSettings::read());
+        let mut kernel = crate::annotate::KernelSettings::read();
+        if let Some(network) = source.network() {
+            for host in &network.hosts {
+                for i in &host.interfaces {
+                    let read = host.run(|| {
+                        Ok(crate::annotate::KernelSettings::read_base_reachable_ms(
+                            &i.name,
+                        ))
+                    });
+                    if let Ok(Some(ms)) = read {
+                        kernel
+                            .base_reachable_ms
+                            .push((host.name.clone(), i.name.clone(), ms));
+                    }
+                }
+            }
+        }
+        let mut annotator = Annotator::new(plan, kernel);
         annotator.set_start(transcript.started_at_ns);
         Ok(LiveRun {
             runner: Runner::new(plan, source, mode == NetMode::Host),

@@ -195,6 +195,34 @@ registry! {
         next_unreachable = "udp.next_unreachable" ();
         next = "udp.next" (to);
     }
+    neighbour {
+        arp_request = "neighbour.arp_request" (asker, target_ip, sender_ip, sender_mac, target_mac);
+        arp_probe = "neighbour.arp_probe" (asker, target_ip, dst_mac);
+        arp_announce = "neighbour.arp_announce" (asker, sender_ip, sender_mac);
+        arp_reply = "neighbour.arp_reply" (answerer, sender_ip, sender_mac, target_mac, target_ip);
+        ndp_solicit = "neighbour.ndp_solicit" (asker, target, dst_ip, dst_mac);
+        ndp_solicit_mac = "neighbour.ndp_solicit_mac" (mac);
+        ndp_probe = "neighbour.ndp_probe" (asker, target, dst_mac);
+        ndp_dad = "neighbour.ndp_dad" (target);
+        ndp_advert = "neighbour.ndp_advert" (answerer, target, mac, dst_ip);
+        ndp_advert_no_mac = "neighbour.ndp_advert_no_mac" (answerer, target, dst_ip);
+        ndp_solicited = "neighbour.ndp_solicited" ();
+        ndp_unsolicited = "neighbour.ndp_unsolicited" ();
+        cache = "neighbour.cache" ();
+        cache_ms = "neighbour.cache_ms" (ms, interface, host);
+        host = "neighbour.host" (name, ip);
+        host_unknown = "neighbour.host_unknown" (ip);
+        lead_ask = "neighbour.lead_ask" (asker, target);
+        next_ask = "neighbour.next_ask" ();
+        lead_probe = "neighbour.lead_probe" (asker);
+        next_probe = "neighbour.next_probe" ();
+        lead_announce = "neighbour.lead_announce" (asker);
+        next_announce = "neighbour.next_announce" ();
+        lead_dad = "neighbour.lead_dad" (asker, target);
+        next_dad = "neighbour.next_dad" ();
+        lead_answer = "neighbour.lead_answer" (answerer);
+        next_answer = "neighbour.next_answer" (mac);
+    }
     icmp {
         semantics = "icmp.semantics" (protocol, src, to, description, icmp_type, code);
         quotes = "icmp.quotes" (quoted_src, quoted_dst);

@@ -16,6 +16,11 @@ pub struct KernelSettings {
     /// `net.ipv4.tcp_tw_reuse`: whether a new connection may take over a
     /// TIME-WAIT address and port pair (0 no, 1 yes, 2 on loopback only).
     pub tcp_tw_reuse: Option<u8>,
+    /// `net.ipv4.neigh.<interface>.base_reachable_time_ms` of each lesson
+    /// host's interfaces, as (host, interface, ms): how long a confirmed
+    /// neighbour entry is trusted (a random time between half and one and a
+    /// half times this). Read inside each host; empty on `lo`.
+    pub base_reachable_ms: Vec<(String, String, u32)>,
 }
 
 impl KernelSettings {
@@ -35,7 +40,22 @@ impl KernelSettings {
             syn_linear_timeouts: read("tcp_syn_linear_timeouts")
                 .and_then(|t| t.trim().parse().ok()),
             tcp_tw_reuse: read("tcp_tw_reuse").and_then(|t| t.trim().parse().ok()),
+            base_reachable_ms: Vec::new(),
         }
+    }
+
+    /// `base_reachable_time_ms` of `interface` in the network namespace the
+    /// calling thread is in.
+    pub fn read_base_reachable_ms(interface: &str) -> Option<u32> {
+        read_ms(Path::new("/proc/sys/net/ipv4/neigh"), interface)
+    }
+
+    /// The base reachable time of `host`'s `interface`, if it was read.
+    pub fn base_reachable_ms(&self, host: &str, interface: &str) -> Option<u32> {
+        self.base_reachable_ms
+            .iter()
+            .find(|(h, i, _)| h == host && i == interface)
+            .map(|&(_, _, ms)| ms)
     }
 
     /// Whether the kernel would pick `port` itself.
@@ -43,6 +63,12 @@ impl KernelSettings {
         self.ephemeral_ports
             .is_some_and(|(lo, hi)| (lo..=hi).contains(&port))
     }
+}
+
+/// `<dir>/<interface>/base_reachable_time_ms`, if it reads as a number.
+fn read_ms(dir: &Path, interface: &str) -> Option<u32> {
+    let path = dir.join(interface).join("base_reachable_time_ms");
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 #[cfg(test)]
@@ -68,5 +94,21 @@ mod tests {
         assert_eq!(s, KernelSettings::default());
         assert!(!s.is_ephemeral(40000));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_base_reachable_time_is_read_per_interface() {
+        let dir = std::env::temp_dir().join(format!("netcourse-neigh-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("eth0")).unwrap();
+        std::fs::write(dir.join("eth0/base_reachable_time_ms"), "30000\n").unwrap();
+        assert_eq!(read_ms(&dir, "eth0"), Some(30000));
+        assert_eq!(read_ms(&dir, "eth1"), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let s = KernelSettings {
+            base_reachable_ms: vec![("alice".into(), "eth0".into(), 30000)],
+            ..KernelSettings::default()
+        };
+        assert_eq!(s.base_reachable_ms("alice", "eth0"), Some(30000));
+        assert_eq!(s.base_reachable_ms("bob", "eth0"), None);
     }
 }

@@ -9,6 +9,7 @@
 mod app;
 mod catalog;
 mod kernel;
+mod neighbour;
 mod notes;
 pub mod rules;
 pub mod tcp;

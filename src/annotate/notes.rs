@@ -489,6 +489,11 @@ pub fn frame_notes(c: &FrameContext) -> FrameNotes {
         } else {
             t::udp::next_unreachable()
         };
+    } else if let Some(nb) = super::neighbour::notes(d, c.frame, c.plan.network.as_ref(), c.kernel)
+    {
+        semantics.push(nb.semantics);
+        timing_lead = nb.lead;
+        timing = nb.next;
     } else if let Some(i) = &d.icmp {
         let mut s = vec![t::icmp::semantics(
             &i.protocol,

@@ -94,6 +94,7 @@ fn linux() -> KernelSettings {
         ephemeral_ports: Some((32768, 60999)),
         syn_linear_timeouts: Some(4),
         tcp_tw_reuse: Some(2),
+        base_reachable_ms: Vec::new(),
     }
 }
 
