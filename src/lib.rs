@@ -12,6 +12,7 @@ pub mod files;
 pub mod lesson;
 pub mod live;
 pub mod new_lesson;
+pub mod packet;
 pub mod plan;
 pub mod render;
 pub mod replay;

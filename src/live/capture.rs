@@ -14,13 +14,13 @@ use std::time::{Duration, Instant};
 use pnet_datalink::{Channel, DataLinkReceiver};
 
 use crate::error::Error;
+use crate::packet::{PACKET_IGNORE_OUTGOING, set_int};
 
 /// Larger than any frame `lo` can carry (MTU 65536 plus headers, or a GSO
 /// super-frame), so nothing is silently cut short.
 const READ_BUFFER: usize = 256 * 1024;
 /// Kernel-side queue for the packet socket, so a burst is not dropped.
 const SOCKET_BUFFER: libc::c_int = 4 * 1024 * 1024;
-pub(crate) const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
 const MARKER_MAGIC: &[u8] = b"netcourse-marker:";
 
 #[derive(Debug, Clone)]
@@ -384,32 +384,8 @@ impl Capture {
     }
 
     fn take_drop_count(&self) -> u64 {
-        take_packet_drops(self.fd)
+        crate::packet::take_drops(self.fd)
     }
-}
-
-/// Frames the kernel dropped on packet socket `fd` since the last ask
-/// (PACKET_STATISTICS; reading resets the count).
-pub(crate) fn take_packet_drops(fd: libc::c_int) -> u64 {
-    #[repr(C)]
-    #[derive(Default)]
-    struct TpacketStats {
-        packets: u32,
-        drops: u32,
-    }
-    let mut stats = TpacketStats::default();
-    let mut len = std::mem::size_of::<TpacketStats>() as libc::socklen_t;
-    // SAFETY: PACKET_STATISTICS fills a tpacket_stats; reading resets it.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_PACKET,
-            libc::PACKET_STATISTICS,
-            (&mut stats as *mut TpacketStats).cast(),
-            &mut len,
-        )
-    };
-    if rc == 0 { u64::from(stats.drops) } else { 0 }
 }
 
 /// The sequence number of a marker frame (IPv4/UDP between our two ports).
@@ -434,30 +410,6 @@ fn marker_seq(frame: &[u8], tx_port: u16, rx_port: u16) -> Option<u64> {
         .ok()?
         .parse()
         .ok()
-}
-
-/// setsockopt with a c_int value.
-pub(crate) fn set_int(
-    fd: libc::c_int,
-    level: libc::c_int,
-    name: libc::c_int,
-    value: libc::c_int,
-) -> io::Result<()> {
-    // SAFETY: the option value is a c_int as the kernel expects.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            level,
-            name,
-            (&value as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
 }
 
 /// A classic BPF program: accept an IPv4 or IPv6 (no extension header)

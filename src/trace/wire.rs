@@ -9,9 +9,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::live::capture::{
-    CapturedFrame, PACKET_IGNORE_OUTGOING, set_int as setopt, take_packet_drops as drops,
-};
+use crate::live::capture::CapturedFrame;
+use crate::packet::{PACKET_IGNORE_OUTGOING, set_int, take_drops};
 
 const END_MAGIC: &[u8] = b"netcourse-trace-end";
 
@@ -86,12 +85,12 @@ impl Wire {
             return Err(fail("opening a packet socket", io::Error::last_os_error()));
         }
         // Loopback shows each frame twice (leaving, arriving): keep one.
-        setopt(fd, libc::SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
+        set_int(fd, libc::SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
             .map_err(|e| fail("ignoring outgoing copies", e))?;
-        if setopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, 16 << 20).is_err() {
-            let _ = setopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 16 << 20);
+        if set_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, 16 << 20).is_err() {
+            let _ = set_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 16 << 20);
         }
-        setopt(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)
+        set_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)
             .map_err(|e| fail("asking for kernel timestamps", e))?;
         // SAFETY: sockaddr_ll is plain data; bind to `lo`.
         let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
@@ -185,7 +184,7 @@ impl Wire {
                     Err(_) => break,
                 }
             }
-            let dropped = drops(fd);
+            let dropped = take_drops(fd);
             drop(sink);
             // SAFETY: fd is ours and no longer used.
             unsafe { libc::close(fd) };

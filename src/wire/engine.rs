@@ -20,10 +20,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::impair::{FrameInfo, Impairments, Rule};
+use crate::packet::{PACKET_IGNORE_OUTGOING, set_int};
 
 /// Large enough for any frame a host of ours can send (MTU ≤ 65535).
 const READ_BUFFER: usize = 65536 + 64;
-const PACKET_IGNORE_OUTGOING: libc::c_int = 23;
 const SOCKET_BUFFER: libc::c_int = 8 * 1024 * 1024;
 
 /// One frame as it crossed a link.
@@ -549,7 +549,7 @@ impl Engine {
         if self.syncs.is_empty() {
             return;
         }
-        self.kernel_drops += take_drop_count(&self.socket);
+        self.kernel_drops += crate::packet::take_drops(self.socket.as_raw_fd());
         let now = now_ns();
         let pending = self.pending.len();
         let drops = self.kernel_drops;
@@ -725,66 +725,33 @@ pub(super) fn open_socket() -> io::Result<OwnedFd> {
     }
     // SAFETY: a fresh fd we own.
     let socket = unsafe { OwnedFd::from_raw_fd(fd) };
-    set_int(&socket, libc::SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)?;
-    set_int(&socket, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
+    set_int(
+        socket.as_raw_fd(),
+        libc::SOL_PACKET,
+        PACKET_IGNORE_OUTGOING,
+        1,
+    )?;
+    set_int(
+        socket.as_raw_fd(),
+        libc::SOL_SOCKET,
+        libc::SO_TIMESTAMPNS,
+        1,
+    )?;
     // Without CAP_NET_ADMIN in the first namespace only `rmem_max` is allowed.
     if set_int(
-        &socket,
+        socket.as_raw_fd(),
         libc::SOL_SOCKET,
         libc::SO_RCVBUFFORCE,
         SOCKET_BUFFER,
     )
     .is_err()
     {
-        let _ = set_int(&socket, libc::SOL_SOCKET, libc::SO_RCVBUF, SOCKET_BUFFER);
+        let _ = set_int(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            SOCKET_BUFFER,
+        );
     }
     Ok(socket)
-}
-
-fn set_int(
-    socket: &OwnedFd,
-    level: libc::c_int,
-    name: libc::c_int,
-    value: libc::c_int,
-) -> io::Result<()> {
-    // SAFETY: the option value is a c_int as the kernel expects.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            level,
-            name,
-            (&value as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-/// Frames the kernel dropped because the wire's queue was full (reading
-/// resets the count).
-fn take_drop_count(socket: &OwnedFd) -> u64 {
-    let mut stats = libc::tpacket_stats {
-        tp_packets: 0,
-        tp_drops: 0,
-    };
-    let mut len = std::mem::size_of::<libc::tpacket_stats>() as libc::socklen_t;
-    // SAFETY: PACKET_STATISTICS fills a tpacket_stats.
-    let rc = unsafe {
-        libc::getsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_PACKET,
-            libc::PACKET_STATISTICS,
-            (&mut stats as *mut libc::tpacket_stats).cast(),
-            &mut len,
-        )
-    };
-    if rc == 0 {
-        u64::from(stats.tp_drops)
-    } else {
-        0
-    }
 }
