@@ -108,18 +108,7 @@ fn application_fields_match_tshark() {
     let mut compared = std::collections::HashMap::<&str, usize>::new();
     for lesson in LESSONS {
         let dir = scratch(&format!("app-fields-{lesson}"));
-        let out = dir.join("t.json");
-        netcourse(&[
-            "run",
-            "lesson",
-            lesson,
-            "--quiet",
-            "--export",
-            out.to_str().unwrap(),
-        ])
-        .run()
-        .ok();
-        let t = read_json(&out);
+        let t = run_json(lesson, &dir);
         let frames = frames(&t);
         let pcap = dir.join("t.pcap");
         write_frames_pcap(&pcap, &frames);

@@ -15,21 +15,6 @@ const LESSONS: &[&str] = &[
     "telnet-options",
 ];
 
-fn run_json(lesson: &str, dir: &std::path::Path) -> serde_json::Value {
-    let out = dir.join("t.json");
-    netcourse(&[
-        "run",
-        "lesson",
-        lesson,
-        "--quiet",
-        "--export",
-        out.to_str().unwrap(),
-    ])
-    .run()
-    .ok();
-    read_json(&out)
-}
-
 /// The frame events' application layers (their protocol), in order.
 fn app_protocols(t: &serde_json::Value) -> Vec<String> {
     frames(t)

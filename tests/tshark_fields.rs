@@ -98,18 +98,7 @@ fn every_field_wireshark_decodes_matches_ours() {
     let mut compared_ipv6 = 0;
     for lesson in builtin_lessons() {
         let dir = scratch(&format!("fields-{lesson}"));
-        let out = dir.join("t.json");
-        netcourse(&[
-            "run",
-            "lesson",
-            lesson,
-            "--quiet",
-            "--export",
-            out.to_str().unwrap(),
-        ])
-        .run()
-        .ok();
-        let t = read_json(&out);
+        let t = run_json(lesson, &dir);
         let frames = frames(&t);
         let pcap = dir.join("t.pcap");
         write_frames_pcap(&pcap, &frames);

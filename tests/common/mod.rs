@@ -182,6 +182,23 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// Run `lesson` quietly with a JSON export into `dir`, and read the export.
+#[allow(dead_code)]
+pub fn run_json(lesson: &str, dir: &Path) -> serde_json::Value {
+    let out = dir.join("t.json");
+    netcourse(&[
+        "run",
+        "lesson",
+        lesson,
+        "--quiet",
+        "--export",
+        out.to_str().unwrap(),
+    ])
+    .run()
+    .ok();
+    read_json(&out)
+}
+
 pub fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(
         &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display())),
