@@ -8,7 +8,13 @@ use common::*;
 use serde_json::Value;
 
 fn run_lesson(lesson: &str, nobody: bool) -> (Value, std::path::PathBuf) {
-    let dir = scratch(&format!("wire-{lesson}-{nobody}"));
+    run_lesson_in("wire", lesson, nobody)
+}
+
+/// The same in a directory of its own (`tag`), for a test that runs
+/// beside another on the same lesson.
+fn run_lesson_in(tag: &str, lesson: &str, nobody: bool) -> (Value, std::path::PathBuf) {
+    let dir = scratch(&format!("{tag}-{lesson}-{nobody}"));
     let json = dir.join("t.json");
     let pcapng = dir.join("t.pcapng");
     let mut cmd = netcourse(&[
@@ -240,7 +246,7 @@ fn tcp_loss_drops_exactly_one_segment_and_the_rto_repairs_it() {
 #[cfg_attr(missing_tshark, ignore = "tshark is not installed (CI installs it)")]
 fn tcp_loss_act_2_three_duplicate_acks_with_sack_make_a_fast_retransmit() {
     require("tshark");
-    let (t, pcapng) = run_lesson("tcp-loss", false);
+    let (t, pcapng) = run_lesson_in("fast-retransmit", "tcp-loss", false);
     assert_eq!(t["outcome"]["passed"], true);
     let frames = frames(&t);
     // Exactly one frame of bob's is dropped: the BBB… segment of the burst.
