@@ -247,6 +247,17 @@ impl<'a> LiveRun<'a> {
                 crate::annotate::fmt_ns(e.time_ns)
             );
         }
+        if let Some(dup) = verdict.dup_ack
+            && let Some(tcp) = &e.tcp
+        {
+            let to = e.to.clone().unwrap_or_else(|| "kernel".into());
+            let (what, next) = timers::explain_dup_ack(&dup, tcp.ack_rel, &e.actor, &to);
+            e.notes.semantics = format!("{what} {}", e.notes.semantics);
+            e.notes.timing = format!(
+                "{next} It left at {} since the lesson began.",
+                crate::annotate::fmt_ns(e.time_ns)
+            );
+        }
         if let Some(cause) = verdict.timer {
             // No call caused it: the timer's account replaces "caused by step N".
             e.notes.timing = format!(

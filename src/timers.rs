@@ -19,6 +19,11 @@
 
 use crate::dissect::{Dissection, TcpInfo};
 
+mod dupack;
+use dupack::{AckSeen, DupAcks};
+pub use dupack::{DupAck, explain_dup_ack};
+use dupack::{dup_acks, micros};
+
 /// Longest gap between a segment's arrival and an ACK the kernel sends in
 /// answer to it at once (same softirq on `lo`: microseconds; a busy machine
 /// may defer it to ksoftirqd). Far below the 40 ms delayed-ACK minimum.
@@ -31,6 +36,8 @@ pub const DELACK_MAX_NS: u64 = 200_000_000;
 pub enum Timer {
     DelayedAck,
     Retransmission,
+    /// Not a timer: the duplicate ACKs made the sender resend at once.
+    FastRetransmit,
     SynRetransmission,
     SynAckRetransmission,
     ZeroWindowProbe,
@@ -44,6 +51,7 @@ impl Timer {
         match self {
             Timer::DelayedAck => "delayed-ack",
             Timer::Retransmission => "retransmission",
+            Timer::FastRetransmit => "fast-retransmit",
             Timer::SynRetransmission => "syn-retransmission",
             Timer::SynAckRetransmission => "syn-ack-retransmission",
             Timer::ZeroWindowProbe => "zero-window-probe",
@@ -60,6 +68,10 @@ pub struct TimerCause {
     pub timer: Timer,
     pub armed_by: usize,
     pub delay_ns: u64,
+    /// A resent segment: the copy it repeats, and how long after it it left.
+    pub copy: Option<(usize, u64)>,
+    /// Duplicate ACKs that had asked for the resent bytes.
+    pub dup_acks: u32,
 }
 
 /// One TCP segment as the capture shows it.
@@ -139,6 +151,8 @@ pub struct Held {
 pub struct Verdict {
     pub timer: Option<TimerCause>,
     pub held: Option<Held>,
+    /// A pure ACK repeating the one before it while data is outstanding.
+    pub dup_ack: Option<DupAck>,
 }
 
 /// What a run still owes on one connection.
@@ -170,6 +184,8 @@ struct Half {
     reset: bool,
     /// The actor on this direction's sending end.
     actor: String,
+    /// The ACKs this direction's sender sent, for counting duplicates.
+    dups: DupAcks,
 }
 
 #[derive(Debug)]
@@ -239,8 +255,30 @@ impl Tracker {
         } else {
             None
         };
+        let dup_ack = self.dup_ack(pos, me, s);
         self.update(pos, me, s);
-        Verdict { timer, held }
+        Verdict {
+            timer,
+            held,
+            dup_ack,
+        }
+    }
+
+    fn dup_ack(&mut self, pos: usize, me: usize, s: &Seg) -> Option<DupAck> {
+        // A SYN+ACK's window is never scaled: no row starts there.
+        if !s.has(TcpInfo::ACK) || s.has(TcpInfo::RST) || s.has(TcpInfo::SYN) {
+            return None;
+        }
+        let c = &mut self.conns[pos];
+        let outstanding = c.half[1 - me].next.is_some_and(|n| before(s.ack, n));
+        c.half[me].dups.ack(&AckSeen {
+            index: s.index,
+            time_ns: s.time_ns,
+            ack: s.ack,
+            window: s.window,
+            pure: s.space() == 0,
+            outstanding,
+        })
     }
 
     /// New data sent while its sender made no call: queued by an earlier
@@ -286,6 +324,8 @@ impl Tracker {
                 .iter()
                 .rev()
                 .find(|(start, end, ..)| !before(s.seq, *start) && before(s.seq, *end))?;
+            let copy = Some((earlier.2, s.time_ns.saturating_sub(earlier.3)));
+            let asked = theirs.dups.asking_for(s.seq);
             let timer = if s.has(TcpInfo::SYN) && s.has(TcpInfo::ACK) {
                 Timer::SynAckRetransmission
             } else if s.has(TcpInfo::SYN) {
@@ -293,6 +333,17 @@ impl Tracker {
             } else if s.len <= 1 && mine.acked.is_some_and(|una| s.seq == una.wrapping_sub(1)) {
                 // Linux's probes reuse the last acknowledged byte.
                 return Some(self.probe(mine, theirs, s));
+            } else if let Some((dups, dup, at)) = asked
+                && s.time_ns.saturating_sub(at) < IMMEDIATE_NS
+            {
+                // Left the moment a duplicate ACK arrived: the ACKs sent it.
+                return Some(TimerCause {
+                    timer: Timer::FastRetransmit,
+                    armed_by: dup,
+                    delay_ns: s.time_ns.saturating_sub(at),
+                    copy,
+                    dup_acks: dups,
+                });
             } else {
                 Timer::Retransmission
             };
@@ -300,6 +351,8 @@ impl Tracker {
                 timer,
                 armed_by: earlier.2,
                 delay_ns: s.time_ns.saturating_sub(earlier.3),
+                copy,
+                dup_acks: asked.map_or(0, |a| a.0),
             });
         }
         // A probe: one below snd_una, nothing new.
@@ -325,6 +378,8 @@ impl Tracker {
                 timer: Timer::FinAfterClose,
                 armed_by: close.index,
                 delay_ns: s.time_ns.saturating_sub(close.start_ns),
+                copy: None,
+                dup_acks: 0,
             });
         }
         // A pure ACK that acknowledges something new.
@@ -351,6 +406,8 @@ impl Tracker {
                 timer: Timer::DelayedAck,
                 armed_by: first.2,
                 delay_ns: s.time_ns.saturating_sub(first.3),
+                copy: None,
+                dup_acks: 0,
             });
         }
         None
@@ -364,6 +421,8 @@ impl Tracker {
                 delay_ns: s
                     .time_ns
                     .saturating_sub(mine.last.filter(|(_, t)| *t > at).map_or(at, |(_, t)| t)),
+                copy: None,
+                dup_acks: 0,
             },
             None => {
                 let last = [mine.last, theirs.last]
@@ -375,6 +434,8 @@ impl Tracker {
                     timer: Timer::Keepalive,
                     armed_by: last.0,
                     delay_ns: s.time_ns.saturating_sub(last.1),
+                    copy: None,
+                    dup_acks: 0,
                 }
             }
         }
@@ -482,9 +543,30 @@ pub fn explain(cause: &TimerCause, actor: &str) -> String {
         Timer::DelayedAck => format!(
             "Sent by {actor}'s delayed-ACK timer, armed when #{armed} arrived: {actor}'s kernel held the ACK hoping to send it with data of its own, none came, and after {ms:.1} ms the timer sent it alone. (Linux's delayed-ACK timer waits 40 ms at least, 200 ms at most.)"
         ),
+        Timer::Retransmission if cause.dup_acks > 0 => format!(
+            "Sent by {actor}'s retransmission timer: this repeats sequence space first sent in #{armed}, which was not acknowledged in time; it left {ms:.1} ms after that copy. {} had asked for these bytes, but it did not leave as one arrived: not a fast retransmit.",
+            dup_acks(cause.dup_acks)
+        ),
         Timer::Retransmission => format!(
             "Sent by {actor}'s retransmission timer: this repeats sequence space first sent in #{armed}, which was not acknowledged in time; it left {ms:.1} ms after that copy (the RTO, or a tail-loss probe)."
         ),
+        Timer::FastRetransmit => {
+            let (copy, since_copy) = cause.copy.unwrap_or((armed, cause.delay_ns));
+            let threshold = if cause.dup_acks >= 3 {
+                "three duplicate ACKs are the signal RFC 5681 waits for: one or two could be mere reordering".to_string()
+            } else {
+                format!(
+                    "only {}, fewer than the classic three: Linux also weighs which later segments SACK says arrived, and when they were sent (RACK), and judged this one lost",
+                    cause.dup_acks
+                )
+            };
+            format!(
+                "Sent by {actor}'s kernel in answer to the duplicate ACKs, not by a timer: a fast retransmit. {} (the last, #{armed}) asked again for these bytes while their SACK blocks said later ones had arrived; {threshold}. It left {} after #{armed}, {} after the lost copy #{copy} — far sooner than a retransmission timeout (200 ms at least on Linux).",
+                dup_acks(cause.dup_acks),
+                micros(cause.delay_ns),
+                micros(since_copy)
+            )
+        }
         Timer::SynRetransmission => format!(
             "Sent by {actor}'s SYN retransmission timer: the SYN of #{armed} got no answer, so the kernel sends it again, {ms:.1} ms later (1 s on Linux, doubling each time)."
         ),
@@ -544,10 +626,18 @@ pub fn explain_held(h: &Held, actor: &str) -> String {
 mod tests {
     use super::*;
 
-    const A: u16 = 40000;
+    pub(super) const A: u16 = 40000;
     const B: u16 = 50007;
 
-    fn seg(index: usize, ms: f64, from_a: bool, flags: u16, seq: u32, ack: u32, len: u32) -> Seg {
+    pub(super) fn seg(
+        index: usize,
+        ms: f64,
+        from_a: bool,
+        flags: u16,
+        seq: u32,
+        ack: u32,
+        len: u32,
+    ) -> Seg {
         let a = ("127.0.0.1".to_string(), A);
         let b = ("127.0.0.1".to_string(), B);
         Seg {
@@ -565,11 +655,11 @@ mod tests {
     }
 
     const S: u16 = TcpInfo::SYN;
-    const AK: u16 = TcpInfo::ACK;
-    const PA: u16 = TcpInfo::PSH | TcpInfo::ACK;
+    pub(super) const AK: u16 = TcpInfo::ACK;
+    pub(super) const PA: u16 = TcpInfo::PSH | TcpInfo::ACK;
     const FA: u16 = TcpInfo::FIN | TcpInfo::ACK;
 
-    fn handshake(t: &mut Tracker) {
+    pub(super) fn handshake(t: &mut Tracker) {
         assert_eq!(t.frame(&seg(1, 0.0, true, S, 100, 0, 0)).timer, None);
         assert_eq!(
             t.frame(&seg(2, 0.01, false, S | AK, 500, 101, 0)).timer,

@@ -540,91 +540,12 @@ fn replay_serve_asks_again_without_the_recorded_answers() {
     }
 }
 
-/// The teacher in a real terminal: a 100×40 tmux pane.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(dir: &Path, args: &[&str]) -> Tmux {
-        require("tmux");
-        let socket = format!("netcourse-class-{}", std::process::id());
-        let mut inner = format!("exec {}", bin());
-        for a in args {
-            inner.push_str(&format!(" {a}"));
-        }
-        let command = format!(
-            "cd {}; sh -c '{inner}'; echo $? > rc.tmp; mv rc.tmp rc",
-            dir.display()
-        );
-        let me = Tmux { socket };
-        let out = me.tmux(&[
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            "S",
-            "-x",
-            "100",
-            "-y",
-            "40",
-            &command,
-            ";",
-            "set-option",
-            "-t",
-            "S",
-            "remain-on-exit",
-            "on",
-        ]);
-        assert!(
-            out.status.success(),
-            "tmux: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        me
-    }
-
-    fn tmux(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .env_remove("TMUX")
-            .env("SHELL", "/bin/sh")
-            .output()
-            .expect("run tmux")
-    }
-
-    fn visible(&self) -> String {
-        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-J", "-t", "S"]).stdout)
-            .into_owned()
-    }
-
-    fn key(&self, key: &str) {
-        assert!(self.tmux(&["send-keys", "-t", "S", key]).status.success());
-    }
-
-    fn wait_screen(&self, what: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let screen = self.visible();
-            if screen.contains(what) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no `{what}` on screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.tmux(&["kill-server"]);
-    }
+/// The teacher's screen once it shows `what`.
+fn screen_with(tm: &common::tmux::Tmux, what: &str) -> String {
+    tm.wait(&format!("`{what}` on screen"), |t| {
+        t.visible().contains(what)
+    });
+    tm.visible()
 }
 
 #[test]
@@ -632,8 +553,8 @@ impl Drop for Tmux {
 fn tmux_teacher_sees_the_count_then_the_tally() {
     let dir = scratch("class-tmux");
     let lesson = lesson_in(&dir);
-    let tm = Tmux::start(
-        &dir,
+    let tm = common::tmux::Tmux::start(
+        "class-tmux-teacher",
         &[
             "serve",
             "lesson",
@@ -643,17 +564,19 @@ fn tmux_teacher_sees_the_count_then_the_tally() {
             "--export",
             "t.json",
         ],
-    );
-    let screen = tm.wait_screen("Press Enter to start");
+        &[],
+    )
+    .unwrap();
+    let screen = screen_with(&tm, "Press Enter to start");
     let (port, code) = find_url(&screen).expect("the URL on screen");
     let log = follow(port, &code);
     let students: Vec<String> = (0..4).map(|_| join(port, &code).0).collect();
-    tm.key("Enter");
+    tm.keys(&["Enter"]);
     for step in 1..=3 {
-        tm.wait_screen(&format!("run step {step}/13"));
-        tm.key("n");
+        screen_with(&tm, &format!("run step {step}/13"));
+        tm.keys(&["n"]);
     }
-    tm.wait_screen("close the answers and run step 3/13 (0 answered");
+    screen_with(&tm, "close the answers and run step 3/13 (0 answered");
     wait_for("the checkpoint", || count(&log, "checkpoint") == 1);
     let post = |who: &str, text: &[u8]| {
         http(
@@ -667,33 +590,24 @@ fn tmux_teacher_sees_the_count_then_the_tally() {
     };
     assert_eq!(post(&students[0], b"46"), 200);
     // The count on the teacher's screen follows the answers as they come.
-    tm.wait_screen("(1 answered");
+    screen_with(&tm, "(1 answered");
     assert_eq!(post(&students[1], b"46"), 200);
     assert_eq!(post(&students[2], b"0x2e"), 200);
     assert_eq!(post(&students[3], b"\x1b[31m42\x1b[0m"), 200);
-    tm.wait_screen("(4 answered");
-    tm.key("n"); // close the answers, run the step
-    tm.wait_screen("frame 1/1");
-    tm.key("n"); // the frame, its verdict, the class's tally
-    let screen = tm.wait_screen("Class: ");
+    screen_with(&tm, "(4 answered");
+    tm.keys(&["n"]); // close the answers, run the step
+    screen_with(&tm, "frame 1/1");
+    tm.keys(&["n"]); // the frame, its verdict, the class's tally
+    let screen = screen_with(&tm, "Class: ");
     assert!(screen.contains("3 said 46 (right)"), "{screen}");
     // The escape sequences arrive as plain text: ESC became a space.
     assert!(screen.contains("1 said [31m42 [0m"), "{screen}");
     assert!(screen.contains("3 of 4 right"), "{screen}");
-    tm.key("c");
-    tm.wait_screen("Press Enter to stop serving");
-    tm.key("Enter");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !dir.join("rc").exists() {
-        assert!(
-            Instant::now() < deadline,
-            "netcourse did not exit:\n{}",
-            tm.visible()
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert_eq!(std::fs::read_to_string(dir.join("rc")).unwrap().trim(), "0");
-    let class = read_json(&dir.join("t.class.json"));
+    tm.keys(&["c"]);
+    screen_with(&tm, "Press Enter to stop serving");
+    tm.keys(&["Enter"]);
+    assert_eq!(tm.wait_done(), 0, "{}", tm.visible());
+    let class = read_json(&tm.path("t.class.json"));
     assert_eq!(class["checkpoints"][0]["answered"], 4);
     assert_eq!(class["checkpoints"][0]["right"], 3);
 }

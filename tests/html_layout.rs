@@ -102,3 +102,104 @@ fn the_detail_panel_sits_next_to_the_clicked_arrow_on_a_phone_and_a_wide_screen(
         }
     }
 }
+
+/// Every lane head (name, x), and for every event its arrow's ends or its
+/// call marker's x.
+const LANES: &str = r#"(function () {
+  var heads = Array.prototype.map.call(document.querySelectorAll('#svg .lane-head text'),
+    function (t) { return [t.textContent, Number(t.getAttribute('x'))]; });
+  var events = Array.prototype.map.call(document.querySelectorAll('#svg g.ev'), function (g) {
+    var line = g.querySelector('line.shaft'), dot = g.querySelector('circle');
+    return {
+      index: Number(g.getAttribute('data-index')),
+      xs: line ? [Number(line.getAttribute('x1')), Number(line.getAttribute('x2'))]
+        : dot ? [Number(dot.getAttribute('cx'))] : []
+    };
+  });
+  return { heads: heads, events: events };
+})()"#;
+
+#[test]
+#[cfg_attr(
+    missing_chromium,
+    ignore = "needs chromium (CI installs it; the test fails there if it is missing)"
+)]
+fn a_lesson_with_hosts_draws_one_lane_per_host_and_each_frame_on_its_link() {
+    require("chromium");
+    let dir = scratch("html-hosts");
+    let page = dir.join("t.html");
+    let json = dir.join("t.json");
+    netcourse(&[
+        "run",
+        "lesson",
+        "ip-router",
+        "--quiet",
+        "--export",
+        page.to_str().unwrap(),
+        "--export",
+        json.to_str().unwrap(),
+    ])
+    .run()
+    .ok();
+    let t = read_json(&json);
+    let mut browser = Browser::start(&dir.join("profile"), &dir.join("chromium.log"));
+    let url = format!("file://{}", page.display());
+    let drawn = browser.evaluate_at(&url, 1400, 900, LANES);
+    let heads: Vec<(String, f64)> = drawn["heads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h[0].as_str().unwrap().to_string(), h[1].as_f64().unwrap()))
+        .collect();
+    let names: Vec<&str> = heads.iter().map(|h| h.0.as_str()).collect();
+    assert_eq!(names, ["alice", "router", "bob"], "one lane per host");
+    // The lane a drawn x belongs to (arrows stop 3 px short of their lane).
+    let lane = |x: f64| {
+        heads
+            .iter()
+            .min_by(|a, b| (a.1 - x).abs().total_cmp(&(b.1 - x).abs()))
+            .map(|h| h.0.clone())
+            .unwrap()
+    };
+    let ends = t["network"]["ends"].as_array().unwrap();
+    let host = |i: &Value| {
+        ends[i.as_u64().unwrap() as usize]["host"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let drawn_events = drawn["events"].as_array().unwrap();
+    let events = t["events"].as_array().unwrap();
+    assert_eq!(drawn_events.len(), events.len());
+    let mut routed = Vec::new();
+    for (d, e) in drawn_events.iter().zip(events) {
+        assert_eq!(d["index"], e["index"]);
+        let xs: Vec<String> = d["xs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| lane(x.as_f64().unwrap()))
+            .collect();
+        if e["kind"] == "frame" {
+            let c = &e["crossing"];
+            let expected = vec![host(&c["from_end"]), host(&c["to_ends"][0])];
+            assert_eq!(xs, expected, "frame #{} on link {}", e["index"], c["link"]);
+            if e["payload"] == "b\"across\"" {
+                routed.push(xs);
+            }
+        } else {
+            let on = if e["actor"] == "receiver" {
+                "bob"
+            } else {
+                "alice"
+            };
+            assert_eq!(xs, [on], "call #{} of {}", e["index"], e["actor"]);
+        }
+    }
+    // The routed datagram: two arrows, one per link.
+    assert_eq!(
+        routed,
+        [["alice", "router"], ["router", "bob"]],
+        "the datagram crosses both links"
+    );
+}

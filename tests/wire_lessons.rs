@@ -8,7 +8,13 @@ use common::*;
 use serde_json::Value;
 
 fn run_lesson(lesson: &str, nobody: bool) -> (Value, std::path::PathBuf) {
-    let dir = scratch(&format!("wire-{lesson}-{nobody}"));
+    run_lesson_in("wire", lesson, nobody)
+}
+
+/// The same in a directory of its own (`tag`), for a test that runs
+/// beside another on the same lesson.
+fn run_lesson_in(tag: &str, lesson: &str, nobody: bool) -> (Value, std::path::PathBuf) {
+    let dir = scratch(&format!("{tag}-{lesson}-{nobody}"));
     let json = dir.join("t.json");
     let pcapng = dir.join("t.pcapng");
     let mut cmd = netcourse(&[
@@ -191,14 +197,15 @@ fn tcp_loss_drops_exactly_one_segment_and_the_rto_repairs_it() {
     let (t, pcapng) = run_lesson("tcp-loss", false);
     assert_eq!(t["outcome"]["passed"], true);
     let frames = frames(&t);
-    // The one frame the wire dropped: the second data segment from alice.
+    // The frames the wire dropped: alice's second data segment (act 1),
+    // bob's seventh (act 2).
     let dropped: Vec<usize> = frames
         .iter()
         .enumerate()
         .filter(|(_, f)| f["crossing"]["to_ends"].as_array().unwrap().is_empty())
         .map(|(i, _)| i)
         .collect();
-    assert_eq!(dropped.len(), 1);
+    assert_eq!(dropped.len(), 2);
     let lost = frames[dropped[0]];
     assert_eq!(lost["payload"], "b\"second\"");
     assert!(
@@ -218,7 +225,8 @@ fn tcp_loss_drops_exactly_one_segment_and_the_rto_repairs_it() {
         (200_000_000..2_000_000_000).contains(&waited),
         "{waited} ns"
     );
-    // tshark calls that frame, and only that one, a retransmission.
+    assert_eq!(again["timer"]["kind"], "retransmission");
+    // tshark calls that frame a retransmission (and, in act 2, the fast one).
     let rows = tshark_fields(&pcapng, &["tcp.analysis.retransmission", "tcp.len"]);
     let flagged: Vec<usize> = rows
         .iter()
@@ -230,7 +238,113 @@ fn tcp_loss_drops_exactly_one_segment_and_the_rto_repairs_it() {
         .iter()
         .position(|f| std::ptr::eq(*f, *again))
         .unwrap();
-    assert_eq!(flagged, [again_index]);
+    assert_eq!(flagged.len(), 2);
+    assert_eq!(flagged[0], again_index);
+}
+
+#[test]
+#[cfg_attr(missing_tshark, ignore = "tshark is not installed (CI installs it)")]
+fn tcp_loss_act_2_three_duplicate_acks_with_sack_make_a_fast_retransmit() {
+    require("tshark");
+    let (t, pcapng) = run_lesson_in("fast-retransmit", "tcp-loss", false);
+    assert_eq!(t["outcome"]["passed"], true);
+    let frames = frames(&t);
+    // Exactly one frame of bob's is dropped: the BBB… segment of the burst.
+    let lost: Vec<usize> = frames
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f["crossing"]["to_ends"].as_array().unwrap().is_empty())
+        .filter(|(_, f)| sent_from(&t, f) == "bob/eth0")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(lost.len(), 1);
+    let lost = lost[0];
+    assert!(
+        frames[lost]["payload"]
+            .as_str()
+            .unwrap()
+            .starts_with("b\"BBBB")
+    );
+    assert!(
+        frames[lost]["crossing"]["wire"]
+            .as_str()
+            .unwrap()
+            .contains("dropped by wire rule 2")
+    );
+    // Our notes: three numbered duplicate ACKs, each explaining its SACK block.
+    let dups: Vec<usize> = frames
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| {
+            f["notes"]["semantics"]
+                .as_str()
+                .unwrap()
+                .starts_with("Duplicate ACK: the ")
+        })
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(dups.len(), 3);
+    for (n, &i) in dups.iter().enumerate() {
+        let s = frames[i]["notes"]["semantics"].as_str().unwrap();
+        let nth = ["1st", "2nd", "3rd"][n];
+        assert!(
+            s.starts_with(&format!("Duplicate ACK: the {nth} duplicate")),
+            "{s}"
+        );
+        assert_eq!(frames[i]["tcp"]["ack"], frames[lost]["tcp"]["seq"]);
+        assert!(s.contains("SACK option"), "{s}");
+    }
+    // The retransmission: attributed to the third duplicate ACK, at once.
+    let fast: Vec<usize> = frames
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f["timer"]["kind"] == "fast-retransmit")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(fast.len(), 1);
+    let fast = frames[fast[0]];
+    assert_eq!(fast["tcp"]["seq"], frames[lost]["tcp"]["seq"]);
+    assert_eq!(fast["timer"]["armed_by"], frames[dups[2]]["index"]);
+    let delay = fast["timer"]["delay_ns"].as_u64().unwrap();
+    assert!(
+        delay < 2_000_000,
+        "{delay} ns after the third duplicate ACK"
+    );
+    let since_lost =
+        fast["timestamp_ns"].as_u64().unwrap() - frames[lost]["timestamp_ns"].as_u64().unwrap();
+    assert!(
+        since_lost < 200_000_000,
+        "{since_lost} ns: sooner than any RTO"
+    );
+    let timing = fast["notes"]["timing"].as_str().unwrap();
+    assert!(
+        timing.contains("a fast retransmit. 3 duplicate ACKs"),
+        "{timing}"
+    );
+    // tshark's TCP analysis agrees, frame for frame, SACK edges included.
+    let rows = tshark_fields(
+        &pcapng,
+        &[
+            "tcp.analysis.duplicate_ack_num",
+            "tcp.analysis.fast_retransmission",
+            "tcp.options.sack_le",
+            "tcp.options.sack_re",
+        ],
+    );
+    assert_eq!(rows.len(), frames.len());
+    let tshark_dups: Vec<usize> = (0..rows.len())
+        .filter(|&i| !rows[i][0].is_empty())
+        .collect();
+    assert_eq!(tshark_dups, dups);
+    for (n, &i) in dups.iter().enumerate() {
+        assert_eq!(rows[i][0], (n + 1).to_string());
+        let s = frames[i]["notes"]["semantics"].as_str().unwrap();
+        let block = format!("relative {}–{} (raw", rows[i][2], rows[i][3]);
+        assert!(s.contains(&block), "tshark says {block}; we say {s}");
+    }
+    let tshark_fast: Vec<usize> = (0..rows.len()).filter(|&i| rows[i][1] == "1").collect();
+    let fast_index = frames.iter().position(|f| std::ptr::eq(*f, fast)).unwrap();
+    assert_eq!(tshark_fast, [fast_index]);
 }
 
 #[test]

@@ -291,6 +291,9 @@ registry! {
         option_mss_ipv6_lo = "tcp.option.mss_ipv6_lo" ();
         option_mss = "tcp.option.mss" (mss);
         option_sack_permitted = "tcp.option.sack_permitted" ();
+        sack = "tcp.sack" (at, end, blocks, from, to, ack_rel, last_missing);
+        sack_block = "tcp.sack_block" (left, right, last, left_raw, right_raw);
+        dsack = "tcp.dsack" (blocks, from);
         option_timestamps = "tcp.option.timestamps" (value);
         option_window_scale = "tcp.option.window_scale" (shift, factor);
     }

@@ -739,6 +739,7 @@ fn tcp_notes(c: &FrameContext, seg: &TcpInfo) -> (String, String, String) {
         lead = n::answer_lead(&c.from, &answers);
         next = n::ack_next(&to);
     }
+    s.extend(sack_text(seg, v.ack_rel, from, to));
     if !rst {
         s.push(match o.sender_shift {
             Some(shift) if !syn => n::window_scaled(
@@ -790,6 +791,39 @@ fn options_text(seg: &TcpInfo) -> Option<String> {
         })
         .collect();
     Some(n::options(&parts.join("; ")))
+}
+
+/// The SACK option's blocks, read from the bytes, in relative numbers as
+/// Wireshark shows them (the same base as the acknowledgment number).
+fn sack_text(seg: &TcpInfo, ack_rel: u32, from: &str, to: &str) -> Option<String> {
+    use t::tcp as n;
+    let o = seg
+        .options
+        .iter()
+        .find(|o| o.kind == 5 && !o.sack_blocks.is_empty())?;
+    let base = seg.ack.wrapping_sub(ack_rel);
+    let blocks: Vec<String> = o
+        .sack_blocks
+        .iter()
+        .map(|&(l, r)| {
+            let (left, right) = (l.wrapping_sub(base), r.wrapping_sub(base));
+            n::sack_block(&left, &right, &right.wrapping_sub(1), &l, &r)
+        })
+        .collect();
+    let first_left = o.sack_blocks[0].0.wrapping_sub(base);
+    if (first_left.wrapping_sub(ack_rel) as i32) < 0 {
+        // RFC 2883: a first block below the ACK reports bytes received twice.
+        return Some(n::dsack(&blocks.join("; "), &from));
+    }
+    Some(n::sack(
+        &o.offset,
+        &(o.offset + o.length - 1),
+        &blocks.join("; "),
+        &from,
+        &to,
+        &ack_rel,
+        &first_left.wrapping_sub(1),
+    ))
 }
 
 /// `lo` carries Ethernet frames with all-zero MAC addresses; a real

@@ -162,10 +162,29 @@ fn write_views(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
         if e.is_frame() {
             frame_no += 1;
         }
-        let view = event_view(e, frame_no);
+        let mut view = event_view(e, frame_no);
+        with_lanes(&mut view, t, e);
         serde_json::to_writer(&mut *w, &view).map_err(io::Error::other)?;
     }
     w.write_all(b"]}")
+}
+
+/// In a lesson with its own network, the host lanes the event is drawn
+/// between (on `lo` the page uses the event's actors).
+pub(crate) fn with_lanes(view: &mut Value, t: &Transcript, e: &Event) {
+    if !t.network.ends.is_empty()
+        && let Some(map) = view.as_object_mut()
+    {
+        let (from, to) = super::event_lanes(t, e);
+        map.insert("lanes".into(), json!([from, to]));
+        // A host's lane holds several actors: a call says whose it is.
+        if !e.is_frame() {
+            map.insert(
+                "label".into(),
+                json!(format!("{}: {}", e.actor, super::call_label(e, 34))),
+            );
+        }
+    }
 }
 
 /// One event's view; `frame_no` is its number among the frames (frames only).
@@ -436,6 +455,13 @@ pub(crate) const JS: &str = r#"(function () {
       return out;
     }
     function laneIndex(name) { var i = lanes.indexOf(name); return i < 0 ? 0 : i; }
+    // The lanes an event is drawn between: hosts in a lesson with its own
+    // network (from the view), else its actors.
+    function ends(i) {
+      var v = views[i] || {}, e = events[i];
+      if (v.lanes) return v.lanes;
+      return [e.actor, e.kind === 'frame' ? (e.to || e.actor) : e.actor];
+    }
 
     var groups = [], drawnFor = -1, selected = -1;
     function drawLadder() {
@@ -458,7 +484,7 @@ pub(crate) const JS: &str = r#"(function () {
         if (e.step !== cur) { cur = e.step; rows.push({ step: e.step, y: y + 20 }); y += ROW_STEP; }
         var text = (views[i] || {}).label || e.summary || '';
         if (e.kind === 'frame') {
-          var span = Math.abs(laneIndex(e.actor) - laneIndex(e.to || e.actor)) * LANE;
+          var span = Math.abs(laneIndex(ends(i)[0]) - laneIndex(ends(i)[1])) * LANE;
           var lines = labelLines(text, span > 0 ? span - 16 : LANE - 60);
           var h = ROW_FRAME + LINE * (lines.length - 1);
           rows.push({ ev: i, y: y + h - 15, lines: lines });
@@ -508,7 +534,7 @@ pub(crate) const JS: &str = r#"(function () {
         g.appendChild(sv('text', { 'class': 'time', x: 8, y: r.y + 4 }, ms(e)));
         g.appendChild(sv('title', {}, '#' + e.index + ' ' + e.summary));
         if (e.kind === 'frame') {
-          var x1 = laneX(e.actor), x2 = laneX(e.to || e.actor);
+          var x1 = laneX(ends(i)[0]), x2 = laneX(ends(i)[1]);
           var marker = e.layer === 'network' ? 'url(#ah-net)' : 'url(#ah)';
           var shaft;
           if (x1 === x2) {
@@ -531,9 +557,9 @@ pub(crate) const JS: &str = r#"(function () {
           g.shaft = shaft;
           g.marker = marker;
         } else {
-          var cx = laneX(e.actor);
+          var cx = laneX(ends(i)[0]);
           if (e.call && e.call.ok === false) g.setAttribute('class', g.getAttribute('class') + ' failed');
-          var leftward = lanes.length > 1 && laneIndex(e.actor) >= lanes.length / 2;
+          var leftward = lanes.length > 1 && laneIndex(ends(i)[0]) >= lanes.length / 2;
           var tw = 16 + CH * Math.max.apply(null, r.lines.map(function (l) { return l.length; }));
           var th = 22 + LINE * (r.lines.length - 1);
           g.appendChild(sv('rect', { 'class': 'hit', x: leftward ? cx - tw : cx - 10, y: r.y - 11, width: tw + 10, height: th }));

@@ -48,7 +48,8 @@ fn document(t: &Transcript, level: &mut Level, s: &mut String) {
     s.push_str(
         "Each arrow is one captured frame, numbered in capture order (the same numbers as \
          Wireshark's `frame.number` in the pcapng export); each note is a socket call made \
-         by the program on that lane. TCP sequence and acknowledgement numbers are relative, \
+         by the program on that lane (in a lesson with its own network, a lane is a host, and \
+         each arrow goes between the two hosts of the link it crossed). TCP sequence and acknowledgement numbers are relative, \
          as Wireshark shows them.\n\n",
     );
     mermaid(t, s);
@@ -122,23 +123,28 @@ fn mermaid(t: &Transcript, s: &mut String) {
     for e in &t.events {
         match e.kind {
             EventKind::Frame => {
-                let to = e.to.as_deref().unwrap_or(e.actor.as_str());
+                let (from, to) = super::event_lanes(t, e);
                 s.push_str(&format!(
                     "    {}->>{}: {}\n",
-                    id(&e.actor),
-                    id(to),
+                    id(&from),
+                    id(&to),
                     mm(&super::arrow_label(e))
                 ));
             }
             EventKind::Call => {
                 let mut text = super::call_label(e, 48);
+                if !t.network.ends.is_empty() {
+                    // A host's lane holds several actors: say whose call it is.
+                    text = format!("{}: {text}", e.actor);
+                }
                 if let Some(c) = &e.call {
                     let result = super::shorten(&c.result, 56);
                     text = format!("{}<br/>→ {}", mm(&text), mm(&result));
                 } else {
                     text = mm(&text);
                 }
-                s.push_str(&format!("    Note over {}: {text}\n", id(&e.actor)));
+                let (lane, _) = super::event_lanes(t, e);
+                s.push_str(&format!("    Note over {}: {text}\n", id(&lane)));
             }
         }
     }

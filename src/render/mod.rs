@@ -169,10 +169,24 @@ pub fn write_exports(exports: &[Export], t: &Transcript) -> Result<(), Error> {
     }
 }
 
-/// The lanes of a ladder diagram: the lesson's actors in order, then
-/// `kernel` if some frame comes from or goes to it, then any other name an
-/// event uses (a transcript edited by hand), so every event has a lane.
+/// The lanes of a ladder diagram. A lesson with its own network has one
+/// lane per host (in the order the hosts' interfaces are listed; a router
+/// is a host like the others): actors are drawn on their host's lane, and
+/// a frame from the lane of the host that sent it to the lane of the host
+/// that received it on that link. On `lo`: the lesson's actors in order,
+/// then `kernel` if some frame comes from or goes to it, then any other
+/// name an event uses (a transcript edited by hand), so every event has a
+/// lane.
 pub fn lanes(t: &Transcript) -> Vec<String> {
+    if !t.network.ends.is_empty() {
+        let mut hosts: Vec<String> = Vec::new();
+        for end in &t.network.ends {
+            if !hosts.contains(&end.host) {
+                hosts.push(end.host.clone());
+            }
+        }
+        return hosts;
+    }
     let mut out: Vec<String> = t.actors.iter().map(|a| a.name.clone()).collect();
     let uses_kernel = t
         .events
@@ -189,6 +203,78 @@ pub fn lanes(t: &Transcript) -> Vec<String> {
         }
     }
     out
+}
+
+/// The two lanes an event is drawn between (the same lane twice for a
+/// call): its actors on `lo`, the hosts at the ends of the link it crossed
+/// in a lesson with its own network. A frame the wire dropped goes toward
+/// the other end of its link, where it never arrived.
+pub fn event_lanes(t: &Transcript, e: &Event) -> (String, String) {
+    let actor_lanes = || {
+        let from = e.actor.clone();
+        let to = if e.is_frame() {
+            e.to.clone().unwrap_or_else(|| from.clone())
+        } else {
+            from.clone()
+        };
+        (from, to)
+    };
+    if t.network.ends.is_empty() {
+        return actor_lanes();
+    }
+    let host = |i: usize| t.network.ends.get(i).map(|end| end.host.clone());
+    if let Some(c) = &e.crossing {
+        let Some(from) = host(c.from_end) else {
+            return actor_lanes();
+        };
+        let to = c
+            .to_ends
+            .first()
+            .copied()
+            .or_else(|| {
+                // Dropped: the other end of the same link.
+                t.network
+                    .ends
+                    .iter()
+                    .position(|end| end.link == c.link && end.host != from)
+            })
+            .and_then(host)
+            .unwrap_or_else(|| from.clone());
+        return (from, to);
+    }
+    let lane = actor_host(t, &e.actor).unwrap_or_else(|| lanes(t).swap_remove(0));
+    (lane.clone(), lane)
+}
+
+/// The host an actor runs on, by its address (each address belongs to one
+/// interface), else by the frames it sent.
+fn actor_host(t: &Transcript, actor: &str) -> Option<String> {
+    let info = t.actors.iter().find(|a| a.name == actor);
+    if let Some(ip) = info.and_then(|a| address_ip(&a.address)) {
+        let owner = t.network.ends.iter().find(|end| {
+            end.addresses
+                .iter()
+                .any(|a| a.split('/').next() == Some(ip.as_str()))
+        });
+        if let Some(end) = owner {
+            return Some(end.host.clone());
+        }
+    }
+    t.events
+        .iter()
+        .filter(|e| e.is_frame() && e.actor == actor)
+        .find_map(|e| t.network.ends.get(e.crossing.as_ref()?.from_end))
+        .map(|end| end.host.clone())
+}
+
+/// `10.0.0.1:0` → `10.0.0.1`, `[fd00::1]:80` → `fd00::1`.
+fn address_ip(address: &str) -> Option<String> {
+    let ip = match address.rsplit_once(':') {
+        Some((ip, port)) if port.chars().all(|c| c.is_ascii_digit()) => ip,
+        _ => address,
+    };
+    let ip = ip.trim_start_matches('[').trim_end_matches(']');
+    (!ip.is_empty()).then(|| ip.to_string())
 }
 
 /// The bytes of the frame's `Payload` layer (or the application layers in
@@ -341,6 +427,15 @@ pub fn status(t: &Transcript) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_actors_address_names_its_ip() {
+        assert_eq!(address_ip("10.0.0.1:0").as_deref(), Some("10.0.0.1"));
+        assert_eq!(address_ip("[fd00::1]:80").as_deref(), Some("fd00::1"));
+        assert_eq!(address_ip("10.0.0.2").as_deref(), Some("10.0.0.2"));
+        assert_eq!(address_ip(""), None);
+        assert_eq!(address_ip(":"), None);
+    }
 
     #[test]
     fn utc_dates() {

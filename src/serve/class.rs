@@ -419,8 +419,9 @@ impl Audience for Teacher {
         if e.is_frame() {
             self.frames += 1;
         }
-        let view = crate::render::html::event_view(&e, self.frames);
+        let mut view = crate::render::html::event_view(&e, self.frames);
         self.seen.events.push(e.clone());
+        crate::render::html::with_lanes(&mut view, &self.seen, &e);
         let lanes = crate::render::lanes(&self.seen);
         self.class.publish(
             "event",

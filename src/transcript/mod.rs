@@ -295,7 +295,8 @@ pub struct MessagePart {
 /// frames.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TimerInfo {
-    /// `delayed-ack`, `retransmission`, `syn-retransmission`,
+    /// `delayed-ack`, `retransmission`, `fast-retransmit` (not a timer: the
+    /// duplicate ACK in `armed_by` made the sender resend), `syn-retransmission`,
     /// `syn-ack-retransmission`, `zero-window-probe`, `keepalive` or
     /// `fin-after-close`.
     pub kind: String,
