@@ -652,6 +652,80 @@ pub enum Kind {
     },
     MissingTtl,
     TtlWithoutTtlOption,
+
+    // Named connections, answers, saved peers, loops (check::flow).
+    /// `as:`, `on:`, `answer:` or `save_as:` on a call that has no use for it.
+    KeyOnlyOn {
+        key: &'static str,
+        call: String,
+    },
+    /// A name `as:` or `save_as:` gives that cannot be one.
+    BadFlowName {
+        key: &'static str,
+        name: String,
+    },
+    UnknownConnection {
+        actor: String,
+        name: String,
+        held: Vec<String>,
+    },
+    ConnectionClosed {
+        actor: String,
+        name: String,
+        step: usize,
+        line: u64,
+    },
+    ConnectionNameInUse {
+        actor: String,
+        name: String,
+        step: usize,
+        line: u64,
+    },
+    /// A connection call without `on:` while the actor holds only named
+    /// connections.
+    WhichConnection {
+        actor: String,
+        held: Vec<String>,
+    },
+    OnWithListener,
+    SaveAsIsActor {
+        name: String,
+    },
+    PeerNotSaved {
+        actor: String,
+        name: String,
+    },
+    AnswerWithoutDefault,
+    AnswerTableEmpty,
+    DuplicateAnswerRow {
+        text: String,
+        first_line: u64,
+    },
+    LoopWithoutMax,
+    LoopMaxOutOfRange {
+        max: i64,
+        limit: usize,
+    },
+    LoopStepsOutOfRange {
+        steps: i64,
+        left: usize,
+    },
+    NestedLoop {
+        outer_line: u64,
+    },
+    UnknownUntil {
+        word: String,
+    },
+    UntilBadHex {
+        error: String,
+    },
+    UntilEofWithoutRead,
+    EmptyLines,
+    LinesBeyondMax {
+        lines: usize,
+        max: usize,
+    },
+    LineWithoutLines,
 }
 
 impl Kind {
