@@ -233,16 +233,8 @@ pub(super) fn check_answer(a: &Spanned<AnswerSpec>, problems: &mut Vec<Problem>)
             ));
         }
     };
-    for (i, (ask, reply)) in rows.iter().enumerate() {
-        if let Some((first, _)) = rows[..i].iter().find(|(k, _)| k.value == ask.value) {
-            problems.push(Problem::new(
-                Kind::DuplicateAnswerRow {
-                    text: ask.value.clone(),
-                    first_line: first.referenced.line(),
-                },
-                ask,
-            ));
-        }
+    // A row written twice is a duplicate key, which the YAML reader refuses.
+    for (_, reply) in rows {
         too_large(reply, problems);
     }
     match &a.value.default {

@@ -697,10 +697,6 @@ pub enum Kind {
     },
     AnswerWithoutDefault,
     AnswerTableEmpty,
-    DuplicateAnswerRow {
-        text: String,
-        first_line: u64,
-    },
     LoopWithoutMax,
     LoopMaxOutOfRange {
         max: i64,

@@ -371,3 +371,5 @@ pub(super) fn check_repeat(spec: &StepSpec, problems: &mut Vec<Problem>) -> usiz
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_flow;

@@ -21,7 +21,6 @@ macro_rules! flow_kinds {
             | Kind::PeerNotSaved { .. }
             | Kind::AnswerWithoutDefault
             | Kind::AnswerTableEmpty
-            | Kind::DuplicateAnswerRow { .. }
             | Kind::LoopWithoutMax
             | Kind::LoopMaxOutOfRange { .. }
             | Kind::LoopStepsOutOfRange { .. }
@@ -90,10 +89,6 @@ pub(super) fn message(kind: &Kind, f: &mut Formatter<'_>) -> fmt::Result {
             f.write_str("`answer:` has no `default:` for data the table does not hold")
         }
         AnswerTableEmpty => f.write_str("`answer:` has an empty `table:`"),
-        DuplicateAnswerRow { text, first_line } => write!(
-            f,
-            "the answer table holds {text:?} twice (first on line {first_line})"
-        ),
         LoopWithoutMax => f.write_str("`loop:` has no `max:`: every loop needs a bound"),
         LoopMaxOutOfRange { max, limit } => {
             write!(
@@ -163,7 +158,6 @@ pub(super) fn hint(kind: &Kind) -> Option<String> {
         )),
         AnswerWithoutDefault => s("add `default: \"no\"` (the tutorial's `words.get(data, 'no')`)"),
         AnswerTableEmpty => s("add rows `request: reply`, e.g. `table: {\"how are u\": \"fine\"}`"),
-        DuplicateAnswerRow { .. } => s("keep one row per request"),
         LoopWithoutMax => Some(format!(
             "add `max:` (1 to {}), the most times the loop may run",
             limits::MAX_LOOP
