@@ -225,8 +225,7 @@ fn named_accepts_hold_two_connections_without_the_drop_warning() {
 
 #[test]
 fn an_unnamed_second_accept_still_warns() {
-    let (plan, problems) = run(
-        "actors:
+    let (plan, problems) = run("actors:
   - {name: srv, transport: tcp, port: 50007}
   - {name: a, transport: tcp}
   - {name: b, transport: tcp}
@@ -237,8 +236,7 @@ steps:
   - {actor: b, call: connect, to: srv}
   - {actor: srv, call: accept}
   - {actor: srv, call: accept}
-",
-    );
+");
     assert!(plan.is_some());
     assert!(
         matches!(
@@ -337,8 +335,5 @@ fn a_saved_sender_is_a_peer_by_name() {
         call_text(&plan, &plan.steps[2]),
         "data, first = recvfrom(1024)"
     );
-    assert_eq!(
-        call_text(&plan, &plan.steps[3]),
-        "sendto(b\"back\", first)"
-    );
+    assert_eq!(call_text(&plan, &plan.steps[3]), "sendto(b\"back\", first)");
 }
