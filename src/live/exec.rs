@@ -495,7 +495,12 @@ impl<'a> Runner<'a> {
                     rec.peer = sock.peer_addr().ok().and_then(|a| a.as_socket());
                     rec.unread = unread_bytes(&sock);
                     drop(sock);
-                    Ok("closed".into())
+                    // The listener and a connection are different sockets:
+                    // the result says which went.
+                    Ok(match takes {
+                        crate::sockets::Closed::Listener => "closed the listening socket".into(),
+                        _ => "closed".into(),
+                    })
                 }
                 Call::Sleep { ms } => {
                     // The lesson asked for this pause (as `time.sleep` in a
