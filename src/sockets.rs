@@ -198,6 +198,9 @@ pub struct ActorSockets {
     pub addressed: Option<(usize, u64, &'static str)>,
     /// Finished connections waiting in its listen queue for `accept`.
     pub waiting: usize,
+    /// The actors whose connections those are, oldest first: `accept`
+    /// takes them in that order.
+    pub queue: Vec<usize>,
     /// Connects expected to time out (a full queue): the kernel keeps
     /// resending their SYN, so they may still arrive for a later `accept`.
     pub maybe_waiting: usize,
@@ -255,6 +258,7 @@ impl ActorSockets {
                 self.listening = false;
                 self.bound = false;
                 self.waiting = 0;
+                self.queue.clear();
                 self.maybe_waiting = 0;
                 self.addressed = None;
             }

@@ -688,6 +688,11 @@ pub enum Kind {
         held: Vec<String>,
     },
     OnWithListener,
+    /// `as:` names an actor, but the connection accepted is another's.
+    AcceptNamedForAnother {
+        name: String,
+        client: String,
+    },
     SaveAsIsActor {
         name: String,
     },
@@ -734,6 +739,7 @@ impl Kind {
             | Kind::BodyLongerThanContentLength { .. }
             | Kind::BodyShorterThanContentLength { .. }
             | Kind::AcceptDropsConnection { .. }
+            | Kind::AcceptNamedForAnother { .. }
             | Kind::NoSuchUdpFrame { .. }
             | Kind::NoTcpHeader { .. }
             | Kind::RuleMatchesEverything

@@ -221,6 +221,20 @@ pub(super) fn check_step(
                     ));
                 } else {
                     st[actor].waiting -= 1;
+                    let client = (!st[actor].queue.is_empty()).then(|| st[actor].queue.remove(0));
+                    // A connection named after an actor should be that actor's.
+                    if let (Some(client), Some(name)) = (client, &spec.as_)
+                        && let Some(named) = names.iter().position(|n| *n == name.value)
+                        && named != client
+                    {
+                        problems.push(Problem::new(
+                            Kind::AcceptNamedForAnother {
+                                name: name.value.clone(),
+                                client: names[client].to_string(),
+                            },
+                            name,
+                        ));
+                    }
                 }
             }
             let name = crate::sockets::ConnName::of(conn.as_deref().unwrap_or(""));
@@ -308,7 +322,10 @@ pub(super) fn check_step(
                 && st[target].listening
             {
                 match expect.error {
-                    None => st[target].waiting += 1,
+                    None => {
+                        st[target].waiting += 1;
+                        st[target].queue.push(actor);
+                    }
                     Some(ExpectedError::Timeout) => st[target].maybe_waiting += 1,
                     Some(_) => {}
                 }

@@ -224,6 +224,31 @@ fn named_accepts_hold_two_connections_without_the_drop_warning() {
 }
 
 #[test]
+fn a_connection_named_after_the_wrong_client_is_a_warning() {
+    let (plan, problems) = run("actors:
+  - {name: srv, transport: tcp, port: 50007}
+  - {name: alice, transport: tcp}
+  - {name: bob, transport: tcp}
+steps:
+  - {actor: srv, call: bind}
+  - {actor: srv, call: listen, backlog: 2}
+  - {actor: alice, call: connect, to: srv}
+  - {actor: bob, call: connect, to: srv}
+  - {actor: srv, call: accept, as: bob}
+");
+    assert!(plan.is_some());
+    assert!(
+        matches!(
+            problems.as_slice(),
+            [p] if matches!(&p.kind, Kind::AcceptNamedForAnother { name, client } if name == "bob" && client == "alice")
+                && (p.line, p.column) == (14, 36)
+                && !p.is_error()
+        ),
+        "{problems:#?}"
+    );
+}
+
+#[test]
 fn an_unnamed_second_accept_still_warns() {
     let (plan, problems) = run("actors:
   - {name: srv, transport: tcp, port: 50007}

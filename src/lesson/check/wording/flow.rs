@@ -17,6 +17,7 @@ macro_rules! flow_kinds {
             | Kind::ConnectionNameInUse { .. }
             | Kind::WhichConnection { .. }
             | Kind::OnWithListener
+            | Kind::AcceptNamedForAnother { .. }
             | Kind::SaveAsIsActor { .. }
             | Kind::PeerNotSaved { .. }
             | Kind::AnswerWithoutDefault
@@ -77,6 +78,10 @@ pub(super) fn message(kind: &Kind, f: &mut Formatter<'_>) -> fmt::Result {
         OnWithListener => {
             f.write_str("`on:` names a connection, but `socket: listener` closes the listener")
         }
+        AcceptNamedForAnother { name, client } => write!(
+            f,
+            "`as: {name}` names an actor, but this accept takes `{client}`'s connection (accept takes connections in the order they were made)"
+        ),
         SaveAsIsActor { name } => write!(
             f,
             "`save_as: {name}` is also an actor's name, so `to: {name}` could mean either"
@@ -150,6 +155,9 @@ pub(super) fn hint(kind: &Kind) -> Option<String> {
             list(held)
         )),
         OnWithListener => s("remove `on:` to close the listener, or `socket: listener` to close the connection"),
+        AcceptNamedForAnother { client, .. } => Some(format!(
+            "name it `{client}`, or move `{client}`'s connect after the other's"
+        )),
         SaveAsIsActor { name } => Some(format!(
             "give the address another name, e.g. `{name}_addr`"
         )),
