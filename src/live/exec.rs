@@ -392,7 +392,7 @@ impl<'a> Runner<'a> {
                     ))
                 }
                 Call::Send { data, all } => {
-                    let (data, chose) = answered(step, data, sockets.last_read.as_deref());
+                    let (data, chose) = answered(step, data, sockets.last_read.as_deref())?;
                     let sock = sockets
                         .socket_for(step.conn.as_deref())
                         .ok_or_else(no_socket)?;
@@ -405,7 +405,7 @@ impl<'a> Runner<'a> {
                     Ok(format!("{} sent{chose}", plural(sent, "byte")))
                 }
                 Call::SendTo { to, data } => {
-                    let (data, chose) = answered(step, data, sockets.last_read.as_deref());
+                    let (data, chose) = answered(step, data, sockets.last_read.as_deref())?;
                     let to = resolve(self.plan, *to, sockets.last_from, &sockets.saved)?;
                     guard(to, Reach::Deliver)?;
                     if sockets.main.is_none() {
@@ -419,6 +419,8 @@ impl<'a> Runner<'a> {
                     Ok(format!("{} sent to {to}{chose}", plural(n, "byte")))
                 }
                 Call::Recv { max } => {
+                    // A failed read leaves nothing for an `answer:` to reply to.
+                    sockets.last_read = None;
                     let sock = sockets
                         .socket_for(step.conn.as_deref())
                         .ok_or_else(no_socket)?;
@@ -437,6 +439,7 @@ impl<'a> Runner<'a> {
                     Ok(result)
                 }
                 Call::RecvFrom { max } => {
+                    sockets.last_read = None;
                     let sock = sockets.main.as_ref().ok_or_else(no_socket)?;
                     wait_readable(sock, timeout)?;
                     let mut buf = vec![MaybeUninit::<u8>::uninit(); *max as usize];
@@ -709,11 +712,20 @@ fn resolve(
 /// The data a send step sends: its own, or with `answer:` the reply the
 /// table gives to what the actor's read before it returned, and how the
 /// table chose it (for the call's result).
-fn answered(step: &PlannedStep, data: &[u8], last_read: Option<&[u8]>) -> (Vec<u8>, String) {
+fn answered(
+    step: &PlannedStep,
+    data: &[u8],
+    last_read: Option<&[u8]>,
+) -> io::Result<(Vec<u8>, String)> {
     let Some(answer) = &step.answer else {
-        return (data.to_vec(), String::new());
+        return Ok((data.to_vec(), String::new()));
     };
-    let received = last_read.unwrap_or_default();
+    let received = last_read.ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            "the read before this answer returned nothing to answer (it failed)",
+        )
+    })?;
     let (reply, row) = answer.choose(received);
     let why = match row {
         Some(row) => format!(
@@ -728,7 +740,7 @@ fn answered(step: &PlannedStep, data: &[u8], last_read: Option<&[u8]>) -> (Vec<u
             py_bytes(received)
         ),
     };
-    (reply.to_vec(), why)
+    Ok((reply.to_vec(), why))
 }
 
 /// FIONREAD: bytes waiting in the socket's receive buffer.

@@ -701,6 +701,8 @@ pub enum Kind {
         name: String,
     },
     AnswerWithoutDefault,
+    /// `answer:` on a read expected to fail: nothing would be read to answer.
+    AnswerToAnError,
     AnswerTableEmpty,
     LoopWithoutMax,
     LoopMaxOutOfRange {

@@ -260,6 +260,13 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
                     step.checkpoint = None;
                 }
             }
+            if answers
+                && let (Some(a), Some(Call::Recv { .. } | Call::RecvFrom { .. })) =
+                    (&spec.answer, Some(&step.call))
+                && step.expect.error.is_some()
+            {
+                problems.push(Problem::new(Kind::AnswerToAnError, a));
+            }
             let mut group_steps = vec![step];
             if answers
                 && let Some(a) = &spec.answer

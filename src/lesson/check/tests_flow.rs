@@ -117,6 +117,14 @@ check_error! {
 }
 
 check_error! {
+    name: answer_to_a_read_expected_to_fail,
+    input: &format!("{TWO}  - {{actor: srv, call: recv, on: x, expect: {{error: timeout}}, answer: {{table: {{hi: yo}}, default: no}}}}\n"),
+    kind: Kind::AnswerToAnError,
+    line: 16, column: 71,
+    message: "`answer:` on a read that is expected to fail: nothing would be read to answer",
+}
+
+check_error! {
     name: save_as_clashes_with_an_actor,
     input: &format!("{UDP}  - {{actor: r, call: recvfrom, save_as: s}}\n"),
     kind: Kind::SaveAsIsActor { .. },

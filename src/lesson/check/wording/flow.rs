@@ -21,6 +21,7 @@ macro_rules! flow_kinds {
             | Kind::SaveAsIsActor { .. }
             | Kind::PeerNotSaved { .. }
             | Kind::AnswerWithoutDefault
+            | Kind::AnswerToAnError
             | Kind::AnswerTableEmpty
             | Kind::LoopWithoutMax
             | Kind::LoopMaxOutOfRange { .. }
@@ -94,6 +95,9 @@ pub(super) fn message(kind: &Kind, f: &mut Formatter<'_>) -> fmt::Result {
             f.write_str("`answer:` has no `default:` for data the table does not hold")
         }
         AnswerTableEmpty => f.write_str("`answer:` has an empty `table:`"),
+        AnswerToAnError => f.write_str(
+            "`answer:` on a read that is expected to fail: nothing would be read to answer",
+        ),
         LoopWithoutMax => f.write_str("`loop:` has no `max:`: every loop needs a bound"),
         LoopMaxOutOfRange { max, limit } => {
             write!(
@@ -165,6 +169,7 @@ pub(super) fn hint(kind: &Kind) -> Option<String> {
             "save it first: `call: recvfrom` with `save_as: {name}` by this actor"
         )),
         AnswerWithoutDefault => s("add `default: \"no\"` (the tutorial's `words.get(data, 'no')`)"),
+        AnswerToAnError => s("remove `answer:`, or the `expect: {error: ...}`"),
         AnswerTableEmpty => s("add rows `request: reply`, e.g. `table: {\"how are u\": \"fine\"}`"),
         LoopWithoutMax => Some(format!(
             "add `max:` (1 to {}), the most times the loop may run",
