@@ -134,6 +134,11 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
         }
         let spec = &file.steps[i];
         let iteration = entry.place.map_or(1, |p| p.1);
+        // Past the step limit the lesson is refused anyway: a loop's later
+        // iterations would only repeat the work (and its problems).
+        if iteration > 1 && number > limits::MAX_STEPS {
+            continue;
+        }
         let repeat = check_repeat(spec, &mut problems);
         // A receiving step with `answer:` runs as two: the read, then the reply.
         let answers =
@@ -282,6 +287,9 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
             let last_of_iteration = entry.place.is_some_and(|p| p.2);
             for k in 0..repeat {
                 for (j, step) in group_steps.iter().enumerate() {
+                    if first + k * group + j > limits::MAX_STEPS {
+                        break;
+                    }
                     let mut copy = step.clone();
                     copy.number = first + k * group + j;
                     if k > 0 {
@@ -298,14 +306,8 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
     }
     mark_loops(&mut steps);
     // A loop's later iterations find the same mistakes again: say each once.
-    let mut seen = Vec::with_capacity(problems.len());
-    problems.retain(|p| {
-        let new = !seen.contains(p);
-        if new {
-            seen.push(p.clone());
-        }
-        new
-    });
+    let mut seen = HashSet::new();
+    problems.retain(|p| seen.insert((p.line, p.column, p.message())));
 
     for (i, a) in file.actors.iter().enumerate() {
         if !used.contains(&i)
