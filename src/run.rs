@@ -7,7 +7,7 @@ use crate::live::capture::{self, CapturedFrame};
 use crate::live::exec::{CallRecord, Runner};
 use crate::live::net::FrameSource;
 use crate::live::sandbox::NetMode;
-use crate::plan::Plan;
+use crate::plan::{Call, LoopTurn, Plan};
 use crate::timers::{self, CallSpan, Seg, Tracker};
 use crate::transcript::{
     ActorInfo, Crossing, Event, EventKind, LessonInfo, LinkEndInfo, NetworkInfo, Outcome, StepInfo,
@@ -24,6 +24,8 @@ pub struct LiveRun<'a> {
     failure: Option<Error>,
     /// Which frames the kernel's timers sent, and what is still owed.
     timers: Tracker,
+    /// The loop whose `until` was met, ending with its iteration.
+    loop_ending: Option<usize>,
 }
 
 /// The transcript skeleton for a plan: everything but the events.
@@ -67,6 +69,7 @@ pub fn empty_transcript(plan: &Plan, mode: NetMode, interface: &str) -> Transcri
             actor: plan.actors[s.actor].name.clone(),
             call: s.call.name().to_string(),
             say: s.say.clone(),
+            connection: s.conn.clone().filter(|c| !c.is_empty()),
         })
         .collect();
     t
@@ -116,6 +119,7 @@ impl<'a> LiveRun<'a> {
             transcript,
             failure: None,
             timers: Tracker::default(),
+            loop_ending: None,
         })
     }
 
@@ -167,6 +171,12 @@ impl<'a> LiveRun<'a> {
                 return Err(e);
             }
         };
+        let mut record = record;
+        if let Some(end) = self.loop_turn(index, &mut record.call) {
+            // The iterations `until` cut off never run (the transcript
+            // still lists them as planned, with no events).
+            self.next_step = end;
+        }
         self.annotator.learn_endpoints(&self.runner.endpoints());
         // The lesson's frames, each once (in `--net host` mode the capture
         // already left out other programs' frames, and counted them).
@@ -215,6 +225,39 @@ impl<'a> LiveRun<'a> {
             };
         }
         Ok(events)
+    }
+
+    /// What step `index`'s call did to its loop, from the data it really
+    /// moved: the call's result says when `until` is met; returns where the
+    /// run goes on when the loop ends here.
+    fn loop_turn(&mut self, index: usize, call: &mut CallRecord) -> Option<usize> {
+        let step = &self.runner.plan().steps[index];
+        let mark = step.looping.clone()?;
+        let read = matches!(step.call, Call::Recv { .. } | Call::RecvFrom { .. });
+        match mark.turn(call.ok, read, call.data.as_deref()) {
+            LoopTurn::EndsNow => {
+                call.result
+                    .push_str("; `until: eof` is met: the loop ends here");
+                self.loop_ending = None;
+                return Some(mark.end);
+            }
+            LoopTurn::EndsAfterIteration if !mark.last_in_iteration => {
+                call.result.push_str(&format!(
+                    "; `until` is met: the loop ends after this iteration ({})",
+                    mark.iteration
+                ));
+                self.loop_ending = Some(mark.id);
+            }
+            LoopTurn::EndsAfterIteration => {
+                call.result.push_str("; `until` is met: the loop ends here");
+                self.loop_ending = Some(mark.id);
+            }
+            LoopTurn::Continue => {}
+        }
+        (self.loop_ending == Some(mark.id) && mark.last_in_iteration).then(|| {
+            self.loop_ending = None;
+            mark.end
+        })
     }
 
     /// Feed one event to the timer analysis; a frame a timer sent says so.

@@ -8,8 +8,9 @@
 //! actor's accepted connections are kept by name (`Connections`), so that an
 //! actor holding several connections, actors on several hosts, or actors
 //! whose calls are observed rather than planned fit here without touching
-//! the rules' callers. Today a lesson names no connection: every `accept`
-//! uses the unnamed one, which is why a second `accept` drops the first.
+//! the rules' callers. An `accept` without `as:` uses the unnamed one, which
+//! is why a second such `accept` drops the first; named ones (`as: alice`)
+//! stay open side by side, and later calls pick one with `on: alice`.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -58,9 +59,8 @@ impl IpVersion {
     }
 }
 
-/// The name of one of an actor's accepted connections. Lessons cannot name
-/// connections yet, so every call uses the unnamed one (`ConnName::default()`)
-/// and an actor holds at most one connection.
+/// The name of one of an actor's accepted connections: what `as:` gave it,
+/// or the unnamed one (`ConnName::default()`) of an `accept` without `as:`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnName(pub String);
 
@@ -128,6 +128,23 @@ impl<T> Connections<T> {
     pub fn iter(&self) -> impl Iterator<Item = &T> {
         self.held.iter().map(|(_, c)| c)
     }
+
+    /// The names held, oldest first.
+    pub fn names(&self) -> impl Iterator<Item = &ConnName> {
+        self.held.iter().map(|(n, _)| n)
+    }
+}
+
+impl ConnName {
+    /// The name a planned step gives (`PlannedStep::conn`): `""` is the
+    /// unnamed connection.
+    pub fn of(name: &str) -> ConnName {
+        ConnName(name.to_string())
+    }
+
+    pub fn is_named(&self) -> bool {
+        !self.0.is_empty()
+    }
 }
 
 /// What fixed a socket's IP version: the address it was bound to, or the
@@ -181,9 +198,16 @@ pub struct ActorSockets {
     pub addressed: Option<(usize, u64, &'static str)>,
     /// Finished connections waiting in its listen queue for `accept`.
     pub waiting: usize,
+    /// The actors whose connections those are, oldest first: `accept`
+    /// takes them in that order.
+    pub queue: Vec<usize>,
     /// Connects expected to time out (a full queue): the kernel keeps
     /// resending their SYN, so they may still arrive for a later `accept`.
     pub maybe_waiting: usize,
+    /// Named connections it closed, with where: `on:` may not use them.
+    pub closed_names: Vec<(ConnName, At)>,
+    /// Named connections whose sending side it shut down, with where.
+    pub shut_names: Vec<(ConnName, At)>,
 }
 
 impl ActorSockets {
@@ -197,29 +221,50 @@ impl ActorSockets {
         !self.connections.is_empty()
     }
 
-    /// An `accept` into the actor's (unnamed) connection: what it does to the
+    /// An `accept` into the connection called `name`: what it does to the
     /// one held there, if any.
-    pub fn accept(&mut self, at: At) -> Accepted<At> {
+    pub fn accept(&mut self, name: ConnName, at: At) -> Accepted<At> {
         self.connected = true;
-        self.shut_write = None;
-        self.connections.accept(ConnName::default(), at)
+        if name.is_named() {
+            self.closed_names.retain(|(n, _)| *n != name);
+            self.shut_names.retain(|(n, _)| *n != name);
+        } else {
+            self.shut_write = None;
+        }
+        self.connections.accept(name, at)
     }
 
-    /// Take what a `close` takes and forget what goes with it.
-    pub fn close(&mut self, transport: Option<Transport>, listener: bool, at: At) -> Closed {
+    /// Take what a `close` takes (of the connection called `conn`, when it
+    /// closes one) and forget what goes with it.
+    pub fn close(
+        &mut self,
+        transport: Option<Transport>,
+        listener: bool,
+        conn: &ConnName,
+        at: At,
+    ) -> Closed {
         self.made = false;
-        let what = close_takes(transport, listener, self.holds_connection());
+        let what = close_takes(transport, listener, self.connections.get(conn).is_some());
+        if what == Closed::Connection && conn.is_named() {
+            self.connections.take(conn);
+            self.connected = !self.connections.is_empty();
+            self.shut_names.retain(|(n, _)| n != conn);
+            self.closed_names.push((conn.clone(), at));
+            self.closed = Some((at.0, at.1, what));
+            return what;
+        }
         match what {
             Closed::Listener => {
                 self.listening = false;
                 self.bound = false;
                 self.waiting = 0;
+                self.queue.clear();
                 self.maybe_waiting = 0;
                 self.addressed = None;
             }
             Closed::Connection => {
                 self.connections.take(&ConnName::default());
-                self.connected = false;
+                self.connected = !self.connections.is_empty();
             }
             Closed::Socket => {
                 self.bound = false;
@@ -324,17 +369,17 @@ mod tests {
             holds: Some((addr, 1, 10)),
             ..Default::default()
         };
-        assert_eq!(s.accept((3, 13)), Accepted::Added);
+        assert_eq!(s.accept(ConnName::default(), (3, 13)), Accepted::Added);
         s.shut_write = Some((4, 14));
         assert_eq!(
-            s.close(Some(Transport::Tcp), false, (5, 15)),
+            s.close(Some(Transport::Tcp), false, &ConnName::default(), (5, 15)),
             Closed::Connection
         );
         assert!(s.listening && s.bound && !s.connected && !s.holds_connection());
         assert_eq!(s.holds, Some((addr, 1, 10)));
         assert_eq!(s.shut_write, None);
         assert_eq!(
-            s.close(Some(Transport::Tcp), true, (6, 16)),
+            s.close(Some(Transport::Tcp), true, &ConnName::default(), (6, 16)),
             Closed::Listener
         );
         assert!(!s.has_socket());
@@ -344,13 +389,39 @@ mod tests {
 
     #[test]
     fn a_second_accept_drops_the_connection_it_held() {
+        let unnamed = ConnName::default;
         let mut s = ActorSockets::default();
-        assert_eq!(s.accept((3, 13)), Accepted::Added);
-        assert_eq!(s.accept((4, 14)), Accepted::Replaced((3, 13)));
+        assert_eq!(s.accept(unnamed(), (3, 13)), Accepted::Added);
+        assert_eq!(s.accept(unnamed(), (4, 14)), Accepted::Replaced((3, 13)));
         assert_eq!(s.connections.iter().collect::<Vec<_>>(), [&(4, 14)]);
         // Closing it leaves none to drop.
-        s.close(Some(Transport::Tcp), false, (5, 15));
-        assert_eq!(s.accept((6, 16)), Accepted::Added);
+        s.close(Some(Transport::Tcp), false, &unnamed(), (5, 15));
+        assert_eq!(s.accept(unnamed(), (6, 16)), Accepted::Added);
+    }
+
+    #[test]
+    fn closing_one_named_connection_keeps_the_others() {
+        let (a, b) = (ConnName::of("alice"), ConnName::of("bob"));
+        let mut s = ActorSockets {
+            bound: true,
+            listening: true,
+            ..Default::default()
+        };
+        assert_eq!(s.accept(a.clone(), (3, 13)), Accepted::Added);
+        assert_eq!(s.accept(b.clone(), (4, 14)), Accepted::Added);
+        assert_eq!(
+            s.close(Some(Transport::Tcp), false, &a, (5, 15)),
+            Closed::Connection
+        );
+        assert!(s.connected && s.listening);
+        assert_eq!(s.connections.names().collect::<Vec<_>>(), [&b]);
+        assert_eq!(s.closed_names, [(a.clone(), (5, 15))]);
+        // A name closed may be given again by a later accept.
+        s.accept(a.clone(), (6, 16));
+        assert!(s.closed_names.is_empty());
+        s.close(Some(Transport::Tcp), false, &a, (7, 17));
+        s.close(Some(Transport::Tcp), false, &b, (8, 18));
+        assert!(!s.connected && s.listening);
     }
 
     #[test]
@@ -377,7 +448,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            s.close(Some(Transport::Tcp), false, (3, 10)),
+            s.close(Some(Transport::Tcp), false, &ConnName::default(), (3, 10)),
             Closed::Socket
         );
         assert_eq!(s.failed_connect, None);

@@ -317,6 +317,8 @@ fn the_schema_and_the_docs_know_every_key_of_the_model() {
         ("`expect:`", props(&defs["expect"])),
         ("`checkpoint:`", props(&defs["checkpoint"])),
         ("a rule", props(&defs["rule"])),
+        ("`answer:`", props(&defs["answer"])),
+        ("`loop:`", props(&defs["loop"])),
     ];
     for (section, keys) in netcourse::lesson::load::SECTIONS {
         let mut model: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
@@ -359,6 +361,7 @@ fn the_schema_and_the_docs_know_every_key_of_the_model() {
         ("max_actors", MAX_ACTORS as u64),
         ("max_steps", MAX_STEPS as u64),
         ("max_repeat", MAX_REPEAT as u64),
+        ("max_loop", MAX_LOOP as u64),
         ("max_payload", MAX_PAYLOAD as u64),
         ("max_recv", MAX_RECV as u64),
         ("max_backlog", MAX_BACKLOG as u64),

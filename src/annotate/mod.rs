@@ -73,6 +73,7 @@ static NO_PLAN: Plan = Plan {
     rules: Vec::new(),
     network: None,
     wire_rules: Vec::new(),
+    peer_names: Vec::new(),
 };
 
 impl<'a> Annotator<'a> {
@@ -108,8 +109,15 @@ impl<'a> Annotator<'a> {
         transport: Transport,
     ) -> Option<Accepted<SocketAddr>> {
         let held = &mut self.connections[rec.actor];
+        let name = ConnName::of(
+            self.plan
+                .steps
+                .get(rec.step.wrapping_sub(1))
+                .and_then(|s| s.conn.as_deref())
+                .unwrap_or(""),
+        );
         match call {
-            Call::Accept if rec.ok => match held.accept(ConnName::default(), rec.peer) {
+            Call::Accept if rec.ok => match held.accept(name, rec.peer) {
                 Accepted::Replaced(Some(old))
                     if rec.local.and_then(|l| self.tcp.state_at(l, Some(old)))
                         != Some(tcp::State::Closed) =>
@@ -123,10 +131,10 @@ impl<'a> Annotator<'a> {
                     && crate::sockets::close_takes(
                         Some(transport),
                         *listener,
-                        !held.is_empty(),
+                        held.get(&name).is_some(),
                     ) == Closed::Connection =>
             {
-                held.take(&ConnName::default());
+                held.take(&name);
                 None
             }
             _ => None,

@@ -35,6 +35,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
     ("tcp-nagle", include_str!("../../lessons/tcp-nagle.yaml")),
     (
+        "tcp-dictionary",
+        include_str!("../../lessons/tcp-dictionary.yaml"),
+    ),
+    (
+        "tcp-concurrent",
+        include_str!("../../lessons/tcp-concurrent.yaml"),
+    ),
+    (
         "ipv6-basics",
         include_str!("../../lessons/ipv6-basics.yaml"),
     ),
@@ -243,9 +251,16 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
             "expect",
             "repeat",
             "checkpoint",
+            "as",
+            "on",
+            "answer",
+            "save_as",
+            "loop",
         ],
     ),
     ("`expect:`", &["text", "hex", "eof", "error", "from"]),
+    ("`answer:`", &["table", "default"]),
+    ("`loop:`", &["steps", "max", "until", "lines"]),
     ("`checkpoint:`", &["ask", "answer", "frame", "explain"]),
     (
         "a rule",

@@ -36,6 +36,8 @@ pub mod limits {
     pub const MAX_BACKLOG: u32 = 128;
     /// Most times one step may be repeated (`repeat:`).
     pub const MAX_REPEAT: usize = 50;
+    /// Most iterations of one `loop:` (its `max:`).
+    pub const MAX_LOOP: usize = 50;
     /// Most the blocking calls of a whole lesson may wait, added up, in
     /// milliseconds (each blocking call counts its `timeout_ms`).
     pub const MAX_TOTAL_WAIT_MS: u64 = 300_000;

@@ -132,6 +132,134 @@ pub struct StepSpec {
     /// A question for the student, answered from the step's captured frame.
     #[serde(default)]
     pub checkpoint: Option<Spanned<CheckpointSpec>>,
+    /// For accept: the name the new connection is held under, so that
+    /// several stay open at once.
+    #[serde(default, rename = "as")]
+    pub as_: Option<Spanned<String>>,
+    /// The accepted connection the call uses, by the name `accept` gave it.
+    #[serde(default)]
+    pub on: Option<Spanned<String>>,
+    /// For recv/recvfrom: reply at once with what this table says to the
+    /// data received.
+    #[serde(default)]
+    pub answer: Option<Spanned<AnswerSpec>>,
+    /// For recvfrom: keep the sender's address under this name, for a later
+    /// `sendto` with `to:` that name.
+    #[serde(default)]
+    pub save_as: Option<Spanned<String>>,
+    /// This step and the next `steps - 1` run again and again, up to `max`
+    /// times, until `until` is met.
+    #[serde(default, rename = "loop")]
+    pub loop_: Option<Spanned<LoopSpec>>,
+}
+
+/// `answer: {table: {"how are u": "fine"}, default: "no"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerSpec {
+    /// Request → reply, matched against the exact bytes received.
+    pub table: Spanned<Table>,
+    /// The reply when no row matches.
+    #[serde(default)]
+    pub default: Option<Spanned<String>>,
+}
+
+/// A mapping kept in the order it is written (the rows of an answer table).
+#[derive(Debug, Default)]
+pub struct Table(pub Vec<(Spanned<String>, Spanned<String>)>);
+
+impl<'de> Deserialize<'de> for Table {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Table, D::Error> {
+        struct Rows;
+        impl<'de> serde::de::Visitor<'de> for Rows {
+            type Value = Table;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a mapping of request text to reply text")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Table, A::Error> {
+                let mut rows = Vec::new();
+                while let Some(k) = map.next_key::<Spanned<String>>()? {
+                    rows.push((k, map.next_value::<Spanned<String>>()?));
+                }
+                Ok(Table(rows))
+            }
+        }
+        d.deserialize_map(Rows)
+    }
+}
+
+/// `loop: {steps: 3, max: 8, until: {text: "bye"}, lines: [...]}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoopSpec {
+    /// How many steps, from this one, make one iteration; default 1.
+    #[serde(default)]
+    pub steps: Option<Spanned<i64>>,
+    /// Most iterations (required: every loop is bounded).
+    #[serde(default)]
+    pub max: Option<Spanned<i64>>,
+    /// `eof`, or `{text: ...}` / `{hex: ...}`.
+    #[serde(default)]
+    pub until: Option<Spanned<UntilSpec>>,
+    /// One line per iteration, sent where a step's `text` says `{line}`
+    /// (what a user would type; a lesson has no keyboard).
+    #[serde(default)]
+    pub lines: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+/// When a loop ends: `eof`, `{text: "bye"}` or `{hex: "..."}`.
+#[derive(Debug)]
+pub enum UntilSpec {
+    Eof,
+    Text(String),
+    Hex(String),
+    /// Any other word, reported by the checker.
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for UntilSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<UntilSpec, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UntilSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`eof`, `{text: ...}` or `{hex: ...}`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<UntilSpec, E> {
+                Ok(if v == "eof" {
+                    UntilSpec::Eof
+                } else {
+                    UntilSpec::Other(v.to_string())
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UntilSpec, A::Error> {
+                let Some(key) = map.next_key::<String>()? else {
+                    return Err(serde::de::Error::invalid_length(0, &self));
+                };
+                let value = map.next_value::<String>()?;
+                let until = match key.as_str() {
+                    "text" => UntilSpec::Text(value),
+                    "hex" => UntilSpec::Hex(value),
+                    other => {
+                        return Err(serde::de::Error::unknown_field(other, &["text", "hex"]));
+                    }
+                };
+                if let Some(extra) = map.next_key::<String>()? {
+                    return Err(serde::de::Error::custom(format!(
+                        "`until` takes one condition; remove `{extra}`"
+                    )));
+                }
+                Ok(until)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Deserialize)]

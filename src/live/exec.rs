@@ -66,16 +66,28 @@ struct ActorSockets {
     conns: Connections<Socket>,
     /// Where the last datagram `recvfrom` returned came from, for `to: reply`.
     last_from: Option<SocketAddr>,
+    /// Senders `save_as:` kept, by their index in `Plan::peer_names`.
+    saved: Vec<(usize, SocketAddr)>,
+    /// What its last read returned, for an `answer:` to reply to.
+    last_read: Option<Vec<u8>>,
     /// The socket's address after its latest call: still known once it is
     /// closed, for `expect: from:` about a datagram it sent before.
     last_local: Option<SocketAddr>,
 }
 
 impl ActorSockets {
-    /// The connection a step's call uses: the unnamed one, as lessons name
-    /// none.
+    /// The unnamed connection `accept` returned, if it holds one.
     fn conn(&self) -> Option<&Socket> {
         self.conns.get(&ConnName::default())
+    }
+
+    /// The socket a step's call uses: the connection it names, else (the
+    /// unnamed one or none named) that connection or the actor's own socket.
+    fn socket_for(&self, conn: Option<&str>) -> Option<&Socket> {
+        match conn {
+            Some(name) if !name.is_empty() => self.conns.get(&ConnName::of(name)),
+            _ => self.conn().or(self.main.as_ref()),
+        }
     }
 
     /// Every socket it holds, its main one first.
@@ -350,7 +362,8 @@ impl<'a> Runner<'a> {
                     }
                     // A connection held under the same name is dropped here,
                     // which closes it.
-                    drop(sockets.conns.accept(ConnName::default(), conn));
+                    let name = ConnName::of(step.conn.as_deref().unwrap_or(""));
+                    drop(sockets.conns.accept(name, conn));
                     rec.peer = from;
                     Ok(format!(
                         "new connection from {}",
@@ -359,7 +372,7 @@ impl<'a> Runner<'a> {
                 }
                 Call::Connect { to } => {
                     // The checker allows `reply` on sendto only.
-                    let to = resolve(self.plan, *to, None)?;
+                    let to = resolve(self.plan, *to, None, &[])?;
                     guard(to, Reach::Connect)?;
                     if sockets.main.is_none() {
                         sockets.main = Some(source.new_socket(actor.host, to, ty, proto)?);
@@ -379,35 +392,37 @@ impl<'a> Runner<'a> {
                     ))
                 }
                 Call::Send { data, all } => {
+                    let (data, chose) = answered(step, data, sockets.last_read.as_deref())?;
                     let sock = sockets
-                        .conn()
-                        .or(sockets.main.as_ref())
+                        .socket_for(step.conn.as_deref())
                         .ok_or_else(no_socket)?;
                     if let Some(peer) = sock.peer_addr().ok().and_then(|a| a.as_socket()) {
                         guard(peer, Reach::Deliver)?;
                     }
-                    let sent = send_within(sock, data, *all, timeout)?;
+                    let sent = send_within(sock, &data, *all, timeout)?;
                     rec.data = Some(data[..sent].to_vec());
                     rec.peer = sock.peer_addr().ok().and_then(|a| a.as_socket());
-                    Ok(format!("{} sent", plural(sent, "byte")))
+                    Ok(format!("{} sent{chose}", plural(sent, "byte")))
                 }
                 Call::SendTo { to, data } => {
-                    let to = resolve(self.plan, *to, sockets.last_from)?;
+                    let (data, chose) = answered(step, data, sockets.last_read.as_deref())?;
+                    let to = resolve(self.plan, *to, sockets.last_from, &sockets.saved)?;
                     guard(to, Reach::Deliver)?;
                     if sockets.main.is_none() {
                         sockets.main = Some(source.new_socket(actor.host, to, ty, proto)?);
                     }
                     let sock = sockets.main.as_ref().ok_or_else(no_socket)?;
                     wait_for(sock, libc::POLLOUT, timeout)?;
-                    let n = sock.send_to(data, &to.into())?;
+                    let n = sock.send_to(&data, &to.into())?;
                     rec.data = Some(data[..n].to_vec());
                     rec.peer = Some(to);
-                    Ok(format!("{} sent to {to}", plural(n, "byte")))
+                    Ok(format!("{} sent to {to}{chose}", plural(n, "byte")))
                 }
                 Call::Recv { max } => {
+                    // A failed read leaves nothing for an `answer:` to reply to.
+                    sockets.last_read = None;
                     let sock = sockets
-                        .conn()
-                        .or(sockets.main.as_ref())
+                        .socket_for(step.conn.as_deref())
                         .ok_or_else(no_socket)?;
                     wait_readable(sock, timeout)?;
                     let mut buf = vec![0u8; *max as usize];
@@ -419,10 +434,12 @@ impl<'a> Runner<'a> {
                     } else {
                         format!("{}: {}", plural(n, "byte"), py_bytes(&buf))
                     };
+                    sockets.last_read = Some(buf.clone());
                     rec.data = Some(buf);
                     Ok(result)
                 }
                 Call::RecvFrom { max } => {
+                    sockets.last_read = None;
                     let sock = sockets.main.as_ref().ok_or_else(no_socket)?;
                     wait_readable(sock, timeout)?;
                     let mut buf = vec![MaybeUninit::<u8>::uninit(); *max as usize];
@@ -438,6 +455,11 @@ impl<'a> Runner<'a> {
                     }
                     rec.peer = from;
                     sockets.last_from = from;
+                    sockets.last_read = Some(data.clone());
+                    if let (Some(i), Some(from)) = (step.save_as, from) {
+                        sockets.saved.retain(|(n, _)| *n != i);
+                        sockets.saved.push((i, from));
+                    }
                     let result = format!(
                         "{}: {} from {}",
                         plural(n, "byte"),
@@ -454,29 +476,34 @@ impl<'a> Runner<'a> {
                         ShutdownHow::Both => Shutdown::Both,
                     };
                     let sock = sockets
-                        .conn()
-                        .or(sockets.main.as_ref())
+                        .socket_for(step.conn.as_deref())
                         .ok_or_else(no_socket)?;
                     sock.shutdown(how)?;
                     Ok("done".into())
                 }
                 Call::Close { listener } => {
+                    let name = ConnName::of(step.conn.as_deref().unwrap_or(""));
                     let takes = crate::sockets::close_takes(
                         Some(actor.transport),
                         *listener,
-                        !sockets.conns.is_empty(),
+                        sockets.conns.get(&name).is_some(),
                     );
                     let sock = if takes != crate::sockets::Closed::Connection {
                         sockets.main.take()
                     } else {
-                        sockets.conns.take(&ConnName::default())
+                        sockets.conns.take(&name)
                     };
                     let sock = sock.ok_or_else(no_socket)?;
                     rec.local = sock.local_addr().ok().and_then(|a| a.as_socket());
                     rec.peer = sock.peer_addr().ok().and_then(|a| a.as_socket());
                     rec.unread = unread_bytes(&sock);
                     drop(sock);
-                    Ok("closed".into())
+                    // The listener and a connection are different sockets:
+                    // the result says which went.
+                    Ok(match takes {
+                        crate::sockets::Closed::Listener => "closed the listening socket".into(),
+                        _ => "closed".into(),
+                    })
                 }
                 Call::Sleep { ms } => {
                     // The lesson asked for this pause (as `time.sleep` in a
@@ -490,8 +517,7 @@ impl<'a> Runner<'a> {
                         sockets.main = Some(source.new_socket(actor.host, actor.addr, ty, proto)?);
                     }
                     let sock = sockets
-                        .conn()
-                        .or(sockets.main.as_ref())
+                        .socket_for(step.conn.as_deref())
                         .ok_or_else(no_socket)?;
                     match option {
                         SockOpt::NoDelay => sock.set_tcp_nodelay(*value)?,
@@ -515,7 +541,10 @@ impl<'a> Runner<'a> {
 
         let sockets = &mut self.sockets[step.actor];
         if rec.local.is_none() {
-            rec.local = local_of(sockets.conn()).or_else(|| local_of(sockets.main.as_ref()));
+            rec.local = match step.conn.as_deref() {
+                Some(name) if !name.is_empty() => local_of(sockets.socket_for(Some(name))),
+                _ => local_of(sockets.conn()).or_else(|| local_of(sockets.main.as_ref())),
+            };
         }
         if rec.local.is_some() {
             sockets.last_local = rec.local;
@@ -649,8 +678,26 @@ impl<'a> Runner<'a> {
 
 /// Where a step's `to` points: an actor's address, a written address, or
 /// (`to: reply`) whoever the actor's last `recvfrom` heard from.
-fn resolve(plan: &Plan, peer: Peer, last_from: Option<SocketAddr>) -> io::Result<SocketAddr> {
+fn resolve(
+    plan: &Plan,
+    peer: Peer,
+    last_from: Option<SocketAddr>,
+    saved: &[(usize, SocketAddr)],
+) -> io::Result<SocketAddr> {
     match peer {
+        Peer::Saved(i) => saved
+            .iter()
+            .find(|(n, _)| *n == i)
+            .map(|(_, a)| *a)
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!(
+                        "`to: {}` needs an earlier `recvfrom` by this actor with `save_as: {0}`",
+                        plan.peer_names.get(i).map(String::as_str).unwrap_or("?")
+                    ),
+                )
+            }),
         Peer::Actor(i) => Ok(plan.actors[i].addr),
         Peer::Addr(a) => Ok(a),
         Peer::Reply => crate::sockets::reply_to(last_from).ok_or_else(|| {
@@ -660,6 +707,40 @@ fn resolve(plan: &Plan, peer: Peer, last_from: Option<SocketAddr>) -> io::Result
             )
         }),
     }
+}
+
+/// The data a send step sends: its own, or with `answer:` the reply the
+/// table gives to what the actor's read before it returned, and how the
+/// table chose it (for the call's result).
+fn answered(
+    step: &PlannedStep,
+    data: &[u8],
+    last_read: Option<&[u8]>,
+) -> io::Result<(Vec<u8>, String)> {
+    let Some(answer) = &step.answer else {
+        return Ok((data.to_vec(), String::new()));
+    };
+    let received = last_read.ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            "the read before this answer returned nothing to answer (it failed)",
+        )
+    })?;
+    let (reply, row) = answer.choose(received);
+    let why = match row {
+        Some(row) => format!(
+            ": {}, row {row} of the answer table ({} → {})",
+            py_bytes(reply),
+            py_bytes(received),
+            py_bytes(reply)
+        ),
+        None => format!(
+            ": {}, the answer table's default ({} is in no row)",
+            py_bytes(reply),
+            py_bytes(received)
+        ),
+    };
+    Ok((reply.to_vec(), why))
 }
 
 /// FIONREAD: bytes waiting in the socket's receive buffer.

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use crate::text::{py_addr, py_bytes};
 
+pub mod flow;
 pub mod template;
+
+pub use flow::{Answer, LoopMark, LoopTurn, Until};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -56,6 +59,9 @@ pub enum Peer {
     /// `to: reply`: wherever the actor's last `recvfrom` said the datagram
     /// came from, as an echo server answers `sendto(data, addr)`.
     Reply,
+    /// A sender's address an earlier `recvfrom` of the actor saved
+    /// (`save_as:`): an index into `Plan::peer_names`.
+    Saved(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,6 +205,18 @@ pub struct PlannedStep {
     /// Where the step's `call` is written, for errors at run time.
     pub line: u64,
     pub column: u64,
+    /// The accepted connection the call uses (`Some("")`: the unnamed one,
+    /// `on:` names another); `None`: the actor's own socket. For an
+    /// `accept`, the name the new connection is held under (`as:`).
+    pub conn: Option<String>,
+    /// Send the reply this table computes from what the actor's previous
+    /// step received, instead of the call's own data.
+    pub answer: Option<Answer>,
+    /// A `recvfrom` that keeps the sender's address under this name (an
+    /// index into `Plan::peer_names`).
+    pub save_as: Option<usize>,
+    /// The loop the step belongs to, if any.
+    pub looping: Option<LoopMark>,
 }
 
 /// A checked checkpoint: the answer is the name of a captured value
@@ -266,6 +284,8 @@ pub struct Plan {
     pub network: Option<crate::wire::Topology>,
     /// What the wire does to chosen frames.
     pub wire_rules: Vec<crate::wire::impair::Rule>,
+    /// The names `save_as:` gives to senders' addresses (`Peer::Saved`).
+    pub peer_names: Vec<String>,
 }
 
 impl Plan {
@@ -322,15 +342,17 @@ pub const CALLS: &[&str] = &[
 /// Which optional keys each call reads; any other key on the step is a mistake.
 pub fn keys_for(call: &str) -> &'static [&'static str] {
     match call {
-        "bind" | "accept" => &[],
+        "bind" => &[],
         "listen" => &["backlog"],
+        "accept" => &["as"],
         "connect" => &["to"],
-        "send" | "sendall" => &["text", "hex"],
+        "send" | "sendall" => &["text", "hex", "on"],
         "sendto" => &["to", "text", "hex"],
-        "recv" | "recvfrom" => &["max"],
-        "shutdown" => &["how"],
-        "close" => &["socket"],
-        "setsockopt" => &["option", "value", "size", "ttl"],
+        "recv" => &["max", "on", "answer"],
+        "recvfrom" => &["max", "answer", "save_as"],
+        "shutdown" => &["how", "on"],
+        "close" => &["socket", "on"],
+        "setsockopt" => &["option", "value", "size", "ttl", "on"],
         "sleep" => &["ms"],
         _ => &[],
     }
@@ -345,7 +367,41 @@ pub fn call_text(plan: &Plan, step: &PlannedStep) -> String {
         Peer::Addr(a) => py_addr(*a),
         // As the tutorial's echo server writes it: `data, addr = s.recvfrom(…)`.
         Peer::Reply => "addr".to_string(),
+        Peer::Saved(i) => plan.peer_names.get(*i).cloned().unwrap_or_default(),
     };
+    // A call on an accepted connection is made on that socket, as the
+    // tutorial's server writes `conn.recv(1024)`; the listener's are not.
+    let on = match (&step.call, step.conn.as_deref()) {
+        (Call::Accept, _) | (_, None) => String::new(),
+        (_, Some("")) => "conn.".to_string(),
+        (_, Some(name)) => format!("{name}."),
+    };
+    if let Some(answer) = &step.answer {
+        return match &step.call {
+            Call::SendTo { to, .. } => format!(
+                "sendto(table.get(data, {}), {})",
+                py_bytes(&answer.default),
+                peer(to)
+            ),
+            _ => format!(
+                "{on}sendall(table.get(data, {}))",
+                py_bytes(&answer.default)
+            ),
+        };
+    }
+    let text = call_text_of(plan, step, &peer);
+    match (&step.call, step.conn.as_deref(), step.save_as) {
+        (Call::Accept, Some(""), _) => format!("conn, addr = {text}"),
+        (Call::Accept, Some(name), _) => format!("{name}, addr = {text}"),
+        (Call::RecvFrom { .. }, _, Some(i)) => format!(
+            "data, {} = {text}",
+            plan.peer_names.get(i).map(String::as_str).unwrap_or("addr")
+        ),
+        _ => format!("{on}{text}"),
+    }
+}
+
+fn call_text_of(plan: &Plan, step: &PlannedStep, peer: &dyn Fn(&Peer) -> String) -> String {
     match &step.call {
         Call::Bind => format!("bind({})", py_addr(plan.actors[step.actor].addr)),
         Call::Listen { backlog } => format!("listen({backlog})"),

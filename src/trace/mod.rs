@@ -304,6 +304,7 @@ pub fn transcript(
             actor: actor_name(labels, c.program, c.pid),
             call: c.sc.name().to_string(),
             say: None,
+            connection: None,
         })
         .collect();
 

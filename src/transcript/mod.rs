@@ -123,6 +123,10 @@ pub struct StepInfo {
     /// The narration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub say: Option<String>,
+    /// The accepted connection its call uses (or an `accept` names), by
+    /// the name the lesson gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

@@ -14,7 +14,12 @@ pub(super) fn check_checkpoint(
     let cp = spec.checkpoint.as_ref()?;
     let c = &cp.value;
     let before = problems.len();
-    let call = spec.call.value.as_str();
+    // A read with `answer:` asks about the reply it sends.
+    let call = match spec.call.value.as_str() {
+        "recv" if spec.answer.is_some() => "sendall",
+        "recvfrom" if spec.answer.is_some() => "sendto",
+        call => call,
+    };
     let listener = spec.socket.as_ref().is_some_and(|s| s.value == "listener");
     if !crate::sockets::puts_frames(call, transport, listener) {
         problems.push(Problem::new(

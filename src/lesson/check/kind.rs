@@ -652,6 +652,83 @@ pub enum Kind {
     },
     MissingTtl,
     TtlWithoutTtlOption,
+
+    // Named connections, answers, saved peers, loops (check::flow).
+    /// `as:`, `on:`, `answer:` or `save_as:` on a call that has no use for it.
+    KeyOnlyOn {
+        key: &'static str,
+        call: String,
+    },
+    /// A name `as:` or `save_as:` gives that cannot be one.
+    BadFlowName {
+        key: &'static str,
+        name: String,
+    },
+    UnknownConnection {
+        actor: String,
+        name: String,
+        held: Vec<String>,
+    },
+    ConnectionClosed {
+        actor: String,
+        name: String,
+        step: usize,
+        line: u64,
+    },
+    ConnectionNameInUse {
+        actor: String,
+        name: String,
+        step: usize,
+        line: u64,
+    },
+    /// A connection call without `on:` while the actor holds only named
+    /// connections.
+    WhichConnection {
+        actor: String,
+        held: Vec<String>,
+    },
+    OnWithListener,
+    /// `as:` names an actor, but the connection accepted is another's.
+    AcceptNamedForAnother {
+        name: String,
+        client: String,
+    },
+    SaveAsIsActor {
+        name: String,
+    },
+    PeerNotSaved {
+        actor: String,
+        name: String,
+    },
+    AnswerWithoutDefault,
+    /// `answer:` on a read expected to fail: nothing would be read to answer.
+    AnswerToAnError,
+    AnswerTableEmpty,
+    LoopWithoutMax,
+    LoopMaxOutOfRange {
+        max: i64,
+        limit: usize,
+    },
+    LoopStepsOutOfRange {
+        steps: i64,
+        left: usize,
+    },
+    NestedLoop {
+        outer_line: u64,
+    },
+    UnknownUntil {
+        word: String,
+    },
+    UntilBadHex {
+        error: String,
+    },
+    UntilEofWithoutRead,
+    EmptyLines,
+    LinesBeyondMax {
+        lines: usize,
+        max: usize,
+    },
+    LineWithoutLines,
 }
 
 impl Kind {
@@ -664,6 +741,7 @@ impl Kind {
             | Kind::BodyLongerThanContentLength { .. }
             | Kind::BodyShorterThanContentLength { .. }
             | Kind::AcceptDropsConnection { .. }
+            | Kind::AcceptNamedForAnother { .. }
             | Kind::NoSuchUdpFrame { .. }
             | Kind::NoTcpHeader { .. }
             | Kind::RuleMatchesEverything

@@ -12,6 +12,7 @@ mod addresses;
 mod app;
 mod checkpoint;
 mod expect;
+mod flow;
 mod kind;
 mod network;
 mod problem;
@@ -25,6 +26,7 @@ use actors::*;
 use addresses::*;
 use checkpoint::*;
 use expect::*;
+use flow::*;
 pub use kind::{Destination, Kind, NameFault, Use, YamlFault};
 use network::*;
 pub use problem::{Problem, Severity};
@@ -123,10 +125,27 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
     let mut total_wait_ms: u64 = 0;
     let mut wait_reported = false;
 
-    for (i, spec) in file.steps.iter().enumerate().take(limits::MAX_STEPS) {
+    let loops = check_loops(file, &mut problems);
+    let mut peers = Peers::new(file);
+    for entry in schedule(file.steps.len(), &loops) {
+        let i = entry.spec;
+        if i >= limits::MAX_STEPS {
+            continue;
+        }
+        let spec = &file.steps[i];
+        let iteration = entry.place.map_or(1, |p| p.1);
+        // Past the step limit the lesson is refused anyway: a loop's later
+        // iterations would only repeat the work (and its problems).
+        if iteration > 1 && number > limits::MAX_STEPS {
+            continue;
+        }
         let repeat = check_repeat(spec, &mut problems);
+        // A receiving step with `answer:` runs as two: the read, then the reply.
+        let answers =
+            spec.answer.is_some() && matches!(spec.call.value.as_str(), "recv" | "recvfrom");
+        let group = 1 + usize::from(answers);
         let first = number;
-        number += repeat;
+        number += repeat * group;
         if number - 1 > limits::MAX_STEPS && !steps_reported {
             steps_reported = true;
             let at = spec
@@ -142,7 +161,15 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
                 at.1,
             ));
         }
-        if let Some(id) = &spec.id {
+        if let Some(id) = &spec.id
+            && iteration > 1
+        {
+            // A later iteration of a loop: the same id names these numbers too.
+            id_numbers
+                .entry(id.value.clone())
+                .or_default()
+                .extend(first..number);
+        } else if let Some(id) = &spec.id {
             if let Some(first_line) = ids.insert(id.value.clone(), id.referenced.line()) {
                 problems.push(Problem::new(
                     Kind::DuplicateStepId {
@@ -192,6 +219,7 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
             &names,
             &actors,
             &mut sockets,
+            &mut peers,
             source,
             &mut problems,
         ) {
@@ -222,16 +250,64 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
                     ));
                 }
             }
-            for k in 0..repeat {
-                let mut copy = step.clone();
-                copy.number = first + k;
-                if k > 0 {
-                    copy.checkpoint = None;
+            let mut step = step;
+            if let Some((n, _, _)) = entry.place {
+                if let (Some(lines), Some(t)) = (&loops[n].lines, &spec.text)
+                    && t.value.contains("{line}")
+                    && let Some(line) = lines.get(iteration - 1)
+                {
+                    fill_line(&mut step.call, line);
                 }
-                steps.push(copy);
+                step.looping = Some(mark(&loops, n, iteration, false));
+                if iteration > 1 {
+                    // Narration and questions belong to the first time round.
+                    step.say = None;
+                    step.checkpoint = None;
+                }
+            }
+            if answers
+                && let (Some(a), Some(Call::Recv { .. } | Call::RecvFrom { .. })) =
+                    (&spec.answer, Some(&step.call))
+                && step.expect.error.is_some()
+            {
+                problems.push(Problem::new(Kind::AnswerToAnError, a));
+            }
+            let mut group_steps = vec![step];
+            if answers
+                && let Some(a) = &spec.answer
+                && let Some(answer) = check_answer(a, &mut problems)
+            {
+                let recv = &mut group_steps[0];
+                let mut reply = answer_step(recv, answer, pos(a));
+                // The read puts no frame on the wire: a question is about the reply's.
+                reply.checkpoint = recv.checkpoint.take();
+                reply.looping = recv.looping.clone();
+                group_steps.push(reply);
+            }
+            let last_of_iteration = entry.place.is_some_and(|p| p.2);
+            for k in 0..repeat {
+                for (j, step) in group_steps.iter().enumerate() {
+                    if first + k * group + j > limits::MAX_STEPS {
+                        break;
+                    }
+                    let mut copy = step.clone();
+                    copy.number = first + k * group + j;
+                    if k > 0 {
+                        copy.checkpoint = None;
+                    }
+                    if let Some(m) = &mut copy.looping {
+                        m.last_in_iteration =
+                            last_of_iteration && k + 1 == repeat && j + 1 == group_steps.len();
+                    }
+                    steps.push(copy);
+                }
             }
         }
     }
+    mark_loops(&mut steps);
+    // A loop's later iterations find the same mistakes again: say each once.
+    let mut seen = HashSet::new();
+    problems.retain(|p| seen.insert((p.line, p.column, p.message())));
 
     for (i, a) in file.actors.iter().enumerate() {
         if !used.contains(&i)
@@ -272,6 +348,7 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
         rules,
         network,
         wire_rules,
+        peer_names: peers.names,
     });
     problems.sort_by_key(|p| (p.line, p.column));
     (plan, problems)
@@ -303,3 +380,5 @@ pub(super) fn check_repeat(spec: &StepSpec, problems: &mut Vec<Problem>) -> usiz
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_flow;

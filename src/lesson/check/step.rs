@@ -12,6 +12,7 @@ pub(super) fn check_step(
     names: &[&str],
     actors: &[Option<PlannedActor>],
     st: &mut [ActorSockets],
+    peers: &mut Peers,
     source: &str,
     problems: &mut Vec<Problem>,
 ) -> Option<PlannedStep> {
@@ -108,8 +109,18 @@ pub(super) fn check_step(
     } else {
         Some(Vec::new())
     };
+    check_flow_keys(spec, problems);
+    let conn = connection(spec, transport, actor_name, &st[actor], problems);
     let to = if allowed.contains(&"to") {
-        check_peer(spec, names, actors, problems)
+        match peers.resolve(spec, actor, actor_name, problems) {
+            Some(saved) if call_name == "sendto" => saved,
+            _ => check_peer(spec, names, actors, problems),
+        }
+    } else {
+        None
+    };
+    let save_as = if call_name == "recvfrom" {
+        peers.save(spec, actor, names, problems)
     } else {
         None
     };
@@ -210,9 +221,27 @@ pub(super) fn check_step(
                     ));
                 } else {
                     st[actor].waiting -= 1;
+                    let client = (!st[actor].queue.is_empty()).then(|| st[actor].queue.remove(0));
+                    // A connection named after an actor should be that actor's.
+                    if let (Some(client), Some(name)) = (client, &spec.as_)
+                        && let Some(named) = names.iter().position(|n| *n == name.value)
+                        && named != client
+                    {
+                        problems.push(Problem::new(
+                            Kind::AcceptNamedForAnother {
+                                name: name.value.clone(),
+                                client: names[client].to_string(),
+                            },
+                            name,
+                        ));
+                    }
                 }
             }
-            if let Accepted::Replaced(_) = st[actor].accept(here) {
+            let name = crate::sockets::ConnName::of(conn.as_deref().unwrap_or(""));
+            let named = name.is_named();
+            if let Accepted::Replaced(_) = st[actor].accept(name, here)
+                && !named
+            {
                 problems.push(Problem::new(
                     Kind::AcceptDropsConnection { actor: me() },
                     &spec.call,
@@ -293,7 +322,10 @@ pub(super) fn check_step(
                 && st[target].listening
             {
                 match expect.error {
-                    None => st[target].waiting += 1,
+                    None => {
+                        st[target].waiting += 1;
+                        st[target].queue.push(actor);
+                    }
                     Some(ExpectedError::Timeout) => st[target].maybe_waiting += 1,
                     Some(_) => {}
                 }
@@ -316,7 +348,14 @@ pub(super) fn check_step(
                     transport,
                     st[actor].closed.as_ref(),
                 ));
-            } else if let Some((step, line)) = st[actor].shut_write {
+            } else if let Some((step, line)) = match conn.as_deref() {
+                Some(name) if !name.is_empty() => st[actor]
+                    .shut_names
+                    .iter()
+                    .find(|(n, _)| n.0 == name)
+                    .map(|(_, at)| *at),
+                _ => st[actor].shut_write,
+            } {
                 problems.push(Problem::new(
                     Kind::SendAfterShutdown {
                         actor: me(),
@@ -409,7 +448,13 @@ pub(super) fn check_step(
                 ));
             }
             if how != ShutdownHow::Read {
-                st[actor].shut_write = Some((number, spec.call.referenced.line()));
+                let at = (number, spec.call.referenced.line());
+                match conn.as_deref() {
+                    Some(name) if !name.is_empty() => st[actor]
+                        .shut_names
+                        .push((crate::sockets::ConnName::of(name), at)),
+                    _ => st[actor].shut_write = Some(at),
+                }
             }
             Call::Shutdown { how }
         }
@@ -448,7 +493,8 @@ pub(super) fn check_step(
                     at,
                 ));
             }
-            st[actor].close(transport, listener, here);
+            let name = crate::sockets::ConnName::of(conn.as_deref().unwrap_or(""));
+            st[actor].close(transport, listener, &name, here);
             Call::Close { listener }
         }
         "setsockopt" => {
@@ -595,6 +641,10 @@ pub(super) fn check_step(
         checkpoint,
         line: spec.call.referenced.line(),
         column: spec.call.referenced.column(),
+        conn,
+        answer: None,
+        save_as,
+        looping: None,
     })
 }
 

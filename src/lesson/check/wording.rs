@@ -7,8 +7,10 @@ use super::kind::{Destination, Kind, NameFault, Use, YamlFault};
 use crate::plan::{CALLS, RULE_PROTOCOLS, TCP_FLAGS, keys_for, template};
 use crate::text::did_you_mean;
 
+mod flow;
 mod network;
 
+use flow::flow_kinds;
 use network::network_kinds;
 
 /// The calls `repeat:` may copy: one datagram or read per copy.
@@ -63,6 +65,7 @@ impl Display for Kind {
             }
             EmptyFile => f.write_str("the file is empty"),
             network_kinds!() => network::message(self, f),
+            flow_kinds!() => flow::message(self, f),
             InvisibleInName {
                 visible,
                 code,
@@ -438,6 +441,7 @@ impl Kind {
                 "a lesson starts with `format: 1`; `netcourse new lesson NAME` writes one to start from",
             ),
             network_kinds!() => network::hint(self),
+            flow_kinds!() => flow::hint(self),
             InvisibleInName { .. } => s(
                 "a name must read the same everywhere it is shown; use visible letters, digits, `-` and `_`",
             ),
@@ -642,7 +646,7 @@ impl Kind {
                 "steps run one after another, and accept() waits for a finished connection: put the client's `connect` before this `accept` (the kernel completes the handshake by itself)",
             ),
             AcceptDropsConnection { .. } => s(
-                "an actor holds one connection; `close` it first to make that visible, or give each client its own server actor",
+                "an `accept` without `as:` holds one connection; `close` it first to make that visible, or name each connection (`as: alice`, then `on: alice`) to hold several at once",
             ),
             ConnectBeforeListen {
                 server,
