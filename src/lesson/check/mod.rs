@@ -12,6 +12,7 @@ mod addresses;
 mod app;
 mod checkpoint;
 mod expect;
+mod flow;
 mod kind;
 mod network;
 mod problem;
@@ -25,7 +26,8 @@ use actors::*;
 use addresses::*;
 use checkpoint::*;
 use expect::*;
-pub use kind::{Destination, Kind, NameFault, Use, YamlFault};
+use flow::*;
+pub use kind::{DataHint, Destination, Kind, NameFault, Never, Use, YamlFault};
 use network::*;
 pub use problem::{Problem, Severity};
 use rules::*;
@@ -261,7 +263,7 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
     );
 
     let has_errors = problems.iter().any(Problem::is_error);
-    let plan = (!has_errors).then(|| Plan {
+    let mut plan = (!has_errors).then(|| Plan {
         name: file.name.value.clone(),
         title: prose(&file.title),
         summary: prose(&file.summary),
@@ -273,6 +275,14 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
         network,
         wire_rules,
     });
+    // Only a lesson that would run can be followed step by step.
+    if let Some(p) = &plan {
+        let before = problems.len();
+        check_flow(p, file, &mut problems);
+        if problems[before..].iter().any(Problem::is_error) {
+            plan = None;
+        }
+    }
     problems.sort_by_key(|p| (p.line, p.column));
     (plan, problems)
 }

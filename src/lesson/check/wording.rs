@@ -7,8 +7,10 @@ use super::kind::{Destination, Kind, NameFault, Use, YamlFault};
 use crate::plan::{CALLS, RULE_PROTOCOLS, TCP_FLAGS, keys_for, template};
 use crate::text::did_you_mean;
 
+mod found;
 mod network;
 
+use found::found_kinds;
 use network::network_kinds;
 
 /// The calls `repeat:` may copy: one datagram or read per copy.
@@ -63,6 +65,7 @@ impl Display for Kind {
             }
             EmptyFile => f.write_str("the file is empty"),
             network_kinds!() => network::message(self, f),
+            found_kinds!() => found::message(self, f),
             InvisibleInName {
                 visible,
                 code,
@@ -438,6 +441,7 @@ impl Kind {
                 "a lesson starts with `format: 1`; `netcourse new lesson NAME` writes one to start from",
             ),
             network_kinds!() => network::hint(self),
+            found_kinds!() => found::hint(self),
             InvisibleInName { .. } => s(
                 "a name must read the same everywhere it is shown; use visible letters, digits, `-` and `_`",
             ),
