@@ -198,6 +198,50 @@ fn key_value(text: &str, line: u64) -> Option<(String, String, usize)> {
     Some((key.to_string(), value, value_col))
 }
 
+/// The key and the value at `line`:`column`, in block style or inside a
+/// flow mapping (`{ port: 99999999999 }`).
+fn key_value_at(text: &str, line: u64, column: u64) -> Option<(String, String)> {
+    let l = text.lines().nth(line.checked_sub(1)? as usize)?;
+    let col = (column.checked_sub(1)? as usize).min(l.len());
+    if !l.is_char_boundary(col) {
+        return None;
+    }
+    let before = l[..col].trim_end().strip_suffix(':')?;
+    let key_start = before
+        .rfind(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.')))
+        .map_or(0, |i| i + 1);
+    let key = &before[key_start..];
+    let rest = &l[col..];
+    let flow = before[..key_start].contains(['{', '[', ',']);
+    let end = if flow {
+        rest.find([',', '}', ']']).unwrap_or(rest.len())
+    } else {
+        rest.find(" #").unwrap_or(rest.len())
+    };
+    let value = rest[..end].trim().trim_matches(['"', '\'']);
+    (!key.is_empty()).then(|| (key.to_string(), value.to_string()))
+}
+
+/// What to add for a `missing field` the reader names.
+pub fn missing_key_hint(message: &str) -> String {
+    let key = message.split('`').nth(1).unwrap_or("");
+    let example = match key {
+        "format" => "`format: 1` as the first line",
+        "name" => "a `name:` (for the lesson, its file name without `.yaml`)",
+        "title" => "a one-line `title:`",
+        "summary" => "a one- or two-sentence `summary:`",
+        "actors" => "an `actors:` list (`- name: sender` with its `transport:`)",
+        "steps" => "a `steps:` list (`- actor: sender` with its `call:`)",
+        "transport" => "`transport: udp` (or `tcp`) to this actor",
+        "actor" => "`actor:` with the name of the actor that makes the call",
+        "call" => "`call:` with the socket call, e.g. `call: sendto`",
+        "ask" => "`ask:` with the question",
+        "answer" => "`answer:` naming the captured value, e.g. `answer: port.src`",
+        _ => return "docs/lesson-format.md lists the keys each part needs".into(),
+    };
+    format!("add {example}")
+}
+
 /// What the lesson format allows for a number key, for a message about a
 /// number too large (or negative) for it.
 pub fn number_range(key: &str) -> Option<String> {
@@ -285,13 +329,13 @@ pub fn explain(message: &str, text: &str, line: u64, column: u64) -> Option<Prob
     }
     let here = key_value(text, line);
     if message.starts_with("expected a whole number")
-        && let Some((key, value, _)) = &here
+        && let Some((key, value)) = key_value_at(text, line, column)
     {
-        return at(number_problem(key.clone(), value.clone()), line, column);
+        return at(number_problem(key, value), line, column);
     }
     if let Some((key, value, value_col)) = &here
         && value.starts_with('{')
-        && (message.starts_with("expected a single value") || !message.starts_with("expected"))
+        && message.starts_with("expected a single value")
     {
         let inner = value
             .trim_start_matches('{')
@@ -565,6 +609,20 @@ mod tests {
         assert_eq!(first_of_duplicate(text, 6, 5, "text"), Some(5));
         let text = "steps:\n  - text: a\n    text: b\n";
         assert_eq!(first_of_duplicate(text, 3, 5, "text"), Some(2));
+    }
+
+    #[test]
+    fn a_number_in_a_flow_mapping_is_named_by_its_own_key() {
+        let text = "actors: [{name: a, port: 99999999999999999999}]\n";
+        let col = text.find("999").unwrap() as u64 + 1;
+        assert_eq!(
+            key_value_at(text, 1, col),
+            Some(("port".into(), "99999999999999999999".into()))
+        );
+        assert_eq!(
+            key_value_at("    timeout_ms: 2s # wait\n", 1, 17),
+            Some(("timeout_ms".into(), "2s".into()))
+        );
     }
 
     #[test]

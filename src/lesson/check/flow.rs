@@ -14,45 +14,67 @@ use std::collections::VecDeque;
 use super::*;
 use crate::text::bytes_differ;
 
-/// Bytes one actor has sent on a stream and the other not yet read, with
-/// the steps that sent them.
+/// One send's bytes not yet read.
+#[derive(Debug)]
+struct Piece {
+    data: Vec<u8>,
+    step: usize,
+    line: u64,
+    /// Kept back by the sender's Nagle algorithm: an earlier send is not
+    /// acknowledged yet (the receiver may be delaying its ACK).
+    held: bool,
+}
+
+/// What one end of a connection has sent and the other not yet read.
 #[derive(Debug, Default)]
 struct Stream {
-    data: VecDeque<u8>,
-    /// (step, line, bytes not yet read) of each send, oldest first.
-    sends: VecDeque<(usize, u64, usize)>,
+    pieces: VecDeque<Piece>,
     /// The sender shut down its sending side or closed: end of stream
     /// after the data.
     fin: Option<(usize, u64)>,
     sent_any: bool,
+    /// Data went out that the receiver may not have acknowledged yet.
+    unacked: bool,
+    /// Sends that arrived: past a few, the receiver leaves quick-ACK mode.
+    segments: usize,
 }
 
 impl Stream {
-    fn push(&mut self, data: &[u8], step: usize, line: u64) {
-        self.data.extend(data);
-        self.sends.push_back((step, line, data.len()));
-        self.sent_any = true;
+    fn len(&self) -> usize {
+        self.pieces.iter().map(|p| p.data.len()).sum()
     }
 
-    /// Read up to `max` bytes, and the sends they came from.
-    fn read(&mut self, max: usize) -> (Vec<u8>, Vec<(usize, u64)>) {
-        let n = self.data.len().min(max);
-        let got: Vec<u8> = self.data.drain(..n).collect();
+    fn bytes(&self, held_too: bool) -> Vec<u8> {
+        self.pieces
+            .iter()
+            .filter(|p| held_too || !p.held)
+            .flat_map(|p| p.data.iter().copied())
+            .collect()
+    }
+
+    /// Everything kept back goes out (an ACK came, or a FIN pushes it).
+    fn release(&mut self) {
+        for p in &mut self.pieces {
+            p.held = false;
+        }
+    }
+
+    /// Take `n` bytes from the front; the sends they came from.
+    fn consume(&mut self, mut n: usize) -> Vec<(usize, u64)> {
         let mut from = Vec::new();
-        let mut left = n;
-        while left > 0 {
-            let Some(front) = self.sends.front_mut() else {
+        while n > 0 {
+            let Some(front) = self.pieces.front_mut() else {
                 break;
             };
-            from.push((front.0, front.1));
-            let take = front.2.min(left);
-            front.2 -= take;
-            left -= take;
-            if front.2 == 0 {
-                self.sends.pop_front();
+            from.push((front.step, front.line));
+            let take = front.data.len().min(n);
+            front.data.drain(..take);
+            n -= take;
+            if front.data.is_empty() {
+                self.pieces.pop_front();
             }
         }
-        (got, from)
+        from
     }
 }
 
@@ -62,6 +84,11 @@ struct Conn {
     ends: [usize; 2],
     streams: [Stream; 2],
 }
+
+/// Segments a new connection's receiver acknowledges at once (quick-ACK
+/// mode) before it may start delaying ACKs; Linux allows up to 16, fewer
+/// on a small window.
+const QUICK_ACKS: usize = 8;
 
 struct Datagram {
     data: Vec<u8>,
@@ -87,6 +114,8 @@ struct ActorState {
     listening: Option<(usize, u64, u32)>,
     pending: VecDeque<usize>,
     conn: Option<usize>,
+    /// TCP_NODELAY: Nagle's algorithm keeps nothing back.
+    nodelay: bool,
 }
 
 /// Datagrams (and their bookkeeping) a receive queue holds before the
@@ -178,11 +207,44 @@ impl Flow<'_> {
         Some((c, 1 - me, me))
     }
 
+    /// A FIN goes out after the data, and pushes what Nagle kept back.
     fn fin(&mut self, a: usize, step: &PlannedStep) {
         if let Some((c, _, out)) = self.sides(a) {
-            self.conns[c].streams[out]
-                .fin
-                .get_or_insert((step.number, step.line));
+            let s = &mut self.conns[c].streams[out];
+            s.release();
+            s.fin.get_or_insert((step.number, step.line));
+        }
+    }
+
+    /// A data segment from `ends[out]`: kept back by Nagle while its
+    /// earlier data may be unacknowledged; one that leaves carries the ACK
+    /// of what the other end sent, which lets the other end's kept-back
+    /// data go.
+    fn send_stream(&mut self, a: usize, c: usize, out: usize, data: &[u8], step: &PlannedStep) {
+        let nodelay = self.actors[a].nodelay;
+        let conn = &mut self.conns[c];
+        // The receiver delays ACKs once it answers (interactive) or has
+        // left quick-ACK mode.
+        let delays = conn.streams[1 - out].sent_any || conn.streams[out].segments >= QUICK_ACKS;
+        let s = &mut conn.streams[out];
+        let held = !nodelay && (s.unacked || s.pieces.iter().any(|p| p.held));
+        s.pieces.push_back(Piece {
+            data: data.to_vec(),
+            step: step.number,
+            line: step.line,
+            held,
+        });
+        s.sent_any = true;
+        if !held {
+            s.segments += 1;
+            s.unacked = delays;
+            let back = &mut conn.streams[1 - out];
+            back.unacked = false;
+            if back.pieces.iter().any(|p| p.held) {
+                back.release();
+                back.segments += 1;
+                back.unacked = true;
+            }
         }
     }
 
@@ -240,6 +302,10 @@ impl Flow<'_> {
                         option: SockOpt::RcvBuf(_) | SockOpt::SndBuf(_),
                         ..
                     } => self.actors[a].unsure = true,
+                    Call::SetOpt {
+                        option: SockOpt::NoDelay,
+                        value,
+                    } => self.actors[a].nodelay = *value,
                     _ => {}
                 }
             }
@@ -307,8 +373,8 @@ impl Flow<'_> {
                     let peer = self.conns[c].ends[1 - out];
                     let peer_gone = self.actors[peer].conn != Some(c)
                         && !self.actors[peer].pending.contains(&c);
-                    self.conns[c].streams[out].push(data, step.number, step.line);
-                    if peer_gone || self.conns[c].streams[out].data.len() > SURE_QUEUE_BYTES {
+                    self.send_stream(a, c, out, data, step);
+                    if peer_gone || self.conns[c].streams[out].len() > SURE_QUEUE_BYTES {
                         self.actors[peer].unsure = true;
                         self.actors[a].unsure = true;
                     }
@@ -347,7 +413,7 @@ impl Flow<'_> {
                     self.reset_peers(&waiting, a);
                     self.actors[a].listening = None;
                 } else if let Some((c, inb, _)) = self.sides(a) {
-                    if self.conns[c].streams[inb].data.is_empty() {
+                    if self.conns[c].streams[inb].pieces.is_empty() {
                         self.fin(a, step);
                     } else {
                         self.reset_peers(&[c], a);
@@ -476,9 +542,16 @@ impl Flow<'_> {
         let peer = self.conns[c].ends[inb];
         let stream = &mut self.conns[c].streams[inb];
         let problem = |kind: Kind, at: (u64, u64)| Some(Problem::at(kind, at.0, at.1));
-        if !stream.data.is_empty() {
-            let waiting = stream.data.len();
+        if !stream.pieces.is_empty() {
+            let waiting = stream.len();
+            let kept_back = stream.pieces.iter().any(|p| p.held);
             if let Some(err) = e.error {
+                // A short timeout may end before a delayed ACK lets kept-back
+                // data go.
+                if kept_back && stream.bytes(false).is_empty() {
+                    self.actors[a].unsure = true;
+                    return None;
+                }
                 return problem(
                     Kind::ErrorCannotHappen {
                         error: err.as_str(),
@@ -496,23 +569,58 @@ impl Flow<'_> {
                     eof_at,
                 );
             }
-            let all: Vec<u8> = stream.data.iter().copied().collect();
-            let (got, from) = stream.read(max);
-            if let Some(want) = &e.data
-                && *want != got
-            {
-                let (expected, got_text) = bytes_differ(want, &got);
-                return problem(
-                    Kind::ExpectedDataDiffers {
-                        actor: self.plan.actors[a].name.clone(),
-                        expected,
-                        got: got_text,
-                        hint: data_hint(want, &all, max, from.len(), true),
-                        from,
-                    },
-                    data_at,
-                );
+            // What this read returns: the bytes that arrived, or, when the
+            // sender kept some back and a delayed ACK may come first, those
+            // too. With nothing arrived it waits for that ACK.
+            let all = stream.bytes(true);
+            let arrived = stream.bytes(false);
+            let mut outcomes: Vec<Vec<u8>> = Vec::new();
+            for o in [arrived, all.clone()] {
+                let o = o[..o.len().min(max)].to_vec();
+                if !o.is_empty() && !outcomes.contains(&o) {
+                    outcomes.push(o);
+                }
             }
+            let got = match &e.data {
+                Some(want) => match outcomes.iter().find(|o| *o == want) {
+                    Some(o) => o.clone(),
+                    None => {
+                        let first = &outcomes[0];
+                        let from = {
+                            let mut copy: Vec<(usize, u64)> = Vec::new();
+                            let mut left = first.len();
+                            for p in &stream.pieces {
+                                if left == 0 {
+                                    break;
+                                }
+                                copy.push((p.step, p.line));
+                                left = left.saturating_sub(p.data.len());
+                            }
+                            copy
+                        };
+                        let (expected, got_text) = bytes_differ(want, first);
+                        return problem(
+                            Kind::ExpectedDataDiffers {
+                                actor: self.plan.actors[a].name.clone(),
+                                expected,
+                                got: got_text,
+                                hint: data_hint(want, &all, max, from.len(), true),
+                                from,
+                            },
+                            data_at,
+                        );
+                    }
+                },
+                None if outcomes.len() > 1 => {
+                    self.actors[a].unsure = true;
+                    return None;
+                }
+                None => outcomes[0].clone(),
+            };
+            if got.len() > stream.bytes(false).len() {
+                stream.release();
+            }
+            stream.consume(got.len());
             return None;
         }
         if let Some((number, line)) = stream.fin {

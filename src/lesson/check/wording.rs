@@ -456,9 +456,10 @@ impl Kind {
             ),
             Yaml { message, fault } => Some(match fault {
                 YamlFault::UnknownKey => crate::lesson::load::unknown_key_hint(message),
-                YamlFault::MissingKey => "docs/lesson-format.md lists the keys each part needs".into(),
+                YamlFault::MissingKey => crate::lesson::yaml::missing_key_hint(message),
                 YamlFault::Tag => "lessons use plain YAML: tags like `!include` are not allowed, and a lesson can read no other file".into(),
                 YamlFault::DuplicateKey => "each key may appear once in the same mapping".into(),
+                _ if message.starts_with("expected a list") => "start each item on its own line with `- `, e.g. `  - actor: sender`".into(),
                 YamlFault::Type => "docs/lesson-format.md gives the type of every key".into(),
                 YamlFault::Syntax => "check the YAML syntax around this line: indentation, quotes and colons".into(),
             }),

@@ -109,7 +109,7 @@ pub(super) fn message(kind: &Kind, f: &mut Formatter<'_>) -> fmt::Result {
             hint: DataHint::EndOfStream,
         } => write!(
             f,
-            "`{actor}` expects {expected}, but {got} arrives here (its peer closed in {})",
+            "`{actor}` expects {expected}, but {got} arrives here: its peer closed in {}",
             steps(from)
         ),
         ExpectedDataDiffers {
