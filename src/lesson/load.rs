@@ -132,11 +132,11 @@ impl LessonSource {
         if let Some(p) = &self.unreadable {
             return (None, vec![p.clone()]);
         }
-        let (file, refused, shifts) = parse_all(&self.text);
+        let (file, refused, shifts) = super::yaml::parse_all(&self.text);
         match file {
             Some(file) => {
                 let (mut plan, mut problems) = check::check_source(&file, &self.text);
-                shift_back(&mut problems, &shifts);
+                super::yaml::shift_back(&mut problems, &shifts);
                 // Keys the reader refused were left out of `file`: the lesson
                 // as written does not run, whatever else holds.
                 if !refused.is_empty() {
@@ -145,7 +145,7 @@ impl LessonSource {
                     problems.sort_by_key(|p| (p.line, p.column));
                 }
                 let mut shown = super::narration::check(&file, &self.text);
-                shift_back(&mut shown, &shifts);
+                super::yaml::shift_back(&mut shown, &shifts);
                 if !shown.is_empty() {
                     plan = None;
                     problems.extend(shown);
@@ -169,119 +169,6 @@ impl LessonSource {
             None => (None, refused),
         }
     }
-}
-
-/// Parse, and past a key the reader refuses (unknown, written twice, or a
-/// value of the wrong type) read on without it, so that one mistake does not
-/// hide the next. Returns the file read without those keys when the rest
-/// of the lesson can still be checked (only unknown or repeated keys were
-/// left out), and every problem the reader found.
-pub fn parse_all(text: &str) -> (Option<LessonFile>, Vec<Problem>, Shifts) {
-    let mut problems: Vec<Problem> = Vec::new();
-    let mut current = text.to_string();
-    let mut checkable = true;
-    // A misspelt key the reader goes on with under its right name moves
-    // the rest of its line: (line, from column, by).
-    let mut shifts: Vec<(u64, u64, i64)> = Vec::new();
-    // Each round blanks at least one line, so this ends; the bound keeps
-    // a file of many mistakes from being parsed many times over.
-    for _ in 0..20 {
-        let p = match parse(&current) {
-            Ok(file) => return (checkable.then_some(file), problems, shifts),
-            Err(p) => {
-                let mut p = *p;
-                shift_back(std::slice::from_mut(&mut p), &shifts);
-                p
-            }
-        };
-        if let Kind::Yaml {
-            fault: YamlFault::UnknownKey,
-            message,
-        } = &p.kind
-            && let Some(meant) = misspelt(message)
-            && let Some((next, by)) =
-                super::yaml::with_key_renamed(&current, p.line, p.column, &meant.0, &meant.1)
-        {
-            if by != 0 {
-                shifts.push((p.line, p.column + meant.0.len() as u64, by));
-            }
-            problems.push(p);
-            current = next;
-            continue;
-        }
-        let (key_at, keeps) = match &p.kind {
-            Kind::Yaml {
-                fault: YamlFault::UnknownKey,
-                ..
-            }
-            | Kind::DuplicateKey { .. } => ((p.line, p.column), true),
-            Kind::Yaml {
-                fault: YamlFault::Type,
-                ..
-            }
-            | Kind::NumberOutOfRange { .. }
-            | Kind::NumberWithUnit { .. }
-            | Kind::NotWholeNumber { .. }
-            | Kind::BracesReadAsMapping { .. } => match key_column(&current, p.line) {
-                Some(column) => ((p.line, column), false),
-                None => ((0, 0), false),
-            },
-            // What follows a syntax error, or a key left out, is not the
-            // lesson as written: report nothing more.
-            _ => {
-                if problems.is_empty() {
-                    problems.push(p);
-                }
-                return (None, problems, shifts);
-            }
-        };
-        problems.push(p);
-        checkable &= keeps;
-        match super::yaml::without_key(&current, key_at.0, key_at.1) {
-            Some(next) if next != current => current = next,
-            _ => return (None, problems, shifts),
-        }
-    }
-    (None, problems, shifts)
-}
-
-/// Columns that moved on a line where a misspelt key was read under its
-/// right name: (line, from column, by how many).
-pub type Shifts = Vec<(u64, u64, i64)>;
-
-/// Put problems found in the text with renamed keys back at the columns of
-/// the text as written.
-fn shift_back(problems: &mut [Problem], shifts: &[(u64, u64, i64)]) {
-    for p in problems {
-        for &(line, from, by) in shifts {
-            if p.line == line && p.column > from {
-                p.column = (p.column as i64 - by).max(from as i64) as u64;
-            }
-        }
-    }
-}
-
-/// The key an `unknown field` message names, and the allowed key it is
-/// a misspelling of.
-fn misspelt(message: &str) -> Option<(String, String)> {
-    let word = message.split('`').nth(1)?;
-    let (_, list) = message
-        .split_once("expected one of ")
-        .or_else(|| message.split_once("expected "))?;
-    let allowed: Vec<&str> = list
-        .split(',')
-        .map(|k| k.trim().trim_matches('`'))
-        .collect();
-    let meant = crate::text::did_you_mean(word, allowed.iter().copied())?;
-    Some((word.to_string(), meant.to_string()))
-}
-
-/// The 1-based column of the key that starts `line` (after a list's `- `).
-fn key_column(text: &str, line: u64) -> Option<u64> {
-    let l = text.lines().nth(line.checked_sub(1)? as usize)?;
-    let body = l.trim_start();
-    let body = body.strip_prefix("- ").map(str::trim_start).unwrap_or(body);
-    Some((l.len() - body.len()) as u64 + 1)
 }
 
 /// Parse YAML into the lesson model, with bounds on what a hostile file can

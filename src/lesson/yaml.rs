@@ -4,8 +4,9 @@
 //! mapping. And, so that one mistake does not hide the next, the text with
 //! a refused key blanked out, for the reader to go on.
 
-use super::check::{Kind, Problem};
+use super::check::{Kind, Problem, YamlFault};
 use super::limits;
+use super::model::LessonFile;
 
 /// One line as YAML sees its start: where its key is, and whether it opens
 /// a nested block.
@@ -208,8 +209,10 @@ fn key_value_at(text: &str, line: u64, column: u64) -> Option<(String, String)> 
     }
     let before = l[..col].trim_end().strip_suffix(':')?;
     let key_start = before
-        .rfind(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.')))
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.')))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let key = &before[key_start..];
     let rest = &l[col..];
     let flow = before[..key_start].contains(['{', '[', ',']);
@@ -585,6 +588,119 @@ fn balanced(value: &str) -> bool {
     value.len() > 1 && value.trim_end().ends_with(close)
 }
 
+/// Parse, and past a key the reader refuses (unknown, written twice, or a
+/// value of the wrong type) read on without it, so that one mistake does not
+/// hide the next. Returns the file read without those keys when the rest
+/// of the lesson can still be checked (only unknown or repeated keys were
+/// left out), and every problem the reader found.
+pub fn parse_all(text: &str) -> (Option<LessonFile>, Vec<Problem>, Shifts) {
+    let mut problems: Vec<Problem> = Vec::new();
+    let mut current = text.to_string();
+    let mut checkable = true;
+    // A misspelt key the reader goes on with under its right name moves
+    // the rest of its line: (line, from column, by).
+    let mut shifts: Vec<(u64, u64, i64)> = Vec::new();
+    // Each round blanks at least one line, so this ends; the bound keeps
+    // a file of many mistakes from being parsed many times over.
+    for _ in 0..20 {
+        let p = match super::load::parse(&current) {
+            Ok(file) => return (checkable.then_some(file), problems, shifts),
+            Err(p) => {
+                let mut p = *p;
+                shift_back(std::slice::from_mut(&mut p), &shifts);
+                p
+            }
+        };
+        if let Kind::Yaml {
+            fault: YamlFault::UnknownKey,
+            message,
+        } = &p.kind
+            && let Some(meant) = misspelt(message)
+            && let Some((next, by)) =
+                with_key_renamed(&current, p.line, p.column, &meant.0, &meant.1)
+        {
+            if by != 0 {
+                shifts.push((p.line, p.column + meant.0.len() as u64, by));
+            }
+            problems.push(p);
+            current = next;
+            continue;
+        }
+        let (key_at, keeps) = match &p.kind {
+            Kind::Yaml {
+                fault: YamlFault::UnknownKey,
+                ..
+            }
+            | Kind::DuplicateKey { .. } => ((p.line, p.column), true),
+            Kind::Yaml {
+                fault: YamlFault::Type,
+                ..
+            }
+            | Kind::NumberOutOfRange { .. }
+            | Kind::NumberWithUnit { .. }
+            | Kind::NotWholeNumber { .. }
+            | Kind::BracesReadAsMapping { .. } => match key_column(&current, p.line) {
+                Some(column) => ((p.line, column), false),
+                None => ((0, 0), false),
+            },
+            // What follows a syntax error, or a key left out, is not the
+            // lesson as written: report nothing more.
+            _ => {
+                if problems.is_empty() {
+                    problems.push(p);
+                }
+                return (None, problems, shifts);
+            }
+        };
+        problems.push(p);
+        checkable &= keeps;
+        match without_key(&current, key_at.0, key_at.1) {
+            Some(next) if next != current => current = next,
+            _ => return (None, problems, shifts),
+        }
+    }
+    (None, problems, shifts)
+}
+
+/// Columns that moved on a line where a misspelt key was read under its
+/// right name: (line, from column, by how many).
+pub type Shifts = Vec<(u64, u64, i64)>;
+
+/// Put problems found in the text with renamed keys back at the columns of
+/// the text as written.
+pub fn shift_back(problems: &mut [Problem], shifts: &[(u64, u64, i64)]) {
+    for p in problems {
+        for &(line, from, by) in shifts {
+            if p.line == line && p.column > from {
+                p.column = (p.column as i64 - by).max(from as i64) as u64;
+            }
+        }
+    }
+}
+
+/// The key an `unknown field` message names, and the allowed key it is
+/// a misspelling of.
+fn misspelt(message: &str) -> Option<(String, String)> {
+    let word = message.split('`').nth(1)?;
+    let (_, list) = message
+        .split_once("expected one of ")
+        .or_else(|| message.split_once("expected "))?;
+    let allowed: Vec<&str> = list
+        .split(',')
+        .map(|k| k.trim().trim_matches('`'))
+        .collect();
+    let meant = crate::text::did_you_mean(word, allowed.iter().copied())?;
+    Some((word.to_string(), meant.to_string()))
+}
+
+/// The 1-based column of the key that starts `line` (after a list's `- `).
+fn key_column(text: &str, line: u64) -> Option<u64> {
+    let l = text.lines().nth(line.checked_sub(1)? as usize)?;
+    let body = l.trim_start();
+    let body = body.strip_prefix("- ").map(str::trim_start).unwrap_or(body);
+    Some((l.len() - body.len()) as u64 + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -622,6 +738,11 @@ mod tests {
         assert_eq!(
             key_value_at("    timeout_ms: 2s # wait\n", 1, 17),
             Some(("timeout_ms".into(), "2s".into()))
+        );
+        // A key after a character of several bytes.
+        assert_eq!(
+            key_value_at("{“port: 7}\n", 1, 11),
+            Some(("port".into(), "7".into()))
         );
     }
 

@@ -221,6 +221,10 @@ impl Flow<'_> {
     /// of what the other end sent, which lets the other end's kept-back
     /// data go.
     fn send_stream(&mut self, a: usize, c: usize, out: usize, data: &[u8], step: &PlannedStep) {
+        // Sending no bytes on a stream sends nothing.
+        if data.is_empty() {
+            return;
+        }
         let nodelay = self.actors[a].nodelay;
         let conn = &mut self.conns[c];
         // The receiver delays ACKs once it answers (interactive) or has
@@ -581,6 +585,10 @@ impl Flow<'_> {
                     outcomes.push(o);
                 }
             }
+            if outcomes.is_empty() {
+                self.actors[a].unsure = true;
+                return None;
+            }
             let got = match &e.data {
                 Some(want) => match outcomes.iter().find(|o| *o == want) {
                     Some(o) => o.clone(),
@@ -698,4 +706,99 @@ fn data_hint(want: &[u8], sent: &[u8], max: usize, sends: usize, stream: bool) -
         return DataHint::Escapes;
     }
     DataHint::None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "format: 1\nname: t\ntitle: t\nsummary: s\nactors:\n  - { name: server, transport: tcp, port: 50007 }\n  - { name: client, transport: tcp }\nsteps:\n  - { actor: server, call: bind }\n  - { actor: server, call: listen }\n  - { actor: client, call: connect, to: server }\n  - { actor: server, call: accept }\n";
+
+    fn problems(steps: &str) -> Vec<Kind> {
+        let text = format!("{HEAD}{steps}");
+        let file = crate::lesson::load::parse(&text).unwrap();
+        let (_, problems) = check_source(&file, &text);
+        problems.into_iter().map(|p| p.kind).collect()
+    }
+
+    #[test]
+    fn two_sends_to_a_new_connection_arrive_together() {
+        let found = problems(
+            "  - { actor: client, call: sendall, text: ab }\n  - { actor: client, call: sendall, text: cd }\n  - { actor: server, call: recv, expect: { text: ab } }\n",
+        );
+        assert!(
+            matches!(
+                found.as_slice(),
+                [Kind::ExpectedDataDiffers { got, hint: DataHint::Glued { sends: 2 }, .. }] if got == "b\"abcd\""
+            ),
+            "{found:?}"
+        );
+        assert!(problems(
+            "  - { actor: client, call: sendall, text: ab }\n  - { actor: client, call: sendall, text: cd }\n  - { actor: server, call: recv, expect: { text: abcd } }\n",
+        )
+        .is_empty());
+    }
+
+    /// Once the server has answered, it delays its ACKs: Nagle may keep the
+    /// client's second small send back, so a read may get the first alone
+    /// (tcp-nagle) or both.
+    #[test]
+    fn a_send_nagle_may_keep_back_allows_either_read() {
+        let warm = "  - { actor: client, call: sendall, text: q }\n  - { actor: server, call: recv, expect: { text: q } }\n  - { actor: server, call: sendall, text: a }\n  - { actor: client, call: recv, expect: { text: a } }\n  - { actor: client, call: sendall, text: ab }\n  - { actor: client, call: sendall, text: cd }\n";
+        for expect in ["ab", "abcd"] {
+            let found = problems(&format!(
+                "{warm}  - {{ actor: server, call: recv, expect: {{ text: {expect} }} }}\n"
+            ));
+            assert!(found.is_empty(), "{expect}: {found:?}");
+        }
+        let found = problems(&format!(
+            "{warm}  - {{ actor: server, call: recv, expect: {{ text: cd }} }}\n"
+        ));
+        assert!(
+            matches!(found.as_slice(), [Kind::ExpectedDataDiffers { .. }]),
+            "{found:?}"
+        );
+        // With TCP_NODELAY nothing is kept back.
+        let found = problems(&format!(
+            "  - {{ actor: client, call: setsockopt, option: nodelay }}\n{warm}  - {{ actor: server, call: recv, expect: {{ text: ab }} }}\n"
+        ));
+        assert!(
+            matches!(found.as_slice(), [Kind::ExpectedDataDiffers { .. }]),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_read_takes_bytes_across_sends() {
+        let mut s = Stream::default();
+        for (i, d) in [&b"abc"[..], b"de", b"f"].iter().enumerate() {
+            s.pieces.push_back(Piece {
+                data: d.to_vec(),
+                step: i + 1,
+                line: 10 + i as u64,
+                held: false,
+            });
+        }
+        assert_eq!(s.consume(4), vec![(1, 10), (2, 11)]);
+        assert_eq!(s.bytes(true), b"ef");
+        assert_eq!(s.consume(5), vec![(2, 11), (3, 12)]);
+        assert_eq!(s.len(), 0);
+    }
+
+    #[test]
+    fn hints_name_the_common_causes() {
+        assert_eq!(
+            data_hint(b"hello", b"hello", 3, 1, true),
+            DataHint::MaxCut { max: 3 }
+        );
+        assert_eq!(
+            data_hint(b"hi", b"hi\n", 100, 1, true),
+            DataHint::TrailingNewline
+        );
+        assert_eq!(
+            data_hint(b"a\r\n", b"a\\r\\n", 100, 1, true),
+            DataHint::Escapes
+        );
+        assert_eq!(data_hint(b"x", b"y", 100, 1, false), DataHint::None);
+    }
 }
