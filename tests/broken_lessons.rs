@@ -323,3 +323,54 @@ fn every_built_in_lesson_passes_check() {
         assert_eq!(ran.status, 0, "{name}: {}", ran.stderr);
     }
 }
+
+/// What docs/lesson-format.md says of data in `text:`: escapes work in
+/// double quotes only, a `|` block keeps its newlines (the last one too),
+/// `|-` drops the last. The run compares the received bytes with `hex:`.
+#[test]
+fn text_data_is_sent_as_the_docs_say() {
+    let dir = scratch("text-escapes");
+    let lesson = dir.join("escapes.yaml");
+    let cases = [
+        (
+            r#""GET / HTTP/1.0\r\n\r\n""#,
+            "474554202f20485454502f312e300d0a0d0a",
+        ),
+        (r#"'a\r\n'"#, "615c725c6e"),
+        (r#"a\tb"#, "615c7462"),
+        (r#""a\tb\x00\"""#, "6109620022"),
+        ("|\n      hello\n      world", "68656c6c6f0a776f726c640a"),
+        ("|-\n      hello", "68656c6c6f"),
+    ];
+    let mut steps = String::from("  - { actor: r, call: bind }\n");
+    for (text, hex) in cases {
+        steps.push_str(&format!(
+            "  - actor: s\n    call: sendto\n    to: r\n    text: {text}\n  - actor: r\n    call: recvfrom\n    expect: {{ hex: \"{hex}\" }}\n"
+        ));
+    }
+    std::fs::write(
+        &lesson,
+        format!(
+            "format: 1\nname: escapes\ntitle: t\nsummary: s\nactors:\n  - {{ name: r, transport: udp, port: 5000 }}\n  - {{ name: s, transport: udp }}\nsteps:\n{steps}"
+        ),
+    )
+    .unwrap();
+    let ran = netcourse(&["run", "lesson", lesson.to_str().unwrap(), "--quiet"]).run();
+    assert_eq!(ran.status, 0, "{}", ran.stderr);
+}
+
+/// Ports below 1024 work in the sandbox without root (the docs say so).
+#[test]
+fn a_privileged_port_works_in_the_sandbox() {
+    let dir = scratch("low-port");
+    let lesson = dir.join("low.yaml");
+    std::fs::write(
+        &lesson,
+        "format: 1\nname: low\ntitle: t\nsummary: s\nactors:\n  - { name: r, transport: udp, port: 7 }\n  - { name: s, transport: udp }\nsteps:\n  - { actor: r, call: bind }\n  - { actor: s, call: sendto, to: r, text: echo }\n  - { actor: r, call: recvfrom, expect: { text: echo, from: s } }\n",
+    )
+    .unwrap();
+    let ran = netcourse(&["run", "lesson", lesson.to_str().unwrap(), "--quiet"])
+        .as_nobody()
+        .run();
+    assert_eq!(ran.status, 0, "{}", ran.stderr);
+}
