@@ -322,8 +322,14 @@ impl Flow<'_> {
                     self.actors[a].unsure = true;
                     return None;
                 };
-                // An actor holds one connection: the earlier one is closed.
-                self.fin(a, step);
+                // An actor holds one connection: the earlier one is closed
+                // (RST when data is left unread in it).
+                match self.sides(a) {
+                    Some((old, inb, _)) if !self.conns[old].streams[inb].pieces.is_empty() => {
+                        self.reset_peers(&[old], a)
+                    }
+                    _ => self.fin(a, step),
+                }
                 self.actors[a].conn = Some(c);
             }
             Call::Connect { to } => {
@@ -412,11 +418,7 @@ impl Flow<'_> {
             Call::Close { listener } => {
                 if udp {
                     self.actors[a].closed = true;
-                } else if *listener {
-                    let waiting: Vec<usize> = self.actors[a].pending.drain(..).collect();
-                    self.reset_peers(&waiting, a);
-                    self.actors[a].listening = None;
-                } else if let Some((c, inb, _)) = self.sides(a) {
+                } else if let Some((c, inb, _)) = self.sides(a).filter(|_| !*listener) {
                     if self.conns[c].streams[inb].pieces.is_empty() {
                         self.fin(a, step);
                     } else {
@@ -424,6 +426,10 @@ impl Flow<'_> {
                     }
                     self.actors[a].conn = None;
                 } else {
+                    // The listening socket: connections still waiting in its
+                    // queue are reset.
+                    let waiting: Vec<usize> = self.actors[a].pending.drain(..).collect();
+                    self.reset_peers(&waiting, a);
                     self.actors[a].listening = None;
                 }
             }
