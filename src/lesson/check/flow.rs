@@ -139,6 +139,7 @@ pub(super) fn check_flow(plan: &Plan, file: &LessonFile, problems: &mut Vec<Prob
             .map(|_| ActorState::default())
             .collect(),
         conns: Vec::new(),
+        astray: None,
     };
     for step in &plan.steps {
         let spec = specs.get(&step.line).copied();
@@ -153,6 +154,9 @@ struct Flow<'a> {
     plan: &'a Plan,
     actors: Vec<ActorState>,
     conns: Vec<Conn>,
+    /// The first datagram sent to an address no actor binds: (step,
+    /// line, address).
+    astray: Option<(usize, u64, String)>,
 }
 
 impl Flow<'_> {
@@ -397,6 +401,10 @@ impl Flow<'_> {
                     return cannot(err, Never::SendtoUnconnected);
                 }
                 let target = self.resolve(a, *to);
+                if let (None, Peer::Addr(addr)) = (target, to) {
+                    self.astray
+                        .get_or_insert((step.number, step.line, addr.to_string()));
+                }
                 self.actors[a].addressed = true;
                 self.deliver(a, target, data, step);
             }
@@ -472,6 +480,7 @@ impl Flow<'_> {
                         actor: self.name(a),
                         lost: self.actors[a].lost.first().copied(),
                         read_before: false,
+                        astray: self.astray.clone(),
                     },
                     data_at.0,
                     data_at.1,
@@ -683,6 +692,7 @@ impl Flow<'_> {
                 actor: self.plan.actors[a].name.clone(),
                 lost: None,
                 read_before: sent_before,
+                astray: None,
             },
             data_at,
         )

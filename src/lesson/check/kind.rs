@@ -762,6 +762,9 @@ pub enum Kind {
         lost: Option<(usize, u64)>,
         /// Earlier reads took all that was sent to it.
         read_before: bool,
+        /// A datagram sent to an address no actor binds (step, line,
+        /// address): likely meant for this one.
+        astray: Option<(usize, u64, String)>,
     },
     WrongSender {
         actor: String,

@@ -139,6 +139,14 @@ pub(super) fn message(kind: &Kind, f: &mut Formatter<'_>) -> fmt::Result {
             f,
             "nothing is waiting for `{actor}` here: earlier reads took everything sent to it"
         ),
+        NothingArrives {
+            actor,
+            astray: Some((step, line, addr)),
+            ..
+        } => write!(
+            f,
+            "nothing is sent to `{actor}` before this step: the datagram of step {step} (line {line}) goes to {addr}, which no actor binds"
+        ),
         NothingArrives { actor, .. } => {
             write!(f, "nothing is sent to `{actor}` before this step")
         }
@@ -261,6 +269,13 @@ pub(super) fn hint(kind: &Kind) -> Option<String> {
         }),
         NothingArrives { lost: Some(_), actor, .. } => Some(format!(
             "a datagram to a port nobody holds is dropped: move `{actor}`'s `bind` before the step that sends"
+        )),
+        NothingArrives {
+            actor,
+            astray: Some(_),
+            ..
+        } => Some(format!(
+            "name the receiver (`to: {actor}`) rather than its address, or give the address and port `{actor}` binds"
         )),
         NothingArrives { .. } => s(
             "steps run one after another, so this call would wait its `timeout_ms` and fail: put the step that sends before it, or expect `error: timeout`",
