@@ -169,7 +169,10 @@ const CORPUS: &[(&str, &[(u64, &str)])] = &[
     ("recv-nothing-sent", &[(23, "nothing is sent to `server`")]),
     (
         "sendto-wrong-port",
-        &[(20, "nothing is sent to `receiver`")],
+        &[(
+            20,
+            "the datagram of step 2 (line 15) goes to 127.0.0.1:5001, which no actor binds",
+        )],
     ),
     (
         "sent-before-bind",
