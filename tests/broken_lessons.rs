@@ -284,7 +284,8 @@ fn every_file_of_the_corpus_is_in_the_table() {
 }
 
 /// A quoted number is the number, for every integer key: the reader
-/// accepts `port: "5000"` as `port: 5000` (docs/lesson-format.md says so).
+/// accepts `port: "5000"` as `port: 5000`; and `on`/`yes` are `true`
+/// (docs/lesson-format.md says so).
 #[test]
 fn a_quoted_number_is_accepted_wherever_a_number_is() {
     let dir = scratch("quoted-numbers");
@@ -300,6 +301,8 @@ actors:
   - { name: client, transport: tcp }
 steps:
   - { actor: server, call: setsockopt, option: rcvbuf, size: "65536" }
+  - { actor: client, call: setsockopt, option: nodelay, value: on }
+  - { actor: client, call: setsockopt, option: quickack, value: yes }
   - { actor: server, call: bind }
   - { actor: server, call: listen, backlog: "2" }
   - { actor: client, call: connect, to: server, timeout_ms: "1000", checkpoint: { ask: "Which flags?", answer: tcp.flags, frame: "2" } }
