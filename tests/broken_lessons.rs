@@ -166,6 +166,13 @@ const CORPUS: &[(&str, &[(u64, &str)])] = &[
             "`error: timeout` cannot happen here: 4 bytes already wait",
         )],
     ),
+    (
+        "expect-not-indented",
+        &[(
+            27,
+            "`text` is a key of this step, not of its `expect:` (line 26), which is empty",
+        )],
+    ),
     ("recv-nothing-sent", &[(23, "nothing is sent to `server`")]),
     (
         "sendto-wrong-port",

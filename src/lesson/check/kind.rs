@@ -785,6 +785,11 @@ pub enum Kind {
         error: &'static str,
         why: Never,
     },
+    /// `text:`/`hex:` written under an empty `expect:` but not indented.
+    ExpectNotIndented {
+        key: &'static str,
+        expect_line: u64,
+    },
 }
 
 impl Kind {

@@ -24,6 +24,7 @@ macro_rules! found_kinds {
             | Kind::EofNeverComes { .. }
             | Kind::EofButData { .. }
             | Kind::ErrorCannotHappen { .. }
+            | Kind::ExpectNotIndented { .. }
     };
 }
 pub(super) use found_kinds;
@@ -197,6 +198,10 @@ pub(super) fn message(kind: &Kind, f: &mut Formatter<'_>) -> fmt::Result {
                 ),
             }
         }
+        ExpectNotIndented { key, expect_line } => write!(
+            f,
+            "`{key}` is a key of this step, not of its `expect:` (line {expect_line}), which is empty"
+        ),
         _ => unreachable!("found::message is only called for found_kinds!"),
     }
 }
@@ -296,6 +301,9 @@ pub(super) fn hint(kind: &Kind) -> Option<String> {
             Never::DataWaiting { .. } => "the call returns them at once: expect them (`text:` or `hex:`) instead",
             Never::EndOfStream { .. } => "expect `eof: true`",
         }),
+        ExpectNotIndented { key, .. } => Some(format!(
+            "indent `{key}:` two spaces more, under `expect:`"
+        )),
         _ => None,
     }
 }
