@@ -185,7 +185,7 @@ const CORPUS: &[(&str, &[(u64, &str)])] = &[
         "sent-before-bind",
         &[(
             20,
-            "the datagram of step 1 (line 13) was sent before it had an address",
+            "the datagram of step 1 (line 13) was sent before it bound its port",
         )],
     ),
     (

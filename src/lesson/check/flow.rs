@@ -102,7 +102,10 @@ struct ActorState {
     /// Past what the model follows: its receives are not judged.
     unsure: bool,
     // UDP.
+    /// Has an address: bound, or given an ephemeral port by a send.
     addressed: bool,
+    /// Bound to its own address and port: datagrams to them reach it.
+    bound: bool,
     closed: bool,
     peer: Option<usize>,
     queue: VecDeque<Datagram>,
@@ -181,14 +184,41 @@ impl Flow<'_> {
         }
     }
 
-    fn deliver(&mut self, from: usize, to: Option<usize>, data: &[u8], step: &PlannedStep) {
+    /// A datagram from `from` to actor `to`: to its own address and port,
+    /// or (`reply`) to wherever its socket is.
+    fn deliver(
+        &mut self,
+        from: usize,
+        to: Option<usize>,
+        reply: bool,
+        data: &[u8],
+        step: &PlannedStep,
+    ) {
         let Some(t) = to else { return };
+        // Two open sockets on one address and port (`reuseaddr`): the
+        // kernel picks which one gets the datagram.
+        let addr = self.plan.actors[t].addr;
+        let sharing: Vec<usize> = (0..self.actors.len())
+            .filter(|&o| {
+                self.udp(o)
+                    && self.plan.actors[o].addr == addr
+                    && addr.port() != 0
+                    && self.actors[o].bound
+                    && !self.actors[o].closed
+            })
+            .collect();
+        if sharing.len() > 1 {
+            for o in sharing {
+                self.actors[o].unsure = true;
+            }
+            return;
+        }
         let peer = self.actors[t].peer;
         let st = &mut self.actors[t];
         if st.closed || peer.is_some_and(|p| p != from) {
             return;
         }
-        if !st.addressed {
+        if !(st.bound || reply && st.addressed) {
             st.lost.push((step.number, step.line));
             return;
         }
@@ -302,7 +332,10 @@ impl Flow<'_> {
                     );
                 }
                 match &step.call {
-                    Call::Bind => self.actors[a].addressed = true,
+                    Call::Bind => {
+                        self.actors[a].addressed = true;
+                        self.actors[a].bound = true;
+                    }
                     Call::Listen { backlog } => {
                         self.actors[a].listening = Some((step.number, step.line, *backlog))
                     }
@@ -382,7 +415,7 @@ impl Flow<'_> {
             Call::Send { data, .. } => {
                 if udp {
                     let peer = self.actors[a].peer;
-                    self.deliver(a, peer, data, step);
+                    self.deliver(a, peer, false, data, step);
                 } else if let Some((c, _, out)) = self.sides(a) {
                     let peer = self.conns[c].ends[1 - out];
                     let peer_gone = self.actors[peer].conn != Some(c)
@@ -406,7 +439,7 @@ impl Flow<'_> {
                         .get_or_insert((step.number, step.line, addr.to_string()));
                 }
                 self.actors[a].addressed = true;
-                self.deliver(a, target, data, step);
+                self.deliver(a, target, matches!(to, Peer::Reply), data, step);
             }
             Call::Recv { max } | Call::RecvFrom { max } => {
                 if self.actors[a].unsure {
@@ -782,6 +815,38 @@ mod tests {
             matches!(found.as_slice(), [Kind::ExpectedDataDiffers { .. }]),
             "{found:?}"
         );
+    }
+
+    /// A socket that sent before it bound has an ephemeral port: a
+    /// datagram to the actor's own port finds nobody.
+    #[test]
+    fn a_datagram_to_a_port_not_yet_bound_is_lost() {
+        let text = "format: 1\nname: t\ntitle: t\nsummary: s\nactors:\n  - { name: r, transport: udp, port: 5000 }\n  - { name: s, transport: udp, port: 5001 }\nsteps:\n  - { actor: s, call: bind }\n  - { actor: r, call: sendto, to: s, text: x }\n  - { actor: s, call: sendto, to: r, text: y }\n  - { actor: r, call: recvfrom, expect: { text: y } }\n";
+        let file = crate::lesson::load::parse(text).unwrap();
+        let (_, found) = check_source(&file, text);
+        assert!(
+            matches!(
+                found.as_slice(),
+                [Problem {
+                    kind: Kind::NothingArrives {
+                        lost: Some((3, 11)),
+                        ..
+                    },
+                    ..
+                }]
+            ),
+            "{found:?}"
+        );
+        // `to: reply` answers the port it came from.
+        let reply = text
+            .replace("to: r, text: y", "to: reply, text: y")
+            .replace(
+                "  - { actor: s, call: sendto",
+                "  - { actor: s, call: recvfrom }\n  - { actor: s, call: sendto",
+            );
+        let file = crate::lesson::load::parse(&reply).unwrap();
+        let (_, found) = check_source(&file, &reply);
+        assert!(found.is_empty(), "{found:?}");
     }
 
     #[test]

@@ -758,7 +758,7 @@ pub enum Kind {
     },
     NothingArrives {
         actor: String,
-        /// A datagram sent to it before it had an address (step, line).
+        /// A datagram sent to it before it bound its port (step, line).
         lost: Option<(usize, u64)>,
         /// Earlier reads took all that was sent to it.
         read_before: bool,

@@ -130,7 +130,7 @@ pub(super) fn message(kind: &Kind, f: &mut Formatter<'_>) -> fmt::Result {
             ..
         } => write!(
             f,
-            "nothing reaches `{actor}` here: the datagram of step {step} (line {line}) was sent before it had an address, and the kernel dropped it"
+            "nothing reaches `{actor}` here: the datagram of step {step} (line {line}) was sent before it bound its port, and the kernel dropped it"
         ),
         NothingArrives {
             actor,
