@@ -1429,13 +1429,14 @@ steps:
     assert_eq!(cp["given"], "12345");
     assert!(cp.get("correct").is_none(), "{cp}");
 
-    // `check` can tell for UDP: a third frame never comes.
+    // `check` can tell for UDP: a third frame never comes, and the lesson
+    // is refused.
     let three = std::fs::read_to_string(dir.join("beyond.yaml"))
         .unwrap()
         .replace("frame: 2", "frame: 3");
     write(&dir, "three.yaml", &three);
-    let ran = netcourse(&["check", "three.yaml"]).dir(&dir).run().ok();
-    assert!(ran.stderr.contains("three.yaml:16:14: warning: a UDP `sendto` makes one datagram, and at most an ICMP error comes back: there is no frame 3"), "{}", ran.stderr);
+    let ran = netcourse(&["check", "three.yaml"]).dir(&dir).run().code(1);
+    assert!(ran.stderr.contains("three.yaml:16:14: error: a UDP `sendto` makes one datagram, and at most an ICMP error comes back: there is no frame 3"), "{}", ran.stderr);
 }
 
 #[test]

@@ -14,13 +14,28 @@ fn a_long_hex_expectation_that_fails_points_at_the_first_different_byte() {
     expected[37] = 0;
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     let lesson = dir.join("hexx.yaml");
-    std::fs::write(
-        &lesson,
+    let text = |first_step: &str| {
         format!(
-            "format: 1\nname: hexx\ntitle: t\nsummary: s\nactors:\n  - {{ name: a, transport: udp, address: 127.0.0.1, port: 5000 }}\n  - {{ name: b, transport: udp }}\nsteps:\n  - {{ actor: a, call: bind }}\n  - {{ actor: b, call: sendto, to: a, hex: \"{}\" }}\n  - actor: a\n    call: recvfrom\n    expect:\n      hex: \"{}\"\n",
+            "format: 1\nname: hexx\ntitle: t\nsummary: s\nactors:\n  - {{ name: a, transport: udp, address: 127.0.0.1, port: 5000 }}\n  - {{ name: b, transport: udp }}\nsteps:\n  - {first_step}\n  - {{ actor: a, call: bind }}\n  - {{ actor: b, call: sendto, to: a, hex: \"{}\" }}\n  - actor: a\n    call: recvfrom\n    expect:\n      hex: \"{}\"\n",
             hex(&sent),
             hex(&expected)
-        ),
+        )
+    };
+    // Steps run in order, so `check` already knows what arrives.
+    std::fs::write(&lesson, text("{ actor: b, call: sleep, ms: 1 }")).unwrap();
+    let ran = netcourse(&["check", lesson.to_str().unwrap()])
+        .run()
+        .code(1);
+    assert!(
+        ran.stderr.contains(r#"error: `a` expects 60 bytes, byte 37 = 0x00: …b"^_`abcde\x00ghijklm"…, but what arrives here is 60 bytes, byte 37 = 0x66 ('f'): …b"^_`abcdefghijklm"…; bytes 0–36 match"#),
+        "{}",
+        ran.stderr
+    );
+    // A receive buffer of the lesson's own size is one `check` leaves to
+    // the run (a small one may drop datagrams), which says the same.
+    std::fs::write(
+        &lesson,
+        text("{ actor: a, call: setsockopt, option: rcvbuf, size: 65536 }"),
     )
     .unwrap();
     let ran = netcourse(&["run", "lesson", lesson.to_str().unwrap(), "--quiet"])
@@ -33,7 +48,7 @@ fn a_long_hex_expectation_that_fails_points_at_the_first_different_byte() {
         .unwrap_or_else(|| panic!("{}", ran.stderr));
     assert_eq!(
         error,
-        r#"error: step 3: `a` expected 60 bytes, byte 37 = 0x00: …b"^_`abcde\x00ghijklm"…, but got 60 bytes, byte 37 = 0x66 ('f'): …b"^_`abcdefghijklm"…; bytes 0–36 match"#
+        r#"error: step 4: `a` expected 60 bytes, byte 37 = 0x00: …b"^_`abcde\x00ghijklm"…, but got 60 bytes, byte 37 = 0x66 ('f'): …b"^_`abcdefghijklm"…; bytes 0–36 match"#
     );
     assert!(ran.stderr.contains("hexx.yaml:"), "{}", ran.stderr);
 }

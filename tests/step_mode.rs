@@ -650,9 +650,11 @@ fn tmux_a_failed_step_restores_the_terminal() {
     require("tmux");
     let lesson_dir = scratch("tmux-fail-lesson");
     let lesson = lesson_dir.join("wrong.yaml");
+    // `check` would refuse the wrong `expect`; it leaves an actor that sets
+    // its own receive buffer to the run, where the step fails.
     std::fs::write(
         &lesson,
-        "format: 1\nname: wrong\ntitle: t\nsummary: s\nactors:\n  - name: a\n    transport: udp\n    address: 127.0.0.1\n    port: 5000\n  - name: b\n    transport: udp\nsteps:\n  - actor: a\n    call: bind\n  - actor: b\n    call: sendto\n    to: a\n    text: \"hello\"\n  - actor: a\n    call: recvfrom\n    expect:\n      text: \"goodbye\"\n",
+        "format: 1\nname: wrong\ntitle: t\nsummary: s\nactors:\n  - name: a\n    transport: udp\n    address: 127.0.0.1\n    port: 5000\n  - name: b\n    transport: udp\nsteps:\n  - actor: a\n    call: setsockopt\n    option: rcvbuf\n    size: 65536\n  - actor: a\n    call: bind\n  - actor: b\n    call: sendto\n    to: a\n    text: \"hello\"\n  - actor: a\n    call: recvfrom\n    expect:\n      text: \"goodbye\"\n",
     )
     .unwrap();
     let path = lesson.to_str().unwrap();

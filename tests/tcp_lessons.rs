@@ -377,6 +377,7 @@ actors:
   - { name: server, transport: tcp, port: 50007 }
   - { name: client, transport: tcp }
 steps:
+  - { actor: client, call: setsockopt, option: rcvbuf, size: 65536 }
   - { actor: server, call: bind }
   - { actor: server, call: listen }
   - { actor: client, call: connect, to: server }
@@ -384,6 +385,8 @@ steps:
 "#,
     )
     .unwrap();
+    // `check` would refuse a receive nothing is sent to; it leaves an actor
+    // that sets its own receive buffer to the run, which meets the silence.
     let out = dir.join("t.json");
     let started = std::time::Instant::now();
     let ran = netcourse(&[
@@ -401,14 +404,14 @@ steps:
     );
     assert!(
         ran.stderr
-            .contains("step 4: `client` `recv` failed: timed out"),
+            .contains("step 5: `client` `recv` failed: timed out"),
         "{}",
         ran.stderr
     );
     // The error points at the step in the lesson file.
     assert!(
         ran.stderr
-            .contains(&format!("  --> {}:12:28", lesson.display())),
+            .contains(&format!("  --> {}:13:28", lesson.display())),
         "{}",
         ran.stderr
     );

@@ -140,10 +140,20 @@ impl LessonSource {
         if let Some(p) = &self.unreadable {
             return (None, vec![p.clone()]);
         }
-        match parse(&self.text) {
-            Ok(file) => {
+        let (file, refused, shifts) = super::yaml::parse_all(&self.text);
+        match file {
+            Some(file) => {
                 let (mut plan, mut problems) = check::check_source(&file, &self.text);
-                let shown = super::narration::check(&file, &self.text);
+                super::yaml::shift_back(&mut problems, &shifts);
+                // Keys the reader refused were left out of `file`: the lesson
+                // as written does not run, whatever else holds.
+                if !refused.is_empty() {
+                    plan = None;
+                    problems.extend(refused);
+                    problems.sort_by_key(|p| (p.line, p.column));
+                }
+                let mut shown = super::narration::check(&file, &self.text);
+                super::yaml::shift_back(&mut shown, &shifts);
                 if !shown.is_empty() {
                     plan = None;
                     problems.extend(shown);
@@ -164,7 +174,7 @@ impl LessonSource {
                 }
                 (plan, problems)
             }
-            Err(p) => (None, vec![*p]),
+            None => (None, refused),
         }
     }
 }
@@ -434,6 +444,9 @@ fn yaml_problem(e: &serde_saphyr::Error, text: &str) -> Problem {
             qline,
             qcolumn,
         );
+    }
+    if let Some(p) = super::yaml::explain(&message, text, line, column) {
+        return p;
     }
     let fault = if message.contains("unknown field") {
         YamlFault::UnknownKey

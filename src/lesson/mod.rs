@@ -6,6 +6,7 @@ pub mod check;
 pub mod load;
 pub mod model;
 pub mod narration;
+pub mod yaml;
 
 pub use check::{Kind as ProblemKind, Problem, Severity};
 pub use load::{LessonSource, Origin};

@@ -22,11 +22,13 @@ pub(super) fn check_checkpoint(
     };
     let listener = spec.socket.as_ref().is_some_and(|s| s.value == "listener");
     if !crate::sockets::puts_frames(call, transport, listener) {
-        problems.push(Problem::new(
+        let (line, column) = key_of_block(source, pos(cp), "checkpoint");
+        problems.push(Problem::at(
             Kind::FramelessCheckpoint {
                 call: call.to_string(),
             },
-            cp,
+            line,
+            column,
         ));
     }
     if c.ask.value.trim().is_empty() {
@@ -97,4 +99,27 @@ pub(super) fn check_checkpoint(
         frame,
         explain,
     })
+}
+
+/// Where `key:` is written, for a problem about the whole of its block
+/// mapping: the reader places the value at its first key, on the line
+/// below.
+pub(super) fn key_of_block(source: &str, at: (u64, u64), key: &str) -> (u64, u64) {
+    let lines: Vec<&str> = source.lines().collect();
+    let above = (at.0 as usize)
+        .checked_sub(2)
+        .and_then(|i| lines.get(..=i))
+        .and_then(|ls| {
+            ls.iter()
+                .enumerate()
+                .rev()
+                .find(|(_, l)| !l.trim().is_empty())
+        });
+    match above {
+        Some((i, l)) if l.trim_end().ends_with(&format!("{key}:")) => {
+            let col = l.find(&format!("{key}:")).unwrap_or(0);
+            (i as u64 + 1, l[..col].chars().count() as u64 + 1)
+        }
+        _ => at,
+    }
 }

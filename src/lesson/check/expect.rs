@@ -79,3 +79,16 @@ pub(super) fn check_expect(
     }
     out
 }
+
+/// The line of an empty `expect:` between a step's `call:` (line `from`)
+/// and its key on line `key_line`, at that key's indentation.
+pub(super) fn empty_expect_above(source: &str, from: u64, key_line: u64) -> Option<u64> {
+    let lines: Vec<&str> = source.lines().collect();
+    let key = lines.get(key_line.checked_sub(1)? as usize)?;
+    let indent = key.len() - key.trim_start().len();
+    (from..key_line).rev().find(|&n| {
+        lines
+            .get(n as usize - 1)
+            .is_some_and(|l| l.len() - l.trim_start().len() == indent && l.trim() == "expect:")
+    })
+}

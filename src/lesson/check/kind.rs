@@ -42,6 +42,52 @@ pub enum YamlFault {
     Syntax,
 }
 
+/// Why an expected error cannot happen at its step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Never {
+    /// `refused` on a connect to an actor that listens.
+    Listening {
+        server: String,
+        step: usize,
+        line: u64,
+    },
+    /// Anything but `timeout` on an unconnected UDP receive.
+    UdpUnconnected,
+    /// Any error on a `sendto` from an unconnected socket.
+    SendtoUnconnected,
+    UdpReset,
+    CallNeverFails {
+        call: &'static str,
+    },
+    DataWaiting {
+        bytes: usize,
+    },
+    EndOfStream {
+        peer: String,
+        step: usize,
+        line: u64,
+    },
+}
+
+/// What explains data that arrives other than expected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataHint {
+    None,
+    /// `max` is smaller than the data expected.
+    MaxCut {
+        max: usize,
+    },
+    /// A stream read takes several sends at once.
+    Glued {
+        sends: usize,
+    },
+    /// A `|` block keeps its last newline.
+    TrailingNewline,
+    /// `\r\n` written in single quotes (or plain) is four characters.
+    Escapes,
+    EndOfStream,
+}
+
 /// The destination a socket of the other IP version cannot reach.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
@@ -729,6 +775,97 @@ pub enum Kind {
         max: usize,
     },
     LineWithoutLines,
+    // The YAML itself, in plain words (lesson::yaml).
+    TabIndent,
+    /// A key (or a list's `-`) at column `found` (from 0), where the keys
+    /// around it are at `want`, as `with_key` on `with_line`.
+    Misindented {
+        key: String,
+        found: u64,
+        want: u64,
+        with_key: String,
+        with_line: u64,
+        list: bool,
+    },
+    DuplicateKey {
+        key: String,
+        first_line: u64,
+    },
+    NumberOutOfRange {
+        key: String,
+        text: String,
+        negative: bool,
+        range: Option<String>,
+    },
+    NumberWithUnit {
+        key: String,
+        text: String,
+        ms: u64,
+    },
+    NotWholeNumber {
+        key: String,
+        text: String,
+        millis: bool,
+    },
+    BracesReadAsMapping {
+        key: String,
+        value: String,
+        placeholder: bool,
+        inner: String,
+    },
+    ColonInValue {
+        key: String,
+        value: String,
+    },
+    MissingColon {
+        key: String,
+        value: String,
+        space: bool,
+    },
+
+    // What a receiving step gets, followed through the steps (check::delivery).
+    ExpectedDataDiffers {
+        actor: String,
+        expected: String,
+        got: String,
+        /// The steps (number, line) that sent what arrives.
+        from: Vec<(usize, u64)>,
+        hint: DataHint,
+    },
+    NothingArrives {
+        actor: String,
+        /// A datagram sent to it before it bound its port (step, line).
+        lost: Option<(usize, u64)>,
+        /// Earlier reads took all that was sent to it.
+        read_before: bool,
+        /// A datagram sent to an address no actor binds (step, line,
+        /// address): likely meant for this one.
+        astray: Option<(usize, u64, String)>,
+    },
+    WrongSender {
+        actor: String,
+        expected: String,
+        got: String,
+        step: usize,
+        line: u64,
+    },
+    EofNeverComes {
+        actor: String,
+        peer: String,
+    },
+    EofButData {
+        actor: String,
+        bytes: usize,
+    },
+    ErrorCannotHappen {
+        error: &'static str,
+        why: Never,
+    },
+    /// `text:`/`hex:` written under an empty `expect:` but not indented.
+    ExpectNotIndented {
+        key: &'static str,
+        expect_line: u64,
+    },
 }
 
 impl Kind {

@@ -11,6 +11,7 @@ mod actors;
 mod addresses;
 mod app;
 mod checkpoint;
+mod delivery;
 mod expect;
 mod flow;
 mod kind;
@@ -25,9 +26,10 @@ use crate::sockets::{Accepted, ActorSockets, Closed, IpVersion, MadeFor};
 use actors::*;
 use addresses::*;
 use checkpoint::*;
+use delivery::*;
 use expect::*;
 use flow::*;
-pub use kind::{Destination, Kind, NameFault, Use, YamlFault};
+pub use kind::{DataHint, Destination, Kind, NameFault, Never, Use, YamlFault};
 use network::*;
 pub use problem::{Problem, Severity};
 use rules::*;
@@ -337,7 +339,7 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
     );
 
     let has_errors = problems.iter().any(Problem::is_error);
-    let plan = (!has_errors).then(|| Plan {
+    let mut plan = (!has_errors).then(|| Plan {
         name: file.name.value.clone(),
         title: prose(&file.title),
         summary: prose(&file.summary),
@@ -350,6 +352,14 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
         wire_rules,
         peer_names: peers.names,
     });
+    // Only a lesson that would run can be followed step by step.
+    if let Some(p) = &plan {
+        let before = problems.len();
+        check_delivery(p, file, &mut problems);
+        if problems[before..].iter().any(Problem::is_error) {
+            plan = None;
+        }
+    }
     problems.sort_by_key(|p| (p.line, p.column));
     (plan, problems)
 }

@@ -50,14 +50,19 @@ pub(super) fn check_step(
         if let Some((line, column)) = at
             && !allowed.contains(&key)
         {
-            problems.push(Problem::at(
-                Kind::KeyWithoutMeaning {
+            // `expect:` left empty, its keys not indented under it, reads
+            // as keys of the step.
+            let empty_expect = matches!(key, "text" | "hex")
+                && spec.expect.is_none()
+                && matches!(call_name, "recv" | "recvfrom");
+            let kind = match empty_expect_above(source, spec.call.referenced.line(), line) {
+                Some(expect_line) if empty_expect => Kind::ExpectNotIndented { key, expect_line },
+                _ => Kind::KeyWithoutMeaning {
                     key,
                     call: call_name.to_string(),
                 },
-                line,
-                column,
-            ));
+            };
+            problems.push(Problem::at(kind, line, column));
         }
     }
 

@@ -8,9 +8,11 @@ use crate::plan::{CALLS, RULE_PROTOCOLS, TCP_FLAGS, keys_for, template};
 use crate::text::did_you_mean;
 
 mod flow;
+mod found;
 mod network;
 
 use flow::flow_kinds;
+use found::found_kinds;
 use network::network_kinds;
 
 /// The calls `repeat:` may copy: one datagram or read per copy.
@@ -66,6 +68,7 @@ impl Display for Kind {
             EmptyFile => f.write_str("the file is empty"),
             network_kinds!() => network::message(self, f),
             flow_kinds!() => flow::message(self, f),
+            found_kinds!() => found::message(self, f),
             InvisibleInName {
                 visible,
                 code,
@@ -442,6 +445,7 @@ impl Kind {
             ),
             network_kinds!() => network::hint(self),
             flow_kinds!() => flow::hint(self),
+            found_kinds!() => found::hint(self),
             InvisibleInName { .. } => s(
                 "a name must read the same everywhere it is shown; use visible letters, digits, `-` and `_`",
             ),
@@ -456,9 +460,10 @@ impl Kind {
             ),
             Yaml { message, fault } => Some(match fault {
                 YamlFault::UnknownKey => crate::lesson::load::unknown_key_hint(message),
-                YamlFault::MissingKey => "docs/lesson-format.md lists the keys each part needs".into(),
+                YamlFault::MissingKey => crate::lesson::yaml::missing_key_hint(message),
                 YamlFault::Tag => "lessons use plain YAML: tags like `!include` are not allowed, and a lesson can read no other file".into(),
                 YamlFault::DuplicateKey => "each key may appear once in the same mapping".into(),
+                _ if message.starts_with("expected a list") => "start each item on its own line with `- `, e.g. `  - actor: sender`".into(),
                 YamlFault::Type => "docs/lesson-format.md gives the type of every key".into(),
                 YamlFault::Syntax => "check the YAML syntax around this line: indentation, quotes and colons".into(),
             }),
