@@ -134,7 +134,10 @@ pub(super) fn check_delivery(plan: &Plan, file: &LessonFile, problems: &mut Vec<
     // Named connections, answers computed at run time, saved peers and
     // loops the run may cut short are past what this model follows.
     let beyond = |s: &PlannedStep| {
-        s.conn.is_some() || s.answer.is_some() || s.save_as.is_some() || s.looping.is_some()
+        s.conn.as_deref().is_some_and(|c| !c.is_empty())
+            || s.answer.is_some()
+            || s.save_as.is_some()
+            || s.looping.is_some()
     };
     if plan.steps.iter().any(beyond) {
         return;
