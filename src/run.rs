@@ -24,7 +24,13 @@ pub struct LiveRun<'a> {
     failure: Option<Error>,
     /// Which frames the kernel's timers sent, and what is still owed.
     timers: Tracker,
+    /// Names for sockets no actor's steps hold (a traced program's),
+    /// asked for after each call, before its frames are annotated.
+    namer: Option<Namer<'a>>,
 }
+
+/// Gives `(address, actor name)` pairs learnt since it was last asked.
+pub type Namer<'a> = Box<dyn FnMut() -> Vec<(std::net::SocketAddr, String)> + 'a>;
 
 /// The transcript skeleton for a plan: everything but the events.
 pub fn empty_transcript(plan: &Plan, mode: NetMode, interface: &str) -> Transcript {
@@ -116,6 +122,7 @@ impl<'a> LiveRun<'a> {
             transcript,
             failure: None,
             timers: Tracker::default(),
+            namer: None,
         })
     }
 
@@ -168,6 +175,7 @@ impl<'a> LiveRun<'a> {
             }
         };
         self.annotator.learn_endpoints(&self.runner.endpoints());
+        self.learn_names();
         // The lesson's frames, each once (in `--net host` mode the capture
         // already left out other programs' frames, and counted them).
         let frames: Vec<&CapturedFrame> = record.frames.iter().collect();
@@ -214,6 +222,46 @@ impl<'a> LiveRun<'a> {
                 failure: None,
             };
         }
+        Ok(events)
+    }
+
+    /// Name the sockets of actors that make their own calls (a traced
+    /// program): `namer` says who holds which address.
+    pub fn set_namer(&mut self, namer: Namer<'a>) {
+        self.namer = Some(namer);
+    }
+
+    fn learn_names(&mut self) {
+        if let Some(namer) = &mut self.namer {
+            for (addr, name) in namer() {
+                self.annotator.name_endpoint(addr, &name);
+            }
+        }
+    }
+
+    /// After the last step ran (or the run stopped): the frames that came
+    /// since — a traced program's, as it finished — as the last step's,
+    /// then those the kernel still owes. They join the transcript.
+    pub fn tail(&mut self) -> Result<Vec<Event>, Error> {
+        let Some(step) = self
+            .next_step
+            .checked_sub(1)
+            .map(|i| self.plan().steps[i].number)
+        else {
+            return Ok(Vec::new());
+        };
+        self.learn_names();
+        let frames = self.runner.drain_now()?;
+        let mut events = Vec::new();
+        for f in &frames {
+            let e = self.annotator.frame(step, f);
+            let mut e = with_crossing(e, f, &self.transcript.network);
+            self.track(&mut e, None);
+            events.push(e);
+        }
+        self.settle(step, &mut events)?;
+        self.transcript.events.extend(events.iter().cloned());
+        self.transcript.dropped = self.runner.dropped();
         Ok(events)
     }
 

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use crate::text::{py_addr, py_bytes};
 
+pub mod program;
 pub mod template;
+
+pub use program::{ProgramExpect, ProgramSlot};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -36,6 +39,8 @@ pub struct PlannedActor {
     pub host: Option<usize>,
     /// The application protocol the lesson says its traffic carries.
     pub protocol: Option<AppProtocol>,
+    /// A program slot: the actor is a program run under the tracer.
+    pub program: Option<ProgramSlot>,
 }
 
 /// An application protocol a lesson names on an actor.

@@ -63,6 +63,28 @@ pub struct Exit {
     /// `exited with status 0`, `killed by signal 9`.
     pub how: String,
     pub ok: bool,
+    /// The status it exited with (None: killed by a signal).
+    pub status: Option<i32>,
+}
+
+/// What a caller running beside the tracer (a lesson whose actor is a
+/// program) may see and do while the programs run.
+#[derive(Default)]
+pub struct Hooks {
+    /// Each recorded call, as it returns.
+    pub calls: Option<mpsc::Sender<Call>>,
+    /// Filled with every traced pid, for `kill_all`.
+    pub pids: Option<Arc<Mutex<Vec<i32>>>>,
+    /// The programs' working directory (else ours).
+    pub cwd: Option<std::path::PathBuf>,
+}
+
+/// SIGKILL every process in `pids` (a caller that gave up on the programs).
+pub fn kill_all(pids: &Mutex<Vec<i32>>) {
+    for pid in pids.lock().map(|l| l.clone()).unwrap_or_default() {
+        // SAFETY: kill(2) on a pid we traced.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
 }
 
 pub struct Outcome {
@@ -109,6 +131,8 @@ struct Tracer {
     printing: HashMap<(i32, bool), Vec<u8>>,
     /// Per program: the paths of its stdout and stderr terminals.
     ttys: Vec<[std::path::PathBuf; 2]>,
+    observer: Option<mpsc::Sender<Call>>,
+    cwd: Option<CString>,
 }
 
 fn os(what: &str, e: io::Error) -> Error {
@@ -149,9 +173,23 @@ fn filter(table: &[(i64, Sc)]) -> Result<seccompiler::BpfProgram, Error> {
 /// datagram socket, is listening, or has exited; kill whatever still runs
 /// after `timeout`.
 pub fn run(programs: Vec<Program>, timeout: Duration) -> Result<Outcome, Error> {
+    run_with(programs, timeout, Hooks::default())
+}
+
+/// `run`, with `hooks` for a caller that acts while the programs run.
+pub fn run_with(programs: Vec<Program>, timeout: Duration, hooks: Hooks) -> Result<Outcome, Error> {
     let table = decode::table();
     let (lines_tx, lines_rx) = mpsc::channel();
-    let live = Arc::new(Mutex::new(Vec::new()));
+    let live = hooks.pids.unwrap_or_default();
+    let cwd = match hooks.cwd {
+        Some(dir) => Some(
+            CString::new(dir.into_os_string().into_encoded_bytes()).map_err(|_| Error::Usage {
+                message: "the programs' directory has a NUL byte in its name".into(),
+                hint: "rename it".into(),
+            })?,
+        ),
+        None => None,
+    };
     let mut t = Tracer {
         filter: filter(&table)?,
         table: table.into_iter().collect(),
@@ -174,6 +212,8 @@ pub fn run(programs: Vec<Program>, timeout: Duration) -> Result<Outcome, Error> 
         live: live.clone(),
         printing: HashMap::new(),
         ttys: Vec::new(),
+        observer: hooks.calls,
+        cwd,
     };
     // The watchdog: a bounded wait, then SIGKILL for whatever still runs.
     let (done_tx, done_rx) = mpsc::channel::<()>();
@@ -393,6 +433,7 @@ impl Tracer {
             filter: self.filter.as_ptr() as *mut libc::sock_filter,
         };
         let last = index + 1 == self.programs.len();
+        let cwd = self.cwd.as_ref().map(|c| c.as_ptr());
         // SAFETY: after fork the child calls only async-signal-safe
         // functions (raw system calls) on data prepared before the fork.
         let pid = unsafe { libc::fork() };
@@ -412,6 +453,13 @@ impl Tracer {
                 }
                 libc::dup2(out_s.as_raw_fd(), 1);
                 libc::dup2(err_s.as_raw_fd(), 2);
+                if let Some(dir) = cwd
+                    && libc::chdir(dir) != 0
+                {
+                    let msg = b"netcourse: cannot enter the programs' directory\n";
+                    libc::write(2, msg.as_ptr().cast(), msg.len());
+                    libc::_exit(127);
+                }
                 libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0);
                 libc::raise(libc::SIGSTOP);
                 if libc::unshare(libc::CLONE_NEWUSER) == 0 {
@@ -524,6 +572,7 @@ impl Tracer {
                         pid,
                         timestamp_ns: now_ns(),
                         ok: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+                        status: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
                         how,
                     });
                     if program + 1 == self.started {
@@ -638,6 +687,9 @@ impl Tracer {
                     .is_some_and(|s| s.stype & 0xf == libc::SOCK_DGRAM),
                 _ => false,
             };
+        if let Some(o) = &self.observer {
+            let _ = o.send(call.clone());
+        }
         self.out.calls.push(call);
         if ready {
             self.start_next()?;

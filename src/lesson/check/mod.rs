@@ -15,6 +15,7 @@ mod expect;
 mod kind;
 mod network;
 mod problem;
+mod program;
 mod rules;
 mod sockets;
 mod step;
@@ -85,6 +86,7 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
     let wire_rules = check_wire_rules(file, &mut problems);
     let actors = check_actors(&file.actors, &file.hosts, network.as_ref(), &mut problems);
     let names: Vec<&str> = file.actors.iter().map(|a| a.name.value.as_str()).collect();
+    program::check_program_uses(file, &mut problems);
 
     if file.steps.is_empty() {
         problems.push(Problem::new(Kind::NoSteps, &file.format));
@@ -111,6 +113,8 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
                 .get_or_insert((i + 1, s.call.referenced.line()));
         }
     }
+
+    program::assume_program_sockets(file, &mut sockets);
 
     let mut ids: HashMap<String, u64> = HashMap::new();
     // Step id → the numbers its step runs as (more than one with `repeat`).
@@ -234,7 +238,9 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
     }
 
     for (i, a) in file.actors.iter().enumerate() {
+        // A program makes its own calls: it has no steps to be used by.
         if !used.contains(&i)
+            && a.program.is_none()
             && !file
                 .steps
                 .iter()

@@ -8,8 +8,10 @@ use crate::plan::{CALLS, RULE_PROTOCOLS, TCP_FLAGS, keys_for, template};
 use crate::text::did_you_mean;
 
 mod network;
+mod program;
 
 use network::network_kinds;
+use program::program_kinds;
 
 /// The calls `repeat:` may copy: one datagram or read per copy.
 pub const REPEATABLE: &[&str] = &["send", "sendall", "sendto", "recv", "recvfrom"];
@@ -63,6 +65,7 @@ impl Display for Kind {
             }
             EmptyFile => f.write_str("the file is empty"),
             network_kinds!() => network::message(self, f),
+            program_kinds!() => program::message(self, f),
             InvisibleInName {
                 visible,
                 code,
@@ -438,6 +441,7 @@ impl Kind {
                 "a lesson starts with `format: 1`; `netcourse new lesson NAME` writes one to start from",
             ),
             network_kinds!() => network::hint(self),
+            program_kinds!() => program::hint(self),
             InvisibleInName { .. } => s(
                 "a name must read the same everywhere it is shown; use visible letters, digits, `-` and `_`",
             ),
