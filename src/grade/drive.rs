@@ -47,6 +47,8 @@ pub struct Graded {
     /// What stopped the lesson's steps, if anything did.
     pub failure: Option<Error>,
     pub program: ProgramRun,
+    /// The events from here on came after the steps (the program ending).
+    pub tail_start: usize,
 }
 
 /// The calls the tracer reported so far.
@@ -268,6 +270,7 @@ pub fn run(
         }
         None => None,
     };
+    let tail_start = live.transcript().events.len();
     if capture_error.is_none() {
         match live.tail() {
             Ok(events) if !events.is_empty() => show(live.transcript(), None, &events),
@@ -294,6 +297,7 @@ pub fn run(
             traced,
             stopped_early,
         },
+        tail_start,
     })
 }
 

@@ -92,12 +92,36 @@ fn first_sentence(text: &str) -> &str {
     }
 }
 
-fn step_events(t: &Transcript, step: usize) -> Vec<String> {
-    t.events
+/// A step's events, without those after the steps (the program ending,
+/// numbered as the last step's).
+fn step_events(g: &Graded, step: usize) -> Vec<String> {
+    g.transcript.events[..g.tail_start.min(g.transcript.events.len())]
         .iter()
         .filter(|e| e.step == step)
         .flat_map(event_lines)
         .collect()
+}
+
+/// A step's evidence: its events, and the frames that carried what its
+/// call received when an earlier step's drain caught them (a program
+/// answers while the scripted side is still between calls).
+fn step_evidence(g: &Graded, step: usize) -> Vec<String> {
+    let mut lines = step_events(g, step);
+    let received = g
+        .transcript
+        .events
+        .iter()
+        .filter(|e| e.step == step && e.kind == EventKind::Call)
+        .filter_map(|e| e.call.as_ref()?.data_hex.as_deref())
+        .map(|h| crate::text::parse_hex(h).unwrap_or_default())
+        .find(|d| !d.is_empty());
+    if let Some(data) = received {
+        let carried = frames_carrying(&g.transcript, &data);
+        if !carried.iter().any(|l| lines.contains(l)) {
+            lines.extend(carried);
+        }
+    }
+    lines
 }
 
 /// Frames whose payload is exactly `data`.
@@ -199,14 +223,14 @@ pub fn grade(plan: &Plan, g: &Graded) -> Report {
                 name: format!("{head}: expects {}", describe_expect(&s.expect, plan)),
                 passed,
                 message,
-                evidence: step_events(&g.transcript, s.number),
+                evidence: step_evidence(g, s.number),
             });
         } else if let Some((_, why)) = failed_here {
             items.push(Item {
                 name: head.clone(),
                 passed: false,
                 message: Some(why.clone()),
-                evidence: step_events(&g.transcript, s.number),
+                evidence: step_evidence(g, s.number),
             });
         }
         if let Some(c) = &s.checkpoint {
@@ -230,7 +254,7 @@ pub fn grade(plan: &Plan, g: &Graded) -> Report {
                         "frame {} of step {} was not captured: nothing answers the question",
                         c.frame, s.number
                     )),
-                    step_events(&g.transcript, s.number),
+                    step_events(g, s.number),
                 ),
                 None => (false, Some(not_reached()), Vec::new()),
             };

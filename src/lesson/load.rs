@@ -218,6 +218,9 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
             "port",
             "protocol",
             "fields",
+            "program",
+            "stdin",
+            "expect",
         ],
     ),
     (

@@ -188,3 +188,7 @@ pub(super) fn assume_program_sockets(file: &LessonFile, sockets: &mut [ActorSock
         }
     }
 }
+
+#[cfg(test)]
+#[path = "program_tests.rs"]
+mod tests;
