@@ -11,6 +11,8 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
+pub use super::hooks::{Hooks, kill_all};
+
 use super::decode::{self, Addr, Sc};
 use super::regs::{self, Regs};
 use super::tracee::{msghdr, names, poll_bits, signal_name, write_file};
@@ -65,26 +67,6 @@ pub struct Exit {
     pub ok: bool,
     /// The status it exited with (None: killed by a signal).
     pub status: Option<i32>,
-}
-
-/// What a caller running beside the tracer (a lesson whose actor is a
-/// program) may see and do while the programs run.
-#[derive(Default)]
-pub struct Hooks {
-    /// Each recorded call, as it returns.
-    pub calls: Option<mpsc::Sender<Call>>,
-    /// Filled with every traced pid, for `kill_all`.
-    pub pids: Option<Arc<Mutex<Vec<i32>>>>,
-    /// The programs' working directory (else ours).
-    pub cwd: Option<std::path::PathBuf>,
-}
-
-/// SIGKILL every process in `pids` (a caller that gave up on the programs).
-pub fn kill_all(pids: &Mutex<Vec<i32>>) {
-    for pid in pids.lock().map(|l| l.clone()).unwrap_or_default() {
-        // SAFETY: kill(2) on a pid we traced.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
-    }
 }
 
 pub struct Outcome {
@@ -180,16 +162,8 @@ pub fn run(programs: Vec<Program>, timeout: Duration) -> Result<Outcome, Error> 
 pub fn run_with(programs: Vec<Program>, timeout: Duration, hooks: Hooks) -> Result<Outcome, Error> {
     let table = decode::table();
     let (lines_tx, lines_rx) = mpsc::channel();
+    let cwd = hooks.cwd_c()?;
     let live = hooks.pids.unwrap_or_default();
-    let cwd = match hooks.cwd {
-        Some(dir) => Some(
-            CString::new(dir.into_os_string().into_encoded_bytes()).map_err(|_| Error::Usage {
-                message: "the programs' directory has a NUL byte in its name".into(),
-                hint: "rename it".into(),
-            })?,
-        ),
-        None => None,
-    };
     let mut t = Tracer {
         filter: filter(&table)?,
         table: table.into_iter().collect(),
