@@ -304,6 +304,26 @@ fn a_lesson_with_a_slot_says_what_it_needs() {
         "{}",
         ran.stderr
     );
+    // Step mode and class mode cannot run a program yet, and say so.
+    let ran = netcourse(&[
+        "run",
+        "lesson",
+        &assignment("udp-receiver"),
+        "--program",
+        "receiver=python3 udp_recv.py",
+        "--step",
+    ])
+    .run()
+    .code(2);
+    assert!(ran.stderr.contains("not with --step"), "{}", ran.stderr);
+    let ran = netcourse(&["serve", "lesson", &assignment("udp-receiver")])
+        .run()
+        .code(2);
+    assert!(
+        ran.stderr.contains("class mode cannot run"),
+        "{}",
+        ran.stderr
+    );
     // A lesson without a slot refuses --program.
     let ran = netcourse(&["run", "lesson", "udp-basics", "--program", "x=python3"])
         .run()

@@ -69,8 +69,9 @@ pub fn command(args: &GradeArgs) -> Result<ExitCode, Error> {
     }
     sandbox::enter()?;
     let began = Instant::now();
-    let graded = drive::run(&plan, &programs, timeout, &mut |_, _, _| {})?;
+    let mut graded = drive::run(&plan, &programs, timeout, &mut |_, _, _| {})?;
     let report = report::grade(&plan, &graded);
+    settle_outcome(&mut graded, &report);
     if !args.quiet {
         let mut out = std::io::stdout().lock();
         let _ = report::render(&report, &mut out);
@@ -86,6 +87,20 @@ pub fn command(args: &GradeArgs) -> Result<ExitCode, Error> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The transcript's outcome is the grade's: steps that all passed do not
+/// make a run whose program failed its expectations pass.
+fn settle_outcome(graded: &mut drive::Graded, report: &report::Report) {
+    let o = &mut graded.transcript.outcome;
+    if o.passed && !report.passed() {
+        o.passed = false;
+        o.failure = Some(format!(
+            "{} of {} expectations failed; the grade's report names them",
+            report.failures(),
+            report.items.len()
+        ));
+    }
 }
 
 fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
@@ -140,7 +155,9 @@ pub fn run_lesson(args: &RunArgs, plan: &Plan) -> Result<ExitCode, Error> {
             let _ = printer.event(t, e, &mut out);
         }
     })?;
+    let mut graded = graded;
     let report = report::grade(plan, &graded);
+    settle_outcome(&mut graded, &report);
     if !quiet {
         if !header {
             let _ = printer.header(&graded.transcript, &mut out);
