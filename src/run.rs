@@ -29,8 +29,10 @@ pub struct LiveRun<'a> {
     namer: Option<Namer<'a>>,
 }
 
-/// Gives `(address, actor name)` pairs learnt since it was last asked.
-pub type Namer<'a> = Box<dyn FnMut() -> Vec<(std::net::SocketAddr, String)> + 'a>;
+/// Gives `(address, actor name)` pairs learnt since it was last asked,
+/// told the peers the step's call met that no actor is known to hold.
+pub type Namer<'a> =
+    Box<dyn FnMut(&[std::net::SocketAddr]) -> Vec<(std::net::SocketAddr, String)> + 'a>;
 
 /// The transcript skeleton for a plan: everything but the events.
 pub fn empty_transcript(plan: &Plan, mode: NetMode, interface: &str) -> Transcript {
@@ -175,7 +177,15 @@ impl<'a> LiveRun<'a> {
             }
         };
         self.annotator.learn_endpoints(&self.runner.endpoints());
-        self.learn_names();
+        // Only a peer something came from: someone holds it.
+        let heard = record.call.ok && matches!(record.call.call, "recv" | "recvfrom" | "accept");
+        let unknown: Vec<std::net::SocketAddr> = record
+            .call
+            .peer
+            .filter(|p| heard && !self.annotator.knows(*p))
+            .into_iter()
+            .collect();
+        self.learn_names(&unknown);
         // The lesson's frames, each once (in `--net host` mode the capture
         // already left out other programs' frames, and counted them).
         let frames: Vec<&CapturedFrame> = record.frames.iter().collect();
@@ -231,12 +241,24 @@ impl<'a> LiveRun<'a> {
         self.namer = Some(namer);
     }
 
-    fn learn_names(&mut self) {
+    /// `unknown`: the peers this step's call met that no actor of the
+    /// lesson is known to hold.
+    fn learn_names(&mut self, unknown: &[std::net::SocketAddr]) {
         if let Some(namer) = &mut self.namer {
-            for (addr, name) in namer() {
+            for (addr, name) in namer(unknown) {
                 self.annotator.name_endpoint(addr, &name);
             }
         }
+    }
+
+    /// Add an event made outside the lesson's steps (a traced program's
+    /// call): `make` gets its index and its time since the start, in the
+    /// run's one sequence.
+    pub fn add_event(&mut self, ts: u64, make: impl FnOnce(usize, u64) -> Event) -> Event {
+        let (index, time_ns) = self.annotator.reserve(ts);
+        let e = make(index, time_ns);
+        self.transcript.events.push(e.clone());
+        e
     }
 
     /// After the last step ran (or the run stopped): the frames that came
@@ -250,7 +272,7 @@ impl<'a> LiveRun<'a> {
         else {
             return Ok(Vec::new());
         };
-        self.learn_names();
+        self.learn_names(&[]);
         let frames = self.runner.drain_now()?;
         let mut events = Vec::new();
         for f in &frames {

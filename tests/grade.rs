@@ -368,6 +368,50 @@ fn run_lesson_with_a_program_prints_the_transcript_and_the_grade() {
         "the server's FIN is in the transcript"
     );
     assert_eq!(t["outcome"]["passed"], true);
+    // The program's own calls are events too, as traced.
+    let program_calls: Vec<&str> = t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "call" && e["actor"] == "server")
+        .map(|e| e["call"]["name"].as_str().unwrap())
+        .collect();
+    for call in ["bind", "listen", "accept4", "recvfrom", "sendto", "close"] {
+        assert!(program_calls.contains(&call), "{call} in {program_calls:?}");
+    }
+    // And the transcript replays.
+    let replayed = netcourse(&["replay", json.to_str().unwrap(), "--color", "never"])
+        .run()
+        .ok();
+    assert!(replayed.stdout.contains("server → client TCP"));
+}
+
+/// The sender's datagrams are named for it though it closed its socket
+/// (and ended) before the receiving steps looked.
+#[test]
+fn a_programs_frames_are_named_for_its_actor() {
+    let dir = scratch("grade-names");
+    let json = dir.join("t.json");
+    netcourse(&[
+        "grade",
+        &assignment("udp-sender"),
+        "--submission",
+        &tutorial(),
+        "--quiet",
+        "--export",
+        json.to_str().unwrap(),
+    ])
+    .run()
+    .ok();
+    let t = read_json(&json);
+    let frames = frames(&t);
+    assert_eq!(frames.len(), 2);
+    for f in frames {
+        assert_eq!(
+            (&f["actor"], &f["to"]),
+            (&"sender".into(), &"receiver".into())
+        );
+    }
 }
 
 #[test]

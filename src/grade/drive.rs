@@ -22,7 +22,7 @@ use crate::plan::{Call, Peer, Plan, Transport};
 use crate::run::LiveRun;
 use crate::trace::decode::Sc;
 use crate::trace::tracer::{self, Hooks};
-use crate::transcript::{Event, Outcome, Transcript};
+use crate::transcript::{CallDetail, Event, EventKind, Notes, Outcome, Transcript, to_hex};
 
 /// Longest a program may take to bind or listen before the steps that
 /// reach it run.
@@ -31,6 +31,8 @@ pub const READY_BOUND: Duration = Duration::from_secs(5);
 /// What the program did.
 pub struct ProgramRun {
     pub actor: usize,
+    /// The actor's name.
+    pub name: String,
     pub slot: String,
     pub command: String,
     /// `binds UDP port 5000`: what the steps waited for, if they did.
@@ -56,6 +58,8 @@ struct Seen {
     rx: mpsc::Receiver<tracer::Call>,
     calls: Vec<tracer::Call>,
     named: usize,
+    /// Calls already added to the transcript.
+    shown: usize,
     ended: bool,
 }
 
@@ -182,6 +186,7 @@ pub fn run(
         rx,
         calls: Vec::new(),
         named: 0,
+        shown: 0,
         ended: false,
     }));
     let mut tx = Some(tx);
@@ -192,7 +197,7 @@ pub fn run(
         let seen = seen.clone();
         let name = name.clone();
         let pids = pids.clone();
-        live.set_namer(Box::new(move || {
+        live.set_namer(Box::new(move |unknown| {
             let mut s = seen.borrow_mut();
             s.pull();
             let start = s.named;
@@ -209,6 +214,11 @@ pub fn run(
                     .into_iter()
                     .map(|a| (a, name.clone())),
             );
+            // In the sandbox only the lesson's sockets and the program's
+            // exist: a peer no scripted actor holds (the sender of a
+            // datagram, the client of an accepted connection) is the
+            // program's, even if it has closed that socket since.
+            names.extend(unknown.iter().map(|a| (*a, name.clone())));
             names
         }));
     }
@@ -241,7 +251,11 @@ pub fn run(
             }
         }
         match live.step() {
-            Ok(events) => show(live.transcript(), Some(index + 1), &events),
+            Ok(mut events) => {
+                let step = plan.steps[index].number;
+                events.extend(program_events(&mut live, &seen, &name, step));
+                show(live.transcript(), Some(index + 1), &events)
+            }
             Err(e) => {
                 capture_error = Some(e);
                 break;
@@ -272,9 +286,15 @@ pub fn run(
     };
     let tail_start = live.transcript().events.len();
     if capture_error.is_none() {
+        let last = live.transcript().events.last().map_or(0, |e| e.step);
         match live.tail() {
-            Ok(events) if !events.is_empty() => show(live.transcript(), None, &events),
-            Ok(_) => {}
+            Ok(mut events) => {
+                // The calls it made after the steps, until it ended.
+                events.extend(program_events(&mut live, &seen, &name, last));
+                if !events.is_empty() {
+                    show(live.transcript(), None, &events);
+                }
+            }
             Err(e) => capture_error = Some(e),
         }
     }
@@ -290,6 +310,7 @@ pub fn run(
         failure: capture_error.or(failure),
         program: ProgramRun {
             actor,
+            name: name.clone(),
             slot: slot.slot.clone(),
             command,
             ready_text,
@@ -299,6 +320,60 @@ pub fn run(
         },
         tail_start,
     })
+}
+
+/// The program's calls the tracer reported since last asked, as events of
+/// the transcript (numbered with step `step`, the one running or just run).
+fn program_events(
+    live: &mut LiveRun<'_>,
+    seen: &Rc<RefCell<Seen>>,
+    name: &str,
+    step: usize,
+) -> Vec<Event> {
+    let calls: Vec<tracer::Call> = {
+        let mut s = seen.borrow_mut();
+        s.pull();
+        let from = s.shown;
+        s.shown = s.calls.len();
+        s.calls[from..].to_vec()
+    };
+    calls
+        .into_iter()
+        .map(|c| {
+            live.add_event(c.start_ns, |index, time_ns| {
+                let mut e = Event::new(
+                    index,
+                    EventKind::Call,
+                    step,
+                    name.to_string(),
+                    time_ns,
+                    c.start_ns,
+                );
+                e.summary = format!("{name} (program): {} → {}", c.args, c.result);
+                e.notes = Notes {
+                    syntax: format!(
+                        "{}(): the system call as the program made it, traced (ptrace), with its arguments decoded; the result is what the kernel returned.",
+                        c.sc.name()
+                    ),
+                    semantics: format!("{name} {}", c.sc.meaning()),
+                    timing: format!(
+                        "The call took {}.",
+                        crate::annotate::fmt_ns(c.end_ns.saturating_sub(c.start_ns))
+                    ),
+                };
+                e.call = Some(CallDetail {
+                    name: c.sc.name().to_string(),
+                    args: c.args.clone(),
+                    ok: c.ok,
+                    result: c.result.clone(),
+                    local: c.local.map(|a| a.to_string()),
+                    peer: c.peer.map(|a| a.to_string()),
+                    data_hex: c.data.as_ref().map(|d| to_hex(d)),
+                });
+                e
+            })
+        })
+        .collect()
 }
 
 /// Wait until the program has bound its UDP port or listens on its TCP

@@ -112,6 +112,7 @@ fn step_evidence(g: &Graded, step: usize) -> Vec<String> {
         .events
         .iter()
         .filter(|e| e.step == step && e.kind == EventKind::Call)
+        .filter(|e| e.actor != g.program.name)
         .filter_map(|e| e.call.as_ref()?.data_hex.as_deref())
         .map(|h| crate::text::parse_hex(h).unwrap_or_default())
         .find(|d| !d.is_empty());
@@ -166,11 +167,13 @@ pub fn grade(plan: &Plan, g: &Graded) -> Report {
     let actor = &plan.actors[p.actor].name;
     let mut items = Vec::new();
     let stopped = stop(g);
+    // A step ran when its scripted call did (the program's calls are
+    // numbered with the step they came in).
     let ran = |n: usize| {
         g.transcript
             .events
             .iter()
-            .any(|e| e.kind == EventKind::Call && e.step == n)
+            .any(|e| e.kind == EventKind::Call && e.step == n && e.actor != *actor)
     };
     let not_reached = || match (&p.not_ready, &stopped) {
         (Some(why), _) => format!("not run: program `{actor}` {why}"),
