@@ -107,6 +107,48 @@ pub enum Command {
         after_help = "Examples:\n  netcourse trace -- python3 udp_send.py hello\n  netcourse trace --run 'python3 udp_recv.py' --run 'python3 udp_send.py hello'\n  netcourse trace --run 'python3 dict_server.py' --run 'python3 dict_client.py' --stdin questions.txt"
     )]
     Trace(TraceArgs),
+    /// Grade a program against a lesson whose actor is a program slot: a report per expectation, JUnit XML for autograders.
+    #[command(
+        after_help = concat!(
+            "The lesson's scripted actors play the program's counterpart; the program runs traced in the same sandbox. A submission directory holds the programs and a netcourse.yaml naming the command for each slot:\n  programs:\n    server: python3 dict_server.py\n\n",
+            "Examples:\n",
+            "  netcourse grade examples/assignments/dict-server.yaml --submission examples/tutorial\n",
+            "  netcourse grade examples/assignments/udp-receiver.yaml --program receiver='python3 udp_recv.py' --junit report.xml\n",
+            "\n",
+            "Exit codes:\n  0  every expectation passed\n  1  an expectation failed, or the lesson is invalid\n  2  anything else: a bad command line, a missing program, a file that cannot be read or written, no sandbox"
+        )
+    )]
+    Grade(GradeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GradeArgs {
+    /// A lesson name or the path of a lesson file with a program slot (`program:` on an actor).
+    #[arg(value_name = "NAME|PATH")]
+    pub lesson: String,
+    /// A directory holding the programs and a netcourse.yaml naming the command for each slot; they run in it.
+    #[arg(long, value_name = "DIR")]
+    pub submission: Option<PathBuf>,
+    /// The command for a program slot, as one shell-quoted string (repeatable; wins over the manifest's).
+    #[arg(long = "program", value_name = "SLOT=CMD")]
+    pub programs: Vec<String>,
+    /// Also write the report as JUnit XML to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Kill the program if it is still running this many seconds after it started.
+    #[arg(long, value_name = "S", default_value_t = 10.0)]
+    pub timeout: f64,
+    /// Also look for lessons in this directory (repeatable).
+    #[arg(long = "lessons", value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub exports: ExportArgs,
+    /// When to colour the output (NO_COLOR is honoured by `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print only errors (with --junit: just write the file).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -277,6 +319,9 @@ pub struct RunArgs {
     /// exports): brief (a line per event), normal, or full (every note).
     #[arg(long, value_enum, default_value_t = Detail::Normal)]
     pub detail: Detail,
+    /// The command for the lesson's program slot, e.g. --program server='python3 server.py' (repeatable).
+    #[arg(long = "program", value_name = "SLOT=CMD")]
+    pub programs: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@ pub mod dissect;
 pub mod error;
 pub mod explain;
 pub mod files;
+pub mod grade;
 pub mod lesson;
 pub mod live;
 pub mod new_lesson;

@@ -45,6 +45,10 @@ fn main() -> ExitCode {
             set_color(args.color);
             netcourse::trace::command(&args)
         }
+        Command::Grade(args) => {
+            set_color(args.color);
+            netcourse::grade::command(&args)
+        }
         Command::Explain(args) => {
             set_color(args.color);
             netcourse::explain::command(&args)
@@ -195,6 +199,10 @@ fn run_lesson(args: RunArgs) -> Result<ExitCode, Error> {
     // network is touched.
     let source = lesson::load::find(&args.lesson, &args.dirs)?;
     let plan = source.plan()?;
+    // A program slot: the program runs traced beside the scripted actors.
+    if plan.programs().next().is_some() || !args.programs.is_empty() {
+        return netcourse::grade::run_lesson(&args, &plan);
+    }
     // Export paths are tried before the sandbox, so a bad one fails before
     // the lesson runs; nothing is left at them until the run has a transcript.
     let exports = args.exports.plan(args.detail)?;

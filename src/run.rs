@@ -26,7 +26,15 @@ pub struct LiveRun<'a> {
     timers: Tracker,
     /// The loop whose `until` was met, ending with its iteration.
     loop_ending: Option<usize>,
+    /// Names for sockets no actor's steps hold (a traced program's),
+    /// asked for after each call, before its frames are annotated.
+    namer: Option<Namer<'a>>,
 }
+
+/// Gives `(address, actor name)` pairs learnt since it was last asked,
+/// told the peers the step's call met that no actor is known to hold.
+pub type Namer<'a> =
+    Box<dyn FnMut(&[std::net::SocketAddr]) -> Vec<(std::net::SocketAddr, String)> + 'a>;
 
 /// The transcript skeleton for a plan: everything but the events.
 pub fn empty_transcript(plan: &Plan, mode: NetMode, interface: &str) -> Transcript {
@@ -120,6 +128,7 @@ impl<'a> LiveRun<'a> {
             failure: None,
             timers: Tracker::default(),
             loop_ending: None,
+            namer: None,
         })
     }
 
@@ -178,6 +187,15 @@ impl<'a> LiveRun<'a> {
             self.next_step = end;
         }
         self.annotator.learn_endpoints(&self.runner.endpoints());
+        // Only a peer something came from: someone holds it.
+        let heard = record.call.ok && matches!(record.call.call, "recv" | "recvfrom" | "accept");
+        let unknown: Vec<std::net::SocketAddr> = record
+            .call
+            .peer
+            .filter(|p| heard && !self.annotator.knows(*p))
+            .into_iter()
+            .collect();
+        self.learn_names(&unknown);
         // The lesson's frames, each once (in `--net host` mode the capture
         // already left out other programs' frames, and counted them).
         let frames: Vec<&CapturedFrame> = record.frames.iter().collect();
@@ -258,6 +276,58 @@ impl<'a> LiveRun<'a> {
             self.loop_ending = None;
             mark.end
         })
+    }
+
+    /// Name the sockets of actors that make their own calls (a traced
+    /// program): `namer` says who holds which address.
+    pub fn set_namer(&mut self, namer: Namer<'a>) {
+        self.namer = Some(namer);
+    }
+
+    /// `unknown`: the peers this step's call met that no actor of the
+    /// lesson is known to hold.
+    fn learn_names(&mut self, unknown: &[std::net::SocketAddr]) {
+        if let Some(namer) = &mut self.namer {
+            for (addr, name) in namer(unknown) {
+                self.annotator.name_endpoint(addr, &name);
+            }
+        }
+    }
+
+    /// Add an event made outside the lesson's steps (a traced program's
+    /// call): `make` gets its index and its time since the start, in the
+    /// run's one sequence.
+    pub fn add_event(&mut self, ts: u64, make: impl FnOnce(usize, u64) -> Event) -> Event {
+        let (index, time_ns) = self.annotator.reserve(ts);
+        let e = make(index, time_ns);
+        self.transcript.events.push(e.clone());
+        e
+    }
+
+    /// After the last step ran (or the run stopped): the frames that came
+    /// since — a traced program's, as it finished — as the last step's,
+    /// then those the kernel still owes. They join the transcript.
+    pub fn tail(&mut self) -> Result<Vec<Event>, Error> {
+        let Some(step) = self
+            .next_step
+            .checked_sub(1)
+            .map(|i| self.plan().steps[i].number)
+        else {
+            return Ok(Vec::new());
+        };
+        self.learn_names(&[]);
+        let frames = self.runner.drain_now()?;
+        let mut events = Vec::new();
+        for f in &frames {
+            let e = self.annotator.frame(step, f);
+            let mut e = with_crossing(e, f, &self.transcript.network);
+            self.track(&mut e, None);
+            events.push(e);
+        }
+        self.settle(step, &mut events)?;
+        self.transcript.events.extend(events.iter().cloned());
+        self.transcript.dropped = self.runner.dropped();
+        Ok(events)
     }
 
     /// Feed one event to the timer analysis; a frame a timer sent says so.

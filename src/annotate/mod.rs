@@ -165,6 +165,11 @@ impl<'a> Annotator<'a> {
         self.endpoints.insert(addr, name.to_string());
     }
 
+    /// Whether it knows who holds this socket address.
+    pub fn knows(&self, addr: SocketAddr) -> bool {
+        self.owner(&addr.ip().to_string(), addr.port()).is_some()
+    }
+
     pub fn set_start(&mut self, ns: u64) {
         self.start_ns.get_or_insert(ns);
     }

@@ -236,6 +236,9 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
             "port",
             "protocol",
             "fields",
+            "program",
+            "stdin",
+            "expect",
         ],
     ),
     (

@@ -67,6 +67,8 @@ pub mod limits {
     pub const MAX_INTRO: usize = 4_000;
     /// Longest `say` of one step, in characters.
     pub const MAX_SAY: usize = 2_000;
+    /// Most `expect:` items on a program actor.
+    pub const MAX_PROGRAM_EXPECTS: usize = 32;
     /// Most narration in a lesson, in characters: title, summary, intro,
     /// outro and every `say`, a repeated step's `say` counted each time.
     pub const MAX_NARRATION: usize = 40_000;

@@ -59,6 +59,34 @@ pub struct ActorSpec {
     /// The lesson's own protocol: named byte ranges of each payload.
     #[serde(default)]
     pub fields: Option<Spanned<Vec<FieldSpec>>>,
+    /// A program slot: the actor is a program the person running the lesson
+    /// names (`--program SLOT=CMD`); the lesson never says the command.
+    #[serde(default)]
+    pub program: Option<Spanned<String>>,
+    /// Text fed to the program's standard input (else it reads nothing).
+    #[serde(default)]
+    pub stdin: Option<Spanned<String>>,
+    /// What the program must do, graded from its traced calls and output.
+    #[serde(default)]
+    pub expect: Option<Spanned<Vec<Spanned<ProgramExpectSpec>>>>,
+}
+
+/// One thing a program actor must do; exactly one key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramExpectSpec {
+    /// A line it prints contains this text.
+    #[serde(default)]
+    pub prints: Option<Spanned<String>>,
+    /// One of its socket calls sends exactly this text.
+    #[serde(default)]
+    pub sends: Option<Spanned<String>>,
+    /// One of its socket calls receives exactly this text.
+    #[serde(default)]
+    pub receives: Option<Spanned<String>>,
+    /// It exits with this status.
+    #[serde(default)]
+    pub exits: Option<Spanned<i64>>,
 }
 
 /// One field of a lesson's own protocol: `{name: id, bytes: 0..2, show: hex}`.

@@ -241,6 +241,11 @@ impl<'a> Runner<'a> {
         self.source.drain(DRAIN_BOUND)
     }
 
+    /// Every frame since the last drain, now (after a traced program ended).
+    pub fn drain_now(&mut self) -> Result<Vec<CapturedFrame>, Error> {
+        self.drain()
+    }
+
     /// The frames that arrive before `deadline`, once one has (none if
     /// nothing did): for frames a timer still owes when the steps are over.
     pub fn frames_until(

@@ -9,9 +9,11 @@ use std::time::Duration;
 use crate::text::{py_addr, py_bytes};
 
 pub mod flow;
+pub mod program;
 pub mod template;
 
 pub use flow::{Answer, LoopMark, LoopTurn, Until};
+pub use program::{ProgramExpect, ProgramSlot};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -39,6 +41,8 @@ pub struct PlannedActor {
     pub host: Option<usize>,
     /// The application protocol the lesson says its traffic carries.
     pub protocol: Option<AppProtocol>,
+    /// A program slot: the actor is a program run under the tracer.
+    pub program: Option<ProgramSlot>,
 }
 
 /// An application protocol a lesson names on an actor.

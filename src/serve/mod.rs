@@ -205,6 +205,19 @@ static LAN: std::sync::OnceLock<Option<IpAddr>> = std::sync::OnceLock::new();
 pub fn lesson(args: &ServeArgs) -> Result<ExitCode, Error> {
     let source = crate::lesson::load::find(&args.lesson, &args.dirs)?;
     let plan = source.plan()?;
+    // A program slot runs only in a plain run: say what it needs.
+    if let Some((_, slot)) = plan.programs().next() {
+        return Err(Error::Usage {
+            message: format!(
+                "lesson `{}` has a program slot (`{}`), which class mode cannot run",
+                plan.name, slot.slot
+            ),
+            hint: format!(
+                "run it with its program: netcourse run lesson {} --program {}='python3 your_program.py'",
+                args.lesson, slot.slot
+            ),
+        });
+    }
     let exports = crate::render::plan_exports(
         &args.exports.export,
         args.exports.export_format,

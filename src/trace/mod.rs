@@ -9,6 +9,7 @@
 //! sent by the kernel on its own (a timer).
 
 pub mod decode;
+pub mod hooks;
 pub mod regs;
 pub mod tracee;
 pub mod tracer;

@@ -11,6 +11,8 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
+pub use super::hooks::{Hooks, kill_all};
+
 use super::decode::{self, Addr, Sc};
 use super::regs::{self, Regs};
 use super::tracee::{msghdr, names, poll_bits, signal_name, write_file};
@@ -63,6 +65,8 @@ pub struct Exit {
     /// `exited with status 0`, `killed by signal 9`.
     pub how: String,
     pub ok: bool,
+    /// The status it exited with (None: killed by a signal).
+    pub status: Option<i32>,
 }
 
 pub struct Outcome {
@@ -109,6 +113,8 @@ struct Tracer {
     printing: HashMap<(i32, bool), Vec<u8>>,
     /// Per program: the paths of its stdout and stderr terminals.
     ttys: Vec<[std::path::PathBuf; 2]>,
+    observer: Option<mpsc::Sender<Call>>,
+    cwd: Option<CString>,
 }
 
 fn os(what: &str, e: io::Error) -> Error {
@@ -149,9 +155,15 @@ fn filter(table: &[(i64, Sc)]) -> Result<seccompiler::BpfProgram, Error> {
 /// datagram socket, is listening, or has exited; kill whatever still runs
 /// after `timeout`.
 pub fn run(programs: Vec<Program>, timeout: Duration) -> Result<Outcome, Error> {
+    run_with(programs, timeout, Hooks::default())
+}
+
+/// `run`, with `hooks` for a caller that acts while the programs run.
+pub fn run_with(programs: Vec<Program>, timeout: Duration, hooks: Hooks) -> Result<Outcome, Error> {
     let table = decode::table();
     let (lines_tx, lines_rx) = mpsc::channel();
-    let live = Arc::new(Mutex::new(Vec::new()));
+    let cwd = hooks.cwd_c()?;
+    let live = hooks.pids.unwrap_or_default();
     let mut t = Tracer {
         filter: filter(&table)?,
         table: table.into_iter().collect(),
@@ -174,6 +186,8 @@ pub fn run(programs: Vec<Program>, timeout: Duration) -> Result<Outcome, Error> 
         live: live.clone(),
         printing: HashMap::new(),
         ttys: Vec::new(),
+        observer: hooks.calls,
+        cwd,
     };
     // The watchdog: a bounded wait, then SIGKILL for whatever still runs.
     let (done_tx, done_rx) = mpsc::channel::<()>();
@@ -393,6 +407,7 @@ impl Tracer {
             filter: self.filter.as_ptr() as *mut libc::sock_filter,
         };
         let last = index + 1 == self.programs.len();
+        let cwd = self.cwd.as_ref().map(|c| c.as_ptr());
         // SAFETY: after fork the child calls only async-signal-safe
         // functions (raw system calls) on data prepared before the fork.
         let pid = unsafe { libc::fork() };
@@ -412,6 +427,13 @@ impl Tracer {
                 }
                 libc::dup2(out_s.as_raw_fd(), 1);
                 libc::dup2(err_s.as_raw_fd(), 2);
+                if let Some(dir) = cwd
+                    && libc::chdir(dir) != 0
+                {
+                    let msg = b"netcourse: cannot enter the programs' directory\n";
+                    libc::write(2, msg.as_ptr().cast(), msg.len());
+                    libc::_exit(127);
+                }
                 libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0);
                 libc::raise(libc::SIGSTOP);
                 if libc::unshare(libc::CLONE_NEWUSER) == 0 {
@@ -524,6 +546,7 @@ impl Tracer {
                         pid,
                         timestamp_ns: now_ns(),
                         ok: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+                        status: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
                         how,
                     });
                     if program + 1 == self.started {
@@ -638,6 +661,9 @@ impl Tracer {
                     .is_some_and(|s| s.stype & 0xf == libc::SOCK_DGRAM),
                 _ => false,
             };
+        if let Some(o) = &self.observer {
+            let _ = o.send(call.clone());
+        }
         self.out.calls.push(call);
         if ready {
             self.start_next()?;

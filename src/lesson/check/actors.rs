@@ -93,12 +93,14 @@ pub(super) fn check_actors(
                 None => Some(0),
             };
             let protocol = super::app::check_protocol(spec, transport, problems);
+            let program = super::program::check_program(spec, hosts, problems);
             Some(PlannedActor {
                 name: spec.name.value.clone(),
                 transport: transport?,
                 addr: SocketAddr::new(ip?, port?),
                 protocol: protocol.ok()?,
                 host,
+                program: program.ok()?,
             })
         })
         .collect()

@@ -866,6 +866,48 @@ pub enum Kind {
         key: &'static str,
         expect_line: u64,
     },
+
+    // Program slots (check::program; worded in wording/program.rs).
+    BadSlotName {
+        slot: String,
+    },
+    /// `stdin:` or `expect:` on an actor that is no program.
+    ProgramKeyWithoutProgram {
+        actor: String,
+        key: &'static str,
+    },
+    ProgramOnHost {
+        actor: String,
+    },
+    ProgramStdinTooLarge {
+        bytes: usize,
+        limit: usize,
+    },
+    TooManyProgramExpects {
+        count: usize,
+        limit: usize,
+    },
+    /// A program expectation needs exactly one of its keys.
+    ProgramExpectKeys {
+        found: usize,
+    },
+    ExitStatusOutOfRange {
+        status: i64,
+    },
+    SecondProgram {
+        first_line: u64,
+    },
+    StepByProgram {
+        step: usize,
+        actor: String,
+    },
+    ExpectFromProgram {
+        actor: String,
+    },
+    /// A step reaches a program actor that has no port to be reached on.
+    ProgramWithoutPort {
+        actor: String,
+    },
 }
 
 impl Kind {

@@ -17,6 +17,7 @@ mod flow;
 mod kind;
 mod network;
 mod problem;
+mod program;
 mod rules;
 mod sockets;
 mod step;
@@ -89,6 +90,7 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
     let wire_rules = check_wire_rules(file, &mut problems);
     let actors = check_actors(&file.actors, &file.hosts, network.as_ref(), &mut problems);
     let names: Vec<&str> = file.actors.iter().map(|a| a.name.value.as_str()).collect();
+    program::check_program_uses(file, &mut problems);
 
     if file.steps.is_empty() {
         problems.push(Problem::new(Kind::NoSteps, &file.format));
@@ -115,6 +117,8 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
                 .get_or_insert((i + 1, s.call.referenced.line()));
         }
     }
+
+    program::assume_program_sockets(file, &mut sockets);
 
     let mut ids: HashMap<String, u64> = HashMap::new();
     // Step id → the numbers its step runs as (more than one with `repeat`).
@@ -312,7 +316,9 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
     problems.retain(|p| seen.insert((p.line, p.column, p.message())));
 
     for (i, a) in file.actors.iter().enumerate() {
+        // A program makes its own calls: it has no steps to be used by.
         if !used.contains(&i)
+            && a.program.is_none()
             && !file
                 .steps
                 .iter()

@@ -10,10 +10,12 @@ use crate::text::did_you_mean;
 mod flow;
 mod found;
 mod network;
+mod program;
 
 use flow::flow_kinds;
 use found::found_kinds;
 use network::network_kinds;
+use program::program_kinds;
 
 /// The calls `repeat:` may copy: one datagram or read per copy.
 pub const REPEATABLE: &[&str] = &["send", "sendall", "sendto", "recv", "recvfrom"];
@@ -69,6 +71,7 @@ impl Display for Kind {
             network_kinds!() => network::message(self, f),
             flow_kinds!() => flow::message(self, f),
             found_kinds!() => found::message(self, f),
+            program_kinds!() => program::message(self, f),
             InvisibleInName {
                 visible,
                 code,
@@ -446,6 +449,7 @@ impl Kind {
             network_kinds!() => network::hint(self),
             flow_kinds!() => flow::hint(self),
             found_kinds!() => found::hint(self),
+            program_kinds!() => program::hint(self),
             InvisibleInName { .. } => s(
                 "a name must read the same everywhere it is shown; use visible letters, digits, `-` and `_`",
             ),

@@ -1,0 +1,41 @@
+//! What a caller running beside the tracer (a lesson whose actor is a
+//! program) may see and do while the programs run.
+
+use std::ffi::CString;
+use std::sync::{Arc, Mutex, mpsc};
+
+use super::tracer::Call;
+use crate::error::Error;
+
+#[derive(Default)]
+pub struct Hooks {
+    /// Each recorded call, as it returns.
+    pub calls: Option<mpsc::Sender<Call>>,
+    /// Filled with every traced pid, for `kill_all`.
+    pub pids: Option<Arc<Mutex<Vec<i32>>>>,
+    /// The programs' working directory (else ours).
+    pub cwd: Option<std::path::PathBuf>,
+}
+
+/// SIGKILL every process in `pids` (a caller that gave up on the programs).
+pub fn kill_all(pids: &Mutex<Vec<i32>>) {
+    for pid in pids.lock().map(|l| l.clone()).unwrap_or_default() {
+        // SAFETY: kill(2) on a pid we traced.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+}
+
+impl Hooks {
+    /// The working directory as `chdir` (in the child, after fork) needs it.
+    pub(super) fn cwd_c(&self) -> Result<Option<CString>, Error> {
+        let Some(dir) = &self.cwd else {
+            return Ok(None);
+        };
+        CString::new(dir.clone().into_os_string().into_encoded_bytes())
+            .map(Some)
+            .map_err(|_| Error::Usage {
+                message: "the programs' directory has a NUL byte in its name".into(),
+                hint: "rename it".into(),
+            })
+    }
+}
