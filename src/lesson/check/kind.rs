@@ -921,7 +921,6 @@ impl Kind {
             | Kind::BodyShorterThanContentLength { .. }
             | Kind::AcceptDropsConnection { .. }
             | Kind::AcceptNamedForAnother { .. }
-            | Kind::NoSuchUdpFrame { .. }
             | Kind::NoTcpHeader { .. }
             | Kind::RuleMatchesEverything
             | Kind::LinkNotCrossed { .. } => Severity::Warning,
