@@ -374,6 +374,7 @@ registry! {
         read_from_capture = "checkpoint.read_from_capture" (what, event, step, frame, answer);
         the_value = "checkpoint.the_value" ();
         no_frame = "checkpoint.no_frame" (step, frames, frame);
+        from_call = "checkpoint.from_call" (step, call, answer);
         prompt = "checkpoint.prompt" (question);
         right = "checkpoint.right" (answer);
         not_quite = "checkpoint.not_quite" (given, answer);

@@ -7,6 +7,9 @@
 //! each TCP connection.
 
 mod app;
+/// Most bytes of a call's data kept in its event (`data_hex`): a `recv` or
+/// `sendall` may move a megabyte.
+pub const MAX_CALL_DATA_HEX: usize = 64 * 1024;
 mod catalog;
 mod kernel;
 mod neighbour;
@@ -262,7 +265,7 @@ impl<'a> Annotator<'a> {
             &fmt_ns(took),
             &built_in.timing,
         );
-        Event {
+        let mut event = Event {
             summary: format!("{actor}: {} → {}", rec.args, rec.result),
             notes: Notes {
                 syntax: built_in.syntax,
@@ -276,7 +279,12 @@ impl<'a> Annotator<'a> {
                 result: rec.result.clone(),
                 local: rec.local.map(|a| a.to_string()),
                 peer: rec.peer.map(|a| a.to_string()),
-                data_hex: rec.data.as_ref().map(|d| to_hex(d)),
+                // A megabyte's hex would be one string larger than replay
+                // reads; `result` says how many bytes there were in all.
+                data_hex: rec
+                    .data
+                    .as_ref()
+                    .map(|d| to_hex(&d[..d.len().min(MAX_CALL_DATA_HEX)])),
             }),
             crossing: None,
             timer: None,
@@ -288,7 +296,9 @@ impl<'a> Annotator<'a> {
                 time_ns,
                 rec.start_ns,
             )
-        }
+        };
+        event.checkpoint = rules::checkpoint_on_call(self.plan, &event, rec);
+        event
     }
 
     /// After a step's events are built: a checkpoint about a frame the step

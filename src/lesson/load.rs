@@ -229,6 +229,10 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
             "to",
             "text",
             "hex",
+            "bytes",
+            "background",
+            "until_eof",
+            "until_bytes",
             "backlog",
             "max",
             "how",
@@ -246,6 +250,7 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
         ],
     ),
     ("`expect:`", &["text", "hex", "eof", "error", "from"]),
+    ("`bytes:`", &["size", "pattern"]),
     ("`checkpoint:`", &["ask", "answer", "frame", "explain"]),
     (
         "a rule",

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::text::{py_addr, py_bytes};
 
+pub mod data;
 pub mod template;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -199,6 +200,14 @@ pub struct PlannedStep {
     /// Where the step's `call` is written, for errors at run time.
     pub line: u64,
     pub column: u64,
+    /// How the data of a send was generated (`bytes:`), to write the call
+    /// the way a program would.
+    pub generated: Option<data::Generated>,
+    /// A `recv` that keeps calling recv() (`until_eof`, `until_bytes`).
+    pub read_until: Option<data::ReadUntil>,
+    /// A `sendall` that runs on a second thread (`background: true`) while
+    /// the next steps run; the actor's next step waits for it.
+    pub background: bool,
 }
 
 /// A checked checkpoint: the answer is the name of a captured value
@@ -325,9 +334,11 @@ pub fn keys_for(call: &str) -> &'static [&'static str] {
         "bind" | "accept" => &[],
         "listen" => &["backlog"],
         "connect" => &["to"],
-        "send" | "sendall" => &["text", "hex"],
-        "sendto" => &["to", "text", "hex"],
-        "recv" | "recvfrom" => &["max"],
+        "send" => &["text", "hex", "bytes"],
+        "sendall" => &["text", "hex", "bytes", "background"],
+        "sendto" => &["to", "text", "hex", "bytes"],
+        "recv" => &["max", "until_eof", "until_bytes"],
+        "recvfrom" => &["max"],
         "shutdown" => &["how"],
         "close" => &["socket"],
         "setsockopt" => &["option", "value", "size", "ttl"],
@@ -340,6 +351,10 @@ pub fn keys_for(call: &str) -> &'static [&'static str] {
 /// `sendto(b"hello", ("127.0.0.1", 5000))` — the same text `exec` records
 /// in `CallDetail::args` when the call runs.
 pub fn call_text(plan: &Plan, step: &PlannedStep) -> String {
+    let written = |d: &[u8]| match &step.generated {
+        Some(g) => g.python(),
+        None => py_bytes(d),
+    };
     let peer = |p: &Peer| match p {
         Peer::Actor(i) => py_addr(plan.actors[*i].addr),
         Peer::Addr(a) => py_addr(*a),
@@ -351,13 +366,21 @@ pub fn call_text(plan: &Plan, step: &PlannedStep) -> String {
         Call::Listen { backlog } => format!("listen({backlog})"),
         Call::Accept => "accept()".into(),
         Call::Connect { to } => format!("connect({})", peer(to)),
+        // A second thread of the sender's program makes the call.
+        Call::Send { data, .. } if step.background => format!(
+            "threading.Thread(target=sendall, args=({},)).start()",
+            written(data)
+        ),
         Call::Send { data, all } => format!(
             "{}({})",
             if *all { "sendall" } else { "send" },
-            py_bytes(data)
+            written(data)
         ),
-        Call::SendTo { to, data } => format!("sendto({}, {})", py_bytes(data), peer(to)),
-        Call::Recv { max } => format!("recv({max})"),
+        Call::SendTo { to, data } => format!("sendto({}, {})", written(data), peer(to)),
+        Call::Recv { max } => match step.read_until {
+            Some(until) => until.python(*max),
+            None => format!("recv({max})"),
+        },
         Call::RecvFrom { max } => format!("recvfrom({max})"),
         Call::Shutdown { how } => format!(
             "shutdown({})",

@@ -31,7 +31,11 @@ pub(super) fn check_step(
     }
 
     // Keys that mean nothing for this call are mistakes, not decoration.
-    let present: [(&str, Option<(u64, u64)>); 11] = [
+    let present: [(&str, Option<(u64, u64)>); 15] = [
+        ("bytes", spec.bytes.as_ref().map(pos)),
+        ("background", spec.background.as_ref().map(pos)),
+        ("until_eof", spec.until_eof.as_ref().map(pos)),
+        ("until_bytes", spec.until_bytes.as_ref().map(pos)),
         ("to", spec.to.as_ref().map(pos)),
         ("text", spec.text.as_ref().map(pos)),
         ("hex", spec.hex.as_ref().map(pos)),
@@ -103,11 +107,24 @@ pub(super) fn check_step(
 
     // The calls that send data or reach a peer are the ones that take
     // those keys.
-    let data = if allowed.contains(&"text") {
-        check_data(spec, problems)
+    let generated = if allowed.contains(&"bytes") {
+        check_generated(spec, transport, problems)
     } else {
-        Some(Vec::new())
+        None
     };
+    let data = if !allowed.contains(&"text") {
+        Some(Vec::new())
+    } else if spec.bytes.is_some() {
+        generated.as_ref().map(|g| g.bytes())
+    } else {
+        check_data(spec, problems)
+    };
+    let read_until = if allowed.contains(&"until_eof") {
+        check_read_until(spec, transport, problems)
+    } else {
+        None
+    };
+    let background = allowed.contains(&"background") && check_background(spec, transport, problems);
     let to = if allowed.contains(&"to") {
         check_peer(spec, names, actors, problems)
     } else {
@@ -595,6 +612,9 @@ pub(super) fn check_step(
         checkpoint,
         line: spec.call.referenced.line(),
         column: spec.call.referenced.column(),
+        generated,
+        read_until,
+        background,
     })
 }
 

@@ -63,6 +63,7 @@ impl Display for Kind {
             }
             EmptyFile => f.write_str("the file is empty"),
             network_kinds!() => network::message(self, f),
+            Data(fault) => fault.fmt(f),
             InvisibleInName {
                 visible,
                 code,
@@ -438,6 +439,7 @@ impl Kind {
                 "a lesson starts with `format: 1`; `netcourse new lesson NAME` writes one to start from",
             ),
             network_kinds!() => network::hint(self),
+            Data(fault) => fault.hint(),
             InvisibleInName { .. } => s(
                 "a name must read the same everywhere it is shown; use visible letters, digits, `-` and `_`",
             ),
@@ -702,7 +704,8 @@ impl Kind {
                 s("`answer` names a captured value; braces are for templates")
             }
             AnswerNotCaptured { answer } => {
-                Some(match did_you_mean(answer, template::placeholder_names()) {
+                let call_answers = super::data::CALL_ANSWERS.iter().map(|(n, _)| *n);
+                Some(match did_you_mean(answer, template::placeholder_names().chain(call_answers)) {
                     Some(m) => format!(
                         "did you mean `{m}`? The right answer is read from the captured frame, so `answer` names a value, not the value itself"
                     ),
