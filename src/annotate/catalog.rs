@@ -142,6 +142,7 @@ registry! {
         before = "timing.before" (time, delta, event);
         call = "timing.call" (step, steps, when, took, next);
         cause = "timing.cause" (step, actor, call);
+        cause_background = "timing.cause_background" (actor, background, step, other, call);
         frame = "timing.frame" (lead, when, cause, next);
         before_call = "timing.before_call" (step, timing);
     }

@@ -7,6 +7,24 @@
 //! each TCP connection.
 
 mod app;
+/// The step number of `actor`'s background sendall still running at
+/// `step`: started before it, and not yet waited for by a later step of
+/// the same actor (that step waits at its start, so it still counts).
+fn background_running(plan: &Plan, step: usize, actor: &str) -> Option<usize> {
+    let b = plan
+        .steps
+        .iter()
+        .rev()
+        .filter(|s| s.number < step && s.background)
+        .find(|s| plan.actors[s.actor].name == actor)?;
+    let joined = plan
+        .steps
+        .iter()
+        .find(|s| s.number > b.number && s.actor == b.actor)
+        .map_or(usize::MAX, |s| s.number);
+    (step <= joined).then_some(b.number)
+}
+
 /// Most bytes of a call's data kept in its event (`data_hex`): a `recv` or
 /// `sendall` may move a megabyte.
 pub const MAX_CALL_DATA_HEX: usize = 64 * 1024;
@@ -396,10 +414,20 @@ impl<'a> Annotator<'a> {
         let to_known = to.is_some();
         let to = to.unwrap_or_else(|| "kernel".to_string());
 
+        let carries_data = d.tcp.as_ref().is_some_and(|t| t.payload_len > 0);
         let cause = match self.plan.steps.get(step.wrapping_sub(1)) {
-            Some(s) => {
-                catalog::timing::cause(&step, &self.plan.actors[s.actor].name, &s.call.name())
-            }
+            Some(s) => match background_running(self.plan, step, &from).filter(|_| carries_data) {
+                Some(b) => catalog::timing::cause_background(
+                    &from,
+                    &b,
+                    &step,
+                    &self.plan.actors[s.actor].name,
+                    &s.call.name(),
+                ),
+                None => {
+                    catalog::timing::cause(&step, &self.plan.actors[s.actor].name, &s.call.name())
+                }
+            },
             None => String::new(),
         };
 
