@@ -286,6 +286,9 @@ registry! {
         window_scaled = "tcp.window_scaled" (from, window, factor, shift, bytes);
         window = "tcp.window" (window);
         window_syn = "tcp.window_syn" (window);
+        zero_window = "tcp.zero_window" (from);
+        covers_more = "tcp.covers_more" (n);
+        window_full = "tcp.window_full" (to);
         states_after = "tcp.states_after" (states);
         options = "tcp.options" (options);
         option_mss_ipv4_lo = "tcp.option.mss_ipv4_lo" ();

@@ -29,6 +29,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../lessons/ip-fragments.yaml"),
     ),
     ("tcp-loss", include_str!("../../lessons/tcp-loss.yaml")),
+    ("tcp-bulk", include_str!("../../lessons/tcp-bulk.yaml")),
     (
         "tcp-delayed-ack",
         include_str!("../../lessons/tcp-delayed-ack.yaml"),
