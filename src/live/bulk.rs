@@ -133,13 +133,18 @@ impl Background {
         let (wake, stop) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
         let sent = Arc::new(AtomicUsize::new(0));
         let (tx, done) = mpsc::channel();
+        let (began, first) = mpsc::channel();
         let total = data.len();
         let progress = sent.clone();
         let thread = std::thread::Builder::new()
             .name("sendall".into())
             .spawn(move || {
-                let _ = tx.send(send_until_stopped(&sock, &data, &wake, &progress));
+                let _ = tx.send(send_until_stopped(&sock, &data, &wake, &progress, &began));
             })?;
+        // The step is the thread's start and its first send(): what that
+        // one call put on the wire is the step's, as for a sendall in the
+        // foreground.
+        let _ = first.recv_timeout(timeout);
         Ok(Background {
             step,
             actor,
@@ -217,10 +222,13 @@ fn send_until_stopped(
     data: &[u8],
     wake: &OwnedFd,
     sent: &AtomicUsize,
+    began: &mpsc::Sender<()>,
 ) -> io::Result<usize> {
     let mut done = 0;
     while done < data.len() {
-        match sock.send_with_flags(&data[done..], libc::MSG_DONTWAIT) {
+        let r = sock.send_with_flags(&data[done..], libc::MSG_DONTWAIT);
+        let _ = began.send(());
+        match r {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => {
                 done += n;
