@@ -295,3 +295,194 @@ pub(super) fn check_call_answer(answer: &str, call: &str) -> Option<Option<DataF
 pub fn is_call_answer(name: &str) -> bool {
     CALL_ANSWERS.iter().any(|(n, _)| *n == name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "format: 1\nname: t\ntitle: t\nsummary: s\n";
+    const TCP: &str = "actors:\n  - {name: srv, transport: tcp, port: 50007}\n  - {name: cli, transport: tcp}\nsteps:\n  - {actor: srv, call: bind}\n  - {actor: srv, call: listen}\n  - {actor: cli, call: connect, to: srv}\n  - {actor: srv, call: accept}\n";
+    const UDP: &str = "actors:\n  - {name: r, transport: udp, port: 5000}\n  - {name: s, transport: udp}\nsteps:\n  - {actor: r, call: bind}\n";
+
+    fn run(body: &str) -> (Option<Plan>, Vec<Problem>) {
+        let text = format!("{HEAD}{body}");
+        let file = crate::lesson::load::parse(&text).expect("the test lesson parses");
+        check_source(&file, &text)
+    }
+
+    /// The first error: its kind, line, column and message.
+    fn error(body: &str) -> (Kind, u64, u64, String) {
+        let (plan, problems) = run(body);
+        assert!(plan.is_none(), "{problems:#?}");
+        let p = problems.iter().find(|p| p.is_error()).expect("an error");
+        (p.kind.clone(), p.line, p.column, p.message())
+    }
+
+    #[test]
+    fn a_megabyte_is_one_line_and_the_call_is_written_as_python_would() {
+        let (plan, problems) = run(&format!(
+            "{TCP}  - {{actor: cli, call: sendall, bytes: {{size: 1000000}}}}\n  - {{actor: srv, call: recv, max: 65536, until_bytes: 1000000}}\n  - {{actor: cli, call: close}}\n  - {{actor: srv, call: recv, until_eof: true}}\n"
+        ));
+        let plan = plan.unwrap_or_else(|| panic!("{problems:#?}"));
+        let send = &plan.steps[4];
+        let Call::Send { data, all: true } = &send.call else {
+            panic!("{:?}", send.call)
+        };
+        assert_eq!(data.len(), 1_000_000);
+        assert_eq!(&data[..12], b"012345678901");
+        assert_eq!(
+            crate::plan::call_text(&plan, send),
+            "sendall(b\"0123456789\" * 100000)"
+        );
+        assert_eq!(plan.steps[5].read_until, Some(ReadUntil::Bytes(1_000_000)));
+        assert_eq!(plan.steps[7].read_until, Some(ReadUntil::Eof));
+        assert!(
+            crate::plan::call_text(&plan, &plan.steps[7]).starts_with("while chunk := recv(1024)")
+        );
+    }
+
+    #[test]
+    fn generated_data_is_bounded_per_call_per_datagram_and_per_lesson() {
+        let (kind, line, column, message) = error(&format!(
+            "{TCP}  - {{actor: cli, call: sendall, bytes: {{size: 2000000}}}}\n"
+        ));
+        assert!(matches!(kind, Kind::Data(DataFault::SizeOutOfRange { .. })));
+        assert_eq!((line, column), (13, 47));
+        assert_eq!(
+            message,
+            "`size: 2000000` is out of range: 1 to 1048576 bytes (limit `max_bytes`)"
+        );
+        let (kind, ..) = error(&format!(
+            "{UDP}  - {{actor: s, call: sendto, to: r, bytes: {{size: 70000}}}}\n"
+        ));
+        assert_eq!(kind, Kind::Data(DataFault::UdpTooBig { size: 70000 }));
+        let (kind, ..) = error(&format!(
+            "{TCP}  - {{actor: cli, call: sendall, bytes: {{size: 1048576}}, repeat: 5}}\n"
+        ));
+        assert!(matches!(
+            kind,
+            Kind::Data(DataFault::TooMuchData { total: 5242880, .. })
+        ));
+        let (kind, ..) = error(&format!(
+            "{TCP}  - {{actor: cli, call: sendall, text: hi, bytes: {{size: 3}}}}\n"
+        ));
+        assert_eq!(kind, Kind::Data(DataFault::BytesWithText));
+        let (kind, ..) = error(&format!(
+            "{TCP}  - {{actor: cli, call: sendall, bytes: {{size: 3, pattern: \"\"}}}}\n"
+        ));
+        assert!(matches!(kind, Kind::Data(DataFault::PatternLength { .. })));
+    }
+
+    #[test]
+    fn recv_loops_are_for_tcp_one_way_at_a_time() {
+        let (kind, ..) = error(&format!(
+            "{TCP}  - {{actor: srv, call: recv, until_eof: true, until_bytes: 5}}\n"
+        ));
+        assert_eq!(kind, Kind::Data(DataFault::UntilBoth));
+        let (kind, ..) = error(&format!(
+            "{TCP}  - {{actor: srv, call: recv, until_bytes: 0}}\n"
+        ));
+        assert!(matches!(
+            kind,
+            Kind::Data(DataFault::UntilBytesOutOfRange { bytes: 0, .. })
+        ));
+        let (kind, ..) = error(&format!(
+            "{TCP}  - {{actor: srv, call: recv, until_eof: true, expect: {{eof: true}}}}\n"
+        ));
+        assert_eq!(kind, Kind::Data(DataFault::EofWithUntil));
+        let (kind, ..) = error(&format!(
+            "{UDP}  - {{actor: s, call: connect, to: r}}\n  - {{actor: s, call: recv, until_eof: true}}\n"
+        ));
+        assert!(matches!(kind, Kind::Data(DataFault::UntilOnUdp { .. })));
+        let (kind, ..) = error(&format!(
+            "{UDP}  - {{actor: r, call: recvfrom, until_eof: true}}\n"
+        ));
+        assert!(matches!(
+            kind,
+            Kind::KeyWithoutMeaning {
+                key: "until_eof",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_background_sendall_needs_a_later_step_that_waits_for_it() {
+        let (kind, line, ..) = error(&format!(
+            "{TCP}  - {{actor: cli, call: sendall, bytes: {{size: 10}}, background: true}}\n  - {{actor: srv, call: recv}}\n"
+        ));
+        assert_eq!(
+            kind,
+            Kind::Data(DataFault::BackgroundNotJoined {
+                actor: "cli".into()
+            })
+        );
+        assert_eq!(line, 13);
+        let (kind, ..) = error(&format!(
+            "{TCP}  - {{actor: cli, call: sendall, text: x, background: true, repeat: 2}}\n  - {{actor: cli, call: close}}\n"
+        ));
+        assert_eq!(kind, Kind::Data(DataFault::BackgroundRepeated));
+        let (kind, ..) = error(&format!(
+            "{TCP}  - {{actor: cli, call: send, text: x, background: true}}\n  - {{actor: cli, call: close}}\n"
+        ));
+        assert!(matches!(
+            kind,
+            Kind::KeyWithoutMeaning {
+                key: "background",
+                ..
+            }
+        ));
+        let (plan, problems) = run(&format!(
+            "{TCP}  - {{actor: cli, call: sendall, bytes: {{size: 10}}, background: true}}\n  - {{actor: srv, call: recv, until_bytes: 10}}\n  - {{actor: cli, call: close}}\n"
+        ));
+        let plan = plan.unwrap_or_else(|| panic!("{problems:#?}"));
+        assert!(plan.steps[4].background);
+        assert!(crate::plan::call_text(&plan, &plan.steps[4]).starts_with("threading.Thread("));
+    }
+
+    #[test]
+    fn call_answers_belong_to_receiving_calls() {
+        let cp = |answer: &str| format!("checkpoint: {{ask: q, answer: {answer}}}");
+        let ok = run(&format!(
+            "{UDP}  - {{actor: s, call: sendto, to: r, text: hi}}\n  - {{actor: r, call: recvfrom, {}}}\n",
+            cp("call.from")
+        ));
+        assert!(ok.0.is_some(), "{:#?}", ok.1);
+        let (kind, ..) = error(&format!(
+            "{TCP}  - {{actor: cli, call: sendall, text: hi}}\n  - {{actor: srv, call: recv, {}}}\n",
+            cp("call.from")
+        ));
+        assert!(matches!(
+            kind,
+            Kind::Data(DataFault::CallFromWithoutAddress { .. })
+        ));
+        let (kind, ..) = error(&format!(
+            "{TCP}  - {{actor: cli, call: sendall, text: hi, {}}}\n",
+            cp("call.data")
+        ));
+        assert!(matches!(
+            kind,
+            Kind::Data(DataFault::CallAnswerNotReceiving { .. })
+        ));
+        // A near miss is refused with a did-you-mean, as any answer is.
+        let (plan, problems) = run(&format!(
+            "{UDP}  - {{actor: s, call: sendto, to: r, text: hi, {}}}\n",
+            cp("ip.tll")
+        ));
+        assert!(plan.is_none());
+        let hint = problems[0].hint().unwrap_or_default();
+        assert!(hint.contains("did you mean `ip.ttl`?"), "{hint}");
+    }
+
+    #[test]
+    fn new_placeholders_are_known_and_near_misses_get_a_did_you_mean() {
+        for name in ["udp.len", "ip.ttl", "ip.id", "ip.hop_limit", "payload.hex"] {
+            assert!(crate::plan::template::is_placeholder(name), "{name}");
+        }
+        let errors = crate::plan::template::parse_template("{udp.length}").unwrap_err();
+        assert!(
+            errors[0].hint.contains("did you mean `{udp.len}`?"),
+            "{errors:?}"
+        );
+    }
+}
