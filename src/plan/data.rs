@@ -40,7 +40,7 @@ impl Generated {
         let p = self.pattern.len().max(1);
         let times = self.size.div_ceil(p);
         let pattern = py_bytes(&self.pattern);
-        if self.size % p == 0 {
+        if self.size.is_multiple_of(p) {
             format!("{pattern} * {times}")
         } else {
             format!("({pattern} * {times})[:{}]", self.size)
