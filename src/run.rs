@@ -337,11 +337,18 @@ impl<'a> LiveRun<'a> {
             let Some(call) = call.filter(|c| c.call != "sleep") else {
                 return;
             };
+            // A background sendall runs on after its step: data its
+            // thread sends later is still that call's, not held back.
+            let background = self
+                .plan()
+                .steps
+                .get(call.step.wrapping_sub(1))
+                .is_some_and(|s| s.background);
             self.timers.call(CallSpan {
                 index: e.index,
                 actor: e.actor.clone(),
                 start_ns: call.start_ns,
-                end_ns: call.end_ns,
+                end_ns: if background { u64::MAX } else { call.end_ns },
                 closes: matches!(call.call, "close" | "shutdown"),
                 sends: matches!(call.call, "send" | "sendall"),
             });

@@ -142,8 +142,12 @@ pub struct Held {
     pub released_by: usize,
     /// From the end of that call to this frame, in nanoseconds.
     pub held_ns: u64,
-    /// The peer's window was 0 (else: Nagle waited for an ACK).
+    /// The peer's window was 0 (else: Nagle waited for an ACK, or, for a
+    /// full-sized segment, the sender waited for room to send more).
     pub window: bool,
+    /// Smaller than the largest segment its sender sent before: only such
+    /// a segment can be Nagle's.
+    pub small: bool,
 }
 
 /// What the analysis says about one frame.
@@ -298,11 +302,18 @@ impl Tracker {
         if s.time_ns.saturating_sub(at) >= IMMEDIATE_NS || at < call.end_ns {
             return None;
         }
+        let largest = mine
+            .sent
+            .iter()
+            .map(|(start, end, ..)| end.wrapping_sub(*start))
+            .max()
+            .unwrap_or(0);
         Some(Held {
             call: call.index,
             released_by: by,
             held_ns: s.time_ns.saturating_sub(call.end_ns),
             window: mine.peer_window_was_zero,
+            small: s.len < largest,
         })
     }
 
@@ -612,6 +623,11 @@ pub fn explain_held(h: &Held, actor: &str) -> String {
     if h.window {
         format!(
             "Queued by {actor}'s send() (#{}) and held {ms:.1} ms after it returned: the peer's receive window was full (0), and #{} opened it again.",
+            h.call, h.released_by
+        )
+    } else if !h.small {
+        format!(
+            "Queued by {actor}'s send() (#{}) and sent {ms:.1} ms after it returned, the moment #{} arrived: each acknowledgement lets a sender put more unacknowledged data in flight (how much is bounded by the receiver's window and by the sender's congestion window).",
             h.call, h.released_by
         )
     } else {

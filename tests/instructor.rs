@@ -315,6 +315,7 @@ fn the_schema_and_the_docs_know_every_key_of_the_model() {
         ("an actor", props(&defs["actor"])),
         ("a step", props(&defs["step"])),
         ("`expect:`", props(&defs["expect"])),
+        ("`bytes:`", props(&defs["step"]["properties"]["bytes"])),
         ("`checkpoint:`", props(&defs["checkpoint"])),
         ("a rule", props(&defs["rule"])),
         ("`answer:`", props(&defs["answer"])),

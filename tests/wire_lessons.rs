@@ -423,3 +423,159 @@ fn hosts_and_links_exist_only_in_the_sandbox() {
         ran.stderr
     );
 }
+
+/// What a tcp-bulk run shows that does not depend on timing: the exact
+/// segments and ACKs do (how many ACKs, how many segments each covers, the
+/// size of the retransmitted tail), these do not.
+#[derive(Debug, PartialEq, Eq)]
+struct BulkShape {
+    passed: bool,
+    dropped: u64,
+    /// The MSS each SYN announced.
+    mss: Vec<String>,
+    /// The largest payload of any client segment.
+    largest_segment: u64,
+    /// Client stream bytes covered by its segments (relative 1 to N+1).
+    stream_bytes: u64,
+    /// The server announced a zero window while it did not read.
+    zero_window_in_pause: bool,
+    /// The checkpoints' captured answers.
+    answers: Vec<String>,
+}
+
+fn bulk_shape(t: &Value) -> BulkShape {
+    let frames: Vec<&Value> = frames(t)
+        .into_iter()
+        .filter(|f| f["tcp"].is_object())
+        .collect();
+    let mss = frames
+        .iter()
+        .filter(|f| {
+            f["tcp"]["flags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x == "SYN")
+        })
+        .flat_map(|f| f["tcp"]["options"].as_array().unwrap().iter())
+        .filter(|o| o["name"] == "MSS")
+        .map(|o| o["value"].as_str().unwrap().to_string())
+        .collect();
+    let data: Vec<(u64, u64)> = frames
+        .iter()
+        .filter(|f| f["actor"] == "client" && f["tcp"]["len"].as_u64().unwrap() > 0)
+        .map(|f| {
+            let start = f["tcp"]["seq_rel"].as_u64().unwrap();
+            (start, start + f["tcp"]["len"].as_u64().unwrap())
+        })
+        .collect();
+    // The union of the segments' ranges: a retransmission covers nothing new.
+    let mut ranges = data.clone();
+    ranges.sort();
+    let (mut covered, mut end) = (0, 0);
+    for (s, e) in ranges {
+        if e > end {
+            covered += e - s.max(end);
+            end = e;
+        }
+    }
+    let pause = t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "call" && e["call"]["name"] == "sleep")
+        .map(|e| e["step"].as_u64().unwrap());
+    BulkShape {
+        passed: t["outcome"]["passed"] == true,
+        dropped: t["dropped"].as_u64().unwrap(),
+        mss,
+        largest_segment: data.iter().map(|(s, e)| e - s).max().unwrap_or(0),
+        stream_bytes: covered,
+        zero_window_in_pause: frames.iter().any(|f| {
+            f["actor"] == "server" && f["tcp"]["window"] == 0 && f["step"].as_u64() == pause
+        }),
+        answers: t["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["checkpoint"]["answer"].as_str().map(str::to_string))
+            .collect(),
+    }
+}
+
+#[test]
+fn tcp_bulk_runs_as_an_ordinary_user_and_twenty_runs_agree_on_what_does_not_vary() {
+    let expected = BulkShape {
+        passed: true,
+        dropped: 0,
+        mss: vec!["1460".into(), "1460".into()],
+        // MSS 1460 minus the 12 bytes of the timestamps option.
+        largest_segment: 1448,
+        stream_bytes: 1_000_000,
+        zero_window_in_pause: true,
+        answers: vec!["1448".into(), "1000000".into()],
+    };
+    let mut frame_counts = Vec::new();
+    for _ in 0..20 {
+        let (t, _) = run_lesson("tcp-bulk", true);
+        assert_eq!(bulk_shape(&t), expected);
+        frame_counts.push(frames(&t).len());
+        let recv = t["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| {
+                e["call"]["args"]
+                    .as_str()
+                    .is_some_and(|a| a.starts_with("while len(data)"))
+            })
+            .expect("the recv loop");
+        let result = recv["call"]["result"].as_str().unwrap();
+        assert!(result.starts_with("1000000 bytes in "), "{result}");
+    }
+    // Not asserted equal: the ACK pattern is real TCP timing.
+    eprintln!("tcp-bulk frames in 20 runs: {frame_counts:?}");
+}
+
+#[test]
+#[cfg_attr(missing_tshark, ignore = "tshark is not installed (CI installs it)")]
+fn tcp_bulk_notes_name_what_tshark_flags_and_nothing_else() {
+    require("tshark");
+    let (t, pcapng) = run_lesson("tcp-bulk", false);
+    let frames = frames(&t);
+    let rows = tshark_fields(
+        &pcapng,
+        &[
+            "tcp.analysis.retransmission",
+            "tcp.analysis.window_full",
+            "tcp.analysis.zero_window",
+            "tcp.analysis.duplicate_ack",
+        ],
+    );
+    assert_eq!(rows.len(), frames.len());
+    let mut flagged = [0; 4];
+    for (row, f) in rows.iter().zip(&frames) {
+        let notes = format!(
+            "{} {} {}",
+            f["notes"]["syntax"], f["notes"]["semantics"], f["notes"]["timing"]
+        );
+        let ours = [
+            f["timer"]["kind"] == "retransmission",
+            notes.contains("TCP Window Full"),
+            notes.contains("TCP ZeroWindow"),
+            notes.contains("duplicate ACK"),
+        ];
+        for (k, (theirs, ours)) in row.iter().zip(ours).enumerate() {
+            assert_eq!(
+                !theirs.is_empty(),
+                ours,
+                "frame {}: tshark field {k} is {theirs:?}: {}",
+                f["index"],
+                f["summary"]
+            );
+            flagged[k] += usize::from(ours);
+        }
+    }
+    // The pause fills the window: at least one of each, every run.
+    assert!(flagged[1] >= 1 && flagged[2] >= 1, "{flagged:?}");
+}

@@ -142,6 +142,7 @@ registry! {
         before = "timing.before" (time, delta, event);
         call = "timing.call" (step, steps, when, took, next);
         cause = "timing.cause" (step, actor, call);
+        cause_background = "timing.cause_background" (actor, background, step, other, call);
         frame = "timing.frame" (lead, when, cause, next);
         before_call = "timing.before_call" (step, timing);
     }
@@ -285,6 +286,9 @@ registry! {
         window_scaled = "tcp.window_scaled" (from, window, factor, shift, bytes);
         window = "tcp.window" (window);
         window_syn = "tcp.window_syn" (window);
+        zero_window = "tcp.zero_window" (from);
+        covers_more = "tcp.covers_more" (n);
+        window_full = "tcp.window_full" (to);
         states_after = "tcp.states_after" (states);
         options = "tcp.options" (options);
         option_mss_ipv4_lo = "tcp.option.mss_ipv4_lo" ();
@@ -377,6 +381,7 @@ registry! {
         read_from_capture = "checkpoint.read_from_capture" (what, event, step, frame, answer);
         the_value = "checkpoint.the_value" ();
         no_frame = "checkpoint.no_frame" (step, frames, frame);
+        from_call = "checkpoint.from_call" (step, call, answer);
         prompt = "checkpoint.prompt" (question);
         right = "checkpoint.right" (answer);
         not_quite = "checkpoint.not_quite" (given, answer);

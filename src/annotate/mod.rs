@@ -7,6 +7,27 @@
 //! each TCP connection.
 
 mod app;
+/// The step number of `actor`'s background sendall still running at
+/// `step`: started before it, and not yet waited for by a later step of
+/// the same actor (that step waits at its start, so it still counts).
+fn background_running(plan: &Plan, step: usize, actor: &str) -> Option<usize> {
+    let b = plan
+        .steps
+        .iter()
+        .rev()
+        .filter(|s| s.number < step && s.background)
+        .find(|s| plan.actors[s.actor].name == actor)?;
+    let joined = plan
+        .steps
+        .iter()
+        .find(|s| s.number > b.number && s.actor == b.actor)
+        .map_or(usize::MAX, |s| s.number);
+    (step <= joined).then_some(b.number)
+}
+
+/// Most bytes of a call's data kept in its event (`data_hex`): a `recv` or
+/// `sendall` may move a megabyte.
+pub const MAX_CALL_DATA_HEX: usize = 64 * 1024;
 mod catalog;
 mod kernel;
 mod neighbour;
@@ -275,7 +296,7 @@ impl<'a> Annotator<'a> {
             &fmt_ns(took),
             &built_in.timing,
         );
-        Event {
+        let mut event = Event {
             summary: format!("{actor}: {} → {}", rec.args, rec.result),
             notes: Notes {
                 syntax: built_in.syntax,
@@ -289,7 +310,12 @@ impl<'a> Annotator<'a> {
                 result: rec.result.clone(),
                 local: rec.local.map(|a| a.to_string()),
                 peer: rec.peer.map(|a| a.to_string()),
-                data_hex: rec.data.as_ref().map(|d| to_hex(d)),
+                // A megabyte's hex would be one string larger than replay
+                // reads; `result` says how many bytes there were in all.
+                data_hex: rec
+                    .data
+                    .as_ref()
+                    .map(|d| to_hex(&d[..d.len().min(MAX_CALL_DATA_HEX)])),
             }),
             crossing: None,
             timer: None,
@@ -301,7 +327,9 @@ impl<'a> Annotator<'a> {
                 time_ns,
                 rec.start_ns,
             )
-        }
+        };
+        event.checkpoint = rules::checkpoint_on_call(self.plan, &event, rec);
+        event
     }
 
     /// After a step's events are built: a checkpoint about a frame the step
@@ -399,10 +427,20 @@ impl<'a> Annotator<'a> {
         let to_known = to.is_some();
         let to = to.unwrap_or_else(|| "kernel".to_string());
 
+        let carries_data = d.tcp.as_ref().is_some_and(|t| t.payload_len > 0);
         let cause = match self.plan.steps.get(step.wrapping_sub(1)) {
-            Some(s) => {
-                catalog::timing::cause(&step, &self.plan.actors[s.actor].name, &s.call.name())
-            }
+            Some(s) => match background_running(self.plan, step, &from).filter(|_| carries_data) {
+                Some(b) => catalog::timing::cause_background(
+                    &from,
+                    &b,
+                    &step,
+                    &self.plan.actors[s.actor].name,
+                    &s.call.name(),
+                ),
+                None => {
+                    catalog::timing::cause(&step, &self.plan.actors[s.actor].name, &s.call.name())
+                }
+            },
             None => String::new(),
         };
 

@@ -736,6 +736,9 @@ fn tcp_notes(c: &FrameContext, seg: &TcpInfo) -> (String, String, String) {
         lead = n::answer_lead(&c.from, &answers);
     } else {
         s.push(n::ack(&from, &to, &seg.ack, &v.ack_rel));
+        if o.covers > 1 {
+            s.push(n::covers_more(&o.covers));
+        }
         lead = n::answer_lead(&c.from, &answers);
         next = n::ack_next(&to);
     }
@@ -752,6 +755,13 @@ fn tcp_notes(c: &FrameContext, seg: &TcpInfo) -> (String, String, String) {
             _ if syn => n::window_syn(&v.window),
             _ => n::window(&v.window),
         });
+        // Wireshark's names, for a student who opens the pcapng.
+        if v.window == 0 && !syn && !seg.has(TcpInfo::FIN) {
+            s.push(n::zero_window(&from));
+        }
+        if o.window_full {
+            s.push(n::window_full(&to));
+        }
     }
     s.push(n::states_after(
         &v.states

@@ -87,6 +87,25 @@ fn escaped(c: char) -> String {
     }
 }
 
+/// A field of the frame's first (outermost) `protocol` header, its leading
+/// token: `0x1a2b` of `0x1a2b (6699)`.
+fn header_field(event: &Event, protocol: &str, field: &str) -> Option<String> {
+    let layer = event.layers.iter().find(|l| l.protocol == protocol)?;
+    Some(layer.value(field)?.split_whitespace().next()?.to_string())
+}
+
+/// Payload bytes in hex, `68 65 6c 6c 6f`: the first 64, then how many in
+/// all.
+pub fn payload_hex(data: &[u8]) -> String {
+    let hex: Vec<String> = data.iter().take(64).map(|b| format!("{b:02x}")).collect();
+    let hex = hex.join(" ");
+    if data.len() > 64 {
+        format!("{hex} … ({} bytes)", data.len())
+    } else {
+        hex
+    }
+}
+
 /// The captured value `name` of a frame event, if the frame has it.
 pub fn value(name: &str, event: &Event, payload: &[u8]) -> Option<String> {
     let tcp = event.tcp.as_ref();
@@ -117,6 +136,16 @@ pub fn value(name: &str, event: &Event, payload: &[u8]) -> Option<String> {
             }
             payload_text(payload)
         }
+        "payload.hex" => {
+            if payload.is_empty() {
+                return None;
+            }
+            payload_hex(payload)
+        }
+        "ip.ttl" => header_field(event, "IPv4", "TTL")?,
+        "ip.id" => header_field(event, "IPv4", "identification")?,
+        "ip.hop_limit" => header_field(event, "IPv6", "hop limit")?,
+        "udp.len" => header_field(event, "UDP", "length")?,
         "length" => event.length?.to_string(),
         "step" => event.step.to_string(),
         "from" => event.actor.clone(),
@@ -303,7 +332,7 @@ pub fn checkpoint_for(
 ) -> Option<Checkpoint> {
     let step = plan.steps.get(event.step.checked_sub(1)?)?;
     let cp = step.checkpoint.as_ref()?;
-    if cp.frame != frame_in_step {
+    if cp.frame != frame_in_step || cp.answer.starts_with(CALL_PREFIX) {
         return None;
     }
     let answer = value(&cp.answer, event, payload).unwrap_or_else(|| MISSING.to_string());
@@ -319,6 +348,50 @@ pub fn checkpoint_for(
     };
     Some(Checkpoint {
         question: expand(&cp.ask, event, payload),
+        answer,
+        value: cp.answer.clone(),
+        explain: Some(explain),
+        given: None,
+        correct: None,
+    })
+}
+
+/// Checkpoint answers read from what a receiving call returned
+/// (`call.from`, `call.data`, `call.bytes`) rather than from a frame.
+pub const CALL_PREFIX: &str = "call.";
+
+/// A step's checkpoint answered by its call (`answer: call.from`): the
+/// address or data the real call returned.
+pub fn checkpoint_on_call(
+    plan: &Plan,
+    call: &Event,
+    rec: &crate::live::exec::CallRecord,
+) -> Option<Checkpoint> {
+    let step = plan.steps.get(call.step.checked_sub(1)?)?;
+    let cp = step.checkpoint.as_ref()?;
+    if !cp.answer.starts_with(CALL_PREFIX) {
+        return None;
+    }
+    let data = rec.data.as_deref().filter(|_| rec.ok);
+    let answer = match cp.answer.as_str() {
+        "call.from" => rec.peer.filter(|_| rec.ok).map(|a| a.to_string()),
+        "call.data" => data.map(|d| {
+            if d.is_empty() {
+                "b\"\"".to_string()
+            } else {
+                payload_text(d)
+            }
+        }),
+        "call.bytes" => data.map(|d| d.len().to_string()),
+        _ => None,
+    };
+    let answer = answer.unwrap_or_else(|| MISSING.to_string());
+    let explain = match &cp.explain {
+        Some(e) => expand(e, call, data.unwrap_or_default()),
+        None => says::from_call(&call.step, &rec.call, &answer),
+    };
+    Some(Checkpoint {
+        question: expand(&cp.ask, call, &[]),
         answer,
         value: cp.answer.clone(),
         explain: Some(explain),

@@ -80,6 +80,9 @@ struct Conn {
     syn_ns: Option<u64>,
     synack_ns: Option<u64>,
     syn_index: Option<usize>,
+    /// The right edge of the window each side last announced: its highest
+    /// ACK plus its latest (scaled) window, as Wireshark reckons it.
+    edge: [Option<(u32, u32)>; 2],
 }
 
 /// What the annotator learns from one TCP frame.
@@ -107,6 +110,12 @@ pub struct Observation {
     pub sender_shift: Option<u8>,
     /// A SYN that its connect() never got an answer to: the listener dropped it.
     pub unanswered: bool,
+    /// Data that reaches exactly the right edge of the window the receiver
+    /// last announced (Wireshark's "TCP Window Full").
+    pub window_full: bool,
+    /// For a pure ACK: how many of the peer's segments it acknowledges
+    /// that no earlier ACK did.
+    pub covers: usize,
 }
 
 #[derive(Default)]
@@ -182,6 +191,7 @@ impl Tracker {
                     syn_ns: None,
                     syn_index: None,
                     synack_ns: None,
+                    edge: [None, None],
                 });
                 self.conns.len() - 1
             }
@@ -219,6 +229,36 @@ impl Tracker {
         } else {
             u32::from(t.window) << c.window_scale[s].unwrap_or(0)
         };
+
+        let window_full = t.payload_len > 0
+            && !syn
+            && !fin
+            && !rst
+            && c.edge[r].is_some_and(|(a, w)| {
+                t.seq.wrapping_add(t.payload_len as u32) == a.wrapping_add(w)
+            });
+        let after = |a: u32, b: u32| (a.wrapping_sub(b) as i32) > 0;
+        let covers = match c.edge[s] {
+            Some((prev, _)) if ack && t.payload_len == 0 && !syn && !fin && !rst => {
+                let mut ends: Vec<u32> = c
+                    .segments
+                    .iter()
+                    .filter(|(d, end, _)| *d == r && after(*end, prev) && !after(*end, t.ack))
+                    .map(|x| x.1)
+                    .collect();
+                ends.sort_unstable();
+                ends.dedup();
+                ends.len()
+            }
+            _ => 0,
+        };
+        if ack {
+            let highest = match c.edge[s] {
+                Some((a, _)) if (t.ack.wrapping_sub(a) as i32) < 0 => a,
+                _ => t.ack,
+            };
+            c.edge[s] = Some((highest, window_scaled));
+        }
 
         // What this frame answers.
         let mut answers = None;
@@ -361,6 +401,8 @@ impl Tracker {
                 None
             },
             unanswered,
+            window_full,
+            covers,
         }
     }
 }

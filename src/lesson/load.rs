@@ -29,6 +29,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../lessons/ip-fragments.yaml"),
     ),
     ("tcp-loss", include_str!("../../lessons/tcp-loss.yaml")),
+    ("tcp-bulk", include_str!("../../lessons/tcp-bulk.yaml")),
     (
         "tcp-delayed-ack",
         include_str!("../../lessons/tcp-delayed-ack.yaml"),
@@ -250,6 +251,10 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
             "to",
             "text",
             "hex",
+            "bytes",
+            "background",
+            "until_eof",
+            "until_bytes",
             "backlog",
             "max",
             "how",
@@ -274,6 +279,7 @@ pub const SECTIONS: &[(&str, &[&str])] = &[
     ("`expect:`", &["text", "hex", "eof", "error", "from"]),
     ("`answer:`", &["table", "default"]),
     ("`loop:`", &["steps", "max", "until", "lines"]),
+    ("`bytes:`", &["size", "pattern"]),
     ("`checkpoint:`", &["ask", "answer", "frame", "explain"]),
     (
         "a rule",

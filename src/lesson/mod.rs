@@ -15,8 +15,17 @@ pub use load::{LessonSource, Origin};
 /// reported by its name (the constant's name in lower case, e.g.
 /// `max_payload`) when a lesson exceeds it; docs/lesson-format.md lists them.
 pub mod limits {
-    /// Largest payload of one send/sendto, in bytes.
+    /// Largest payload of one send/sendto written out (`text`, `hex`), in
+    /// bytes.
     pub const MAX_PAYLOAD: usize = 16 * 1024;
+    /// Largest payload one send/sendall generates (`bytes: {size}`), in
+    /// bytes: a megabyte lesson is a few lines.
+    pub const MAX_BYTES: usize = 1024 * 1024;
+    /// Most data all the sends of a lesson carry, repeats counted, and the
+    /// most one `recv` loop (`until_eof`, `until_bytes`) reads.
+    pub const MAX_TOTAL_PAYLOAD: usize = crate::plan::data::MAX_TOTAL_PAYLOAD;
+    /// Largest `bytes:` pattern, in bytes.
+    pub const MAX_PATTERN: usize = 256;
     /// Most bytes one recv may ask for.
     pub const MAX_RECV: u32 = 64 * 1024;
     /// Most steps in a lesson.

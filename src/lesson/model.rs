@@ -119,6 +119,18 @@ pub struct StepSpec {
     /// Data to send, as hex bytes (`68 65 6c 6c 6f` or `68656c6c6f`).
     #[serde(default)]
     pub hex: Option<Spanned<String>>,
+    /// Data to send, generated: `{size: 1000000, pattern: "0123456789"}`.
+    #[serde(default)]
+    pub bytes: Option<Spanned<BytesSpec>>,
+    /// For sendall: run it on a second thread while the next steps run.
+    #[serde(default)]
+    pub background: Option<Spanned<bool>>,
+    /// For recv: keep calling recv() until end of stream …
+    #[serde(default)]
+    pub until_eof: Option<Spanned<bool>>,
+    /// … or until this many bytes have come.
+    #[serde(default)]
+    pub until_bytes: Option<Spanned<i64>>,
     #[serde(default)]
     pub backlog: Option<Spanned<i64>>,
     /// Most bytes recv/recvfrom reads; default 1024.
@@ -288,6 +300,16 @@ impl<'de> Deserialize<'de> for UntilSpec {
         }
         d.deserialize_any(V)
     }
+}
+
+/// Generated data: `pattern` repeated to `size` bytes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BytesSpec {
+    pub size: Spanned<i64>,
+    /// Text repeated; default `0123456789`.
+    #[serde(default)]
+    pub pattern: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -15,9 +15,11 @@ use std::time::Duration;
 use socket2::{Protocol, Socket, Type};
 
 use crate::error::Error;
+use crate::live::bulk::{self, Background};
 use crate::live::capture::{self, CapturedFrame};
 use crate::live::host_guard::{self, Endpoints, HeldSocket, NotOwnSocket, Reach};
 use crate::live::net::FrameSource;
+use crate::plan::data::MAX_TOTAL_PAYLOAD;
 use crate::plan::{
     Call, ExpectedError, Peer, Plan, PlannedStep, ShutdownHow, SockOpt, Transport, call_text,
 };
@@ -105,6 +107,8 @@ pub struct Runner<'a> {
     /// `--net host`: every address the lesson's sockets have held, for
     /// keeping only the lesson's frames.
     endpoints: Endpoints,
+    /// `sendall`s running on a second thread (`background: true`).
+    background: Vec<Background>,
 }
 
 /// Longest we wait for the capture to catch up after a step.
@@ -117,6 +121,7 @@ impl<'a> Runner<'a> {
             source,
             host,
             endpoints: Endpoints::default(),
+            background: Vec::new(),
             sockets: plan
                 .actors
                 .iter()
@@ -209,6 +214,17 @@ impl<'a> Runner<'a> {
             }
         }
         let start_ns = capture::now_ns();
+        // The actor's background sendall ends before its next call, as a
+        // program joins its sending thread before going on.
+        let actor = self.plan.steps[index].actor;
+        let joined = self
+            .background
+            .iter()
+            .position(|b| b.actor == actor)
+            .map(|i| {
+                let b = self.background.remove(i);
+                (b.step, b.finish())
+            });
         let (mut record, failure) = self.perform(index);
         // A signal cut a waiting call short (EINTR; a socket timeout makes
         // even SA_RESTART give up): not the lesson's failure, so the step is
@@ -221,13 +237,47 @@ impl<'a> Runner<'a> {
         record.start_ns = start_ns;
         record.end_ns = capture::now_ns();
         self.learn_endpoints();
-        let failure = failure.or_else(|| self.check_expectation(index, &record));
+        let mut failure = failure.or_else(|| self.check_expectation(index, &record));
+        if let Some((step, outcome)) = joined {
+            record.result = format!("{}; then {}", joined_words(step, &outcome), record.result);
+            if let Err(e) = outcome {
+                failure = Some(self.background_failed(step, actor, &e));
+            }
+        }
+        // Another actor's background sendall that ended during this step.
+        let mut i = 0;
+        while i < self.background.len() {
+            match self.background[i].try_finish() {
+                Some(outcome) => {
+                    let b = self.background.remove(i);
+                    record.result = format!(
+                        "{}; meanwhile {}",
+                        record.result,
+                        b.finished_words(&outcome)
+                    );
+                    if let Err(e) = outcome {
+                        failure = failure.or(Some(self.background_failed(b.step, b.actor, &e)));
+                    }
+                }
+                None => i += 1,
+            }
+        }
         let frames = self.drain()?;
         Ok(StepRecord {
             call: record,
             frames,
             failure,
         })
+    }
+
+    fn background_failed(&self, step: usize, actor: usize, e: &io::Error) -> Error {
+        Error::StepFailed {
+            step,
+            actor: self.plan.actors[actor].name.clone(),
+            call: "sendall".into(),
+            reason: describe_io_error(e),
+            hint: Some("the receiver must read what the background sendall sends before the sender's next step: a `recv` with `until_bytes` or `until_eof` reads it all".into()),
+        }
     }
 
     /// Every frame of the lesson's since the last drain.
@@ -323,6 +373,7 @@ impl<'a> Runner<'a> {
             }
         };
         let source = &self.source;
+        let mut started: Option<Background> = None;
         let outcome: io::Result<String> = (|| {
             let sockets = &mut self.sockets[step.actor];
             match &step.call {
@@ -404,6 +455,21 @@ impl<'a> Runner<'a> {
                     if let Some(peer) = sock.peer_addr().ok().and_then(|a| a.as_socket()) {
                         guard(peer, Reach::Deliver)?;
                     }
+                    if step.background {
+                        started = Some(Background::start(
+                            sock,
+                            data.clone(),
+                            step.number,
+                            step.actor,
+                            timeout,
+                        )?);
+                        rec.data = Some(data.clone());
+                        rec.peer = sock.peer_addr().ok().and_then(|a| a.as_socket());
+                        return Ok(format!(
+                            "a second thread sends {}; the actor's next step waits for it",
+                            plural(data.len(), "byte")
+                        ));
+                    }
                     let sent = send_within(sock, &data, *all, timeout)?;
                     rec.data = Some(data[..sent].to_vec());
                     rec.peer = sock.peer_addr().ok().and_then(|a| a.as_socket());
@@ -429,6 +495,13 @@ impl<'a> Runner<'a> {
                     let sock = sockets
                         .socket_for(step.conn.as_deref())
                         .ok_or_else(no_socket)?;
+                    if let Some(until) = step.read_until {
+                        let got = bulk::recv_until(sock, until, *max, timeout, MAX_TOTAL_PAYLOAD)?;
+                        rec.peer = sock.peer_addr().ok().and_then(|a| a.as_socket());
+                        let result = got.describe();
+                        rec.data = Some(got.data);
+                        return Ok(result);
+                    }
                     wait_readable(sock, timeout)?;
                     let mut buf = vec![0u8; *max as usize];
                     let n = (&*sock).read(&mut buf)?;
@@ -544,6 +617,7 @@ impl<'a> Runner<'a> {
             }
         })();
 
+        self.background.extend(started);
         let sockets = &mut self.sockets[step.actor];
         if rec.local.is_none() {
             rec.local = match step.conn.as_deref() {
@@ -748,6 +822,17 @@ fn answered(
     Ok((reply.to_vec(), why))
 }
 
+/// What a step's result says about the background sendall it waited for.
+fn joined_words(step: usize, outcome: &io::Result<usize>) -> String {
+    match outcome {
+        Ok(n) => format!(
+            "waited for step {step}'s background sendall, which returned: {} sent",
+            plural(*n, "byte")
+        ),
+        Err(e) => format!("step {step}'s background sendall failed: {e}"),
+    }
+}
+
 /// FIONREAD: bytes waiting in the socket's receive buffer.
 fn unread_bytes(sock: &Socket) -> Option<usize> {
     use std::os::fd::AsRawFd;
@@ -778,7 +863,7 @@ fn wait_readable(sock: &Socket, timeout: Duration) -> io::Result<()> {
     wait_for(sock, libc::POLLIN, timeout)
 }
 
-fn wait_for(sock: &Socket, events: libc::c_short, timeout: Duration) -> io::Result<()> {
+pub(super) fn wait_for(sock: &Socket, events: libc::c_short, timeout: Duration) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     let mut pfd = libc::pollfd {
         fd: sock.as_raw_fd(),

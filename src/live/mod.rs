@@ -3,6 +3,7 @@
 //! reads the plan and produces call records and captured frames; it knows
 //! nothing of notes or transcripts.
 
+pub mod bulk;
 pub mod capture;
 pub mod exec;
 pub mod host_guard;

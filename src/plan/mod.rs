@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::text::{py_addr, py_bytes};
 
+pub mod data;
 pub mod flow;
 pub mod program;
 pub mod template;
@@ -221,6 +222,14 @@ pub struct PlannedStep {
     pub save_as: Option<usize>,
     /// The loop the step belongs to, if any.
     pub looping: Option<LoopMark>,
+    /// How the data of a send was generated (`bytes:`), to write the call
+    /// the way a program would.
+    pub generated: Option<data::Generated>,
+    /// A `recv` that keeps calling recv() (`until_eof`, `until_bytes`).
+    pub read_until: Option<data::ReadUntil>,
+    /// A `sendall` that runs on a second thread (`background: true`) while
+    /// the next steps run; the actor's next step waits for it.
+    pub background: bool,
 }
 
 /// A checked checkpoint: the answer is the name of a captured value
@@ -350,9 +359,10 @@ pub fn keys_for(call: &str) -> &'static [&'static str] {
         "listen" => &["backlog"],
         "accept" => &["as"],
         "connect" => &["to"],
-        "send" | "sendall" => &["text", "hex", "on"],
-        "sendto" => &["to", "text", "hex"],
-        "recv" => &["max", "on", "answer"],
+        "send" => &["text", "hex", "bytes", "on"],
+        "sendall" => &["text", "hex", "bytes", "background", "on"],
+        "sendto" => &["to", "text", "hex", "bytes"],
+        "recv" => &["max", "until_eof", "until_bytes", "on", "answer"],
         "recvfrom" => &["max", "answer", "save_as"],
         "shutdown" => &["how", "on"],
         "close" => &["socket", "on"],
@@ -366,6 +376,10 @@ pub fn keys_for(call: &str) -> &'static [&'static str] {
 /// `sendto(b"hello", ("127.0.0.1", 5000))` — the same text `exec` records
 /// in `CallDetail::args` when the call runs.
 pub fn call_text(plan: &Plan, step: &PlannedStep) -> String {
+    let written = |d: &[u8]| match &step.generated {
+        Some(g) => g.python(),
+        None => py_bytes(d),
+    };
     let peer = |p: &Peer| match p {
         Peer::Actor(i) => py_addr(plan.actors[*i].addr),
         Peer::Addr(a) => py_addr(*a),
@@ -393,7 +407,7 @@ pub fn call_text(plan: &Plan, step: &PlannedStep) -> String {
             ),
         };
     }
-    let text = call_text_of(plan, step, &peer);
+    let text = call_text_of(plan, step, &peer, &written);
     match (&step.call, step.conn.as_deref(), step.save_as) {
         (Call::Accept, Some(""), _) => format!("conn, addr = {text}"),
         (Call::Accept, Some(name), _) => format!("{name}, addr = {text}"),
@@ -405,19 +419,32 @@ pub fn call_text(plan: &Plan, step: &PlannedStep) -> String {
     }
 }
 
-fn call_text_of(plan: &Plan, step: &PlannedStep, peer: &dyn Fn(&Peer) -> String) -> String {
+fn call_text_of(
+    plan: &Plan,
+    step: &PlannedStep,
+    peer: &dyn Fn(&Peer) -> String,
+    written: &dyn Fn(&[u8]) -> String,
+) -> String {
     match &step.call {
         Call::Bind => format!("bind({})", py_addr(plan.actors[step.actor].addr)),
         Call::Listen { backlog } => format!("listen({backlog})"),
         Call::Accept => "accept()".into(),
         Call::Connect { to } => format!("connect({})", peer(to)),
+        // A second thread of the sender's program makes the call.
+        Call::Send { data, .. } if step.background => format!(
+            "threading.Thread(target=sendall, args=({},)).start()",
+            written(data)
+        ),
         Call::Send { data, all } => format!(
             "{}({})",
             if *all { "sendall" } else { "send" },
-            py_bytes(data)
+            written(data)
         ),
-        Call::SendTo { to, data } => format!("sendto({}, {})", py_bytes(data), peer(to)),
-        Call::Recv { max } => format!("recv({max})"),
+        Call::SendTo { to, data } => format!("sendto({}, {})", written(data), peer(to)),
+        Call::Recv { max } => match step.read_until {
+            Some(until) => until.python(*max),
+            None => format!("recv({max})"),
+        },
         Call::RecvFrom { max } => format!("recvfrom({max})"),
         Call::Shutdown { how } => format!(
             "shutdown({})",

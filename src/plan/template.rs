@@ -28,6 +28,20 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
     ("tcp.window", "the TCP window field, as sent (unscaled)"),
     ("tcp.len", "the number of TCP payload bytes"),
     ("payload", "the payload, as text (other bytes as \\xNN)"),
+    (
+        "payload.hex",
+        "the payload's bytes in hex, `68 65 6c 6c 6f` (the first 64, then how many in all)",
+    ),
+    ("ip.ttl", "the IPv4 time to live"),
+    (
+        "ip.id",
+        "the IPv4 identification, in hex as Wireshark shows it (`0x1a2b`)",
+    ),
+    ("ip.hop_limit", "the IPv6 hop limit"),
+    (
+        "udp.len",
+        "the UDP length field: 8 bytes of header plus the payload",
+    ),
     ("length", "the frame's length in bytes"),
     ("step", "the number of the step that caused the frame"),
     ("from", "the actor whose socket sent the frame, or `kernel`"),

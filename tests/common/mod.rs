@@ -43,6 +43,12 @@ impl Ran {
     }
 }
 
+/// Built-in lessons whose exact frames differ from run to run: a megabyte
+/// of real TCP (tcp-bulk) is cut into segments and acknowledged in a
+/// pattern that depends on timing. Tests that pin a lesson's frames or
+/// transcript skip them; each has a test of what does not vary.
+pub const VARYING: &[&str] = &["tcp-bulk"];
+
 /// Every built-in lesson, by name: tests that cover "every lesson" follow
 /// the list the binary embeds.
 pub fn builtin_lessons() -> Vec<&'static str> {

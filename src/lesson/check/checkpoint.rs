@@ -21,7 +21,13 @@ pub(super) fn check_checkpoint(
         call => call,
     };
     let listener = spec.socket.as_ref().is_some_and(|s| s.value == "listener");
-    if !crate::sockets::puts_frames(call, transport, listener) {
+    let answer = c.answer.value.trim();
+    // `call.*` answers come from what the call returned, not from a frame.
+    let from_call = super::data::check_call_answer(answer, call);
+    if let Some(Some(fault)) = &from_call {
+        problems.push(Problem::new(Kind::Data(fault.clone()), &c.answer));
+    }
+    if from_call.is_none() && !crate::sockets::puts_frames(call, transport, listener) {
         let (line, column) = key_of_block(source, pos(cp), "checkpoint");
         problems.push(Problem::at(
             Kind::FramelessCheckpoint {
@@ -35,8 +41,9 @@ pub(super) fn check_checkpoint(
         problems.push(Problem::new(Kind::EmptyQuestion, &c.ask));
     }
     let ask = check_template(&c.ask, "the question", source, problems);
-    let answer = c.answer.value.trim();
-    if answer.starts_with('{')
+    if from_call.is_some() {
+        // Checked above, against the call.
+    } else if answer.starts_with('{')
         && answer.ends_with('}')
         && crate::plan::template::is_placeholder(answer[1..answer.len() - 1].trim())
     {

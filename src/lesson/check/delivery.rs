@@ -136,6 +136,8 @@ pub(super) fn check_delivery(plan: &Plan, file: &LessonFile, problems: &mut Vec<
     let beyond = |s: &PlannedStep| {
         s.conn.as_deref().is_some_and(|c| !c.is_empty())
             || s.answer.is_some()
+            || s.read_until.is_some()
+            || s.background
             || s.save_as.is_some()
             || s.looping.is_some()
     };

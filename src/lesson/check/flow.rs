@@ -283,6 +283,9 @@ pub(super) fn answer_step(recv: &PlannedStep, answer: Answer, at: (u64, u64)) ->
         answer: Some(answer),
         save_as: None,
         looping: None,
+        generated: None,
+        read_until: None,
+        background: false,
     }
 }
 

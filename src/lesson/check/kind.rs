@@ -158,6 +158,9 @@ pub enum Kind {
         name: String,
     },
     NoSteps,
+    /// Generated data, recv loops, background sends, call answers
+    /// (`check/data.rs`, which words them).
+    Data(super::data::DataFault),
     TooManySteps {
         steps: usize,
         limit: usize,

@@ -11,6 +11,7 @@ mod actors;
 mod addresses;
 mod app;
 mod checkpoint;
+mod data;
 mod delivery;
 mod expect;
 mod flow;
@@ -27,6 +28,8 @@ use crate::sockets::{Accepted, ActorSockets, Closed, IpVersion, MadeFor};
 use actors::*;
 use addresses::*;
 use checkpoint::*;
+use data::*;
+pub use data::{CALL_ANSWERS, DataFault, is_call_answer};
 use delivery::*;
 use expect::*;
 use flow::*;
@@ -130,6 +133,8 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
     let mut steps_reported = file.steps.len() > limits::MAX_STEPS;
     let mut total_wait_ms: u64 = 0;
     let mut wait_reported = false;
+    let mut total_payload: usize = 0;
+    let mut payload_reported = false;
 
     let loops = check_loops(file, &mut problems);
     let mut peers = Peers::new(file);
@@ -229,8 +234,23 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
             source,
             &mut problems,
         ) {
+            if let Call::Send { data, .. } | Call::SendTo { data, .. } = &step.call {
+                total_payload += data.len() * repeat;
+                if total_payload > limits::MAX_TOTAL_PAYLOAD && !payload_reported {
+                    payload_reported = true;
+                    problems.push(Problem::new(
+                        Kind::Data(DataFault::TooMuchData {
+                            total: total_payload,
+                            limit: limits::MAX_TOTAL_PAYLOAD,
+                        }),
+                        &spec.call,
+                    ));
+                }
+            }
             let wait = match step.call {
                 Call::Sleep { ms } => ms,
+                // The actor's next step waits for it, at most this long.
+                _ if step.background => step.timeout.as_millis() as u64,
                 _ if crate::sockets::blocks(&step.call, transport) => {
                     step.timeout.as_millis() as u64
                 }
@@ -334,6 +354,7 @@ pub fn check_source(file: &LessonFile, source: &str) -> (Option<Plan>, Vec<Probl
     }
 
     app::check_http_lengths(file, &actors, &mut problems);
+    check_background_joined(&file.steps, &mut problems);
 
     let rules = check_rules(
         &file.rules,

@@ -32,7 +32,11 @@ pub(super) fn check_step(
     }
 
     // Keys that mean nothing for this call are mistakes, not decoration.
-    let present: [(&str, Option<(u64, u64)>); 11] = [
+    let present: [(&str, Option<(u64, u64)>); 15] = [
+        ("bytes", spec.bytes.as_ref().map(pos)),
+        ("background", spec.background.as_ref().map(pos)),
+        ("until_eof", spec.until_eof.as_ref().map(pos)),
+        ("until_bytes", spec.until_bytes.as_ref().map(pos)),
         ("to", spec.to.as_ref().map(pos)),
         ("text", spec.text.as_ref().map(pos)),
         ("hex", spec.hex.as_ref().map(pos)),
@@ -109,13 +113,26 @@ pub(super) fn check_step(
 
     // The calls that send data or reach a peer are the ones that take
     // those keys.
-    let data = if allowed.contains(&"text") {
-        check_data(spec, problems)
+    let generated = if allowed.contains(&"bytes") {
+        check_generated(spec, transport, problems)
     } else {
-        Some(Vec::new())
+        None
     };
     check_flow_keys(spec, problems);
     let conn = connection(spec, transport, actor_name, &st[actor], problems);
+    let data = if !allowed.contains(&"text") {
+        Some(Vec::new())
+    } else if spec.bytes.is_some() {
+        generated.as_ref().map(|g| g.bytes())
+    } else {
+        check_data(spec, problems)
+    };
+    let read_until = if allowed.contains(&"until_eof") {
+        check_read_until(spec, transport, problems)
+    } else {
+        None
+    };
+    let background = allowed.contains(&"background") && check_background(spec, transport, problems);
     let to = if allowed.contains(&"to") {
         match peers.resolve(spec, actor, actor_name, problems) {
             Some(saved) if call_name == "sendto" => saved,
@@ -650,6 +667,9 @@ pub(super) fn check_step(
         answer: None,
         save_as,
         looping: None,
+        generated,
+        read_until,
+        background,
     })
 }
 

@@ -72,6 +72,7 @@ impl Display for Kind {
             flow_kinds!() => flow::message(self, f),
             found_kinds!() => found::message(self, f),
             program_kinds!() => program::message(self, f),
+            Data(fault) => fault.fmt(f),
             InvisibleInName {
                 visible,
                 code,
@@ -450,6 +451,7 @@ impl Kind {
             flow_kinds!() => flow::hint(self),
             found_kinds!() => found::hint(self),
             program_kinds!() => program::hint(self),
+            Data(fault) => fault.hint(),
             InvisibleInName { .. } => s(
                 "a name must read the same everywhere it is shown; use visible letters, digits, `-` and `_`",
             ),
@@ -715,7 +717,8 @@ impl Kind {
                 s("`answer` names a captured value; braces are for templates")
             }
             AnswerNotCaptured { answer } => {
-                Some(match did_you_mean(answer, template::placeholder_names()) {
+                let call_answers = super::data::CALL_ANSWERS.iter().map(|(n, _)| *n);
+                Some(match did_you_mean(answer, template::placeholder_names().chain(call_answers)) {
                     Some(m) => format!(
                         "did you mean `{m}`? The right answer is read from the captured frame, so `answer` names a value, not the value itself"
                     ),
