@@ -60,11 +60,12 @@ pub enum ReadUntil {
 
 impl ReadUntil {
     /// The loop as a student writes it in Python.
-    pub fn python(self, max: u32) -> String {
+    /// `on`: the socket the calls are made on, as `conn.` (or nothing).
+    pub fn python(self, max: u32, on: &str) -> String {
         match self {
-            ReadUntil::Eof => format!("while chunk := recv({max}): data += chunk"),
+            ReadUntil::Eof => format!("while chunk := {on}recv({max}): data += chunk"),
             ReadUntil::Bytes(n) => {
-                format!("while len(data) < {n}: data += recv(min({max}, {n} - len(data)))")
+                format!("while len(data) < {n}: data += {on}recv(min({max}, {n} - len(data)))")
             }
         }
     }
@@ -106,6 +107,10 @@ mod tests {
         assert_eq!(r.ask(65536, 65536), 100_000 - 65536);
         assert_eq!(r.ask(65536, 100_000), 0);
         assert_eq!(ReadUntil::Eof.ask(1024, 5_000_000), 1024);
-        assert!(ReadUntil::Eof.python(4096).contains("recv(4096)"));
+        assert!(
+            ReadUntil::Eof
+                .python(4096, "conn.")
+                .contains("conn.recv(4096)")
+        );
     }
 }

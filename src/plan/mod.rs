@@ -407,7 +407,7 @@ pub fn call_text(plan: &Plan, step: &PlannedStep) -> String {
             ),
         };
     }
-    let text = call_text_of(plan, step, &peer, &written);
+    let text = call_text_of(plan, step, &peer, &written, &on);
     match (&step.call, step.conn.as_deref(), step.save_as) {
         (Call::Accept, Some(""), _) => format!("conn, addr = {text}"),
         (Call::Accept, Some(name), _) => format!("{name}, addr = {text}"),
@@ -415,6 +415,8 @@ pub fn call_text(plan: &Plan, step: &PlannedStep) -> String {
             "data, {} = {text}",
             plan.peer_names.get(i).map(String::as_str).unwrap_or("addr")
         ),
+        // These write the socket into the loop or the thread themselves.
+        _ if step.read_until.is_some() || step.background => text,
         _ => format!("{on}{text}"),
     }
 }
@@ -424,6 +426,7 @@ fn call_text_of(
     step: &PlannedStep,
     peer: &dyn Fn(&Peer) -> String,
     written: &dyn Fn(&[u8]) -> String,
+    on: &str,
 ) -> String {
     match &step.call {
         Call::Bind => format!("bind({})", py_addr(plan.actors[step.actor].addr)),
@@ -432,7 +435,7 @@ fn call_text_of(
         Call::Connect { to } => format!("connect({})", peer(to)),
         // A second thread of the sender's program makes the call.
         Call::Send { data, .. } if step.background => format!(
-            "threading.Thread(target=sendall, args=({},)).start()",
+            "threading.Thread(target={on}sendall, args=({},)).start()",
             written(data)
         ),
         Call::Send { data, all } => format!(
@@ -442,7 +445,7 @@ fn call_text_of(
         ),
         Call::SendTo { to, data } => format!("sendto({}, {})", written(data), peer(to)),
         Call::Recv { max } => match step.read_until {
-            Some(until) => until.python(*max),
+            Some(until) => until.python(*max, on),
             None => format!("recv({max})"),
         },
         Call::RecvFrom { max } => format!("recvfrom({max})"),

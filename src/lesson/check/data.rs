@@ -337,7 +337,8 @@ mod tests {
         assert_eq!(plan.steps[5].read_until, Some(ReadUntil::Bytes(1_000_000)));
         assert_eq!(plan.steps[7].read_until, Some(ReadUntil::Eof));
         assert!(
-            crate::plan::call_text(&plan, &plan.steps[7]).starts_with("while chunk := recv(1024)")
+            crate::plan::call_text(&plan, &plan.steps[7])
+                .starts_with("while chunk := conn.recv(1024)")
         );
     }
 
