@@ -12,6 +12,17 @@ use std::time::Instant;
 
 const RUNS: usize = 9;
 
+/// The Python interpreter itself, not a wrapper script in front of it
+/// (pyenv's shim runs a shell and a dozen programs first, which would be
+/// timed too).
+fn python() -> String {
+    let out = Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .expect("python3");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 fn program() -> String {
     format!(
         "{}/examples/bench/sendto_10k.py",
@@ -21,8 +32,8 @@ fn program() -> String {
 
 /// The program alone: fork, enter a sandbox of our own in the child (it is
 /// single-threaded there), exec python3. Wall time from fork to exit.
-fn alone() -> f64 {
-    let python = CString::new("python3").unwrap();
+fn alone(python: &str) -> f64 {
+    let python = CString::new(python).unwrap();
     let script = CString::new(program()).unwrap();
     let argv = [python.as_ptr(), script.as_ptr(), std::ptr::null()];
     let start = Instant::now();
@@ -38,7 +49,7 @@ fn alone() -> f64 {
         }
         // SAFETY: argv is NUL-terminated and outlives the call.
         unsafe {
-            libc::execvp(python.as_ptr(), argv.as_ptr());
+            libc::execv(python.as_ptr(), argv.as_ptr());
             libc::_exit(127);
         }
     }
@@ -53,12 +64,12 @@ fn alone() -> f64 {
     wall
 }
 
-fn traced(extra: &[&str]) -> f64 {
+fn traced(python: &str, extra: &[&str]) -> f64 {
     let start = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_netcourse"))
         .args(["trace", "-q", "--timeout", "60"])
         .args(extra)
-        .args(["--", "python3", &program()])
+        .args(["--", python, &program()])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output()
@@ -80,14 +91,15 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() {
     let (mut a, mut t) = (Vec::new(), Vec::new());
     // Warm the page cache and Python's bytecode cache first.
-    alone();
-    traced(&[]);
+    let python = python();
+    alone(&python);
+    traced(&python, &[]);
     for _ in 0..RUNS {
-        a.push(alone());
-        t.push(traced(&[]));
+        a.push(alone(&python));
+        t.push(traced(&python, &[]));
     }
     let (a, t) = (median(a), median(t));
-    println!("10,000 sendto, median of {RUNS} runs:");
+    println!("10,000 sendto ({python}), median of {RUNS} runs:");
     println!("  alone (fresh sandbox)    {a:>8.1} ms");
     println!("  netcourse trace -q       {t:>8.1} ms");
     println!("  ratio                    {:>8.2}× (goal ≤ 3×)", t / a);
@@ -96,7 +108,7 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("netcourse-trace-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let json = dir.join("t.json");
-    traced(&["--export", json.to_str().unwrap()]);
+    traced(&python, &["--export", json.to_str().unwrap()]);
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let events = v["events"].as_array().unwrap();

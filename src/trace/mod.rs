@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use crate::annotate::{Annotator, fmt_ns};
 use crate::cli::TraceArgs;
+use crate::dissect::Dissection;
 use crate::error::Error;
 use crate::live::capture::CapturedFrame;
 use crate::render::{self, terminal};
@@ -125,23 +126,35 @@ pub fn command(args: &TraceArgs) -> Result<ExitCode, Error> {
     let exports = args.exports.plan(args.detail)?;
     // Before any thread: the sandbox, then the capture, then the programs.
     crate::live::sandbox::enter()?;
-    let wire = wire::Wire::start()?;
+    let wire = wire::Wire::start_dissecting()?;
     let started_at = crate::live::capture::now_ns();
     let traced = tracer::run(programs, Duration::from_secs_f64(args.timeout.max(0.1)));
-    let (frames, dropped) = wire.finish();
+    let (frames, dissections, dropped) = wire.finish_dissected();
     let traced = traced?;
-    let t = transcript(&labels, traced, frames, dropped, started_at, args.timeout);
+    let t = build(
+        &labels,
+        traced,
+        frames,
+        dissections,
+        dropped,
+        started_at,
+        args.timeout,
+    );
     if !args.quiet {
         let mut out = std::io::stdout().lock();
         let _ = terminal::render(&t, terminal::View::new(args.detail), &mut out);
         let _ = out.flush();
     }
     render::write_exports(&exports, &t)?;
-    Ok(if t.outcome.passed {
+    let code = if t.outcome.passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    };
+    // The process ends now: freeing tens of thousands of events one by one
+    // would only delay the exit.
+    std::mem::forget(t);
+    Ok(code)
 }
 
 /// One thing that happened, in time order.
@@ -234,6 +247,33 @@ pub fn transcript(
     started_at: u64,
     timeout: f64,
 ) -> Transcript {
+    build(
+        labels,
+        traced,
+        frames,
+        Vec::new(),
+        dropped,
+        started_at,
+        timeout,
+    )
+}
+
+/// `transcript`, with the frames' dissections when the capture made them
+/// (one per frame, in the same order; else each is dissected here).
+pub fn build(
+    labels: &[String],
+    traced: Traced,
+    frames: Vec<CapturedFrame>,
+    dissections: Vec<Dissection>,
+    dropped: u64,
+    started_at: u64,
+    timeout: f64,
+) -> Transcript {
+    let mut dissections: Vec<Option<Dissection>> = if dissections.len() == frames.len() {
+        dissections.into_iter().map(Some).collect()
+    } else {
+        Vec::new()
+    };
     let Traced {
         mut calls,
         lines,
@@ -244,7 +284,8 @@ pub fn transcript(
     // Recorded as each returned; numbered as each was made.
     calls.sort_by_key(|c| c.start_ns);
     let owner = owners(&calls, &frames);
-    let mut items: Vec<(u64, u8, Item)> = Vec::new();
+    let mut items: Vec<(u64, u8, Item)> =
+        Vec::with_capacity(calls.len() + frames.len() + lines.len() + exits.len());
     items.extend(
         calls
             .iter()
@@ -307,7 +348,7 @@ pub fn transcript(
         })
         .collect();
 
-    let mut events: Vec<Event> = Vec::new();
+    let mut events: Vec<Event> = Vec::with_capacity(items.len());
     let mut call_event = vec![0usize; calls.len()];
     let mut last_step = 0;
     for (ts, _, item) in items {
@@ -335,7 +376,11 @@ pub fn transcript(
             Item::Frame(i) => {
                 let f = &frames[i];
                 let step = owner[i].map_or(0, |c| c + 1);
-                let mut e = annotator.frame(step, f);
+                let d = dissections
+                    .get_mut(i)
+                    .and_then(Option::take)
+                    .unwrap_or_else(|| crate::dissect::dissect(&f.data));
+                let mut e = annotator.frame_dissected(step, f, d);
                 let cause = match owner[i] {
                     Some(c) => {
                         let call = &calls[c];

@@ -763,14 +763,16 @@ impl Tracer {
             }
             Sc::Sendto | Sc::Write => {
                 let len = sent(a[2]);
-                let bytes = regs::read_mem(pid, a[1], (len as usize).min(DATA_CAP));
+                let want = (len as usize).min(DATA_CAP);
+                let (bytes, to) = if p.sc == Sc::Sendto && a[4] != 0 {
+                    let (bytes, addr) =
+                        regs::read_two(pid, (a[1], want), (a[4], (a[5] as usize).min(128)));
+                    (bytes, decode::sockaddr(&addr))
+                } else {
+                    (regs::read_mem(pid, a[1], want), None)
+                };
                 let text = decode::bytes_text(&bytes, len as usize);
                 data = Some(bytes);
-                let to = if p.sc == Sc::Sendto {
-                    addr_at(a[4], a[5])
-                } else {
-                    None
-                };
                 peer_seen = to.as_ref().and_then(Addr::ip);
                 match (p.sc, to) {
                     (Sc::Write, _) => format!("write({fd}, {text}, {})", a[2]),

@@ -8,14 +8,19 @@ use std::net::{Ipv4Addr, UdpSocket};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::dissect::{self, Dissection};
 use crate::error::Error;
 use crate::live::capture::CapturedFrame;
 use crate::packet::{PACKET_IGNORE_OUTGOING, set_int, take_drops};
 
 const END_MAGIC: &[u8] = b"netcourse-trace-end";
 
+/// What the capture thread hands back: the frames, their dissections
+/// (when asked for), the kernel's drop count.
+pub type Caught = (Vec<CapturedFrame>, Vec<Dissection>, u64);
+
 pub struct Wire {
-    thread: JoinHandle<(Vec<CapturedFrame>, u64)>,
+    thread: JoinHandle<Caught>,
     end_tx: UdpSocket,
     end_port: u16,
 }
@@ -73,6 +78,17 @@ impl Wire {
     /// Open the capture and start reading; returns once it is provably
     /// listening, with kernel timestamps on.
     pub fn start() -> Result<Wire, Error> {
+        Wire::open(false)
+    }
+
+    /// `start`, the capture thread also dissecting each frame as it comes:
+    /// that work then runs beside the traced program (which mostly waits
+    /// for its tracer) instead of after it. See `finish_dissected`.
+    pub fn start_dissecting() -> Result<Wire, Error> {
+        Wire::open(true)
+    }
+
+    fn open(dissecting: bool) -> Result<Wire, Error> {
         // SAFETY: plain socket(2).
         let fd = unsafe {
             libc::socket(
@@ -155,6 +171,7 @@ impl Wire {
 
         let thread = std::thread::spawn(move || {
             let mut frames = Vec::new();
+            let mut dissections = Vec::new();
             loop {
                 match recv_frame(fd, &mut buf) {
                     Ok((n, stamp)) => {
@@ -167,6 +184,9 @@ impl Wire {
                             && data[36..38] == end_port.to_be_bytes()
                         {
                             continue; // a late probe
+                        }
+                        if dissecting {
+                            dissections.push(dissect::dissect(data));
                         }
                         frames.push(CapturedFrame {
                             data: data.to_vec(),
@@ -188,7 +208,7 @@ impl Wire {
             drop(sink);
             // SAFETY: fd is ours and no longer used.
             unsafe { libc::close(fd) };
-            (frames, dropped)
+            (frames, dissections, dropped)
         });
         Ok(Wire {
             thread,
@@ -201,6 +221,13 @@ impl Wire {
     /// is ordered, so the end marker comes after them. Returns the frames
     /// and the kernel's drop count.
     pub fn finish(self) -> (Vec<CapturedFrame>, u64) {
+        let (frames, _, dropped) = self.finish_dissected();
+        (frames, dropped)
+    }
+
+    /// `finish`, with each frame's dissection when the wire was started
+    /// with `start_dissecting` (else none).
+    pub fn finish_dissected(self) -> Caught {
         let _ = self.end_port;
         let mut msg = b"x".to_vec();
         msg.extend_from_slice(END_MAGIC);
