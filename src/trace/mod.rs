@@ -9,7 +9,9 @@
 //! sent by the kernel on its own (a timer).
 
 pub mod decode;
+pub mod ready;
 pub mod regs;
+mod spawn;
 pub mod tracee;
 pub mod tracer;
 pub mod wire;
@@ -122,13 +124,26 @@ fn programs(args: &TraceArgs) -> Result<Vec<tracer::Program>, Error> {
 /// `netcourse trace`.
 pub fn command(args: &TraceArgs) -> Result<ExitCode, Error> {
     let programs = programs(args)?;
+    let options = tracer::Options {
+        ready: ready::Ready::for_programs(&args.ready, programs.len()).map_err(|why| {
+            Error::Usage {
+                message: format!("--ready: {why}"),
+                hint: "e.g. --run 'python3 server.py' --run 'python3 client.py' --ready listening, or --ready 'output:ready' once per --run".into(),
+            }
+        })?,
+        ready_timeout: Duration::from_secs_f64(args.ready_timeout.clamp(0.01, 3600.0)),
+    };
     let labels: Vec<String> = programs.iter().map(|p| p.label.clone()).collect();
     let exports = args.exports.plan(args.detail)?;
     // Before any thread: the sandbox, then the capture, then the programs.
     crate::live::sandbox::enter()?;
     let wire = wire::Wire::start_dissecting()?;
     let started_at = crate::live::capture::now_ns();
-    let traced = tracer::run(programs, Duration::from_secs_f64(args.timeout.max(0.1)));
+    let traced = tracer::run_with(
+        programs,
+        Duration::from_secs_f64(args.timeout.max(0.1)),
+        options,
+    );
     let (frames, dissections, dropped) = wire.finish_dissected();
     let traced = traced?;
     let t = build(
@@ -280,6 +295,7 @@ pub fn build(
         exits,
         timed_out,
         processes,
+        not_ready,
     } = traced;
     // Recorded as each returned; numbered as each was made.
     calls.sort_by_key(|c| c.start_ns);
@@ -453,7 +469,10 @@ pub fn build(
         .filter(|x| !x.ok)
         .map(|x| format!("`{}` {}", actor_name(labels, x.program, x.pid), x.how))
         .collect();
-    let failure = if timed_out {
+    let complete = !timed_out && not_ready.is_none();
+    let failure = if let Some(why) = not_ready {
+        Some(why)
+    } else if timed_out {
         Some(format!(
             "the programs were still running after --timeout {timeout} s and were killed (SIGKILL){}",
             if failed.is_empty() {
@@ -489,7 +508,7 @@ pub fn build(
             link_type: None,
         },
     );
-    t.complete = !timed_out;
+    t.complete = complete;
     t.dropped = dropped;
     t.started_at_ns = started_at;
     t.outcome = Outcome {

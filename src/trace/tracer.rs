@@ -8,11 +8,14 @@ use std::ffi::CString;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::decode::{self, Addr, Sc};
+use super::ready::Ready;
 use super::regs::{self, Regs};
+use super::spawn::{kill_all, pty, reader, resolve};
 use super::tracee::{msghdr, names, poll_bits, signal_name, write_file};
 use crate::error::Error;
 use crate::live::capture::now_ns;
@@ -73,7 +76,42 @@ pub struct Outcome {
     pub timed_out: bool,
     /// (pid, program) of every process seen.
     pub processes: Vec<(i32, usize)>,
+    /// A `--ready` condition never met: what did not happen; the programs
+    /// after it were not started and the others were killed.
+    pub not_ready: Option<String>,
 }
+
+/// How `run_with` starts the programs after the first.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Per program: what it must do before the next one starts.
+    pub ready: Vec<Ready>,
+    /// How long each of those waits may take.
+    pub ready_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            ready: Vec::new(),
+            ready_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Messages to the watchdog thread.
+enum Watch {
+    /// A wait for `--ready` began; it must end by then.
+    Wait(Instant),
+    /// That wait ended.
+    Met,
+    /// Every program is done.
+    Done,
+}
+
+/// Why the watchdog killed the programs.
+const FIRED_TIMEOUT: u8 = 1;
+const FIRED_NOT_READY: u8 = 2;
 
 #[derive(Clone, Copy)]
 struct Sock {
@@ -109,9 +147,18 @@ struct Tracer {
     printing: HashMap<(i32, bool), Vec<u8>>,
     /// Per program: the paths of its stdout and stderr terminals.
     ttys: Vec<[std::path::PathBuf; 2]>,
+    /// A program printed the line its `--ready` waits for (seen at a stop
+    /// where nothing may be started yet).
+    pending_met: Option<usize>,
+    options: Options,
+    watch: mpsc::Sender<Watch>,
+    /// Set by the watchdog when it kills (FIRED_*).
+    fired: Arc<AtomicU8>,
+    /// The program whose `--ready` condition the next one waits for.
+    waiting: Option<usize>,
 }
 
-fn os(what: &str, e: io::Error) -> Error {
+pub(super) fn os(what: &str, e: io::Error) -> Error {
     Error::Usage {
         message: format!("tracing: {what}: {e}"),
         hint: "tracing uses ptrace and seccomp inside the sandbox; a container may forbid them (docker: --cap-add SYS_PTRACE, or its seccomp profile)".into(),
@@ -149,10 +196,29 @@ fn filter(table: &[(i64, Sc)]) -> Result<seccompiler::BpfProgram, Error> {
 /// datagram socket, is listening, or has exited; kill whatever still runs
 /// after `timeout`.
 pub fn run(programs: Vec<Program>, timeout: Duration) -> Result<Outcome, Error> {
+    run_with(programs, timeout, Options::default())
+}
+
+/// `run`, each next program started when the previous one meets its
+/// `options.ready` condition (`Ready::Auto` for those not given); a wait
+/// longer than `options.ready_timeout`, or a program that exits before it
+/// meets its condition, ends the run with `Outcome::not_ready` saying so.
+pub fn run_with(
+    programs: Vec<Program>,
+    timeout: Duration,
+    options: Options,
+) -> Result<Outcome, Error> {
     let table = decode::table();
     let (lines_tx, lines_rx) = mpsc::channel();
     let live = Arc::new(Mutex::new(Vec::new()));
+    let (watch_tx, watch_rx) = mpsc::channel::<Watch>();
+    let fired = Arc::new(AtomicU8::new(0));
     let mut t = Tracer {
+        fired: fired.clone(),
+        options,
+        watch: watch_tx.clone(),
+        waiting: None,
+        pending_met: None,
         filter: filter(&table)?,
         table: table.into_iter().collect(),
         programs,
@@ -168,6 +234,7 @@ pub fn run(programs: Vec<Program>, timeout: Duration) -> Result<Outcome, Error> 
             exits: Vec::new(),
             timed_out: false,
             processes: Vec::new(),
+            not_ready: None,
         },
         lines_tx,
         readers: Vec::new(),
@@ -175,26 +242,50 @@ pub fn run(programs: Vec<Program>, timeout: Duration) -> Result<Outcome, Error> 
         printing: HashMap::new(),
         ttys: Vec::new(),
     };
-    // The watchdog: a bounded wait, then SIGKILL for whatever still runs.
-    let (done_tx, done_rx) = mpsc::channel::<()>();
-    let fired = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // The watchdog: bounded waits (the whole run, each --ready wait), then
+    // SIGKILL for whatever still runs.
     let watchdog = {
         let live = live.clone();
         let fired = fired.clone();
         std::thread::spawn(move || {
-            if let Err(mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(timeout) {
-                fired.store(true, std::sync::atomic::Ordering::SeqCst);
-                for pid in live.lock().map(|l| l.clone()).unwrap_or_default() {
-                    // SAFETY: kill(2) on a pid we traced.
-                    unsafe { libc::kill(pid, libc::SIGKILL) };
+            let end = Instant::now() + timeout;
+            let mut ready_by: Option<Instant> = None;
+            loop {
+                let next = ready_by.map_or(end, |r| r.min(end));
+                match watch_rx.recv_timeout(next.saturating_duration_since(Instant::now())) {
+                    Ok(Watch::Wait(by)) => ready_by = Some(by),
+                    Ok(Watch::Met) => ready_by = None,
+                    Ok(Watch::Done) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        if Instant::now() < next {
+                            continue;
+                        }
+                        let why = if next == end {
+                            FIRED_TIMEOUT
+                        } else {
+                            FIRED_NOT_READY
+                        };
+                        fired.store(why, Ordering::SeqCst);
+                        kill_all(&live);
+                        return;
+                    }
                 }
             }
         })
     };
     let result = t.start_next().and_then(|()| t.wait_loop());
-    let _ = done_tx.send(());
+    let _ = watch_tx.send(Watch::Done);
     let _ = watchdog.join();
-    t.out.timed_out = fired.load(std::sync::atomic::Ordering::SeqCst);
+    match fired.load(Ordering::SeqCst) {
+        FIRED_TIMEOUT => t.out.timed_out = true,
+        FIRED_NOT_READY => {
+            if let Some(p) = t.waiting {
+                let s = t.options.ready_timeout.as_secs_f64();
+                t.not_ready(p, format!("{} within --ready-timeout {s} s", t.ready(p)));
+            }
+        }
+        _ => {}
+    }
     drop(t.lines_tx);
     for r in t.readers.drain(..) {
         let _ = r.join();
@@ -223,114 +314,49 @@ pub fn run(programs: Vec<Program>, timeout: Duration) -> Result<Outcome, Error> 
     Ok(t.out)
 }
 
-/// A pseudo-terminal for a program's stdout or stderr: programs buffer
-/// their output line by line on a terminal, so each line comes when it is
-/// printed. Raw mode, so the bytes are the program's own.
-fn pty() -> Result<(OwnedFd, OwnedFd), Error> {
-    let (mut master, mut slave) = (-1, -1);
-    // SAFETY: openpty writes two descriptors.
-    let rc = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    if rc < 0 {
-        return Err(os(
-            "opening a pseudo-terminal for the program's output",
-            io::Error::last_os_error(),
-        ));
-    }
-    // SAFETY: both are fresh descriptors we own.
-    let (m, s) = unsafe {
-        use std::os::fd::FromRawFd;
-        (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave))
-    };
-    // SAFETY: termios is plain data; cfmakeraw edits it.
-    unsafe {
-        let mut tio: libc::termios = std::mem::zeroed();
-        if libc::tcgetattr(s.as_raw_fd(), &mut tio) == 0 {
-            libc::cfmakeraw(&mut tio);
-            libc::tcsetattr(s.as_raw_fd(), libc::TCSANOW, &tio);
-        }
-        libc::fcntl(m.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC);
-        libc::fcntl(s.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC);
-    }
-    Ok((m, s))
-}
-
-fn reader(
-    master: OwnedFd,
-    program: usize,
-    stderr: bool,
-    tx: mpsc::Sender<Line>,
-) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        let mut file = std::fs::File::from(master);
-        let mut pending: Vec<u8> = Vec::new();
-        let mut buf = [0u8; 8192];
-        loop {
-            let n = match io::Read::read(&mut file, &mut buf) {
-                Ok(0) | Err(_) => break, // EIO once every writer is gone
-                Ok(n) => n,
-            };
-            let ts = now_ns();
-            pending.extend_from_slice(&buf[..n]);
-            while let Some(i) = pending.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = pending.drain(..=i).collect();
-                let text = String::from_utf8_lossy(&line[..line.len() - 1])
-                    .trim_end_matches('\r')
-                    .to_string();
-                let _ = tx.send(Line {
-                    program,
-                    stderr,
-                    timestamp_ns: ts,
-                    text,
-                });
-            }
-            // A line longer than this is shown in pieces.
-            if pending.len() > 4096 {
-                let text = String::from_utf8_lossy(&pending).into_owned();
-                pending.clear();
-                let _ = tx.send(Line {
-                    program,
-                    stderr,
-                    timestamp_ns: ts,
-                    text,
-                });
-            }
-        }
-        if !pending.is_empty() {
-            let text = String::from_utf8_lossy(&pending).into_owned();
-            let _ = tx.send(Line {
-                program,
-                stderr,
-                timestamp_ns: now_ns(),
-                text,
-            });
-        }
-    })
-}
-
-/// The path `execve` needs for `name`, searched in PATH as a shell would.
-fn resolve(name: &str) -> Option<CString> {
-    if name.contains('/') {
-        return CString::new(name).ok();
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).find_map(|dir| {
-        use std::os::unix::fs::PermissionsExt;
-        let p = dir.join(name);
-        let m = std::fs::metadata(&p).ok()?;
-        (m.is_file() && m.permissions().mode() & 0o111 != 0)
-            .then(|| CString::new(p.into_os_string().into_encoded_bytes()).ok())?
-    })
-}
-
 impl Tracer {
+    /// Program `p`'s `--ready` condition.
+    fn ready(&self, p: usize) -> Ready {
+        self.options.ready.get(p).cloned().unwrap_or_default()
+    }
+
+    /// Program `p`'s condition can no longer be met (`what` did not
+    /// happen): start nothing more, kill what runs.
+    fn not_ready(&mut self, p: usize, what: String) {
+        self.waiting = None;
+        self.started = self.programs.len();
+        let label = |i: usize| {
+            self.programs.get(i).map_or("?".into(), |x| {
+                crate::text::printable(&x.label).into_owned()
+            })
+        };
+        self.out.not_ready.get_or_insert_with(|| {
+            format!(
+                "`{}` was not started: `{}` {what} (--ready {})",
+                label(p + 1),
+                label(p),
+                match self.options.ready.get(p) {
+                    Some(Ready::Output(t)) => format!("'output:{t}'"),
+                    Some(Ready::Bound) => "bound".into(),
+                    Some(Ready::Listening) => "listening".into(),
+                    Some(Ready::Exited) => "exited".into(),
+                    Some(Ready::Auto) | None => "auto".into(),
+                }
+            )
+        });
+        kill_all(&self.live);
+    }
+
+    /// Program `p` met its condition: start the next one.
+    fn met(&mut self, p: usize) -> Result<(), Error> {
+        if self.waiting != Some(p) {
+            return Ok(());
+        }
+        self.waiting = None;
+        let _ = self.watch.send(Watch::Met);
+        self.start_next()
+    }
+
     fn start_next(&mut self) -> Result<(), Error> {
         let Some(p) = self.programs.get_mut(self.started) else {
             return Ok(());
@@ -440,6 +466,12 @@ impl Tracer {
             .push(reader(out_m, index, false, self.lines_tx.clone()));
         self.readers
             .push(reader(err_m, index, true, self.lines_tx.clone()));
+        if index + 1 < self.programs.len() {
+            self.waiting = Some(index);
+            let _ = self
+                .watch
+                .send(Watch::Wait(Instant::now() + self.options.ready_timeout));
+        }
         self.fresh.insert(pid);
         self.mains.insert(pid, index);
         self.tasks.insert(pid, (pid, index));
@@ -499,7 +531,7 @@ impl Tracer {
                 match e.raw_os_error() {
                     Some(libc::EINTR) => continue,
                     Some(libc::ECHILD) => {
-                        if self.started < self.programs.len() {
+                        if self.started < self.programs.len() && self.waiting.is_none() {
                             self.start_next()?;
                             continue;
                         }
@@ -524,10 +556,16 @@ impl Tracer {
                         pid,
                         timestamp_ns: now_ns(),
                         ok: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-                        how,
+                        how: how.clone(),
                     });
-                    if program + 1 == self.started {
-                        self.start_next()?;
+                    let killed = self.fired.load(Ordering::SeqCst) != 0;
+                    if self.waiting == Some(program) && !killed {
+                        if self.ready(program).met_by_exit() {
+                            self.met(program)?;
+                        } else {
+                            let what = format!("{}: it {how} first", self.ready(program));
+                            self.not_ready(program, what);
+                        }
                     }
                 }
                 continue;
@@ -552,6 +590,9 @@ impl Tracer {
             } else if event == libc::PTRACE_EVENT_SECCOMP {
                 if self.entry(pid) {
                     resume = libc::PTRACE_SYSCALL;
+                }
+                if let Some(p) = self.pending_met.take() {
+                    self.met(p)?;
                 }
             } else if sig == libc::SIGTRAP | 0x80 {
                 self.exit(pid)?;
@@ -585,6 +626,7 @@ impl Tracer {
         {
             let data = regs::read_mem(pid, r.args[1], (r.args[2] as usize).min(DATA_CAP));
             let stderr = r.args[0] == 2;
+            let waiting_for_line = (self.waiting == Some(program)).then(|| self.ready(program));
             let buf = self.printing.entry((tgid, stderr)).or_default();
             buf.extend_from_slice(&data);
             while let Some(i) = buf.iter().position(|&b| b == b'\n') {
@@ -592,12 +634,18 @@ impl Tracer {
                 let text = String::from_utf8_lossy(&line[..line.len() - 1])
                     .trim_end_matches('\r')
                     .to_string();
+                let met = waiting_for_line
+                    .as_ref()
+                    .is_some_and(|r| r.met_by_line(&text));
                 self.out.lines.push(Line {
                     program,
                     stderr,
                     timestamp_ns: start_ns,
                     text,
                 });
+                if met {
+                    self.pending_met = Some(program);
+                }
             }
             return false;
         }
@@ -629,18 +677,13 @@ impl Tracer {
         let (tgid, program) = self.task(pid);
         let call = self.decode(pid, tgid, program, &p, &r, end_ns);
         let ready = call.ok
-            && program + 1 == self.started
-            && match call.sc {
-                Sc::Listen => true,
-                Sc::Bind => self
-                    .sockets
-                    .get(&(tgid, call.fd))
-                    .is_some_and(|s| s.stype & 0xf == libc::SOCK_DGRAM),
-                _ => false,
-            };
+            && self.waiting == Some(program)
+            && self
+                .ready(program)
+                .met_by_call(call.sc, self.sockets.get(&(tgid, call.fd)).map(|s| s.stype));
         self.out.calls.push(call);
         if ready {
-            self.start_next()?;
+            self.met(program)?;
         }
         Ok(())
     }
