@@ -124,6 +124,11 @@ pub struct TraceArgs {
     /// Give up when a program is not ready after this many seconds.
     #[arg(long, value_name = "S", default_value_t = 5.0)]
     pub ready_timeout: f64,
+    /// Pause before each socket call and after each frame, like a debugger
+    /// for the network (keys, or one command per line when stdin is not a
+    /// terminal; ? for help). The programs read /dev/null unless --stdin.
+    #[arg(long)]
+    pub step: bool,
     /// Feed this file to the last program's standard input (else it reads the terminal).
     #[arg(long, value_name = "FILE")]
     pub stdin: Option<PathBuf>,

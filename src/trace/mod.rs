@@ -12,8 +12,10 @@ pub mod decode;
 pub mod ready;
 pub mod regs;
 mod spawn;
+pub mod step;
 pub mod tracee;
 pub mod tracer;
+mod watch;
 pub mod wire;
 
 use std::io::Write;
@@ -132,7 +134,11 @@ pub fn command(args: &TraceArgs) -> Result<ExitCode, Error> {
             }
         })?,
         ready_timeout: Duration::from_secs_f64(args.ready_timeout.clamp(0.01, 3600.0)),
+        step: None,
     };
+    if args.step {
+        return stepped(args, programs, options);
+    }
     let labels: Vec<String> = programs.iter().map(|p| p.label.clone()).collect();
     let exports = args.exports.plan(args.detail)?;
     // Before any thread: the sandbox, then the capture, then the programs.
@@ -170,6 +176,68 @@ pub fn command(args: &TraceArgs) -> Result<ExitCode, Error> {
     // would only delay the exit.
     std::mem::forget(t);
     Ok(code)
+}
+
+/// `netcourse trace --step`: the tracer on a thread of its own, the step
+/// loop here; the programs read /dev/null unless --stdin says otherwise
+/// (the keyboard is the student's).
+fn stepped(
+    args: &TraceArgs,
+    mut programs: Vec<tracer::Program>,
+    mut options: tracer::Options,
+) -> Result<ExitCode, Error> {
+    let labels: Vec<String> = programs.iter().map(|p| p.label.clone()).collect();
+    let exports = args.exports.plan(args.detail)?;
+    if let Some(last) = programs.last_mut()
+        && last.stdin.is_none()
+    {
+        let null = std::fs::File::open("/dev/null").map_err(|e| Error::Io {
+            path: "/dev/null".into(),
+            action: "open",
+            reason: e.to_string(),
+        })?;
+        last.stdin = Some(OwnedFd::from(null));
+    }
+    crate::live::sandbox::enter()?;
+    let wire = wire::Wire::start_live()?;
+    let started_at = crate::live::capture::now_ns();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (go_tx, go_rx) = std::sync::mpsc::channel();
+    options.step = Some(tracer::Stepper { tx, go: go_rx });
+    let timeout = Duration::from_secs_f64(args.timeout.max(0.1));
+    let tracer = std::thread::spawn(move || tracer::run_with(programs, timeout, options));
+    let view = terminal::View::new(args.detail);
+    let mut out = std::io::stdout().lock();
+    let ending = {
+        let mut source = step::TraceSteps::new(&labels, &wire, rx, go_tx, started_at, args.timeout);
+        crate::stepmode::step_through(&mut source, view, &mut out)
+        // Dropping the source stops programs still held (a quit).
+    };
+    let traced = tracer.join().map_err(|_| Error::Usage {
+        message: "tracing: the tracer thread panicked".into(),
+        hint: "this is a netcourse bug; please report it".into(),
+    })?;
+    let (frames, _, dropped) = wire.finish_dissected();
+    let ending = ending?;
+    let mut t = build(
+        &labels,
+        traced?,
+        frames,
+        Vec::new(),
+        dropped,
+        started_at,
+        args.timeout,
+    );
+    if ending != crate::stepmode::Ending::Finished {
+        t.complete = false;
+    }
+    let _ = terminal::footer(&t, view, &mut out);
+    let _ = out.flush();
+    render::write_exports(&exports, &t)?;
+    Ok(match ending {
+        crate::stepmode::Ending::Finished if !t.outcome.passed => ExitCode::from(1),
+        e => e.exit_code(),
+    })
 }
 
 /// One thing that happened, in time order.

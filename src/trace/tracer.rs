@@ -17,6 +17,8 @@ use super::ready::Ready;
 use super::regs::{self, Regs};
 use super::spawn::{kill_all, pty, reader, resolve};
 use super::tracee::{msghdr, names, poll_bits, signal_name, write_file};
+use super::watch::{FIRED_NOT_READY, FIRED_TIMEOUT, Watch, watchdog};
+pub use super::watch::{Options, Stepped, Stepper};
 use crate::error::Error;
 use crate::live::capture::now_ns;
 
@@ -80,38 +82,6 @@ pub struct Outcome {
     /// after it were not started and the others were killed.
     pub not_ready: Option<String>,
 }
-
-/// How `run_with` starts the programs after the first.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// Per program: what it must do before the next one starts.
-    pub ready: Vec<Ready>,
-    /// How long each of those waits may take.
-    pub ready_timeout: Duration,
-}
-
-impl Default for Options {
-    fn default() -> Options {
-        Options {
-            ready: Vec::new(),
-            ready_timeout: Duration::from_secs(10),
-        }
-    }
-}
-
-/// Messages to the watchdog thread.
-enum Watch {
-    /// A wait for `--ready` began; it must end by then.
-    Wait(Instant),
-    /// That wait ended.
-    Met,
-    /// Every program is done.
-    Done,
-}
-
-/// Why the watchdog killed the programs.
-const FIRED_TIMEOUT: u8 = 1;
-const FIRED_NOT_READY: u8 = 2;
 
 #[derive(Clone, Copy)]
 struct Sock {
@@ -244,35 +214,7 @@ pub fn run_with(
     };
     // The watchdog: bounded waits (the whole run, each --ready wait), then
     // SIGKILL for whatever still runs.
-    let watchdog = {
-        let live = live.clone();
-        let fired = fired.clone();
-        std::thread::spawn(move || {
-            let end = Instant::now() + timeout;
-            let mut ready_by: Option<Instant> = None;
-            loop {
-                let next = ready_by.map_or(end, |r| r.min(end));
-                match watch_rx.recv_timeout(next.saturating_duration_since(Instant::now())) {
-                    Ok(Watch::Wait(by)) => ready_by = Some(by),
-                    Ok(Watch::Met) => ready_by = None,
-                    Ok(Watch::Done) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
-                        if Instant::now() < next {
-                            continue;
-                        }
-                        let why = if next == end {
-                            FIRED_TIMEOUT
-                        } else {
-                            FIRED_NOT_READY
-                        };
-                        fired.store(why, Ordering::SeqCst);
-                        kill_all(&live);
-                        return;
-                    }
-                }
-            }
-        })
-    };
+    let watchdog = watchdog(watch_rx, timeout, live.clone(), fired.clone());
     let result = t.start_next().and_then(|()| t.wait_loop());
     let _ = watch_tx.send(Watch::Done);
     let _ = watchdog.join();
@@ -551,13 +493,17 @@ impl Tracer {
                             signal_name(libc::WTERMSIG(status))
                         )
                     };
-                    self.out.exits.push(Exit {
+                    let exit = Exit {
                         program,
                         pid,
                         timestamp_ns: now_ns(),
                         ok: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
                         how: how.clone(),
-                    });
+                    };
+                    if self.options.step.is_some() {
+                        self.hold(Stepped::Exit(exit.clone()));
+                    }
+                    self.out.exits.push(exit);
                     let killed = self.fired.load(Ordering::SeqCst) != 0;
                     if self.waiting == Some(program) && !killed {
                         if self.ready(program).met_by_exit() {
@@ -637,12 +583,16 @@ impl Tracer {
                 let met = waiting_for_line
                     .as_ref()
                     .is_some_and(|r| r.met_by_line(&text));
-                self.out.lines.push(Line {
+                let line = Line {
                     program,
                     stderr,
                     timestamp_ns: start_ns,
                     text,
-                });
+                };
+                if let Some(step) = &self.options.step {
+                    let _ = step.tx.send(Stepped::Line(line.clone()));
+                }
+                self.out.lines.push(line);
                 if met {
                     self.pending_met = Some(program);
                 }
@@ -663,7 +613,43 @@ impl Tracer {
                 start_ns,
             },
         );
+        if self.options.step.is_some() {
+            let call = super::tracee::entry_text(pid, sc, &r.args);
+            self.hold(Stepped::About {
+                pid,
+                program,
+                name: sc.name(),
+                call,
+            });
+            if let Some(p) = self.pending.get_mut(&pid) {
+                // The call starts when the student lets it.
+                p.start_ns = now_ns();
+            }
+        }
         true
+    }
+
+    /// Step mode: say what happened; for a call about to run, wait for the
+    /// go (the program stays stopped). A student who quit stops them all.
+    fn hold(&mut self, what: Stepped) {
+        let Some(step) = &self.options.step else {
+            return;
+        };
+        let about = matches!(what, Stepped::About { .. });
+        if step.tx.send(what).is_err() {
+            self.options.step = None;
+            kill_all(&self.live);
+            return;
+        }
+        if about {
+            let _ = self.watch.send(Watch::Pause);
+            let go = step.go.recv();
+            let _ = self.watch.send(Watch::Resume);
+            if go.is_err() {
+                self.options.step = None;
+                kill_all(&self.live);
+            }
+        }
     }
 
     fn exit(&mut self, pid: i32) -> Result<(), Error> {
@@ -681,6 +667,9 @@ impl Tracer {
             && self
                 .ready(program)
                 .met_by_call(call.sc, self.sockets.get(&(tgid, call.fd)).map(|s| s.stype));
+        if self.options.step.is_some() {
+            self.hold(Stepped::Done(call.clone()));
+        }
         self.out.calls.push(call);
         if ready {
             self.met(program)?;
