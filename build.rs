@@ -1,4 +1,4 @@
-//! Tests that need an outside tool (tshark, tmux, Chromium, dumpcap) are
+//! Tests that need an outside tool (tshark, tmux, Chromium, dumpcap, strace) are
 //! marked ignored when it is missing, so they never pass without running;
 //! under `CI=true` they are not, so a missing tool fails them.
 
@@ -6,7 +6,7 @@ fn main() {
     println!("cargo::rerun-if-env-changed=CI");
     println!("cargo::rerun-if-env-changed=PATH");
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    for tool in ["tshark", "tmux", "chromium", "dumpcap"] {
+    for tool in ["tshark", "tmux", "chromium", "dumpcap", "strace"] {
         println!("cargo::rustc-check-cfg=cfg(missing_{tool})");
         if !ci && !on_path(tool) {
             println!("cargo::rustc-cfg=missing_{tool}");
