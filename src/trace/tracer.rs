@@ -124,6 +124,8 @@ struct Tracer {
     watch: mpsc::Sender<Watch>,
     /// Set by the watchdog when it kills (FIRED_*).
     fired: Arc<AtomicU8>,
+    /// An error met while settling other tasks (step mode), for the loop.
+    failed: Option<Error>,
     /// The program whose `--ready` condition the next one waits for.
     waiting: Option<usize>,
 }
@@ -185,6 +187,7 @@ pub fn run_with(
     let fired = Arc::new(AtomicU8::new(0));
     let mut t = Tracer {
         fired: fired.clone(),
+        failed: None,
         options,
         watch: watch_tx.clone(),
         waiting: None,
@@ -482,6 +485,16 @@ impl Tracer {
                     _ => return Err(os("waitpid", e)),
                 }
             }
+            self.handle(pid, status)?;
+            if let Some(e) = self.failed.take() {
+                return Err(e);
+            }
+        }
+    }
+
+    /// One stop or end of a traced task.
+    fn handle(&mut self, pid: i32, status: i32) -> Result<(), Error> {
+        {
             if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
                 self.pending.remove(&pid);
                 if let Some(program) = self.mains.remove(&pid) {
@@ -514,10 +527,10 @@ impl Tracer {
                         }
                     }
                 }
-                continue;
+                return Ok(());
             }
             if !libc::WIFSTOPPED(status) {
-                continue;
+                return Ok(());
             }
             let sig = libc::WSTOPSIG(status);
             let event = status >> 16;
@@ -552,6 +565,25 @@ impl Tracer {
             }
             // SAFETY: pid is our stopped tracee.
             unsafe { libc::ptrace(resume, pid, 0, inject) };
+        }
+        Ok(())
+    }
+
+    /// Step mode, before holding `pid` at a call: take the stops already
+    /// waiting of every other task in a call (waitpid picks among stopped
+    /// children in no time order), so that a call that returned is shown
+    /// as done before the next one is announced.
+    fn settle(&mut self, pid: i32) {
+        let others: Vec<i32> = self.pending.keys().copied().filter(|&p| p != pid).collect();
+        for other in others {
+            let mut status = 0;
+            // SAFETY: waitpid on our tracee, without blocking.
+            let got = unsafe { libc::waitpid(other, &mut status, libc::__WALL | libc::WNOHANG) };
+            if got == other
+                && let Err(e) = self.handle(other, status)
+            {
+                self.failed.get_or_insert(e);
+            }
         }
     }
 
@@ -632,10 +664,17 @@ impl Tracer {
     /// Step mode: say what happened; for a call about to run, wait for the
     /// go (the program stays stopped). A student who quit stops them all.
     fn hold(&mut self, what: Stepped) {
+        if self.options.step.is_none() {
+            return;
+        }
+        let about = matches!(what, Stepped::About { .. });
+        if let Stepped::About { pid, .. } = &what {
+            let pid = *pid;
+            self.settle(pid);
+        }
         let Some(step) = &self.options.step else {
             return;
         };
-        let about = matches!(what, Stepped::About { .. });
         if step.tx.send(what).is_err() {
             self.options.step = None;
             kill_all(&self.live);
