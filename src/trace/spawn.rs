@@ -6,6 +6,9 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::{Mutex, mpsc};
 
+use std::collections::BTreeMap;
+
+use super::decode::Sc;
 use super::tracer::{Line, os};
 use crate::error::Error;
 use crate::live::capture::now_ns;
@@ -121,5 +124,34 @@ pub(super) fn resolve(name: &str) -> Option<CString> {
         let m = std::fs::metadata(&p).ok()?;
         (m.is_file() && m.permissions().mode() & 0o111 != 0)
             .then(|| CString::new(p.into_os_string().into_encoded_bytes()).ok())?
+    })
+}
+
+/// The seccomp filter: SECCOMP_RET_TRACE (a stop for the tracer) for the
+/// calls in `table`, every other call runs untouched.
+pub(super) fn filter(table: &[(i64, Sc)]) -> Result<seccompiler::BpfProgram, Error> {
+    let rules: BTreeMap<i64, Vec<seccompiler::SeccompRule>> =
+        table.iter().map(|(n, _)| (*n, Vec::new())).collect();
+    #[cfg(target_arch = "x86_64")]
+    let arch = seccompiler::TargetArch::x86_64;
+    #[cfg(target_arch = "aarch64")]
+    let arch = seccompiler::TargetArch::aarch64;
+    let f = seccompiler::SeccompFilter::new(
+        rules,
+        seccompiler::SeccompAction::Allow,
+        seccompiler::SeccompAction::Trace(0),
+        arch,
+    )
+    .map_err(|e| {
+        os(
+            "building the seccomp filter",
+            io::Error::other(e.to_string()),
+        )
+    })?;
+    f.try_into().map_err(|e: seccompiler::BackendError| {
+        os(
+            "compiling the seccomp filter",
+            io::Error::other(e.to_string()),
+        )
     })
 }

@@ -3,7 +3,7 @@
 //! every process and thread they start, and record each socket call with
 //! its decoded arguments, data and result.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::ffi::CString;
 use std::io;
 use std::net::SocketAddr;
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use super::decode::{self, Addr, Sc};
 use super::ready::Ready;
 use super::regs::{self, Regs};
-use super::spawn::{kill_all, pty, reader, resolve};
+use super::spawn::{filter, kill_all, pty, reader, resolve};
 use super::tracee::{msghdr, names, poll_bits, signal_name, write_file};
 use super::watch::{FIRED_NOT_READY, FIRED_TIMEOUT, Watch, watchdog};
 pub use super::watch::{Options, Stepped, Stepper};
@@ -135,33 +135,6 @@ pub(super) fn os(what: &str, e: io::Error) -> Error {
         message: format!("tracing: {what}: {e}"),
         hint: "tracing uses ptrace and seccomp inside the sandbox; a container may forbid them (docker: --cap-add SYS_PTRACE, or its seccomp profile)".into(),
     }
-}
-
-fn filter(table: &[(i64, Sc)]) -> Result<seccompiler::BpfProgram, Error> {
-    let rules: BTreeMap<i64, Vec<seccompiler::SeccompRule>> =
-        table.iter().map(|(n, _)| (*n, Vec::new())).collect();
-    #[cfg(target_arch = "x86_64")]
-    let arch = seccompiler::TargetArch::x86_64;
-    #[cfg(target_arch = "aarch64")]
-    let arch = seccompiler::TargetArch::aarch64;
-    let f = seccompiler::SeccompFilter::new(
-        rules,
-        seccompiler::SeccompAction::Allow,
-        seccompiler::SeccompAction::Trace(0),
-        arch,
-    )
-    .map_err(|e| {
-        os(
-            "building the seccomp filter",
-            io::Error::other(e.to_string()),
-        )
-    })?;
-    f.try_into().map_err(|e: seccompiler::BackendError| {
-        os(
-            "compiling the seccomp filter",
-            io::Error::other(e.to_string()),
-        )
-    })
 }
 
 /// Run `programs` in order, each next one once the previous has bound a
