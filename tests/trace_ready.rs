@@ -111,8 +111,7 @@ fn listening_waits_for_listen_as_a_server_does() {
     let listen = events_of(&t, "listen")[0]["index"].as_u64().unwrap();
     let connect = events_of(&t, "connect")
         .into_iter()
-        .filter(|e| !e["call"]["args"].as_str().unwrap().contains("\"/"))
-        .next_back()
+        .rfind(|e| !e["call"]["args"].as_str().unwrap().contains("\"/"))
         .unwrap()["index"]
         .as_u64()
         .unwrap();
