@@ -142,3 +142,30 @@ fn in_a_terminal_keys_step_and_q_restores_the_terminal() {
     assert_eq!(t["complete"], false);
     assert!(sendto_calls(&t).is_empty());
 }
+
+#[test]
+fn a_program_left_waiting_ends_at_the_timeout() {
+    // The receiver alone: its recvfrom waits for a datagram no one sends.
+    let dir = scratch("trace-step-wait");
+    let json = dir.join("t.json");
+    let recv = format!("python3 {}", example("udp_recv.py"));
+    let started = std::time::Instant::now();
+    netcourse(&[
+        "trace",
+        "--step",
+        "--timeout",
+        "1",
+        "--export",
+        json.to_str().unwrap(),
+        "--run",
+        &recv,
+    ])
+    .stdin(b"n\nn\nn\n")
+    .run()
+    .code(1);
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    let t = read_json(&json);
+    assert_eq!(t["complete"], false);
+    let failure = t["outcome"]["failure"].as_str().unwrap();
+    assert!(failure.contains("--timeout 1 s"), "{failure}");
+}

@@ -203,7 +203,12 @@ fn stepped(
     let started_at = crate::live::capture::now_ns();
     let (tx, rx) = std::sync::mpsc::channel();
     let (go_tx, go_rx) = std::sync::mpsc::channel();
-    options.step = Some(tracer::Stepper { tx, go: go_rx });
+    let live = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    options.step = Some(tracer::Stepper {
+        tx,
+        go: go_rx,
+        live: live.clone(),
+    });
     let timeout = Duration::from_secs_f64(args.timeout.max(0.1));
     let tracer = std::thread::spawn(move || tracer::run_with(programs, timeout, options));
     let view = terminal::View::new(args.detail);
@@ -211,8 +216,12 @@ fn stepped(
     let ending = {
         let mut source = step::TraceSteps::new(&labels, &wire, rx, go_tx, started_at, args.timeout);
         crate::stepmode::step_through(&mut source, view, &mut out)
-        // Dropping the source stops programs still held (a quit).
     };
+    // A quit or a signal: stop the programs now, held or running (the
+    // tracer then reaps them and ends).
+    if !matches!(ending, Ok(crate::stepmode::Ending::Finished)) {
+        spawn::kill_all(&live);
+    }
     let traced = tracer.join().map_err(|_| Error::Usage {
         message: "tracing: the tracer thread panicked".into(),
         hint: "this is a netcourse bug; please report it".into(),

@@ -19,11 +19,15 @@ use super::tracer::{Call, Exit, Line, Outcome, Stepped};
 use super::wire::Wire;
 use crate::error::Error;
 use crate::live::capture::CapturedFrame;
+use crate::stepmode::term::pending_signal;
 use crate::stepmode::{EventSource, Preview};
 use crate::transcript::{Event, Transcript};
 
 /// How long a step waits for its frames to be read from the capture.
 const SYNC_WITHIN: Duration = Duration::from_secs(1);
+
+/// How often a wait for the tracer looks for a signal.
+const SIGNAL_CHECK: Duration = Duration::from_millis(50);
 
 /// A call the tracer holds, not run yet.
 struct About {
@@ -70,7 +74,14 @@ impl State {
         if self.about.is_some() {
             return;
         }
-        while let Ok(m) = self.rx.recv() {
+        loop {
+            // Bounded, to notice Ctrl-C while a program waits (a recvfrom
+            // no one answers) and none is held.
+            let m = match self.rx.recv_timeout(SIGNAL_CHECK) {
+                Ok(m) => m,
+                Err(mpsc::RecvTimeoutError::Timeout) if pending_signal().is_none() => continue,
+                Err(_) => return,
+            };
             match m {
                 Stepped::About {
                     pid,
@@ -191,6 +202,13 @@ impl EventSource for TraceSteps<'_> {
             // Until the call returns and the program stops at its next one
             // (or another program does, while this call waits).
             st.advance(self.labels);
+        }
+        if let Some(sig) = pending_signal() {
+            // The step loop stops on it, like a signal between steps.
+            return Err(Error::Usage {
+                message: format!("stopped by signal {sig} while a traced program ran"),
+                hint: String::new(),
+            });
         }
         self.frames.extend(self.wire.sync(SYNC_WITHIN));
         self.t = rebuild(

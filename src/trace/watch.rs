@@ -35,6 +35,9 @@ impl Default for Options {
 pub struct Stepper {
     pub tx: mpsc::Sender<Stepped>,
     pub go: mpsc::Receiver<()>,
+    /// The traced processes, filled by the tracer: step mode kills them
+    /// itself when the student quits while none is held.
+    pub live: Arc<Mutex<Vec<i32>>>,
 }
 
 /// What a traced program did, as it happened (step mode).
