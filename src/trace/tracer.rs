@@ -155,10 +155,7 @@ pub fn run_with(
 ) -> Result<Outcome, Error> {
     let table = decode::table();
     let (lines_tx, lines_rx) = mpsc::channel();
-    let live = options
-        .step
-        .as_ref()
-        .map_or_else(|| Arc::new(Mutex::new(Vec::new())), |s| s.live.clone());
+    let live = options.live();
     let (watch_tx, watch_rx) = mpsc::channel::<Watch>();
     let fired = Arc::new(AtomicU8::new(0));
     let mut t = Tracer {

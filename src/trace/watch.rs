@@ -30,6 +30,15 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// The list the tracer keeps its processes in: step mode's, or a new one.
+    pub(super) fn live(&self) -> Arc<Mutex<Vec<i32>>> {
+        self.step
+            .as_ref()
+            .map_or_else(Arc::default, |s| s.live.clone())
+    }
+}
+
 /// Step mode's line to the tracer: what happened, and a go for each call.
 /// Dropping the `go` sender stops the programs (SIGKILL).
 pub struct Stepper {
