@@ -154,9 +154,23 @@ pub struct GradeArgs {
 #[derive(Debug, Args)]
 pub struct TraceArgs {
     /// A program to run, as one shell-quoted string (repeatable): each next one
-    /// starts once the previous has bound a UDP socket, is listening, or exited.
+    /// starts once the previous is ready (see --ready).
     #[arg(long, value_name = "CMD")]
     pub run: Vec<String>,
+    /// When a program is ready for the next to start: auto (it bound a UDP
+    /// socket, is listening, or exited), bound, listening, exited, or
+    /// output:TEXT (it printed a line containing TEXT). Once for every
+    /// program, or once per --run in order.
+    #[arg(long, value_name = "COND")]
+    pub ready: Vec<String>,
+    /// Give up when a program is not ready after this many seconds.
+    #[arg(long, value_name = "S", default_value_t = 5.0)]
+    pub ready_timeout: f64,
+    /// Pause before each socket call and after each frame, like a debugger
+    /// for the network (keys, or one command per line when stdin is not a
+    /// terminal; ? for help). The programs read /dev/null unless --stdin.
+    #[arg(long)]
+    pub step: bool,
     /// Feed this file to the last program's standard input (else it reads the terminal).
     #[arg(long, value_name = "FILE")]
     pub stdin: Option<PathBuf>,

@@ -170,6 +170,16 @@ pub fn replay(args: &crate::cli::ReplayArgs) -> Result<ExitCode, Error> {
     Ok(ending.exit_code())
 }
 
+/// `3/9`; `3` when the number of steps is not known ahead (0: a traced
+/// program's calls).
+pub(crate) fn numbered(n: usize, total: usize) -> String {
+    if total == 0 {
+        n.to_string()
+    } else {
+        format!("{n}/{total}")
+    }
+}
+
 /// What a pause ended with.
 enum Pause {
     Go,
@@ -336,7 +346,7 @@ fn session(
             previewed = Some(p.number);
         }
         let next = match &preview {
-            Some(p) => format!("run step {}/{}", p.number, p.total),
+            Some(p) => format!("run step {}", numbered(p.number, p.total)),
             None => format!("frame {}/{} of this step", frames.1 + 1, frames.0),
         };
         let before = screen.paused;
@@ -378,7 +388,10 @@ fn session(
                         &format!("Checkpoint for the class: {question}"),
                         Tone::Plain,
                     );
-                    let next = format!("close the answers and run step {}/{}", p.number, p.total);
+                    let next = format!(
+                        "close the answers and run step {}",
+                        numbered(p.number, p.total)
+                    );
                     match pause(source, input, screen, audience, &next, &mut continuing)? {
                         Pause::Go => {}
                         Pause::Stop(ending) => break 'run stop(screen, &pending, ending),

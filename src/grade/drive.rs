@@ -21,7 +21,7 @@ use crate::live::sandbox::NetMode;
 use crate::plan::{Call, Peer, Plan, Transport};
 use crate::run::LiveRun;
 use crate::trace::decode::Sc;
-use crate::trace::tracer::{self, Hooks};
+use crate::trace::tracer::{self, Options};
 use crate::transcript::{CallDetail, Event, EventKind, Notes, Outcome, Transcript, to_hex};
 
 /// Longest a program may take to bind or listen before the steps that
@@ -229,13 +229,14 @@ pub fn run(
             label: command.clone(),
             stdin: Some(stdin_pipe(&slot.stdin)?),
         };
-        let hooks = Hooks {
+        let options = Options {
             calls: Some(tx),
             pids: Some(pids.clone()),
             cwd: programs.dir.clone(),
+            ..Options::default()
         };
         Ok(std::thread::spawn(move || {
-            tracer::run_with(vec![program], timeout, hooks)
+            tracer::run_with(vec![program], timeout, options)
         }))
     };
     let mut not_ready = None;

@@ -551,8 +551,10 @@ pub fn preview_lines(t: &Transcript, p: &Preview, view: View) -> Vec<String> {
     } else {
         // A transcript without step info still gets a header.
         let title = format!(
-            "━━ Step {}/{} · {} · {} ",
-            p.number, p.total, p.actor, p.call_name
+            "━━ Step {} · {} · {} ",
+            crate::stepmode::numbered(p.number, p.total),
+            p.actor,
+            p.call_name
         );
         let _ = writeln!(
             buf,

@@ -2,20 +2,10 @@
 //! program) may see and do while the programs run.
 
 use std::ffi::CString;
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::Mutex;
 
-use super::tracer::Call;
+use super::watch::Options;
 use crate::error::Error;
-
-#[derive(Default)]
-pub struct Hooks {
-    /// Each recorded call, as it returns.
-    pub calls: Option<mpsc::Sender<Call>>,
-    /// Filled with every traced pid, for `kill_all`.
-    pub pids: Option<Arc<Mutex<Vec<i32>>>>,
-    /// The programs' working directory (else ours).
-    pub cwd: Option<std::path::PathBuf>,
-}
 
 /// SIGKILL every process in `pids` (a caller that gave up on the programs).
 pub fn kill_all(pids: &Mutex<Vec<i32>>) {
@@ -25,7 +15,7 @@ pub fn kill_all(pids: &Mutex<Vec<i32>>) {
     }
 }
 
-impl Hooks {
+impl Options {
     /// The working directory as `chdir` (in the child, after fork) needs it.
     pub(super) fn cwd_c(&self) -> Result<Option<CString>, Error> {
         let Some(dir) = &self.cwd else {

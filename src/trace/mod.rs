@@ -10,9 +10,13 @@
 
 pub mod decode;
 pub mod hooks;
+pub mod ready;
 pub mod regs;
+mod spawn;
+pub mod step;
 pub mod tracee;
 pub mod tracer;
+mod watch;
 pub mod wire;
 
 use std::io::Write;
@@ -22,6 +26,7 @@ use std::time::Duration;
 
 use crate::annotate::{Annotator, fmt_ns};
 use crate::cli::TraceArgs;
+use crate::dissect::Dissection;
 use crate::error::Error;
 use crate::live::capture::CapturedFrame;
 use crate::render::{self, terminal};
@@ -122,26 +127,126 @@ fn programs(args: &TraceArgs) -> Result<Vec<tracer::Program>, Error> {
 /// `netcourse trace`.
 pub fn command(args: &TraceArgs) -> Result<ExitCode, Error> {
     let programs = programs(args)?;
+    let options = tracer::Options {
+        ready: ready::Ready::for_programs(&args.ready, programs.len()).map_err(|why| {
+            Error::Usage {
+                message: format!("--ready: {why}"),
+                hint: "e.g. --run 'python3 server.py' --run 'python3 client.py' --ready listening, or --ready 'output:ready' once per --run".into(),
+            }
+        })?,
+        ready_timeout: Duration::from_secs_f64(args.ready_timeout.clamp(0.01, 3600.0)),
+        ..tracer::Options::default()
+    };
+    if args.step {
+        return stepped(args, programs, options);
+    }
     let labels: Vec<String> = programs.iter().map(|p| p.label.clone()).collect();
     let exports = args.exports.plan(args.detail)?;
     // Before any thread: the sandbox, then the capture, then the programs.
     crate::live::sandbox::enter()?;
-    let wire = wire::Wire::start()?;
+    let wire = wire::Wire::start_dissecting()?;
     let started_at = crate::live::capture::now_ns();
-    let traced = tracer::run(programs, Duration::from_secs_f64(args.timeout.max(0.1)));
-    let (frames, dropped) = wire.finish();
+    let traced = tracer::run_with(
+        programs,
+        Duration::from_secs_f64(args.timeout.max(0.1)),
+        options,
+    );
+    let (frames, dissections, dropped) = wire.finish_dissected();
     let traced = traced?;
-    let t = transcript(&labels, traced, frames, dropped, started_at, args.timeout);
+    let t = build(
+        &labels,
+        traced,
+        frames,
+        dissections,
+        dropped,
+        started_at,
+        args.timeout,
+    );
     if !args.quiet {
         let mut out = std::io::stdout().lock();
         let _ = terminal::render(&t, terminal::View::new(args.detail), &mut out);
         let _ = out.flush();
     }
     render::write_exports(&exports, &t)?;
-    Ok(if t.outcome.passed {
+    let code = if t.outcome.passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    };
+    // The process ends now: freeing tens of thousands of events one by one
+    // would only delay the exit.
+    std::mem::forget(t);
+    Ok(code)
+}
+
+/// `netcourse trace --step`: the tracer on a thread of its own, the step
+/// loop here; the programs read /dev/null unless --stdin says otherwise
+/// (the keyboard is the student's).
+fn stepped(
+    args: &TraceArgs,
+    mut programs: Vec<tracer::Program>,
+    mut options: tracer::Options,
+) -> Result<ExitCode, Error> {
+    let labels: Vec<String> = programs.iter().map(|p| p.label.clone()).collect();
+    let exports = args.exports.plan(args.detail)?;
+    if let Some(last) = programs.last_mut()
+        && last.stdin.is_none()
+    {
+        let null = std::fs::File::open("/dev/null").map_err(|e| Error::Io {
+            path: "/dev/null".into(),
+            action: "open",
+            reason: e.to_string(),
+        })?;
+        last.stdin = Some(OwnedFd::from(null));
+    }
+    crate::live::sandbox::enter()?;
+    let wire = wire::Wire::start_live()?;
+    let started_at = crate::live::capture::now_ns();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (go_tx, go_rx) = std::sync::mpsc::channel();
+    let live = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    options.step = Some(tracer::Stepper {
+        tx,
+        go: go_rx,
+        live: live.clone(),
+    });
+    let timeout = Duration::from_secs_f64(args.timeout.max(0.1));
+    let tracer = std::thread::spawn(move || tracer::run_with(programs, timeout, options));
+    let view = terminal::View::new(args.detail);
+    let mut out = std::io::stdout().lock();
+    let ending = {
+        let mut source = step::TraceSteps::new(&labels, &wire, rx, go_tx, started_at, args.timeout);
+        crate::stepmode::step_through(&mut source, view, &mut out)
+    };
+    // A quit or a signal: stop the programs now, held or running (the
+    // tracer then reaps them and ends).
+    if !matches!(ending, Ok(crate::stepmode::Ending::Finished)) {
+        hooks::kill_all(&live);
+    }
+    let traced = tracer.join().map_err(|_| Error::Usage {
+        message: "tracing: the tracer thread panicked".into(),
+        hint: "this is a netcourse bug; please report it".into(),
+    })?;
+    let (frames, _, dropped) = wire.finish_dissected();
+    let ending = ending?;
+    let mut t = build(
+        &labels,
+        traced?,
+        frames,
+        Vec::new(),
+        dropped,
+        started_at,
+        args.timeout,
+    );
+    if ending != crate::stepmode::Ending::Finished {
+        t.complete = false;
+    }
+    let _ = terminal::footer(&t, view, &mut out);
+    let _ = out.flush();
+    render::write_exports(&exports, &t)?;
+    Ok(match ending {
+        crate::stepmode::Ending::Finished if !t.outcome.passed => ExitCode::from(1),
+        e => e.exit_code(),
     })
 }
 
@@ -235,17 +340,46 @@ pub fn transcript(
     started_at: u64,
     timeout: f64,
 ) -> Transcript {
+    build(
+        labels,
+        traced,
+        frames,
+        Vec::new(),
+        dropped,
+        started_at,
+        timeout,
+    )
+}
+
+/// `transcript`, with the frames' dissections when the capture made them
+/// (one per frame, in the same order; else each is dissected here).
+pub fn build(
+    labels: &[String],
+    traced: Traced,
+    frames: Vec<CapturedFrame>,
+    dissections: Vec<Dissection>,
+    dropped: u64,
+    started_at: u64,
+    timeout: f64,
+) -> Transcript {
+    let mut dissections: Vec<Option<Dissection>> = if dissections.len() == frames.len() {
+        dissections.into_iter().map(Some).collect()
+    } else {
+        Vec::new()
+    };
     let Traced {
         mut calls,
         lines,
         exits,
         timed_out,
         processes,
+        not_ready,
     } = traced;
     // Recorded as each returned; numbered as each was made.
     calls.sort_by_key(|c| c.start_ns);
     let owner = owners(&calls, &frames);
-    let mut items: Vec<(u64, u8, Item)> = Vec::new();
+    let mut items: Vec<(u64, u8, Item)> =
+        Vec::with_capacity(calls.len() + frames.len() + lines.len() + exits.len());
     items.extend(
         calls
             .iter()
@@ -309,7 +443,7 @@ pub fn transcript(
         })
         .collect();
 
-    let mut events: Vec<Event> = Vec::new();
+    let mut events: Vec<Event> = Vec::with_capacity(items.len());
     let mut call_event = vec![0usize; calls.len()];
     let mut last_step = 0;
     for (ts, _, item) in items {
@@ -337,7 +471,11 @@ pub fn transcript(
             Item::Frame(i) => {
                 let f = &frames[i];
                 let step = owner[i].map_or(0, |c| c + 1);
-                let mut e = annotator.frame(step, f);
+                let d = dissections
+                    .get_mut(i)
+                    .and_then(Option::take)
+                    .unwrap_or_else(|| crate::dissect::dissect(&f.data));
+                let mut e = annotator.frame_dissected(step, f, d);
                 let cause = match owner[i] {
                     Some(c) => {
                         let call = &calls[c];
@@ -410,7 +548,10 @@ pub fn transcript(
         .filter(|x| !x.ok)
         .map(|x| format!("`{}` {}", actor_name(labels, x.program, x.pid), x.how))
         .collect();
-    let failure = if timed_out {
+    let complete = !timed_out && not_ready.is_none();
+    let failure = if let Some(why) = not_ready {
+        Some(why)
+    } else if timed_out {
         Some(format!(
             "the programs were still running after --timeout {timeout} s and were killed (SIGKILL){}",
             if failed.is_empty() {
@@ -446,7 +587,7 @@ pub fn transcript(
             link_type: None,
         },
     );
-    t.complete = !timed_out;
+    t.complete = complete;
     t.dropped = dropped;
     t.started_at_ns = started_at;
     t.outcome = Outcome {

@@ -111,3 +111,46 @@ pub fn read_u64(pid: libc::pid_t, addr: u64) -> Option<u64> {
     let b = read_mem(pid, addr, 8);
     Some(u64::from_ne_bytes(b.get(..8)?.try_into().ok()?))
 }
+
+/// Two ranges of `pid`'s memory in one system call (a sendto's data and
+/// its address): each cut short where its range ends in unmapped memory.
+pub fn read_two(pid: libc::pid_t, a: (u64, usize), b: (u64, usize)) -> (Vec<u8>, Vec<u8>) {
+    let (a_len, b_len) = (
+        if a.0 == 0 { 0 } else { a.1 },
+        if b.0 == 0 { 0 } else { b.1 },
+    );
+    if a_len == 0 || b_len == 0 {
+        return (read_mem(pid, a.0, a_len), read_mem(pid, b.0, b_len));
+    }
+    let mut buf_a = vec![0u8; a_len];
+    let mut buf_b = vec![0u8; b_len];
+    let local = [
+        libc::iovec {
+            iov_base: buf_a.as_mut_ptr().cast(),
+            iov_len: a_len,
+        },
+        libc::iovec {
+            iov_base: buf_b.as_mut_ptr().cast(),
+            iov_len: b_len,
+        },
+    ];
+    let remote = [
+        libc::iovec {
+            iov_base: a.0 as usize as *mut libc::c_void,
+            iov_len: a_len,
+        },
+        libc::iovec {
+            iov_base: b.0 as usize as *mut libc::c_void,
+            iov_len: b_len,
+        },
+    ];
+    // SAFETY: the local iovecs cover the two buffers; the remote ones are
+    // only read by the kernel, which checks them against the mappings.
+    let n = unsafe { libc::process_vm_readv(pid, local.as_ptr(), 2, remote.as_ptr(), 2, 0) };
+    let n = n.max(0) as usize;
+    if n < a_len + b_len {
+        // A partial read stops at the first fault: read each alone.
+        return (read_mem(pid, a.0, a_len), read_mem(pid, b.0, b_len));
+    }
+    (buf_a, buf_b)
+}

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use super::decode::{self, Addr};
+use super::decode::{self, Addr, Sc};
 use super::regs;
 use super::tracer::DATA_CAP;
 
@@ -114,5 +114,56 @@ pub fn signal_name(sig: i32) -> String {
         libc::SIGABRT => "SIGABRT".into(),
         libc::SIGPIPE => "SIGPIPE".into(),
         other => other.to_string(),
+    }
+}
+
+/// A call as it is about to run (step mode): what its arguments say before
+/// the kernel has done anything.
+pub(super) fn entry_text(pid: i32, sc: Sc, a: &[u64; 6]) -> String {
+    let fd = a[0] as i32;
+    let addr = |ptr: u64, len: u64| {
+        decode::sockaddr(&regs::read_mem(pid, ptr, (len as usize).min(128)))
+            .map_or("None".to_string(), |x| x.to_string())
+    };
+    let data = |ptr: u64, len: u64| {
+        let bytes = regs::read_mem(pid, ptr, (len as usize).min(DATA_CAP));
+        decode::bytes_text(&bytes, len as usize)
+    };
+    match sc {
+        Sc::Socket | Sc::Socketpair => format!(
+            "{}({}, {}, {})",
+            sc.name(),
+            decode::family_name(a[0] as i32),
+            decode::type_name(a[1] as i32),
+            a[2] as i32
+        ),
+        Sc::Bind | Sc::Connect => format!("{}({fd}, {})", sc.name(), addr(a[1], a[2])),
+        Sc::Listen => format!("listen({fd}, {})", a[1] as i32),
+        Sc::Sendto => format!(
+            "sendto({fd}, {}, {}, {:#x}, {})",
+            data(a[1], a[2]),
+            a[2],
+            a[3],
+            if a[4] == 0 {
+                "None".into()
+            } else {
+                addr(a[4], a[5])
+            }
+        ),
+        Sc::Write => format!("write({fd}, {}, {})", data(a[1], a[2]), a[2]),
+        Sc::Sendmsg => {
+            let (bytes, name) = msghdr(pid, a[1], DATA_CAP);
+            format!(
+                "sendmsg({fd}, {}, {})",
+                decode::bytes_text(&bytes, bytes.len()),
+                name.map_or("None".to_string(), |n| n.to_string())
+            )
+        }
+        Sc::Recvfrom | Sc::Read | Sc::Recvmsg => format!("{}({fd}, {})", sc.name(), a[2]),
+        Sc::Shutdown => format!("shutdown({fd}, {})", decode::shutdown_how(a[1])),
+        Sc::Accept | Sc::Accept4 | Sc::Close | Sc::Getsockname | Sc::Getpeername => {
+            format!("{}({fd})", sc.name())
+        }
+        _ => format!("{}({fd}, …)", sc.name()),
     }
 }

@@ -3,19 +3,24 @@
 //! every process and thread they start, and record each socket call with
 //! its decoded arguments, data and result.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::ffi::CString;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-pub use super::hooks::{Hooks, kill_all};
+pub use super::hooks::kill_all;
 
 use super::decode::{self, Addr, Sc};
+use super::ready::Ready;
 use super::regs::{self, Regs};
+use super::spawn::{filter, pty, reader, resolve};
 use super::tracee::{msghdr, names, poll_bits, signal_name, write_file};
+use super::watch::{FIRED_NOT_READY, FIRED_TIMEOUT, Watch, watchdog};
+pub use super::watch::{Options, Stepped, Stepper};
 use crate::error::Error;
 use crate::live::capture::now_ns;
 
@@ -77,6 +82,9 @@ pub struct Outcome {
     pub timed_out: bool,
     /// (pid, program) of every process seen.
     pub processes: Vec<(i32, usize)>,
+    /// A `--ready` condition never met: what did not happen; the programs
+    /// after it were not started and the others were killed.
+    pub not_ready: Option<String>,
 }
 
 #[derive(Clone, Copy)]
@@ -115,56 +123,58 @@ struct Tracer {
     ttys: Vec<[std::path::PathBuf; 2]>,
     observer: Option<mpsc::Sender<Call>>,
     cwd: Option<CString>,
+    /// A program printed the line its `--ready` waits for (seen at a stop
+    /// where nothing may be started yet).
+    pending_met: Option<usize>,
+    options: Options,
+    watch: mpsc::Sender<Watch>,
+    /// Set by the watchdog when it kills (FIRED_*).
+    fired: Arc<AtomicU8>,
+    /// An error met while settling other tasks (step mode), for the loop.
+    failed: Option<Error>,
+    /// The program whose `--ready` condition the next one waits for.
+    waiting: Option<usize>,
 }
 
-fn os(what: &str, e: io::Error) -> Error {
+pub(super) fn os(what: &str, e: io::Error) -> Error {
     Error::Usage {
         message: format!("tracing: {what}: {e}"),
         hint: "tracing uses ptrace and seccomp inside the sandbox; a container may forbid them (docker: --cap-add SYS_PTRACE, or its seccomp profile)".into(),
     }
 }
 
-fn filter(table: &[(i64, Sc)]) -> Result<seccompiler::BpfProgram, Error> {
-    let rules: BTreeMap<i64, Vec<seccompiler::SeccompRule>> =
-        table.iter().map(|(n, _)| (*n, Vec::new())).collect();
-    #[cfg(target_arch = "x86_64")]
-    let arch = seccompiler::TargetArch::x86_64;
-    #[cfg(target_arch = "aarch64")]
-    let arch = seccompiler::TargetArch::aarch64;
-    let f = seccompiler::SeccompFilter::new(
-        rules,
-        seccompiler::SeccompAction::Allow,
-        seccompiler::SeccompAction::Trace(0),
-        arch,
-    )
-    .map_err(|e| {
-        os(
-            "building the seccomp filter",
-            io::Error::other(e.to_string()),
-        )
-    })?;
-    f.try_into().map_err(|e: seccompiler::BackendError| {
-        os(
-            "compiling the seccomp filter",
-            io::Error::other(e.to_string()),
-        )
-    })
-}
-
 /// Run `programs` in order, each next one once the previous has bound a
 /// datagram socket, is listening, or has exited; kill whatever still runs
 /// after `timeout`.
 pub fn run(programs: Vec<Program>, timeout: Duration) -> Result<Outcome, Error> {
-    run_with(programs, timeout, Hooks::default())
+    run_with(programs, timeout, Options::default())
 }
 
-/// `run`, with `hooks` for a caller that acts while the programs run.
-pub fn run_with(programs: Vec<Program>, timeout: Duration, hooks: Hooks) -> Result<Outcome, Error> {
+/// `run`, each next program started when the previous one meets its
+/// `options.ready` condition (`Ready::Auto` for those not given); a wait
+/// longer than `options.ready_timeout`, or a program that exits before it
+/// meets its condition, ends the run with `Outcome::not_ready` saying so.
+/// A caller acting while the programs run (a lesson's program actor) gets
+/// each call as it returns through `options.calls`.
+pub fn run_with(
+    programs: Vec<Program>,
+    timeout: Duration,
+    options: Options,
+) -> Result<Outcome, Error> {
     let table = decode::table();
     let (lines_tx, lines_rx) = mpsc::channel();
-    let cwd = hooks.cwd_c()?;
-    let live = hooks.pids.unwrap_or_default();
+    let cwd = options.cwd_c()?;
+    let live = options.live();
+    let (watch_tx, watch_rx) = mpsc::channel::<Watch>();
+    let fired = Arc::new(AtomicU8::new(0));
+    let t_calls = options.calls.clone();
     let mut t = Tracer {
+        fired: fired.clone(),
+        failed: None,
+        options,
+        watch: watch_tx.clone(),
+        waiting: None,
+        pending_met: None,
         filter: filter(&table)?,
         table: table.into_iter().collect(),
         programs,
@@ -180,35 +190,32 @@ pub fn run_with(programs: Vec<Program>, timeout: Duration, hooks: Hooks) -> Resu
             exits: Vec::new(),
             timed_out: false,
             processes: Vec::new(),
+            not_ready: None,
         },
         lines_tx,
         readers: Vec::new(),
         live: live.clone(),
         printing: HashMap::new(),
         ttys: Vec::new(),
-        observer: hooks.calls,
+        observer: t_calls,
         cwd,
     };
-    // The watchdog: a bounded wait, then SIGKILL for whatever still runs.
-    let (done_tx, done_rx) = mpsc::channel::<()>();
-    let fired = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let watchdog = {
-        let live = live.clone();
-        let fired = fired.clone();
-        std::thread::spawn(move || {
-            if let Err(mpsc::RecvTimeoutError::Timeout) = done_rx.recv_timeout(timeout) {
-                fired.store(true, std::sync::atomic::Ordering::SeqCst);
-                for pid in live.lock().map(|l| l.clone()).unwrap_or_default() {
-                    // SAFETY: kill(2) on a pid we traced.
-                    unsafe { libc::kill(pid, libc::SIGKILL) };
-                }
-            }
-        })
-    };
+    // The watchdog: bounded waits (the whole run, each --ready wait), then
+    // SIGKILL for whatever still runs.
+    let watchdog = watchdog(watch_rx, timeout, live.clone(), fired.clone());
     let result = t.start_next().and_then(|()| t.wait_loop());
-    let _ = done_tx.send(());
+    let _ = watch_tx.send(Watch::Done);
     let _ = watchdog.join();
-    t.out.timed_out = fired.load(std::sync::atomic::Ordering::SeqCst);
+    match fired.load(Ordering::SeqCst) {
+        FIRED_TIMEOUT => t.out.timed_out = true,
+        FIRED_NOT_READY => {
+            if let Some(p) = t.waiting {
+                let s = t.options.ready_timeout.as_secs_f64();
+                t.not_ready(p, format!("{} within --ready-timeout {s} s", t.ready(p)));
+            }
+        }
+        _ => {}
+    }
     drop(t.lines_tx);
     for r in t.readers.drain(..) {
         let _ = r.join();
@@ -237,114 +244,49 @@ pub fn run_with(programs: Vec<Program>, timeout: Duration, hooks: Hooks) -> Resu
     Ok(t.out)
 }
 
-/// A pseudo-terminal for a program's stdout or stderr: programs buffer
-/// their output line by line on a terminal, so each line comes when it is
-/// printed. Raw mode, so the bytes are the program's own.
-fn pty() -> Result<(OwnedFd, OwnedFd), Error> {
-    let (mut master, mut slave) = (-1, -1);
-    // SAFETY: openpty writes two descriptors.
-    let rc = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    if rc < 0 {
-        return Err(os(
-            "opening a pseudo-terminal for the program's output",
-            io::Error::last_os_error(),
-        ));
-    }
-    // SAFETY: both are fresh descriptors we own.
-    let (m, s) = unsafe {
-        use std::os::fd::FromRawFd;
-        (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave))
-    };
-    // SAFETY: termios is plain data; cfmakeraw edits it.
-    unsafe {
-        let mut tio: libc::termios = std::mem::zeroed();
-        if libc::tcgetattr(s.as_raw_fd(), &mut tio) == 0 {
-            libc::cfmakeraw(&mut tio);
-            libc::tcsetattr(s.as_raw_fd(), libc::TCSANOW, &tio);
-        }
-        libc::fcntl(m.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC);
-        libc::fcntl(s.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC);
-    }
-    Ok((m, s))
-}
-
-fn reader(
-    master: OwnedFd,
-    program: usize,
-    stderr: bool,
-    tx: mpsc::Sender<Line>,
-) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        let mut file = std::fs::File::from(master);
-        let mut pending: Vec<u8> = Vec::new();
-        let mut buf = [0u8; 8192];
-        loop {
-            let n = match io::Read::read(&mut file, &mut buf) {
-                Ok(0) | Err(_) => break, // EIO once every writer is gone
-                Ok(n) => n,
-            };
-            let ts = now_ns();
-            pending.extend_from_slice(&buf[..n]);
-            while let Some(i) = pending.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = pending.drain(..=i).collect();
-                let text = String::from_utf8_lossy(&line[..line.len() - 1])
-                    .trim_end_matches('\r')
-                    .to_string();
-                let _ = tx.send(Line {
-                    program,
-                    stderr,
-                    timestamp_ns: ts,
-                    text,
-                });
-            }
-            // A line longer than this is shown in pieces.
-            if pending.len() > 4096 {
-                let text = String::from_utf8_lossy(&pending).into_owned();
-                pending.clear();
-                let _ = tx.send(Line {
-                    program,
-                    stderr,
-                    timestamp_ns: ts,
-                    text,
-                });
-            }
-        }
-        if !pending.is_empty() {
-            let text = String::from_utf8_lossy(&pending).into_owned();
-            let _ = tx.send(Line {
-                program,
-                stderr,
-                timestamp_ns: now_ns(),
-                text,
-            });
-        }
-    })
-}
-
-/// The path `execve` needs for `name`, searched in PATH as a shell would.
-fn resolve(name: &str) -> Option<CString> {
-    if name.contains('/') {
-        return CString::new(name).ok();
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).find_map(|dir| {
-        use std::os::unix::fs::PermissionsExt;
-        let p = dir.join(name);
-        let m = std::fs::metadata(&p).ok()?;
-        (m.is_file() && m.permissions().mode() & 0o111 != 0)
-            .then(|| CString::new(p.into_os_string().into_encoded_bytes()).ok())?
-    })
-}
-
 impl Tracer {
+    /// Program `p`'s `--ready` condition.
+    fn ready(&self, p: usize) -> Ready {
+        self.options.ready.get(p).cloned().unwrap_or_default()
+    }
+
+    /// Program `p`'s condition can no longer be met (`what` did not
+    /// happen): start nothing more, kill what runs.
+    fn not_ready(&mut self, p: usize, what: String) {
+        self.waiting = None;
+        self.started = self.programs.len();
+        let label = |i: usize| {
+            self.programs.get(i).map_or("?".into(), |x| {
+                crate::text::printable(&x.label).into_owned()
+            })
+        };
+        self.out.not_ready.get_or_insert_with(|| {
+            format!(
+                "`{}` was not started: `{}` {what} (--ready {})",
+                label(p + 1),
+                label(p),
+                match self.options.ready.get(p) {
+                    Some(Ready::Output(t)) => format!("'output:{t}'"),
+                    Some(Ready::Bound) => "bound".into(),
+                    Some(Ready::Listening) => "listening".into(),
+                    Some(Ready::Exited) => "exited".into(),
+                    Some(Ready::Auto) | None => "auto".into(),
+                }
+            )
+        });
+        kill_all(&self.live);
+    }
+
+    /// Program `p` met its condition: start the next one.
+    fn met(&mut self, p: usize) -> Result<(), Error> {
+        if self.waiting != Some(p) {
+            return Ok(());
+        }
+        self.waiting = None;
+        let _ = self.watch.send(Watch::Met);
+        self.start_next()
+    }
+
     fn start_next(&mut self) -> Result<(), Error> {
         let Some(p) = self.programs.get_mut(self.started) else {
             return Ok(());
@@ -462,6 +404,12 @@ impl Tracer {
             .push(reader(out_m, index, false, self.lines_tx.clone()));
         self.readers
             .push(reader(err_m, index, true, self.lines_tx.clone()));
+        if index + 1 < self.programs.len() {
+            self.waiting = Some(index);
+            let _ = self
+                .watch
+                .send(Watch::Wait(Instant::now() + self.options.ready_timeout));
+        }
         self.fresh.insert(pid);
         self.mains.insert(pid, index);
         self.tasks.insert(pid, (pid, index));
@@ -521,7 +469,7 @@ impl Tracer {
                 match e.raw_os_error() {
                     Some(libc::EINTR) => continue,
                     Some(libc::ECHILD) => {
-                        if self.started < self.programs.len() {
+                        if self.started < self.programs.len() && self.waiting.is_none() {
                             self.start_next()?;
                             continue;
                         }
@@ -530,6 +478,16 @@ impl Tracer {
                     _ => return Err(os("waitpid", e)),
                 }
             }
+            self.handle(pid, status)?;
+            if let Some(e) = self.failed.take() {
+                return Err(e);
+            }
+        }
+    }
+
+    /// One stop or end of a traced task.
+    fn handle(&mut self, pid: i32, status: i32) -> Result<(), Error> {
+        {
             if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
                 self.pending.remove(&pid);
                 if let Some(program) = self.mains.remove(&pid) {
@@ -541,22 +499,32 @@ impl Tracer {
                             signal_name(libc::WTERMSIG(status))
                         )
                     };
-                    self.out.exits.push(Exit {
+                    let exit = Exit {
                         program,
                         pid,
                         timestamp_ns: now_ns(),
                         ok: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
                         status: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
-                        how,
-                    });
-                    if program + 1 == self.started {
-                        self.start_next()?;
+                        how: how.clone(),
+                    };
+                    if self.options.step.is_some() {
+                        self.hold(Stepped::Exit(exit.clone()));
+                    }
+                    self.out.exits.push(exit);
+                    let killed = self.fired.load(Ordering::SeqCst) != 0;
+                    if self.waiting == Some(program) && !killed {
+                        if self.ready(program).met_by_exit() {
+                            self.met(program)?;
+                        } else {
+                            let what = format!("{}: it {how} first", self.ready(program));
+                            self.not_ready(program, what);
+                        }
                     }
                 }
-                continue;
+                return Ok(());
             }
             if !libc::WIFSTOPPED(status) {
-                continue;
+                return Ok(());
             }
             let sig = libc::WSTOPSIG(status);
             let event = status >> 16;
@@ -576,6 +544,9 @@ impl Tracer {
                 if self.entry(pid) {
                     resume = libc::PTRACE_SYSCALL;
                 }
+                if let Some(p) = self.pending_met.take() {
+                    self.met(p)?;
+                }
             } else if sig == libc::SIGTRAP | 0x80 {
                 self.exit(pid)?;
             } else if event != 0 {
@@ -588,6 +559,25 @@ impl Tracer {
             }
             // SAFETY: pid is our stopped tracee.
             unsafe { libc::ptrace(resume, pid, 0, inject) };
+        }
+        Ok(())
+    }
+
+    /// Step mode, before holding `pid` at a call: take the stops already
+    /// waiting of every other task in a call (waitpid picks among stopped
+    /// children in no time order), so that a call that returned is shown
+    /// as done before the next one is announced.
+    fn settle(&mut self, pid: i32) {
+        let others: Vec<i32> = self.pending.keys().copied().filter(|&p| p != pid).collect();
+        for other in others {
+            let mut status = 0;
+            // SAFETY: waitpid on our tracee, without blocking.
+            let got = unsafe { libc::waitpid(other, &mut status, libc::__WALL | libc::WNOHANG) };
+            if got == other
+                && let Err(e) = self.handle(other, status)
+            {
+                self.failed.get_or_insert(e);
+            }
         }
     }
 
@@ -608,6 +598,7 @@ impl Tracer {
         {
             let data = regs::read_mem(pid, r.args[1], (r.args[2] as usize).min(DATA_CAP));
             let stderr = r.args[0] == 2;
+            let waiting_for_line = (self.waiting == Some(program)).then(|| self.ready(program));
             let buf = self.printing.entry((tgid, stderr)).or_default();
             buf.extend_from_slice(&data);
             while let Some(i) = buf.iter().position(|&b| b == b'\n') {
@@ -615,12 +606,22 @@ impl Tracer {
                 let text = String::from_utf8_lossy(&line[..line.len() - 1])
                     .trim_end_matches('\r')
                     .to_string();
-                self.out.lines.push(Line {
+                let met = waiting_for_line
+                    .as_ref()
+                    .is_some_and(|r| r.met_by_line(&text));
+                let line = Line {
                     program,
                     stderr,
                     timestamp_ns: start_ns,
                     text,
-                });
+                };
+                if let Some(step) = &self.options.step {
+                    let _ = step.tx.send(Stepped::Line(line.clone()));
+                }
+                self.out.lines.push(line);
+                if met {
+                    self.pending_met = Some(program);
+                }
             }
             return false;
         }
@@ -638,7 +639,50 @@ impl Tracer {
                 start_ns,
             },
         );
+        if self.options.step.is_some() {
+            let call = super::tracee::entry_text(pid, sc, &r.args);
+            self.hold(Stepped::About {
+                pid,
+                program,
+                name: sc.name(),
+                call,
+            });
+            if let Some(p) = self.pending.get_mut(&pid) {
+                // The call starts when the student lets it.
+                p.start_ns = now_ns();
+            }
+        }
         true
+    }
+
+    /// Step mode: say what happened; for a call about to run, wait for the
+    /// go (the program stays stopped). A student who quit stops them all.
+    fn hold(&mut self, what: Stepped) {
+        if self.options.step.is_none() {
+            return;
+        }
+        let about = matches!(what, Stepped::About { .. });
+        if let Stepped::About { pid, .. } = &what {
+            let pid = *pid;
+            self.settle(pid);
+        }
+        let Some(step) = &self.options.step else {
+            return;
+        };
+        if step.tx.send(what).is_err() {
+            self.options.step = None;
+            kill_all(&self.live);
+            return;
+        }
+        if about {
+            let _ = self.watch.send(Watch::Pause);
+            let go = step.go.recv();
+            let _ = self.watch.send(Watch::Resume);
+            if go.is_err() {
+                self.options.step = None;
+                kill_all(&self.live);
+            }
+        }
     }
 
     fn exit(&mut self, pid: i32) -> Result<(), Error> {
@@ -652,21 +696,19 @@ impl Tracer {
         let (tgid, program) = self.task(pid);
         let call = self.decode(pid, tgid, program, &p, &r, end_ns);
         let ready = call.ok
-            && program + 1 == self.started
-            && match call.sc {
-                Sc::Listen => true,
-                Sc::Bind => self
-                    .sockets
-                    .get(&(tgid, call.fd))
-                    .is_some_and(|s| s.stype & 0xf == libc::SOCK_DGRAM),
-                _ => false,
-            };
+            && self.waiting == Some(program)
+            && self
+                .ready(program)
+                .met_by_call(call.sc, self.sockets.get(&(tgid, call.fd)).map(|s| s.stype));
+        if self.options.step.is_some() {
+            self.hold(Stepped::Done(call.clone()));
+        }
         if let Some(o) = &self.observer {
             let _ = o.send(call.clone());
         }
         self.out.calls.push(call);
         if ready {
-            self.start_next()?;
+            self.met(program)?;
         }
         Ok(())
     }
@@ -789,14 +831,16 @@ impl Tracer {
             }
             Sc::Sendto | Sc::Write => {
                 let len = sent(a[2]);
-                let bytes = regs::read_mem(pid, a[1], (len as usize).min(DATA_CAP));
+                let want = (len as usize).min(DATA_CAP);
+                let (bytes, to) = if p.sc == Sc::Sendto && a[4] != 0 {
+                    let (bytes, addr) =
+                        regs::read_two(pid, (a[1], want), (a[4], (a[5] as usize).min(128)));
+                    (bytes, decode::sockaddr(&addr))
+                } else {
+                    (regs::read_mem(pid, a[1], want), None)
+                };
                 let text = decode::bytes_text(&bytes, len as usize);
                 data = Some(bytes);
-                let to = if p.sc == Sc::Sendto {
-                    addr_at(a[4], a[5])
-                } else {
-                    None
-                };
                 peer_seen = to.as_ref().and_then(Addr::ip);
                 match (p.sc, to) {
                     (Sc::Write, _) => format!("write({fd}, {text}, {})", a[2]),

@@ -5,20 +5,30 @@
 
 use std::io;
 use std::net::{Ipv4Addr, UdpSocket};
+use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::dissect::{self, Dissection};
 use crate::error::Error;
 use crate::live::capture::CapturedFrame;
 use crate::packet::{PACKET_IGNORE_OUTGOING, set_int, take_drops};
 
 const END_MAGIC: &[u8] = b"netcourse-trace-end";
 
+/// What the capture thread hands back: the frames, their dissections
+/// (when asked for), the kernel's drop count.
+pub type Caught = (Vec<CapturedFrame>, Vec<Dissection>, u64);
+
 pub struct Wire {
-    thread: JoinHandle<(Vec<CapturedFrame>, u64)>,
+    thread: JoinHandle<Caught>,
     end_tx: UdpSocket,
     end_port: u16,
+    /// Step mode: each frame as it is read, and each sync marker seen.
+    live: Option<mpsc::Receiver<Option<CapturedFrame>>>,
 }
+
+const SYNC_MAGIC: &[u8] = b"netcourse-trace-sync";
 
 fn fail(what: &str, e: io::Error) -> Error {
     Error::Capture {
@@ -60,19 +70,38 @@ fn recv_frame(fd: libc::c_int, buf: &mut [u8]) -> io::Result<(usize, Option<u64>
     Ok((n as usize, stamp))
 }
 
-fn is_end(frame: &[u8], port: u16) -> bool {
+fn is_end(frame: &[u8], port: u16, magic: &[u8]) -> bool {
     // Ethernet + IPv4 (20) + UDP to our port carrying the magic.
-    frame.len() >= 42 + END_MAGIC.len()
+    frame.len() >= 42 + magic.len()
         && frame[12..14] == [0x08, 0x00]
         && frame[23] == 17
         && frame[36..38] == port.to_be_bytes()
-        && frame.ends_with(END_MAGIC)
+        && frame.ends_with(magic)
 }
 
 impl Wire {
     /// Open the capture and start reading; returns once it is provably
     /// listening, with kernel timestamps on.
     pub fn start() -> Result<Wire, Error> {
+        Wire::open(false, false)
+    }
+
+    /// `start`, each frame also handed over as soon as it is read (see
+    /// `sync`), for step mode.
+    pub fn start_live() -> Result<Wire, Error> {
+        Wire::open(false, true)
+    }
+
+    /// `start`, the capture thread also dissecting each frame as it comes:
+    /// that work then runs beside the traced program (which mostly waits
+    /// for its tracer) instead of after it. See `finish_dissected`.
+    pub fn start_dissecting() -> Result<Wire, Error> {
+        Wire::open(true, false)
+    }
+
+    fn open(dissecting: bool, live: bool) -> Result<Wire, Error> {
+        let (live_tx, live_rx) = mpsc::channel();
+        let live_rx = live.then_some(live_rx);
         // SAFETY: plain socket(2).
         let fd = unsafe {
             libc::socket(
@@ -155,12 +184,19 @@ impl Wire {
 
         let thread = std::thread::spawn(move || {
             let mut frames = Vec::new();
+            let mut dissections = Vec::new();
             loop {
                 match recv_frame(fd, &mut buf) {
                     Ok((n, stamp)) => {
                         let data = &buf[..n];
-                        if is_end(data, end_port) {
+                        if is_end(data, end_port, END_MAGIC) {
                             break;
+                        }
+                        if is_end(data, end_port, SYNC_MAGIC) {
+                            if live {
+                                let _ = live_tx.send(None);
+                            }
+                            continue;
                         }
                         if data.len() >= 38
                             && data[34..36] == marker_port.to_be_bytes()
@@ -168,11 +204,18 @@ impl Wire {
                         {
                             continue; // a late probe
                         }
-                        frames.push(CapturedFrame {
+                        if dissecting {
+                            dissections.push(dissect::dissect(data));
+                        }
+                        let frame = CapturedFrame {
                             data: data.to_vec(),
                             timestamp_ns: stamp.unwrap_or_else(crate::live::capture::now_ns),
                             crossing: None,
-                        });
+                        };
+                        if live {
+                            let _ = live_tx.send(Some(frame.clone()));
+                        }
+                        frames.push(frame);
                     }
                     Err(e)
                         if matches!(
@@ -188,12 +231,13 @@ impl Wire {
             drop(sink);
             // SAFETY: fd is ours and no longer used.
             unsafe { libc::close(fd) };
-            (frames, dropped)
+            (frames, dissections, dropped)
         });
         Ok(Wire {
             thread,
             end_tx,
             end_port,
+            live: live_rx,
         })
     }
 
@@ -201,6 +245,35 @@ impl Wire {
     /// is ordered, so the end marker comes after them. Returns the frames
     /// and the kernel's drop count.
     pub fn finish(self) -> (Vec<CapturedFrame>, u64) {
+        let (frames, _, dropped) = self.finish_dissected();
+        (frames, dropped)
+    }
+
+    /// Step mode (`start_live`): every frame sent so far, once read. A
+    /// marker goes out after them (loopback delivery is ordered) and the
+    /// frames read before it come back; bounded by `within`.
+    pub fn sync(&self, within: Duration) -> Vec<CapturedFrame> {
+        let mut out = Vec::new();
+        let Some(live) = &self.live else {
+            return out;
+        };
+        let mut msg = b"x".to_vec();
+        msg.extend_from_slice(SYNC_MAGIC);
+        if self.end_tx.send(&msg).is_err() {
+            return out;
+        }
+        let deadline = Instant::now() + within;
+        while let Ok(Some(f)) =
+            live.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            out.push(f);
+        }
+        out
+    }
+
+    /// `finish`, with each frame's dissection when the wire was started
+    /// with `start_dissecting` (else none).
+    pub fn finish_dissected(self) -> Caught {
         let _ = self.end_port;
         let mut msg = b"x".to_vec();
         msg.extend_from_slice(END_MAGIC);
