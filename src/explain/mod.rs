@@ -96,6 +96,9 @@ pub fn run(opts: &Options) -> Result<ExitCode, Error> {
         .map_err(|e| usage(file, e.offset, &e.reason))?;
     let mut t = skeleton(file);
     let mut annotator = Annotator::without_plan(true);
+    if opts.exports.is_empty() && opts.detail != render::Detail::Full {
+        annotator = annotator.for_printing_only();
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let keep = !opts.exports.is_empty();
@@ -107,6 +110,11 @@ pub fn run(opts: &Options) -> Result<ExitCode, Error> {
     let mut printed_header = false;
     let mut printer = terminal::Printer::new(terminal::View::new(opts.detail));
     let mut failure = None;
+    let mut frame = CapturedFrame {
+        data: Vec::with_capacity(2048),
+        timestamp_ns: 0,
+        crossing: None,
+    };
     loop {
         let rec = match reader.next_record() {
             Ok(Some(rec)) => rec,
@@ -137,11 +145,10 @@ pub fn run(opts: &Options) -> Result<ExitCode, Error> {
                 name: link::name(rec.link_type),
             });
         }
-        let frame = CapturedFrame {
-            data: rec.data.to_vec(),
-            timestamp_ns: rec.timestamp_ns,
-            crossing: None,
-        };
+        // One buffer for every frame.
+        frame.data.clear();
+        frame.data.extend_from_slice(rec.data);
+        frame.timestamp_ns = rec.timestamp_ns;
         let mut event = annotator.frame_dissected(0, &frame, d);
         if (rec.original_len as usize) > rec.data.len() {
             event.length = Some(rec.original_len as usize);
