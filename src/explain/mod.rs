@@ -2,21 +2,21 @@
 //! anyone (Wireshark, tcpdump, ours) with the same dissection and frame
 //! notes as a lesson's frames.
 //!
-//! Streaming: frames are read one at a time into one buffer, each is
-//! dissected, annotated and printed, then forgotten. Exports need a whole
+//! Streaming: frames are read one at a time, each is dissected, annotated
+//! and printed, then forgotten; the three stages run on three threads
+//! (`pipeline`). Exports need a whole
 //! transcript, so only the first frames (up to `KEEP_BYTES` of events) are
 //! kept for them, and the transcript says how many were left out.
 
 pub mod link;
+mod pipeline;
 pub mod reader;
 
 use std::io::{BufReader, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::annotate::Annotator;
 use crate::error::Error;
-use crate::live::capture::CapturedFrame;
 use crate::render::{self, terminal};
 use crate::transcript::{Event, LessonInfo, NetworkInfo, Outcome, Transcript};
 
@@ -92,13 +92,13 @@ pub fn run(opts: &Options) -> Result<ExitCode, Error> {
         action: "open",
         reason: e.to_string(),
     })?;
-    let mut reader = reader::CaptureReader::new(BufReader::with_capacity(1 << 20, f))
+    let reader = reader::CaptureReader::new(BufReader::with_capacity(1 << 20, f))
         .map_err(|e| usage(file, e.offset, &e.reason))?;
     let mut t = skeleton(file);
-    let mut annotator = Annotator::without_plan(true);
-    if opts.exports.is_empty() && opts.detail != render::Detail::Full {
-        annotator = annotator.for_printing_only();
-    }
+    // Brief and normal never print the syntax note or the bytes; only the
+    // exports and full need them.
+    let printing_only = opts.exports.is_empty() && opts.detail != render::Detail::Full;
+    let pipeline = pipeline::Pipeline::start(reader, printing_only);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let keep = !opts.exports.is_empty();
@@ -110,66 +110,48 @@ pub fn run(opts: &Options) -> Result<ExitCode, Error> {
     let mut printed_header = false;
     let mut printer = terminal::Printer::new(terminal::View::new(opts.detail));
     let mut failure = None;
-    let mut frame = CapturedFrame {
-        data: Vec::with_capacity(2048),
-        timestamp_ns: 0,
-        crossing: None,
-    };
-    loop {
-        let rec = match reader.next_record() {
-            Ok(Some(rec)) => rec,
-            Ok(None) => break,
+    for batch in &pipeline.events {
+        let batch = match batch {
+            Ok(batch) => batch,
             Err(e) => {
                 failure = Some(usage(file, e.offset, &e.reason));
                 break;
             }
         };
-        total += 1;
-        if !link_types.contains(&rec.link_type) {
-            link_types.push(rec.link_type);
-        }
-        let first_link = link_types[0];
-        if !printed_header {
-            printed_header = true;
-            t.started_at_ns = rec.timestamp_ns;
-            t.network.link_type = (first_link != link::ETHERNET).then_some(first_link);
-            t.lesson.summary = format!("Frames of {}.", link::name(first_link));
+        for pipeline::Explained {
+            link_type,
+            timestamp_ns,
+            event,
+        } in batch
+        {
+            total += 1;
+            if !link_types.contains(&link_type) {
+                link_types.push(link_type);
+            }
+            let first_link = link_types[0];
+            if !printed_header {
+                printed_header = true;
+                t.started_at_ns = timestamp_ns;
+                t.network.link_type = (first_link != link::ETHERNET).then_some(first_link);
+                t.lesson.summary = format!("Frames of {}.", link::name(first_link));
+                if !opts.quiet {
+                    let _ = printer.header(&t, &mut out);
+                }
+            }
             if !opts.quiet {
-                let _ = printer.header(&t, &mut out);
+                let _ = printer.event(&t, &event, &mut out);
+            }
+            if keep && link_type != first_link {
+                other_link += 1;
+            } else if keep && kept_bytes < KEEP_BYTES {
+                kept_bytes += event_size(&event);
+                t.events.push(event);
+            } else if keep {
+                left_out += 1;
             }
         }
-        let mut d = link::dissect(rec.link_type, rec.data);
-        if !link::supported(rec.link_type) {
-            d.stopped = Some(crate::dissect::stop::Stop::UnknownLinkType {
-                link_type: rec.link_type,
-                name: link::name(rec.link_type),
-            });
-        }
-        // One buffer for every frame.
-        frame.data.clear();
-        frame.data.extend_from_slice(rec.data);
-        frame.timestamp_ns = rec.timestamp_ns;
-        let mut event = annotator.frame_dissected(0, &frame, d);
-        if (rec.original_len as usize) > rec.data.len() {
-            event.length = Some(rec.original_len as usize);
-            event.notes.syntax.push_str(&format!(
-                "\n\nOnly the first {} of this frame's {} bytes were captured (the capture's snapshot length).",
-                rec.data.len(),
-                rec.original_len
-            ));
-        }
-        if !opts.quiet {
-            let _ = printer.event(&t, &event, &mut out);
-        }
-        if keep && rec.link_type != first_link {
-            other_link += 1;
-        } else if keep && kept_bytes < KEEP_BYTES {
-            kept_bytes += event_size(&event);
-            t.events.push(event);
-        } else if keep {
-            left_out += 1;
-        }
     }
+    pipeline.finish();
     if !printed_header && !opts.quiet {
         let _ = printer.header(&t, &mut out);
     }

@@ -83,7 +83,7 @@ const PSH: u8 = 0x08;
 const FIN: u8 = 0x01;
 
 impl Conn {
-    fn new(rng: &mut Rng, client_port: u16, ts: u32) -> Conn {
+    fn new(rng: &mut Rng, client_port: u16, ts: u32, responses: (usize, usize)) -> Conn {
         Conn {
             client_port,
             phase: Phase::Syn,
@@ -97,7 +97,7 @@ impl Conn {
                 ip_id: rng.next() as u16,
                 ts: ts.wrapping_add(rng.next() as u32 % 100_000),
             },
-            left: 100_000 + (rng.next() % 1_900_000) as usize,
+            left: responses.0 + (rng.next() % (responses.1 - responses.0).max(1) as u64) as usize,
             unacked: 0,
         }
     }
@@ -267,6 +267,11 @@ fn frame(
 /// Write at least `size` bytes of pcap (microsecond timestamps, Ethernet)
 /// to `w`, ending with whole connections.
 pub fn write(w: &mut impl Write, size: u64) -> io::Result<Written> {
+    write_with(w, size, (100_000, 2_000_000))
+}
+
+/// As `write`, with responses of `responses.0` to `responses.1` bytes.
+pub fn write_with(w: &mut impl Write, size: u64, responses: (usize, usize)) -> io::Result<Written> {
     let mut header = Vec::with_capacity(24);
     header.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
     header.extend_from_slice(&2u16.to_le_bytes());
@@ -289,7 +294,12 @@ pub fn write(w: &mut impl Write, size: u64) -> io::Result<Written> {
     let mut turn = 0usize;
     loop {
         while written.bytes < size && conns.len() < 4 {
-            conns.push(Conn::new(&mut rng, next_port, (us / 1000) as u32));
+            conns.push(Conn::new(
+                &mut rng,
+                next_port,
+                (us / 1000) as u32,
+                responses,
+            ));
             next_port = if next_port == u16::MAX {
                 49_152
             } else {
