@@ -111,27 +111,22 @@ pub fn run(opts: &Options) -> Result<ExitCode, Error> {
     let mut printer = terminal::Printer::new(terminal::View::new(opts.detail));
     let mut failure = None;
     for batch in &pipeline.events {
-        let batch = match batch {
+        let mut batch = match batch {
             Ok(batch) => batch,
             Err(e) => {
                 failure = Some(usage(file, e.offset, &e.reason));
                 break;
             }
         };
-        for pipeline::Explained {
-            link_type,
-            timestamp_ns,
-            event,
-        } in batch
-        {
+        for x in &batch {
             total += 1;
-            if !link_types.contains(&link_type) {
-                link_types.push(link_type);
+            if !link_types.contains(&x.link_type) {
+                link_types.push(x.link_type);
             }
-            let first_link = link_types[0];
             if !printed_header {
                 printed_header = true;
-                t.started_at_ns = timestamp_ns;
+                let first_link = link_types[0];
+                t.started_at_ns = x.timestamp_ns;
                 t.network.link_type = (first_link != link::ETHERNET).then_some(first_link);
                 t.lesson.summary = format!("Frames of {}.", link::name(first_link));
                 if !opts.quiet {
@@ -139,17 +134,22 @@ pub fn run(opts: &Options) -> Result<ExitCode, Error> {
                 }
             }
             if !opts.quiet {
-                let _ = printer.event(&t, &event, &mut out);
-            }
-            if keep && link_type != first_link {
-                other_link += 1;
-            } else if keep && kept_bytes < KEEP_BYTES {
-                kept_bytes += event_size(&event);
-                t.events.push(event);
-            } else if keep {
-                left_out += 1;
+                let _ = printer.event(&t, &x.event, &mut out);
             }
         }
+        if keep {
+            for x in batch.drain(..) {
+                if x.link_type != link_types[0] {
+                    other_link += 1;
+                } else if kept_bytes < KEEP_BYTES {
+                    kept_bytes += event_size(&x.event);
+                    t.events.push(x.event);
+                } else {
+                    left_out += 1;
+                }
+            }
+        }
+        pipeline.printed(batch);
     }
     pipeline.finish();
     if !printed_header && !opts.quiet {
