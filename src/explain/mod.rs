@@ -98,7 +98,11 @@ pub fn run(opts: &Options) -> Result<ExitCode, Error> {
     // Brief and normal never print the syntax note or the bytes; only the
     // exports and full need them.
     let printing_only = opts.exports.is_empty() && opts.detail != render::Detail::Full;
-    let pipeline = pipeline::Pipeline::start(reader, printing_only);
+    let pipeline = pipeline::Pipeline::start(reader, printing_only).map_err(|e| Error::Io {
+        path: file.to_path_buf(),
+        action: "start the threads that read",
+        reason: e.to_string(),
+    })?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let keep = !opts.exports.is_empty();

@@ -58,27 +58,26 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Start reading `reader`. `printing_only`: see
-    /// `Annotator::for_printing_only`.
+    /// `Annotator::for_printing_only`. Fails only if a thread cannot start.
     pub fn start<R: Read + Send + 'static>(
         reader: CaptureReader<R>,
         printing_only: bool,
-    ) -> Pipeline {
+    ) -> std::io::Result<Pipeline> {
         let (raw_tx, raw_rx) = sync_channel(DEPTH);
         let (events_tx, events) = sync_channel(DEPTH);
         let (done, done_rx) = channel();
         let read = thread::Builder::new()
             .name("explain-read".into())
-            .spawn(move || read(reader, raw_tx))
-            .expect("spawn the reading thread");
+            .spawn(move || read(reader, raw_tx))?;
         let annotate = thread::Builder::new()
             .name("explain-annotate".into())
-            .spawn(move || annotate(raw_rx, events_tx, done_rx, printing_only))
-            .expect("spawn the annotating thread");
-        Pipeline {
+            // Should this fail, the reading thread ends at its first send.
+            .spawn(move || annotate(raw_rx, events_tx, done_rx, printing_only))?;
+        Ok(Pipeline {
             events,
             done,
             threads: vec![read, annotate],
-        }
+        })
     }
 
     /// Hand back a batch once its events are printed (or kept).
