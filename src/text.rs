@@ -137,7 +137,8 @@ pub fn py_addr(a: SocketAddr) -> String {
 
 /// `b"hello"`, as Python shows bytes.
 pub fn py_bytes(data: &[u8]) -> String {
-    let mut s = String::from("b\"");
+    let mut s = String::with_capacity(2 + 4 * data.len().min(64) + 20);
+    s.push_str("b\"");
     for &b in data.iter().take(64) {
         match b {
             b'"' => s.push_str("\\\""),
@@ -146,7 +147,12 @@ pub fn py_bytes(data: &[u8]) -> String {
             b'\r' => s.push_str("\\r"),
             b'\t' => s.push_str("\\t"),
             0x20..=0x7e => s.push(b as char),
-            _ => s.push_str(&format!("\\x{b:02x}")),
+            _ => {
+                const DIGITS: &[u8; 16] = b"0123456789abcdef";
+                s.push_str("\\x");
+                s.push(DIGITS[usize::from(b >> 4)] as char);
+                s.push(DIGITS[usize::from(b & 15)] as char);
+            }
         }
     }
     s.push('"');

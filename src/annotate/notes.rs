@@ -308,6 +308,8 @@ pub struct FrameContext<'a> {
     pub network_explained: bool,
     /// The settings of the kernel the lesson ran on.
     pub kernel: &'a KernelSettings,
+    /// Whether to write the syntax note (every field of every layer).
+    pub syntax: bool,
 }
 
 pub struct FrameNotes {
@@ -320,14 +322,21 @@ pub struct FrameNotes {
 /// `Ethernet, bytes 0–13 (14 B): destination = …; source = …`. Flags that
 /// are not set are left out.
 fn layer_syntax(l: &Layer, frame: &[u8]) -> String {
-    let fields: Vec<String> = l
-        .fields
-        .iter()
-        .filter(|f| !(f.name.starts_with("flags.") && bits_are_zero(frame, f)))
-        .map(|f| format!("{} = {}", f.name, f.value))
-        .collect();
+    // One string, not one per field: every field of every frame is here.
+    let mut fields = String::with_capacity(l.fields.len() * 24);
+    for f in &l.fields {
+        if f.name.starts_with("flags.") && bits_are_zero(frame, f) {
+            continue;
+        }
+        if !fields.is_empty() {
+            fields.push_str("; ");
+        }
+        fields.push_str(&f.name);
+        fields.push_str(" = ");
+        fields.push_str(&f.value);
+    }
     let end = (l.offset + l.length).saturating_sub(1);
-    t::frame::layer(&l.protocol, &l.offset, &end, &l.length, &fields.join("; "))
+    t::frame::layer(&l.protocol, &l.offset, &end, &l.length, &fields)
 }
 
 /// Whether every bit of a field is 0 in the captured bytes.
@@ -445,11 +454,15 @@ pub fn frame_notes(c: &FrameContext) -> FrameNotes {
     let d = c.d;
     let from_text = party(c.from, c.from_known, d.ip_src.as_deref(), d.src_port());
     let to_text = party(c.to, c.to_known, d.ip_dst.as_deref(), d.dst_port());
-    let mut syntax: Vec<String> = d.layers.iter().map(|l| layer_syntax(l, c.frame)).collect();
-    if let Some(reason) = &d.stopped {
-        syntax.push(t::frame::parsing_stopped(reason));
-    }
-    let syntax = syntax.join("\n");
+    let syntax = if c.syntax {
+        let mut syntax: Vec<String> = d.layers.iter().map(|l| layer_syntax(l, c.frame)).collect();
+        if let Some(reason) = &d.stopped {
+            syntax.push(t::frame::parsing_stopped(reason));
+        }
+        syntax.join("\n")
+    } else {
+        String::new()
+    };
     let mut semantics = Vec::new();
     let (timing_lead, timing);
 

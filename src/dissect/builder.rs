@@ -38,9 +38,17 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         if i > 0 {
             s.push(' ');
         }
-        s.push_str(&format!("{b:02x}"));
+        push_hex(&mut s, *b);
     }
     s
+}
+
+/// Two lowercase hex digits: a table, not format!, since every frame's
+/// bytes pass through here.
+pub(crate) fn push_hex(s: &mut String, b: u8) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    s.push(DIGITS[usize::from(b >> 4)] as char);
+    s.push(DIGITS[usize::from(b & 15)] as char);
 }
 
 /// A field for a layer outside a builder (e.g. Ethernet padding found later).
@@ -83,7 +91,8 @@ impl<'a> LayerBuilder<'a> {
                 protocol: header.as_str().to_string(),
                 offset: start,
                 length: 0,
-                fields: Vec::new(),
+                // A TCP header with options has about 30 fields.
+                fields: Vec::with_capacity(32),
             },
             cut: None,
         }

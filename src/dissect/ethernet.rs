@@ -64,12 +64,15 @@ impl Address {
 
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let b = self.0;
-        write!(
-            f,
-            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-            b[0], b[1], b[2], b[3], b[4], b[5]
-        )
+        // By a table, not six {:02x}: every frame formats two.
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut s = [b':'; 17];
+        for (i, b) in self.0.iter().enumerate() {
+            s[3 * i] = DIGITS[usize::from(b >> 4)];
+            s[3 * i + 1] = DIGITS[usize::from(b & 15)];
+        }
+        // ASCII digits and colons only.
+        f.write_str(std::str::from_utf8(&s).unwrap_or_default())
     }
 }
 
@@ -212,6 +215,10 @@ mod tests {
         assert_eq!(
             address_text(Address([0x02, 0, 0, 0, 0, 1])),
             "02:00:00:00:00:01"
+        );
+        assert_eq!(
+            Address([0x52, 0x54, 0x00, 0xab, 0xcd, 0xef]).to_string(),
+            "52:54:00:ab:cd:ef"
         );
     }
 }

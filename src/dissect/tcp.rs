@@ -271,8 +271,21 @@ pub(crate) fn dissect(frame: &[u8], up: &Upper, d: &mut Dissection) -> Result<()
     });
     let data_off = b.bits("data offset", 96, 4, |v| format!("{v} ({} bytes)", v * 4));
     b.bits("reserved", 100, 3, |v| v.to_string());
-    for (name, _, bit) in FLAG_BITS {
-        b.bits(&format!("flags.{name}"), bit, 1, flag_bit);
+    // The fields' names, written out: every segment has all nine.
+    const FIELDS: [&str; 9] = [
+        "flags.AE",
+        "flags.CWR",
+        "flags.ECE",
+        "flags.URG",
+        "flags.ACK",
+        "flags.PSH",
+        "flags.RST",
+        "flags.SYN",
+        "flags.FIN",
+    ];
+    for (field, (name, _, bit)) in FIELDS.iter().zip(FLAG_BITS) {
+        debug_assert_eq!(field.strip_prefix("flags."), Some(name));
+        b.bits(field, bit, 1, flag_bit);
     }
     b.bytes("window", field::WIN_SIZE, |s| u16_at(s, 0..2).to_string());
     b.bytes("checksum", field::CHECKSUM, |s| {

@@ -2,21 +2,21 @@
 //! anyone (Wireshark, tcpdump, ours) with the same dissection and frame
 //! notes as a lesson's frames.
 //!
-//! Streaming: frames are read one at a time into one buffer, each is
-//! dissected, annotated and printed, then forgotten. Exports need a whole
+//! Streaming: frames are read one at a time, each is dissected, annotated
+//! and printed, then forgotten; the three stages run on three threads
+//! (`pipeline`). Exports need a whole
 //! transcript, so only the first frames (up to `KEEP_BYTES` of events) are
 //! kept for them, and the transcript says how many were left out.
 
 pub mod link;
+mod pipeline;
 pub mod reader;
 
 use std::io::{BufReader, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::annotate::Annotator;
 use crate::error::Error;
-use crate::live::capture::CapturedFrame;
 use crate::render::{self, terminal};
 use crate::transcript::{Event, LessonInfo, NetworkInfo, Outcome, Transcript};
 
@@ -92,10 +92,17 @@ pub fn run(opts: &Options) -> Result<ExitCode, Error> {
         action: "open",
         reason: e.to_string(),
     })?;
-    let mut reader = reader::CaptureReader::new(BufReader::with_capacity(1 << 20, f))
+    let reader = reader::CaptureReader::new(BufReader::with_capacity(1 << 20, f))
         .map_err(|e| usage(file, e.offset, &e.reason))?;
     let mut t = skeleton(file);
-    let mut annotator = Annotator::without_plan(true);
+    // Brief and normal never print the syntax note or the bytes; only the
+    // exports and full need them.
+    let printing_only = opts.exports.is_empty() && opts.detail != render::Detail::Full;
+    let pipeline = pipeline::Pipeline::start(reader, printing_only).map_err(|e| Error::Io {
+        path: file.to_path_buf(),
+        action: "start the threads that read",
+        reason: e.to_string(),
+    })?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let keep = !opts.exports.is_empty();
@@ -107,62 +114,48 @@ pub fn run(opts: &Options) -> Result<ExitCode, Error> {
     let mut printed_header = false;
     let mut printer = terminal::Printer::new(terminal::View::new(opts.detail));
     let mut failure = None;
-    loop {
-        let rec = match reader.next_record() {
-            Ok(Some(rec)) => rec,
-            Ok(None) => break,
+    for batch in &pipeline.events {
+        let mut batch = match batch {
+            Ok(batch) => batch,
             Err(e) => {
                 failure = Some(usage(file, e.offset, &e.reason));
                 break;
             }
         };
-        total += 1;
-        if !link_types.contains(&rec.link_type) {
-            link_types.push(rec.link_type);
-        }
-        let first_link = link_types[0];
-        if !printed_header {
-            printed_header = true;
-            t.started_at_ns = rec.timestamp_ns;
-            t.network.link_type = (first_link != link::ETHERNET).then_some(first_link);
-            t.lesson.summary = format!("Frames of {}.", link::name(first_link));
+        for x in &batch {
+            total += 1;
+            if !link_types.contains(&x.link_type) {
+                link_types.push(x.link_type);
+            }
+            if !printed_header {
+                printed_header = true;
+                let first_link = link_types[0];
+                t.started_at_ns = x.timestamp_ns;
+                t.network.link_type = (first_link != link::ETHERNET).then_some(first_link);
+                t.lesson.summary = format!("Frames of {}.", link::name(first_link));
+                if !opts.quiet {
+                    let _ = printer.header(&t, &mut out);
+                }
+            }
             if !opts.quiet {
-                let _ = printer.header(&t, &mut out);
+                let _ = printer.event(&t, &x.event, &mut out);
             }
         }
-        let mut d = link::dissect(rec.link_type, rec.data);
-        if !link::supported(rec.link_type) {
-            d.stopped = Some(crate::dissect::stop::Stop::UnknownLinkType {
-                link_type: rec.link_type,
-                name: link::name(rec.link_type),
-            });
+        if keep {
+            for x in batch.drain(..) {
+                if x.link_type != link_types[0] {
+                    other_link += 1;
+                } else if kept_bytes < KEEP_BYTES {
+                    kept_bytes += event_size(&x.event);
+                    t.events.push(x.event);
+                } else {
+                    left_out += 1;
+                }
+            }
         }
-        let frame = CapturedFrame {
-            data: rec.data.to_vec(),
-            timestamp_ns: rec.timestamp_ns,
-            crossing: None,
-        };
-        let mut event = annotator.frame_dissected(0, &frame, d);
-        if (rec.original_len as usize) > rec.data.len() {
-            event.length = Some(rec.original_len as usize);
-            event.notes.syntax.push_str(&format!(
-                "\n\nOnly the first {} of this frame's {} bytes were captured (the capture's snapshot length).",
-                rec.data.len(),
-                rec.original_len
-            ));
-        }
-        if !opts.quiet {
-            let _ = printer.event(&t, &event, &mut out);
-        }
-        if keep && rec.link_type != first_link {
-            other_link += 1;
-        } else if keep && kept_bytes < KEEP_BYTES {
-            kept_bytes += event_size(&event);
-            t.events.push(event);
-        } else if keep {
-            left_out += 1;
-        }
+        pipeline.printed(batch);
     }
+    pipeline.finish();
     if !printed_header && !opts.quiet {
         let _ = printer.header(&t, &mut out);
     }

@@ -59,41 +59,47 @@ pub fn paragraphs(text: &str) -> Vec<&str> {
 /// digit, a quote or a bracket — so `0.101 ms`, `e.g. this` and
 /// `(RFC 6528), so` stay whole.
 pub fn sentences(text: &str) -> Vec<&str> {
+    // Byte positions: every mark looked for is ASCII except the closing
+    // quotes, whose lengths are added whole, so each index stays on a
+    // character boundary. Every frame's notes pass through here.
+    let b = text.as_bytes();
     let mut out = Vec::new();
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut start = 0;
     let mut i = 0;
-    while i < chars.len() {
-        let (_, c) = chars[i];
-        if matches!(c, '.' | '!' | '?') {
+    while i < b.len() {
+        if matches!(b[i], b'.' | b'!' | b'?') {
             let mut j = i + 1;
-            while j < chars.len() && matches!(chars[j].1, '"' | ')' | '”' | '’') {
-                j += 1;
+            loop {
+                let rest = &text[j..];
+                if rest.starts_with(['"', ')']) {
+                    j += 1;
+                } else if rest.starts_with(['”', '’']) {
+                    j += '”'.len_utf8();
+                } else {
+                    break;
+                }
             }
-            let word_before: String = text[chars[start].0.min(chars[i].0)..chars[i].0]
-                .rsplit(' ')
-                .next()
-                .unwrap_or("")
-                .to_lowercase();
-            let abbreviation = matches!(word_before.as_str(), "e.g" | "i.e" | "vs" | "etc");
-            if j < chars.len()
-                && chars[j].1 == ' '
-                && chars.get(j + 1).is_some_and(|&(_, n)| {
+            if b.get(j) == Some(&b' ')
+                && text[j + 1..].chars().next().is_some_and(|n| {
                     n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '(' | '`' | '“')
                 })
-                && !abbreviation
             {
-                let end = chars[j].0;
-                out.push(text[chars[start].0..end].trim());
-                start = j + 1;
-                i = j + 1;
-                continue;
+                let word_before = text[start..i].rsplit(' ').next().unwrap_or("");
+                let abbreviation = ["e.g", "i.e", "vs", "etc"]
+                    .iter()
+                    .any(|a| word_before.eq_ignore_ascii_case(a));
+                if !abbreviation {
+                    out.push(text[start..j].trim());
+                    start = j + 1;
+                    i = j + 1;
+                    continue;
+                }
             }
         }
         i += 1;
     }
-    if start < chars.len() {
-        let rest = text[chars[start].0..].trim();
+    if start < b.len() {
+        let rest = text[start..].trim();
         if !rest.is_empty() {
             out.push(rest);
         }
@@ -195,8 +201,9 @@ pub fn short_clause(sentence: &str, max: usize) -> String {
 /// sender's last one had, so later frames show only what changed.
 #[derive(Debug, Default, Clone)]
 pub struct Seen {
-    /// (protocol, sender) → the field values its last frame had.
-    layers: HashMap<(String, String), Vec<(String, String)>>,
+    /// protocol → sender → the field values its last frame had (nested,
+    /// so that a lookup by borrowed names allocates nothing).
+    layers: HashMap<String, HashMap<String, Vec<(String, String)>>>,
     /// Protocols already introduced, with the event that did.
     introduced: HashMap<String, usize>,
 }
@@ -251,14 +258,11 @@ impl Seen {
     pub fn syntax(&mut self, e: &Event) -> Vec<String> {
         let mut out = Vec::new();
         for layer in &e.layers {
-            let values: Vec<(String, String)> = layer
-                .fields
-                .iter()
-                .map(|f| (f.name.clone(), f.value.clone()))
-                .collect();
-            let key = (layer.protocol.clone(), e.actor.clone());
+            let before = self
+                .layers
+                .get(&layer.protocol)
+                .and_then(|senders| senders.get(&e.actor));
             let shown: Vec<String> = if self.introduced.contains_key(&layer.protocol) {
-                let before = self.layers.get(&key);
                 layer
                     .fields
                     .iter()
@@ -289,12 +293,36 @@ impl Seen {
             if !shown.is_empty() {
                 out.push(format!("{}: {}", layer.protocol, shown.join("; ")));
             }
-            self.layers.insert(key, values);
+            self.remember(&layer.protocol, &e.actor, &layer.fields);
         }
         if let Some(reason) = &e.stopped {
             out.push(format!("Parsing stopped: {reason}"));
         }
         out
+    }
+
+    /// Keep `fields` as the last values of `protocol` from `sender`,
+    /// reusing the strings kept before (most frames repeat the last one's
+    /// shape).
+    fn remember(&mut self, protocol: &str, sender: &str, fields: &[crate::dissect::Field]) {
+        if !self.layers.contains_key(protocol) {
+            self.layers.insert(protocol.to_string(), HashMap::new());
+        }
+        let senders = self.layers.get_mut(protocol).expect("inserted above");
+        if !senders.contains_key(sender) {
+            senders.insert(sender.to_string(), Vec::new());
+        }
+        let kept = senders.get_mut(sender).expect("inserted above");
+        kept.truncate(fields.len());
+        for (i, f) in fields.iter().enumerate() {
+            match kept.get_mut(i) {
+                Some((name, value)) => {
+                    name.clone_from(&f.name);
+                    value.clone_from(&f.value);
+                }
+                None => kept.push((f.name.clone(), f.value.clone())),
+            }
+        }
     }
 }
 

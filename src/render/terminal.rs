@@ -41,6 +41,9 @@ pub fn tty_width(fd: std::os::fd::RawFd) -> Option<usize> {
 
 /// How many columns `s` takes: escape sequences (colour) take none.
 pub fn visible_len(s: &str) -> usize {
+    if !s.as_bytes().contains(&0x1b) {
+        return s.chars().count();
+    }
     let mut n = 0;
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
@@ -74,51 +77,51 @@ pub fn wrap_blank(text: &str, width: usize, first: &str, indent: usize) -> Strin
 }
 
 fn wrap_paragraphs(text: &str, width: usize, first: &str, indent: usize, blank: bool) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(text.len() + text.len() / 8 + first.len() + 16);
     let indent = indent.min(width / 2);
     let pad = " ".repeat(indent);
     let mut line = String::from(first);
     let mut line_len = visible_len(first);
     let mut at_start = true;
+    // The line so far goes to `out`, and the next starts with the indent.
+    let break_line = |out: &mut String, line: &mut String| {
+        out.push_str(line);
+        out.push('\n');
+        line.clear();
+        line.push_str(&pad);
+    };
     for (pi, paragraph) in paragraphs(text).iter().enumerate() {
         if pi > 0 {
-            out.push_str(&line);
-            out.push('\n');
+            break_line(&mut out, &mut line);
             if blank {
+                // The blank line goes before the indented line begun above.
                 out.push('\n');
             }
-            line = pad.clone();
             line_len = indent;
             at_start = true;
         }
-        for word in paragraph.split_whitespace() {
-            let mut word = word.to_string();
-            let mut wl = visible_len(&word);
+        for mut word in paragraph.split_whitespace() {
+            let mut wl = visible_len(word);
             if !at_start && line_len + 1 + wl > width {
-                out.push_str(&line);
-                out.push('\n');
-                line = pad.clone();
+                break_line(&mut out, &mut line);
                 line_len = indent;
                 at_start = true;
             }
             // A word wider than a whole line: cut it at the edge.
             while at_start && line_len + wl > width && width > line_len && !word.contains('\x1b') {
                 let room = width - line_len;
-                let head: String = word.chars().take(room).collect();
-                let rest: String = word.chars().skip(room).collect();
-                line.push_str(&head);
-                out.push_str(&line);
-                out.push('\n');
-                line = pad.clone();
+                let cut = word.char_indices().nth(room).map_or(word.len(), |(i, _)| i);
+                line.push_str(&word[..cut]);
+                break_line(&mut out, &mut line);
                 line_len = indent;
-                word = rest;
-                wl = visible_len(&word);
+                word = &word[cut..];
+                wl = visible_len(word);
             }
             if !at_start {
                 line.push(' ');
                 line_len += 1;
             }
-            line.push_str(&word);
+            line.push_str(word);
             line_len += wl;
             at_start = false;
         }

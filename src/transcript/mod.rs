@@ -408,9 +408,27 @@ impl Event {
 }
 
 pub fn to_hex(data: &[u8]) -> String {
+    // A digit table, not format!: every frame's bytes pass through here.
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(data.len() * 2);
-    for b in data {
-        s.push_str(&format!("{b:02x}"));
+    for &b in data {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
     }
     s
+}
+
+#[cfg(test)]
+mod hex_tests {
+    use super::to_hex;
+
+    #[test]
+    fn to_hex_writes_two_lowercase_digits_a_byte() {
+        assert_eq!(to_hex(&[]), "");
+        assert_eq!(to_hex(&[0x00, 0x0f, 0xa0, 0xff, 0x45]), "000fa0ff45");
+        let all: Vec<u8> = (0..=255).collect();
+        let want: String = all.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(to_hex(&all), want);
+        assert_eq!(crate::text::parse_hex(&want).unwrap(), all);
+    }
 }

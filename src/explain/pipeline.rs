@@ -1,0 +1,194 @@
+//! explain's stages on their own threads: one reads frames from the file,
+//! one dissects and annotates them, and the caller prints (and keeps) the
+//! events. Each stage owns its state (the annotator's connections, the
+//! printer's headers shown), so frames keep their order and every stage
+//! sees every frame, as in one loop; the stages only overlap in time.
+//!
+//! Frames travel in batches through channels of a few batches each, so
+//! memory stays bounded however long the file is. Printed events go back to
+//! the thread that made them to be freed there: glibc's allocator frees
+//! another thread's memory under a lock, which cost more than the printing.
+
+use std::io::Read;
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::thread::{self, JoinHandle};
+
+use super::link;
+use super::reader::{CaptureReader, ReadError};
+use crate::annotate::Annotator;
+use crate::dissect::stop::Stop;
+use crate::live::capture::CapturedFrame;
+use crate::transcript::Event;
+
+/// Frames per batch: enough to make a channel's cost per frame small.
+const BATCH: usize = 64;
+/// Batches a channel holds before its sender waits.
+const DEPTH: usize = 4;
+
+/// One frame of a batch as the file gives it.
+struct Raw {
+    link_type: u32,
+    timestamp_ns: u64,
+    original_len: u32,
+    bytes: std::ops::Range<usize>,
+}
+
+/// Frames read, their bytes in one buffer.
+struct RawBatch {
+    bytes: Vec<u8>,
+    frames: Vec<Raw>,
+}
+
+/// A frame's event, and what the file said of the frame.
+pub struct Explained {
+    pub link_type: u32,
+    pub timestamp_ns: u64,
+    pub event: Event,
+}
+
+/// The batches of events in file order; a read error, if any, comes last.
+pub type Batch = Result<Vec<Explained>, ReadError>;
+
+pub struct Pipeline {
+    pub events: Receiver<Batch>,
+    /// Printed batches, back to be freed where they were made.
+    done: Sender<Vec<Explained>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Pipeline {
+    /// Start reading `reader`. `printing_only`: see
+    /// `Annotator::for_printing_only`. Fails only if a thread cannot start.
+    pub fn start<R: Read + Send + 'static>(
+        reader: CaptureReader<R>,
+        printing_only: bool,
+    ) -> std::io::Result<Pipeline> {
+        let (raw_tx, raw_rx) = sync_channel(DEPTH);
+        let (events_tx, events) = sync_channel(DEPTH);
+        let (done, done_rx) = channel();
+        let read = thread::Builder::new()
+            .name("explain-read".into())
+            .spawn(move || read(reader, raw_tx))?;
+        let annotate = thread::Builder::new()
+            .name("explain-annotate".into())
+            // Should this fail, the reading thread ends at its first send.
+            .spawn(move || annotate(raw_rx, events_tx, done_rx, printing_only))?;
+        Ok(Pipeline {
+            events,
+            done,
+            threads: vec![read, annotate],
+        })
+    }
+
+    /// Hand back a batch once its events are printed (or kept).
+    pub fn printed(&self, batch: Vec<Explained>) {
+        // The annotating thread may have ended; then the batch is freed here.
+        let _ = self.done.send(batch);
+    }
+
+    /// Wait for the threads (after `events` ran dry); a panic in one goes
+    /// on in the caller.
+    pub fn finish(self) {
+        drop(self.events);
+        drop(self.done);
+        for t in self.threads {
+            if let Err(panic) = t.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    }
+}
+
+fn read<R: Read>(mut reader: CaptureReader<R>, tx: SyncSender<Result<RawBatch, ReadError>>) {
+    let empty = || RawBatch {
+        bytes: Vec::with_capacity(BATCH * 1600),
+        frames: Vec::with_capacity(BATCH),
+    };
+    let mut batch = empty();
+    let end = loop {
+        match reader.next_record() {
+            Ok(Some(rec)) => {
+                let at = batch.bytes.len();
+                batch.bytes.extend_from_slice(rec.data);
+                batch.frames.push(Raw {
+                    link_type: rec.link_type,
+                    timestamp_ns: rec.timestamp_ns,
+                    original_len: rec.original_len,
+                    bytes: at..batch.bytes.len(),
+                });
+                if batch.frames.len() == BATCH {
+                    if tx.send(Ok(std::mem::replace(&mut batch, empty()))).is_err() {
+                        return;
+                    }
+                }
+            }
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    if !batch.frames.is_empty() && tx.send(Ok(batch)).is_err() {
+        return;
+    }
+    if let Some(e) = end {
+        let _ = tx.send(Err(e));
+    }
+}
+
+fn annotate(
+    rx: Receiver<Result<RawBatch, ReadError>>,
+    tx: SyncSender<Batch>,
+    done: Receiver<Vec<Explained>>,
+    printing_only: bool,
+) {
+    let mut annotator = Annotator::without_plan(true);
+    if printing_only {
+        annotator = annotator.for_printing_only();
+    }
+    let mut frame = CapturedFrame {
+        data: Vec::with_capacity(2048),
+        timestamp_ns: 0,
+        crossing: None,
+    };
+    for batch in rx {
+        // Free what was printed (here, where it was allocated): at most
+        // the few batches the channel holds wait for it.
+        while let Ok(printed) = done.try_recv() {
+            drop(printed);
+        }
+        let batch = batch.map(|raw| {
+            raw.frames
+                .into_iter()
+                .map(|f| {
+                    let data = &raw.bytes[f.bytes];
+                    let mut d = link::dissect(f.link_type, data);
+                    if !link::supported(f.link_type) {
+                        d.stopped = Some(Stop::UnknownLinkType {
+                            link_type: f.link_type,
+                            name: link::name(f.link_type),
+                        });
+                    }
+                    frame.data.clear();
+                    frame.data.extend_from_slice(data);
+                    frame.timestamp_ns = f.timestamp_ns;
+                    let mut event = annotator.frame_dissected(0, &frame, d);
+                    let captured = data.len();
+                    if (f.original_len as usize) > captured {
+                        event.length = Some(f.original_len as usize);
+                        event.notes.syntax.push_str(&format!(
+                            "\n\nOnly the first {captured} of this frame's {} bytes were captured (the capture's snapshot length).",
+                            f.original_len
+                        ));
+                    }
+                    Explained {
+                        link_type: f.link_type,
+                        timestamp_ns: f.timestamp_ns,
+                        event,
+                    }
+                })
+                .collect()
+        });
+        if tx.send(batch).is_err() {
+            return;
+        }
+    }
+}
