@@ -73,7 +73,7 @@ steps:
     );
     assert_eq!(
         args[5],
-        "while len(data) < 600000: data += recv(min(65536, 600000 - len(data)))"
+        "while len(data) < 600000: data += conn.recv(min(65536, 600000 - len(data)))"
     );
     assert_eq!(args[7], "while chunk := recv(65536): data += chunk");
     let result = |i: usize| calls[i]["call"]["result"].as_str().unwrap();
