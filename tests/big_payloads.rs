@@ -75,7 +75,7 @@ steps:
         args[5],
         "while len(data) < 600000: data += conn.recv(min(65536, 600000 - len(data)))"
     );
-    assert_eq!(args[7], "while chunk := recv(65536): data += chunk");
+    assert_eq!(args[7], "while chunk := conn.recv(65536): data += chunk");
     let result = |i: usize| calls[i]["call"]["result"].as_str().unwrap();
     // Exactly what was asked for, then the rest and the end of stream.
     assert!(result(5).starts_with("600000 bytes in "), "{}", result(5));
