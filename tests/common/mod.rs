@@ -329,6 +329,21 @@ pub fn stall(t: &serde_json::Value) -> Option<String> {
             ));
         }
     }
+    // On `lo` nothing is lost: a segment sent again means its ACK came later
+    // than the sender's (few-millisecond, on a fast path) retransmission or
+    // probe timer allowed — the machine stalled the receiver.
+    if t["network"]["interface"] == "lo"
+        && let Some(e) = events.iter().find(|e| {
+            e["timer"]["kind"]
+                .as_str()
+                .is_some_and(|k| k.contains("retransmi"))
+        })
+    {
+        return Some(format!(
+            "the kernel sent #{} again ({}): on `lo` only a late ACK explains that",
+            e["index"], e["timer"]["kind"]
+        ));
+    }
     for (i, e) in events.iter().enumerate() {
         let Some(armed) = e["timer"]["armed_by"].as_u64() else {
             continue;
