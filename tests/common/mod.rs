@@ -92,7 +92,8 @@ impl Netcourse {
     }
 
     pub fn run(self) -> Ran {
-        let mut cmd = if self.as_nobody {
+        // Not root: already an ordinary user, as `nobody` would be.
+        let mut cmd = if self.as_nobody && is_root() {
             let mut c = Command::new("setpriv");
             c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin()]);
             c
