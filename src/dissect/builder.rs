@@ -8,6 +8,7 @@
 use super::stop::{Header, Stop};
 use super::{Field, Layer, LayerKind};
 use core::ops::Range;
+use std::borrow::Cow;
 
 /// Big-endian unsigned integer from up to 8 bytes (extra leading bytes are dropped).
 pub(crate) fn be(bytes: &[u8]) -> u64 {
@@ -52,9 +53,14 @@ pub(crate) fn push_hex(s: &mut String, b: u8) {
 }
 
 /// A field for a layer outside a builder (e.g. Ethernet padding found later).
-pub(crate) fn whole_bytes_field(name: &str, value: String, offset: usize, length: usize) -> Field {
+pub(crate) fn whole_bytes_field(
+    name: impl Into<Cow<'static, str>>,
+    value: String,
+    offset: usize,
+    length: usize,
+) -> Field {
     Field {
-        name: name.to_string(),
+        name: name.into(),
         value,
         offset,
         length,
@@ -126,15 +132,16 @@ impl<'a> LayerBuilder<'a> {
     /// Adds a whole-byte field; returns its bytes when they were captured.
     pub fn bytes(
         &mut self,
-        name: &str,
+        name: impl Into<Cow<'static, str>>,
         r: Range<usize>,
         fmt: impl FnOnce(&'a [u8]) -> String,
     ) -> Option<&'a [u8]> {
         if r.start >= r.end {
             return None;
         }
+        let name = name.into();
         let Some(s) = self.get(r.clone()) else {
-            self.note_cut(name);
+            self.note_cut(&name);
             return None;
         };
         let offset = self.start.saturating_add(r.start);
@@ -148,7 +155,7 @@ impl<'a> LayerBuilder<'a> {
     /// header; returns its value when it was captured.
     pub fn bits(
         &mut self,
-        name: &str,
+        name: impl Into<Cow<'static, str>>,
         bit: usize,
         width: usize,
         fmt: impl FnOnce(u32) -> String,
@@ -156,8 +163,9 @@ impl<'a> LayerBuilder<'a> {
         let width = width.clamp(1, 32);
         let first = bit / 8;
         let last = bit.saturating_add(width - 1) / 8;
+        let name = name.into();
         let Some(s) = self.get(first..last.saturating_add(1)) else {
-            self.note_cut(name);
+            self.note_cut(&name);
             return None;
         };
         // At most 5 bytes (bit % 8 + 32 bits), so it fits a u64.
@@ -165,7 +173,7 @@ impl<'a> LayerBuilder<'a> {
         let shift = total - (bit % 8) - width;
         let value = ((be(s) >> shift) & ((1u64 << width) - 1)) as u32;
         self.layer.fields.push(Field {
-            name: name.to_string(),
+            name,
             value: fmt(value),
             offset: self.start.saturating_add(first),
             length: s.len(),

@@ -317,10 +317,11 @@ impl Seen {
         for (i, f) in fields.iter().enumerate() {
             match kept.get_mut(i) {
                 Some((name, value)) => {
-                    name.clone_from(&f.name);
+                    name.clear();
+                    name.push_str(&f.name);
                     value.clone_from(&f.value);
                 }
-                None => kept.push((f.name.clone(), f.value.clone())),
+                None => kept.push((f.name.to_string(), f.value.clone())),
             }
         }
     }
