@@ -405,8 +405,7 @@ enum Piece {
 
 /// The parsed catalog: each registry key's pieces.
 struct Catalog {
-    entries: HashMap<&'static str, Vec<Piece>>,
-    /// The same pieces by the key's place in `KEYS`.
+    /// By the key's place in `KEYS`.
     by_index: Vec<Option<Vec<Piece>>>,
 }
 
@@ -492,11 +491,8 @@ fn parse(source: &str) -> (Catalog, Vec<String>) {
             ));
         }
     }
-    let by_index = KEYS
-        .iter()
-        .map(|(key, _)| entries.get(key).cloned())
-        .collect();
-    (Catalog { entries, by_index }, problems)
+    let by_index = KEYS.iter().map(|(key, _)| entries.remove(key)).collect();
+    (Catalog { by_index }, problems)
 }
 
 /// Read the catalog's entries as (`group.name`, text). The catalog is YAML
@@ -681,7 +677,8 @@ mod tests {
     fn the_catalog_and_the_registry_agree() {
         let (catalog, problems) = parse(SOURCE);
         assert!(problems.is_empty(), "{}", problems.join("\n"));
-        assert_eq!(catalog.entries.len(), KEYS.len());
+        assert!(catalog.by_index.iter().all(Option::is_some));
+        assert_eq!(catalog.by_index.len(), KEYS.len());
     }
 
     #[test]
