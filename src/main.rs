@@ -12,12 +12,6 @@ use netcourse::run::LiveRun;
 use netcourse::stepmode::term::{Signals, pending_signal};
 use netcourse::transcript::{Outcome, Transcript};
 
-/// explain and trace make and free millions of small strings (a frame's
-/// fields and notes) across threads; glibc's allocator spent a third of
-/// explain's time on that, mimalloc a fraction of it.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     // Parsing arguments starts no thread; the sandbox is entered in `run`
     // before anything else could.
