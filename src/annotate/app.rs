@@ -761,7 +761,7 @@ fn note_layer(p: Protocol, name: &str, offset: usize, length: usize, value: Stri
         offset,
         length,
         fields: vec![Field {
-            name: name.to_string(),
+            name: name.to_string().into(),
             value,
             offset,
             length,

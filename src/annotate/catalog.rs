@@ -30,7 +30,10 @@ macro_rules! registry {
                 use std::fmt::Display;
                 $(
                     pub(crate) fn $name($($arg: &dyn Display),*) -> String {
-                        super::render($key, &[$($arg),*])
+                        // The entry's place in KEYS, found when compiling:
+                        // no hashing of the key for every note.
+                        const AT: usize = super::index_of($key);
+                        super::render(AT, &[$($arg),*])
                     }
                 )*
             }
@@ -394,7 +397,7 @@ registry! {
 
 /// A piece of a parsed entry: text, or the value of the function's n-th
 /// placeholder.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Piece {
     Text(String),
     Value(usize),
@@ -402,7 +405,35 @@ enum Piece {
 
 /// The parsed catalog: each registry key's pieces.
 struct Catalog {
-    entries: HashMap<&'static str, Vec<Piece>>,
+    /// By the key's place in `KEYS`.
+    by_index: Vec<Option<Vec<Piece>>>,
+}
+
+/// Where `key` is in `KEYS` (a compile error if it is not there).
+const fn index_of(key: &str) -> usize {
+    let mut i = 0;
+    while i < KEYS.len() {
+        if same(KEYS[i].0, key) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("a registry key missing from KEYS")
+}
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// The catalog, parsed on first use.
@@ -414,9 +445,9 @@ fn catalog() -> &'static Catalog {
 
 /// Fill entry `key` with `values` (in the registry's placeholder order). An
 /// entry missing from the catalog (which the tests rule out) shows its key.
-fn render(key: &'static str, values: &[&dyn Display]) -> String {
-    let Some(pieces) = catalog().entries.get(key) else {
-        return key.to_string();
+fn render(at: usize, values: &[&dyn Display]) -> String {
+    let Some(pieces) = catalog().by_index.get(at).and_then(Option::as_ref) else {
+        return KEYS.get(at).map_or("", |k| k.0).to_string();
     };
     let mut out = String::with_capacity(160);
     for piece in pieces {
@@ -460,7 +491,8 @@ fn parse(source: &str) -> (Catalog, Vec<String>) {
             ));
         }
     }
-    (Catalog { entries }, problems)
+    let by_index = KEYS.iter().map(|(key, _)| entries.remove(key)).collect();
+    (Catalog { by_index }, problems)
 }
 
 /// Read the catalog's entries as (`group.name`, text). The catalog is YAML
@@ -645,7 +677,8 @@ mod tests {
     fn the_catalog_and_the_registry_agree() {
         let (catalog, problems) = parse(SOURCE);
         assert!(problems.is_empty(), "{}", problems.join("\n"));
-        assert_eq!(catalog.entries.len(), KEYS.len());
+        assert!(catalog.by_index.iter().all(Option::is_some));
+        assert_eq!(catalog.by_index.len(), KEYS.len());
     }
 
     #[test]
@@ -659,10 +692,10 @@ mod tests {
 
     #[test]
     fn every_entry_renders_with_all_its_values() {
-        for (key, placeholders) in KEYS {
+        for (at, (key, placeholders)) in KEYS.iter().enumerate() {
             let values: Vec<String> = placeholders.iter().map(|p| format!("<{p}>")).collect();
             let refs: Vec<&dyn Display> = values.iter().map(|v| v as &dyn Display).collect();
-            let text = render(key, &refs);
+            let text = render(at, &refs);
             assert!(!text.is_empty(), "{key}");
             for (p, v) in placeholders.iter().zip(&values) {
                 assert!(text.contains(v.as_str()), "{key} lacks {p}: {text}");

@@ -108,7 +108,7 @@ fn layout(frame: &[u8], layer: &Layer) -> Option<Layout> {
         }
         let label = short_label(&layer.protocol, &f.name);
         cells.push(Cell {
-            name: f.name.clone(),
+            name: f.name.to_string(),
             start,
             end: start + f.bit_length,
             lines: Vec::new(),

@@ -176,7 +176,7 @@ fn extension_fields(
     off: usize,
     len: usize,
 ) -> Option<(usize, bool)> {
-    b.bytes(&format!("{prefix}.next header"), off..off + 1, |s| {
+    b.bytes(format!("{prefix}.next header"), off..off + 1, |s| {
         protocol_text(u8_at(s, 0))
     });
     let bit = off * 8;
@@ -227,11 +227,11 @@ fn extension_fields(
             None
         }
         Extension::HopByHop | Extension::DestinationOptions => {
-            b.bytes(&format!("{prefix}.length"), off + 1..off + 2, |s| {
+            b.bytes(format!("{prefix}.length"), off + 1..off + 2, |s| {
                 format!("{} ({len} bytes)", u8_at(s, 0))
             });
             b.bytes(
-                &format!("{prefix}.options"),
+                format!("{prefix}.options"),
                 off + 2..off + len,
                 tlv_options_text,
             );
@@ -305,7 +305,7 @@ pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<
         let bytes = b.get(off..end).unwrap_or(&[]);
         let Some(len) = ext_header_len(nh, bytes) else {
             // At most the next-header byte arrived: show it, and stop.
-            b.bytes(&format!("{prefix}.next header"), off..end, |s| {
+            b.bytes(format!("{prefix}.next header"), off..end, |s| {
                 protocol_text(u8_at(s, 0))
             });
             d.layers.push(b.finish(end));

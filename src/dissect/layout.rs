@@ -109,7 +109,7 @@ fn extent_ok(fl: &Field) -> bool {
 fn field_outside(l: &Layer, fl: &Field, layer_start: usize, layer_end: usize) -> LayoutError {
     LayoutError::FieldOutsideLayer {
         protocol: l.protocol.clone(),
-        field: fl.name.clone(),
+        field: fl.name.to_string(),
         start: fl.offset,
         end: end_of(fl.offset, fl.length),
         layer_start,
@@ -126,7 +126,7 @@ impl Layer {
             if !extent_ok(fl) {
                 return Err(LayoutError::BadFieldExtent {
                     protocol: self.protocol.clone(),
-                    field: fl.name.clone(),
+                    field: fl.name.to_string(),
                 });
             }
             if fl.offset < lo || end_of(fl.offset, fl.length) > hi {
@@ -173,7 +173,7 @@ impl Dissection {
                 if !extent_ok(fl) {
                     return Err(LayoutError::BadFieldExtent {
                         protocol: l.protocol.clone(),
-                        field: fl.name.clone(),
+                        field: fl.name.to_string(),
                     });
                 }
                 let field_end = end_of(fl.offset, fl.length);

@@ -5,6 +5,7 @@
 //! stop (for a learner that message is part of the lesson).
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 // Wire formats, in the style of smoltcp's `wire`: field ranges as consts, a
 // zero-copy view per header, protocol numbers as enums with `Unknown(raw)`.
@@ -70,8 +71,9 @@ impl std::fmt::Display for LayerKind {
 /// One header field as it sits in the frame.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Field {
-    /// Short name, e.g. `source port`, `flags.SYN`, `option.MSS`.
-    pub name: String,
+    /// Short name, e.g. `source port`, `flags.SYN`, `option.MSS`: nearly
+    /// always a literal, so not copied to the heap for every frame.
+    pub name: Cow<'static, str>,
     /// The value as a learner reads it, e.g. `5000`, `0x0800 (IPv4)`, `127.0.0.1`.
     pub value: String,
     /// Byte offset of the field's first byte in the frame.

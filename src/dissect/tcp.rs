@@ -125,6 +125,21 @@ impl OptionKind {
     }
 }
 
+/// The option's field name, `option.<name>`: a literal for the known
+/// kinds, which every segment carries.
+fn option_field_name(o: &TcpOption) -> std::borrow::Cow<'static, str> {
+    match OptionKind::from(o.kind) {
+        OptionKind::EndOfList => "option.EOL".into(),
+        OptionKind::NoOperation => "option.NOP".into(),
+        OptionKind::MaxSegmentSize => "option.MSS".into(),
+        OptionKind::WindowScale => "option.WS".into(),
+        OptionKind::SackPermitted => "option.SACK_PERM".into(),
+        OptionKind::SackRange => "option.SACK".into(),
+        OptionKind::Timestamp => "option.TS".into(),
+        OptionKind::Unknown(_) => format!("option.{}", o.name).into(),
+    }
+}
+
 /// Parses the options area. `base` is the frame offset of `opts[0]`.
 /// Returns the options that parsed, plus why the walk stopped early (if it did).
 pub fn parse_options(opts: &[u8], base: usize) -> (Vec<TcpOption>, Option<Stop>) {
@@ -285,7 +300,7 @@ pub(crate) fn dissect(frame: &[u8], up: &Upper, d: &mut Dissection) -> Result<()
     ];
     for (field, (name, _, bit)) in FIELDS.iter().zip(FLAG_BITS) {
         debug_assert_eq!(field.strip_prefix("flags."), Some(name));
-        b.bits(field, bit, 1, flag_bit);
+        b.bits(*field, bit, 1, flag_bit);
     }
     b.bytes("window", field::WIN_SIZE, |s| u16_at(s, 0..2).to_string());
     b.bytes("checksum", field::CHECKSUM, |s| {
@@ -329,7 +344,7 @@ pub(crate) fn dissect(frame: &[u8], up: &Upper, d: &mut Dissection) -> Result<()
     let base = up.start;
     for o in &options {
         let rel = o.offset - base;
-        b.bytes(&format!("option.{}", o.name), rel..rel + o.length, |_| {
+        b.bytes(option_field_name(o), rel..rel + o.length, |_| {
             option_field_value(o)
         });
     }

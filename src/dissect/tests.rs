@@ -18,7 +18,7 @@ fn fields(l: &Layer) -> Vec<(&str, &str, usize, usize, usize, usize)> {
         .iter()
         .map(|f| {
             (
-                f.name.as_str(),
+                &*f.name,
                 f.value.as_str(),
                 f.offset,
                 f.length,

@@ -95,7 +95,7 @@ fn by_version(frame: &[u8]) -> Result<Next, Stop> {
     }
 }
 
-fn field(name: &str, value: String, offset: usize, length: usize) -> Field {
+fn field(name: &'static str, value: String, offset: usize, length: usize) -> Field {
     Field {
         name: name.into(),
         value,

@@ -59,59 +59,67 @@ pub fn paragraphs(text: &str) -> Vec<&str> {
 /// digit, a quote or a bracket — so `0.101 ms`, `e.g. this` and
 /// `(RFC 6528), so` stay whole.
 pub fn sentences(text: &str) -> Vec<&str> {
+    sentence_iter(text).collect()
+}
+
+/// `sentences`, found one at a time: a caller that wants the first few
+/// does not scan the rest of the note.
+fn sentence_iter(text: &str) -> impl Iterator<Item = &str> {
     // Byte positions: every mark looked for is ASCII except the closing
     // quotes, whose lengths are added whole, so each index stays on a
     // character boundary. Every frame's notes pass through here.
     let b = text.as_bytes();
-    let mut out = Vec::new();
     let mut start = 0;
     let mut i = 0;
-    while i < b.len() {
-        if matches!(b[i], b'.' | b'!' | b'?') {
-            let mut j = i + 1;
-            loop {
-                let rest = &text[j..];
-                if rest.starts_with(['"', ')']) {
-                    j += 1;
-                } else if rest.starts_with(['”', '’']) {
-                    j += '”'.len_utf8();
-                } else {
-                    break;
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            if matches!(b[i], b'.' | b'!' | b'?') {
+                let mut j = i + 1;
+                loop {
+                    let rest = &text[j..];
+                    if rest.starts_with(['"', ')']) {
+                        j += 1;
+                    } else if rest.starts_with(['”', '’']) {
+                        j += '”'.len_utf8();
+                    } else {
+                        break;
+                    }
+                }
+                if b.get(j) == Some(&b' ')
+                    && text[j + 1..].chars().next().is_some_and(|n| {
+                        n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '(' | '`' | '“')
+                    })
+                {
+                    let word_before = text[start..i].rsplit(' ').next().unwrap_or("");
+                    let abbreviation = ["e.g", "i.e", "vs", "etc"]
+                        .iter()
+                        .any(|a| word_before.eq_ignore_ascii_case(a));
+                    if !abbreviation {
+                        let sentence = text[start..j].trim();
+                        start = j + 1;
+                        i = j + 1;
+                        return Some(sentence);
+                    }
                 }
             }
-            if b.get(j) == Some(&b' ')
-                && text[j + 1..].chars().next().is_some_and(|n| {
-                    n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '(' | '`' | '“')
-                })
-            {
-                let word_before = text[start..i].rsplit(' ').next().unwrap_or("");
-                let abbreviation = ["e.g", "i.e", "vs", "etc"]
-                    .iter()
-                    .any(|a| word_before.eq_ignore_ascii_case(a));
-                if !abbreviation {
-                    out.push(text[start..j].trim());
-                    start = j + 1;
-                    i = j + 1;
-                    continue;
-                }
+            i += 1;
+        }
+        if start < b.len() {
+            let rest = text[start..].trim();
+            start = b.len();
+            if !rest.is_empty() {
+                return Some(rest);
             }
         }
-        i += 1;
-    }
-    if start < b.len() {
-        let rest = text[start..].trim();
-        if !rest.is_empty() {
-            out.push(rest);
-        }
-    }
-    out
+        None
+    })
 }
 
 /// At most `n` sentences of `text`, and no more than `max` characters
 /// (always at least the first sentence).
 pub fn first_sentences(text: &str, n: usize, max: usize) -> String {
     let mut out = String::new();
-    for s in sentences(text).into_iter().take(n) {
+    for s in sentence_iter(text).take(n) {
         if !out.is_empty() && out.len() + 1 + s.len() > max {
             break;
         }
@@ -317,10 +325,11 @@ impl Seen {
         for (i, f) in fields.iter().enumerate() {
             match kept.get_mut(i) {
                 Some((name, value)) => {
-                    name.clone_from(&f.name);
+                    name.clear();
+                    name.push_str(&f.name);
                     value.clone_from(&f.value);
                 }
-                None => kept.push((f.name.clone(), f.value.clone())),
+                None => kept.push((f.name.to_string(), f.value.clone())),
             }
         }
     }

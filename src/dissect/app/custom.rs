@@ -55,7 +55,7 @@ pub fn decode(name: &str, msg: &[u8], defs: &[FieldDef]) -> (Layer, Option<Stop>
     let mut b = builder(msg, Header::Custom);
     let mut needed = 0;
     for d in defs {
-        b.bytes(&d.name, d.start..d.end, |s| shown(s, d.show));
+        b.bytes(d.name.clone(), d.start..d.end, |s| shown(s, d.show));
         needed = needed.max(d.end);
     }
     let stop = (needed > msg.len()).then(|| b.truncated(needed));

@@ -293,7 +293,7 @@ impl Reader<'_, '_> {
         let mut counts = [0u16; 4];
         for (i, name) in names.iter().enumerate() {
             let r = base + 4 + 2 * i..base + 6 + 2 * i;
-            if let Some(s) = b.bytes(name, r, |s| u16_at(s, 0..2).to_string()) {
+            if let Some(s) = b.bytes(*name, r, |s| u16_at(s, 0..2).to_string()) {
                 counts[i] = u16_at(s, 0..2);
             }
         }
@@ -345,13 +345,13 @@ impl Reader<'_, '_> {
             None => name.text.clone(),
         };
         let r = self.at(at..name.end);
-        self.b.bytes(field, r, |_| shown);
+        self.b.bytes(field.to_string(), r, |_| shown);
         if let Some(p) = name.pointer {
             let target_name = read_name(self.msg, p.target)
                 .map(|n| n.text)
                 .unwrap_or_default();
             let r = self.at(p.at..p.at + 2);
-            self.b.bytes(&format!("{field}.pointer"), r, |s| {
+            self.b.bytes(format!("{field}.pointer"), r, |s| {
                 format!(
                     "0x{:04x} → offset {} ({target_name})",
                     u16_at(s, 0..2),
@@ -402,23 +402,23 @@ impl Reader<'_, '_> {
         let kind = RecordType::from(rtype);
         let r = self.at(pos..pos + 2);
         self.b
-            .bytes(&format!("{pre}.type"), r, |_| named(rtype, kind.name()));
+            .bytes(format!("{pre}.type"), r, |_| named(rtype, kind.name()));
         let r = self.at(pos + 2..pos + 4);
         if kind == RecordType::Opt {
             // EDNS (RFC 6891): the class is the sender's UDP payload size.
             self.b
-                .bytes(&format!("{pre}.UDP payload size"), r, |_| class.to_string());
+                .bytes(format!("{pre}.UDP payload size"), r, |_| class.to_string());
         } else {
-            self.b.bytes(&format!("{pre}.class"), r, |_| {
+            self.b.bytes(format!("{pre}.class"), r, |_| {
                 named(class, Class::from(class).name())
             });
         }
         let r = self.at(pos + 4..pos + 8);
         self.b
-            .bytes(&format!("{pre}.TTL"), r, |_| format!("{ttl} seconds"));
+            .bytes(format!("{pre}.TTL"), r, |_| format!("{ttl} seconds"));
         let r = self.at(pos + 8..pos + 10);
         self.b
-            .bytes(&format!("{pre}.data length"), r, |_| rdlen.to_string());
+            .bytes(format!("{pre}.data length"), r, |_| rdlen.to_string());
         let data_at = pos + 10;
         let data_end = data_at + rdlen;
         if data_end > self.msg.len() {
@@ -441,7 +441,7 @@ impl Reader<'_, '_> {
                 };
                 let text = std::net::Ipv4Addr::from(a).to_string();
                 let r = self.at(data_at..data_end);
-                self.b.bytes(&format!("{pre}.A"), r, |_| text.clone());
+                self.b.bytes(format!("{pre}.A"), r, |_| text.clone());
                 text
             }
             RecordType::Aaaa => {
@@ -450,7 +450,7 @@ impl Reader<'_, '_> {
                 };
                 let text = std::net::Ipv6Addr::from(a).to_string();
                 let r = self.at(data_at..data_end);
-                self.b.bytes(&format!("{pre}.AAAA"), r, |_| text.clone());
+                self.b.bytes(format!("{pre}.AAAA"), r, |_| text.clone());
                 text
             }
             RecordType::Cname | RecordType::Ns | RecordType::Ptr => {
@@ -468,7 +468,7 @@ impl Reader<'_, '_> {
                 let pref = u16_at(data, 0..2);
                 let r = self.at(data_at..data_at + 2);
                 self.b
-                    .bytes(&format!("{pre}.MX preference"), r, |_| pref.to_string());
+                    .bytes(format!("{pre}.MX preference"), r, |_| pref.to_string());
                 let n = self.name(&format!("{pre}.MX exchange"), data_at + 2)?;
                 if n.end != data_end {
                     return Err(too_short(n.end - data_at));
@@ -486,7 +486,7 @@ impl Reader<'_, '_> {
                     let t = super::text(s, 255);
                     let r = self.at(data_at + i..data_at + i + 1 + n);
                     self.b
-                        .bytes(&format!("{pre}.TXT"), r, |_| format!("\"{t}\""));
+                        .bytes(format!("{pre}.TXT"), r, |_| format!("\"{t}\""));
                     texts.push(format!("\"{t}\""));
                     i += 1 + n;
                 }
@@ -494,7 +494,7 @@ impl Reader<'_, '_> {
             }
             _ => {
                 let r = self.at(data_at..data_end);
-                self.b.bytes(&format!("{pre}.data"), r, hex);
+                self.b.bytes(format!("{pre}.data"), r, hex);
                 hex(data)
             }
         };
@@ -631,7 +631,7 @@ pub(crate) mod tests {
     fn values(l: &Layer) -> Vec<(&str, &str)> {
         l.fields
             .iter()
-            .map(|f| (f.name.as_str(), f.value.as_str()))
+            .map(|f| (&*f.name, f.value.as_str()))
             .collect()
     }
 

@@ -249,7 +249,7 @@ fn read(b: &mut LayerBuilder<'_>, msg: &[u8], info: &mut Info) -> Result<(), Sto
         };
         let name = word(&t[..colon]);
         let value = word(&t[colon + 1..]).trim().to_string();
-        b.bytes(&name, l.start..l.end, |_| value.clone());
+        b.bytes(name.clone(), l.start..l.end, |_| value.clone());
         info.headers.push((name, value));
         pos = l.next;
     };
