@@ -300,15 +300,9 @@ pub fn is_call_answer(name: &str) -> bool {
 mod tests {
     use super::*;
 
-    const HEAD: &str = "format: 1\nname: t\ntitle: t\nsummary: s\n";
+    use super::super::tests::run;
     const TCP: &str = "actors:\n  - {name: srv, transport: tcp, port: 50007}\n  - {name: cli, transport: tcp}\nsteps:\n  - {actor: srv, call: bind}\n  - {actor: srv, call: listen}\n  - {actor: cli, call: connect, to: srv}\n  - {actor: srv, call: accept}\n";
     const UDP: &str = "actors:\n  - {name: r, transport: udp, port: 5000}\n  - {name: s, transport: udp}\nsteps:\n  - {actor: r, call: bind}\n";
-
-    fn run(body: &str) -> (Option<Plan>, Vec<Problem>) {
-        let text = format!("{HEAD}{body}");
-        let file = crate::lesson::load::parse(&text).expect("the test lesson parses");
-        check_source(&file, &text)
-    }
 
     /// The first error: its kind, line, column and message.
     fn error(body: &str) -> (Kind, u64, u64, String) {

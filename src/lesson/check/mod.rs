@@ -416,6 +416,7 @@ pub(super) fn check_repeat(spec: &StepSpec, problems: &mut Vec<Problem>) -> usiz
 }
 
 #[cfg(test)]
+#[macro_use]
 mod tests;
 #[cfg(test)]
 mod tests_flow;

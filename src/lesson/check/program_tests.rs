@@ -4,13 +4,7 @@
 use super::super::*;
 use crate::plan::{ProgramExpect, ProgramSlot};
 
-const HEAD: &str = "format: 1\nname: t\ntitle: t\nsummary: s\n";
-
-fn run(body: &str) -> (Option<Plan>, Vec<Problem>) {
-    let text = format!("{HEAD}{body}");
-    let file = crate::lesson::load::parse(&text).expect("the test lesson parses");
-    check_source(&file, &text)
-}
+use super::super::tests::run;
 
 /// The first error: its kind, line, column and message.
 fn first_error(body: &str) -> (Kind, u64, u64, String) {

@@ -2,39 +2,9 @@
 //! each misuse gives its typed problem at its line with a fix, and a good
 //! lesson compiles to the steps the run will take.
 
+use super::tests::run;
 use super::*;
 use crate::plan::call_text;
-
-const HEAD: &str = "format: 1\nname: t\ntitle: t\nsummary: s\n";
-
-fn run(body: &str) -> (Option<Plan>, Vec<Problem>) {
-    let text = format!("{HEAD}{body}");
-    let file = crate::lesson::load::parse(&text).expect("the test lesson parses");
-    check_source(&file, &text)
-}
-
-/// The first error of a lesson body (line 5 is its first line): its kind,
-/// where, what it says, and that it comes with a fix.
-macro_rules! check_error {
-    (name: $name:ident, input: $input:expr, kind: $kind:pat, line: $line:expr, column: $column:expr, message: $message:expr $(,)?) => {
-        #[test]
-        fn $name() {
-            let (plan, problems) = run($input);
-            assert!(plan.is_none(), "an error must leave no plan");
-            let p = problems
-                .iter()
-                .find(|p| p.is_error())
-                .unwrap_or_else(|| panic!("no error in {problems:#?}"));
-            assert!(matches!(p.kind, $kind), "{problems:#?}");
-            assert_eq!(
-                (p.line, p.column, p.message().as_str()),
-                ($line, $column, $message),
-                "{problems:#?}"
-            );
-            assert!(p.hint().is_some_and(|h| !h.is_empty()), "no fix: {p:?}");
-        }
-    };
-}
 
 /// A server with two clients connected (lines 5–8 actors, 9 `steps:`,
 /// steps from line 10; the two accepts are lines 14 and 15).
