@@ -9,7 +9,6 @@
 //! sent by the kernel on its own (a timer).
 
 pub mod decode;
-pub mod hooks;
 pub mod ready;
 pub mod regs;
 mod spawn;
@@ -221,7 +220,7 @@ fn stepped(
     // A quit or a signal: stop the programs now, held or running (the
     // tracer then reaps them and ends).
     if !matches!(ending, Ok(crate::stepmode::Ending::Finished)) {
-        hooks::kill_all(&live);
+        spawn::kill_all(&live);
     }
     let traced = tracer.join().map_err(|_| Error::Usage {
         message: "tracing: the tracer thread panicked".into(),

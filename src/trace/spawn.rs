@@ -4,7 +4,7 @@
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 
 use std::collections::BTreeMap;
 
@@ -12,6 +12,15 @@ use super::decode::Sc;
 use super::tracer::{Line, os};
 use crate::error::Error;
 use crate::live::capture::now_ns;
+
+/// SIGKILL every process in `live` (the run is over, or a caller gave up
+/// on the programs).
+pub fn kill_all(live: &Mutex<Vec<i32>>) {
+    for pid in live.lock().map(|l| l.clone()).unwrap_or_default() {
+        // SAFETY: kill(2) on a pid we traced.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+}
 
 /// A pseudo-terminal for a program's stdout or stderr: programs buffer
 /// their output line by line on a terminal, so each line comes when it is

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-pub use super::hooks::kill_all;
+pub use super::spawn::kill_all;
 
 use super::decode::{self, Addr, Sc};
 use super::ready::Ready;

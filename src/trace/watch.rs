@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::hooks::kill_all;
 use super::ready::Ready;
+use super::spawn::kill_all;
 use super::tracer::{Call, Exit, Line};
 
 /// How `run_with` starts the programs after the first.
@@ -40,6 +40,19 @@ impl Default for Options {
 }
 
 impl Options {
+    /// The working directory as `chdir` (in the child, after fork) needs it.
+    pub(super) fn cwd_c(&self) -> Result<Option<std::ffi::CString>, crate::error::Error> {
+        let Some(dir) = &self.cwd else {
+            return Ok(None);
+        };
+        std::ffi::CString::new(dir.clone().into_os_string().into_encoded_bytes())
+            .map(Some)
+            .map_err(|_| crate::error::Error::Usage {
+                message: "the programs' directory has a NUL byte in its name".into(),
+                hint: "rename it".into(),
+            })
+    }
+
     /// The list the tracer keeps its processes in: step mode's, or a new one.
     pub(super) fn live(&self) -> Arc<Mutex<Vec<i32>>> {
         match (&self.step, &self.pids) {
