@@ -311,19 +311,6 @@ fn signature(t: &Value) -> Vec<String> {
         .collect()
 }
 
-/// A run of `lesson` that kept pace (see `stall`): up to five tries.
-fn run_kept_pace(lesson: &str, tag: &str) -> Value {
-    let mut why = String::new();
-    for i in 0..5 {
-        let t = run_export(lesson, &format!("{tag}-{i}"));
-        match stall(&t) {
-            None => return t,
-            Some(w) => why = w,
-        }
-    }
-    panic!("{lesson}: five runs in a row stalled ({why}): the machine is too busy to measure");
-}
-
 #[test]
 fn fifty_runs_give_the_same_frames() {
     for lesson in builtin_lessons() {

@@ -65,21 +65,12 @@ fn matches_reference(lesson: &str, frames: usize, runs: usize) {
         return;
     };
     assert_eq!(reference.len(), frames, "{reference:?}");
-    let dir = scratch(&format!("timing-reference-{lesson}"));
     let mut stalled = 0;
     for run in 0..runs {
-        let json = dir.join(format!("t{run}.json"));
-        netcourse(&[
-            "run",
-            "lesson",
+        let t = run_json(
             lesson,
-            "--quiet",
-            "--export",
-            json.to_str().unwrap(),
-        ])
-        .run()
-        .ok();
-        let t = read_json(&json);
+            &scratch(&format!("timing-reference-{lesson}-{run}")),
+        );
         // A run the machine stalled for 30 ms may differ: the kernel's
         // timing depends on how fast the programs answer.
         if let Some(why) = stall(&t) {
@@ -145,31 +136,6 @@ fn no_socket_option_on_an_actors_socket_unless_the_lesson_sets_it() {
     }
 }
 
-/// A run of a built-in lesson that kept pace (see `stall`), as JSON.
-fn run_kept_pace(lesson: &str) -> serde_json::Value {
-    let dir = scratch(&format!("timing-{lesson}"));
-    let mut why = String::new();
-    for i in 0..5 {
-        let json = dir.join(format!("t{i}.json"));
-        netcourse(&[
-            "run",
-            "lesson",
-            lesson,
-            "--quiet",
-            "--export",
-            json.to_str().unwrap(),
-        ])
-        .run()
-        .ok();
-        let t = read_json(&json);
-        match stall(&t) {
-            None => return t,
-            Some(w) => why = w,
-        }
-    }
-    panic!("{lesson}: five runs in a row stalled ({why})");
-}
-
 fn event(t: &serde_json::Value, index: u64) -> &serde_json::Value {
     &t["events"][(index - 1) as usize]
 }
@@ -199,7 +165,7 @@ fn is_pure_ack(f: &serde_json::Value) -> bool {
 
 #[test]
 fn delayed_ack_lesson_shows_the_timer_its_trigger_and_the_measured_delay() {
-    let t = run_kept_pace("tcp-delayed-ack");
+    let t = run_kept_pace("tcp-delayed-ack", "timing-tcp-delayed-ack");
     assert_eq!(t["outcome"]["passed"], true);
     let timed: Vec<&serde_json::Value> = frames(&t)
         .into_iter()
@@ -256,7 +222,7 @@ fn delayed_ack_lesson_shows_the_timer_its_trigger_and_the_measured_delay() {
 
 #[test]
 fn nagle_lesson_shows_the_stall_and_what_released_it() {
-    let t = run_kept_pace("tcp-nagle");
+    let t = run_kept_pace("tcp-nagle", "timing-tcp-nagle");
     assert_eq!(t["outcome"]["passed"], true);
     let first = with_payload(&t, "how old ");
     let second = with_payload(&t, "are u");
@@ -440,7 +406,7 @@ fn notes_of(t: &serde_json::Value) -> Vec<String> {
 /// pinned by the corrected sentence (or the absence of the old one).
 #[test]
 fn the_protocol_review_fixes_are_in_the_notes() {
-    let run = |lesson: &str| run_kept_pace(lesson);
+    let run = |lesson: &str| run_kept_pace(lesson, &format!("timing-{lesson}"));
     let any = |t: &serde_json::Value, s: &str| notes_of(t).iter().any(|n| n.contains(s));
 
     let udp = run("udp-basics");

@@ -291,6 +291,21 @@ pub fn tshark_fields(pcap: &Path, fields: &[&str]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// A run of `lesson` that kept pace (see `stall`), as JSON: up to five
+/// tries, each in a scratch directory of its own (`tag-N`).
+#[allow(dead_code)]
+pub fn run_kept_pace(lesson: &str, tag: &str) -> serde_json::Value {
+    let mut why = String::new();
+    for i in 0..5 {
+        let t = run_json(lesson, &scratch(&format!("{tag}-{i}")));
+        match stall(&t) {
+            None => return t,
+            Some(w) => why = w,
+        }
+    }
+    panic!("{lesson}: five runs in a row stalled ({why}): the machine is too busy to measure");
+}
+
 /// Where a run stalled: the machine kept the run from making its next call
 /// for 30 ms or more. TCP's own timing depends on how fast the programs
 /// answer (a reply within the 40 ms delayed-ACK minimum carries the ACK, a
