@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use common::*;
-use serde_json::Value;
 
 /// What both tools say about one call, in one shape: the call's name, its
 /// descriptor, the data it carried, the address it named or returned (an
