@@ -158,17 +158,27 @@ impl Browser {
 
     /// The value of `expression` in the page.
     pub fn evaluate(&mut self, session: &str, expression: &str) -> Value {
+        self.try_evaluate(session, expression)
+            .unwrap_or_else(|r| panic!("the probe failed: {r}"))
+    }
+
+    /// The value of `expression`, or the whole reply when it threw.
+    fn try_evaluate(&mut self, session: &str, expression: &str) -> Result<Value, Value> {
         let r = self.call(
             "Runtime.evaluate",
             json!({ "expression": expression, "returnByValue": true }),
             Some(session),
         );
-        assert!(r.get("exceptionDetails").is_none(), "the probe failed: {r}");
-        r["result"]["value"].clone()
+        if r.get("exceptionDetails").is_some() {
+            return Err(r);
+        }
+        Ok(r["result"]["value"].clone())
     }
 
     /// Evaluate `expression` every few milliseconds until `done` accepts
-    /// its value, for at most 20 s; the last value either way.
+    /// its value, for at most 20 s; the last value either way. A probe that
+    /// throws (the page navigated to has not loaded its elements yet) is
+    /// tried again; one still throwing at the deadline fails the test.
     pub fn poll(
         &mut self,
         session: &str,
@@ -177,7 +187,14 @@ impl Browser {
     ) -> Value {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let v = self.evaluate(session, expression);
+            let v = match self.try_evaluate(session, expression) {
+                Ok(v) => v,
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                }
+                Err(r) => panic!("the probe failed: {r}"),
+            };
             if done(&v) || Instant::now() >= deadline {
                 return v;
             }
