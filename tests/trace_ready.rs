@@ -15,8 +15,11 @@ fn examples() -> PathBuf {
 
 /// Trace in `dir` with these arguments; the exit code and the transcript.
 fn trace_in(dir: &Path, args: &[&str], code: i32) -> Value {
-    let out = scratch(&format!("ready-{}", std::process::id()));
-    let json = out.join(format!("t{}.json", args.len()));
+    // A directory per call: the tests run in parallel, and `scratch`
+    // empties the directory it is given.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let json = scratch(&format!("ready-{n}")).join("t.json");
     let mut all = vec![
         "trace",
         "-q",
