@@ -155,23 +155,32 @@ fn pcapng_has_one_interface_per_link_end_and_tshark_agrees() {
 
 #[test]
 fn lessons_with_hosts_run_as_an_ordinary_user_the_same_every_time() {
-    if !is_root() {
-        return;
-    }
-    // Frame by frame: step, link, sending end, EtherType and length — in
-    // order on each link. Across links the order may change from run to run:
-    // a router answering ARP on one link while the next fragment arrives on
-    // the other is real concurrency, not a difference in what was sent.
-    let shape = |t: &Value| -> Vec<(String, u64, u64, u16, u64)> {
-        let mut frames: Vec<(String, u64, u64, u16, u64)> = frames(t)
+    // Frame by frame: step, link, sending end, EtherType, length and TCP
+    // flags — in order on each link. Across links the order may change from
+    // run to run: a router answering ARP on one link while the next
+    // fragment arrives on the other is real concurrency, not a difference in
+    // what was sent. (tcp-bulk is not here: see the test after it.)
+    type Shape = Vec<(String, u64, u64, u16, u64, String)>;
+    let shape = |t: &Value| -> Shape {
+        let mut frames: Shape = frames(t)
             .iter()
             .map(|f| {
+                let flags = f["tcp"]["flags"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|x| x.as_str().unwrap())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                    .unwrap_or_default();
                 (
                     link(f).to_string(),
                     f["step"].as_u64().unwrap(),
                     f["crossing"]["from_end"].as_u64().unwrap(),
                     ethertype(f),
                     f["length"].as_u64().unwrap(),
+                    flags,
                 )
             })
             .collect();
@@ -533,7 +542,15 @@ fn tcp_bulk_runs_as_an_ordinary_user_and_twenty_runs_agree_on_what_does_not_vary
         let result = recv["call"]["result"].as_str().unwrap();
         assert!(result.starts_with("1000000 bytes in "), "{result}");
     }
-    // Not asserted equal: the ACK pattern is real TCP timing.
+    // Not asserted equal, because it is not: where PSH falls is where the
+    // client's sendall() thread found its send buffer full, which depends
+    // on when that thread ran; when the receiver's window updates go out
+    // depends on when the server's recv() ran; and CUBIC's growth after
+    // slow start is timed in jiffies. Measured: 837 to 1294 frames in 20
+    // runs; even behind a 20 Mbit/s `rate` rule, 1353 to 1355 frames and
+    // 19 different sequences in 20 runs. Making it repeat would mean tuning
+    // the sockets (a fixed congestion control, a huge send buffer), which
+    // would teach a TCP the student's programs never see.
     eprintln!("tcp-bulk frames in 20 runs: {frame_counts:?}");
 }
 
