@@ -285,7 +285,7 @@ fn as_millis(value: &str) -> Option<u64> {
         _ => return None,
     };
     let ms = number * factor;
-    (ms.fract() == 0.0 && ms >= 0.0 && ms < 1e12).then_some(ms as u64)
+    (ms.fract() == 0.0 && (0.0..1e12).contains(&ms)).then_some(ms as u64)
 }
 
 /// A number key's problem, when the value was not a whole number the key

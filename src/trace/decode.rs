@@ -71,7 +71,7 @@ pub fn table() -> Vec<(i64, Sc)> {
         (SYS_select, Sc::Select),
         (SYS_epoll_wait, Sc::EpollWait),
     ]);
-    t.into_iter().map(|(n, s)| (n as i64, s)).collect()
+    t.into_iter().collect()
 }
 
 impl Sc {

@@ -428,8 +428,7 @@ impl Tracer {
         let Some(ttys) = self.ttys.get(program) else {
             return false;
         };
-        std::fs::read_link(format!("/proc/{pid}/fd/{fd}"))
-            .is_ok_and(|p| ttys.iter().any(|t| *t == p))
+        std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).is_ok_and(|p| ttys.contains(&p))
     }
 
     fn task(&mut self, pid: i32) -> (i32, usize) {
@@ -731,14 +730,11 @@ fn wait_any(status: &mut i32) -> i32 {
     let spin = *SEVERAL_CPUS
         .get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1));
     let start = Instant::now();
-    while spin {
+    while spin && start.elapsed() < SPIN {
         // SAFETY: waitpid on our tracees, without blocking.
         let pid = unsafe { libc::waitpid(-1, status, libc::__WALL | libc::WNOHANG) };
         if pid != 0 {
             return pid;
-        }
-        if start.elapsed() >= SPIN {
-            break;
         }
         // Yielding, so that the capture thread gets this CPU when it needs it.
         // SAFETY: plain sched_yield(2).

@@ -589,7 +589,7 @@ fn nanos(d: Duration) -> u64 {
 pub fn now_ns() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| nanos(d))
+        .map(nanos)
         .unwrap_or(0)
 }
 
