@@ -142,13 +142,16 @@ pub fn missing(plan: &Plan, programs: &Programs, lesson_arg: &str) -> Option<Err
     })
 }
 
+/// What `run` calls with each step's events.
+pub type Show<'a> = dyn FnMut(&Transcript, Option<usize>, &[Event]) + 'a;
+
 /// Run `plan` with its program; `show` gets each step's events as they
 /// happen (`None` for the events after the last step).
 pub fn run(
     plan: &Plan,
     programs: &Programs,
     timeout: Duration,
-    show: &mut dyn FnMut(&Transcript, Option<usize>, &[Event]),
+    show: &mut Show<'_>,
 ) -> Result<Graded, Error> {
     let (actor, slot) = plan.programs().next().ok_or_else(|| Error::Usage {
         message: format!("lesson `{}` has no program slot", plan.name),

@@ -26,6 +26,9 @@ use crate::packet::{PACKET_IGNORE_OUTGOING, set_int};
 const READ_BUFFER: usize = 65536 + 64;
 const SOCKET_BUFFER: libc::c_int = 8 * 1024 * 1024;
 
+/// A delivery waiting for its time: (time, order, seq, to_end, copy).
+type Scheduled = (u64, u64, u64, usize, bool);
+
 /// One frame as it crossed a link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WireFrame {
@@ -280,8 +283,8 @@ struct Engine {
     next_seq: u64,
     /// Frames with deliveries still to make.
     pending: BTreeMap<u64, Pending>,
-    /// Deliveries waiting for their time: (time, order, seq, to_end, copy).
-    scheduled: BinaryHeap<Reverse<(u64, u64, u64, usize, bool)>>,
+    /// Deliveries waiting for their time.
+    scheduled: BinaryHeap<Reverse<Scheduled>>,
     order: u64,
     /// Frames held back by a reorder rule.
     held: Vec<Held>,
