@@ -421,6 +421,13 @@ impl<'a> Annotator<'a> {
         frame: &CapturedFrame,
         mut d: Dissection,
     ) -> Event {
+        self.frame_from(step, frame, &mut d)
+    }
+
+    /// `frame_dissected`, leaving in `d` what the event does not take (its
+    /// layers it does), for the caller to free on the thread that
+    /// dissected it.
+    pub fn frame_from(&mut self, step: usize, frame: &CapturedFrame, d: &mut Dissection) -> Event {
         let (time_ns, when) = self.timing_prefix(frame.timestamp_ns);
         let index = self.push_common(frame.timestamp_ns);
         *self.frames_in_step.entry(step).or_default() += 1;
@@ -494,7 +501,7 @@ impl<'a> Annotator<'a> {
         let follows = follows.or(self.last_call);
 
         let app = self.app.frame(&app::FrameIn {
-            d: &d,
+            d,
             frame: &frame.data,
             index,
             ts: frame.timestamp_ns,
@@ -511,7 +518,7 @@ impl<'a> Annotator<'a> {
                 d_notes = c;
                 &d_notes
             }
-            _ => &d,
+            _ => d,
         };
         let ctx = notes::FrameContext {
             d: d_for_notes,
@@ -525,15 +532,15 @@ impl<'a> Annotator<'a> {
             plan: self.plan,
             step,
             loopback_explained_at: self.loopback_explained_at,
-            network_explained: ip_version(&d).is_some_and(|v| self.network_explained.contains(&v)),
+            network_explained: ip_version(d).is_some_and(|v| self.network_explained.contains(&v)),
             first_in_step: self.frames_in_step.get(&step) == Some(&1),
             kernel: &self.kernel,
             syntax: !self.printing_only,
         };
         let mut n = notes::frame_notes(&ctx);
-        let version = ip_version(&d);
-        let zero_macs = notes::zero_macs(&d, &frame.data);
-        let inner = main_layer(&d);
+        let version = ip_version(d);
+        let zero_macs = notes::zero_macs(d, &frame.data);
+        let inner = main_layer(d);
         let mut summary = d.summary();
         // Moved, not cloned: nothing below reads the dissection's layers.
         let mut layers = std::mem::take(&mut d.layers);

@@ -1,13 +1,18 @@
-//! explain's stages on their own threads: one reads frames from the file,
-//! one dissects and annotates them, and the caller prints (and keeps) the
-//! events. Each stage owns its state (the annotator's connections, the
+//! explain's stages on their own threads: one reads frames from the file
+//! and dissects them, one annotates them, and the caller prints (and keeps)
+//! the events. Each stage owns its state (the annotator's connections, the
 //! printer's headers shown), so frames keep their order and every stage
 //! sees every frame, as in one loop; the stages only overlap in time.
+//! Dissecting needs no history, so it is done where the frame is read: the
+//! annotating thread, the slowest, has less to do.
 //!
 //! Frames travel in batches through channels of a few batches each, so
-//! memory stays bounded however long the file is. Printed events go back to
-//! the thread that made them to be freed there: glibc's allocator frees
-//! another thread's memory under a lock, which cost more than the printing.
+//! memory stays bounded however long the file is. What a stage allocated
+//! goes back to that stage's thread to be freed there: glibc's allocator
+//! frees another thread's memory under a lock, which cost more than the
+//! printing. Printed events go back to the annotating thread, which sends
+//! their layers, with what the events did not take of each dissection, on
+//! to the reading thread in the batch it read them in.
 
 use std::io::Read;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
@@ -17,6 +22,7 @@ use super::link;
 use super::reader::{CaptureReader, ReadError};
 use crate::annotate::Annotator;
 use crate::dissect::stop::Stop;
+use crate::dissect::{Dissection, Layer};
 use crate::live::capture::CapturedFrame;
 use crate::transcript::Event;
 
@@ -33,10 +39,15 @@ struct Raw {
     bytes: std::ops::Range<usize>,
 }
 
-/// Frames read, their bytes in one buffer.
+/// Frames read, their bytes in one buffer, and each one's dissection.
+/// Back from the annotating thread, it brings what those dissections and
+/// earlier ones left, to be freed by the thread that read them.
 struct RawBatch {
     bytes: Vec<u8>,
     frames: Vec<Raw>,
+    dissections: Vec<Dissection>,
+    /// Layers of printed events.
+    spent: Vec<Vec<Layer>>,
 }
 
 /// A frame's event, and what the file said of the frame.
@@ -66,13 +77,17 @@ impl Pipeline {
         let (raw_tx, raw_rx) = sync_channel(DEPTH);
         let (events_tx, events) = sync_channel(DEPTH);
         let (done, done_rx) = channel();
+        // Batches the reader has no more use for; it takes one back
+        // before it makes a new one, so no more are ever made than the
+        // channels hold at once.
+        let (back_tx, back_rx) = channel();
         let read = thread::Builder::new()
             .name("explain-read".into())
-            .spawn(move || read(reader, raw_tx))?;
+            .spawn(move || read(reader, raw_tx, back_rx))?;
         let annotate = thread::Builder::new()
             .name("explain-annotate".into())
             // Should this fail, the reading thread ends at its first send.
-            .spawn(move || annotate(raw_rx, events_tx, done_rx, printing_only))?;
+            .spawn(move || annotate(raw_rx, events_tx, done_rx, back_tx, printing_only))?;
         Ok(Pipeline {
             events,
             done,
@@ -99,10 +114,27 @@ impl Pipeline {
     }
 }
 
-fn read<R: Read>(mut reader: CaptureReader<R>, tx: SyncSender<Result<RawBatch, ReadError>>) {
-    let empty = || RawBatch {
-        bytes: Vec::with_capacity(BATCH * 1600),
-        frames: Vec::with_capacity(BATCH),
+fn read<R: Read>(
+    mut reader: CaptureReader<R>,
+    tx: SyncSender<Result<RawBatch, ReadError>>,
+    back: Receiver<RawBatch>,
+) {
+    // A batch back from the annotating thread, emptied here (freeing what
+    // this thread made), else a new one.
+    let empty = || match back.try_recv() {
+        Ok(mut b) => {
+            b.bytes.clear();
+            b.frames.clear();
+            b.dissections.clear();
+            b.spent.clear();
+            b
+        }
+        Err(_) => RawBatch {
+            bytes: Vec::with_capacity(BATCH * 1600),
+            frames: Vec::with_capacity(BATCH),
+            dissections: Vec::with_capacity(BATCH),
+            spent: Vec::new(),
+        },
     };
     let mut batch = empty();
     let end = loop {
@@ -110,6 +142,14 @@ fn read<R: Read>(mut reader: CaptureReader<R>, tx: SyncSender<Result<RawBatch, R
             Ok(Some(rec)) => {
                 let at = batch.bytes.len();
                 batch.bytes.extend_from_slice(rec.data);
+                let mut d = link::dissect(rec.link_type, rec.data);
+                if !link::supported(rec.link_type) {
+                    d.stopped = Some(Stop::UnknownLinkType {
+                        link_type: rec.link_type,
+                        name: link::name(rec.link_type),
+                    });
+                }
+                batch.dissections.push(d);
                 batch.frames.push(Raw {
                     link_type: rec.link_type,
                     timestamp_ns: rec.timestamp_ns,
@@ -138,6 +178,7 @@ fn annotate(
     rx: Receiver<Result<RawBatch, ReadError>>,
     tx: SyncSender<Batch>,
     done: Receiver<Vec<Explained>>,
+    back: Sender<RawBatch>,
     printing_only: bool,
 ) {
     let mut annotator = Annotator::without_plan(true);
@@ -149,28 +190,29 @@ fn annotate(
         timestamp_ns: 0,
         crossing: None,
     };
+    let mut spent = Vec::new();
     for batch in rx {
-        // Free what was printed (here, where it was allocated): at most
-        // the few batches the channel holds wait for it.
+        // Free what was printed (here, where it was allocated, but for the
+        // layers, which go back to the reader): at most the few batches
+        // the channel holds wait for it.
         while let Ok(printed) = done.try_recv() {
-            drop(printed);
+            spent.extend(
+                printed
+                    .into_iter()
+                    .map(|mut x| std::mem::take(&mut x.event.layers)),
+            );
         }
-        let batch = batch.map(|raw| {
-            raw.frames
-                .into_iter()
-                .map(|f| {
-                    let data = &raw.bytes[f.bytes];
-                    let mut d = link::dissect(f.link_type, data);
-                    if !link::supported(f.link_type) {
-                        d.stopped = Some(Stop::UnknownLinkType {
-                            link_type: f.link_type,
-                            name: link::name(f.link_type),
-                        });
-                    }
+        let batch = batch.map(|mut raw| {
+            let explained = raw
+                .frames
+                .iter()
+                .zip(&mut raw.dissections)
+                .map(|(f, d)| {
+                    let data = &raw.bytes[f.bytes.clone()];
                     frame.data.clear();
                     frame.data.extend_from_slice(data);
                     frame.timestamp_ns = f.timestamp_ns;
-                    let mut event = annotator.frame_dissected(0, &frame, d);
+                    let mut event = annotator.frame_from(0, &frame, d);
                     let captured = data.len();
                     if (f.original_len as usize) > captured {
                         event.length = Some(f.original_len as usize);
@@ -185,7 +227,11 @@ fn annotate(
                         event,
                     }
                 })
-                .collect()
+                .collect();
+            raw.spent = std::mem::take(&mut spent);
+            // The reader may have ended (a read error): then it is freed here.
+            let _ = back.send(raw);
+            explained
         });
         if tx.send(batch).is_err() {
             return;
