@@ -290,17 +290,29 @@ fn payload_len(e: &Event) -> Option<usize> {
 
 /// `b"how are u"` → `"how are u"`, cut to `max` characters inside the quotes.
 pub fn quoted_payload(payload: &str, max: usize) -> String {
+    let mut out = String::new();
+    quoted_payload_into(&mut out, payload, max);
+    out
+}
+
+/// `quoted_payload`, appended to `out`.
+pub fn quoted_payload_into(out: &mut String, payload: &str, max: usize) {
     let (text, quoted) = match closing_quote(payload) {
         Some(text) => (text, true),
         None => (payload, false),
     };
-    let cut: String = text.chars().take(max).collect();
-    let more = text.chars().count() > max || (quoted && payload.len() > text.len() + 3);
-    let ell = if more { "…" } else { "" };
+    // The first `max` characters; more if there is a character after them.
+    let end = text.char_indices().nth(max).map_or(text.len(), |(i, _)| i);
+    let more = end < text.len() || (quoted && payload.len() > text.len() + 3);
     if quoted {
-        format!("\"{cut}{ell}\"")
-    } else {
-        format!("{cut}{ell}")
+        out.push('"');
+    }
+    out.push_str(&text[..end]);
+    if more {
+        out.push('…');
+    }
+    if quoted {
+        out.push('"');
     }
 }
 
