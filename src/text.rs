@@ -162,6 +162,91 @@ pub fn py_bytes(data: &[u8]) -> String {
     s
 }
 
+/// `v` in decimal, appended to `out`, as `{v}` writes it: without the
+/// formatting machinery, which every frame's dozens of numbers went through.
+pub fn push_u64(out: &mut String, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    // ASCII digits only.
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+}
+
+/// `v` in decimal, as `v.to_string()`, in a string of the right size.
+pub fn decimal(v: u64) -> String {
+    let mut s = String::with_capacity(20);
+    push_u64(&mut s, v);
+    s
+}
+
+/// An IPv4 address as `Ipv4Addr`'s `Display` writes it (`192.168.1.10`).
+pub fn push_ipv4(out: &mut String, a: [u8; 4]) {
+    for (i, b) in a.into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        push_u64(out, u64::from(b));
+    }
+}
+
+/// A socket address as its `Display` writes it (`192.168.1.10:40123`,
+/// `[::1]:5000`); IPv4 without the formatting machinery.
+pub fn push_socket_addr(out: &mut String, a: SocketAddr) {
+    match a {
+        SocketAddr::V4(v4) => {
+            push_ipv4(out, v4.ip().octets());
+            out.push(':');
+            push_u64(out, u64::from(v4.port()));
+        }
+        SocketAddr::V6(_) => {
+            use std::fmt::Write;
+            let _ = write!(out, "{a}");
+        }
+    }
+}
+
+/// `n / 10^scale` with `decimals` digits after the point, as
+/// `format!("{:.decimals$}", n as f64 / 10f64.powi(scale))` writes it, in
+/// integers; `false` (nothing written) where the two might differ: an
+/// exact tie, which the float may round either way, or `n` at or past
+/// 10^15, where the float's error could reach the last digit. Every
+/// frame's times (`+3.204 ms`, `12.0 µs`) are written with this.
+pub fn push_fixed(out: &mut String, n: u64, scale: u32, decimals: u32) -> bool {
+    if decimals > scale || n >= 1_000_000_000_000_000 {
+        return false;
+    }
+    // The f64 quotient is within 2^-53 of n / 10^scale: below 10^15 that is
+    // less than a thousandth of the last digit, so rounding it agrees with
+    // rounding the exact quotient, unless that is a tie.
+    let unit = 10u64.pow(scale - decimals);
+    let (q, r) = (n / unit, n % unit);
+    if unit > 1 && r * 2 == unit {
+        return false;
+    }
+    let rounded = q + u64::from(unit > 1 && r * 2 > unit);
+    let one = 10u64.pow(decimals);
+    push_u64(out, rounded / one);
+    if decimals > 0 {
+        out.push('.');
+        // The fraction with its leading zeros.
+        let mut frac = rounded % one;
+        let mut digits = [b'0'; 20];
+        for d in digits[..decimals as usize].iter_mut().rev() {
+            *d = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
+        out.push_str(std::str::from_utf8(&digits[..decimals as usize]).unwrap_or_default());
+    }
+    true
+}
+
 /// Received bytes that are not the expected ones, said so a reader sees
 /// where: short data whole, longer data by the first byte that differs,
 /// with a few bytes around it from each side.
@@ -203,6 +288,57 @@ pub fn bytes_differ(want: &[u8], got: &[u8]) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_and_addresses_read_as_display_writes_them() {
+        for v in [0u64, 7, 10, 99, 100, 65535, 4294967295, u64::MAX] {
+            assert_eq!(decimal(v), v.to_string());
+        }
+        let mut s = String::new();
+        push_ipv4(&mut s, [192, 168, 0, 10]);
+        assert_eq!(s, "192.168.0.10");
+        for a in [
+            "10.0.0.1:80",
+            "0.0.0.0:0",
+            "255.255.255.255:65535",
+            "[::1]:5000",
+        ] {
+            let a: SocketAddr = a.parse().unwrap();
+            let mut s = String::new();
+            push_socket_addr(&mut s, a);
+            assert_eq!(s, a.to_string());
+        }
+    }
+
+    #[test]
+    fn fixed_point_agrees_with_float_formatting() {
+        // Every (scale, decimals) the times use, over small values whole and
+        // a spread of large ones; where it declines, the float is used.
+        let check = |n: u64| {
+            for (scale, decimals) in [(3, 1), (6, 3), (9, 3)] {
+                let mut s = String::new();
+                if push_fixed(&mut s, n, scale, decimals) {
+                    let f = n as f64 / 10f64.powi(scale as i32);
+                    assert_eq!(s, format!("{f:.*}", decimals as usize), "{n} / 10^{scale}");
+                } else {
+                    assert!(s.is_empty());
+                }
+            }
+        };
+        (0..3_000_000).for_each(check);
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..1_000_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            check(x % 2_000_000_000_000_000);
+            check(x % 5_000_000_000);
+        }
+        let mut s = String::new();
+        assert!(!push_fixed(&mut s, 1_500, 6, 3), "a tie goes to the float");
+        assert!(push_fixed(&mut s, 1_501, 6, 3));
+        assert_eq!(s, "0.002");
+    }
 
     #[test]
     fn escapes_and_c1_controls_are_replaced() {

@@ -38,6 +38,7 @@ pub mod tcp;
 pub use kernel::KernelSettings;
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 
 use crate::dissect::{self, Dissection, LayerKind};
@@ -231,8 +232,11 @@ impl<'a> Annotator<'a> {
             .or_else(|| self.endpoints.get(&SocketAddr::new(wildcard, port)))
             .cloned()
             .or_else(|| {
-                self.name_by_address
-                    .then(|| SocketAddr::new(ip, port).to_string())
+                self.name_by_address.then(|| {
+                    let mut s = String::with_capacity(21);
+                    crate::text::push_socket_addr(&mut s, SocketAddr::new(ip, port));
+                    s
+                })
             })
     }
 
@@ -687,15 +691,27 @@ fn capitalize(s: &str) -> String {
 
 /// `0.183 ms`, `12 µs`, `1.204 s`.
 pub fn fmt_ns(ns: u64) -> String {
-    if ns < 1_000 {
-        format!("{ns} ns")
+    let (scale, decimals, unit) = if ns < 1_000 {
+        (0, 0, " ns")
     } else if ns < 1_000_000 {
-        format!("{:.1} µs", ns as f64 / 1e3)
+        (3, 1, " µs")
     } else if ns < 1_000_000_000 {
-        format!("{:.3} ms", ns as f64 / 1e6)
+        (6, 3, " ms")
     } else {
-        format!("{:.3} s", ns as f64 / 1e9)
+        (9, 3, " s")
+    };
+    let mut s = String::with_capacity(16);
+    // Two of these for every frame: in integers where that is exact.
+    if !crate::text::push_fixed(&mut s, ns, scale, decimals) {
+        let _ = write!(
+            s,
+            "{:.*}",
+            decimals as usize,
+            ns as f64 / 10f64.powi(scale as i32)
+        );
     }
+    s.push_str(unit);
+    s
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! One-line summaries, like Wireshark's Info column, built from the fields.
 
-use super::tcp::FLAG_BITS;
 use super::{Dissection, Field, Layer, TcpInfo};
 use core::fmt;
+use std::fmt::Write as _;
 
 /// The order learners say flags in: "SYN, ACK", "FIN, ACK", "PSH, ACK".
 pub(crate) const FLAG_ORDER: [(u16, &str); 9] = [
@@ -15,6 +15,20 @@ pub(crate) const FLAG_ORDER: [(u16, &str); 9] = [
     (TcpInfo::ECE, "ECE"),
     (TcpInfo::CWR, "CWR"),
     (TcpInfo::AE, "AE"),
+];
+
+/// The TCP flag fields by name (`FLAG_BITS`' names after `flags.`), as
+/// every segment's summary reads them.
+const FLAG_FIELDS: [(&str, u16); 9] = [
+    ("flags.AE", TcpInfo::AE),
+    ("flags.CWR", TcpInfo::CWR),
+    ("flags.ECE", TcpInfo::ECE),
+    ("flags.URG", TcpInfo::URG),
+    ("flags.ACK", TcpInfo::ACK),
+    ("flags.PSH", TcpInfo::PSH),
+    ("flags.RST", TcpInfo::RST),
+    ("flags.SYN", TcpInfo::SYN),
+    ("flags.FIN", TcpInfo::FIN),
 ];
 
 pub(crate) fn flag_names(flags: u16) -> Vec<&'static str> {
@@ -128,19 +142,23 @@ impl fmt::Display for Layer {
             }
             "TCP" => {
                 let mut flags = 0u16;
-                for (name, bit, _) in FLAG_BITS {
-                    if self.number(&format!("flags.{name}")) == Some(1) {
+                for (field, bit) in FLAG_FIELDS {
+                    if self.number(field) == Some(1) {
                         flags |= bit;
                     }
                 }
-                write!(
-                    f,
-                    "TCP {} → {} [{}] seq={}",
-                    t("source port"),
-                    t("destination port"),
-                    flag_names(flags).join(", "),
-                    t("sequence number")
-                )?;
+                write!(f, "TCP {} → {} [", t("source port"), t("destination port"))?;
+                for (i, (_, name)) in FLAG_ORDER
+                    .iter()
+                    .filter(|(bit, _)| flags & bit != 0)
+                    .enumerate()
+                {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    f.write_str(name)?;
+                }
+                write!(f, "] seq={}", t("sequence number"))?;
                 if flags & TcpInfo::ACK != 0 {
                     write!(f, " ack={}", t("acknowledgment number"))?;
                 }
@@ -167,10 +185,25 @@ impl Dissection {
                 None => "empty frame".to_string(),
             };
         };
-        let mut s = layer.to_string();
+        let mut s = String::with_capacity(96);
+        let _ = write!(s, "{layer}");
         if let Some(tcp) = self.tcp.as_ref().filter(|_| layer.protocol == "TCP") {
-            s.push_str(&format!(" len={}", tcp.payload_len));
+            let _ = write!(s, " len={}", tcp.payload_len);
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_fields_are_the_headers_flag_bits() {
+        for ((field, bit), (name, flag, _)) in FLAG_FIELDS.iter().zip(super::super::tcp::FLAG_BITS)
+        {
+            assert_eq!(*field, format!("flags.{name}"));
+            assert_eq!(*bit, flag);
+        }
     }
 }

@@ -97,6 +97,14 @@ impl<'a> Packet<'a> {
     }
 }
 
+/// `addr(b).to_string()`, without the formatting machinery: two of
+/// these in every IPv4 header.
+fn addr_text(b: &[u8]) -> String {
+    let mut s = String::with_capacity(15);
+    crate::text::push_ipv4(&mut s, addr(b).octets());
+    s
+}
+
 pub(crate) fn addr(b: &[u8]) -> Ipv4Addr {
     match <[u8; 4]>::try_from(b) {
         Ok(a) => Ipv4Addr::from(a),
@@ -255,8 +263,8 @@ pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<
     b.bytes("header checksum", field::CHECKSUM, |s| {
         format!("0x{:04x}", u16_at(s, 0..2))
     });
-    b.bytes("source", field::SRC_ADDR, |s| addr(s).to_string());
-    b.bytes("destination", field::DST_ADDR, |s| addr(s).to_string());
+    b.bytes("source", field::SRC_ADDR, addr_text);
+    b.bytes("destination", field::DST_ADDR, addr_text);
 
     let captured = b.captured();
     let header_len = ihl.map(|v| v as usize * 4).unwrap_or(HEADER_LEN);
@@ -301,8 +309,8 @@ pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<
         captured,
         cut: None,
     })?;
-    d.ip_src = Some(p.src_addr().to_string());
-    d.ip_dst = Some(p.dst_addr().to_string());
+    d.ip_src = Some(addr_text(&p.src_addr().octets()));
+    d.ip_dst = Some(addr_text(&p.dst_addr().octets()));
     d.ttl = Some(p.ttl());
     d.ip_id = Some(p.ident());
 

@@ -175,13 +175,30 @@ pub fn short_semantics_into(out: &mut String, e: &Event, say: Option<&str>) {
         EventKind::Frame => e.notes.semantics.as_str(),
     };
     let text = built_in(text, &e.from_lesson.semantics);
-    // The first paragraph, as `paragraphs(text)[0]`.
-    let first = text
-        .split("\n\n")
-        .map(str::trim)
-        .find(|p| !p.is_empty())
-        .unwrap_or("");
-    first_sentences_into(out, first, 2, 130);
+    first_sentences_into(out, first_paragraph(text), 2, 130);
+}
+
+/// `paragraphs(text)[0]`, or "": found by the newlines alone (memchr),
+/// as a frame's semantics are long.
+fn first_paragraph(text: &str) -> &str {
+    let mut rest = text;
+    loop {
+        let bytes = rest.as_bytes();
+        let mut from = 0;
+        let end = loop {
+            match rest[from..].find('\n') {
+                Some(i) if bytes.get(from + i + 1) == Some(&b'\n') => break Some(from + i),
+                Some(i) => from += i + 1,
+                None => break None,
+            }
+        };
+        let paragraph = rest[..end.unwrap_or(rest.len())].trim();
+        match end {
+            _ if !paragraph.is_empty() => return paragraph,
+            Some(end) => rest = &rest[end + 2..],
+            None => return "",
+        }
+    }
 }
 
 /// The timing that matters at `normal`: for a frame, what must follow (the
@@ -296,7 +313,13 @@ fn introduces(protocol: &str, field: &str) -> bool {
 /// the payload), or that change in every packet and mean nothing from one
 /// to the next (checksums, identification, timestamps).
 fn noise(field: &str) -> bool {
-    field.contains("checksum")
+    // `contains("checksum")`, without a string searcher for each of a
+    // frame's forty fields.
+    let checksum = u64::from_ne_bytes(*b"checksum");
+    field
+        .as_bytes()
+        .windows(8)
+        .any(|w| w.try_into().ok().map(u64::from_ne_bytes) == Some(checksum))
         || field.starts_with("flags.")
         || matches!(
             field,

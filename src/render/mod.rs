@@ -388,7 +388,19 @@ pub fn shorten(text: &str, max: usize) -> String {
 
 /// `+0.810 ms`, as the terminal shows an event's time.
 pub fn offset_ms(e: &Event) -> String {
-    format!("+{:.3} ms", e.time_ns as f64 / 1e6)
+    let mut s = String::with_capacity(16);
+    push_offset_ms(&mut s, e.time_ns);
+    s
+}
+
+/// `offset_ms` of `ns`, appended to `out`.
+pub fn push_offset_ms(out: &mut String, ns: u64) {
+    out.push('+');
+    if !crate::text::push_fixed(out, ns, 6, 3) {
+        use std::fmt::Write;
+        let _ = write!(out, "{:.3}", ns as f64 / 1e6);
+    }
+    out.push_str(" ms");
 }
 
 /// Nanoseconds since the Unix epoch as `2026-11-28 12:35:25.908 UTC`.

@@ -132,8 +132,7 @@ fn wrap_after(out: &mut String, text: &str, width: usize, used: usize, indent: u
             begun = true;
             open = true;
         }
-        for mut word in text_line.split_whitespace() {
-            let mut wl = visible_len(word);
+        for (mut word, mut wl) in words(text_line) {
             if !at_start && line_len + 1 + wl > width {
                 break_line(out);
                 line_len = indent;
@@ -158,6 +157,53 @@ fn wrap_after(out: &mut String, text: &str, width: usize, used: usize, indent: u
             at_start = false;
         }
     }
+}
+
+/// The words of `line`, as `split_whitespace` finds them, each with its
+/// `visible_len`, in one pass over the bytes: an ASCII byte is tested as
+/// it is (every frame's notes are mostly ASCII), anything else decoded.
+fn words(line: &str) -> impl Iterator<Item = (&str, usize)> {
+    // `char::is_whitespace` for ASCII: space and \t \n \x0b \x0c \r.
+    let ascii_space = |b: u8| b == b' ' || (b'\t'..=b'\r').contains(&b);
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    // The character at `i` (not ASCII): whether it is a space, and its length.
+    let wide = move |i: usize| {
+        let c = line[i..].chars().next().unwrap_or(' ');
+        (c.is_whitespace(), c.len_utf8())
+    };
+    std::iter::from_fn(move || {
+        while let Some(&b) = bytes.get(i) {
+            match b {
+                _ if b.is_ascii() && ascii_space(b) => i += 1,
+                _ if b.is_ascii() => break,
+                _ => match wide(i) {
+                    (true, len) => i += len,
+                    (false, _) => break,
+                },
+            }
+        }
+        let start = i;
+        let mut columns = 0;
+        let mut escape = false;
+        while let Some(&b) = bytes.get(i) {
+            if b.is_ascii() {
+                if ascii_space(b) {
+                    break;
+                }
+                escape |= b == 0x1b;
+                i += 1;
+            } else {
+                match wide(i) {
+                    (true, _) => break,
+                    (false, len) => i += len,
+                }
+            }
+            columns += 1;
+        }
+        let word = &line[start..i];
+        (i > start).then(|| (word, if escape { visible_len(word) } else { columns }))
+    })
 }
 
 fn starts_like_a_layer(line: &str) -> bool {
@@ -380,7 +426,7 @@ impl Printer {
         let head_at = self.wrapped.len();
         let _ = write!(self.wrapped, "#{:<3} ", e.index);
         let t_at = self.wrapped.len();
-        let _ = write!(self.wrapped, "+{:.3} ms", e.time_ns as f64 / 1e6);
+        super::push_offset_ms(&mut self.wrapped, e.time_ns);
         let t_len = self.wrapped.len() - t_at;
         if t_len < 11 {
             self.wrapped.insert_str(t_at, &"           "[..11 - t_len]);
@@ -780,4 +826,39 @@ pub fn footer(t: &Transcript, view: View, w: &mut impl Write) -> io::Result<()> 
 /// The whole transcript at `view`, as a live run prints it.
 pub fn render(t: &Transcript, view: View, w: &mut impl Write) -> io::Result<()> {
     Printer::new(view).render(t, w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_split_whitespace_with_their_widths() {
+        for line in [
+            "",
+            "   ",
+            "one",
+            "  two  words ",
+            "tab\tvt\u{b}ff\u{c}cr\rend",
+            "nbsp\u{a0}ideographic\u{3000}em\u{2003}nel\u{85}x",
+            "→ arrows — dashes … b\"\\x96\\xc0\"… (1448 bytes)",
+            "\u{1b}[1mbold\u{1b}[0m plain \u{1b}[36mcyan\u{1b}[0m",
+            "\u{1c}\u{1f} not spaces",
+        ] {
+            let ours: Vec<(&str, usize)> = words(line).collect();
+            let std: Vec<(&str, usize)> = line
+                .split_whitespace()
+                .map(|w| (w, visible_len(w)))
+                .collect();
+            assert_eq!(ours, std, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn wrapping_keeps_paragraphs_and_cuts_long_words() {
+        assert_eq!(wrap("a b c\nd\n\ne f", 5, "> ", 2), "> a b\n  c d\n  e f");
+        assert_eq!(wrap_blank("a\n\nb", 10, "", 0), "a\n\nb");
+        assert_eq!(wrap("TCP: x\nIPv4, y", 40, "", 0), "TCP: x\nIPv4, y");
+        assert_eq!(wrap("abcdefghij", 6, "", 2), "abcdef\n  ghij");
+    }
 }
