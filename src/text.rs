@@ -175,8 +175,7 @@ pub fn push_u64(out: &mut String, mut v: u64) {
             break;
         }
     }
-    // ASCII digits only.
-    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// `v` in decimal, as `v.to_string()`, in a string of the right size.
@@ -242,7 +241,7 @@ pub fn push_fixed(out: &mut String, n: u64, scale: u32, decimals: u32) -> bool {
             *d = b'0' + (frac % 10) as u8;
             frac /= 10;
         }
-        out.push_str(std::str::from_utf8(&digits[..decimals as usize]).unwrap_or_default());
+        out.extend(digits[..decimals as usize].iter().map(|&d| char::from(d)));
     }
     true
 }

@@ -524,6 +524,11 @@ impl<'a> Annotator<'a> {
             }
             _ => d,
         };
+        // The payload as Python shows it: in the notes and on the event.
+        let payload = d
+            .payload
+            .filter(|(_, len)| *len > 0)
+            .map(|(off, len)| py_bytes(frame.data.get(off..off + len).unwrap_or_default()));
         let ctx = notes::FrameContext {
             d: d_for_notes,
             frame: &frame.data,
@@ -540,6 +545,7 @@ impl<'a> Annotator<'a> {
             first_in_step: self.frames_in_step.get(&step) == Some(&1),
             kernel: &self.kernel,
             syntax: !self.printing_only,
+            payload: payload.as_deref(),
         };
         let mut n = notes::frame_notes(&ctx);
         let version = ip_version(d);
@@ -629,10 +635,7 @@ impl<'a> Annotator<'a> {
                 (Some(s), Some(t)) => Some(Pair { src: s, dst: t }),
                 _ => None,
             },
-            payload: d
-                .payload
-                .filter(|(_, len)| *len > 0)
-                .map(|(off, len)| py_bytes(frame.data.get(off..off + len).unwrap_or_default())),
+            payload,
             layers,
             stopped,
             tcp: observation.map(|o| o.view),

@@ -310,6 +310,10 @@ pub struct FrameContext<'a> {
     pub kernel: &'a KernelSettings,
     /// Whether to write the syntax note (every field of every layer).
     pub syntax: bool,
+    /// The application payload (`d.payload` of `frame`) as `py_bytes`
+    /// writes it, if there is any: the event shows it too, so it is
+    /// written once.
+    pub payload: Option<&'a str>,
 }
 
 pub struct FrameNotes {
@@ -588,15 +592,13 @@ pub fn frame_notes(c: &FrameContext) -> FrameNotes {
 }
 
 fn payload_text(c: &FrameContext) -> String {
-    match c.d.payload {
-        Some((off, len)) if len > 0 => {
-            let data = c.frame.get(off..off + len).unwrap_or_default();
-            let shown = crate::text::py_bytes(data);
+    match (c.d.payload, c.payload) {
+        (Some((_, len)), Some(shown)) if len > 0 => {
             if shown.ends_with('"') {
                 t::frame::payload(&shown, &bytes(len))
             } else {
                 // Cut short, it already ends with its length: `… (74 bytes)`.
-                shown
+                shown.to_string()
             }
         }
         _ => t::frame::no_payload(),

@@ -37,6 +37,7 @@ mod testdata;
 #[cfg(test)]
 mod tests;
 
+pub use builder::recycle;
 pub use checksum::{ChecksumStatus, checksum_status};
 pub use layout::LayoutError;
 pub use stop::Stop;

@@ -126,7 +126,9 @@ fn read<R: Read>(
             b.bytes.clear();
             b.frames.clear();
             b.dissections.clear();
-            b.spent.clear();
+            for layers in b.spent.drain(..) {
+                crate::dissect::recycle(layers);
+            }
             b
         }
         Err(_) => RawBatch {

@@ -73,34 +73,33 @@ fn sentence_iter(text: &str) -> impl Iterator<Item = &str> {
     let mut start = 0;
     let mut i = 0;
     std::iter::from_fn(move || {
-        while i < b.len() {
-            if matches!(b[i], b'.' | b'!' | b'?') {
-                let mut j = i + 1;
-                loop {
-                    let rest = &text[j..];
-                    if rest.starts_with(['"', ')']) {
-                        j += 1;
-                    } else if rest.starts_with(['”', '’']) {
-                        j += '”'.len_utf8();
-                    } else {
-                        break;
-                    }
+        while let Some(at) = next_mark(b, i) {
+            i = at;
+            let mut j = i + 1;
+            loop {
+                let rest = &text[j..];
+                if rest.starts_with(['"', ')']) {
+                    j += 1;
+                } else if rest.starts_with(['”', '’']) {
+                    j += '”'.len_utf8();
+                } else {
+                    break;
                 }
-                if b.get(j) == Some(&b' ')
-                    && text[j + 1..].chars().next().is_some_and(|n| {
-                        n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '(' | '`' | '“')
-                    })
-                {
-                    let word_before = text[start..i].rsplit(' ').next().unwrap_or("");
-                    let abbreviation = ["e.g", "i.e", "vs", "etc"]
-                        .iter()
-                        .any(|a| word_before.eq_ignore_ascii_case(a));
-                    if !abbreviation {
-                        let sentence = text[start..j].trim();
-                        start = j + 1;
-                        i = j + 1;
-                        return Some(sentence);
-                    }
+            }
+            if b.get(j) == Some(&b' ')
+                && text[j + 1..].chars().next().is_some_and(|n| {
+                    n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '(' | '`' | '“')
+                })
+            {
+                let word_before = text[start..i].rsplit(' ').next().unwrap_or("");
+                let abbreviation = ["e.g", "i.e", "vs", "etc"]
+                    .iter()
+                    .any(|a| word_before.eq_ignore_ascii_case(a));
+                if !abbreviation {
+                    let sentence = text[start..j].trim();
+                    start = j + 1;
+                    i = j + 1;
+                    return Some(sentence);
                 }
             }
             i += 1;
@@ -114,6 +113,31 @@ fn sentence_iter(text: &str) -> impl Iterator<Item = &str> {
         }
         None
     })
+}
+
+/// Where the next `.`, `!` or `?` is in `b` from `i` on: eight bytes at a
+/// time (a frame's notes are a few hundred bytes, read for every frame).
+fn next_mark(b: &[u8], mut i: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A high bit in every byte of `x` equal to `c`; a false one only above
+    // a true one, so the lowest marked byte is the first that is `c`.
+    let equal = |x: u64, c: u8| {
+        let y = x ^ (ONES * u64::from(c));
+        y.wrapping_sub(ONES) & !y & HIGH
+    };
+    while let Some(chunk) = b.get(i..i + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().ok()?);
+        let found = equal(x, b'.') | equal(x, b'!') | equal(x, b'?');
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b.get(i..)?
+        .iter()
+        .position(|c| matches!(c, b'.' | b'!' | b'?'))
+        .map(|p| i + p)
 }
 
 /// At most `n` sentences of `text`, and no more than `max` characters
@@ -558,6 +582,23 @@ mod tests {
         );
         assert_eq!(sentences(""), Vec::<&str>::new());
         assert_eq!(sentences("No stop"), ["No stop"]);
+    }
+
+    #[test]
+    fn marks_are_found_where_a_byte_search_finds_them() {
+        let text = b"ab.cdefghij!klmnopqrstu?vwxyz.0123456789 no marks at all here, none";
+        for from in 0..=text.len() {
+            for end in from..=text.len() {
+                let b = &text[..end];
+                let naive = b[from..]
+                    .iter()
+                    .position(|c| matches!(c, b'.' | b'!' | b'?'))
+                    .map(|p| from + p);
+                assert_eq!(next_mark(b, from), naive, "{from}..{end}");
+            }
+        }
+        // Bytes next to a mark's value (borrows in the word test) are no marks.
+        assert_eq!(next_mark(b"-/>@ \x00\xff-/>@..", 0), Some(11));
     }
 
     #[test]

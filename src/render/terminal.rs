@@ -186,7 +186,15 @@ fn words(line: &str) -> impl Iterator<Item = (&str, usize)> {
         let start = i;
         let mut columns = 0;
         let mut escape = false;
-        while let Some(&b) = bytes.get(i) {
+        loop {
+            // A run of printable ASCII, one column a byte: nearly every word.
+            let run = bytes[i..]
+                .iter()
+                .take_while(|&&b| b > b' ' && b < 0x80)
+                .count();
+            i += run;
+            columns += run;
+            let Some(&b) = bytes.get(i) else { break };
             if b.is_ascii() {
                 if ascii_space(b) {
                     break;
