@@ -175,7 +175,15 @@ pub fn push_u64(out: &mut String, mut v: u64) {
             break;
         }
     }
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+    push_ascii(out, &digits[at..]);
+}
+
+/// Digits (ASCII) onto `out` without checking them again: numbers are a
+/// frame's most common text, and the check cost more than the digits.
+fn push_ascii(out: &mut String, digits: &[u8]) {
+    assert!(digits.is_ascii());
+    // SAFETY: ASCII is UTF-8 (asserted above).
+    out.push_str(unsafe { std::str::from_utf8_unchecked(digits) });
 }
 
 /// `v` in decimal, as `v.to_string()`, in a string of the right size.
@@ -241,7 +249,7 @@ pub fn push_fixed(out: &mut String, n: u64, scale: u32, decimals: u32) -> bool {
             *d = b'0' + (frac % 10) as u8;
             frac /= 10;
         }
-        out.extend(digits[..decimals as usize].iter().map(|&d| char::from(d)));
+        push_ascii(out, &digits[..decimals as usize]);
     }
     true
 }

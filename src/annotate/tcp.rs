@@ -124,6 +124,8 @@ pub struct Tracker {
     /// The client address whose connect() just timed out: its SYNs in this
     /// step were never answered, so the listener never left LISTEN for them.
     unanswered_from: Option<SocketAddr>,
+    /// Room for the segment ends an ACK covers, kept from ACK to ACK.
+    ends: Vec<u32>,
 }
 
 impl Tracker {
@@ -196,6 +198,7 @@ impl Tracker {
                 self.conns.len() - 1
             }
         };
+        let mut ends = std::mem::take(&mut self.ends);
         let c = &mut self.conns[ci];
         let s = if c.ends[0] == src { 0 } else { 1 };
         let r = 1 - s;
@@ -240,12 +243,13 @@ impl Tracker {
         let after = |a: u32, b: u32| (a.wrapping_sub(b) as i32) > 0;
         let covers = match c.edge[s] {
             Some((prev, _)) if ack && t.payload_len == 0 && !syn && !fin && !rst => {
-                let mut ends: Vec<u32> = c
-                    .segments
-                    .iter()
-                    .filter(|(d, end, _)| *d == r && after(*end, prev) && !after(*end, t.ack))
-                    .map(|x| x.1)
-                    .collect();
+                ends.clear();
+                ends.extend(
+                    c.segments
+                        .iter()
+                        .filter(|(d, end, _)| *d == r && after(*end, prev) && !after(*end, t.ack))
+                        .map(|x| x.1),
+                );
                 ends.sort_unstable();
                 ends.dedup();
                 ends.len()
@@ -383,6 +387,7 @@ impl Tracker {
             ],
             role: role.map(|r| r.name().to_string()),
         };
+        self.ends = ends;
         Observation {
             view,
             answers,

@@ -39,6 +39,22 @@ pub(crate) fn flag_names(flags: u16) -> Vec<&'static str> {
         .collect()
 }
 
+/// The leading token of a value, or `?` if missing (as `Layer::token`).
+fn token_of(value: Option<&str>) -> &str {
+    value
+        .and_then(|v| v.split_whitespace().next())
+        .unwrap_or("?")
+}
+
+/// The number a value starts with (`17` of `17 (UDP)`, `0x0800` in hex).
+fn number(value: &str) -> Option<u64> {
+    let t = value.split_whitespace().next()?;
+    match t.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => t.parse().ok(),
+    }
+}
+
 impl Layer {
     /// The field called `name`, if this layer has it.
     pub fn field(&self, name: &str) -> Option<&Field> {
@@ -58,11 +74,7 @@ impl Layer {
     }
 
     fn number(&self, name: &str) -> Option<u64> {
-        let t = self.value(name)?.split_whitespace().next()?;
-        match t.strip_prefix("0x") {
-            Some(h) => u64::from_str_radix(h, 16).ok(),
-            None => t.parse().ok(),
-        }
+        number(self.value(name)?)
     }
 
     /// The words in parentheses (`IPv4` of `0x0800 (IPv4)`), else the value.
@@ -141,13 +153,39 @@ impl fmt::Display for Layer {
                 )
             }
             "TCP" => {
+                // The fields it reads, found in one pass (each the first of
+                // its name, as `field` finds it): every segment has 20 or more.
+                const NAMES: [&str; 5] = [
+                    "source port",
+                    "destination port",
+                    "sequence number",
+                    "acknowledgment number",
+                    "window",
+                ];
+                let mut found: [Option<&str>; 5] = [None; 5];
+                let mut flag_values: [Option<&str>; 9] = [None; 9];
+                for field in &self.fields {
+                    let name = field.name.as_ref();
+                    let slot = if name.starts_with("flags.") {
+                        FLAG_FIELDS
+                            .iter()
+                            .position(|(n, _)| *n == name)
+                            .map(|i| &mut flag_values[i])
+                    } else {
+                        NAMES.iter().position(|n| *n == name).map(|i| &mut found[i])
+                    };
+                    if let Some(slot) = slot {
+                        slot.get_or_insert(field.value.as_str());
+                    }
+                }
+                let [src, dst, seq, ack, window] = found.map(token_of);
                 let mut flags = 0u16;
-                for (field, bit) in FLAG_FIELDS {
-                    if self.number(field) == Some(1) {
+                for ((_, bit), v) in FLAG_FIELDS.iter().zip(flag_values) {
+                    if v.and_then(number) == Some(1) {
                         flags |= bit;
                     }
                 }
-                write!(f, "TCP {} → {} [", t("source port"), t("destination port"))?;
+                write!(f, "TCP {src} → {dst} [")?;
                 for (i, (_, name)) in FLAG_ORDER
                     .iter()
                     .filter(|(bit, _)| flags & bit != 0)
@@ -158,11 +196,11 @@ impl fmt::Display for Layer {
                     }
                     f.write_str(name)?;
                 }
-                write!(f, "] seq={}", t("sequence number"))?;
+                write!(f, "] seq={seq}")?;
                 if flags & TcpInfo::ACK != 0 {
-                    write!(f, " ack={}", t("acknowledgment number"))?;
+                    write!(f, " ack={ack}")?;
                 }
-                write!(f, " win={}", t("window"))
+                write!(f, " win={window}")
             }
             "Payload" => write!(
                 f,
