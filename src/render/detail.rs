@@ -12,8 +12,11 @@
 //! this module picks from them by structure — paragraphs, sentences, the
 //! dissected fields — never by matching their wording.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
+
+use crate::text::push_u64;
 
 use crate::transcript::{Event, EventKind};
 
@@ -306,11 +309,12 @@ pub struct Seen {
     line: String,
 }
 
-/// A protocol's fields as a sender's last frame had them.
+/// A protocol's fields as a sender's last frame had them (the names as the
+/// dissector gave them: nearly always literals, so nothing is copied).
 #[derive(Debug, Clone)]
 struct Kept {
     protocol: String,
-    fields: Vec<(String, String)>,
+    fields: Vec<(Cow<'static, str>, String)>,
 }
 
 /// The fields that introduce a header the first time it appears.
@@ -477,11 +481,10 @@ fn keep(kept: &mut Vec<Kept>, at: Option<usize>, protocol: &str, fields: &[crate
     for (i, f) in fields.iter().enumerate() {
         match kept.get_mut(i) {
             Some((name, value)) => {
-                name.clear();
-                name.push_str(&f.name);
+                name.clone_from(&f.name);
                 value.clone_from(&f.value);
             }
-            None => kept.push((f.name.to_string(), f.value.clone())),
+            None => kept.push((f.name.clone(), f.value.clone())),
         }
     }
 }
@@ -516,15 +519,19 @@ pub fn frame_line_into(out: &mut String, e: &Event) {
             }
             out.push_str(f);
         }
-        let _ = write!(out, "] seq={}", t.seq_rel);
+        out.push_str("] seq=");
+        push_u64(out, t.seq_rel.into());
         if t.flags.iter().any(|f| f == "ACK") {
-            let _ = write!(out, " ack={}", t.ack_rel);
+            out.push_str(" ack=");
+            push_u64(out, t.ack_rel.into());
         }
         if !t.flags.iter().any(|f| f == "RST") {
-            let _ = write!(out, " win={}", t.window_scaled);
+            out.push_str(" win=");
+            push_u64(out, t.window_scaled.into());
         }
         if t.len > 0 {
-            let _ = write!(out, " len={}", t.len);
+            out.push_str(" len=");
+            push_u64(out, t.len as u64);
         }
         for o in &t.options {
             match o.name.as_str() {

@@ -319,11 +319,13 @@ pub fn quoted_payload_into(out: &mut String, payload: &str, max: usize) {
 /// The text between `b"` and its unescaped closing quote.
 fn closing_quote(payload: &str) -> Option<&str> {
     let body = payload.strip_prefix("b\"")?;
+    // By bytes: the marks are ASCII, and a byte of a wider character ends
+    // an escape as the character would.
     let mut escaped = false;
-    for (i, c) in body.char_indices() {
-        match c {
-            '\\' if !escaped => escaped = true,
-            '"' if !escaped => return Some(&body[..i]),
+    for (i, b) in body.bytes().enumerate() {
+        match b {
+            b'\\' if !escaped => escaped = true,
+            b'"' if !escaped => return Some(&body[..i]),
             _ => escaped = false,
         }
     }

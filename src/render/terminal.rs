@@ -105,7 +105,7 @@ fn wrap_after(out: &mut String, text: &str, width: usize, used: usize, indent: u
     // The line so far is done, and the next starts with the indent.
     let break_line = |out: &mut String| {
         out.push('\n');
-        out.extend(std::iter::repeat_n(' ', indent));
+        push_spaces(out, indent);
     };
     // Whether a paragraph was begun, and whether one is open (has a line).
     let mut begun = false;
@@ -125,7 +125,7 @@ fn wrap_after(out: &mut String, text: &str, width: usize, used: usize, indent: u
                 if blank {
                     out.push('\n');
                 }
-                out.extend(std::iter::repeat_n(' ', indent));
+                push_spaces(out, indent);
                 line_len = indent;
                 at_start = true;
             }
@@ -138,15 +138,26 @@ fn wrap_after(out: &mut String, text: &str, width: usize, used: usize, indent: u
                 line_len = indent;
                 at_start = true;
             }
-            // A word wider than a whole line: cut it at the edge.
-            while at_start && line_len + wl > width && width > line_len && !word.contains('\x1b') {
+            // A word wider than a whole line: cut it at the edge. One with a
+            // column for each byte (ASCII, no escapes: a payload's bytes)
+            // is cut by counting bytes.
+            let ascii = wl == word.len();
+            while at_start
+                && line_len + wl > width
+                && width > line_len
+                && (ascii || !word.contains('\x1b'))
+            {
                 let room = width - line_len;
-                let cut = word.char_indices().nth(room).map_or(word.len(), |(i, _)| i);
+                let cut = if ascii {
+                    room
+                } else {
+                    word.char_indices().nth(room).map_or(word.len(), |(i, _)| i)
+                };
                 out.push_str(&word[..cut]);
                 break_line(out);
                 line_len = indent;
                 word = &word[cut..];
-                wl = visible_len(word);
+                wl = if ascii { wl - cut } else { visible_len(word) };
             }
             if !at_start {
                 out.push(' ');
@@ -156,6 +167,16 @@ fn wrap_after(out: &mut String, text: &str, width: usize, used: usize, indent: u
             line_len += wl;
             at_start = false;
         }
+    }
+}
+
+/// `n` spaces onto `out`.
+fn push_spaces(out: &mut String, mut n: usize) {
+    const SPACES: &str = "                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        n -= k;
     }
 }
 
@@ -712,10 +733,7 @@ fn note_buf(
     buf.clear();
     buf.push_str("      ");
     buf.push_str(label);
-    buf.extend(std::iter::repeat_n(
-        ' ',
-        10usize.saturating_sub(label.chars().count()),
-    ));
+    push_spaces(buf, 10usize.saturating_sub(label.chars().count()));
     buf.push(' ');
     let used = visible_len(buf);
     wrap_after(buf, text, width, used, 17, false);
