@@ -71,20 +71,20 @@ pub(crate) enum Part<'a> {
 pub(crate) fn value(parts: &[Part]) -> String {
     let len = parts
         .iter()
-        .map(|p| match p {
+        .map(|p| match *p {
             Part::T(t) => t.len(),
-            Part::N(_) => 20,
-            Part::Hex(_, w) => 16.max(*w),
+            Part::N(n) => decimal_digits(n),
+            Part::Hex(n, w) => hex_digits(n).max(w),
         })
         .sum();
-    let mut s = String::with_capacity(len);
+    let mut s = spare_text(len);
     for p in parts {
         match *p {
             Part::T(t) => s.push_str(t),
             Part::N(n) => crate::text::push_u64(&mut s, n),
             Part::Hex(n, width) => {
                 const DIGITS: &[u8; 16] = b"0123456789abcdef";
-                let digits = ((64 - n.leading_zeros() as usize).div_ceil(4)).max(1);
+                let digits = hex_digits(n);
                 s.extend(std::iter::repeat_n('0', width.saturating_sub(digits)));
                 for i in (0..digits).rev() {
                     s.push(DIGITS[((n >> (4 * i)) & 15) as usize] as char);
@@ -92,6 +92,23 @@ pub(crate) fn value(parts: &[Part]) -> String {
             }
         }
     }
+    s
+}
+
+/// Digits of `n` in decimal.
+fn decimal_digits(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |l| l as usize + 1)
+}
+
+/// Digits of `n` in hex.
+fn hex_digits(n: u64) -> usize {
+    ((64 - n.leading_zeros() as usize).div_ceil(4)).max(1)
+}
+
+/// `n` in decimal, as `n.to_string()`: a field's value (see `value`).
+pub(crate) fn decimal(n: u64) -> String {
+    let mut s = spare_text(decimal_digits(n));
+    crate::text::push_u64(&mut s, n);
     s
 }
 
@@ -137,9 +154,36 @@ thread_local! {
     static SPARE: RefCell<[Vec<Vec<Field>>; 4]> = const { RefCell::new([const { Vec::new() }; 4]) };
 }
 
+thread_local! {
+    /// Field values of layers handed back with `recycle`, emptied, for the
+    /// values this thread writes next (`value`, `decimal`): a frame has
+    /// some forty, and freeing them in batches, then allocating them again,
+    /// went past glibc's per-thread cache.
+    static SPARE_TEXT: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
 /// Vectors kept per size: more than the layers of the batches `explain`
 /// has in flight.
 const SPARE_MAX: usize = 1024;
+/// Values kept, and the longest kept (a payload's is about 200 bytes).
+const SPARE_TEXT_MAX: usize = 16 * 1024;
+const SPARE_TEXT_LONGEST: usize = 256;
+/// Room a new value gets at least: more than nearly every header field's.
+const SPARE_TEXT_SHORT: usize = 32;
+
+/// An empty string with room for `n` bytes: a recycled one if this
+/// thread has one, else a new one.
+pub(crate) fn spare_text(n: usize) -> String {
+    match SPARE_TEXT.with(|t| t.borrow_mut().pop()) {
+        Some(mut s) => {
+            s.reserve(n);
+            s
+        }
+        // Most values are short: room for any of them, so that once
+        // recycled it is not grown for the next.
+        None => String::with_capacity(n.max(SPARE_TEXT_SHORT)),
+    }
+}
 
 /// Which of `SPARE`'s lists a vector with room for `n` fields goes in.
 fn spare_class(n: usize) -> Option<usize> {
@@ -166,16 +210,24 @@ fn spare_fields(n: usize) -> Vec<Field> {
 /// `explain` does), on the thread that dissects.
 pub fn recycle(layers: impl IntoIterator<Item = Layer>) {
     SPARE.with(|s| {
-        let mut s = s.borrow_mut();
-        for layer in layers {
-            let mut fields = layer.fields;
-            if let Some(c) = spare_class(fields.capacity())
-                && s[c].len() < SPARE_MAX
-            {
-                fields.clear();
-                s[c].push(fields);
+        SPARE_TEXT.with(|t| {
+            let (mut s, mut t) = (s.borrow_mut(), t.borrow_mut());
+            for layer in layers {
+                let mut fields = layer.fields;
+                for f in fields.drain(..) {
+                    let mut value = f.value;
+                    if value.capacity() <= SPARE_TEXT_LONGEST && t.len() < SPARE_TEXT_MAX {
+                        value.clear();
+                        t.push(value);
+                    }
+                }
+                if let Some(c) = spare_class(fields.capacity())
+                    && s[c].len() < SPARE_MAX
+                {
+                    s[c].push(fields);
+                }
             }
-        }
+        })
     });
 }
 

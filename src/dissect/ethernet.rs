@@ -81,7 +81,7 @@ impl fmt::Display for Address {
 
 /// Field value for an address: the colon form, plus a word for group addresses.
 fn address_text(a: Address) -> String {
-    let mut s = String::with_capacity(29);
+    let mut s = super::builder::spare_text(29);
     let _ = write!(s, "{a}");
     if a.is_broadcast() {
         s.push_str(" (broadcast)");

@@ -32,7 +32,7 @@ pub fn protocol_text(v: u8) -> String {
     use super::builder::Part::{N, T};
     match Protocol::from(v).name() {
         Some(n) => super::builder::value(&[N(v.into()), T(" ("), T(n), T(")")]),
-        None => crate::text::decimal(v.into()),
+        None => super::builder::decimal(v.into()),
     }
 }
 

@@ -1,11 +1,10 @@
 //! IPv4 (RFC 791): a 20-byte header plus up to 40 bytes of options.
 
 use super::builder::Part::{Hex, N, T};
-use super::builder::{LayerBuilder, hex, u8_at, u16_at, value};
+use super::builder::{LayerBuilder, decimal, hex, u8_at, u16_at, value};
 use super::ip::{Protocol, Upper, protocol_text};
 use super::stop::{Header, LengthField, Stop};
 use super::{Dissection, LayerKind};
-use crate::text::decimal;
 use std::net::Ipv4Addr;
 
 pub mod field {
@@ -102,7 +101,7 @@ impl<'a> Packet<'a> {
 /// `addr(b).to_string()`, without the formatting machinery: two of
 /// these in every IPv4 header.
 fn addr_text(b: &[u8]) -> String {
-    let mut s = String::with_capacity(15);
+    let mut s = super::builder::spare_text(15);
     crate::text::push_ipv4(&mut s, addr(b).octets());
     s
 }
@@ -162,11 +161,7 @@ pub(crate) fn dscp_text(v: u8) -> String {
 }
 
 pub(crate) fn flag_bit(v: u32) -> String {
-    if v != 0 {
-        "1 (set)".to_string()
-    } else {
-        "0".to_string()
-    }
+    value(&[T(if v != 0 { "1 (set)" } else { "0" })])
 }
 
 fn flags_text(v: u32) -> String {

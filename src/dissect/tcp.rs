@@ -1,14 +1,13 @@
 //! TCP (RFC 9293): a 20-byte header, up to 40 bytes of options, then data.
 
 use super::builder::Part::{Hex, N, T};
-use super::builder::{LayerBuilder, hex, u8_at, u16_at, u32_at, value};
+use super::builder::{LayerBuilder, decimal, hex, u8_at, u16_at, u32_at, value};
 use super::enums::enum_with_unknown;
 use super::ip::Upper;
 use super::ipv4::flag_bit;
 use super::stop::{Header, LengthField, Stop};
 use super::udp::port_text;
 use super::{Dissection, LayerKind, TcpInfo, TcpOption, payload};
-use crate::text::decimal;
 
 pub mod field {
     use core::ops::Range;
@@ -218,7 +217,7 @@ fn option(kind: OptionKind, offset: usize, length: usize, data: &[u8]) -> TcpOpt
         OptionKind::MaxSegmentSize => {
             let v = u16_at(data, 0..2);
             o.mss = Some(v);
-            o.value = decimal(v.into());
+            o.value = crate::text::decimal(v.into());
         }
         OptionKind::WindowScale => {
             let v = u8_at(data, 0);

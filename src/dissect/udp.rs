@@ -80,7 +80,7 @@ pub(crate) fn port_text(port: u16) -> String {
     use super::builder::Part::{N, T};
     match port_name(port) {
         Some(n) => super::builder::value(&[N(port.into()), T(" ("), T(n), T(")")]),
-        None => crate::text::decimal(port.into()),
+        None => super::builder::decimal(port.into()),
     }
 }
 
