@@ -5,6 +5,7 @@
 
 use crate::dissect::{Dissection, Field, Layer, TcpInfo};
 use crate::live::exec::CallRecord;
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use crate::plan::{Call, Plan, Transport};
@@ -433,16 +434,18 @@ pub fn zero_macs(d: &Dissection, frame: &[u8]) -> bool {
 
 /// How a note names a party: the actor, or for a port no lesson socket owns,
 /// the address itself.
-fn party(name: &str, known: bool, ip: Option<&str>, port: Option<u16>) -> String {
+fn party<'a>(name: &'a str, known: bool, ip: Option<&str>, port: Option<u16>) -> Cow<'a, str> {
     match (known, ip, port) {
         (false, Some(ip), Some(port)) => {
             t::frame::no_socket_there(&match ip.parse::<std::net::IpAddr>() {
                 Ok(ip) => std::net::SocketAddr::new(ip, port).to_string(),
                 Err(_) => format!("{ip}:{port}"),
             })
+            .into()
         }
-        (false, Some(ip), None) => t::frame::kernel_at(&ip),
-        _ => name.to_string(),
+        (false, Some(ip), None) => t::frame::kernel_at(&ip).into(),
+        // Nearly every frame: its name as it is.
+        _ => name.into(),
     }
 }
 
@@ -456,8 +459,6 @@ fn event_or(index: Option<usize>, otherwise: fn() -> String) -> String {
 
 pub fn frame_notes(c: &FrameContext) -> FrameNotes {
     let d = c.d;
-    let from_text = party(c.from, c.from_known, d.ip_src.as_deref(), d.src_port());
-    let to_text = party(c.to, c.to_known, d.ip_dst.as_deref(), d.dst_port());
     let syntax = if c.syntax {
         let mut syntax: Vec<String> = d.layers.iter().map(|l| layer_syntax(l, c.frame)).collect();
         if let Some(reason) = &d.stopped {
@@ -477,8 +478,8 @@ pub fn frame_notes(c: &FrameContext) -> FrameNotes {
         timing = next;
     } else if let Some(u) = &d.udp {
         semantics.push(t::udp::semantics(
-            &from_text,
-            &to_text,
+            &party(c.from, c.from_known, d.ip_src.as_deref(), d.src_port()),
+            &party(c.to, c.to_known, d.ip_dst.as_deref(), d.dst_port()),
             &d.ip_src.as_deref().unwrap_or("?"),
             &d.ip_dst.as_deref().unwrap_or("?"),
             &u.src_port,
@@ -619,7 +620,7 @@ fn tcp_notes(c: &FrameContext, seg: &TcpInfo) -> (String, String, String) {
     let v = &o.view;
     let from_text = party(c.from, c.from_known, c.d.ip_src.as_deref(), c.d.src_port());
     let to_text = party(c.to, c.to_known, c.d.ip_dst.as_deref(), c.d.dst_port());
-    let (from, to) = (from_text.as_str(), to_text.as_str());
+    let (from, to) = (&*from_text, &*to_text);
     let mut s = Vec::new();
     let lead;
     let next;

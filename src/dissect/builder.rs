@@ -6,7 +6,7 @@
 //! fields that did arrive.
 
 use super::stop::{Header, Stop};
-use super::{Field, Layer, LayerKind};
+use super::{Dissection, Field, Layer, LayerKind};
 use core::ops::Range;
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -229,6 +229,36 @@ pub fn recycle(layers: impl IntoIterator<Item = Layer>) {
             }
         })
     });
+}
+
+/// Hand back a dissection no one reads any more (`recycle` for its
+/// layers, and its other text kept as the values are).
+pub fn recycle_dissection(d: Dissection) {
+    recycle(d.layers);
+    let texts = [d.mac_src, d.mac_dst, d.ip_src, d.ip_dst]
+        .into_iter()
+        .flatten();
+    let options = d
+        .tcp
+        .into_iter()
+        .flat_map(|t| t.options)
+        .flat_map(|o| [o.name, o.value]);
+    SPARE_TEXT.with(|t| {
+        let mut t = t.borrow_mut();
+        for mut text in texts.chain(options) {
+            if text.capacity() <= SPARE_TEXT_LONGEST && t.len() < SPARE_TEXT_MAX {
+                text.clear();
+                t.push(text);
+            }
+        }
+    });
+}
+
+/// `text` in a string that `recycle` may have kept.
+pub(crate) fn spare_copy(text: &str) -> String {
+    let mut s = spare_text(text.len());
+    s.push_str(text);
+    s
 }
 
 pub(crate) struct LayerBuilder<'a> {

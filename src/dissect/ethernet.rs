@@ -140,8 +140,13 @@ pub(crate) fn dissect(frame: &[u8], d: &mut Dissection) -> Result<EtherType, Sto
     let msg = b.truncated(HEADER_LEN);
     d.layers.push(b.finish(HEADER_LEN));
     let eth = Frame::new_checked(frame).ok_or(msg)?;
-    d.mac_dst = Some(eth.dst_addr().to_string());
-    d.mac_src = Some(eth.src_addr().to_string());
+    let text = |a: Address| {
+        let mut s = super::builder::spare_text(17);
+        let _ = write!(s, "{a}");
+        s
+    };
+    d.mac_dst = Some(text(eth.dst_addr()));
+    d.mac_src = Some(text(eth.src_addr()));
     let ethertype = eth.ethertype();
     d.ethertype = Some(ethertype.into());
     Ok(ethertype)

@@ -37,7 +37,7 @@ mod testdata;
 #[cfg(test)]
 mod tests;
 
-pub use builder::recycle;
+pub use builder::{recycle, recycle_dissection};
 pub use checksum::{ChecksumStatus, checksum_status};
 pub use layout::LayoutError;
 pub use stop::Stop;

@@ -197,7 +197,10 @@ pub fn parse_options(opts: &[u8], base: usize) -> (Vec<TcpOption>, Option<Stop>)
 fn option(kind: OptionKind, offset: usize, length: usize, data: &[u8]) -> TcpOption {
     let mut o = TcpOption {
         kind: kind.into(),
-        name: kind.label(),
+        name: match kind.name() {
+            Some(n) => super::builder::spare_copy(n),
+            None => kind.label(),
+        },
         value: String::new(),
         offset,
         length,
@@ -211,13 +214,13 @@ fn option(kind: OptionKind, offset: usize, length: usize, data: &[u8]) -> TcpOpt
         return o;
     }
     match kind {
-        OptionKind::EndOfList => o.value = "end of options".into(),
-        OptionKind::NoOperation => o.value = "padding".into(),
-        OptionKind::SackPermitted => o.value = "permitted".into(),
+        OptionKind::EndOfList => o.value = super::builder::spare_copy("end of options"),
+        OptionKind::NoOperation => o.value = super::builder::spare_copy("padding"),
+        OptionKind::SackPermitted => o.value = super::builder::spare_copy("permitted"),
         OptionKind::MaxSegmentSize => {
             let v = u16_at(data, 0..2);
             o.mss = Some(v);
-            o.value = crate::text::decimal(v.into());
+            o.value = decimal(v.into());
         }
         OptionKind::WindowScale => {
             let v = u8_at(data, 0);

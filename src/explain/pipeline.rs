@@ -125,7 +125,9 @@ fn read<R: Read>(
         Ok(mut b) => {
             b.bytes.clear();
             b.frames.clear();
-            b.dissections.clear();
+            b.dissections
+                .drain(..)
+                .for_each(crate::dissect::recycle_dissection);
             for layers in b.spent.drain(..) {
                 crate::dissect::recycle(layers);
             }

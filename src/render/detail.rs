@@ -315,6 +315,9 @@ pub struct Seen {
 struct Kept {
     protocol: String,
     fields: Vec<(Cow<'static, str>, String)>,
+    /// No two fields have the same name: a field is then found by its
+    /// place when that place has its name (frames repeat their shape).
+    distinct: bool,
 }
 
 /// The fields that introduce a header the first time it appears.
@@ -423,14 +426,18 @@ impl Seen {
                 shown += 1;
             };
             if introduced.iter().any(|(p, _)| *p == layer.protocol) {
-                if let Some(before) = at.map(|i| &kept[i].fields).filter(|_| show) {
-                    for f in &layer.fields {
-                        if !noise(&f.name)
-                            && before
-                                .iter()
-                                .find(|(n, _)| *n == f.name)
-                                .is_none_or(|(_, v)| *v != f.value)
-                        {
+                if let Some(k) = at.map(|i| &kept[i]).filter(|_| show) {
+                    let before = &k.fields;
+                    for (i, f) in layer.fields.iter().enumerate() {
+                        if noise(&f.name) {
+                            continue;
+                        }
+                        // The first kept field of this name, as `find` has it.
+                        let same = before
+                            .get(i)
+                            .filter(|(n, _)| k.distinct && *n == f.name)
+                            .or_else(|| before.iter().find(|(n, _)| *n == f.name));
+                        if same.is_none_or(|(_, v)| *v != f.value) {
                             field(line, f);
                         }
                     }
@@ -467,25 +474,38 @@ impl Seen {
 /// there), reusing the strings kept before (most frames repeat the last
 /// one's shape).
 fn keep(kept: &mut Vec<Kept>, at: Option<usize>, protocol: &str, fields: &[crate::dissect::Field]) {
-    let kept = match at {
-        Some(i) => &mut kept[i].fields,
+    let k = match at {
+        Some(i) => &mut kept[i],
         None => {
             kept.push(Kept {
                 protocol: protocol.to_string(),
                 fields: Vec::new(),
+                distinct: true,
             });
-            &mut kept.last_mut().expect("pushed above").fields
+            kept.last_mut().expect("pushed above")
         }
     };
-    kept.truncate(fields.len());
+    // The same names as the last frame's, as the dissector's literals?
+    let mut reshaped = k.fields.len() != fields.len();
+    k.fields.truncate(fields.len());
     for (i, f) in fields.iter().enumerate() {
-        match kept.get_mut(i) {
+        match k.fields.get_mut(i) {
             Some((name, value)) => {
-                name.clone_from(&f.name);
+                if !(name.as_ptr() == f.name.as_ptr() && name.len() == f.name.len()) {
+                    name.clone_from(&f.name);
+                    reshaped = true;
+                }
                 value.clone_from(&f.value);
             }
-            None => kept.push((f.name.clone(), f.value.clone())),
+            None => k.fields.push((f.name.clone(), f.value.clone())),
         }
+    }
+    if reshaped {
+        k.distinct = k
+            .fields
+            .iter()
+            .enumerate()
+            .all(|(i, (n, _))| k.fields[..i].iter().all(|(m, _)| m != n));
     }
 }
 
