@@ -137,7 +137,18 @@ pub fn py_addr(a: SocketAddr) -> String {
 
 /// `b"hello"`, as Python shows bytes.
 pub fn py_bytes(data: &[u8]) -> String {
-    let mut s = String::with_capacity(2 + 4 * data.len().min(64) + 20);
+    let mut s = String::with_capacity(py_bytes_len(data));
+    py_bytes_into(&mut s, data);
+    s
+}
+
+/// Room enough for `py_bytes(data)`.
+pub fn py_bytes_len(data: &[u8]) -> usize {
+    2 + 4 * data.len().min(64) + 20
+}
+
+/// `py_bytes`, appended to `s`.
+pub fn py_bytes_into(s: &mut String, data: &[u8]) {
     s.push_str("b\"");
     for &b in data.iter().take(64) {
         match b {
@@ -157,9 +168,10 @@ pub fn py_bytes(data: &[u8]) -> String {
     }
     s.push('"');
     if data.len() > 64 {
-        s.push_str(&format!("… ({} bytes)", data.len()));
+        s.push_str("… (");
+        push_u64(s, data.len() as u64);
+        s.push_str(" bytes)");
     }
-    s
 }
 
 /// `v` in decimal, appended to `out`, as `{v}` writes it: without the

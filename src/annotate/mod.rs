@@ -46,7 +46,6 @@ use crate::live::capture::CapturedFrame;
 use crate::live::exec::CallRecord;
 use crate::plan::{Call, Plan, Transport};
 use crate::sockets::{Accepted, Closed, ConnName, Connections};
-use crate::text::py_bytes;
 use crate::transcript::{CallDetail, Event, EventKind, Notes, Pair, to_hex};
 
 pub struct Annotator<'a> {
@@ -425,13 +424,19 @@ impl<'a> Annotator<'a> {
         frame: &CapturedFrame,
         mut d: Dissection,
     ) -> Event {
-        self.frame_from(step, frame, &mut d)
+        self.frame_from(step, frame, &mut d, None)
     }
 
     /// `frame_dissected`, leaving in `d` what the event does not take (its
     /// layers it does), for the caller to free on the thread that
-    /// dissected it.
-    pub fn frame_from(&mut self, step: usize, frame: &CapturedFrame, d: &mut Dissection) -> Event {
+    /// dissected it; with the frame's `FrameText` if the caller wrote it.
+    pub fn frame_from(
+        &mut self,
+        step: usize,
+        frame: &CapturedFrame,
+        d: &mut Dissection,
+        text: Option<FrameText>,
+    ) -> Event {
         let (time_ns, when) = self.timing_prefix(frame.timestamp_ns);
         let index = self.push_common(frame.timestamp_ns);
         *self.frames_in_step.entry(step).or_default() += 1;
@@ -524,11 +529,11 @@ impl<'a> Annotator<'a> {
             }
             _ => d,
         };
-        // The payload as Python shows it: in the notes and on the event.
-        let payload = d
-            .payload
-            .filter(|(_, len)| *len > 0)
-            .map(|(off, len)| py_bytes(frame.data.get(off..off + len).unwrap_or_default()));
+        // The payload as Python shows it is in the notes and on the event.
+        let FrameText {
+            mut summary,
+            payload,
+        } = text.unwrap_or_else(|| FrameText::of(d, &frame.data));
         let ctx = notes::FrameContext {
             d: d_for_notes,
             frame: &frame.data,
@@ -551,7 +556,6 @@ impl<'a> Annotator<'a> {
         let version = ip_version(d);
         let zero_macs = notes::zero_macs(d, &frame.data);
         let inner = main_layer(d);
-        let mut summary = d.summary();
         // Moved, not cloned: nothing below reads the dissection's layers.
         let mut layers = std::mem::take(&mut d.layers);
         let mut stopped = d.stopped.as_ref().map(ToString::to_string);
@@ -648,6 +652,31 @@ impl<'a> Annotator<'a> {
         let nth = self.frames_in_step.get(&step).copied().unwrap_or(1);
         rules::apply(self.plan, &mut event, &frame.data, nth);
         event
+    }
+}
+
+/// What a frame's event says that follows from its bytes and dissection
+/// alone: its summary, and its payload as Python shows it. `explain` writes
+/// it on the thread that dissects, beside the one that annotates.
+pub struct FrameText {
+    pub summary: String,
+    pub payload: Option<String>,
+}
+
+impl FrameText {
+    /// The texts of `d`, a dissection of `frame`, in strings from the
+    /// dissector's spares (see `dissect::recycle_text`).
+    pub fn of(d: &Dissection, frame: &[u8]) -> FrameText {
+        let payload = d.payload.filter(|(_, len)| *len > 0).map(|(off, len)| {
+            let data = frame.get(off..off + len).unwrap_or_default();
+            let mut s = crate::dissect::spare_text(crate::text::py_bytes_len(data));
+            crate::text::py_bytes_into(&mut s, data);
+            s
+        });
+        FrameText {
+            summary: d.summary(),
+            payload,
+        }
     }
 }
 

@@ -779,13 +779,16 @@ fn tcp_notes(c: &FrameContext, seg: &TcpInfo) -> (String, String, String) {
             s.push(n::window_full(&to));
         }
     }
-    s.push(n::states_after(
-        &v.states
-            .iter()
-            .map(|st| format!("{} {}", st.actor, st.state))
-            .collect::<Vec<_>>()
-            .join(", "),
-    ));
+    let mut states = String::with_capacity(64);
+    for (i, st) in v.states.iter().enumerate() {
+        if i > 0 {
+            states.push_str(", ");
+        }
+        states.push_str(&st.actor);
+        states.push(' ');
+        states.push_str(&st.state);
+    }
+    s.push(n::states_after(&states));
     s.extend(checksum_note(c));
     (s.join(" "), lead, next)
 }

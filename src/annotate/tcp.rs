@@ -356,7 +356,9 @@ impl Tracker {
         }
 
         let view = TcpView {
-            flags: t.flag_names().iter().map(|f| f.to_string()).collect(),
+            flags: crate::dissect::flag_order(t.flags)
+                .map(str::to_string)
+                .collect(),
             seq: t.seq,
             ack: t.ack,
             seq_rel,

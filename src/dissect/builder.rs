@@ -167,13 +167,13 @@ thread_local! {
 const SPARE_MAX: usize = 1024;
 /// Values kept, and the longest kept (a payload's is about 200 bytes).
 const SPARE_TEXT_MAX: usize = 16 * 1024;
-const SPARE_TEXT_LONGEST: usize = 256;
+const SPARE_TEXT_LONGEST: usize = 320;
 /// Room a new value gets at least: more than nearly every header field's.
 const SPARE_TEXT_SHORT: usize = 32;
 
 /// An empty string with room for `n` bytes: a recycled one if this
 /// thread has one, else a new one.
-pub(crate) fn spare_text(n: usize) -> String {
+pub fn spare_text(n: usize) -> String {
     match SPARE_TEXT.with(|t| t.borrow_mut().pop()) {
         Some(mut s) => {
             s.reserve(n);
@@ -243,9 +243,15 @@ pub fn recycle_dissection(d: Dissection) {
         .into_iter()
         .flat_map(|t| t.options)
         .flat_map(|o| [o.name, o.value]);
+    recycle_text(texts.chain(options));
+}
+
+/// Hand back text no one reads any more (written with `spare_text`, on
+/// this thread), to be kept as the values are.
+pub fn recycle_text(texts: impl IntoIterator<Item = String>) {
     SPARE_TEXT.with(|t| {
         let mut t = t.borrow_mut();
-        for mut text in texts.chain(options) {
+        for mut text in texts {
             if text.capacity() <= SPARE_TEXT_LONGEST && t.len() < SPARE_TEXT_MAX {
                 text.clear();
                 t.push(text);

@@ -32,11 +32,15 @@ const FLAG_FIELDS: [(&str, u16); 9] = [
 ];
 
 pub(crate) fn flag_names(flags: u16) -> Vec<&'static str> {
+    flag_order(flags).collect()
+}
+
+/// The names of the set `flags`, in the order learners say them.
+pub fn flag_order(flags: u16) -> impl Iterator<Item = &'static str> {
     FLAG_ORDER
         .iter()
-        .filter(|(bit, _)| flags & bit != 0)
+        .filter(move |(bit, _)| flags & bit != 0)
         .map(|&(_, name)| name)
-        .collect()
 }
 
 /// The leading token of a value, or `?` if missing (as `Layer::token`).
@@ -223,7 +227,7 @@ impl Dissection {
                 None => "empty frame".to_string(),
             };
         };
-        let mut s = String::with_capacity(96);
+        let mut s = super::builder::spare_text(96);
         let _ = write!(s, "{layer}");
         if let Some(tcp) = self.tcp.as_ref().filter(|_| layer.protocol == "TCP") {
             let _ = write!(s, " len={}", tcp.payload_len);

@@ -3,16 +3,18 @@
 //! the events. Each stage owns its state (the annotator's connections, the
 //! printer's headers shown), so frames keep their order and every stage
 //! sees every frame, as in one loop; the stages only overlap in time.
-//! Dissecting needs no history, so it is done where the frame is read: the
-//! annotating thread, the slowest, has less to do.
+//! Dissecting needs no history, so it is done where the frame is read, with
+//! the event's texts that follow from the dissection alone (`FrameText`):
+//! the annotating thread, the slowest, has less to do.
 //!
 //! Frames travel in batches through channels of a few batches each, so
 //! memory stays bounded however long the file is. What a stage allocated
 //! goes back to that stage's thread to be freed there: glibc's allocator
 //! frees another thread's memory under a lock, which cost more than the
 //! printing. Printed events go back to the annotating thread, which sends
-//! their layers, with what the events did not take of each dissection, on
-//! to the reading thread in the batch it read them in.
+//! their layers and texts, with what the events did not take of each
+//! dissection, on to the reading thread in the batch it read them in; the
+//! reader keeps their strings for the next frames' (`dissect::recycle`).
 
 use std::io::Read;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
@@ -20,7 +22,7 @@ use std::thread::{self, JoinHandle};
 
 use super::link;
 use super::reader::{CaptureReader, ReadError};
-use crate::annotate::Annotator;
+use crate::annotate::{Annotator, FrameText};
 use crate::dissect::stop::Stop;
 use crate::dissect::{Dissection, Layer};
 use crate::live::capture::CapturedFrame;
@@ -46,8 +48,10 @@ struct RawBatch {
     bytes: Vec<u8>,
     frames: Vec<Raw>,
     dissections: Vec<Dissection>,
-    /// Layers of printed events.
-    spent: Vec<Vec<Layer>>,
+    texts: Vec<FrameText>,
+    /// What the reader made of printed events: their layers, summaries
+    /// and payloads.
+    spent: Vec<(Vec<Layer>, [String; 2])>,
 }
 
 /// A frame's event, and what the file said of the frame.
@@ -128,8 +132,12 @@ fn read<R: Read>(
             b.dissections
                 .drain(..)
                 .for_each(crate::dissect::recycle_dissection);
-            for layers in b.spent.drain(..) {
+            // Taken by the events (see `annotate`), unless a read error
+            // came first.
+            b.texts.clear();
+            for (layers, texts) in b.spent.drain(..) {
                 crate::dissect::recycle(layers);
+                crate::dissect::recycle_text(texts);
             }
             b
         }
@@ -137,6 +145,7 @@ fn read<R: Read>(
             bytes: Vec::with_capacity(BATCH * 1600),
             frames: Vec::with_capacity(BATCH),
             dissections: Vec::with_capacity(BATCH),
+            texts: Vec::with_capacity(BATCH),
             spent: Vec::new(),
         },
     };
@@ -153,6 +162,7 @@ fn read<R: Read>(
                         name: link::name(rec.link_type),
                     });
                 }
+                batch.texts.push(FrameText::of(&d, rec.data));
                 batch.dissections.push(d);
                 batch.frames.push(Raw {
                     link_type: rec.link_type,
@@ -200,23 +210,27 @@ fn annotate(
         // layers, which go back to the reader): at most the few batches
         // the channel holds wait for it.
         while let Ok(printed) = done.try_recv() {
-            spent.extend(
-                printed
-                    .into_iter()
-                    .map(|mut x| std::mem::take(&mut x.event.layers)),
-            );
+            spent.extend(printed.into_iter().map(|mut x| {
+                let e = &mut x.event;
+                let payload = e.payload.take().unwrap_or_default();
+                (
+                    std::mem::take(&mut e.layers),
+                    [std::mem::take(&mut e.summary), payload],
+                )
+            }));
         }
         let batch = batch.map(|mut raw| {
             let explained = raw
                 .frames
                 .iter()
                 .zip(&mut raw.dissections)
-                .map(|(f, d)| {
+                .zip(raw.texts.drain(..))
+                .map(|((f, d), text)| {
                     let data = &raw.bytes[f.bytes.clone()];
                     frame.data.clear();
                     frame.data.extend_from_slice(data);
                     frame.timestamp_ns = f.timestamp_ns;
-                    let mut event = annotator.frame_from(0, &frame, d);
+                    let mut event = annotator.frame_from(0, &frame, d, Some(text));
                     let captured = data.len();
                     if (f.original_len as usize) > captured {
                         event.length = Some(f.original_len as usize);

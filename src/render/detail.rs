@@ -318,6 +318,13 @@ struct Kept {
     /// No two fields have the same name: a field is then found by its
     /// place when that place has its name (frames repeat their shape).
     distinct: bool,
+    /// `noise` of each field's name.
+    noise: Vec<bool>,
+}
+
+/// The same name, by the dissector's literal: cheaper than comparing.
+fn same_literal(a: &str, b: &str) -> bool {
+    a.as_ptr() == b.as_ptr() && a.len() == b.len()
 }
 
 /// The fields that introduce a header the first time it appears.
@@ -429,13 +436,18 @@ impl Seen {
                 if let Some(k) = at.map(|i| &kept[i]).filter(|_| show) {
                     let before = &k.fields;
                     for (i, f) in layer.fields.iter().enumerate() {
-                        if noise(&f.name) {
+                        let at_place = before.get(i).filter(|(n, _)| same_literal(n, &f.name));
+                        let noisy = match at_place {
+                            Some(_) => k.noise[i],
+                            None => noise(&f.name),
+                        };
+                        if noisy {
                             continue;
                         }
                         // The first kept field of this name, as `find` has it.
-                        let same = before
-                            .get(i)
-                            .filter(|(n, _)| k.distinct && *n == f.name)
+                        let same = at_place
+                            .or_else(|| before.get(i).filter(|(n, _)| *n == f.name))
+                            .filter(|_| k.distinct)
                             .or_else(|| before.iter().find(|(n, _)| *n == f.name));
                         if same.is_none_or(|(_, v)| *v != f.value) {
                             field(line, f);
@@ -481,6 +493,7 @@ fn keep(kept: &mut Vec<Kept>, at: Option<usize>, protocol: &str, fields: &[crate
                 protocol: protocol.to_string(),
                 fields: Vec::new(),
                 distinct: true,
+                noise: Vec::new(),
             });
             kept.last_mut().expect("pushed above")
         }
@@ -491,7 +504,7 @@ fn keep(kept: &mut Vec<Kept>, at: Option<usize>, protocol: &str, fields: &[crate
     for (i, f) in fields.iter().enumerate() {
         match k.fields.get_mut(i) {
             Some((name, value)) => {
-                if !(name.as_ptr() == f.name.as_ptr() && name.len() == f.name.len()) {
+                if !same_literal(name, &f.name) {
                     name.clone_from(&f.name);
                     reshaped = true;
                 }
@@ -506,6 +519,7 @@ fn keep(kept: &mut Vec<Kept>, at: Option<usize>, protocol: &str, fields: &[crate
             .iter()
             .enumerate()
             .all(|(i, (n, _))| k.fields[..i].iter().all(|(m, _)| m != n));
+        k.noise = k.fields.iter().map(|(n, _)| noise(n)).collect();
     }
 }
 
