@@ -158,30 +158,55 @@ thread_local! {
     /// Field values of layers handed back with `recycle`, emptied, for the
     /// values this thread writes next (`value`, `decimal`): a frame has
     /// some forty, and freeing them in batches, then allocating them again,
-    /// went past glibc's per-thread cache.
-    static SPARE_TEXT: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    /// went past glibc's per-thread cache. Short ones (room for 32 to 64
+    /// bytes: nearly every value) and long ones (a summary, a payload)
+    /// apart, so that a kept string rarely has to grow.
+    static SPARE_TEXT: RefCell<[Vec<String>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
 }
 
 /// Vectors kept per size: more than the layers of the batches `explain`
 /// has in flight.
 const SPARE_MAX: usize = 1024;
-/// Values kept, and the longest kept (a payload's is about 200 bytes).
+/// Strings kept of each length, and the longest kept (a payload's text
+/// takes about 280 bytes).
 const SPARE_TEXT_MAX: usize = 16 * 1024;
 const SPARE_TEXT_LONGEST: usize = 320;
-/// Room a new value gets at least: more than nearly every header field's.
+/// Room a new value gets at least, and the most a short kept one has.
 const SPARE_TEXT_SHORT: usize = 32;
+const SPARE_TEXT_SHORT_MOST: usize = 64;
 
 /// An empty string with room for `n` bytes: a recycled one if this
 /// thread has one, else a new one.
 pub fn spare_text(n: usize) -> String {
-    match SPARE_TEXT.with(|t| t.borrow_mut().pop()) {
-        Some(mut s) => {
-            s.reserve(n);
-            s
+    let long = usize::from(n > SPARE_TEXT_SHORT);
+    let kept = SPARE_TEXT.with(|t| {
+        let mut t = t.borrow_mut();
+        match t[long].pop() {
+            // One too short for this is left for a shorter text.
+            Some(s) if s.capacity() < n => {
+                t[long].push(s);
+                None
+            }
+            s => s,
         }
-        // Most values are short: room for any of them, so that once
-        // recycled it is not grown for the next.
-        None => String::with_capacity(n.max(SPARE_TEXT_SHORT)),
+    });
+    // Most values are short: a new one has room for any of them, so that
+    // once recycled it need not grow for the next.
+    kept.unwrap_or_else(|| String::with_capacity(n.max(SPARE_TEXT_SHORT)))
+}
+
+/// Keep `text`, emptied, in `spare` (SPARE_TEXT's lists), if it is a
+/// length worth keeping and there is room.
+fn keep_text(spare: &mut [Vec<String>; 2], mut text: String) {
+    let list = match text.capacity() {
+        ..SPARE_TEXT_SHORT => return,
+        ..=SPARE_TEXT_SHORT_MOST => 0,
+        ..=SPARE_TEXT_LONGEST => 1,
+        _ => return,
+    };
+    if spare[list].len() < SPARE_TEXT_MAX {
+        text.clear();
+        spare[list].push(text);
     }
 }
 
@@ -215,11 +240,7 @@ pub fn recycle(layers: impl IntoIterator<Item = Layer>) {
             for layer in layers {
                 let mut fields = layer.fields;
                 for f in fields.drain(..) {
-                    let mut value = f.value;
-                    if value.capacity() <= SPARE_TEXT_LONGEST && t.len() < SPARE_TEXT_MAX {
-                        value.clear();
-                        t.push(value);
-                    }
+                    keep_text(&mut t, f.value);
                 }
                 if let Some(c) = spare_class(fields.capacity())
                     && s[c].len() < SPARE_MAX
@@ -251,11 +272,8 @@ pub fn recycle_dissection(d: Dissection) {
 pub fn recycle_text(texts: impl IntoIterator<Item = String>) {
     SPARE_TEXT.with(|t| {
         let mut t = t.borrow_mut();
-        for mut text in texts {
-            if text.capacity() <= SPARE_TEXT_LONGEST && t.len() < SPARE_TEXT_MAX {
-                text.clear();
-                t.push(text);
-            }
+        for text in texts {
+            keep_text(&mut t, text);
         }
     });
 }
