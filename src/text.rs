@@ -5,6 +5,7 @@
 //! addresses as the tutorial writes them.
 
 use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
 
 /// `text` with every control character but the newline replaced by U+FFFD.
@@ -264,6 +265,80 @@ pub fn push_fixed(out: &mut String, n: u64, scale: u32, decimals: u32) -> bool {
         push_ascii(out, &digits[..decimals as usize]);
     }
     true
+}
+
+thread_local! {
+    /// Strings handed back with `keep`, emptied, for the next `spare` on
+    /// the same thread: short ones (room for 32 to 64 bytes: nearly every
+    /// field value and name) and long ones apart, so that a kept string
+    /// rarely has to grow. `explain` hands back every frame's strings
+    /// once they are printed: freeing them in batches, then allocating
+    /// them again, went past glibc's per-thread cache. A thread that never
+    /// calls `keep` allocates as before.
+    static SPARE: RefCell<[Vec<String>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
+    /// Whether this thread has kept strings: until then `spare` allocates
+    /// exactly what is asked (events that are themselves kept, as in a
+    /// trace or an export, take no more room than before).
+    static KEEPING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Strings kept of each length, and the longest kept (a payload's text
+/// takes about 280 bytes).
+const SPARE_MAX: usize = 16 * 1024;
+const SPARE_LONGEST: usize = 320;
+/// Room a new string gets at least, and the most a short kept one has.
+const SPARE_SHORT: usize = 32;
+const SPARE_SHORT_MOST: usize = 64;
+
+/// An empty string with room for `n` bytes: a kept one if this thread has
+/// one, else a new one.
+pub fn spare(n: usize) -> String {
+    let long = usize::from(n > SPARE_SHORT);
+    let kept = SPARE.with(|t| {
+        let mut t = t.borrow_mut();
+        match t[long].pop() {
+            // One too short for this is left for a shorter text.
+            Some(s) if s.capacity() < n => {
+                t[long].push(s);
+                None
+            }
+            s => s,
+        }
+    });
+    // Most texts are short: a new one has room for any of them, so that
+    // once kept it need not grow for the next.
+    kept.unwrap_or_else(|| {
+        let room = if KEEPING.get() { n.max(SPARE_SHORT) } else { n };
+        String::with_capacity(room)
+    })
+}
+
+/// `text` in a `spare` string.
+pub fn spare_copy(text: &str) -> String {
+    let mut s = spare(text.len());
+    s.push_str(text);
+    s
+}
+
+/// Keep `texts`, emptied, for this thread's next `spare`s (those of a
+/// length worth keeping, while there is room).
+pub fn keep(texts: impl IntoIterator<Item = String>) {
+    KEEPING.set(true);
+    SPARE.with(|t| {
+        let mut t = t.borrow_mut();
+        for mut text in texts {
+            let list = match text.capacity() {
+                ..SPARE_SHORT => continue,
+                ..=SPARE_SHORT_MOST => 0,
+                ..=SPARE_LONGEST => 1,
+                _ => continue,
+            };
+            if t[list].len() < SPARE_MAX {
+                text.clear();
+                t[list].push(text);
+            }
+        }
+    });
 }
 
 /// Received bytes that are not the expected ones, said so a reader sees

@@ -46,6 +46,7 @@ use crate::live::capture::CapturedFrame;
 use crate::live::exec::CallRecord;
 use crate::plan::{Call, Plan, Transport};
 use crate::sockets::{Accepted, Closed, ConnName, Connections};
+use crate::text::spare_copy;
 use crate::transcript::{CallDetail, Event, EventKind, Notes, Pair, to_hex};
 
 pub struct Annotator<'a> {
@@ -232,7 +233,7 @@ impl<'a> Annotator<'a> {
             .cloned()
             .or_else(|| {
                 self.name_by_address.then(|| {
-                    let mut s = String::with_capacity(21);
+                    let mut s = crate::text::spare(21);
                     crate::text::push_socket_addr(&mut s, SocketAddr::new(ip, port));
                     s
                 })
@@ -623,15 +624,15 @@ impl<'a> Annotator<'a> {
             length: Some(frame.data.len()),
             mac: match (&d.mac_src, &d.mac_dst) {
                 (Some(s), Some(t)) => Some(Pair {
-                    src: s.clone(),
-                    dst: t.clone(),
+                    src: spare_copy(s),
+                    dst: spare_copy(t),
                 }),
                 _ => None,
             },
             ip: match (&d.ip_src, &d.ip_dst) {
                 (Some(s), Some(t)) => Some(Pair {
-                    src: s.clone(),
-                    dst: t.clone(),
+                    src: spare_copy(s),
+                    dst: spare_copy(t),
                 }),
                 _ => None,
             },
@@ -665,11 +666,11 @@ pub struct FrameText {
 
 impl FrameText {
     /// The texts of `d`, a dissection of `frame`, in strings from the
-    /// dissector's spares (see `dissect::recycle_text`).
+    /// thread's spares (see `text::keep`).
     pub fn of(d: &Dissection, frame: &[u8]) -> FrameText {
         let payload = d.payload.filter(|(_, len)| *len > 0).map(|(off, len)| {
             let data = frame.get(off..off + len).unwrap_or_default();
-            let mut s = crate::dissect::spare_text(crate::text::py_bytes_len(data));
+            let mut s = crate::text::spare(crate::text::py_bytes_len(data));
             crate::text::py_bytes_into(&mut s, data);
             s
         });

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 
 use crate::dissect::TcpInfo;
+use crate::text::spare_copy;
 use crate::transcript::{ActorState, TcpOptionView, TcpView};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -355,9 +356,10 @@ impl Tracker {
             }
         }
 
+        // Its strings are spares: explain keeps them again once printed.
         let view = TcpView {
             flags: crate::dissect::flag_order(t.flags)
-                .map(str::to_string)
+                .map(spare_copy)
                 .collect(),
             seq: t.seq,
             ack: t.ack,
@@ -371,23 +373,23 @@ impl Tracker {
                 .iter()
                 .map(|o| TcpOptionView {
                     kind: o.kind,
-                    name: o.name.clone(),
-                    value: o.value.clone(),
+                    name: spare_copy(&o.name),
+                    value: spare_copy(&o.value),
                     offset: o.offset,
                     length: o.length,
                 })
                 .collect(),
             states: vec![
                 ActorState {
-                    actor: c.names[s].clone(),
-                    state: c.state[s].name().to_string(),
+                    actor: spare_copy(&c.names[s]),
+                    state: spare_copy(c.state[s].name()),
                 },
                 ActorState {
-                    actor: c.names[r].clone(),
-                    state: c.state[r].name().to_string(),
+                    actor: spare_copy(&c.names[r]),
+                    state: spare_copy(c.state[r].name()),
                 },
             ],
-            role: role.map(|r| r.name().to_string()),
+            role: role.map(|r| spare_copy(r.name())),
         };
         self.ends = ends;
         Observation {

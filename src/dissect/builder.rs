@@ -77,7 +77,7 @@ pub(crate) fn value(parts: &[Part]) -> String {
             Part::Hex(n, w) => hex_digits(n).max(w),
         })
         .sum();
-    let mut s = spare_text(len);
+    let mut s = crate::text::spare(len);
     for p in parts {
         match *p {
             Part::T(t) => s.push_str(t),
@@ -107,7 +107,7 @@ fn hex_digits(n: u64) -> usize {
 
 /// `n` in decimal, as `n.to_string()`: a field's value (see `value`).
 pub(crate) fn decimal(n: u64) -> String {
-    let mut s = spare_text(decimal_digits(n));
+    let mut s = crate::text::spare(decimal_digits(n));
     crate::text::push_u64(&mut s, n);
     s
 }
@@ -154,61 +154,9 @@ thread_local! {
     static SPARE: RefCell<[Vec<Vec<Field>>; 4]> = const { RefCell::new([const { Vec::new() }; 4]) };
 }
 
-thread_local! {
-    /// Field values of layers handed back with `recycle`, emptied, for the
-    /// values this thread writes next (`value`, `decimal`): a frame has
-    /// some forty, and freeing them in batches, then allocating them again,
-    /// went past glibc's per-thread cache. Short ones (room for 32 to 64
-    /// bytes: nearly every value) and long ones (a summary, a payload)
-    /// apart, so that a kept string rarely has to grow.
-    static SPARE_TEXT: RefCell<[Vec<String>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
-}
-
 /// Vectors kept per size: more than the layers of the batches `explain`
 /// has in flight.
 const SPARE_MAX: usize = 1024;
-/// Strings kept of each length, and the longest kept (a payload's text
-/// takes about 280 bytes).
-const SPARE_TEXT_MAX: usize = 16 * 1024;
-const SPARE_TEXT_LONGEST: usize = 320;
-/// Room a new value gets at least, and the most a short kept one has.
-const SPARE_TEXT_SHORT: usize = 32;
-const SPARE_TEXT_SHORT_MOST: usize = 64;
-
-/// An empty string with room for `n` bytes: a recycled one if this
-/// thread has one, else a new one.
-pub fn spare_text(n: usize) -> String {
-    let long = usize::from(n > SPARE_TEXT_SHORT);
-    let kept = SPARE_TEXT.with(|t| {
-        let mut t = t.borrow_mut();
-        match t[long].pop() {
-            // One too short for this is left for a shorter text.
-            Some(s) if s.capacity() < n => {
-                t[long].push(s);
-                None
-            }
-            s => s,
-        }
-    });
-    // Most values are short: a new one has room for any of them, so that
-    // once recycled it need not grow for the next.
-    kept.unwrap_or_else(|| String::with_capacity(n.max(SPARE_TEXT_SHORT)))
-}
-
-/// Keep `text`, emptied, in `spare` (SPARE_TEXT's lists), if it is a
-/// length worth keeping and there is room.
-fn keep_text(spare: &mut [Vec<String>; 2], mut text: String) {
-    let list = match text.capacity() {
-        ..SPARE_TEXT_SHORT => return,
-        ..=SPARE_TEXT_SHORT_MOST => 0,
-        ..=SPARE_TEXT_LONGEST => 1,
-        _ => return,
-    };
-    if spare[list].len() < SPARE_TEXT_MAX {
-        text.clear();
-        spare[list].push(text);
-    }
-}
 
 /// Which of `SPARE`'s lists a vector with room for `n` fields goes in.
 fn spare_class(n: usize) -> Option<usize> {
@@ -229,26 +177,23 @@ fn spare_fields(n: usize) -> Vec<Field> {
         .unwrap_or_else(|| Vec::with_capacity(n))
 }
 
-/// Hand back layers no one reads any more: their fields are dropped, and
-/// their vectors kept for the layers this thread builds next. For a
+/// Hand back layers no one reads any more: their fields' values are kept
+/// (`text::keep`), and their vectors for the layers this thread builds
+/// next. For a
 /// caller that dissects frame after frame and drops each dissection (as
 /// `explain` does), on the thread that dissects.
 pub fn recycle(layers: impl IntoIterator<Item = Layer>) {
     SPARE.with(|s| {
-        SPARE_TEXT.with(|t| {
-            let (mut s, mut t) = (s.borrow_mut(), t.borrow_mut());
-            for layer in layers {
-                let mut fields = layer.fields;
-                for f in fields.drain(..) {
-                    keep_text(&mut t, f.value);
-                }
-                if let Some(c) = spare_class(fields.capacity())
-                    && s[c].len() < SPARE_MAX
-                {
-                    s[c].push(fields);
-                }
+        let mut s = s.borrow_mut();
+        for layer in layers {
+            let mut fields = layer.fields;
+            crate::text::keep(fields.drain(..).map(|f| f.value));
+            if let Some(c) = spare_class(fields.capacity())
+                && s[c].len() < SPARE_MAX
+            {
+                s[c].push(fields);
             }
-        })
+        }
     });
 }
 
@@ -264,25 +209,7 @@ pub fn recycle_dissection(d: Dissection) {
         .into_iter()
         .flat_map(|t| t.options)
         .flat_map(|o| [o.name, o.value]);
-    recycle_text(texts.chain(options));
-}
-
-/// Hand back text no one reads any more (written with `spare_text`, on
-/// this thread), to be kept as the values are.
-pub fn recycle_text(texts: impl IntoIterator<Item = String>) {
-    SPARE_TEXT.with(|t| {
-        let mut t = t.borrow_mut();
-        for text in texts {
-            keep_text(&mut t, text);
-        }
-    });
-}
-
-/// `text` in a string that `recycle` may have kept.
-pub(crate) fn spare_copy(text: &str) -> String {
-    let mut s = spare_text(text.len());
-    s.push_str(text);
-    s
+    crate::text::keep(texts.chain(options));
 }
 
 pub(crate) struct LayerBuilder<'a> {

@@ -81,7 +81,7 @@ impl fmt::Display for Address {
 
 /// Field value for an address: the colon form, plus a word for group addresses.
 fn address_text(a: Address) -> String {
-    let mut s = super::builder::spare_text(29);
+    let mut s = crate::text::spare(29);
     let _ = write!(s, "{a}");
     if a.is_broadcast() {
         s.push_str(" (broadcast)");
@@ -141,7 +141,7 @@ pub(crate) fn dissect(frame: &[u8], d: &mut Dissection) -> Result<EtherType, Sto
     d.layers.push(b.finish(HEADER_LEN));
     let eth = Frame::new_checked(frame).ok_or(msg)?;
     let text = |a: Address| {
-        let mut s = super::builder::spare_text(17);
+        let mut s = crate::text::spare(17);
         let _ = write!(s, "{a}");
         s
     };

@@ -227,7 +227,7 @@ impl Dissection {
                 None => "empty frame".to_string(),
             };
         };
-        let mut s = super::builder::spare_text(96);
+        let mut s = crate::text::spare(96);
         let _ = write!(s, "{layer}");
         if let Some(tcp) = self.tcp.as_ref().filter(|_| layer.protocol == "TCP") {
             let _ = write!(s, " len={}", tcp.payload_len);

@@ -101,7 +101,7 @@ impl<'a> Packet<'a> {
 /// `addr(b).to_string()`, without the formatting machinery: two of
 /// these in every IPv4 header.
 fn addr_text(b: &[u8]) -> String {
-    let mut s = super::builder::spare_text(15);
+    let mut s = crate::text::spare(15);
     crate::text::push_ipv4(&mut s, addr(b).octets());
     s
 }

@@ -198,7 +198,7 @@ fn option(kind: OptionKind, offset: usize, length: usize, data: &[u8]) -> TcpOpt
     let mut o = TcpOption {
         kind: kind.into(),
         name: match kind.name() {
-            Some(n) => super::builder::spare_copy(n),
+            Some(n) => crate::text::spare_copy(n),
             None => kind.label(),
         },
         value: String::new(),
@@ -214,9 +214,9 @@ fn option(kind: OptionKind, offset: usize, length: usize, data: &[u8]) -> TcpOpt
         return o;
     }
     match kind {
-        OptionKind::EndOfList => o.value = super::builder::spare_copy("end of options"),
-        OptionKind::NoOperation => o.value = super::builder::spare_copy("padding"),
-        OptionKind::SackPermitted => o.value = super::builder::spare_copy("permitted"),
+        OptionKind::EndOfList => o.value = crate::text::spare_copy("end of options"),
+        OptionKind::NoOperation => o.value = crate::text::spare_copy("padding"),
+        OptionKind::SackPermitted => o.value = crate::text::spare_copy("permitted"),
         OptionKind::MaxSegmentSize => {
             let v = u16_at(data, 0..2);
             o.mss = Some(v);

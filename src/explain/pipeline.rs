@@ -13,8 +13,11 @@
 //! frees another thread's memory under a lock, which cost more than the
 //! printing. Printed events go back to the annotating thread, which sends
 //! their layers and texts, with what the events did not take of each
-//! dissection, on to the reading thread in the batch it read them in; the
-//! reader keeps their strings for the next frames' (`dissect::recycle`).
+//! dissection, on to the reading thread in the batch it read them in.
+//! When events are only printed (`printing_only`), each thread keeps the
+//! strings and vectors it gets back for the next frames' (`text::keep`,
+//! `dissect::recycle`) instead of freeing them; events kept for exports
+//! are left as they were made.
 
 use std::io::Read;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
@@ -87,7 +90,7 @@ impl Pipeline {
         let (back_tx, back_rx) = channel();
         let read = thread::Builder::new()
             .name("explain-read".into())
-            .spawn(move || read(reader, raw_tx, back_rx))?;
+            .spawn(move || read(reader, raw_tx, back_rx, printing_only))?;
         let annotate = thread::Builder::new()
             .name("explain-annotate".into())
             // Should this fail, the reading thread ends at its first send.
@@ -122,22 +125,28 @@ fn read<R: Read>(
     mut reader: CaptureReader<R>,
     tx: SyncSender<Result<RawBatch, ReadError>>,
     back: Receiver<RawBatch>,
+    recycle: bool,
 ) {
-    // A batch back from the annotating thread, emptied here (freeing what
-    // this thread made), else a new one.
+    // A batch back from the annotating thread, emptied here (freeing, or
+    // keeping, what this thread made), else a new one.
     let empty = || match back.try_recv() {
         Ok(mut b) => {
             b.bytes.clear();
             b.frames.clear();
-            b.dissections
-                .drain(..)
-                .for_each(crate::dissect::recycle_dissection);
             // Taken by the events (see `annotate`), unless a read error
             // came first.
             b.texts.clear();
-            for (layers, texts) in b.spent.drain(..) {
-                crate::dissect::recycle(layers);
-                crate::dissect::recycle_text(texts);
+            if recycle {
+                b.dissections
+                    .drain(..)
+                    .for_each(crate::dissect::recycle_dissection);
+                for (layers, texts) in b.spent.drain(..) {
+                    crate::dissect::recycle(layers);
+                    crate::text::keep(texts);
+                }
+            } else {
+                b.dissections.clear();
+                b.spent.clear();
             }
             b
         }
@@ -188,6 +197,30 @@ fn read<R: Read>(
     }
 }
 
+/// Keep the short strings of a printed event that this thread made from
+/// spares (`text::spare`) for the next events': the names, addresses and
+/// TCP view.
+fn keep_texts(e: Event) {
+    let pair =
+        |p: Option<crate::transcript::Pair<String>>| p.into_iter().flat_map(|p| [p.src, p.dst]);
+    let tcp = e.tcp.into_iter().flat_map(|t| {
+        let options = t.options.into_iter().flat_map(|o| [o.name, o.value]);
+        let states = t.states.into_iter().flat_map(|s| [s.actor, s.state]);
+        t.flags
+            .into_iter()
+            .chain(options)
+            .chain(states)
+            .chain(t.role)
+    });
+    crate::text::keep(
+        std::iter::once(e.actor)
+            .chain(e.to)
+            .chain(pair(e.mac))
+            .chain(pair(e.ip))
+            .chain(tcp),
+    );
+}
+
 fn annotate(
     rx: Receiver<Result<RawBatch, ReadError>>,
     tx: SyncSender<Batch>,
@@ -213,10 +246,12 @@ fn annotate(
             spent.extend(printed.into_iter().map(|mut x| {
                 let e = &mut x.event;
                 let payload = e.payload.take().unwrap_or_default();
-                (
+                let spent = (
                     std::mem::take(&mut e.layers),
                     [std::mem::take(&mut e.summary), payload],
-                )
+                );
+                keep_texts(x.event);
+                spent
             }));
         }
         let batch = batch.map(|mut raw| {
