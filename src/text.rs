@@ -64,8 +64,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
@@ -327,12 +327,11 @@ pub fn keep(texts: impl IntoIterator<Item = String>) {
     SPARE.with(|t| {
         let mut t = t.borrow_mut();
         for mut text in texts {
-            let list = match text.capacity() {
-                ..SPARE_SHORT => continue,
-                ..=SPARE_SHORT_MOST => 0,
-                ..=SPARE_LONGEST => 1,
-                _ => continue,
-            };
+            let room = text.capacity();
+            if !(SPARE_SHORT..=SPARE_LONGEST).contains(&room) {
+                continue;
+            }
+            let list = usize::from(room > SPARE_SHORT_MOST);
             if t[list].len() < SPARE_MAX {
                 text.clear();
                 t[list].push(text);

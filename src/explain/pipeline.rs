@@ -179,10 +179,10 @@ fn read<R: Read>(
                     original_len: rec.original_len,
                     bytes: at..batch.bytes.len(),
                 });
-                if batch.frames.len() == BATCH {
-                    if tx.send(Ok(std::mem::replace(&mut batch, empty()))).is_err() {
-                        return;
-                    }
+                if batch.frames.len() == BATCH
+                    && tx.send(Ok(std::mem::replace(&mut batch, empty()))).is_err()
+                {
+                    return;
                 }
             }
             Ok(None) => break None,

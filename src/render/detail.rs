@@ -284,7 +284,7 @@ fn push_short_clause(out: &mut String, sentence: &str, max: usize) {
         .char_indices()
         .filter(|&(i, c)| i >= 30 && i < max && matches!(c, ';' | ','))
         .map(|(i, _)| i)
-        .last();
+        .next_back();
     match cut {
         Some(i) => {
             out.push_str(sentence[..i].trim_end());
