@@ -197,19 +197,23 @@ pub fn recycle(layers: impl IntoIterator<Item = Layer>) {
     });
 }
 
-/// Hand back a dissection no one reads any more (`recycle` for its
-/// layers, and its other text kept as the values are).
-pub fn recycle_dissection(d: Dissection) {
-    recycle(d.layers);
-    let texts = [d.mac_src, d.mac_dst, d.ip_src, d.ip_dst]
-        .into_iter()
-        .flatten();
-    let options = d
-        .tcp
-        .into_iter()
-        .flat_map(|t| t.options)
-        .flat_map(|o| [o.name, o.value]);
-    crate::text::keep(texts.chain(options));
+/// Hand back dissections no one reads any more (`recycle` for their
+/// layers, and their other text kept as the values are).
+pub fn recycle_dissections(ds: impl IntoIterator<Item = Dissection>) {
+    let mut texts = Vec::new();
+    for d in ds {
+        recycle(d.layers);
+        texts.extend(
+            [d.mac_src, d.mac_dst, d.ip_src, d.ip_dst]
+                .into_iter()
+                .flatten(),
+        );
+        for o in d.tcp.into_iter().flat_map(|t| t.options) {
+            texts.push(o.name);
+            texts.push(o.value);
+        }
+    }
+    crate::text::keep(texts);
 }
 
 pub(crate) struct LayerBuilder<'a> {

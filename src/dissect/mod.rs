@@ -37,7 +37,7 @@ mod testdata;
 #[cfg(test)]
 mod tests;
 
-pub use builder::{recycle, recycle_dissection};
+pub use builder::{recycle, recycle_dissections};
 pub use checksum::{ChecksumStatus, checksum_status};
 pub use info::flag_order;
 pub use layout::LayoutError;

@@ -137,9 +137,7 @@ fn read<R: Read>(
             // came first.
             b.texts.clear();
             if recycle {
-                b.dissections
-                    .drain(..)
-                    .for_each(crate::dissect::recycle_dissection);
+                crate::dissect::recycle_dissections(b.dissections.drain(..));
                 for (layers, texts) in b.spent.drain(..) {
                     crate::dissect::recycle(layers);
                     crate::text::keep(texts);
@@ -197,28 +195,28 @@ fn read<R: Read>(
     }
 }
 
-/// Keep the short strings of a printed event that this thread made from
-/// spares (`text::spare`) for the next events': the names, addresses and
-/// TCP view.
-fn keep_texts(e: Event) {
-    let pair =
-        |p: Option<crate::transcript::Pair<String>>| p.into_iter().flat_map(|p| [p.src, p.dst]);
-    let tcp = e.tcp.into_iter().flat_map(|t| {
-        let options = t.options.into_iter().flat_map(|o| [o.name, o.value]);
-        let states = t.states.into_iter().flat_map(|s| [s.actor, s.state]);
-        t.flags
-            .into_iter()
-            .chain(options)
-            .chain(states)
-            .chain(t.role)
-    });
-    crate::text::keep(
-        std::iter::once(e.actor)
-            .chain(e.to)
-            .chain(pair(e.mac))
-            .chain(pair(e.ip))
-            .chain(tcp),
-    );
+/// The short strings of a printed event that this thread made from spares
+/// (`text::spare`), into `texts` to be kept for the next events': the
+/// names, addresses and TCP view.
+fn spent_texts(e: Event, texts: &mut Vec<String>) {
+    texts.push(e.actor);
+    texts.extend(e.to);
+    for p in [e.mac, e.ip].into_iter().flatten() {
+        texts.push(p.src);
+        texts.push(p.dst);
+    }
+    if let Some(t) = e.tcp {
+        texts.extend(t.flags);
+        for o in t.options {
+            texts.push(o.name);
+            texts.push(o.value);
+        }
+        for s in t.states {
+            texts.push(s.actor);
+            texts.push(s.state);
+        }
+        texts.extend(t.role);
+    }
 }
 
 fn annotate(
@@ -238,6 +236,7 @@ fn annotate(
         crossing: None,
     };
     let mut spent = Vec::new();
+    let mut texts = Vec::new();
     for batch in rx {
         // Free what was printed (here, where it was allocated, but for the
         // layers, which go back to the reader): at most the few batches
@@ -250,9 +249,10 @@ fn annotate(
                     std::mem::take(&mut e.layers),
                     [std::mem::take(&mut e.summary), payload],
                 );
-                keep_texts(x.event);
+                spent_texts(x.event, &mut texts);
                 spent
             }));
+            crate::text::keep(texts.drain(..));
         }
         let batch = batch.map(|mut raw| {
             let explained = raw
