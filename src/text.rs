@@ -2,7 +2,10 @@
 //! crate): text from someone else's file made safe to print (a lesson or a
 //! saved transcript must not be able to send escape sequences to the
 //! terminal), "did you mean", prose, hex, and Python-style bytes and
-//! addresses as the tutorial writes them.
+//! addresses as the tutorial writes them; numbers and addresses written
+//! without `core::fmt` (every frame has dozens), and a per-thread pool of
+//! strings (`spare`, `keep`) for a stage that drops each frame's strings
+//! once they are printed.
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
