@@ -38,6 +38,7 @@ pub mod tcp;
 pub use kernel::KernelSettings;
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 
 use crate::dissect::{self, Dissection, LayerKind};
@@ -45,7 +46,7 @@ use crate::live::capture::CapturedFrame;
 use crate::live::exec::CallRecord;
 use crate::plan::{Call, Plan, Transport};
 use crate::sockets::{Accepted, Closed, ConnName, Connections};
-use crate::text::py_bytes;
+use crate::text::spare_copy;
 use crate::transcript::{CallDetail, Event, EventKind, Notes, Pair, to_hex};
 
 pub struct Annotator<'a> {
@@ -231,8 +232,11 @@ impl<'a> Annotator<'a> {
             .or_else(|| self.endpoints.get(&SocketAddr::new(wildcard, port)))
             .cloned()
             .or_else(|| {
-                self.name_by_address
-                    .then(|| SocketAddr::new(ip, port).to_string())
+                self.name_by_address.then(|| {
+                    let mut s = crate::text::spare(21);
+                    crate::text::push_socket_addr(&mut s, SocketAddr::new(ip, port));
+                    s
+                })
             })
     }
 
@@ -421,6 +425,19 @@ impl<'a> Annotator<'a> {
         frame: &CapturedFrame,
         mut d: Dissection,
     ) -> Event {
+        self.frame_from(step, frame, &mut d, None)
+    }
+
+    /// `frame_dissected`, leaving in `d` what the event does not take (its
+    /// layers it does), for the caller to free on the thread that
+    /// dissected it; with the frame's `FrameText` if the caller wrote it.
+    pub fn frame_from(
+        &mut self,
+        step: usize,
+        frame: &CapturedFrame,
+        d: &mut Dissection,
+        text: Option<FrameText>,
+    ) -> Event {
         let (time_ns, when) = self.timing_prefix(frame.timestamp_ns);
         let index = self.push_common(frame.timestamp_ns);
         *self.frames_in_step.entry(step).or_default() += 1;
@@ -494,7 +511,7 @@ impl<'a> Annotator<'a> {
         let follows = follows.or(self.last_call);
 
         let app = self.app.frame(&app::FrameIn {
-            d: &d,
+            d,
             frame: &frame.data,
             index,
             ts: frame.timestamp_ns,
@@ -511,8 +528,13 @@ impl<'a> Annotator<'a> {
                 d_notes = c;
                 &d_notes
             }
-            _ => &d,
+            _ => d,
         };
+        // The payload as Python shows it is in the notes and on the event.
+        let FrameText {
+            mut summary,
+            payload,
+        } = text.unwrap_or_else(|| FrameText::of(d, &frame.data));
         let ctx = notes::FrameContext {
             d: d_for_notes,
             frame: &frame.data,
@@ -525,16 +547,16 @@ impl<'a> Annotator<'a> {
             plan: self.plan,
             step,
             loopback_explained_at: self.loopback_explained_at,
-            network_explained: ip_version(&d).is_some_and(|v| self.network_explained.contains(&v)),
+            network_explained: ip_version(d).is_some_and(|v| self.network_explained.contains(&v)),
             first_in_step: self.frames_in_step.get(&step) == Some(&1),
             kernel: &self.kernel,
             syntax: !self.printing_only,
+            payload: payload.as_deref(),
         };
         let mut n = notes::frame_notes(&ctx);
-        let version = ip_version(&d);
-        let zero_macs = notes::zero_macs(&d, &frame.data);
-        let inner = main_layer(&d);
-        let mut summary = d.summary();
+        let version = ip_version(d);
+        let zero_macs = notes::zero_macs(d, &frame.data);
+        let inner = main_layer(d);
         // Moved, not cloned: nothing below reads the dissection's layers.
         let mut layers = std::mem::take(&mut d.layers);
         let mut stopped = d.stopped.as_ref().map(ToString::to_string);
@@ -602,15 +624,15 @@ impl<'a> Annotator<'a> {
             length: Some(frame.data.len()),
             mac: match (&d.mac_src, &d.mac_dst) {
                 (Some(s), Some(t)) => Some(Pair {
-                    src: s.clone(),
-                    dst: t.clone(),
+                    src: spare_copy(s),
+                    dst: spare_copy(t),
                 }),
                 _ => None,
             },
             ip: match (&d.ip_src, &d.ip_dst) {
                 (Some(s), Some(t)) => Some(Pair {
-                    src: s.clone(),
-                    dst: t.clone(),
+                    src: spare_copy(s),
+                    dst: spare_copy(t),
                 }),
                 _ => None,
             },
@@ -618,10 +640,7 @@ impl<'a> Annotator<'a> {
                 (Some(s), Some(t)) => Some(Pair { src: s, dst: t }),
                 _ => None,
             },
-            payload: d
-                .payload
-                .filter(|(_, len)| *len > 0)
-                .map(|(off, len)| py_bytes(frame.data.get(off..off + len).unwrap_or_default())),
+            payload,
             layers,
             stopped,
             tcp: observation.map(|o| o.view),
@@ -634,6 +653,31 @@ impl<'a> Annotator<'a> {
         let nth = self.frames_in_step.get(&step).copied().unwrap_or(1);
         rules::apply(self.plan, &mut event, &frame.data, nth);
         event
+    }
+}
+
+/// What a frame's event says that follows from its bytes and dissection
+/// alone: its summary, and its payload as Python shows it. `explain` writes
+/// it on the thread that dissects, beside the one that annotates.
+pub struct FrameText {
+    pub summary: String,
+    pub payload: Option<String>,
+}
+
+impl FrameText {
+    /// The texts of `d`, a dissection of `frame`, in strings from the
+    /// thread's spares (see `text::keep`).
+    pub fn of(d: &Dissection, frame: &[u8]) -> FrameText {
+        let payload = d.payload.filter(|(_, len)| *len > 0).map(|(off, len)| {
+            let data = frame.get(off..off + len).unwrap_or_default();
+            let mut s = crate::text::spare(crate::text::py_bytes_len(data));
+            crate::text::py_bytes_into(&mut s, data);
+            s
+        });
+        FrameText {
+            summary: d.summary(),
+            payload,
+        }
     }
 }
 
@@ -680,15 +724,27 @@ fn capitalize(s: &str) -> String {
 
 /// `0.183 ms`, `12 µs`, `1.204 s`.
 pub fn fmt_ns(ns: u64) -> String {
-    if ns < 1_000 {
-        format!("{ns} ns")
+    let (scale, decimals, unit) = if ns < 1_000 {
+        (0, 0, " ns")
     } else if ns < 1_000_000 {
-        format!("{:.1} µs", ns as f64 / 1e3)
+        (3, 1, " µs")
     } else if ns < 1_000_000_000 {
-        format!("{:.3} ms", ns as f64 / 1e6)
+        (6, 3, " ms")
     } else {
-        format!("{:.3} s", ns as f64 / 1e9)
+        (9, 3, " s")
+    };
+    let mut s = String::with_capacity(16);
+    // Two of these for every frame: in integers where that is exact.
+    if !crate::text::push_fixed(&mut s, ns, scale, decimals) {
+        let _ = write!(
+            s,
+            "{:.*}",
+            decimals as usize,
+            ns as f64 / 10f64.powi(scale as i32)
+        );
     }
+    s.push_str(unit);
+    s
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 use crate::dissect::{Dissection, Field, Layer, TcpInfo};
 use crate::live::exec::CallRecord;
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use crate::plan::{Call, Plan, Transport};
@@ -310,6 +311,10 @@ pub struct FrameContext<'a> {
     pub kernel: &'a KernelSettings,
     /// Whether to write the syntax note (every field of every layer).
     pub syntax: bool,
+    /// The application payload (`d.payload` of `frame`) as `py_bytes`
+    /// writes it, if there is any: the event shows it too, so it is
+    /// written once.
+    pub payload: Option<&'a str>,
 }
 
 pub struct FrameNotes {
@@ -429,16 +434,18 @@ pub fn zero_macs(d: &Dissection, frame: &[u8]) -> bool {
 
 /// How a note names a party: the actor, or for a port no lesson socket owns,
 /// the address itself.
-fn party(name: &str, known: bool, ip: Option<&str>, port: Option<u16>) -> String {
+fn party<'a>(name: &'a str, known: bool, ip: Option<&str>, port: Option<u16>) -> Cow<'a, str> {
     match (known, ip, port) {
         (false, Some(ip), Some(port)) => {
             t::frame::no_socket_there(&match ip.parse::<std::net::IpAddr>() {
                 Ok(ip) => std::net::SocketAddr::new(ip, port).to_string(),
                 Err(_) => format!("{ip}:{port}"),
             })
+            .into()
         }
-        (false, Some(ip), None) => t::frame::kernel_at(&ip),
-        _ => name.to_string(),
+        (false, Some(ip), None) => t::frame::kernel_at(&ip).into(),
+        // Nearly every frame: its name as it is.
+        _ => name.into(),
     }
 }
 
@@ -452,8 +459,6 @@ fn event_or(index: Option<usize>, otherwise: fn() -> String) -> String {
 
 pub fn frame_notes(c: &FrameContext) -> FrameNotes {
     let d = c.d;
-    let from_text = party(c.from, c.from_known, d.ip_src.as_deref(), d.src_port());
-    let to_text = party(c.to, c.to_known, d.ip_dst.as_deref(), d.dst_port());
     let syntax = if c.syntax {
         let mut syntax: Vec<String> = d.layers.iter().map(|l| layer_syntax(l, c.frame)).collect();
         if let Some(reason) = &d.stopped {
@@ -473,8 +478,8 @@ pub fn frame_notes(c: &FrameContext) -> FrameNotes {
         timing = next;
     } else if let Some(u) = &d.udp {
         semantics.push(t::udp::semantics(
-            &from_text,
-            &to_text,
+            &party(c.from, c.from_known, d.ip_src.as_deref(), d.src_port()),
+            &party(c.to, c.to_known, d.ip_dst.as_deref(), d.dst_port()),
             &d.ip_src.as_deref().unwrap_or("?"),
             &d.ip_dst.as_deref().unwrap_or("?"),
             &u.src_port,
@@ -588,15 +593,13 @@ pub fn frame_notes(c: &FrameContext) -> FrameNotes {
 }
 
 fn payload_text(c: &FrameContext) -> String {
-    match c.d.payload {
-        Some((off, len)) if len > 0 => {
-            let data = c.frame.get(off..off + len).unwrap_or_default();
-            let shown = crate::text::py_bytes(data);
+    match (c.d.payload, c.payload) {
+        (Some((_, len)), Some(shown)) if len > 0 => {
             if shown.ends_with('"') {
                 t::frame::payload(&shown, &bytes(len))
             } else {
                 // Cut short, it already ends with its length: `… (74 bytes)`.
-                shown
+                shown.to_string()
             }
         }
         _ => t::frame::no_payload(),
@@ -617,7 +620,7 @@ fn tcp_notes(c: &FrameContext, seg: &TcpInfo) -> (String, String, String) {
     let v = &o.view;
     let from_text = party(c.from, c.from_known, c.d.ip_src.as_deref(), c.d.src_port());
     let to_text = party(c.to, c.to_known, c.d.ip_dst.as_deref(), c.d.dst_port());
-    let (from, to) = (from_text.as_str(), to_text.as_str());
+    let (from, to) = (&*from_text, &*to_text);
     let mut s = Vec::new();
     let lead;
     let next;
@@ -776,13 +779,16 @@ fn tcp_notes(c: &FrameContext, seg: &TcpInfo) -> (String, String, String) {
             s.push(n::window_full(&to));
         }
     }
-    s.push(n::states_after(
-        &v.states
-            .iter()
-            .map(|st| format!("{} {}", st.actor, st.state))
-            .collect::<Vec<_>>()
-            .join(", "),
-    ));
+    let mut states = String::with_capacity(64);
+    for (i, st) in v.states.iter().enumerate() {
+        if i > 0 {
+            states.push_str(", ");
+        }
+        states.push_str(&st.actor);
+        states.push(' ');
+        states.push_str(&st.state);
+    }
+    s.push(n::states_after(&states));
     s.extend(checksum_note(c));
     (s.join(" "), lead, next)
 }

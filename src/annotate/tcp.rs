@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 
 use crate::dissect::TcpInfo;
+use crate::text::spare_copy;
 use crate::transcript::{ActorState, TcpOptionView, TcpView};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +125,8 @@ pub struct Tracker {
     /// The client address whose connect() just timed out: its SYNs in this
     /// step were never answered, so the listener never left LISTEN for them.
     unanswered_from: Option<SocketAddr>,
+    /// Room for the segment ends an ACK covers, kept from ACK to ACK.
+    ends: Vec<u32>,
 }
 
 impl Tracker {
@@ -196,6 +199,7 @@ impl Tracker {
                 self.conns.len() - 1
             }
         };
+        let mut ends = std::mem::take(&mut self.ends);
         let c = &mut self.conns[ci];
         let s = if c.ends[0] == src { 0 } else { 1 };
         let r = 1 - s;
@@ -240,12 +244,13 @@ impl Tracker {
         let after = |a: u32, b: u32| (a.wrapping_sub(b) as i32) > 0;
         let covers = match c.edge[s] {
             Some((prev, _)) if ack && t.payload_len == 0 && !syn && !fin && !rst => {
-                let mut ends: Vec<u32> = c
-                    .segments
-                    .iter()
-                    .filter(|(d, end, _)| *d == r && after(*end, prev) && !after(*end, t.ack))
-                    .map(|x| x.1)
-                    .collect();
+                ends.clear();
+                ends.extend(
+                    c.segments
+                        .iter()
+                        .filter(|(d, end, _)| *d == r && after(*end, prev) && !after(*end, t.ack))
+                        .map(|x| x.1),
+                );
                 ends.sort_unstable();
                 ends.dedup();
                 ends.len()
@@ -351,8 +356,11 @@ impl Tracker {
             }
         }
 
+        // Its strings are spares: explain keeps them again once printed.
         let view = TcpView {
-            flags: t.flag_names().iter().map(|f| f.to_string()).collect(),
+            flags: crate::dissect::flag_order(t.flags)
+                .map(spare_copy)
+                .collect(),
             seq: t.seq,
             ack: t.ack,
             seq_rel,
@@ -365,24 +373,25 @@ impl Tracker {
                 .iter()
                 .map(|o| TcpOptionView {
                     kind: o.kind,
-                    name: o.name.clone(),
-                    value: o.value.clone(),
+                    name: spare_copy(&o.name),
+                    value: spare_copy(&o.value),
                     offset: o.offset,
                     length: o.length,
                 })
                 .collect(),
             states: vec![
                 ActorState {
-                    actor: c.names[s].clone(),
-                    state: c.state[s].name().to_string(),
+                    actor: spare_copy(&c.names[s]),
+                    state: spare_copy(c.state[s].name()),
                 },
                 ActorState {
-                    actor: c.names[r].clone(),
-                    state: c.state[r].name().to_string(),
+                    actor: spare_copy(&c.names[r]),
+                    state: spare_copy(c.state[r].name()),
                 },
             ],
-            role: role.map(|r| r.name().to_string()),
+            role: role.map(|r| spare_copy(r.name())),
         };
+        self.ends = ends;
         Observation {
             view,
             answers,

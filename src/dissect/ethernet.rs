@@ -8,6 +8,7 @@ use super::enums::enum_with_unknown;
 use super::stop::{Header, Number, Stop};
 use super::{Dissection, LayerKind};
 use core::fmt;
+use std::fmt::Write as _;
 
 pub mod field {
     use core::ops::Range;
@@ -38,10 +39,12 @@ const MIN_ETHERTYPE: u16 = 0x0600;
 
 /// `0x0800 (IPv4)`.
 pub fn ethertype_text(v: u16) -> String {
+    use super::builder::Part::{Hex, T};
+    let hex = Hex(v.into(), 4);
     match EtherType::from(v).name() {
-        Some(n) => format!("0x{v:04x} ({n})"),
-        None if v < MIN_ETHERTYPE => format!("0x{v:04x} (802.3 length)"),
-        None => format!("0x{v:04x}"),
+        Some(n) => super::builder::value(&[T("0x"), hex, T(" ("), T(n), T(")")]),
+        None if v < MIN_ETHERTYPE => super::builder::value(&[T("0x"), hex, T(" (802.3 length)")]),
+        None => super::builder::value(&[T("0x"), hex]),
     }
 }
 
@@ -78,13 +81,14 @@ impl fmt::Display for Address {
 
 /// Field value for an address: the colon form, plus a word for group addresses.
 fn address_text(a: Address) -> String {
+    let mut s = crate::text::spare(29);
+    let _ = write!(s, "{a}");
     if a.is_broadcast() {
-        format!("{a} (broadcast)")
+        s.push_str(" (broadcast)");
     } else if a.is_multicast() {
-        format!("{a} (multicast)")
-    } else {
-        a.to_string()
+        s.push_str(" (multicast)");
     }
+    s
 }
 
 /// Zero-copy view of an Ethernet II frame.
@@ -136,8 +140,13 @@ pub(crate) fn dissect(frame: &[u8], d: &mut Dissection) -> Result<EtherType, Sto
     let msg = b.truncated(HEADER_LEN);
     d.layers.push(b.finish(HEADER_LEN));
     let eth = Frame::new_checked(frame).ok_or(msg)?;
-    d.mac_dst = Some(eth.dst_addr().to_string());
-    d.mac_src = Some(eth.src_addr().to_string());
+    let text = |a: Address| {
+        let mut s = crate::text::spare(17);
+        let _ = write!(s, "{a}");
+        s
+    };
+    d.mac_dst = Some(text(eth.dst_addr()));
+    d.mac_src = Some(text(eth.src_addr()));
     let ethertype = eth.ethertype();
     d.ethertype = Some(ethertype.into());
     Ok(ethertype)

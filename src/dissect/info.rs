@@ -1,8 +1,8 @@
 //! One-line summaries, like Wireshark's Info column, built from the fields.
 
-use super::tcp::FLAG_BITS;
 use super::{Dissection, Field, Layer, TcpInfo};
 use core::fmt;
+use std::fmt::Write as _;
 
 /// The order learners say flags in: "SYN, ACK", "FIN, ACK", "PSH, ACK".
 pub(crate) const FLAG_ORDER: [(u16, &str); 9] = [
@@ -17,12 +17,46 @@ pub(crate) const FLAG_ORDER: [(u16, &str); 9] = [
     (TcpInfo::AE, "AE"),
 ];
 
+/// The TCP flag fields by name (`FLAG_BITS`' names after `flags.`), as
+/// every segment's summary reads them.
+const FLAG_FIELDS: [(&str, u16); 9] = [
+    ("flags.AE", TcpInfo::AE),
+    ("flags.CWR", TcpInfo::CWR),
+    ("flags.ECE", TcpInfo::ECE),
+    ("flags.URG", TcpInfo::URG),
+    ("flags.ACK", TcpInfo::ACK),
+    ("flags.PSH", TcpInfo::PSH),
+    ("flags.RST", TcpInfo::RST),
+    ("flags.SYN", TcpInfo::SYN),
+    ("flags.FIN", TcpInfo::FIN),
+];
+
 pub(crate) fn flag_names(flags: u16) -> Vec<&'static str> {
+    flag_order(flags).collect()
+}
+
+/// The names of the set `flags`, in the order learners say them.
+pub fn flag_order(flags: u16) -> impl Iterator<Item = &'static str> {
     FLAG_ORDER
         .iter()
-        .filter(|(bit, _)| flags & bit != 0)
+        .filter(move |(bit, _)| flags & bit != 0)
         .map(|&(_, name)| name)
-        .collect()
+}
+
+/// The leading token of a value, or `?` if missing (as `Layer::token`).
+fn token_of(value: Option<&str>) -> &str {
+    value
+        .and_then(|v| v.split_whitespace().next())
+        .unwrap_or("?")
+}
+
+/// The number a value starts with (`17` of `17 (UDP)`, `0x0800` in hex).
+fn number(value: &str) -> Option<u64> {
+    let t = value.split_whitespace().next()?;
+    match t.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => t.parse().ok(),
+    }
 }
 
 impl Layer {
@@ -44,11 +78,7 @@ impl Layer {
     }
 
     fn number(&self, name: &str) -> Option<u64> {
-        let t = self.value(name)?.split_whitespace().next()?;
-        match t.strip_prefix("0x") {
-            Some(h) => u64::from_str_radix(h, 16).ok(),
-            None => t.parse().ok(),
-        }
+        number(self.value(name)?)
     }
 
     /// The words in parentheses (`IPv4` of `0x0800 (IPv4)`), else the value.
@@ -127,24 +157,54 @@ impl fmt::Display for Layer {
                 )
             }
             "TCP" => {
+                // The fields it reads, found in one pass (each the first of
+                // its name, as `field` finds it): every segment has 20 or more.
+                const NAMES: [&str; 5] = [
+                    "source port",
+                    "destination port",
+                    "sequence number",
+                    "acknowledgment number",
+                    "window",
+                ];
+                let mut found: [Option<&str>; 5] = [None; 5];
+                let mut flag_values: [Option<&str>; 9] = [None; 9];
+                for field in &self.fields {
+                    let name = field.name.as_ref();
+                    let slot = if name.starts_with("flags.") {
+                        FLAG_FIELDS
+                            .iter()
+                            .position(|(n, _)| *n == name)
+                            .map(|i| &mut flag_values[i])
+                    } else {
+                        NAMES.iter().position(|n| *n == name).map(|i| &mut found[i])
+                    };
+                    if let Some(slot) = slot {
+                        slot.get_or_insert(field.value.as_str());
+                    }
+                }
+                let [src, dst, seq, ack, window] = found.map(token_of);
                 let mut flags = 0u16;
-                for (name, bit, _) in FLAG_BITS {
-                    if self.number(&format!("flags.{name}")) == Some(1) {
+                for ((_, bit), v) in FLAG_FIELDS.iter().zip(flag_values) {
+                    if v.and_then(number) == Some(1) {
                         flags |= bit;
                     }
                 }
-                write!(
-                    f,
-                    "TCP {} → {} [{}] seq={}",
-                    t("source port"),
-                    t("destination port"),
-                    flag_names(flags).join(", "),
-                    t("sequence number")
-                )?;
-                if flags & TcpInfo::ACK != 0 {
-                    write!(f, " ack={}", t("acknowledgment number"))?;
+                write!(f, "TCP {src} → {dst} [")?;
+                for (i, (_, name)) in FLAG_ORDER
+                    .iter()
+                    .filter(|(bit, _)| flags & bit != 0)
+                    .enumerate()
+                {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    f.write_str(name)?;
                 }
-                write!(f, " win={}", t("window"))
+                write!(f, "] seq={seq}")?;
+                if flags & TcpInfo::ACK != 0 {
+                    write!(f, " ack={ack}")?;
+                }
+                write!(f, " win={window}")
             }
             "Payload" => write!(
                 f,
@@ -167,10 +227,25 @@ impl Dissection {
                 None => "empty frame".to_string(),
             };
         };
-        let mut s = layer.to_string();
+        let mut s = crate::text::spare(96);
+        let _ = write!(s, "{layer}");
         if let Some(tcp) = self.tcp.as_ref().filter(|_| layer.protocol == "TCP") {
-            s.push_str(&format!(" len={}", tcp.payload_len));
+            let _ = write!(s, " len={}", tcp.payload_len);
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_fields_are_the_headers_flag_bits() {
+        for ((field, bit), (name, flag, _)) in FLAG_FIELDS.iter().zip(super::super::tcp::FLAG_BITS)
+        {
+            assert_eq!(*field, format!("flags.{name}"));
+            assert_eq!(*bit, flag);
+        }
     }
 }

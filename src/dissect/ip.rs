@@ -29,9 +29,10 @@ enum_with_unknown! {
 
 /// `17 (UDP)`.
 pub fn protocol_text(v: u8) -> String {
+    use super::builder::Part::{N, T};
     match Protocol::from(v).name() {
-        Some(n) => format!("{v} ({n})"),
-        None => v.to_string(),
+        Some(n) => super::builder::value(&[N(v.into()), T(" ("), T(n), T(")")]),
+        None => super::builder::decimal(v.into()),
     }
 }
 

@@ -1,6 +1,7 @@
 //! IPv4 (RFC 791): a 20-byte header plus up to 40 bytes of options.
 
-use super::builder::{LayerBuilder, hex, u8_at, u16_at};
+use super::builder::Part::{Hex, N, T};
+use super::builder::{LayerBuilder, decimal, hex, u8_at, u16_at, value};
 use super::ip::{Protocol, Upper, protocol_text};
 use super::stop::{Header, LengthField, Stop};
 use super::{Dissection, LayerKind};
@@ -97,6 +98,14 @@ impl<'a> Packet<'a> {
     }
 }
 
+/// `addr(b).to_string()`, without the formatting machinery: two of
+/// these in every IPv4 header.
+fn addr_text(b: &[u8]) -> String {
+    let mut s = crate::text::spare(15);
+    crate::text::push_ipv4(&mut s, addr(b).octets());
+    s
+}
+
 pub(crate) fn addr(b: &[u8]) -> Ipv4Addr {
     match <[u8; 4]>::try_from(b) {
         Ok(a) => Ipv4Addr::from(a),
@@ -146,35 +155,30 @@ pub fn ecn_name(v: u8) -> &'static str {
 /// `8 (CS1)`.
 pub(crate) fn dscp_text(v: u8) -> String {
     match dscp_name(v) {
-        Some(n) => format!("{v} ({n})"),
-        None => v.to_string(),
+        Some(n) => value(&[N(v.into()), T(" ("), T(n), T(")")]),
+        None => decimal(v.into()),
     }
 }
 
 pub(crate) fn flag_bit(v: u32) -> String {
-    if v != 0 {
-        "1 (set)".to_string()
-    } else {
-        "0".to_string()
-    }
+    value(&[T(if v != 0 { "1 (set)" } else { "0" })])
 }
 
 fn flags_text(v: u32) -> String {
-    let mut names = Vec::new();
-    if v & 4 != 0 {
-        names.push("Reserved bit");
+    let names = [
+        (4, "Reserved bit"),
+        (2, "Don't fragment"),
+        (1, "More fragments"),
+    ];
+    let mut s = value(&[T("0x"), Hex(v.into(), 1)]);
+    for (i, (_, name)) in names.iter().filter(|(bit, _)| v & bit != 0).enumerate() {
+        s.push_str(if i == 0 { " (" } else { ", " });
+        s.push_str(name);
     }
-    if v & 2 != 0 {
-        names.push("Don't fragment");
+    if v & 7 != 0 {
+        s.push(')');
     }
-    if v & 1 != 0 {
-        names.push("More fragments");
-    }
-    if names.is_empty() {
-        format!("0x{v:x}")
-    } else {
-        format!("0x{v:x} ({})", names.join(", "))
-    }
+    s
 }
 
 /// Names the options in an IPv4 options area (the walk stops at anything malformed).
@@ -224,16 +228,20 @@ fn options_text(opts: &[u8]) -> String {
 /// Pushes the IPv4 layer; returns where its payload is.
 pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<Upper, Stop> {
     let mut b = LayerBuilder::new(frame, LayerKind::Network, Header::Ipv4, start, frame.len());
-    let version = b.bits("version", 0, 4, |v| v.to_string());
-    let ihl = b.bits("header length", 4, 4, |v| format!("{v} ({} bytes)", v * 4));
+    let version = b.bits("version", 0, 4, |v| decimal(v.into()));
+    let ihl = b.bits("header length", 4, 4, |v| {
+        value(&[N(v.into()), T(" ("), N(u64::from(v) * 4), T(" bytes)")])
+    });
     b.bits("DSCP", 8, 6, |v| dscp_text(v as u8));
-    b.bits("ECN", 14, 2, |v| format!("{v} ({})", ecn_name(v as u8)));
+    b.bits("ECN", 14, 2, |v| {
+        value(&[N(v.into()), T(" ("), T(ecn_name(v as u8)), T(")")])
+    });
     b.bytes("total length", field::LENGTH, |s| {
-        u16_at(s, 0..2).to_string()
+        decimal(u16_at(s, 0..2).into())
     });
     b.bytes("identification", field::IDENT, |s| {
-        let v = u16_at(s, 0..2);
-        format!("0x{v:04x} ({v})")
+        let v = u16_at(s, 0..2).into();
+        value(&[T("0x"), Hex(v, 4), T(" ("), N(v), T(")")])
     });
     b.bits("flags", 48, 3, flags_text);
     b.bits("flags.reserved", 48, 1, flag_bit);
@@ -243,20 +251,20 @@ pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<
         if v == 0 {
             "0".to_string()
         } else {
-            format!("{v} ({} bytes)", v * 8)
+            value(&[N(v.into()), T(" ("), N(u64::from(v) * 8), T(" bytes)")])
         }
     });
     b.bytes("TTL", field::TTL..field::TTL + 1, |s| {
-        u8_at(s, 0).to_string()
+        decimal(u8_at(s, 0).into())
     });
     b.bytes("protocol", field::PROTOCOL..field::PROTOCOL + 1, |s| {
         protocol_text(u8_at(s, 0))
     });
     b.bytes("header checksum", field::CHECKSUM, |s| {
-        format!("0x{:04x}", u16_at(s, 0..2))
+        value(&[T("0x"), Hex(u16_at(s, 0..2).into(), 4)])
     });
-    b.bytes("source", field::SRC_ADDR, |s| addr(s).to_string());
-    b.bytes("destination", field::DST_ADDR, |s| addr(s).to_string());
+    b.bytes("source", field::SRC_ADDR, addr_text);
+    b.bytes("destination", field::DST_ADDR, addr_text);
 
     let captured = b.captured();
     let header_len = ihl.map(|v| v as usize * 4).unwrap_or(HEADER_LEN);
@@ -301,8 +309,8 @@ pub(crate) fn dissect(frame: &[u8], start: usize, d: &mut Dissection) -> Result<
         captured,
         cut: None,
     })?;
-    d.ip_src = Some(p.src_addr().to_string());
-    d.ip_dst = Some(p.dst_addr().to_string());
+    d.ip_src = Some(addr_text(&p.src_addr().octets()));
+    d.ip_dst = Some(addr_text(&p.dst_addr().octets()));
     d.ttl = Some(p.ttl());
     d.ip_id = Some(p.ident());
 

@@ -37,7 +37,9 @@ mod testdata;
 #[cfg(test)]
 mod tests;
 
+pub use builder::{recycle, recycle_dissections};
 pub use checksum::{ChecksumStatus, checksum_status};
+pub use info::flag_order;
 pub use layout::LayoutError;
 pub use stop::Stop;
 

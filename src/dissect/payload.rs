@@ -36,15 +36,26 @@ pub(crate) fn push(frame: &[u8], start: usize, end: usize, d: &mut Dissection, a
 /// `… (N bytes)`.
 pub fn display(bytes: &[u8]) -> String {
     let shown = bytes.get(..DISPLAY_LIMIT).unwrap_or(bytes);
-    let suffix = if shown.len() < bytes.len() {
-        format!(" … ({} bytes)", bytes.len())
-    } else {
-        String::new()
+    let mut s = match as_text(bytes, shown) {
+        Some(text) => {
+            let mut s = String::with_capacity(text.len() + 32);
+            s.push('"');
+            s.push_str(&text);
+            s.push('"');
+            s
+        }
+        None => {
+            let mut s = hex(shown);
+            s.reserve(32);
+            s
+        }
     };
-    match as_text(bytes, shown) {
-        Some(text) => format!("\"{text}\"{suffix}"),
-        None => format!("{}{suffix}", hex(shown)),
+    if shown.len() < bytes.len() {
+        s.push_str(" … (");
+        crate::text::push_u64(&mut s, bytes.len() as u64);
+        s.push_str(" bytes)");
     }
+    s
 }
 
 /// The escaped text of `shown` (a prefix of `all`), if `all` reads as text.

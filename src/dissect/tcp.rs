@@ -1,6 +1,7 @@
 //! TCP (RFC 9293): a 20-byte header, up to 40 bytes of options, then data.
 
-use super::builder::{LayerBuilder, hex, u8_at, u16_at, u32_at};
+use super::builder::Part::{Hex, N, T};
+use super::builder::{LayerBuilder, decimal, hex, u8_at, u16_at, u32_at, value};
 use super::enums::enum_with_unknown;
 use super::ip::Upper;
 use super::ipv4::flag_bit;
@@ -110,7 +111,7 @@ impl OptionKind {
     pub fn label(self) -> String {
         match self.name() {
             Some(n) => n.to_string(),
-            None => format!("Unknown({})", u8::from(self)),
+            None => value(&[T("Unknown("), N(u8::from(self).into()), T(")")]),
         }
     }
     /// The only valid total length for fixed-size options.
@@ -196,7 +197,10 @@ pub fn parse_options(opts: &[u8], base: usize) -> (Vec<TcpOption>, Option<Stop>)
 fn option(kind: OptionKind, offset: usize, length: usize, data: &[u8]) -> TcpOption {
     let mut o = TcpOption {
         kind: kind.into(),
-        name: kind.label(),
+        name: match kind.name() {
+            Some(n) => crate::text::spare_copy(n),
+            None => kind.label(),
+        },
         value: String::new(),
         offset,
         length,
@@ -210,23 +214,23 @@ fn option(kind: OptionKind, offset: usize, length: usize, data: &[u8]) -> TcpOpt
         return o;
     }
     match kind {
-        OptionKind::EndOfList => o.value = "end of options".into(),
-        OptionKind::NoOperation => o.value = "padding".into(),
-        OptionKind::SackPermitted => o.value = "permitted".into(),
+        OptionKind::EndOfList => o.value = crate::text::spare_copy("end of options"),
+        OptionKind::NoOperation => o.value = crate::text::spare_copy("padding"),
+        OptionKind::SackPermitted => o.value = crate::text::spare_copy("permitted"),
         OptionKind::MaxSegmentSize => {
             let v = u16_at(data, 0..2);
             o.mss = Some(v);
-            o.value = v.to_string();
+            o.value = decimal(v.into());
         }
         OptionKind::WindowScale => {
             let v = u8_at(data, 0);
             o.window_scale = Some(v);
-            o.value = format!("{v} (×{})", scale_factor(v));
+            o.value = value(&[N(v.into()), T(" (×"), N(scale_factor(v).into()), T(")")]);
         }
         OptionKind::Timestamp => {
             let (val, ecr) = (u32_at(data, 0..4), u32_at(data, 4..8));
             o.timestamps = Some((val, ecr));
-            o.value = format!("val={val} ecr={ecr}");
+            o.value = value(&[T("val="), N(val.into()), T(" ecr="), N(ecr.into())]);
         }
         OptionKind::SackRange => {
             o.sack_blocks = data
@@ -265,7 +269,12 @@ fn option_field_value(o: &TcpOption) -> String {
         Some(v) if v > 14 => {
             format!("{v} (above the maximum 14; treated as 14, multiply by 16384)")
         }
-        Some(v) => format!("{v} (multiply by {})", scale_factor(v)),
+        Some(v) => value(&[
+            N(v.into()),
+            T(" (multiply by "),
+            N(scale_factor(v).into()),
+            T(")"),
+        ]),
         None => o.value.clone(),
     }
 }
@@ -279,13 +288,15 @@ pub(crate) fn dissect(frame: &[u8], up: &Upper, d: &mut Dissection) -> Result<()
         port_text(u16_at(s, 0..2))
     });
     b.bytes("sequence number", field::SEQ_NUM, |s| {
-        u32_at(s, 0..4).to_string()
+        decimal(u32_at(s, 0..4).into())
     });
     b.bytes("acknowledgment number", field::ACK_NUM, |s| {
-        u32_at(s, 0..4).to_string()
+        decimal(u32_at(s, 0..4).into())
     });
-    let data_off = b.bits("data offset", 96, 4, |v| format!("{v} ({} bytes)", v * 4));
-    b.bits("reserved", 100, 3, |v| v.to_string());
+    let data_off = b.bits("data offset", 96, 4, |v| {
+        value(&[N(v.into()), T(" ("), N(u64::from(v) * 4), T(" bytes)")])
+    });
+    b.bits("reserved", 100, 3, |v| decimal(v.into()));
     // The fields' names, written out: every segment has all nine.
     const FIELDS: [&str; 9] = [
         "flags.AE",
@@ -302,12 +313,14 @@ pub(crate) fn dissect(frame: &[u8], up: &Upper, d: &mut Dissection) -> Result<()
         debug_assert_eq!(field.strip_prefix("flags."), Some(name));
         b.bits(*field, bit, 1, flag_bit);
     }
-    b.bytes("window", field::WIN_SIZE, |s| u16_at(s, 0..2).to_string());
+    b.bytes("window", field::WIN_SIZE, |s| {
+        decimal(u16_at(s, 0..2).into())
+    });
     b.bytes("checksum", field::CHECKSUM, |s| {
-        format!("0x{:04x}", u16_at(s, 0..2))
+        value(&[T("0x"), Hex(u16_at(s, 0..2).into(), 4)])
     });
     b.bytes("urgent pointer", field::URGENT, |s| {
-        u16_at(s, 0..2).to_string()
+        decimal(u16_at(s, 0..2).into())
     });
 
     let segment = b.captured();

@@ -77,9 +77,10 @@ pub fn port_name(port: u16) -> Option<&'static str> {
 
 /// `53 (DNS)` or `5000`.
 pub(crate) fn port_text(port: u16) -> String {
+    use super::builder::Part::{N, T};
     match port_name(port) {
-        Some(n) => format!("{port} ({n})"),
-        None => port.to_string(),
+        Some(n) => super::builder::value(&[N(port.into()), T(" ("), T(n), T(")")]),
+        None => super::builder::decimal(port.into()),
     }
 }
 

@@ -264,7 +264,7 @@ impl<R: Read> CaptureReader<R> {
             interfaces: Vec::new(),
         };
         let len = self.u32(&head[..4]) as u64;
-        if len < 28 || len % 4 != 0 {
+        if len < 28 || !len.is_multiple_of(4) {
             return Err(ReadError {
                 offset: start + 4,
                 reason: format!(
@@ -294,7 +294,7 @@ impl<R: Read> CaptureReader<R> {
             let mut len_bytes = [0u8; 4];
             self.read(&mut len_bytes, "a block length")?;
             let len = self.u32(&len_bytes) as u64;
-            if len < 12 || len % 4 != 0 {
+            if len < 12 || !len.is_multiple_of(4) {
                 return Err(ReadError {
                     offset: start + 4,
                     reason: format!(

@@ -12,7 +12,11 @@
 //! this module picks from them by structure — paragraphs, sentences, the
 //! dissected fields — never by matching their wording.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use crate::text::push_u64;
 
 use crate::transcript::{Event, EventKind};
 
@@ -72,34 +76,33 @@ fn sentence_iter(text: &str) -> impl Iterator<Item = &str> {
     let mut start = 0;
     let mut i = 0;
     std::iter::from_fn(move || {
-        while i < b.len() {
-            if matches!(b[i], b'.' | b'!' | b'?') {
-                let mut j = i + 1;
-                loop {
-                    let rest = &text[j..];
-                    if rest.starts_with(['"', ')']) {
-                        j += 1;
-                    } else if rest.starts_with(['”', '’']) {
-                        j += '”'.len_utf8();
-                    } else {
-                        break;
-                    }
+        while let Some(at) = next_mark(b, i) {
+            i = at;
+            let mut j = i + 1;
+            loop {
+                let rest = &text[j..];
+                if rest.starts_with(['"', ')']) {
+                    j += 1;
+                } else if rest.starts_with(['”', '’']) {
+                    j += '”'.len_utf8();
+                } else {
+                    break;
                 }
-                if b.get(j) == Some(&b' ')
-                    && text[j + 1..].chars().next().is_some_and(|n| {
-                        n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '(' | '`' | '“')
-                    })
-                {
-                    let word_before = text[start..i].rsplit(' ').next().unwrap_or("");
-                    let abbreviation = ["e.g", "i.e", "vs", "etc"]
-                        .iter()
-                        .any(|a| word_before.eq_ignore_ascii_case(a));
-                    if !abbreviation {
-                        let sentence = text[start..j].trim();
-                        start = j + 1;
-                        i = j + 1;
-                        return Some(sentence);
-                    }
+            }
+            if b.get(j) == Some(&b' ')
+                && text[j + 1..].chars().next().is_some_and(|n| {
+                    n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '(' | '`' | '“')
+                })
+            {
+                let word_before = text[start..i].rsplit(' ').next().unwrap_or("");
+                let abbreviation = ["e.g", "i.e", "vs", "etc"]
+                    .iter()
+                    .any(|a| word_before.eq_ignore_ascii_case(a));
+                if !abbreviation {
+                    let sentence = text[start..j].trim();
+                    start = j + 1;
+                    i = j + 1;
+                    return Some(sentence);
                 }
             }
             i += 1;
@@ -115,20 +118,52 @@ fn sentence_iter(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Where the next `.`, `!` or `?` is in `b` from `i` on: eight bytes at a
+/// time (a frame's notes are a few hundred bytes, read for every frame).
+fn next_mark(b: &[u8], mut i: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A high bit in every byte of `x` equal to `c`; a false one only above
+    // a true one, so the lowest marked byte is the first that is `c`.
+    let equal = |x: u64, c: u8| {
+        let y = x ^ (ONES * u64::from(c));
+        y.wrapping_sub(ONES) & !y & HIGH
+    };
+    while let Some(chunk) = b.get(i..i + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().ok()?);
+        let found = equal(x, b'.') | equal(x, b'!') | equal(x, b'?');
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b.get(i..)?
+        .iter()
+        .position(|c| matches!(c, b'.' | b'!' | b'?'))
+        .map(|p| i + p)
+}
+
 /// At most `n` sentences of `text`, and no more than `max` characters
 /// (always at least the first sentence).
 pub fn first_sentences(text: &str, n: usize, max: usize) -> String {
     let mut out = String::new();
+    first_sentences_into(&mut out, text, n, max);
+    out
+}
+
+/// `first_sentences`, appended to `out`.
+fn first_sentences_into(out: &mut String, text: &str, n: usize, max: usize) {
+    let start = out.len();
     for s in sentence_iter(text).take(n) {
-        if !out.is_empty() && out.len() + 1 + s.len() > max {
+        let len = out.len() - start;
+        if len > 0 && len + 1 + s.len() > max {
             break;
         }
-        if !out.is_empty() {
+        if len > 0 {
             out.push(' ');
         }
         out.push_str(s);
     }
-    out
 }
 
 /// The built-in semantics of a call without the step's narration (which
@@ -155,53 +190,107 @@ fn built_in<'a>(note: &'a str, from_lesson: &str) -> &'a str {
 /// The semantics worth a line at `normal`: one or two sentences of the
 /// first paragraph of the built-in notes.
 pub fn short_semantics(e: &Event, say: Option<&str>) -> String {
+    let mut out = String::new();
+    short_semantics_into(&mut out, e, say);
+    out
+}
+
+/// `short_semantics`, appended to `out`.
+pub fn short_semantics_into(out: &mut String, e: &Event, say: Option<&str>) {
     let text = match e.kind {
         EventKind::Call => call_semantics(e, say),
         EventKind::Frame => e.notes.semantics.as_str(),
     };
     let text = built_in(text, &e.from_lesson.semantics);
-    let first = paragraphs(text).into_iter().next().unwrap_or("");
-    first_sentences(first, 2, 130)
+    first_sentences_into(out, first_paragraph(text), 2, 130);
+}
+
+/// `paragraphs(text)[0]`, or "": found by the newlines alone (memchr),
+/// as a frame's semantics are long.
+fn first_paragraph(text: &str) -> &str {
+    let mut rest = text;
+    loop {
+        let bytes = rest.as_bytes();
+        let mut from = 0;
+        let end = loop {
+            match rest[from..].find('\n') {
+                Some(i) if bytes.get(from + i + 1) == Some(&b'\n') => break Some(from + i),
+                Some(i) => from += i + 1,
+                None => break None,
+            }
+        };
+        let paragraph = rest[..end.unwrap_or(rest.len())].trim();
+        match end {
+            _ if !paragraph.is_empty() => return paragraph,
+            Some(end) => rest = &rest[end + 2..],
+            None => return "",
+        }
+    }
 }
 
 /// The timing that matters at `normal`: for a frame, what must follow (the
 /// note's closing sentences after when and why it was sent); for a call,
 /// what it put on the wire. The clock itself is on the event's first line.
 pub fn short_timing(e: &Event) -> String {
+    let mut out = String::new();
+    short_timing_into(&mut out, e);
+    out
+}
+
+/// `short_timing`, appended to `out`.
+pub fn short_timing_into(out: &mut String, e: &Event) {
     let text = built_in(&e.notes.timing, &e.from_lesson.timing);
-    let all = sentences(text);
     // A frame's timing opens with when it was sent and which step caused
     // it; a call's with its step and how long it took. What follows comes
-    // after those sentences.
-    let skip = match e.kind {
-        EventKind::Frame => all
-            .iter()
-            .position(|s| s.starts_with("Caused by step"))
-            .map_or(1, |i| i + 1),
-        EventKind::Call => 1,
-    };
-    all.into_iter()
-        .skip(skip)
-        .take(1)
-        .map(|s| short_clause(s, 90))
-        .collect::<Vec<_>>()
-        .join(" ")
+    // after those sentences: the one after the first "Caused by step", or
+    // else the second.
+    let mut all = sentence_iter(text);
+    let mut second = None;
+    let mut shown = None;
+    let mut i = 0;
+    while let Some(s) = all.next() {
+        if i == 1 {
+            second = Some(s);
+            if e.kind == EventKind::Call {
+                break;
+            }
+        }
+        if e.kind == EventKind::Frame && s.starts_with("Caused by step") {
+            shown = Some(all.next());
+            break;
+        }
+        i += 1;
+    }
+    if let Some(s) = shown.unwrap_or(second) {
+        push_short_clause(out, s, 90);
+    }
 }
 
 /// A long sentence cut after its first clause (at `;`, `:` or `, `) that
 /// ends before `max` characters, with a full stop.
 pub fn short_clause(sentence: &str, max: usize) -> String {
+    let mut out = String::new();
+    push_short_clause(&mut out, sentence, max);
+    out
+}
+
+/// `short_clause`, appended to `out`.
+fn push_short_clause(out: &mut String, sentence: &str, max: usize) {
     if sentence.chars().count() <= max {
-        return sentence.to_string();
+        out.push_str(sentence);
+        return;
     }
     let cut = sentence
         .char_indices()
         .filter(|&(i, c)| i >= 30 && i < max && matches!(c, ';' | ','))
         .map(|(i, _)| i)
-        .last();
+        .next_back();
     match cut {
-        Some(i) => format!("{}.", sentence[..i].trim_end()),
-        None => sentence.to_string(),
+        Some(i) => {
+            out.push_str(sentence[..i].trim_end());
+            out.push('.');
+        }
+        None => out.push_str(sentence),
     }
 }
 
@@ -209,11 +298,33 @@ pub fn short_clause(sentence: &str, max: usize) -> String {
 /// sender's last one had, so later frames show only what changed.
 #[derive(Debug, Default, Clone)]
 pub struct Seen {
-    /// protocol → sender → the field values its last frame had (nested,
-    /// so that a lookup by borrowed names allocates nothing).
-    layers: HashMap<String, HashMap<String, Vec<(String, String)>>>,
+    /// sender → protocol → the field values its last frame had: one lookup
+    /// by the sender per frame (whose key a capture file chooses, so the
+    /// map keeps its DoS-resistant hasher); its protocols, a few names of
+    /// our dissectors', in a list.
+    last: HashMap<String, Vec<Kept>>,
     /// Protocols already introduced, with the event that did.
-    introduced: HashMap<String, usize>,
+    introduced: Vec<(String, usize)>,
+    /// The line being written.
+    line: String,
+}
+
+/// A protocol's fields as a sender's last frame had them (the names as the
+/// dissector gave them: nearly always literals, so nothing is copied).
+#[derive(Debug, Clone)]
+struct Kept {
+    protocol: String,
+    fields: Vec<(Cow<'static, str>, String)>,
+    /// No two fields have the same name: a field is then found by its
+    /// place when that place has its name (frames repeat their shape).
+    distinct: bool,
+    /// `noise` of each field's name.
+    noise: Vec<bool>,
+}
+
+/// The same name, by the dissector's literal: cheaper than comparing.
+fn same_literal(a: &str, b: &str) -> bool {
+    a.as_ptr() == b.as_ptr() && a.len() == b.len()
 }
 
 /// The fields that introduce a header the first time it appears.
@@ -240,7 +351,13 @@ fn introduces(protocol: &str, field: &str) -> bool {
 /// the payload), or that change in every packet and mean nothing from one
 /// to the next (checksums, identification, timestamps).
 fn noise(field: &str) -> bool {
-    field.contains("checksum")
+    // `contains("checksum")`, without a string searcher for each of a
+    // frame's forty fields.
+    let checksum = u64::from_ne_bytes(*b"checksum");
+    field
+        .as_bytes()
+        .windows(8)
+        .any(|w| w.try_into().ok().map(u64::from_ne_bytes) == Some(checksum))
         || field.starts_with("flags.")
         || matches!(
             field,
@@ -265,73 +382,144 @@ impl Seen {
     /// what changes in every packet, left out). Every field: `d`, or `full`.
     pub fn syntax(&mut self, e: &Event) -> Vec<String> {
         let mut out = Vec::new();
-        for layer in &e.layers {
-            let before = self
-                .layers
-                .get(&layer.protocol)
-                .and_then(|senders| senders.get(&e.actor));
-            let shown: Vec<String> = if self.introduced.contains_key(&layer.protocol) {
-                layer
-                    .fields
-                    .iter()
-                    .filter(|f| {
-                        !noise(&f.name)
-                            && before.is_some_and(|b| {
-                                b.iter()
-                                    .find(|(n, _)| *n == f.name)
-                                    .is_none_or(|(_, v)| *v != f.value)
-                            })
-                    })
-                    .map(|f| format!("{} = {}", f.name, f.value))
-                    .collect()
-            } else {
-                self.introduced.insert(layer.protocol.clone(), e.index);
-                let mut main: Vec<String> = layer
-                    .fields
-                    .iter()
-                    .filter(|f| introduces(&layer.protocol, &f.name))
-                    .map(|f| format!("{} = {}", f.name, f.value))
-                    .collect();
-                let more = layer.fields.len() - main.len();
-                if more > 0 && !main.is_empty() {
-                    main.push(format!("+{more} more"));
-                }
-                main
-            };
-            if !shown.is_empty() {
-                out.push(format!("{}: {}", layer.protocol, shown.join("; ")));
-            }
-            self.remember(&layer.protocol, &e.actor, &layer.fields);
-        }
-        if let Some(reason) = &e.stopped {
-            out.push(format!("Parsing stopped: {reason}"));
-        }
+        self.walk(e, true, |line| out.push(line.to_string()));
         out
     }
 
-    /// Keep `fields` as the last values of `protocol` from `sender`,
-    /// reusing the strings kept before (most frames repeat the last one's
-    /// shape).
-    fn remember(&mut self, protocol: &str, sender: &str, fields: &[crate::dissect::Field]) {
-        if !self.layers.contains_key(protocol) {
-            self.layers.insert(protocol.to_string(), HashMap::new());
-        }
-        let senders = self.layers.get_mut(protocol).expect("inserted above");
-        if !senders.contains_key(sender) {
-            senders.insert(sender.to_string(), Vec::new());
-        }
-        let kept = senders.get_mut(sender).expect("inserted above");
-        kept.truncate(fields.len());
-        for (i, f) in fields.iter().enumerate() {
-            match kept.get_mut(i) {
-                Some((name, value)) => {
-                    name.clear();
-                    name.push_str(&f.name);
-                    value.clone_from(&f.value);
-                }
-                None => kept.push((f.name.to_string(), f.value.clone())),
+    /// `syntax`, its lines appended to `out` with `sep` between them.
+    pub fn syntax_into(&mut self, e: &Event, out: &mut String, sep: &str) {
+        let start = out.len();
+        self.walk(e, true, |line| {
+            if out.len() > start {
+                out.push_str(sep);
             }
+            out.push_str(line);
+        });
+    }
+
+    /// Take in a frame shown elsewhere, as `syntax` does, without writing
+    /// its lines.
+    pub fn remember(&mut self, e: &Event) {
+        self.walk(e, false, |_| {});
+    }
+
+    /// Each line of `syntax` to `emit` (when `show`), remembering the
+    /// frame's headers either way.
+    fn walk(&mut self, e: &Event, show: bool, mut emit: impl FnMut(&str)) {
+        let Seen {
+            last,
+            introduced,
+            line,
+        } = self;
+        let mut kept = if e.layers.is_empty() {
+            None
+        } else if let Some(k) = last.get_mut(e.actor.as_str()) {
+            Some(k)
+        } else {
+            Some(last.entry(e.actor.clone()).or_default())
+        };
+        for layer in &e.layers {
+            let kept = kept
+                .as_deref_mut()
+                .expect("a frame with layers has a sender");
+            let at = kept.iter().position(|k| k.protocol == layer.protocol);
+            line.clear();
+            let mut shown = 0;
+            let mut field = |line: &mut String, f: &crate::dissect::Field| {
+                line.push_str(if shown == 0 { ": " } else { "; " });
+                line.push_str(&f.name);
+                line.push_str(" = ");
+                line.push_str(&f.value);
+                shown += 1;
+            };
+            if introduced.iter().any(|(p, _)| *p == layer.protocol) {
+                if let Some(k) = at.map(|i| &kept[i]).filter(|_| show) {
+                    let before = &k.fields;
+                    for (i, f) in layer.fields.iter().enumerate() {
+                        let at_place = before.get(i).filter(|(n, _)| same_literal(n, &f.name));
+                        let noisy = match at_place {
+                            Some(_) => k.noise[i],
+                            None => noise(&f.name),
+                        };
+                        if noisy {
+                            continue;
+                        }
+                        // The first kept field of this name, as `find` has it.
+                        let same = at_place
+                            .or_else(|| before.get(i).filter(|(n, _)| *n == f.name))
+                            .filter(|_| k.distinct)
+                            .or_else(|| before.iter().find(|(n, _)| *n == f.name));
+                        if same.is_none_or(|(_, v)| *v != f.value) {
+                            field(line, f);
+                        }
+                    }
+                }
+            } else {
+                introduced.push((layer.protocol.clone(), e.index));
+                if show {
+                    for f in &layer.fields {
+                        if introduces(&layer.protocol, &f.name) {
+                            field(line, f);
+                        }
+                    }
+                    let more = layer.fields.len() - shown;
+                    if more > 0 && shown > 0 {
+                        let _ = write!(line, "; +{more} more");
+                    }
+                }
+            }
+            if shown > 0 {
+                line.insert_str(0, &layer.protocol);
+                emit(line);
+            }
+            keep(kept, at, &layer.protocol, &layer.fields);
         }
+        if show && let Some(reason) = &e.stopped {
+            line.clear();
+            let _ = write!(line, "Parsing stopped: {reason}");
+            emit(line);
+        }
+    }
+}
+
+/// Keep `fields` as the last values of `protocol` (at `at` in `kept`, if
+/// there), reusing the strings kept before (most frames repeat the last
+/// one's shape).
+fn keep(kept: &mut Vec<Kept>, at: Option<usize>, protocol: &str, fields: &[crate::dissect::Field]) {
+    let k = match at {
+        Some(i) => &mut kept[i],
+        None => {
+            kept.push(Kept {
+                protocol: protocol.to_string(),
+                fields: Vec::new(),
+                distinct: true,
+                noise: Vec::new(),
+            });
+            kept.last_mut().expect("pushed above")
+        }
+    };
+    // The same names as the last frame's, as the dissector's literals?
+    let mut reshaped = k.fields.len() != fields.len();
+    k.fields.truncate(fields.len());
+    for (i, f) in fields.iter().enumerate() {
+        match k.fields.get_mut(i) {
+            Some((name, value)) => {
+                if !same_literal(name, &f.name) {
+                    name.clone_from(&f.name);
+                    reshaped = true;
+                }
+                value.clone_from(&f.value);
+            }
+            None => k.fields.push((f.name.clone(), f.value.clone())),
+        }
+    }
+    if reshaped {
+        k.distinct = k
+            .fields
+            .iter()
+            .enumerate()
+            .all(|(i, (n, _))| k.fields[..i].iter().all(|(m, _)| m != n));
+        k.noise = k.fields.iter().map(|(n, _)| noise(n)).collect();
     }
 }
 
@@ -340,39 +528,61 @@ impl Seen {
 /// (`TCP [SYN] seq=0 win=65495 MSS=65495`), for UDP its ports, length and
 /// data; anything else by its summary.
 pub fn frame_line(e: &Event) -> String {
+    let mut out = String::new();
+    frame_line_into(&mut out, e);
+    out
+}
+
+/// `frame_line`, appended to `out`.
+pub fn frame_line_into(out: &mut String, e: &Event) {
     // An application message is shown by what it says (`· HTTP GET /`).
-    let payload = if e.layer == crate::dissect::LayerKind::Application {
-        Some(format!("· {}", e.summary))
-    } else {
-        e.payload.as_deref().map(|p| super::quoted_payload(p, 24))
-    };
-    let with_payload = |mut s: String| {
-        if let Some(p) = &payload {
-            s.push(' ');
-            s.push_str(p);
+    let payload = |out: &mut String| {
+        if e.layer == crate::dissect::LayerKind::Application {
+            out.push_str(" · ");
+            out.push_str(&e.summary);
+        } else if let Some(p) = e.payload.as_deref() {
+            out.push(' ');
+            super::quoted_payload_into(out, p, 24);
         }
-        s
     };
     if let Some(t) = &e.tcp {
-        let mut s = format!("TCP [{}] seq={}", t.flags.join(", "), t.seq_rel);
+        out.push_str("TCP [");
+        for (i, f) in t.flags.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(f);
+        }
+        out.push_str("] seq=");
+        push_u64(out, t.seq_rel.into());
         if t.flags.iter().any(|f| f == "ACK") {
-            s.push_str(&format!(" ack={}", t.ack_rel));
+            out.push_str(" ack=");
+            push_u64(out, t.ack_rel.into());
         }
         if !t.flags.iter().any(|f| f == "RST") {
-            s.push_str(&format!(" win={}", t.window_scaled));
+            out.push_str(" win=");
+            push_u64(out, t.window_scaled.into());
         }
         if t.len > 0 {
-            s.push_str(&format!(" len={}", t.len));
+            out.push_str(" len=");
+            push_u64(out, t.len as u64);
         }
         for o in &t.options {
             match o.name.as_str() {
-                "MSS" => s.push_str(&format!(" MSS={}", o.value)),
-                "WS" => s.push_str(&format!(" WS={}", o.value.split(' ').next().unwrap_or(""))),
-                "SACK_PERM" => s.push_str(" SACK_PERM"),
+                "MSS" => {
+                    out.push_str(" MSS=");
+                    out.push_str(&o.value);
+                }
+                "WS" => {
+                    out.push_str(" WS=");
+                    out.push_str(o.value.split(' ').next().unwrap_or(""));
+                }
+                "SACK_PERM" => out.push_str(" SACK_PERM"),
                 _ => {}
             }
         }
-        return with_payload(s);
+        payload(out);
+        return;
     }
     let icmp = e.layers.iter().any(|l| l.protocol.starts_with("ICMP"));
     if let (Some(p), false) = (&e.port, icmp)
@@ -384,9 +594,11 @@ pub fn frame_line(e: &Event) -> String {
             .filter(|l| l.layer == crate::dissect::LayerKind::Application)
             .map(|l| l.length)
             .sum();
-        return with_payload(format!("UDP {} → {} len={n}", p.src, p.dst));
+        let _ = write!(out, "UDP {} → {} len={n}", p.src, p.dst);
+        payload(out);
+        return;
     }
-    e.summary.clone()
+    out.push_str(&e.summary);
 }
 
 #[cfg(test)]
@@ -411,6 +623,23 @@ mod tests {
         );
         assert_eq!(sentences(""), Vec::<&str>::new());
         assert_eq!(sentences("No stop"), ["No stop"]);
+    }
+
+    #[test]
+    fn marks_are_found_where_a_byte_search_finds_them() {
+        let text = b"ab.cdefghij!klmnopqrstu?vwxyz.0123456789 no marks at all here, none";
+        for from in 0..=text.len() {
+            for end in from..=text.len() {
+                let b = &text[..end];
+                let naive = b[from..]
+                    .iter()
+                    .position(|c| matches!(c, b'.' | b'!' | b'?'))
+                    .map(|p| from + p);
+                assert_eq!(next_mark(b, from), naive, "{from}..{end}");
+            }
+        }
+        // Bytes next to a mark's value (borrows in the word test) are no marks.
+        assert_eq!(next_mark(b"-/>@ \x00\xff-/>@..", 0), Some(11));
     }
 
     #[test]

@@ -290,28 +290,42 @@ fn payload_len(e: &Event) -> Option<usize> {
 
 /// `b"how are u"` → `"how are u"`, cut to `max` characters inside the quotes.
 pub fn quoted_payload(payload: &str, max: usize) -> String {
+    let mut out = String::new();
+    quoted_payload_into(&mut out, payload, max);
+    out
+}
+
+/// `quoted_payload`, appended to `out`.
+pub fn quoted_payload_into(out: &mut String, payload: &str, max: usize) {
     let (text, quoted) = match closing_quote(payload) {
         Some(text) => (text, true),
         None => (payload, false),
     };
-    let cut: String = text.chars().take(max).collect();
-    let more = text.chars().count() > max || (quoted && payload.len() > text.len() + 3);
-    let ell = if more { "…" } else { "" };
+    // The first `max` characters; more if there is a character after them.
+    let end = text.char_indices().nth(max).map_or(text.len(), |(i, _)| i);
+    let more = end < text.len() || (quoted && payload.len() > text.len() + 3);
     if quoted {
-        format!("\"{cut}{ell}\"")
-    } else {
-        format!("{cut}{ell}")
+        out.push('"');
+    }
+    out.push_str(&text[..end]);
+    if more {
+        out.push('…');
+    }
+    if quoted {
+        out.push('"');
     }
 }
 
 /// The text between `b"` and its unescaped closing quote.
 fn closing_quote(payload: &str) -> Option<&str> {
     let body = payload.strip_prefix("b\"")?;
+    // By bytes: the marks are ASCII, and a byte of a wider character ends
+    // an escape as the character would.
     let mut escaped = false;
-    for (i, c) in body.char_indices() {
-        match c {
-            '\\' if !escaped => escaped = true,
-            '"' if !escaped => return Some(&body[..i]),
+    for (i, b) in body.bytes().enumerate() {
+        match b {
+            b'\\' if !escaped => escaped = true,
+            b'"' if !escaped => return Some(&body[..i]),
             _ => escaped = false,
         }
     }
@@ -376,7 +390,19 @@ pub fn shorten(text: &str, max: usize) -> String {
 
 /// `+0.810 ms`, as the terminal shows an event's time.
 pub fn offset_ms(e: &Event) -> String {
-    format!("+{:.3} ms", e.time_ns as f64 / 1e6)
+    let mut s = String::with_capacity(16);
+    push_offset_ms(&mut s, e.time_ns);
+    s
+}
+
+/// `offset_ms` of `ns`, appended to `out`.
+pub fn push_offset_ms(out: &mut String, ns: u64) {
+    out.push('+');
+    if !crate::text::push_fixed(out, ns, 6, 3) {
+        use std::fmt::Write;
+        let _ = write!(out, "{:.3}", ns as f64 / 1e6);
+    }
+    out.push_str(" ms");
 }
 
 /// Nanoseconds since the Unix epoch as `2026-11-28 12:35:25.908 UTC`.

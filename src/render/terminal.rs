@@ -3,6 +3,7 @@
 //! on or off once in `main`. How much of each event's notes is printed
 //! depends on the level of detail (`detail.rs`); `full` prints every note.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use colored::Colorize;
@@ -42,7 +43,11 @@ pub fn tty_width(fd: std::os::fd::RawFd) -> Option<usize> {
 /// How many columns `s` takes: escape sequences (colour) take none.
 pub fn visible_len(s: &str) -> usize {
     if !s.as_bytes().contains(&0x1b) {
-        return s.chars().count();
+        return if s.is_ascii() {
+            s.len()
+        } else {
+            s.chars().count()
+        };
     }
     let mut n = 0;
     let mut chars = s.chars();
@@ -67,94 +72,167 @@ pub fn visible_len(s: &str) -> usize {
 /// except one that alone is wider than the room a line has (a long hex
 /// string), which is cut at the edge.
 pub fn wrap(text: &str, width: usize, first: &str, indent: usize) -> String {
-    wrap_paragraphs(text, width, first, indent, false)
+    let mut out = String::with_capacity(text.len() + text.len() / 8 + first.len() + 16);
+    wrap_into(&mut out, text, width, first, indent);
+    out
+}
+
+/// As `wrap`, appended to `out`: the printer reuses one buffer for every
+/// note of every frame.
+pub fn wrap_into(out: &mut String, text: &str, width: usize, first: &str, indent: usize) {
+    out.push_str(first);
+    wrap_after(out, text, width, visible_len(first), indent, false);
 }
 
 /// As `wrap`, with a blank line between paragraphs (prose the lesson wrote,
 /// like an intro, keeps its paragraphs apart).
 pub fn wrap_blank(text: &str, width: usize, first: &str, indent: usize) -> String {
-    wrap_paragraphs(text, width, first, indent, true)
+    let mut out = String::with_capacity(text.len() + text.len() / 8 + first.len() + 16);
+    out.push_str(first);
+    wrap_after(&mut out, text, width, visible_len(first), indent, true);
+    out
 }
 
-fn wrap_paragraphs(text: &str, width: usize, first: &str, indent: usize, blank: bool) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 8 + first.len() + 16);
+/// The wrapping itself, into `out`, which already holds the first line's
+/// start (`used` columns of it). Paragraphs: lines joined, split at blank
+/// lines and at the lines our own notes start with a layer's name (see
+/// `starts_like_a_layer`); found line by line, so nothing is copied but
+/// the words into `out`.
+fn wrap_after(out: &mut String, text: &str, width: usize, used: usize, indent: usize, blank: bool) {
     let indent = indent.min(width / 2);
-    let pad = " ".repeat(indent);
-    let mut line = String::from(first);
-    let mut line_len = visible_len(first);
+    let mut line_len = used;
     let mut at_start = true;
-    // The line so far goes to `out`, and the next starts with the indent.
-    let break_line = |out: &mut String, line: &mut String| {
-        out.push_str(line);
+    // The line so far is done, and the next starts with the indent.
+    let break_line = |out: &mut String| {
         out.push('\n');
-        line.clear();
-        line.push_str(&pad);
+        push_spaces(out, indent);
     };
-    for (pi, paragraph) in paragraphs(text).iter().enumerate() {
-        if pi > 0 {
-            break_line(&mut out, &mut line);
-            if blank {
-                // The blank line goes before the indented line begun above.
-                out.push('\n');
-            }
-            line_len = indent;
-            at_start = true;
+    // Whether a paragraph was begun, and whether one is open (has a line).
+    let mut begun = false;
+    let mut open = false;
+    for text_line in text.lines() {
+        if text_line.trim().is_empty() {
+            open = false;
+            continue;
         }
-        for mut word in paragraph.split_whitespace() {
-            let mut wl = visible_len(word);
-            if !at_start && line_len + 1 + wl > width {
-                break_line(&mut out, &mut line);
+        // A line that starts with a protocol name (our syntax notes) stays a line.
+        if open && starts_like_a_layer(text_line) {
+            open = false;
+        }
+        if !open {
+            if begun {
+                out.push('\n');
+                if blank {
+                    out.push('\n');
+                }
+                push_spaces(out, indent);
                 line_len = indent;
                 at_start = true;
             }
-            // A word wider than a whole line: cut it at the edge.
-            while at_start && line_len + wl > width && width > line_len && !word.contains('\x1b') {
+            begun = true;
+            open = true;
+        }
+        for (mut word, mut wl) in words(text_line) {
+            if !at_start && line_len + 1 + wl > width {
+                break_line(out);
+                line_len = indent;
+                at_start = true;
+            }
+            // A word wider than a whole line: cut it at the edge. One with a
+            // column for each byte (ASCII, no escapes: a payload's bytes)
+            // is cut by counting bytes.
+            let ascii = wl == word.len();
+            while at_start
+                && line_len + wl > width
+                && width > line_len
+                && (ascii || !word.contains('\x1b'))
+            {
                 let room = width - line_len;
-                let cut = word.char_indices().nth(room).map_or(word.len(), |(i, _)| i);
-                line.push_str(&word[..cut]);
-                break_line(&mut out, &mut line);
+                let cut = if ascii {
+                    room
+                } else {
+                    word.char_indices().nth(room).map_or(word.len(), |(i, _)| i)
+                };
+                out.push_str(&word[..cut]);
+                break_line(out);
                 line_len = indent;
                 word = &word[cut..];
-                wl = visible_len(word);
+                wl = if ascii { wl - cut } else { visible_len(word) };
             }
             if !at_start {
-                line.push(' ');
+                out.push(' ');
                 line_len += 1;
             }
-            line.push_str(word);
+            out.push_str(word);
             line_len += wl;
             at_start = false;
         }
     }
-    out.push_str(&line);
-    out
 }
 
-/// Paragraphs of `text`: lines joined, split at blank lines, and at the
-/// breaks our own notes put between layers.
-fn paragraphs(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for line in text.lines() {
-        if line.trim().is_empty() {
-            if !current.is_empty() {
-                out.push(std::mem::take(&mut current));
+/// `n` spaces onto `out`.
+fn push_spaces(out: &mut String, mut n: usize) {
+    const SPACES: &str = "                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        n -= k;
+    }
+}
+
+/// The words of `line`, as `split_whitespace` finds them, each with its
+/// `visible_len`, in one pass over the bytes: an ASCII byte is tested as
+/// it is (every frame's notes are mostly ASCII), anything else decoded.
+fn words(line: &str) -> impl Iterator<Item = (&str, usize)> {
+    // `char::is_whitespace` for ASCII: space and \t \n \x0b \x0c \r.
+    let ascii_space = |b: u8| b == b' ' || (b'\t'..=b'\r').contains(&b);
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    // The character at `i` (not ASCII): whether it is a space, and its length.
+    let wide = move |i: usize| {
+        let c = line[i..].chars().next().unwrap_or(' ');
+        (c.is_whitespace(), c.len_utf8())
+    };
+    std::iter::from_fn(move || {
+        while let Some(&b) = bytes.get(i) {
+            match b {
+                _ if b.is_ascii() && ascii_space(b) => i += 1,
+                _ if b.is_ascii() => break,
+                _ => match wide(i) {
+                    (true, len) => i += len,
+                    (false, _) => break,
+                },
             }
-            continue;
         }
-        // A line that starts with a protocol name (our syntax notes) stays a line.
-        if !current.is_empty() && starts_like_a_layer(line) {
-            out.push(std::mem::take(&mut current));
+        let start = i;
+        let mut columns = 0;
+        let mut escape = false;
+        loop {
+            // A run of printable ASCII, one column a byte: nearly every word.
+            let run = bytes[i..]
+                .iter()
+                .take_while(|&&b| b > b' ' && b < 0x80)
+                .count();
+            i += run;
+            columns += run;
+            let Some(&b) = bytes.get(i) else { break };
+            if b.is_ascii() {
+                if ascii_space(b) {
+                    break;
+                }
+                escape |= b == 0x1b;
+                i += 1;
+            } else {
+                match wide(i) {
+                    (true, _) => break,
+                    (false, len) => i += len,
+                }
+            }
+            columns += 1;
         }
-        if !current.is_empty() {
-            current.push(' ');
-        }
-        current.push_str(line.trim());
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
+        let word = &line[start..i];
+        (i > start).then(|| (word, if escape { visible_len(word) } else { columns }))
+    })
 }
 
 fn starts_like_a_layer(line: &str) -> bool {
@@ -205,6 +283,10 @@ pub struct Printer {
     seen: Seen,
     /// (step, time of its call), for times relative to the call.
     call_at: Option<(usize, u64)>,
+    /// Buffers every event reuses: the text of a note or line, and the
+    /// same wrapped (`explain` prints a hundred thousand frames).
+    text: String,
+    wrapped: String,
 }
 
 impl Printer {
@@ -213,6 +295,8 @@ impl Printer {
             view,
             seen: Seen::default(),
             call_at: None,
+            text: String::new(),
+            wrapped: String::new(),
         }
     }
 
@@ -244,7 +328,7 @@ impl Printer {
         if e.kind == EventKind::Call {
             self.call_at = Some((e.step, e.time_ns));
         } else {
-            self.seen.syntax(e);
+            self.seen.remember(e);
         }
     }
 
@@ -266,7 +350,10 @@ impl Printer {
             return event(e, self.view.width, w);
         }
         let width = self.view.width;
-        writeln!(w, "{}", self.event_line(e))?;
+        self.wrapped.clear();
+        self.event_line_into(e);
+        self.wrapped.push('\n');
+        w.write_all(self.wrapped.as_bytes())?;
         let say = t
             .steps
             .iter()
@@ -275,23 +362,31 @@ impl Printer {
         // A call's narration, under the step's header, says what it means
         // in this lesson; the built-in sentence is for steps without one.
         if self.view.detail == Detail::Normal && (e.is_frame() || say.is_none()) {
-            let semantics = detail::short_semantics(e, say);
-            note(w, width, "semantics", &semantics)?;
-            let mut timing = Vec::new();
+            self.text.clear();
+            detail::short_semantics_into(&mut self.text, e, say);
+            note_buf(w, width, "semantics", &self.text, &mut self.wrapped)?;
+            self.text.clear();
             if let Some(ns) = self.since_call(e) {
-                let mut s = format!("{} after the call", crate::annotate::fmt_ns(ns));
+                let _ = write!(self.text, "{} after the call", crate::annotate::fmt_ns(ns));
                 if let Some(f) = e.follows.filter(|f| Some(*f) != self.call_index(t, e)) {
-                    s.push_str(&format!(", answering #{f}"));
+                    let _ = write!(self.text, ", answering #{f}");
                 }
-                timing.push(format!("{s}."));
+                self.text.push('.');
             }
-            let next = detail::short_timing(e);
-            if !next.is_empty() {
-                timing.push(next);
+            let had_since = !self.text.is_empty();
+            let before_next = self.text.len();
+            if had_since {
+                self.text.push(' ');
             }
-            note(w, width, "timing", &timing.join(" "))?;
-            let lines = self.seen.syntax(e);
-            note(w, width, "syntax", &lines.join("\n\n"))?;
+            detail::short_timing_into(&mut self.text, e);
+            // No space after the time since the call when nothing follows.
+            if self.text.len() == before_next + usize::from(had_since) {
+                self.text.truncate(before_next);
+            }
+            note_buf(w, width, "timing", &self.text, &mut self.wrapped)?;
+            self.text.clear();
+            self.seen.syntax_into(e, &mut self.text, "\n\n");
+            note_buf(w, width, "syntax", &self.text, &mut self.wrapped)?;
         } else {
             self.note_shown(e);
         }
@@ -304,7 +399,7 @@ impl Printer {
             ("lesson", &own.timing),
             ("lesson", &own.syntax),
         ] {
-            note(w, width, label, text)?;
+            note_buf(w, width, label, text, &mut self.wrapped)?;
         }
         checkpoint(e, width, w)
     }
@@ -318,6 +413,11 @@ impl Printer {
 
     /// The event's first line at brief and normal: number, time, who, what.
     pub fn event_line(&self, e: &Event) -> String {
+        if e.kind == EventKind::Frame {
+            let mut p = Printer::new(self.view);
+            p.event_line_into(e);
+            return p.wrapped;
+        }
         let t = super::offset_ms(e);
         let width = self.view.width;
         match e.kind {
@@ -338,22 +438,50 @@ impl Printer {
                     6,
                 )
             }
-            EventKind::Frame => {
-                let head = format!("#{:<3} {t:>11}  ", e.index);
-                let to = e.to.as_deref().unwrap_or("?");
-                wrap(
-                    &format!(
-                        "{} → {} {}",
-                        e.actor.bold(),
-                        to.bold(),
-                        detail::frame_line(e).magenta()
-                    ),
-                    width,
-                    &head,
-                    6,
-                )
-            }
+            EventKind::Frame => unreachable!("frames are written by event_line_into"),
         }
+    }
+
+    /// `event_line`, appended to `self.wrapped`; a frame's (every line
+    /// `explain` prints) allocates nothing once the buffers have grown.
+    fn event_line_into(&mut self, e: &Event) {
+        if e.kind == EventKind::Call {
+            let line = self.event_line(e);
+            self.wrapped.push_str(&line);
+            return;
+        }
+        // The head: `#12   +3.204 ms  `, as `format!("#{:<3} {t:>11}  ")`
+        // with `t` = `offset_ms`.
+        let head_at = self.wrapped.len();
+        let _ = write!(self.wrapped, "#{:<3} ", e.index);
+        let t_at = self.wrapped.len();
+        super::push_offset_ms(&mut self.wrapped, e.time_ns);
+        let t_len = self.wrapped.len() - t_at;
+        if t_len < 11 {
+            self.wrapped.insert_str(t_at, &"           "[..11 - t_len]);
+        }
+        self.wrapped.push_str("  ");
+        let used = visible_len(&self.wrapped[head_at..]);
+        let to = e.to.as_deref().unwrap_or("?");
+        self.text.clear();
+        push_styled(&mut self.text, &e.actor, |s| s.bold());
+        self.text.push_str(" → ");
+        push_styled(&mut self.text, to, |s| s.bold());
+        self.text.push(' ');
+        if colour() {
+            let line = detail::frame_line(e);
+            push_styled(&mut self.text, &line, |s| s.magenta());
+        } else {
+            detail::frame_line_into(&mut self.text, e);
+        }
+        wrap_after(
+            &mut self.wrapped,
+            &self.text,
+            self.view.width,
+            used,
+            6,
+            false,
+        );
     }
 
     /// The whole transcript, as a live run prints it.
@@ -587,14 +715,52 @@ fn checkpoint(e: &Event, width: usize, w: &mut impl Write) -> io::Result<()> {
 }
 
 fn note(w: &mut impl Write, width: usize, label: &str, text: &str) -> io::Result<()> {
+    note_buf(w, width, label, text, &mut String::new())
+}
+
+/// `note`, wrapped in `buf`: the printer's own, reused for every note.
+fn note_buf(
+    w: &mut impl Write,
+    width: usize,
+    label: &str,
+    text: &str,
+    buf: &mut String,
+) -> io::Result<()> {
     if text.is_empty() {
         return Ok(());
     }
-    let first = format!("      {:<10} ", label);
-    let wrapped = wrap(text, width, &first, 17);
+    // `format!("      {:<10} ", label)`, then the text wrapped after it.
+    buf.clear();
+    buf.push_str("      ");
+    buf.push_str(label);
+    push_spaces(buf, 10usize.saturating_sub(label.chars().count()));
+    buf.push(' ');
+    let used = visible_len(buf);
+    wrap_after(buf, text, width, used, 17, false);
+    buf.push('\n');
     // Colour the label only, after wrapping, so widths stay right.
-    let coloured = wrapped.replacen(label, &label.cyan().to_string(), 1);
-    writeln!(w, "{coloured}")
+    if colour() {
+        let (indent, rest) = buf.split_at(6);
+        let rest = rest.strip_prefix(label).unwrap_or(rest);
+        write!(w, "{indent}{}{rest}", label.cyan())
+    } else {
+        w.write_all(buf.as_bytes())
+    }
+}
+
+/// Whether colour is on (`colored`'s switch, set once in `main`).
+fn colour() -> bool {
+    colored::control::SHOULD_COLORIZE.should_colorize()
+}
+
+/// `text` in a style, appended to `out`; without colour it is the text
+/// itself, and nothing is allocated for it.
+fn push_styled(out: &mut String, text: &str, style: impl FnOnce(&str) -> colored::ColoredString) {
+    if colour() {
+        let _ = write!(out, "{}", style(text));
+    } else {
+        out.push_str(text);
+    }
 }
 
 pub fn footer(t: &Transcript, view: View, w: &mut impl Write) -> io::Result<()> {
@@ -686,4 +852,39 @@ pub fn footer(t: &Transcript, view: View, w: &mut impl Write) -> io::Result<()> 
 /// The whole transcript at `view`, as a live run prints it.
 pub fn render(t: &Transcript, view: View, w: &mut impl Write) -> io::Result<()> {
     Printer::new(view).render(t, w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_split_whitespace_with_their_widths() {
+        for line in [
+            "",
+            "   ",
+            "one",
+            "  two  words ",
+            "tab\tvt\u{b}ff\u{c}cr\rend",
+            "nbsp\u{a0}ideographic\u{3000}em\u{2003}nel\u{85}x",
+            "→ arrows — dashes … b\"\\x96\\xc0\"… (1448 bytes)",
+            "\u{1b}[1mbold\u{1b}[0m plain \u{1b}[36mcyan\u{1b}[0m",
+            "\u{1c}\u{1f} not spaces",
+        ] {
+            let ours: Vec<(&str, usize)> = words(line).collect();
+            let std: Vec<(&str, usize)> = line
+                .split_whitespace()
+                .map(|w| (w, visible_len(w)))
+                .collect();
+            assert_eq!(ours, std, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn wrapping_keeps_paragraphs_and_cuts_long_words() {
+        assert_eq!(wrap("a b c\nd\n\ne f", 5, "> ", 2), "> a b\n  c d\n  e f");
+        assert_eq!(wrap_blank("a\n\nb", 10, "", 0), "a\n\nb");
+        assert_eq!(wrap("TCP: x\nIPv4, y", 40, "", 0), "TCP: x\nIPv4, y");
+        assert_eq!(wrap("abcdefghij", 6, "", 2), "abcdef\n  ghij");
+    }
 }
