@@ -194,7 +194,16 @@ fn lessons_with_hosts_run_as_an_ordinary_user_the_same_every_time() {
         let expected = shape(&first);
         for _ in 0..19 {
             let (again, _) = run_lesson(lesson, true);
-            assert_eq!(shape(&again), expected, "{lesson}");
+            let got = shape(&again);
+            let at = got.iter().zip(&expected).position(|(a, b)| a != b);
+            assert!(
+                got == expected,
+                "{lesson}: {} frames against {}; first difference at {at:?}: {:?} against {:?}",
+                got.len(),
+                expected.len(),
+                at.map(|i| &got[i.saturating_sub(2)..(i + 3).min(got.len())]),
+                at.map(|i| &expected[i.saturating_sub(2)..(i + 3).min(expected.len())]),
+            );
         }
     }
 }
