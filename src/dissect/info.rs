@@ -43,6 +43,29 @@ pub fn flag_order(flags: u16) -> impl Iterator<Item = &'static str> {
         .map(|&(_, name)| name)
 }
 
+/// Where the TCP summary keeps a field's value: 0–4 the ports, numbers
+/// and window, 5–13 the flags in `FLAG_FIELDS`' order (one `match`, not a
+/// search of the names, for each of a segment's fields).
+fn tcp_slot(name: &str) -> Option<usize> {
+    Some(match name {
+        "source port" => 0,
+        "destination port" => 1,
+        "sequence number" => 2,
+        "acknowledgment number" => 3,
+        "window" => 4,
+        "flags.AE" => 5,
+        "flags.CWR" => 6,
+        "flags.ECE" => 7,
+        "flags.URG" => 8,
+        "flags.ACK" => 9,
+        "flags.PSH" => 10,
+        "flags.RST" => 11,
+        "flags.SYN" => 12,
+        "flags.FIN" => 13,
+        _ => return None,
+    })
+}
+
 /// The leading token of a value, or `?` if missing (as `Layer::token`).
 fn token_of(value: Option<&str>) -> &str {
     value
@@ -158,38 +181,26 @@ impl fmt::Display for Layer {
             }
             "TCP" => {
                 // The fields it reads, found in one pass (each the first of
-                // its name, as `field` finds it): every segment has 20 or more.
-                const NAMES: [&str; 5] = [
-                    "source port",
-                    "destination port",
-                    "sequence number",
-                    "acknowledgment number",
-                    "window",
-                ];
-                let mut found: [Option<&str>; 5] = [None; 5];
-                let mut flag_values: [Option<&str>; 9] = [None; 9];
+                // its name, as `field` finds it): every segment has 20 or
+                // more. Slots 0–4: ports, numbers, window; 5–13: the flags
+                // in FLAG_FIELDS' order.
+                let mut found: [Option<&str>; 14] = [None; 14];
                 for field in &self.fields {
-                    let name = field.name.as_ref();
-                    let slot = if name.starts_with("flags.") {
-                        FLAG_FIELDS
-                            .iter()
-                            .position(|(n, _)| *n == name)
-                            .map(|i| &mut flag_values[i])
-                    } else {
-                        NAMES.iter().position(|n| *n == name).map(|i| &mut found[i])
-                    };
-                    if let Some(slot) = slot {
-                        slot.get_or_insert(field.value.as_str());
+                    if let Some(slot) = tcp_slot(&field.name) {
+                        found[slot].get_or_insert(field.value.as_str());
                     }
                 }
-                let [src, dst, seq, ack, window] = found.map(token_of);
                 let mut flags = 0u16;
-                for ((_, bit), v) in FLAG_FIELDS.iter().zip(flag_values) {
+                for ((_, bit), v) in FLAG_FIELDS.iter().zip(&found[5..]) {
                     if v.and_then(number) == Some(1) {
                         flags |= bit;
                     }
                 }
-                write!(f, "TCP {src} → {dst} [")?;
+                let [src, dst, seq, ack, window] = [0, 1, 2, 3, 4].map(|i| token_of(found[i]));
+                // Pieces, not write!: every segment's summary is written.
+                for piece in ["TCP ", src, " → ", dst, " ["] {
+                    f.write_str(piece)?;
+                }
                 for (i, (_, name)) in FLAG_ORDER
                     .iter()
                     .filter(|(bit, _)| flags & bit != 0)
@@ -200,11 +211,14 @@ impl fmt::Display for Layer {
                     }
                     f.write_str(name)?;
                 }
-                write!(f, "] seq={seq}")?;
+                f.write_str("] seq=")?;
+                f.write_str(seq)?;
                 if flags & TcpInfo::ACK != 0 {
-                    write!(f, " ack={ack}")?;
+                    f.write_str(" ack=")?;
+                    f.write_str(ack)?;
                 }
-                write!(f, " win={window}")
+                f.write_str(" win=")?;
+                f.write_str(window)
             }
             "Payload" => write!(
                 f,
@@ -246,6 +260,9 @@ mod tests {
         {
             assert_eq!(*field, format!("flags.{name}"));
             assert_eq!(*bit, flag);
+        }
+        for (i, (field, _)) in FLAG_FIELDS.iter().enumerate() {
+            assert_eq!(tcp_slot(field), Some(5 + i), "{field}");
         }
     }
 }
