@@ -1,11 +1,10 @@
 //! Frames on the sandbox's `lo`, read continuously on a thread of their
-//! own through a receive ring (a traced program may send thousands of
-//! frames between two of our looks, more than a packet socket's queue
-//! holds), each once, with the kernel's receive timestamp.
+//! own (a traced program may send thousands of frames between two of our
+//! looks, more than a packet socket's queue holds), each once, with the
+//! kernel's receive timestamp.
 
 use std::io;
 use std::net::{Ipv4Addr, UdpSocket};
-use std::ops::ControlFlow;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -13,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::dissect::{self, Dissection};
 use crate::error::Error;
 use crate::live::capture::CapturedFrame;
-use crate::packet::{PACKET_IGNORE_OUTGOING, Ring, set_int, take_drops};
+use crate::packet::{PACKET_IGNORE_OUTGOING, set_int, take_drops};
 
 const END_MAGIC: &[u8] = b"netcourse-trace-end";
 
@@ -31,23 +30,44 @@ pub struct Wire {
 
 const SYNC_MAGIC: &[u8] = b"netcourse-trace-sync";
 
-/// The capture ring: 16 blocks of 1 MiB (the largest frame on `lo` is
-/// 64 KiB), each handed to the capture thread when full or 8 ms after its
-/// first frame. A program sending many small frames then costs the capture
-/// one wakeup per 8 ms, not one per frame (10,000 sendto: the loop ran
-/// about 20% faster; with 1 ms, the kernel's block timer cost more than
-/// the wakeups it saved). A frame waits at most that long to be read:
-/// imperceptible in step mode, and once at the end.
-const RING_BLOCK: usize = 1 << 20;
-const RING_BLOCKS: usize = 16;
-const RING_RETIRE: Duration = Duration::from_millis(8);
-
 fn fail(what: &str, e: io::Error) -> Error {
     Error::Capture {
         what: what.into(),
         reason: e.to_string(),
         hint: "tracing captures on the sandbox's own `lo`; if the sandbox itself failed, see the error above".into(),
     }
+}
+
+fn recv_frame(fd: libc::c_int, buf: &mut [u8]) -> io::Result<(usize, Option<u64>)> {
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let mut control = [0u64; 16];
+    // SAFETY: msghdr is plain data.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&control) as _;
+    // SAFETY: every pointer in msg is valid for the call.
+    let n = unsafe { libc::recvmsg(fd, &mut msg, 0) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut stamp = None;
+    // SAFETY: walking the control messages the kernel wrote into `control`.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_TIMESTAMPNS {
+                let ts = std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::timespec);
+                stamp = Some(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64);
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+    }
+    Ok((n as usize, stamp))
 }
 
 fn is_end(frame: &[u8], port: u16, magic: &[u8]) -> bool {
@@ -96,8 +116,11 @@ impl Wire {
         // Loopback shows each frame twice (leaving, arriving): keep one.
         set_int(fd, libc::SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
             .map_err(|e| fail("ignoring outgoing copies", e))?;
-        let mut ring = Ring::new(fd, RING_BLOCK, RING_BLOCKS, RING_RETIRE)
-            .map_err(|e| fail("setting up the capture ring", e))?;
+        if set_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, 16 << 20).is_err() {
+            let _ = set_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 16 << 20);
+        }
+        set_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)
+            .map_err(|e| fail("asking for kernel timestamps", e))?;
         // SAFETY: sockaddr_ll is plain data; bind to `lo`.
         let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
         sll.sll_family = libc::AF_PACKET as u16;
@@ -128,62 +151,82 @@ impl Wire {
         let (marker_port, probe_port) =
             (end_tx.local_addr().map(|a| a.port()).unwrap_or(0), end_port);
 
-        // Listening is proven by a probe coming back through the ring.
+        // Kernel timestamps are switched on system-wide by deferred work:
+        // until then a frame is stamped when read. Wait (bounded) until a
+        // probe comes back stamped before it was read.
+        let mut buf = vec![0u8; 256 * 1024];
         let deadline = Instant::now() + Duration::from_millis(500);
-        let mut seen = false;
-        while !seen && Instant::now() < deadline {
+        setopt_timeout(fd, Duration::from_millis(50));
+        loop {
             let _ = end_tx.send(b"probe");
-            let _ = ring.read(Duration::from_millis(50), |frame, _| {
-                seen |= frame.len() >= 42
+            let mut stamped = false;
+            while let Ok((n, stamp)) = recv_frame(fd, &mut buf) {
+                let frame = &buf[..n];
+                let read_at = crate::live::capture::now_ns();
+                if frame.len() >= 42
                     && frame[36..38] == probe_port.to_be_bytes()
-                    && frame[34..36] == marker_port.to_be_bytes();
-                ControlFlow::Continue(())
-            });
+                    && frame[34..36] == marker_port.to_be_bytes()
+                {
+                    stamped = stamp.is_some_and(|s| s < read_at);
+                    break;
+                }
+            }
+            if stamped || Instant::now() >= deadline {
+                break;
+            }
+            std::thread::yield_now();
         }
         let mut drain = [0u8; 64];
         sink.set_nonblocking(true)
             .map_err(|e| fail("end marker", e))?;
         while sink.recv(&mut drain).is_ok() {}
+        setopt_timeout(fd, Duration::from_millis(200));
 
         let thread = std::thread::spawn(move || {
             let mut frames = Vec::new();
             let mut dissections = Vec::new();
             loop {
-                let flow = ring.read(Duration::from_millis(200), |data, stamp| {
-                    if is_end(data, end_port, END_MAGIC) {
-                        return ControlFlow::Break(());
-                    }
-                    if is_end(data, end_port, SYNC_MAGIC) {
-                        if live {
-                            let _ = live_tx.send(None);
+                match recv_frame(fd, &mut buf) {
+                    Ok((n, stamp)) => {
+                        let data = &buf[..n];
+                        if is_end(data, end_port, END_MAGIC) {
+                            break;
                         }
-                        return ControlFlow::Continue(());
+                        if is_end(data, end_port, SYNC_MAGIC) {
+                            if live {
+                                let _ = live_tx.send(None);
+                            }
+                            continue;
+                        }
+                        if data.len() >= 38
+                            && data[34..36] == marker_port.to_be_bytes()
+                            && data[36..38] == end_port.to_be_bytes()
+                        {
+                            continue; // a late probe
+                        }
+                        if dissecting {
+                            dissections.push(dissect::dissect(data));
+                        }
+                        let frame = CapturedFrame {
+                            data: data.to_vec(),
+                            timestamp_ns: stamp.unwrap_or_else(crate::live::capture::now_ns),
+                            crossing: None,
+                        };
+                        if live {
+                            let _ = live_tx.send(Some(frame.clone()));
+                        }
+                        frames.push(frame);
                     }
-                    if data.len() >= 38
-                        && data[34..36] == marker_port.to_be_bytes()
-                        && data[36..38] == end_port.to_be_bytes()
-                    {
-                        return ControlFlow::Continue(()); // a late probe
-                    }
-                    if dissecting {
-                        dissections.push(dissect::dissect(data));
-                    }
-                    let frame = CapturedFrame {
-                        data: data.to_vec(),
-                        timestamp_ns: stamp,
-                        crossing: None,
-                    };
-                    if live {
-                        let _ = live_tx.send(Some(frame.clone()));
-                    }
-                    frames.push(frame);
-                    ControlFlow::Continue(())
-                });
-                if !matches!(flow, Ok(ControlFlow::Continue(()))) {
-                    break;
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::WouldBlock
+                                | io::ErrorKind::TimedOut
+                                | io::ErrorKind::Interrupted
+                        ) => {}
+                    Err(_) => break,
                 }
             }
-            drop(ring);
             let dropped = take_drops(fd);
             drop(sink);
             // SAFETY: fd is ours and no longer used.
@@ -236,5 +279,22 @@ impl Wire {
         msg.extend_from_slice(END_MAGIC);
         let _ = self.end_tx.send(&msg);
         self.thread.join().unwrap_or_default()
+    }
+}
+
+fn setopt_timeout(fd: libc::c_int, d: Duration) {
+    let tv = libc::timeval {
+        tv_sec: d.as_secs() as _,
+        tv_usec: d.subsec_micros() as _,
+    };
+    // SAFETY: SO_RCVTIMEO takes a timeval.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            (&tv as *const libc::timeval).cast(),
+            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+        );
     }
 }

@@ -56,6 +56,3 @@ pub fn take_drops(fd: libc::c_int) -> u64 {
         0
     }
 }
-
-mod ring;
-pub use ring::Ring;
