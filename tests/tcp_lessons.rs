@@ -278,11 +278,19 @@ fn udp_vs_tcp_ends_with_a_measured_table() {
 }
 
 /// Frames with volatile values (ports, ISNs, times) left out, in order on
-/// each link: across a router's two links the order of frames may change
-/// from run to run (real concurrency), within one link it may not.
+/// each link in each direction: across a router's two links, or between
+/// the two directions of one link (a full-duplex link is two wires), the
+/// order of frames may change from run to run (an ACK and the next data
+/// segment crossing at the same moment is real concurrency); within one
+/// direction of one link it may not.
 fn signature(t: &Value) -> Vec<String> {
     let mut frames: Vec<&Value> = frames(t);
-    frames.sort_by_key(|f| f["crossing"]["link"].as_str().unwrap_or("").to_string());
+    frames.sort_by_key(|f| {
+        (
+            f["crossing"]["link"].as_str().unwrap_or("").to_string(),
+            f["crossing"]["from_end"].as_u64(),
+        )
+    });
     frames
         .iter()
         .map(|f| {

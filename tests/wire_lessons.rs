@@ -156,10 +156,12 @@ fn pcapng_has_one_interface_per_link_end_and_tshark_agrees() {
 #[test]
 fn lessons_with_hosts_run_as_an_ordinary_user_the_same_every_time() {
     // Frame by frame: step, link, sending end, EtherType, length and TCP
-    // flags — in order on each link. Across links the order may change from
-    // run to run: a router answering ARP on one link while the next
-    // fragment arrives on the other is real concurrency, not a difference in
-    // what was sent. (tcp-bulk is not here: see the test after it.)
+    // flags — in order on each link in each direction. Across links, or
+    // between a link's two directions (full duplex: two wires), the order
+    // may change from run to run: a router answering ARP on one link while
+    // the next fragment arrives on the other, or an ACK crossing while the
+    // next segment does, is real concurrency, not a difference in what was
+    // sent. (tcp-bulk is not here: see the test after it.)
     type Shape = Vec<(String, u64, u64, u16, u64, String)>;
     let shape = |t: &Value| -> Shape {
         let mut frames: Shape = frames(t)
@@ -184,8 +186,8 @@ fn lessons_with_hosts_run_as_an_ordinary_user_the_same_every_time() {
                 )
             })
             .collect();
-        // Stable: each link's own order is kept.
-        frames.sort_by(|a, b| a.0.cmp(&b.0));
+        // Stable: each direction's own order is kept.
+        frames.sort_by(|a, b| (&a.0, a.2).cmp(&(&b.0, b.2)));
         frames
     };
     for lesson in ["arp-basics", "ip-router", "ip-fragments", "tcp-loss"] {
