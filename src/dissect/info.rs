@@ -1,5 +1,6 @@
 //! One-line summaries, like Wireshark's Info column, built from the fields.
 
+use super::tcp::FLAG_BITS;
 use super::{Dissection, Field, Layer, TcpInfo};
 use core::fmt;
 use std::fmt::Write as _;
@@ -17,20 +18,6 @@ pub(crate) const FLAG_ORDER: [(u16, &str); 9] = [
     (TcpInfo::AE, "AE"),
 ];
 
-/// The TCP flag fields by name (`FLAG_BITS`' names after `flags.`), as
-/// every segment's summary reads them.
-const FLAG_FIELDS: [(&str, u16); 9] = [
-    ("flags.AE", TcpInfo::AE),
-    ("flags.CWR", TcpInfo::CWR),
-    ("flags.ECE", TcpInfo::ECE),
-    ("flags.URG", TcpInfo::URG),
-    ("flags.ACK", TcpInfo::ACK),
-    ("flags.PSH", TcpInfo::PSH),
-    ("flags.RST", TcpInfo::RST),
-    ("flags.SYN", TcpInfo::SYN),
-    ("flags.FIN", TcpInfo::FIN),
-];
-
 pub(crate) fn flag_names(flags: u16) -> Vec<&'static str> {
     flag_order(flags).collect()
 }
@@ -44,7 +31,7 @@ pub fn flag_order(flags: u16) -> impl Iterator<Item = &'static str> {
 }
 
 /// Where the TCP summary keeps a field's value: 0–4 the ports, numbers
-/// and window, 5–13 the flags in `FLAG_FIELDS`' order (one `match`, not a
+/// and window, 5–13 the flags in `FLAG_BITS`' order (one `match`, not a
 /// search of the names, for each of a segment's fields).
 fn tcp_slot(name: &str) -> Option<usize> {
     Some(match name {
@@ -66,7 +53,7 @@ fn tcp_slot(name: &str) -> Option<usize> {
     })
 }
 
-/// The leading token of a value, or `?` if missing (as `Layer::token`).
+/// The leading token of a value, or `?` if missing.
 fn token_of(value: Option<&str>) -> &str {
     value
         .and_then(|v| v.split_whitespace().next())
@@ -95,9 +82,7 @@ impl Layer {
 
     /// The leading token of a value (`17` of `17 (UDP)`), or `?` if missing.
     fn token(&self, name: &str) -> &str {
-        self.value(name)
-            .and_then(|v| v.split_whitespace().next())
-            .unwrap_or("?")
+        token_of(self.value(name))
     }
 
     fn number(&self, name: &str) -> Option<u64> {
@@ -183,7 +168,7 @@ impl fmt::Display for Layer {
                 // The fields it reads, found in one pass (each the first of
                 // its name, as `field` finds it): every segment has 20 or
                 // more. Slots 0–4: ports, numbers, window; 5–13: the flags
-                // in FLAG_FIELDS' order.
+                // in FLAG_BITS' order.
                 let mut found: [Option<&str>; 14] = [None; 14];
                 for field in &self.fields {
                     if let Some(slot) = tcp_slot(&field.name) {
@@ -191,7 +176,7 @@ impl fmt::Display for Layer {
                     }
                 }
                 let mut flags = 0u16;
-                for ((_, bit), v) in FLAG_FIELDS.iter().zip(&found[5..]) {
+                for ((_, bit, _), v) in FLAG_BITS.iter().zip(&found[5..]) {
                     if v.and_then(number) == Some(1) {
                         flags |= bit;
                     }
@@ -255,14 +240,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn flag_fields_are_the_headers_flag_bits() {
-        for ((field, bit), (name, flag, _)) in FLAG_FIELDS.iter().zip(super::super::tcp::FLAG_BITS)
-        {
-            assert_eq!(*field, format!("flags.{name}"));
-            assert_eq!(*bit, flag);
-        }
-        for (i, (field, _)) in FLAG_FIELDS.iter().enumerate() {
-            assert_eq!(tcp_slot(field), Some(5 + i), "{field}");
+    fn tcp_slots_follow_the_headers_flag_bits() {
+        for (i, (name, _, _)) in FLAG_BITS.iter().enumerate() {
+            let field = format!("flags.{name}");
+            assert_eq!(tcp_slot(&field), Some(5 + i), "{field}");
         }
     }
 }
