@@ -2,6 +2,7 @@
 //! Wireshark shows them), scaled windows, and the state of both ends as each
 //! frame passes.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use crate::dissect::TcpInfo;
@@ -75,7 +76,8 @@ struct Conn {
     syn_end: [Option<u32>; 2],
     fin_end: [Option<u32>; 2],
     state: [State; 2],
-    /// Segments that used sequence space: (direction, end seq, event index).
+    /// Segments that used sequence space and are not yet acknowledged:
+    /// (direction, end seq, event index).
     segments: Vec<(usize, u32, usize)>,
     last_answered: [usize; 2],
     syn_ns: Option<u64>,
@@ -122,6 +124,8 @@ pub struct Observation {
 #[derive(Default)]
 pub struct Tracker {
     conns: Vec<Conn>,
+    /// Each connection's place in `conns`, by its two ends (lower first).
+    by_ends: HashMap<(SocketAddr, SocketAddr), usize>,
     /// The client address whose connect() just timed out: its SYNs in this
     /// step were never answered, so the listener never left LISTEN for them.
     unanswered_from: Option<SocketAddr>,
@@ -162,9 +166,8 @@ impl Tracker {
         to: &str,
         to_known: bool,
     ) -> Observation {
-        let pos = self.conns.iter().position(|c| {
-            (c.ends[0] == src && c.ends[1] == dst) || (c.ends[0] == dst && c.ends[1] == src)
-        });
+        let key = if src <= dst { (src, dst) } else { (dst, src) };
+        let pos = self.by_ends.get(&key).copied();
         let unanswered =
             t.has(TcpInfo::SYN) && !t.has(TcpInfo::ACK) && self.unanswered_from == Some(src);
         let ci = match pos {
@@ -196,6 +199,7 @@ impl Tracker {
                     synack_ns: None,
                     edge: [None, None],
                 });
+                self.by_ends.insert(key, self.conns.len() - 1);
                 self.conns.len() - 1
             }
         };
@@ -276,6 +280,12 @@ impl Tracker {
         {
             answers = Some(idx);
             c.last_answered[s] = idx;
+        }
+        // What the highest ACK covers is settled: forgetting it keeps the
+        // list to what is in flight, however long the connection runs.
+        if ack && let Some((highest, _)) = c.edge[s] {
+            c.segments
+                .retain(|(d, end, _)| *d != r || after(*end, highest));
         }
         let used = t.payload_len as u32 + u32::from(syn) + u32::from(fin);
         if used > 0 {
@@ -413,5 +423,102 @@ impl Tracker {
             window_full,
             covers,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLIENT: &str = "10.0.0.1:40000";
+    const SERVER: &str = "10.0.0.2:8080";
+
+    fn segment(seq: u32, ack: u32, flags: u16, len: usize) -> TcpInfo {
+        TcpInfo {
+            src_port: 0,
+            dst_port: 0,
+            seq,
+            ack,
+            header_len: 20,
+            flags,
+            window: 1000,
+            checksum: 0,
+            urgent: 0,
+            options: Vec::new(),
+            payload_len: len,
+        }
+    }
+
+    /// Tracker fed one direction's segments and the other's ACKs.
+    struct Conversation {
+        tracker: Tracker,
+        index: usize,
+    }
+
+    impl Conversation {
+        fn new() -> Conversation {
+            let mut c = Conversation {
+                tracker: Tracker::default(),
+                index: 0,
+            };
+            c.send(true, segment(100, 0, TcpInfo::SYN, 0));
+            c.send(false, segment(500, 101, TcpInfo::SYN | TcpInfo::ACK, 0));
+            c.send(true, segment(101, 501, TcpInfo::ACK, 0));
+            c
+        }
+
+        fn send(&mut self, from_client: bool, t: TcpInfo) -> Observation {
+            let (c, s) = (CLIENT.parse().unwrap(), SERVER.parse().unwrap());
+            let (src, dst, from, to) = if from_client {
+                (c, s, "client", "server")
+            } else {
+                (s, c, "server", "client")
+            };
+            self.index += 1;
+            self.tracker
+                .observe(self.index, self.index as u64, src, dst, &t, from, to, true)
+        }
+    }
+
+    #[test]
+    fn an_ack_covers_the_segments_it_acknowledges_first() {
+        let mut c = Conversation::new();
+        for i in 0..4 {
+            c.send(true, segment(101 + i * 100, 501, TcpInfo::ACK, 100));
+        }
+        let first = c.send(false, segment(501, 301, TcpInfo::ACK, 0));
+        assert_eq!(first.covers, 2);
+        assert_eq!(first.answers, Some(5));
+        // The same ACK again covers nothing new and answers nothing.
+        let again = c.send(false, segment(501, 301, TcpInfo::ACK, 0));
+        assert_eq!((again.covers, again.answers), (0, None));
+        let rest = c.send(false, segment(501, 501, TcpInfo::ACK, 0));
+        assert_eq!((rest.covers, rest.answers), (2, Some(7)));
+    }
+
+    #[test]
+    fn a_long_connection_keeps_only_what_is_in_flight() {
+        let mut c = Conversation::new();
+        let mut seq = 101u32;
+        for _ in 0..10_000 {
+            for _ in 0..2 {
+                c.send(true, segment(seq, 501, TcpInfo::ACK, 1448));
+                seq = seq.wrapping_add(1448);
+            }
+            let ack = c.send(false, segment(501, seq, TcpInfo::ACK, 0));
+            assert_eq!(ack.covers, 2);
+        }
+        assert!(c.tracker.conns[0].segments.is_empty());
+        assert_eq!(c.tracker.conns.len(), 1);
+    }
+
+    #[test]
+    fn a_retransmission_is_answered_by_the_ack_that_follows_it() {
+        let mut c = Conversation::new();
+        c.send(true, segment(101, 501, TcpInfo::ACK, 100));
+        c.send(true, segment(101, 501, TcpInfo::ACK, 100));
+        let ack = c.send(false, segment(501, 201, TcpInfo::ACK, 0));
+        // The later copy (event 5) is the one the ACK answers.
+        assert_eq!((ack.covers, ack.answers), (1, Some(5)));
     }
 }
