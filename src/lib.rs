@@ -15,6 +15,7 @@ pub mod live;
 pub mod new_lesson;
 pub mod packet;
 pub mod plan;
+pub mod recent;
 pub mod render;
 pub mod replay;
 pub mod run;

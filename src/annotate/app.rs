@@ -15,6 +15,7 @@ use crate::dissect::stop::{Problem, Stop};
 use crate::dissect::stream::{Outcome, Part, Segment, Streams};
 use crate::dissect::{Dissection, Field, Layer, LayerKind, TcpInfo};
 use crate::plan::{AppProtocol, Plan};
+use crate::recent::Recent;
 use crate::transcript::{MessagePart, Reassembled, to_hex};
 
 /// Fields listed in a message's syntax note before `+N more`.
@@ -62,16 +63,16 @@ pub(super) struct AppTracker {
     /// Data connections an FTP reply or command announced: port → event.
     announced: HashMap<u16, usize>,
     /// Requests and commands waiting for an answer, per connection.
-    waiting: HashMap<Conn, VecDeque<Asked>>,
+    waiting: Recent<Conn, VecDeque<Asked>>,
     /// DNS queries: (client, server, ID) → (event, time).
-    dns: HashMap<(SocketAddr, SocketAddr, u16), (usize, u64)>,
+    dns: Recent<(SocketAddr, SocketAddr, u16), (usize, u64)>,
     /// Messages so far per connection and side; the event of the first.
-    counts: HashMap<(Conn, Side), (usize, usize)>,
+    counts: Recent<(Conn, Side), (usize, usize)>,
     /// Whether the last HTTP message per connection side gave a length.
-    http_length: HashMap<(Conn, Side), bool>,
+    http_length: Recent<(Conn, Side), bool>,
     /// Per connection side recognised by its port only: whether its first
     /// bytes looked like the protocol (if not, it is left as plain data).
-    plausible: HashMap<(Conn, Side), bool>,
+    plausible: Recent<(Conn, Side), bool>,
 }
 
 fn addr(ip: &Option<String>, port: u16) -> Option<SocketAddr> {
@@ -189,10 +190,10 @@ impl AppTracker {
                 // the protocol; what the lesson names is taken at its word.
                 if !by_lesson {
                     let key = (conn, side);
-                    if !payload.is_empty() && !self.plausible.contains_key(&key) {
+                    if !payload.is_empty() && self.plausible.peek(&key).is_none() {
                         self.plausible.insert(key, app::plausible(p, side, payload));
                     }
-                    if self.plausible.get(&key) == Some(&false) {
+                    if self.plausible.peek(&key) == Some(&false) {
                         return None;
                     }
                 }
@@ -326,7 +327,9 @@ impl AppTracker {
         out: &mut AppFrame,
     ) {
         let who = f.from;
-        let count = self.counts.entry((conn, side)).or_insert((0, f.index));
+        let count = self
+            .counts
+            .get_or_insert_with((conn, side), || (0, f.index));
         count.0 += 1;
         let (nth, first) = *count;
         let l = &m.layer;
@@ -447,7 +450,7 @@ impl AppTracker {
                 &field,
             ));
         }
-        match self.dns.get(&(conn.0, conn.1, i.id)) {
+        match self.dns.peek(&(conn.0, conn.1, i.id)) {
             Some(&(q, ts)) => {
                 out.timing
                     .push(t::dns_timing_answer(&q, &fmt_ns(f.ts.saturating_sub(ts))));
@@ -495,11 +498,13 @@ impl AppTracker {
                     out.timing.push(t::http_timing_again(&nth, &first));
                 }
                 out.timing.push(t::http_timing_request());
-                self.waiting.entry(conn).or_default().push_back(Asked {
-                    event: f.index,
-                    ts: f.ts,
-                    what: format!("{method} {uri}"),
-                });
+                self.waiting
+                    .get_or_insert_with(conn, VecDeque::new)
+                    .push_back(Asked {
+                        event: f.index,
+                        ts: f.ts,
+                        what: format!("{method} {uri}"),
+                    });
                 out.summary.push(format!("HTTP {method} {uri} {version}"));
             }
             Some(http::Start::Response {
@@ -643,7 +648,7 @@ impl AppTracker {
                 } else {
                     out.semantics.push(t::ftp_reply(code, &text));
                     // A 1xx reply is preliminary: the command waits for its final one.
-                    let queue = self.waiting.entry(conn).or_default();
+                    let queue = self.waiting.get_or_insert_with(conn, VecDeque::new);
                     let asked = if *code < 200 {
                         queue.front().cloned()
                     } else {
@@ -682,11 +687,13 @@ impl AppTracker {
     }
 
     fn ask(&mut self, conn: Conn, f: &FrameIn, what: String) {
-        self.waiting.entry(conn).or_default().push_back(Asked {
-            event: f.index,
-            ts: f.ts,
-            what,
-        });
+        self.waiting
+            .get_or_insert_with(conn, VecDeque::new)
+            .push_back(Asked {
+                event: f.index,
+                ts: f.ts,
+                what,
+            });
     }
 }
 

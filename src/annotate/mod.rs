@@ -45,6 +45,7 @@ use crate::dissect::{self, Dissection, LayerKind};
 use crate::live::capture::CapturedFrame;
 use crate::live::exec::CallRecord;
 use crate::plan::{Call, Plan, Transport};
+use crate::recent::Recent;
 use crate::sockets::{Accepted, Closed, ConnName, Connections};
 use crate::text::spare_copy;
 use crate::transcript::{CallDetail, Event, EventKind, Notes, Pair, to_hex};
@@ -59,7 +60,7 @@ pub struct Annotator<'a> {
     endpoints: HashMap<SocketAddr, String>,
     tcp: tcp::Tracker,
     /// The last UDP datagram per (src, dst), for linking ICMP errors to it.
-    udp_last: HashMap<(SocketAddr, SocketAddr), usize>,
+    udp_last: Recent<(SocketAddr, SocketAddr), usize>,
     /// Per step: whether its frames have a call event to follow.
     last_call: Option<usize>,
     /// Frames seen per step.
@@ -110,7 +111,7 @@ impl<'a> Annotator<'a> {
             next_index: 1,
             endpoints: HashMap::new(),
             tcp: tcp::Tracker::default(),
-            udp_last: HashMap::new(),
+            udp_last: Recent::default(),
             last_call: None,
             frames_in_step: HashMap::new(),
             loopback_explained_at: None,
@@ -506,7 +507,7 @@ impl<'a> Annotator<'a> {
                 q.dst_port.and_then(|p| sock(&Some(q.dst_ip.clone()), p)),
             )
         {
-            follows = self.udp_last.get(&(s, t)).copied();
+            follows = self.udp_last.peek(&(s, t)).copied();
         }
         let follows = follows.or(self.last_call);
 

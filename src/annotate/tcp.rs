@@ -2,10 +2,10 @@
 //! Wireshark shows them), scaled windows, and the state of both ends as each
 //! frame passes.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use crate::dissect::TcpInfo;
+use crate::recent::Recent;
 use crate::text::spare_copy;
 use crate::transcript::{ActorState, TcpOptionView, TcpView};
 
@@ -69,6 +69,8 @@ impl Role {
 }
 
 struct Conn {
+    /// `Tracker::born` when its first frame came.
+    born: usize,
     ends: [SocketAddr; 2],
     names: [String; 2],
     base: [Option<u32>; 2],
@@ -123,9 +125,11 @@ pub struct Observation {
 
 #[derive(Default)]
 pub struct Tracker {
-    conns: Vec<Conn>,
-    /// Each connection's place in `conns`, by its two ends (lower first).
-    by_ends: HashMap<(SocketAddr, SocketAddr), usize>,
+    /// By the connection's two ends, the lower first.
+    conns: Recent<(SocketAddr, SocketAddr), Conn>,
+    /// Frames observed so far: a connection's `born` is the count when it
+    /// began, so the latest begun has the highest.
+    born: usize,
     /// The client address whose connect() just timed out: its SYNs in this
     /// step were never answered, so the listener never left LISTEN for them.
     unanswered_from: Option<SocketAddr>,
@@ -138,13 +142,17 @@ impl Tracker {
     /// `peer` when it is known (a server's port has one per client), else of
     /// the latest connection there.
     pub fn state_at(&self, local: SocketAddr, peer: Option<SocketAddr>) -> Option<State> {
-        self.conns.iter().rev().find_map(|c| {
-            let i = c.ends.iter().position(|e| *e == local)?;
-            match peer {
-                Some(p) if c.ends[1 - i] != p => None,
-                _ => Some(c.state[i]),
-            }
-        })
+        self.conns
+            .values()
+            .filter_map(|c| {
+                let i = c.ends.iter().position(|e| *e == local)?;
+                match peer {
+                    Some(p) if c.ends[1 - i] != p => None,
+                    _ => Some((c.born, c.state[i])),
+                }
+            })
+            .max_by_key(|&(born, _)| born)
+            .map(|(_, state)| state)
     }
 
     /// The SYNs `from` sends next went unanswered (its connect timed out);
@@ -167,44 +175,38 @@ impl Tracker {
         to_known: bool,
     ) -> Observation {
         let key = if src <= dst { (src, dst) } else { (dst, src) };
-        let pos = self.by_ends.get(&key).copied();
         let unanswered =
             t.has(TcpInfo::SYN) && !t.has(TcpInfo::ACK) && self.unanswered_from == Some(src);
-        let ci = match pos {
-            Some(i) => i,
-            None => {
-                self.conns.push(Conn {
-                    ends: [src, dst],
-                    names: [from.to_string(), to.to_string()],
-                    base: [None, None],
-                    window_scale: [None, None],
-                    syn_end: [None, None],
-                    fin_end: [None, None],
-                    state: [
-                        if t.has(TcpInfo::SYN) {
-                            State::Closed
-                        } else {
-                            State::Established
-                        },
-                        if to_known {
-                            State::Listen
-                        } else {
-                            State::Closed
-                        },
-                    ],
-                    segments: Vec::new(),
-                    last_answered: [0, 0],
-                    syn_ns: None,
-                    syn_index: None,
-                    synack_ns: None,
-                    edge: [None, None],
-                });
-                self.by_ends.insert(key, self.conns.len() - 1);
-                self.conns.len() - 1
-            }
-        };
+        self.born += 1;
+        let born = self.born;
+        let c = self.conns.get_or_insert_with(key, || Conn {
+            born,
+            ends: [src, dst],
+            names: [from.to_string(), to.to_string()],
+            base: [None, None],
+            window_scale: [None, None],
+            syn_end: [None, None],
+            fin_end: [None, None],
+            state: [
+                if t.has(TcpInfo::SYN) {
+                    State::Closed
+                } else {
+                    State::Established
+                },
+                if to_known {
+                    State::Listen
+                } else {
+                    State::Closed
+                },
+            ],
+            segments: Vec::new(),
+            last_answered: [0, 0],
+            syn_ns: None,
+            syn_index: None,
+            synack_ns: None,
+            edge: [None, None],
+        });
         let mut ends = std::mem::take(&mut self.ends);
-        let c = &mut self.conns[ci];
         let s = if c.ends[0] == src { 0 } else { 1 };
         let r = 1 - s;
         let before = (c.state[s], c.state[r]);
@@ -508,7 +510,7 @@ mod tests {
             let ack = c.send(false, segment(501, seq, TcpInfo::ACK, 0));
             assert_eq!(ack.covers, 2);
         }
-        assert!(c.tracker.conns[0].segments.is_empty());
+        assert!(c.tracker.conns.values().all(|c| c.segments.is_empty()));
         assert_eq!(c.tracker.conns.len(), 1);
     }
 

@@ -8,10 +8,11 @@
 //! Pure and bounded: no I/O, and a direction holds at most `MAX_HELD` bytes
 //! waiting for a message's end (past that the bytes are given up on).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use super::app::{self, Dialogue, Framing, Message, Protocol, Side};
+use crate::recent::Recent;
 
 /// Bytes one direction may hold for an unfinished message or a gap.
 pub const MAX_HELD: usize = 1 << 20;
@@ -94,10 +95,11 @@ struct Connection {
     dialogue: Dialogue,
 }
 
-/// Every connection's reassembly, keyed by (client, server).
+/// Every connection's reassembly, keyed by (client, server): of the most
+/// recently active ones (see `recent::FLOWS`).
 #[derive(Debug, Default)]
 pub struct Streams {
-    conns: HashMap<(SocketAddr, SocketAddr), Connection>,
+    conns: Recent<(SocketAddr, SocketAddr), Connection>,
 }
 
 impl Streams {
@@ -118,7 +120,7 @@ impl Streams {
             Side::Client => (seg.src, seg.dst),
             Side::Server => (seg.dst, seg.src),
         };
-        let conn = self.conns.entry(key).or_insert_with(|| Connection {
+        let conn = self.conns.get_or_insert_with(key, || Connection {
             protocol,
             dirs: Default::default(),
             dialogue: Dialogue::default(),

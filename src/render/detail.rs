@@ -13,9 +13,9 @@
 //! dissected fields — never by matching their wording.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use crate::recent::Recent;
 use crate::text::push_u64;
 
 use crate::transcript::{Event, EventKind};
@@ -296,18 +296,25 @@ fn push_short_clause(out: &mut String, sentence: &str, max: usize) {
 
 /// Which headers a renderer has already shown, and the values each
 /// sender's last one had, so later frames show only what changed.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Seen {
     /// sender → protocol → the field values its last frame had: one lookup
     /// by the sender per frame (whose key a capture file chooses, so the
     /// map keeps its DoS-resistant hasher); its protocols, a few names of
     /// our dissectors', in a list.
-    last: HashMap<String, Vec<Kept>>,
+    /// A capture may have a sender per connection: only the `SENDERS` to
+    /// `2 × SENDERS` latest are remembered. One not seen for that long is
+    /// shown as a new sender is.
+    last: Recent<String, Vec<Kept>>,
     /// Protocols already introduced, with the event that did.
     introduced: Vec<(String, usize)>,
     /// The line being written.
     line: String,
 }
+
+/// Senders per generation of `Seen`'s memory (a sender's last frame
+/// takes a few KiB).
+const SENDERS: usize = 1024;
 
 /// A protocol's fields as a sender's last frame had them (the names as the
 /// dissector gave them: nearly always literals, so nothing is copied).
@@ -375,6 +382,16 @@ fn noise(field: &str) -> bool {
         )
 }
 
+impl Default for Seen {
+    fn default() -> Self {
+        Seen {
+            last: Recent::new(SENDERS),
+            introduced: Vec::new(),
+            line: String::new(),
+        }
+    }
+}
+
 impl Seen {
     /// The syntax of a frame at `normal`: a header the first time it
     /// appears by its main fields, later only the fields that changed since
@@ -416,7 +433,7 @@ impl Seen {
         } else if let Some(k) = last.get_mut(e.actor.as_str()) {
             Some(k)
         } else {
-            Some(last.entry(e.actor.clone()).or_default())
+            Some(last.get_or_insert_with(e.actor.clone(), Vec::new))
         };
         for layer in &e.layers {
             let kept = kept
@@ -650,6 +667,45 @@ mod tests {
             first_sentences("A long sentence here.", 1, 3),
             "A long sentence here."
         );
+    }
+
+    /// A UDP datagram over Ethernet from 10.x.y.z:5001 to 10.255.0.1:5000.
+    fn datagram(sender: u32) -> crate::live::capture::CapturedFrame {
+        let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0];
+        let [_, a, b, c] = sender.to_be_bytes();
+        f.extend([
+            0x45, 0, 0, 32, 0, 1, 0, 0, 64, 17, 0, 0, 10, a, b, c, 10, 255, 0, 1,
+        ]);
+        f.extend([0x13, 0x89, 0x13, 0x88, 0, 12, 0, 0, b'd', b'a', b't', b'a']);
+        crate::live::capture::CapturedFrame {
+            data: f,
+            timestamp_ns: 1_000 + u64::from(sender),
+            crossing: None,
+        }
+    }
+
+    #[test]
+    fn seen_remembers_the_latest_senders_only() {
+        let mut annotator = crate::annotate::Annotator::without_plan(true);
+        let mut seen = Seen::default();
+        let first = annotator.frame(1, &datagram(1));
+        seen.remember(&first);
+        // A changed header of the same sender shows what changed.
+        let mut again = first.clone();
+        again.layers[1]
+            .fields
+            .iter_mut()
+            .find(|f| f.name == "TTL")
+            .unwrap()
+            .value = "63".into();
+        assert_eq!(seen.syntax(&again), ["IPv4: TTL = 63"]);
+        for sender in 2..(3 * SENDERS as u32) {
+            seen.remember(&annotator.frame(1, &datagram(sender)));
+        }
+        assert!(seen.last.len() <= 2 * SENDERS);
+        // Sender 1 is long forgotten: shown as a new sender is, with nothing
+        // to compare.
+        assert!(seen.syntax(&again).is_empty());
     }
 
     #[test]
