@@ -553,15 +553,20 @@ fn tcp_bulk_runs_as_an_ordinary_user_and_twenty_runs_agree_on_what_does_not_vary
         let result = recv["call"]["result"].as_str().unwrap();
         assert!(result.starts_with("1000000 bytes in "), "{result}");
     }
-    // Not asserted equal, because it is not: where PSH falls is where the
-    // client's sendall() thread found its send buffer full, which depends
-    // on when that thread ran; when the receiver's window updates go out
-    // depends on when the server's recv() ran; and CUBIC's growth after
-    // slow start is timed in jiffies. Measured: 837 to 1294 frames in 20
-    // runs; even behind a 20 Mbit/s `rate` rule, 1353 to 1355 frames and
-    // 19 different sequences in 20 runs. Making it repeat would mean tuning
-    // the sockets (a fixed congestion control, a huge send buffer), which
-    // would teach a TCP the student's programs never see.
+    // Not asserted equal, because it is not, and nothing a lesson may do
+    // makes it so. Measured with the kernel's own tracepoints (tcp_probe,
+    // tcp_rcvbuf_grow, timer expiries): the sender's kernel holds segments
+    // back or sends them by elapsed time (tcp_tso_should_defer: GSO is on
+    // for every TCP socket, so even on a veth without offloads), the
+    // receiver's buffer grows once per measured round trip (it grew at
+    // 91–102 KB received and ended at 3.4–4.3 MB), and BBR, this machine's
+    // default, sends on its own pacing timer. 837–1337 frames in 20 runs;
+    // behind a 20 Mbit/s `rate` rule 19 sequences in 20; and a wire that
+    // carried one frame at a time, waiting until every thread of the run
+    // slept (an experiment, not kept), still gave 20 different
+    // sequences in 20 runs with reno as with bbr. Only changing the
+    // kernel's TCP would make it repeat, which would teach a TCP the
+    // student's programs never see.
     eprintln!("tcp-bulk frames in 20 runs: {frame_counts:?}");
 }
 
