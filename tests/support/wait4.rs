@@ -2,8 +2,6 @@
 //! RSS, CPU time): `Child::wait` cannot. Shared by the tests and benches
 //! that measure a netcourse run.
 
-#![allow(dead_code)]
-
 use std::process::Child;
 
 /// Wait for `child` to end and reap it: its wait status and its rusage.
