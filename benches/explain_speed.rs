@@ -11,6 +11,8 @@
 
 #[path = "../tests/support/tcp_pcap.rs"]
 mod tcp_pcap;
+#[path = "../tests/support/wait4.rs"]
+mod wait4;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -36,12 +38,7 @@ fn measure(program: &str, args: &[&str]) -> Run {
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("spawn {program}: {e}"));
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: rusage is plain data; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(rc, pid);
+    let (status, usage) = wait4::wait4(child);
     let code = if libc::WIFEXITED(status) {
         libc::WEXITSTATUS(status)
     } else {

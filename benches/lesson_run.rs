@@ -10,6 +10,9 @@
 //! through the wire with no frame dropped: its run and transfer times are
 //! reported.
 
+#[path = "../tests/support/wait4.rs"]
+mod wait4;
+
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -27,14 +30,10 @@ fn measure(args: &[&str]) -> (f64, f64, u64) {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn");
-        let pid = child.id() as libc::pid_t;
-        let mut status = 0;
-        // SAFETY: rusage is plain data; wait4 fills it for our own child.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        let (status, usage) = wait4::wait4(child);
         let wall = start.elapsed().as_secs_f64() * 1e3;
         assert!(
-            rc == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
             "netcourse {args:?} failed"
         );
         walls.push(wall);

@@ -8,6 +8,8 @@
 
 #[path = "../tests/support/biggest_lesson.rs"]
 mod biggest_lesson;
+#[path = "../tests/support/wait4.rs"]
+mod wait4;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,12 +30,7 @@ fn measure(args: &[&str]) -> (f64, u64, i32) {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: rusage is plain data; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(rc, pid);
+    let (status, usage) = wait4::wait4(child);
     let code = if libc::WIFEXITED(status) {
         libc::WEXITSTATUS(status)
     } else {

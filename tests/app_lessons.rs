@@ -33,7 +33,7 @@ fn each_application_lesson_runs_as_an_ordinary_user() {
         // plain run is one.
         let cmd = netcourse(&["run", "lesson", lesson, "--quiet"]);
         let r = if is_root() && have("setpriv") {
-            cmd.as_nobody()
+            cmd.by_nobody()
         } else {
             cmd
         }

@@ -386,7 +386,7 @@ fn a_privileged_port_works_in_the_sandbox() {
     // run is one).
     let cmd = netcourse(&["run", "lesson", lesson.to_str().unwrap(), "--quiet"]);
     let ran = if is_root() && have("setpriv") {
-        cmd.as_nobody()
+        cmd.by_nobody()
     } else {
         cmd
     }

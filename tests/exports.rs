@@ -647,7 +647,7 @@ fn replay_prints_exactly_what_the_live_run_printed() {
     let again = dir.join("r.json");
     let mut replay = netcourse(&["replay", s(&json), "--export", s(&again)]);
     if is_root() && have("setpriv") {
-        replay = replay.as_nobody();
+        replay = replay.by_nobody();
     }
     let replayed = replay.run().ok();
     assert_eq!(

@@ -261,7 +261,7 @@ fn a_device_export_is_written_in_place_and_its_failure_named() {
     // Not as root: a device must never be replaced by a file, and should
     // that break, `nobody` cannot do it in /dev.
     if is_root() {
-        replay = replay.as_nobody();
+        replay = replay.by_nobody();
     }
     let ran = replay.run().code(2);
     assert!(

@@ -824,7 +824,7 @@ fn nothing_panics() {
     for i in 1..40 {
         let cut = base.len() * i / 40;
         let cut = (0..=cut).rev().find(|c| base.is_char_boundary(*c)).unwrap();
-        inputs.push(base[..cut].as_bytes().to_vec());
+        inputs.push(base.as_bytes()[..cut].to_vec());
     }
     let nasty = [
         "format: 1\nname: x\ntitle: t\nsummary: s\nactors: []\nsteps: []\n",

@@ -4,6 +4,8 @@
 #[path = "support/biggest_lesson.rs"]
 mod biggest_lesson;
 mod common;
+#[path = "support/wait4.rs"]
+mod wait4;
 use common::*;
 
 use std::path::Path;
@@ -21,11 +23,7 @@ fn measured(args: &[&str]) -> (i32, String, u64) {
         .unwrap();
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: rusage is plain data; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    assert_eq!(unsafe { libc::wait4(pid, &mut status, 0, &mut usage) }, pid);
+    let (status, usage) = wait4::wait4(child);
     let code = if libc::WIFEXITED(status) {
         libc::WEXITSTATUS(status)
     } else {

@@ -500,7 +500,7 @@ steps:
     assert!(
         frames
             .iter()
-            .any(|f| f["step"] == 6 && flags(&f) == "FIN,ACK")
+            .any(|f| f["step"] == 6 && flags(f) == "FIN,ACK")
     );
 }
 

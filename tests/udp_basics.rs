@@ -110,7 +110,7 @@ fn udp_basics_runs_as_an_ordinary_user() {
         "--export",
         out.to_str().unwrap(),
     ])
-    .as_nobody()
+    .by_nobody()
     .run()
     .ok();
     check_udp_transcript(&read_json(&out));

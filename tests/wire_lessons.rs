@@ -28,7 +28,7 @@ fn run_lesson_in(tag: &str, lesson: &str, nobody: bool) -> (Value, std::path::Pa
         pcapng.to_str().unwrap(),
     ]);
     if nobody {
-        cmd = cmd.as_nobody();
+        cmd = cmd.by_nobody();
     }
     cmd.run().ok();
     (read_json(&json), pcapng)
@@ -388,7 +388,7 @@ fn ip_fragments_shows_path_mtu_discovery_then_fragments() {
     );
     let shape: Vec<Vec<&str>> = rows
         .iter()
-        .filter(|r| r[2] != "") // IPv4 only
+        .filter(|r| !r[2].is_empty()) // IPv4 only
         .map(|r| r.iter().map(String::as_str).collect())
         .collect();
     assert_eq!(

@@ -29,6 +29,8 @@ macro_rules! registry {
                 #[allow(unused_imports)]
                 use std::fmt::Display;
                 $(
+                    // One argument per placeholder of the entry: the catalog's text decides how many.
+                    #[allow(clippy::too_many_arguments)]
                     pub(crate) fn $name($($arg: &dyn Display),*) -> String {
                         // The entry's place in KEYS, found when compiling:
                         // no hashing of the key for every note.

@@ -483,12 +483,17 @@ impl<'a> Annotator<'a> {
 
         let mut follows = None;
         let observation = d.tcp.as_ref().and_then(|t| {
-            let src = sock(&d.ip_src, t.src_port)?;
-            let dst = sock(&d.ip_dst, t.dst_port)?;
-            Some(
-                self.tcp
-                    .observe(index, frame.timestamp_ns, src, dst, t, &from, &to, to_known),
-            )
+            let src = tcp::End {
+                addr: sock(&d.ip_src, t.src_port)?,
+                name: &from,
+                known: from_known,
+            };
+            let dst = tcp::End {
+                addr: sock(&d.ip_dst, t.dst_port)?,
+                name: &to,
+                known: to_known,
+            };
+            Some(self.tcp.observe(index, frame.timestamp_ns, src, dst, t))
         });
         if let Some(o) = &observation {
             follows = o.answers;

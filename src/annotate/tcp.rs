@@ -123,6 +123,16 @@ pub struct Observation {
     pub covers: usize,
 }
 
+/// One end of a frame, as `Tracker::observe` takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct End<'a> {
+    pub addr: SocketAddr,
+    /// The actor's name, or "kernel".
+    pub name: &'a str,
+    /// A socket of the lesson owns `addr`.
+    pub known: bool,
+}
+
 #[derive(Default)]
 pub struct Tracker {
     /// By the connection's two ends, the lower first.
@@ -161,19 +171,17 @@ impl Tracker {
         self.unanswered_from = from;
     }
 
-    /// Record one frame from `src` to `dst`. `to_known` says whether a socket
-    /// of the lesson owns `dst` (a SYN to a port nobody owns meets a closed port).
+    /// Record one frame from `from` to `to`. Whether a socket of the lesson
+    /// owns `to` matters: a SYN to a port nobody owns meets a closed port.
     pub fn observe(
         &mut self,
         index: usize,
         ts: u64,
-        src: SocketAddr,
-        dst: SocketAddr,
+        from: End<'_>,
+        to: End<'_>,
         t: &TcpInfo,
-        from: &str,
-        to: &str,
-        to_known: bool,
     ) -> Observation {
+        let (src, dst) = (from.addr, to.addr);
         let key = if src <= dst { (src, dst) } else { (dst, src) };
         let unanswered =
             t.has(TcpInfo::SYN) && !t.has(TcpInfo::ACK) && self.unanswered_from == Some(src);
@@ -182,7 +190,7 @@ impl Tracker {
         let c = self.conns.get_or_insert_with(key, || Conn {
             born,
             ends: [src, dst],
-            names: [from.to_string(), to.to_string()],
+            names: [from.name.to_string(), to.name.to_string()],
             base: [None, None],
             window_scale: [None, None],
             syn_end: [None, None],
@@ -193,7 +201,7 @@ impl Tracker {
                 } else {
                     State::Established
                 },
-                if to_known {
+                if to.known {
                     State::Listen
                 } else {
                     State::Closed
@@ -471,14 +479,24 @@ mod tests {
 
         fn send(&mut self, from_client: bool, t: TcpInfo) -> Observation {
             let (c, s) = (CLIENT.parse().unwrap(), SERVER.parse().unwrap());
-            let (src, dst, from, to) = if from_client {
-                (c, s, "client", "server")
+            let client = End {
+                addr: c,
+                name: "client",
+                known: true,
+            };
+            let server = End {
+                addr: s,
+                name: "server",
+                known: true,
+            };
+            let (from, to) = if from_client {
+                (client, server)
             } else {
-                (s, c, "server", "client")
+                (server, client)
             };
             self.index += 1;
             self.tracker
-                .observe(self.index, self.index as u64, src, dst, &t, from, to, true)
+                .observe(self.index, self.index as u64, from, to, &t)
         }
     }
 

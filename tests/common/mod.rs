@@ -15,7 +15,7 @@ pub struct Netcourse {
     env: Vec<(String, String)>,
     dir: Option<PathBuf>,
     stdin: Option<Vec<u8>>,
-    as_nobody: bool,
+    by_nobody: bool,
 }
 
 pub struct Ran {
@@ -68,7 +68,7 @@ pub fn netcourse(args: &[&str]) -> Netcourse {
         env: vec![],
         dir: None,
         stdin: None,
-        as_nobody: false,
+        by_nobody: false,
     }
 }
 
@@ -86,14 +86,14 @@ impl Netcourse {
         self
     }
     /// Run as the unprivileged user `nobody` (when we are root and setpriv exists).
-    pub fn as_nobody(mut self) -> Self {
-        self.as_nobody = true;
+    pub fn by_nobody(mut self) -> Self {
+        self.by_nobody = true;
         self
     }
 
     pub fn run(self) -> Ran {
         // Not root: already an ordinary user, as `nobody` would be.
-        let mut cmd = if self.as_nobody && is_root() {
+        let mut cmd = if self.by_nobody && is_root() {
             let mut c = Command::new("setpriv");
             c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin()]);
             c
