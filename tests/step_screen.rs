@@ -152,7 +152,10 @@ fn layout_problems(screen: &str, cols: usize, words: &HashSet<String>) -> Vec<St
     for pair in lines.windows(2) {
         let (a, b) = (pair[0].trim_end(), pair[1].trim_start());
         let (end, start) = (piece(a, true), piece(b, false));
-        if end.is_empty() || start.is_empty() {
+        // Two numbers on two lines (`= 0` / `46 bytes`) may join into a
+        // number the transcript has (`046` in `+0.046`): not a word.
+        let number = |w: &str| w.chars().all(|c| c.is_ascii_digit());
+        if end.is_empty() || start.is_empty() || (number(&end) && number(&start)) {
             continue;
         }
         let joined = format!("{end}{start}");

@@ -462,7 +462,10 @@ mod tests {
             assert!(held <= MAX_HELD_ALL, "{held}");
         }
         assert!(dropped > 0);
-        assert_eq!(st.held, st.conns.values().map(Connection::held).sum::<usize>());
+        assert_eq!(
+            st.held,
+            st.conns.values().map(Connection::held).sum::<usize>()
+        );
     }
 
     #[test]
