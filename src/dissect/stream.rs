@@ -5,9 +5,8 @@
 //! segment that completes it; every segment that carried part of it is
 //! remembered, as Wireshark's "reassembled PDU".
 //!
-//! Pure and bounded: no I/O, a direction holds at most `MAX_HELD` bytes
-//! waiting for a message's end, and all connections together at most
-//! `MAX_HELD_ALL` (past that the bytes are given up on).
+//! Pure and bounded: no I/O, and a direction holds at most `MAX_HELD` bytes
+//! waiting for a message's end (past that the bytes are given up on).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -17,9 +16,6 @@ use crate::recent::Recent;
 
 /// Bytes one direction may hold for an unfinished message or a gap.
 pub const MAX_HELD: usize = 1 << 20;
-/// Bytes all connections together may hold: a capture may have thousands
-/// of unfinished messages at once (a browser's parallel downloads).
-pub const MAX_HELD_ALL: usize = 32 << 20;
 /// Segments one direction may hold after a gap.
 const MAX_EARLY: usize = 256;
 
@@ -104,9 +100,6 @@ struct Connection {
 #[derive(Debug, Default)]
 pub struct Streams {
     conns: Recent<(SocketAddr, SocketAddr), Connection>,
-    /// Bytes held by all connections, at least (a connection forgotten
-    /// or started anew takes its bytes along; counted again when over).
-    held: usize,
 }
 
 impl Streams {
@@ -141,39 +134,11 @@ impl Streams {
             };
         }
         let d = usize::from(side == Side::Server);
-        let before = conn.held();
-        let mut out = conn.feed(d, side, seg);
-        let after = conn.held();
-        self.held = (self.held + after).saturating_sub(before);
-        if self.held > MAX_HELD_ALL {
-            self.held = self.conns.values().map(Connection::held).sum();
-        }
-        if self.held > MAX_HELD_ALL
-            && let Some(conn) = self.conns.get_mut(&key)
-        {
-            let dir = &mut conn.dirs[d];
-            let given_up = dir.held();
-            out.dropped += given_up;
-            dir.buf.clear();
-            dir.parts.clear();
-            dir.early.clear();
-            self.held -= given_up;
-        }
-        out
-    }
-}
-
-impl Direction {
-    fn held(&self) -> usize {
-        self.buf.len() + self.early.values().map(|v| v.0.len()).sum::<usize>()
+        conn.feed(d, side, seg)
     }
 }
 
 impl Connection {
-    fn held(&self) -> usize {
-        self.dirs.iter().map(Direction::held).sum()
-    }
-
     fn feed(&mut self, d: usize, side: Side, seg: &Segment<'_>) -> Outcome {
         let mut out = Outcome::default();
         let dir = &mut self.dirs[d];
@@ -438,34 +403,6 @@ mod tests {
         assert_eq!(o.reassembled.len(), 1);
         assert_eq!(o.reassembled[0].bytes, b"GET /b HTTP/1.1\r\n\r\n");
         assert_eq!(o.reassembled[0].parts[1].event, 4);
-    }
-
-    #[test]
-    fn all_connections_together_hold_at_most_max_held_all() {
-        let mut st = Streams::default();
-        let body = vec![b'x'; 256 * 1024];
-        let head = b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n";
-        let mut dropped = 0;
-        // Many responses at once, none finished: each holds its bytes.
-        for port in 0..(2 * MAX_HELD_ALL / body.len()) as u16 {
-            let client: SocketAddr = format!("127.0.0.1:{}", 10_000 + port).parse().unwrap();
-            let mut s = seg(false, 1, head, 1);
-            s.dst = client;
-            let o = st.segment(Protocol::Http, SERVER.parse().unwrap(), &s);
-            assert!(o.messages.is_empty());
-            let mut s = seg(false, 1 + head.len() as u32, &body, 2);
-            s.dst = client;
-            dropped += st
-                .segment(Protocol::Http, SERVER.parse().unwrap(), &s)
-                .dropped;
-            let held: usize = st.conns.values().map(Connection::held).sum();
-            assert!(held <= MAX_HELD_ALL, "{held}");
-        }
-        assert!(dropped > 0);
-        assert_eq!(
-            st.held,
-            st.conns.values().map(Connection::held).sum::<usize>()
-        );
     }
 
     #[test]
