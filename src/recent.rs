@@ -13,10 +13,13 @@ use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 
-/// Keys per generation the annotator keeps for connections, flows and
-/// senders: a connection silent while more than this many others begin
-/// may be forgotten, and is then taken as new when it speaks again.
-pub const FLOWS: usize = 4096;
+/// Keys per generation the annotator keeps for connections and flows: up
+/// to this many in use at once are always remembered; past that, one not
+/// used for longest may be forgotten (a rotation drops what the previous
+/// generation still held unused), and is then taken as new when it speaks
+/// again. A capture with more flows active at once than this is rare; one
+/// with millions in all is not (a scan, hours of DNS).
+pub const FLOWS: usize = 16_384;
 
 #[derive(Debug, Clone)]
 pub struct Recent<K, V> {

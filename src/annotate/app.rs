@@ -190,10 +190,12 @@ impl AppTracker {
                 // the protocol; what the lesson names is taken at its word.
                 if !by_lesson {
                     let key = (conn, side);
-                    if !payload.is_empty() && self.plausible.peek(&key).is_none() {
+                    if !payload.is_empty() && self.plausible.get_mut(&key).is_none() {
                         self.plausible.insert(key, app::plausible(p, side, payload));
                     }
-                    if self.plausible.peek(&key) == Some(&false) {
+                    // Looked up with every segment, so an active connection stays
+                    // remembered.
+                    if self.plausible.get_mut(&key).map(|v| *v) == Some(false) {
                         return None;
                     }
                 }

@@ -222,6 +222,14 @@ impl Tracker {
         let fin = t.has(TcpInfo::FIN);
         let ack = t.has(TcpInfo::ACK);
         let rst = t.has(TcpInfo::RST);
+        // A new connection on the same ends (not its SYN again): what the
+        // old one sent, acknowledged and closed says nothing about it.
+        if syn && !ack && c.syn_end[s] != Some(t.seq.wrapping_add(1)) {
+            c.edge = [None, None];
+            c.segments.clear();
+            c.last_answered = [0, 0];
+            c.fin_end = [None, None];
+        }
 
         // Wireshark's relative numbers: the first sequence number seen in a
         // direction is its base (the ISN when that frame is a SYN).
@@ -271,11 +279,15 @@ impl Tracker {
             }
             _ => 0,
         };
+        let mut advanced = None;
         if ack {
             let highest = match c.edge[s] {
                 Some((a, _)) if (t.ack.wrapping_sub(a) as i32) < 0 => a,
                 _ => t.ack,
             };
+            if c.edge[s].is_none_or(|(a, _)| a != highest) {
+                advanced = Some(highest);
+            }
             c.edge[s] = Some((highest, window_scaled));
         }
 
@@ -293,7 +305,7 @@ impl Tracker {
         }
         // What the highest ACK covers is settled: forgetting it keeps the
         // list to what is in flight, however long the connection runs.
-        if ack && let Some((highest, _)) = c.edge[s] {
+        if let Some(highest) = advanced {
             c.segments
                 .retain(|(d, end, _)| *d != r || after(*end, highest));
         }
@@ -530,6 +542,38 @@ mod tests {
         }
         assert!(c.tracker.conns.values().all(|c| c.segments.is_empty()));
         assert_eq!(c.tracker.conns.len(), 1);
+    }
+
+    #[test]
+    fn a_new_connection_on_the_same_ends_starts_afresh() {
+        let mut c = Conversation::new();
+        c.send(true, segment(101, 501, TcpInfo::ACK, 100));
+        c.send(false, segment(501, 3_000_000_000, TcpInfo::ACK, 0));
+        // The same ports again, with an ISN before the old connection's
+        // highest ACK: nothing of the old one is taken for the new one.
+        c.send(true, segment(50, 0, TcpInfo::SYN, 0));
+        c.send(false, segment(900, 51, TcpInfo::SYN | TcpInfo::ACK, 0));
+        c.send(true, segment(51, 901, TcpInfo::ACK, 0));
+        let a = c.send(true, segment(51, 901, TcpInfo::ACK, 10)).view;
+        assert_eq!(a.seq_rel, 1);
+        let b_index = c.index + 1;
+        c.send(true, segment(61, 901, TcpInfo::ACK, 10));
+        let ack_a = c.send(false, segment(901, 61, TcpInfo::ACK, 0));
+        assert_eq!((ack_a.covers, ack_a.answers), (1, Some(b_index - 1)));
+        let ack_b = c.send(false, segment(901, 71, TcpInfo::ACK, 0));
+        assert_eq!((ack_b.covers, ack_b.answers), (1, Some(b_index)));
+    }
+
+    #[test]
+    fn one_way_data_is_kept_until_acknowledged() {
+        // A capture of one direction: nothing acknowledges the data, and
+        // its own ACK field never moves, so no frame prunes (or scans).
+        let mut c = Conversation::new();
+        for i in 0..1000u32 {
+            c.send(true, segment(101 + i * 100, 501, TcpInfo::ACK, 100));
+        }
+        let conn = c.tracker.conns.values().next().unwrap();
+        assert_eq!(conn.segments.len(), 1000);
     }
 
     #[test]
