@@ -5,10 +5,14 @@
 //
 // Lessons and transcripts go in through the same public entry points the
 // `check` and `replay` commands use, as files, so what is fuzzed is what a
-// user's file meets.
+// user's file meets. Capture files go through `netcourse explain` itself,
+// run by the caller (the built binary as a child in `cargo test`, the
+// command's library entry point in cargo-fuzz): explain prints to the
+// process's stdout, and a child shows what a user sees (exit code, stderr).
 
 #![allow(dead_code)]
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use netcourse::dissect::{self, diagram, hexdump};
@@ -102,6 +106,109 @@ pub fn transcript(bytes: &[u8], extension: &str, scratch: &Path) -> bool {
         panic!("replay refuses the JSON it exported: {e}");
     }
     true
+}
+
+/// How `netcourse ARGS` ended, as the caller of `explain` ran it.
+pub struct Ran {
+    /// The exit code; `None` when a signal ended it.
+    pub code: Option<i32>,
+    pub stderr: String,
+}
+
+/// The exports `explain` is asked for besides the JSON, one per input.
+const EXPLAIN_EXPORTS: [Option<&str>; 5] =
+    [None, Some("yaml"), Some("md"), Some("html"), Some("pcapng")];
+
+/// `netcourse explain FILE --detail D --export out.json [--export out.X]`
+/// on `bytes` written as FILE (`extension`: `pcap` or `pcapng`; explain
+/// goes by the magic number), run by `netcourse`; the detail level and the
+/// second export (none, YAML, Markdown, HTML or pcapng) depend on the bytes.
+/// No panic, no signal; exit 0 with nothing on stderr, or exit 2 (the
+/// documented code for anything but a failed lesson) with one `error:`
+/// line naming a byte offset inside the file, then `hint:` lines. Every
+/// JSON export it leaves is accepted by replay and says passed exactly
+/// on exit 0 (and, after damage, incomplete); on exit 0 every export was
+/// written. True when it exited 0 having explained at least one frame.
+pub fn explain(
+    bytes: &[u8],
+    extension: &str,
+    scratch: &Path,
+    netcourse: impl FnOnce(&[OsString]) -> Ran,
+) -> bool {
+    let file = scratch.join(format!("fuzz.{extension}"));
+    std::fs::write(&file, bytes).expect("write the capture");
+    let h = bytes
+        .iter()
+        .fold(7usize, |h, &b| h.wrapping_mul(31).wrapping_add(b as usize));
+    let detail = ["brief", "normal", "full"][h % 3];
+    let json = scratch.join("out.json");
+    let other_format = EXPLAIN_EXPORTS[(h / 3) % EXPLAIN_EXPORTS.len()];
+    let other = other_format.map(|x| scratch.join(format!("out.{x}")));
+    let mut args: Vec<OsString> = vec!["netcourse".into(), "explain".into(), file.into()];
+    args.extend(["--detail".into(), detail.into()]);
+    for export in std::iter::once(&json).chain(&other) {
+        // What an earlier input left must not pass for this one's export.
+        let _ = std::fs::remove_file(export);
+        args.extend(["--export".into(), export.into()]);
+    }
+    let ran = netcourse(&args);
+    let err = &ran.stderr;
+    let what = format!(
+        "explain --detail {detail} --export out.json{}",
+        other_format.map_or(String::new(), |x| format!(" --export out.{x}"))
+    );
+    match ran.code {
+        Some(101) => panic!("{what} panicked (exit code 101): {err}"),
+        _ if err.contains("panicked") => panic!("{what} panicked: {err}"),
+        None => panic!("{what} was ended by a signal: {err}"),
+        Some(0) => assert!(err.is_empty(), "{what} exited 0 but said on stderr: {err}"),
+        Some(2) => {
+            let mut lines = err.lines();
+            let first = lines.next().unwrap_or_default();
+            let offset = first
+                .strip_prefix("error: ")
+                .and_then(|e| e.split_once(" at byte "))
+                .and_then(|(_, rest)| rest.split(':').next()?.parse::<usize>().ok());
+            let Some(offset) = offset else {
+                panic!("{what} failed without an error naming a byte offset: {err}");
+            };
+            assert!(
+                offset <= bytes.len(),
+                "{what}: the error names byte {offset} of a file of {}: {err}",
+                bytes.len()
+            );
+            assert!(
+                lines.all(|l| l.starts_with("hint: ")),
+                "{what}: more than a one-line error and its hint: {err}"
+            );
+        }
+        Some(code) => panic!("{what} exited {code}, neither 0 nor 2: {err}"),
+    }
+    let ok = ran.code == Some(0);
+    if ok {
+        for export in std::iter::once(&json).chain(&other) {
+            assert!(
+                export.exists(),
+                "{what} exited 0 without writing {}",
+                export.display()
+            );
+        }
+    }
+    if !json.exists() {
+        return false;
+    }
+    let t = netcourse::replay::load(&json)
+        .unwrap_or_else(|e| panic!("{what}: replay refuses the JSON explain exported: {e}"));
+    // Frames after another link type, or past what exports keep, are left
+    // out of a complete read too; damage always makes it incomplete.
+    assert!(
+        t.outcome.passed == ok && (ok || !t.complete),
+        "{what}: the export says passed {} and complete {} for exit code {:?}",
+        t.outcome.passed,
+        t.complete,
+        ran.code
+    );
+    ok && !t.events.is_empty()
 }
 
 fn every_rendering(t: &netcourse::transcript::Transcript) {

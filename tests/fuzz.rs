@@ -348,10 +348,335 @@ fn mutate_node(rng: &mut Rng, v: &mut serde_json::Value, corpus: &[Vec<u8>]) {
     }
 }
 
+/// A capture file cut into its records, to be changed as data and written
+/// back: a pcap's file header and records, or a pcapng's blocks. A
+/// record's frame is kept apart from the numbers around it, so a frame can
+/// be mutated as a frame and its lengths written to match.
+struct Capture {
+    /// A pcap's 24-byte file header; empty for a pcapng.
+    head: Vec<u8>,
+    records: Vec<Record>,
+}
+
+#[derive(Clone)]
+struct Record {
+    /// Its numbers are big-endian.
+    big: bool,
+    /// The pcapng block type; `None` in a pcap.
+    block: Option<u32>,
+    /// What comes before the frame: a pcap record header (16 bytes), an
+    /// Enhanced or Packet block's first 20 bytes, a Simple block's 4; any
+    /// other block's whole body.
+    head: Vec<u8>,
+    frame: Vec<u8>,
+    /// A packet block's options, after the frame's padding.
+    tail: Vec<u8>,
+}
+
+const PCAPNG_SHB: u32 = 0x0a0d_0d0a;
+
+fn get_u32(b: &[u8], at: usize, big: bool) -> Option<u32> {
+    let v: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
+    Some(if big {
+        u32::from_be_bytes(v)
+    } else {
+        u32::from_le_bytes(v)
+    })
+}
+
+fn put_u32(b: &mut [u8], at: usize, v: u32, big: bool) {
+    if let Some(field) = b.get_mut(at..at + 4) {
+        field.copy_from_slice(&if big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        });
+    }
+}
+
+impl Capture {
+    /// `None` unless `bytes` is a whole, consistent pcap or pcapng file.
+    fn parse(bytes: &[u8]) -> Option<Capture> {
+        let magic = bytes.get(..4)?;
+        if get_u32(bytes, 0, true)? == PCAPNG_SHB {
+            return Capture::parse_pcapng(bytes);
+        }
+        let big = match magic {
+            [0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d] => true,
+            [0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1] => false,
+            _ => return None,
+        };
+        let mut c = Capture {
+            head: bytes.get(..24)?.to_vec(),
+            records: Vec::new(),
+        };
+        let mut at = 24;
+        while at < bytes.len() {
+            let caplen = get_u32(bytes, at + 8, big)? as usize;
+            let frame = bytes.get(at + 16..(at + 16).checked_add(caplen)?)?;
+            c.records.push(Record {
+                big,
+                block: None,
+                head: bytes[at..at + 16].to_vec(),
+                frame: frame.to_vec(),
+                tail: Vec::new(),
+            });
+            at += 16 + caplen;
+        }
+        Some(c)
+    }
+
+    fn parse_pcapng(bytes: &[u8]) -> Option<Capture> {
+        let mut c = Capture {
+            head: Vec::new(),
+            records: Vec::new(),
+        };
+        let (mut at, mut big) = (0, false);
+        while at < bytes.len() {
+            let kind = get_u32(bytes, at, true)?;
+            if kind == PCAPNG_SHB {
+                big = get_u32(bytes, at + 8, true)? == 0x1a2b_3c4d;
+            }
+            let kind = get_u32(bytes, at, big)?;
+            let len = get_u32(bytes, at + 4, big)? as usize;
+            if len < 12
+                || !len.is_multiple_of(4)
+                || get_u32(bytes, (at + len).checked_sub(4)?, big)? != len as u32
+            {
+                return None;
+            }
+            let body = bytes.get(at + 8..at + len - 4)?;
+            let split = match kind {
+                2 | 6 => {
+                    let caplen = get_u32(body, 12, big)? as usize;
+                    (caplen <= body.len().checked_sub(20)?).then_some((20, caplen))?
+                }
+                3 => {
+                    let orig = get_u32(body, 0, big)? as usize;
+                    (4, orig.min(body.len().checked_sub(4)?))
+                }
+                _ => (body.len(), 0),
+            };
+            let (head, frame) = (split.0, split.1);
+            let padded = (head + frame).next_multiple_of(4).min(body.len());
+            c.records.push(Record {
+                big,
+                block: Some(kind),
+                head: body[..head].to_vec(),
+                frame: body[head..head + frame].to_vec(),
+                tail: body[padded..].to_vec(),
+            });
+            at += len;
+        }
+        Some(c)
+    }
+
+    /// The file, each frame's lengths made to match it (a truncated frame
+    /// stays as much shorter than its length on the wire); and where each
+    /// length field in it is, with its byte order.
+    fn write(&self) -> (Vec<u8>, Vec<(usize, bool)>) {
+        let mut out = self.head.clone();
+        let mut lengths = Vec::new();
+        for r in &self.records {
+            let start = out.len();
+            let mut head = r.head.clone();
+            // (caplen, original length) offsets in the head, if it has them.
+            let fields = match r.block {
+                None => Some((Some(8), 12)),
+                Some(2 | 6) => Some((Some(12), 16)),
+                Some(3) => Some((None, 0)),
+                Some(_) => None,
+            };
+            if let Some((cap_at, orig_at)) = fields {
+                let old_orig = get_u32(&head, orig_at, r.big).unwrap_or(0);
+                // A Simple block has no captured length: its original
+                // length is its frame's.
+                let old_cap = cap_at.map_or(old_orig, |c| get_u32(&head, c, r.big).unwrap_or(0));
+                let new_cap = r.frame.len() as u32;
+                let orig = new_cap.saturating_add(old_orig.saturating_sub(old_cap));
+                if let Some(c) = cap_at {
+                    put_u32(&mut head, c, new_cap, r.big);
+                }
+                put_u32(&mut head, orig_at, orig, r.big);
+            }
+            let Some(kind) = r.block else {
+                lengths.extend([(start + 8, r.big), (start + 12, r.big)]);
+                out.extend_from_slice(&head);
+                out.extend_from_slice(&r.frame);
+                continue;
+            };
+            let mut body = head;
+            body.extend_from_slice(&r.frame);
+            body.resize(body.len().next_multiple_of(4), 0);
+            body.extend_from_slice(&r.tail);
+            body.resize(body.len().next_multiple_of(4), 0);
+            let len = body.len() as u32 + 12;
+            out.extend_from_slice(&[0; 8]);
+            put_u32(&mut out, start, kind, r.big);
+            put_u32(&mut out, start + 4, len, r.big);
+            out.extend_from_slice(&body);
+            out.extend_from_slice(&[0; 4]);
+            put_u32(&mut out, start + len as usize - 4, len, r.big);
+            lengths.extend([(start + 4, r.big), (start + len as usize - 4, r.big)]);
+            if let Some((cap_at, orig_at)) = fields {
+                lengths.extend(cap_at.map(|c| (start + 8 + c, r.big)));
+                lengths.push((start + 8 + orig_at, r.big));
+            }
+        }
+        (out, lengths)
+    }
+}
+
+/// Link types explain reads (and two it does not), for the file's or an
+/// interface's link type.
+const LINK_TYPES: &[u32] = &[0, 1, 2, 12, 14, 101, 108, 113, 228, 229, 276, 0xffff];
+
+/// A capture file mutated as data, so its frames get past the reader: one
+/// frame mutated as a frame, a timestamp or a link type set to an edge,
+/// records removed, repeated, swapped or taken from another file; now and
+/// then one length field set to an edge, for the reader. False when `input`
+/// is not a whole pcap or pcapng file.
+fn mutate_capture(rng: &mut Rng, input: &mut Vec<u8>, corpus: &[Vec<u8>]) -> bool {
+    let Some(mut c) = Capture::parse(input) else {
+        return false;
+    };
+    let n = c.records.len();
+    let framed: Vec<usize> = (0..n)
+        .filter(|&i| matches!(c.records[i].block, None | Some(2 | 3 | 6)))
+        .collect();
+    let mut length_edge = false;
+    match rng.below(10) {
+        // One frame, mutated as a frame.
+        0..=3 if !framed.is_empty() => {
+            let r = &mut c.records[*rng.pick(&framed)];
+            mutate_bytes(rng, &mut r.frame, corpus);
+        }
+        // A timestamp (seconds, fraction, or a pcapng stamp's half) set to
+        // an edge: time that stands still, jumps or runs backwards.
+        4 if !framed.is_empty() => {
+            let r = &mut c.records[*rng.pick(&framed)];
+            let at = match r.block {
+                None => rng.below(2) * 4,
+                Some(3) => return false,
+                Some(_) => 4 + rng.below(2) * 4,
+            };
+            let v = *rng.pick(&[
+                0,
+                1,
+                999_999,
+                1_000_000,
+                999_999_999,
+                1_000_000_000,
+                u32::MAX,
+            ]);
+            put_u32(&mut r.head, at, v, r.big);
+        }
+        // A record removed, repeated, or two swapped.
+        5 if n > 0 => {
+            let (i, j) = (rng.below(n), rng.below(n));
+            match rng.below(3) {
+                0 => {
+                    c.records.remove(i);
+                }
+                1 => {
+                    let copy = c.records[i].clone();
+                    c.records.insert(j, copy);
+                }
+                _ => c.records.swap(i, j),
+            }
+        }
+        // A record of another file (of another link type, perhaps), where
+        // its byte order and kind fit.
+        6 => {
+            let Some(other) = Capture::parse(rng.pick(corpus).as_slice()) else {
+                return false;
+            };
+            let theirs: Vec<Record> = other
+                .records
+                .into_iter()
+                .filter(|r| {
+                    c.records.first().is_some_and(|ours| ours.big == r.big)
+                        && r.block.is_some() == c.head.is_empty()
+                        && r.block != Some(PCAPNG_SHB)
+                })
+                .collect();
+            if theirs.is_empty() {
+                return false;
+            }
+            let k = rng.below(theirs.len());
+            let at = rng.below(n + 1);
+            c.records.insert(at, theirs.into_iter().nth(k).unwrap());
+        }
+        // The link type: the pcap file's or an interface's.
+        7 => {
+            let v = *rng.pick(LINK_TYPES);
+            let idbs: Vec<usize> = (0..n).filter(|&i| c.records[i].block == Some(1)).collect();
+            if c.head.len() == 24 {
+                let big = c.head[0] == 0xa1;
+                put_u32(&mut c.head, 20, v, big);
+            } else if !idbs.is_empty() {
+                let r = &mut c.records[*rng.pick(&idbs)];
+                let bytes = if r.big {
+                    (v as u16).to_be_bytes()
+                } else {
+                    (v as u16).to_le_bytes()
+                };
+                if r.head.len() >= 2 {
+                    r.head[..2].copy_from_slice(&bytes);
+                }
+            }
+        }
+        _ => length_edge = true,
+    }
+    let (mut out, lengths) = c.write();
+    // One length field (a record's, a block's, its closing copy, a frame's
+    // captured or original length) set to an edge, the rest left as is.
+    if length_edge && !lengths.is_empty() {
+        let (at, big) = *rng.pick(&lengths);
+        let cur = get_u32(&out, at, big).unwrap_or(0);
+        let v = *rng.pick(&[
+            0,
+            1,
+            4,
+            11,
+            12,
+            13,
+            20,
+            28,
+            cur.wrapping_sub(4),
+            cur.wrapping_sub(1),
+            cur.wrapping_add(1),
+            cur.wrapping_add(4),
+            out.len() as u32,
+            (1 << 20) - 1,
+            1 << 20,
+            (1 << 20) + 1,
+            (1 << 20) + 76,
+            (1 << 20) + 80,
+            0xffff,
+            u32::MAX,
+        ]);
+        put_u32(&mut out, at, v, big);
+    }
+    *input = out;
+    true
+}
+
+/// How a target's inputs are mutated.
+#[derive(Clone, Copy, PartialEq)]
+enum Input {
+    /// As bytes (`mutate_bytes`).
+    Bytes,
+    /// As text, and as data when JSON or YAML (`mutate_text`, `mutate_json`).
+    Text,
+    /// As a capture file: mostly record by record (`mutate_capture`).
+    Capture,
+}
+
 struct Target {
     name: &'static str,
     corpus: Vec<(PathBuf, Vec<u8>)>,
-    text: bool,
+    input: Input,
     /// Inputs in a default (bounded) run.
     inputs: usize,
     /// Runs one input; true when it got past the first checks (a frame read
@@ -394,7 +719,7 @@ fn dissect_target() -> Target {
     Target {
         name: "dissect",
         corpus: read_dir(&root().join("fuzz/corpus/dissect"), &["bin"]),
-        text: false,
+        input: Input::Bytes,
         inputs: 20_000,
         run: |_, bytes, _| oracle::frame(bytes),
         deep: "read to the end",
@@ -407,7 +732,7 @@ fn app_target(name: &'static str, run: fn(&Path, &[u8], &Path) -> bool) -> Targe
     Target {
         name,
         corpus: read_dir(&root().join(format!("fuzz/corpus/{name}")), &["bin"]),
-        text: false,
+        input: Input::Bytes,
         inputs: 3_000,
         run,
         deep: "decoded without a stop",
@@ -419,7 +744,7 @@ fn lesson_target() -> Target {
         name: "lesson",
         // The lessons netcourse ships are the corpus.
         corpus: read_dir(&root().join("lessons"), &["yaml"]),
-        text: true,
+        input: Input::Text,
         inputs: 1_500,
         run: |_, bytes, scratch| oracle::lesson(bytes, scratch),
         deep: "passed check",
@@ -430,10 +755,70 @@ fn replay_target() -> Target {
     Target {
         name: "replay",
         corpus: read_dir(&root().join("fuzz/corpus/replay"), &["json", "yaml"]),
-        text: true,
+        input: Input::Text,
         inputs: 400,
         run: |seed_path, bytes, scratch| oracle::transcript(bytes, extension(seed_path), scratch),
         deep: "accepted by replay",
+    }
+}
+
+/// How long one `netcourse explain` of a small capture may take before it
+/// counts as a hang (a run takes tens of milliseconds in a debug build).
+const CHILD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `netcourse ARGS` (`args[0]` is the program's name) as a child, as a user
+/// runs it: stdout thrown away, stderr kept (in a file in `scratch`, so a
+/// child that writes much cannot block on a pipe). A child still running
+/// after `CHILD_TIMEOUT` is killed and fails the input as a hang.
+fn netcourse_child(args: &[std::ffi::OsString], scratch: &Path) -> oracle::Ran {
+    use std::process::{Command, Stdio};
+    let err_path = scratch.join("stderr.txt");
+    let err = std::fs::File::create(&err_path).expect("create the child's stderr file");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netcourse"))
+        .args(&args[1..])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(err)
+        .spawn()
+        .expect("start netcourse");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for netcourse") {
+            break status;
+        }
+        if started.elapsed() > CHILD_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "netcourse {:?} did not finish within {} s: a hang",
+                &args[1..],
+                CHILD_TIMEOUT.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    oracle::Ran {
+        code: status.code(),
+        stderr: String::from_utf8_lossy(&std::fs::read(&err_path).unwrap_or_default()).into_owned(),
+    }
+}
+
+/// `netcourse explain` on capture files: its corpus is small pcap and
+/// pcapng files of every link type explain reads (fuzz/corpus/explain).
+/// Each input starts a child, so there are few of them.
+fn explain_target() -> Target {
+    Target {
+        name: "explain",
+        corpus: read_dir(&root().join("fuzz/corpus/explain"), &["pcap", "pcapng"]),
+        input: Input::Capture,
+        inputs: 150,
+        run: |seed_path, bytes, scratch| {
+            oracle::explain(bytes, extension(seed_path), scratch, |args| {
+                netcourse_child(args, scratch)
+            })
+        },
+        deep: "explained a frame and exited 0",
     }
 }
 
@@ -538,13 +923,23 @@ fn fuzz(t: Target) -> u64 {
         let (path, seed_bytes) = rng.pick(&t.corpus);
         let mut input = seed_bytes.clone();
         // A JSON file is mostly changed as data (so it stays JSON and gets
-        // past the parser), now and then as text.
-        let as_data = t.text && !rng.chance(4);
+        // past the parser), now and then as text; a capture file mostly
+        // record by record (so the frames get past the reader), now and
+        // then as bytes.
+        let as_data = t.input != Input::Bytes && !rng.chance(4);
         for _ in 0..=rng.below(4) {
-            if !t.text {
-                mutate_bytes(&mut rng, &mut input, &all);
-            } else if !(as_data && mutate_json(&mut rng, &mut input, &all)) {
-                mutate_text(&mut rng, &mut input, &all);
+            match t.input {
+                Input::Bytes => mutate_bytes(&mut rng, &mut input, &all),
+                Input::Text => {
+                    if !(as_data && mutate_json(&mut rng, &mut input, &all)) {
+                        mutate_text(&mut rng, &mut input, &all);
+                    }
+                }
+                Input::Capture => {
+                    if !(as_data && mutate_capture(&mut rng, &mut input, &all)) {
+                        mutate_bytes(&mut rng, &mut input, &all);
+                    }
+                }
             }
         }
         let what = format!("input {count} of seed {seed:#x}");
@@ -618,6 +1013,51 @@ fn lesson_check_and_plan_agree_and_never_panic() {
 #[test]
 fn replay_accepts_what_it_exports_and_never_panics() {
     assert!(ran(fuzz(replay_target())));
+}
+
+#[test]
+fn explain_never_panics_and_names_where_a_file_is_damaged() {
+    assert!(ran(fuzz(explain_target())));
+}
+
+#[test]
+fn captures_are_written_back_as_they_were_read() {
+    let corpus = explain_target().corpus;
+    for (path, bytes) in &corpus {
+        let c = Capture::parse(bytes).unwrap_or_else(|| panic!("{} parses", path.display()));
+        assert!(c.records.len() > 1, "{}", path.display());
+        assert!(
+            c.write().0 == *bytes,
+            "{} is written back byte for byte",
+            path.display()
+        );
+    }
+    // Most mutations as data apply (the others fall back to bytes), and
+    // change the file, the same way from the same seed.
+    let all: Vec<Vec<u8>> = corpus.iter().map(|(_, b)| b.clone()).collect();
+    let run = || {
+        let mut rng = Rng::new(7);
+        (0..300)
+            .map(|i| {
+                let mut input = all[i % all.len()].clone();
+                mutate_capture(&mut rng, &mut input, &all).then_some(input)
+            })
+            .collect::<Vec<_>>()
+    };
+    let mutants = run();
+    assert!(mutants == run());
+    let applied = mutants.iter().flatten().count();
+    let changed = (0..300)
+        .filter(|&i| {
+            mutants[i]
+                .as_ref()
+                .is_some_and(|m| *m != all[i % all.len()])
+        })
+        .count();
+    assert!(
+        applied > 250 && changed > 200,
+        "{applied} of 300 applied, {changed} changed"
+    );
 }
 
 #[test]
