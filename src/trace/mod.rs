@@ -292,9 +292,37 @@ fn owners(calls: &[Call], frames: &[CapturedFrame]) -> Vec<Option<usize>> {
             ending.pop();
             running.remove(&(start, i));
         }
-        out[f] = running.iter().next_back().map(|&(_, i)| i);
+        // A datagram leaves only through a send on its own socket: a call
+        // whose socket is known to have another local port did not send
+        // it (a receiver entering recvfrom just before it left). TCP frames
+        // keep the latest call: the kernel answers a connect's SYN with a
+        // SYN+ACK while connect runs, and that is connect's handshake.
+        let sender = udp_source_port(&frames[f].data);
+        out[f] = running
+            .iter()
+            .rev()
+            .map(|&(_, i)| i)
+            .find(|&i| match (calls[i].local, sender) {
+                (Some(local), Some(port)) => local.port() == port,
+                _ => true,
+            })
+            .or_else(|| running.iter().next_back().map(|&(_, i)| i));
     }
     out
+}
+
+/// The UDP source port of an Ethernet frame on `lo`, if it is UDP.
+fn udp_source_port(frame: &[u8]) -> Option<u16> {
+    let l3 = frame.get(14..)?;
+    let (protocol, l4) = match frame.get(12..14)? {
+        [0x08, 0x00] => (*l3.get(9)?, l3.get(usize::from(l3.first()? & 0x0f) * 4..)?),
+        [0x86, 0xdd] => (*l3.get(6)?, l3.get(40..)?),
+        _ => return None,
+    };
+    match protocol {
+        17 => Some(u16::from_be_bytes([*l4.first()?, *l4.get(1)?])),
+        _ => None,
+    }
 }
 
 fn call_notes(c: &Call, name: &str, took: u64) -> Notes {
@@ -606,7 +634,64 @@ fn processes_share(c: &Call, pid: i32) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::decode::Sc;
     use super::*;
+
+    fn call(sc: Sc, start_ns: u64, end_ns: u64, local: Option<&str>) -> Call {
+        Call {
+            pid: 1,
+            program: 0,
+            sc,
+            fd: 3,
+            args: String::new(),
+            result: String::new(),
+            ok: true,
+            ret: 0,
+            start_ns,
+            end_ns,
+            data: None,
+            local: local.map(|l| l.parse().unwrap()),
+            peer: None,
+            transport: Some("udp"),
+        }
+    }
+
+    /// A UDP datagram on `lo` from port `from` (Ethernet, IPv4, UDP).
+    fn datagram(from: u16, timestamp_ns: u64) -> CapturedFrame {
+        let mut data = vec![0; 12];
+        data.extend([0x08, 0x00, 0x45, 0, 0, 32, 0, 0, 0, 0, 64, 17, 0, 0]);
+        data.extend([127, 0, 0, 1, 127, 0, 0, 1]);
+        data.extend(from.to_be_bytes());
+        data.extend([0x13, 0x88, 0, 12, 0, 0, b'd', b'a', b't', b'a']);
+        CapturedFrame {
+            data,
+            timestamp_ns,
+            crossing: None,
+        }
+    }
+
+    #[test]
+    fn a_datagram_belongs_to_its_sender_not_to_a_receive_begun_after() {
+        let calls = [
+            call(Sc::Sendto, 100, 300, Some("127.0.0.1:40000")),
+            // The receiver entered recvfrom after the sendto began.
+            call(Sc::Recvfrom, 150, 500, Some("0.0.0.0:5000")),
+        ];
+        assert_eq!(udp_source_port(&datagram(40000, 0).data), Some(40000));
+        assert_eq!(owners(&calls, &[datagram(40000, 200)]), [Some(0)]);
+        // A receive that began first and still waits does not own it either.
+        let calls = [
+            call(Sc::Recvfrom, 50, 500, Some("0.0.0.0:5000")),
+            call(Sc::Sendto, 100, 300, None),
+        ];
+        assert_eq!(owners(&calls, &[datagram(40000, 200)]), [Some(1)]);
+        // Nothing known about the sockets: the latest begun, as before.
+        let calls = [
+            call(Sc::Sendto, 100, 300, None),
+            call(Sc::Recvfrom, 150, 500, None),
+        ];
+        assert_eq!(owners(&calls, &[datagram(40000, 200)]), [Some(1)]);
+    }
 
     #[test]
     fn words_split_like_a_shell() {
