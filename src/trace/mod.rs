@@ -313,16 +313,23 @@ fn owners(calls: &[Call], frames: &[CapturedFrame]) -> Vec<Option<usize>> {
 
 /// The UDP source port of an Ethernet frame on `lo`, if it is UDP.
 fn udp_source_port(frame: &[u8]) -> Option<u16> {
-    let l3 = frame.get(14..)?;
-    let (protocol, l4) = match frame.get(12..14)? {
-        [0x08, 0x00] => (*l3.get(9)?, l3.get(usize::from(l3.first()? & 0x0f) * 4..)?),
-        [0x86, 0xdd] => (*l3.get(6)?, l3.get(40..)?),
+    use crate::dissect::ethernet::{EtherType, Frame};
+    use crate::dissect::{ip::Protocol, ipv4, ipv6, udp};
+    let eth = Frame::new_checked(frame)?;
+    let l3 = eth.payload();
+    let (protocol, header_len) = match eth.ethertype() {
+        EtherType::Ipv4 => {
+            let ip = ipv4::Packet::new_checked(l3)?;
+            (ip.protocol(), ip.header_len())
+        }
+        EtherType::Ipv6 => (
+            ipv6::Packet::new_checked(l3)?.next_header(),
+            ipv6::HEADER_LEN,
+        ),
         _ => return None,
     };
-    match protocol {
-        17 => Some(u16::from_be_bytes([*l4.first()?, *l4.get(1)?])),
-        _ => None,
-    }
+    let datagram = udp::Packet::new_checked(l3.get(header_len..)?)?;
+    (protocol == Protocol::Udp).then(|| datagram.src_port())
 }
 
 fn call_notes(c: &Call, name: &str, took: u64) -> Notes {
