@@ -782,22 +782,29 @@ fn netcourse_child(args: &[std::ffi::OsString], scratch: &Path) -> oracle::Ran {
         .stderr(err)
         .spawn()
         .expect("start netcourse");
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for netcourse") {
-            break status;
+    // Waiting for the exit itself; a watchdog kills by pid a child that
+    // outlives the bound (one that exits in that very instant may be reaped
+    // first; pids are handed out in turn, so not reused that soon).
+    let pid = child.id() as libc::pid_t;
+    let (exited, exit_seen) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        let hung = exit_seen.recv_timeout(CHILD_TIMEOUT)
+            == Err(std::sync::mpsc::RecvTimeoutError::Timeout);
+        if hung {
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
         }
-        if started.elapsed() > CHILD_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "netcourse {:?} did not finish within {} s: a hang",
-                &args[1..],
-                CHILD_TIMEOUT.as_secs()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    };
+        hung
+    });
+    let status = child.wait().expect("wait for netcourse");
+    drop(exited);
+    let hung = watchdog.join().expect("the watchdog");
+    assert!(
+        !hung,
+        "netcourse {:?} did not finish within {} s: a hang",
+        &args[1..],
+        CHILD_TIMEOUT.as_secs()
+    );
     oracle::Ran {
         code: status.code(),
         stderr: String::from_utf8_lossy(&std::fs::read(&err_path).unwrap_or_default()).into_owned(),
