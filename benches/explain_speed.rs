@@ -157,66 +157,7 @@ fn many_flows(flows: u32) {
         std::process::id()
     ));
     let mut w = std::io::BufWriter::new(std::fs::File::create(&file).expect("create the pcap"));
-    use std::io::Write;
-    w.write_all(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0])
-        .and_then(|()| w.write_all(&[0xff, 0xff, 0, 0, 1, 0, 0, 0]))
-        .expect("write the pcap header");
-    for i in 0..flows {
-        let [_, a, b, c] = i.to_be_bytes();
-        let port = (1024 + i % 60_000) as u16;
-        // Every other flow a TCP SYN to port 80, the others a UDP datagram
-        // to port 5000: a new connection or sender in each frame.
-        let (proto, l4): (u8, Vec<u8>) = if i % 2 == 0 {
-            let mut t = Vec::new();
-            t.extend(port.to_be_bytes());
-            t.extend([0, 80]);
-            t.extend(i.to_be_bytes());
-            t.extend([0, 0, 0, 0, 0x50, 0x02, 0xfa, 0xf0, 0, 0, 0, 0]);
-            (6, t)
-        } else {
-            let mut u = Vec::new();
-            u.extend(port.to_be_bytes());
-            u.extend([0x13, 0x88, 0, 12, 0, 0]);
-            u.extend(b"data");
-            (17, u)
-        };
-        let total = (20 + l4.len()) as u16;
-        let mut ip = vec![0x45, 0];
-        ip.extend(total.to_be_bytes());
-        ip.extend([
-            (i >> 8) as u8,
-            i as u8,
-            0x40,
-            0,
-            64,
-            proto,
-            0,
-            0,
-            10,
-            a,
-            b,
-            c,
-            10,
-            255,
-            0,
-            1,
-        ]);
-        let sum = ip
-            .chunks(2)
-            .fold(0u32, |s, w| s + u32::from(u16::from_be_bytes([w[0], w[1]])));
-        let sum = !((sum & 0xffff) + (sum >> 16)) as u16;
-        ip[10..12].copy_from_slice(&sum.to_be_bytes());
-        let mut frame = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0];
-        frame.extend(ip);
-        frame.extend(l4);
-        let len = (frame.len() as u32).to_le_bytes();
-        w.write_all(&(i / 1000).to_le_bytes())
-            .and_then(|()| w.write_all(&((i % 1000) * 1000).to_le_bytes()))
-            .and_then(|()| w.write_all(&len))
-            .and_then(|()| w.write_all(&len))
-            .and_then(|()| w.write_all(&frame))
-            .expect("write a frame");
-    }
+    tcp_pcap::write_flows(&mut w, flows).expect("write the pcap");
     drop(w);
     let ours = measure(
         env!("CARGO_BIN_EXE_netcourse"),

@@ -272,14 +272,7 @@ pub fn write(w: &mut impl Write, size: u64) -> io::Result<Written> {
 
 /// As `write`, with responses of `responses.0` to `responses.1` bytes.
 pub fn write_with(w: &mut impl Write, size: u64, responses: (usize, usize)) -> io::Result<Written> {
-    let mut header = Vec::with_capacity(24);
-    header.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    header.extend_from_slice(&2u16.to_le_bytes());
-    header.extend_from_slice(&4u16.to_le_bytes());
-    header.extend_from_slice(&[0; 8]);
-    header.extend_from_slice(&65535u32.to_le_bytes());
-    header.extend_from_slice(&1u32.to_le_bytes());
-    w.write_all(&header)?;
+    write_header(w)?;
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     // 2026-01-05 09:00:00 UTC, then about 12 µs a frame (1 Gb/s).
     let mut us: u64 = 1_767_603_600_000_000;
@@ -315,16 +308,75 @@ pub fn write_with(w: &mut impl Write, size: u64, responses: (usize, usize)) -> i
             conns.swap_remove(turn);
             continue;
         }
-        let mut rec = Vec::with_capacity(16);
-        rec.extend_from_slice(&((us / 1_000_000) as u32).to_le_bytes());
-        rec.extend_from_slice(&((us % 1_000_000) as u32).to_le_bytes());
-        rec.extend_from_slice(&(buf.len() as u32).to_le_bytes());
-        rec.extend_from_slice(&(buf.len() as u32).to_le_bytes());
-        w.write_all(&rec)?;
-        w.write_all(&buf)?;
+        write_record(w, us, &buf)?;
         written.bytes += 16 + buf.len() as u64;
         written.frames += 1;
         us += 12;
     }
     Ok(written)
+}
+
+/// The pcap file header: microsecond timestamps, Ethernet.
+fn write_header(w: &mut impl Write) -> io::Result<()> {
+    let mut header = Vec::with_capacity(24);
+    header.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    header.extend_from_slice(&2u16.to_le_bytes());
+    header.extend_from_slice(&4u16.to_le_bytes());
+    header.extend_from_slice(&[0; 8]);
+    header.extend_from_slice(&65535u32.to_le_bytes());
+    header.extend_from_slice(&1u32.to_le_bytes());
+    w.write_all(&header)
+}
+
+/// One frame's record, stamped `us` microseconds after the epoch.
+fn write_record(w: &mut impl Write, us: u64, frame: &[u8]) -> io::Result<()> {
+    let mut rec = Vec::with_capacity(16);
+    rec.extend_from_slice(&((us / 1_000_000) as u32).to_le_bytes());
+    rec.extend_from_slice(&((us % 1_000_000) as u32).to_le_bytes());
+    rec.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+    rec.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+    w.write_all(&rec)?;
+    w.write_all(frame)
+}
+
+/// A pcap where each of `flows` frames is a new flow (a scan, or hours of
+/// DNS): every other one a TCP SYN to port 80, the others a UDP datagram
+/// to port 5000, each from an address and port of its own.
+pub fn write_flows(w: &mut impl Write, flows: u32) -> io::Result<()> {
+    write_header(w)?;
+    let mut buf = Vec::with_capacity(64);
+    for i in 0..flows {
+        let [_, a, b, c] = i.to_be_bytes();
+        let ips = ([10, a, b, c], [10, 255, 0, 1]);
+        let port = (1024 + i % 60_000) as u16;
+        if i % 2 == 0 {
+            frame(
+                &mut buf,
+                (CLIENT_MAC, SERVER_MAC),
+                ips,
+                i as u16,
+                (port, 80),
+                (i, 0, 0x02, 64_240),
+                &[],
+                &[],
+            );
+        } else {
+            buf.clear();
+            buf.extend_from_slice(&SERVER_MAC);
+            buf.extend_from_slice(&CLIENT_MAC);
+            buf.extend_from_slice(&[0x08, 0x00, 0x45, 0, 0, 32]);
+            buf.extend_from_slice(&(i as u16).to_be_bytes());
+            buf.extend_from_slice(&[0x40, 0, 64, 17, 0, 0]);
+            buf.extend_from_slice(&ips.0);
+            buf.extend_from_slice(&ips.1);
+            let c = fold(sum16(0, &buf[14..34]));
+            buf[24..26].copy_from_slice(&c.to_be_bytes());
+            // UDP, no checksum (0: none, as IPv4 allows).
+            buf.extend_from_slice(&port.to_be_bytes());
+            buf.extend_from_slice(&[0x13, 0x88, 0, 12, 0, 0]);
+            buf.extend_from_slice(b"data");
+        }
+        write_record(w, u64::from(i) * 1000, &buf)?;
+    }
+    Ok(())
 }
