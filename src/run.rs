@@ -214,8 +214,7 @@ impl<'a> LiveRun<'a> {
             .collect();
         events.push(self.annotator.call(&record.call));
         for frame in after {
-            let e = self.annotator.frame(record.call.step, frame);
-            events.push(with_crossing(e, frame, &self.transcript.network));
+            events.push(self.frame_event(record.call.step, frame));
         }
         self.annotator.finish_step(record.call.step, &mut events);
         for e in &mut events {
@@ -319,8 +318,7 @@ impl<'a> LiveRun<'a> {
         let frames = self.runner.drain_now()?;
         let mut events = Vec::new();
         for f in &frames {
-            let e = self.annotator.frame(step, f);
-            let mut e = with_crossing(e, f, &self.transcript.network);
+            let mut e = self.frame_event(step, f);
             self.track(&mut e, None);
             events.push(e);
         }
@@ -328,6 +326,13 @@ impl<'a> LiveRun<'a> {
         self.transcript.events.extend(events.iter().cloned());
         self.transcript.dropped = self.runner.dropped();
         Ok(events)
+    }
+
+    /// A frame's event at `step`, with the link it crossed (a lesson with
+    /// hosts).
+    fn frame_event(&mut self, step: usize, frame: &CapturedFrame) -> Event {
+        let e = self.annotator.frame(step, frame);
+        with_crossing(e, frame, &self.transcript.network)
     }
 
     /// Feed one event to the timer analysis; a frame a timer sent says so.
@@ -433,7 +438,7 @@ impl<'a> LiveRun<'a> {
                 break;
             }
             for f in &frames {
-                let mut e = self.annotator.frame(step, f);
+                let mut e = self.frame_event(step, f);
                 self.track(&mut e, None);
                 events.push(e);
             }

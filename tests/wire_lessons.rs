@@ -612,3 +612,45 @@ fn tcp_bulk_notes_name_what_tshark_flags_and_nothing_else() {
     // The pause fills the window: at least one of each, every run.
     assert!(flagged[1] >= 1 && flagged[2] >= 1, "{flagged:?}");
 }
+
+#[test]
+fn frames_that_arrive_after_the_last_step_keep_their_link() {
+    // Every frame is delayed 5 ms, so the client's ACK of the server's FIN
+    // reaches the wire after the last step: it is one the run waits for at
+    // the end (the kernel owed it), and it crossed a link like any other.
+    let dir = scratch("wire-late");
+    let lesson = dir.join("late.yaml");
+    std::fs::write(
+        &lesson,
+        "format: 1\nname: late\ntitle: t\nsummary: s\nhosts:\n  - name: a\n    interfaces:\n      - { name: eth0, link: lan, addresses: [10.0.0.1/24] }\n  - name: b\n    interfaces:\n      - { name: eth0, link: lan, addresses: [10.0.0.2/24] }\nlinks: [lan]\nwire:\n  - { action: delay, ms: 5 }\nactors:\n  - { name: server, host: b, transport: tcp, port: 8080 }\n  - { name: client, host: a, transport: tcp }\nsteps:\n  - { actor: server, call: bind }\n  - { actor: server, call: listen }\n  - { actor: client, call: connect, to: server }\n  - { actor: server, call: accept }\n  - { actor: client, call: close }\n  - { actor: server, call: close }\n",
+    )
+    .unwrap();
+    let json = dir.join("t.json");
+    netcourse(&[
+        "run",
+        "lesson",
+        lesson.to_str().unwrap(),
+        "--quiet",
+        "--export",
+        json.to_str().unwrap(),
+    ])
+    .by_nobody()
+    .run()
+    .code(0);
+    let t = read_json(&json);
+    let frames = frames(&t);
+    let last = frames.last().expect("frames");
+    assert_eq!(last["tcp"]["flags"], serde_json::json!(["ACK"]));
+    assert_eq!(last["actor"], "client");
+    for f in &frames {
+        assert_eq!(link(f), "lan", "{}", f["summary"]);
+        assert!(
+            f["crossing"]["wire"]
+                .as_str()
+                .is_some_and(|w| w.starts_with("held ")),
+            "{}",
+            f["summary"]
+        );
+        assert!(f["summary"].as_str().unwrap().starts_with("[lan] "));
+    }
+}
