@@ -27,7 +27,7 @@ fn measure(args: &[&str]) -> (f64, f64, u64) {
         let child = Command::new(bin)
             .args(args)
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn");
         let (status, usage) = wait4::wait4(child);

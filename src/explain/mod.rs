@@ -170,16 +170,8 @@ pub fn run(opts: &Options) -> Result<ExitCode, Error> {
     }
     summary.push('.');
     if keep && (left_out > 0 || other_link > 0) {
-        summary.push_str(&format!(
-            " The exports hold the first {kept} of them: {left_out} later frame{} did not fit in the {} MiB kept for exports",
-            if left_out == 1 { "" } else { "s" },
-            KEEP_BYTES >> 20
-        ));
-        if other_link > 0 {
-            summary.push_str(&format!(
-                ", and {other_link} of another link type than the first frame's were left out (an export has one link type)"
-            ));
-        }
+        summary.push_str(&format!(" The exports hold {kept} of them: "));
+        summary.push_str(&left_out_reasons(left_out, other_link, KEEP_BYTES >> 20));
         summary.push_str("; the terminal showed every frame.");
     }
     t.lesson.summary = summary;
@@ -216,4 +208,46 @@ pub fn command(args: &crate::cli::ExplainArgs) -> Result<ExitCode, Error> {
         quiet: args.quiet,
         detail: args.detail,
     })
+}
+
+/// Why frames are missing from the exports, for the summary: only the
+/// reasons that apply.
+fn left_out_reasons(left_out: u64, other_link: u64, keep_mib: usize) -> String {
+    let plural = |n: u64| if n == 1 { "" } else { "s" };
+    let mut reasons = Vec::new();
+    if left_out > 0 {
+        reasons.push(format!(
+            "{left_out} later frame{} did not fit in the {keep_mib} MiB kept for exports",
+            plural(left_out)
+        ));
+    }
+    if other_link > 0 {
+        reasons.push(format!(
+            "{other_link} frame{} of another link type than the first frame's {} left out (an export has one link type)",
+            plural(other_link),
+            if other_link == 1 { "was" } else { "were" }
+        ));
+    }
+    reasons.join(", and ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::left_out_reasons;
+
+    #[test]
+    fn the_summary_names_only_the_reasons_that_apply() {
+        assert_eq!(
+            left_out_reasons(3, 0, 24),
+            "3 later frames did not fit in the 24 MiB kept for exports"
+        );
+        assert_eq!(
+            left_out_reasons(0, 1, 24),
+            "1 frame of another link type than the first frame's was left out (an export has one link type)"
+        );
+        assert_eq!(
+            left_out_reasons(1, 2, 24),
+            "1 later frame did not fit in the 24 MiB kept for exports, and 2 frames of another link type than the first frame's were left out (an export has one link type)"
+        );
+    }
 }
