@@ -104,7 +104,7 @@ pub enum Command {
     },
     /// Run your own programs in the sandbox and explain each socket call and frame.
     #[command(
-        after_help = "Examples:\n  netcourse trace -- python3 udp_send.py hello\n  netcourse trace --run 'python3 udp_recv.py' --run 'python3 udp_send.py hello'\n  netcourse trace --run 'python3 dict_server.py' --run 'python3 dict_client.py' --stdin questions.txt"
+        after_help = "Examples:\n  netcourse trace -- python3 udp_send.py hello\n  netcourse trace --run 'python3 udp_recv.py' --run 'python3 udp_send.py hello'\n  netcourse trace --run 'python3 dict_server.py' --run 'python3 dict_client.py' --stdin questions.txt\n  netcourse trace --lesson arp-basics --host bob --run 'python3 udp_recv.py' --host alice --run 'python3 udp_send.py --to 10.0.0.2'"
     )]
     Trace(TraceArgs),
     /// Grade a program against a lesson whose actor is a program slot: a report per expectation, JUnit XML for autograders.
@@ -166,6 +166,18 @@ pub struct TraceArgs {
     /// Give up when a program is not ready after this many seconds.
     #[arg(long, value_name = "S", default_value_t = 5.0)]
     pub ready_timeout: f64,
+    /// Run the programs on the hosts of this lesson (a name or a lesson
+    /// file with `hosts:`): its hosts, links and wire rules, not its steps.
+    /// Without it, the programs share a sandbox's `lo`.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub lesson: Option<String>,
+    /// With --lesson: the host a program runs on. Once for every program,
+    /// or once per --run in order (needed when the lesson has several hosts).
+    #[arg(long, value_name = "HOST", requires = "lesson")]
+    pub host: Vec<String>,
+    /// Also look for lessons in this directory (repeatable).
+    #[arg(long = "lessons", value_name = "DIR", requires = "lesson")]
+    pub dirs: Vec<PathBuf>,
     /// Pause before each socket call and after each frame, like a debugger
     /// for the network (keys, or one command per line when stdin is not a
     /// terminal; ? for help). The programs read /dev/null unless --stdin.

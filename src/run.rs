@@ -66,6 +66,11 @@ pub fn empty_transcript(plan: &Plan, mode: NetMode, interface: &str) -> Transcri
             name: a.name.clone(),
             transport: a.transport.as_str().to_string(),
             address: a.addr.to_string(),
+            host: a
+                .host
+                .zip(plan.network.as_ref())
+                .and_then(|(h, n)| n.hosts.get(h))
+                .map(|h| h.name.clone()),
         })
         .collect();
     t.steps = plan
@@ -454,7 +459,7 @@ impl<'a> LiveRun<'a> {
 }
 
 /// The lesson's own network, as the transcript tells it.
-fn describe_network(info: &mut NetworkInfo, network: &Network) {
+pub(crate) fn describe_network(info: &mut NetworkInfo, network: &Network) {
     info.links = network.links.clone();
     info.ends = network
         .ends
@@ -480,7 +485,11 @@ fn describe_network(info: &mut NetworkInfo, network: &Network) {
 }
 
 /// A frame's event, with the link it crossed and what the wire did to it.
-fn with_crossing(mut event: Event, frame: &CapturedFrame, network: &NetworkInfo) -> Event {
+pub(crate) fn with_crossing(
+    mut event: Event,
+    frame: &CapturedFrame,
+    network: &NetworkInfo,
+) -> Event {
     let Some(c) = &frame.crossing else {
         return event;
     };

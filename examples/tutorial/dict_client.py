@@ -1,5 +1,6 @@
 """TCP dictionary client: send each line typed (or read from stdin) to the
 server on port 50007 and print its answer; "bye" ends the session.
+`--to ADDRESS` connects to a server on another host than this one.
 
 Written for netcourse from the socket tutorial's description.
 """
@@ -7,6 +8,8 @@ import socket
 import sys
 
 HOST, PORT = "127.0.0.1", 50007
+if sys.argv[1:2] == ["--to"] and len(sys.argv) > 2:
+    HOST = sys.argv[2]
 
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 try:

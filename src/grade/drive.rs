@@ -231,6 +231,7 @@ pub fn run(
             argv: argv.clone(),
             label: command.clone(),
             stdin: Some(stdin_pipe(&slot.stdin)?),
+            netns: None,
         };
         let options = Options {
             calls: Some(tx),

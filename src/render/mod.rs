@@ -246,10 +246,13 @@ pub fn event_lanes(t: &Transcript, e: &Event) -> (String, String) {
     (lane.clone(), lane)
 }
 
-/// The host an actor runs on, by its address (each address belongs to one
-/// interface), else by the frames it sent.
+/// The host an actor runs on, as the transcript says, else by its address
+/// (each address belongs to one interface), else by the frames it sent.
 fn actor_host(t: &Transcript, actor: &str) -> Option<String> {
     let info = t.actors.iter().find(|a| a.name == actor);
+    if let Some(host) = info.and_then(|a| a.host.clone()) {
+        return Some(host);
+    }
     if let Some(ip) = info.and_then(|a| address_ip(&a.address)) {
         let owner = t.network.ends.iter().find(|end| {
             end.addresses

@@ -109,6 +109,11 @@ impl Sc {
 
     /// Calls whose first argument is a socket descriptor; they are recorded
     /// only when it is one (read, write and close are everywhere).
+    /// A call that can put a datagram on the wire.
+    pub fn sends_data(self) -> bool {
+        matches!(self, Sc::Sendto | Sc::Sendmsg | Sc::Sendmmsg | Sc::Write)
+    }
+
     pub fn only_on_sockets(self) -> bool {
         matches!(self, Sc::Read | Sc::Write | Sc::Close)
     }

@@ -9,6 +9,8 @@
 //! sent by the kernel on its own (a timer).
 
 pub mod decode;
+pub mod frames;
+pub mod hosts;
 pub mod ready;
 pub mod regs;
 mod spawn;
@@ -33,6 +35,7 @@ use crate::transcript::{
     ActorInfo, CallDetail, Event, EventKind, LessonInfo, NetworkInfo, Notes, Outcome, StepInfo,
     Transcript, to_hex,
 };
+use frames::Frames;
 use tracer::{Call, Outcome as Traced};
 
 /// Split a `--run` command line into words: spaces separate, single and
@@ -95,6 +98,7 @@ fn programs(args: &TraceArgs) -> Result<Vec<tracer::Program>, Error> {
             argv,
             label: r.clone(),
             stdin: None,
+            netns: None,
         });
     }
     if !args.command.is_empty() {
@@ -102,6 +106,7 @@ fn programs(args: &TraceArgs) -> Result<Vec<tracer::Program>, Error> {
             argv: args.command.clone(),
             label: args.command.join(" "),
             stdin: None,
+            netns: None,
         });
     }
     if out.is_empty() {
@@ -125,7 +130,9 @@ fn programs(args: &TraceArgs) -> Result<Vec<tracer::Program>, Error> {
 
 /// `netcourse trace`.
 pub fn command(args: &TraceArgs) -> Result<ExitCode, Error> {
-    let programs = programs(args)?;
+    let mut programs = programs(args)?;
+    let labels: Vec<String> = programs.iter().map(|p| p.label.clone()).collect();
+    let placed = hosts::plan(args, &labels)?;
     let options = tracer::Options {
         ready: ready::Ready::for_programs(&args.ready, programs.len()).map_err(|why| {
             Error::Usage {
@@ -137,20 +144,20 @@ pub fn command(args: &TraceArgs) -> Result<ExitCode, Error> {
         ..tracer::Options::default()
     };
     if args.step {
-        return stepped(args, programs, options);
+        return stepped(args, programs, options, placed);
     }
-    let labels: Vec<String> = programs.iter().map(|p| p.label.clone()).collect();
     let exports = args.exports.plan(args.detail)?;
-    // Before any thread: the sandbox, then the capture, then the programs.
+    // Before any thread: the sandbox, then the capture (or the lesson's
+    // network and its wire), then the programs.
     crate::live::sandbox::enter()?;
-    let wire = wire::Wire::start_dissecting()?;
+    let frames_from = Frames::start(placed, &mut programs)?;
     let started_at = crate::live::capture::now_ns();
     let traced = tracer::run_with(
         programs,
         Duration::from_secs_f64(args.timeout.max(0.1)),
         options,
     );
-    let (frames, dissections, dropped) = wire.finish_dissected();
+    let (frames, dissections, dropped, placement) = frames_from.finish();
     let traced = traced?;
     let t = build(
         &labels,
@@ -160,6 +167,7 @@ pub fn command(args: &TraceArgs) -> Result<ExitCode, Error> {
         dropped,
         started_at,
         args.timeout,
+        placement.as_ref(),
     );
     if !args.quiet {
         let mut out = std::io::stdout().lock();
@@ -185,6 +193,7 @@ fn stepped(
     args: &TraceArgs,
     mut programs: Vec<tracer::Program>,
     mut options: tracer::Options,
+    placed: Option<(crate::plan::Plan, Vec<usize>)>,
 ) -> Result<ExitCode, Error> {
     let labels: Vec<String> = programs.iter().map(|p| p.label.clone()).collect();
     let exports = args.exports.plan(args.detail)?;
@@ -199,7 +208,10 @@ fn stepped(
         last.stdin = Some(OwnedFd::from(null));
     }
     crate::live::sandbox::enter()?;
-    let wire = wire::Wire::start_live()?;
+    let mut frames_from = match placed {
+        None => Frames::Lo(wire::Wire::start_live()?),
+        Some(placed) => Frames::start(Some(placed), &mut programs)?,
+    };
     let started_at = crate::live::capture::now_ns();
     let (tx, rx) = std::sync::mpsc::channel();
     let (go_tx, go_rx) = std::sync::mpsc::channel();
@@ -214,7 +226,14 @@ fn stepped(
     let view = terminal::View::new(args.detail);
     let mut out = std::io::stdout().lock();
     let ending = {
-        let mut source = step::TraceSteps::new(&labels, &wire, rx, go_tx, started_at, args.timeout);
+        let mut source = step::TraceSteps::new(
+            &labels,
+            &mut frames_from,
+            rx,
+            go_tx,
+            started_at,
+            args.timeout,
+        );
         crate::stepmode::step_through(&mut source, view, &mut out)
     };
     // A quit or a signal: stop the programs now, held or running (the
@@ -226,7 +245,7 @@ fn stepped(
         message: "tracing: the tracer thread panicked".into(),
         hint: "this is a netcourse bug; please report it".into(),
     })?;
-    let (frames, _, dropped) = wire.finish_dissected();
+    let (frames, _, dropped, placement) = frames_from.finish();
     let ending = ending?;
     let mut t = build(
         &labels,
@@ -236,6 +255,7 @@ fn stepped(
         dropped,
         started_at,
         args.timeout,
+        placement.as_ref(),
     );
     if ending != crate::stepmode::Ending::Finished {
         t.complete = false;
@@ -263,8 +283,12 @@ fn actor_name(labels: &[String], program: usize, pid: i32) -> String {
 
 /// Which call each frame belongs to: the one running when the kernel
 /// stamped it (the latest started, when several run at once: a server
-/// waiting in recv while its client sends).
-fn owners(calls: &[Call], frames: &[CapturedFrame]) -> Vec<Option<usize>> {
+/// waiting in recv while its client sends), on the host that sent it.
+fn owners(
+    calls: &[Call],
+    frames: &[CapturedFrame],
+    placement: Option<&hosts::Placement>,
+) -> Vec<Option<Owner>> {
     // A sweep in time order: the calls running at a frame's time are kept
     // by start (to pick the latest) and by end (to retire them).
     use std::cmp::Reverse;
@@ -277,6 +301,8 @@ fn owners(calls: &[Call], frames: &[CapturedFrame]) -> Vec<Option<usize>> {
     let mut ending: BinaryHeap<Reverse<(u64, u64, usize)>> = BinaryHeap::new();
     let mut next = 0;
     let mut out = vec![None; frames.len()];
+    // Sends that already have their datagram.
+    let mut claimed = std::collections::HashSet::new();
     for f in order {
         let ts = frames[f].timestamp_ns;
         while next < by_start.len() && calls[by_start[next]].start_ns <= ts {
@@ -292,44 +318,150 @@ fn owners(calls: &[Call], frames: &[CapturedFrame]) -> Vec<Option<usize>> {
             ending.pop();
             running.remove(&(start, i));
         }
-        // A datagram leaves only through a send on its own socket: a call
-        // whose socket is known to have another local port did not send
-        // it (a receiver entering recvfrom just before it left). TCP frames
-        // keep the latest call: the kernel answers a connect's SYN with a
-        // SYN+ACK while connect runs, and that is connect's handshake.
-        let sender = udp_source_port(&frames[f].data);
-        out[f] = running
-            .iter()
-            .rev()
-            .map(|&(_, i)| i)
-            .find(|&i| match (calls[i].local, sender) {
-                (Some(local), Some(port)) => local.port() == port,
-                _ => true,
+        // On a lesson's hosts, only a call of a program on the host that
+        // sent the frame can have sent it.
+        let host = placement.and_then(|p| Some((p, p.frame_host(&frames[f])?)));
+        let on_host =
+            |i: &usize| host.is_none_or(|(p, h)| p.program_host.get(calls[*i].program) == Some(&h));
+        let mut candidates = running.iter().rev().map(|&(_, i)| i).filter(on_host);
+        let ran = |call: Option<usize>| {
+            call.map(|call| Owner {
+                call,
+                running: true,
             })
-            .or_else(|| running.iter().next_back().map(|&(_, i)| i));
+        };
+        out[f] = match sender_of(&frames[f].data) {
+            // The kernel's own answer, whatever call runs meanwhile.
+            Sender::Kernel => None,
+            // A datagram leaves only through a send on its own socket: not
+            // a receiver that entered recvfrom just before it left, nor a
+            // call on a socket known to have another local port. One that
+            // waited in the kernel (for ARP) left after its send returned:
+            // the earliest send of the same bytes from that port not yet
+            // matched, among the last few calls.
+            Sender::Datagram(port, payload) => {
+                let sends = |i: &usize| {
+                    let c = &calls[*i];
+                    c.sc.sends_data() && c.local.is_none_or(|l| l.port() == port)
+                };
+                let same_bytes = |i: &usize| {
+                    calls[*i].data.as_ref().is_none_or(|d| {
+                        let n = d.len().min(payload.len());
+                        d[..n] == payload[..n]
+                    })
+                };
+                let during = candidates.find(|i| sends(i));
+                let owner = ran(during).or_else(|| {
+                    by_start[next.saturating_sub(64)..next]
+                        .iter()
+                        .copied()
+                        .filter(|i| on_host(i) && sends(i) && same_bytes(i))
+                        .find(|i| {
+                            !claimed.contains(i) && !running.contains(&(calls[*i].start_ns, *i))
+                        })
+                        .map(|call| Owner {
+                            call,
+                            running: false,
+                        })
+                });
+                if let Some(o) = owner
+                    && calls[o.call].sc != decode::Sc::Sendmmsg
+                {
+                    claimed.insert(o.call);
+                }
+                owner
+            }
+            // TCP frames and the rest: the latest call. The kernel answers a
+            // connect's SYN with a SYN+ACK while connect runs, and that is
+            // connect's handshake; an ARP request goes out during the send
+            // that needs it.
+            Sender::Latest => ran(candidates.next()),
+        };
     }
     out
 }
 
-/// The UDP source port of an Ethernet frame on `lo`, if it is UDP.
-fn udp_source_port(frame: &[u8]) -> Option<u16> {
-    use crate::dissect::ethernet::{EtherType, Frame};
-    use crate::dissect::{ip::Protocol, ipv4, ipv6, udp};
-    let eth = Frame::new_checked(frame)?;
-    let l3 = eth.payload();
-    let (protocol, header_len) = match eth.ethertype() {
-        EtherType::Ipv4 => {
-            let ip = ipv4::Packet::new_checked(l3)?;
-            (ip.protocol(), ip.header_len())
-        }
-        EtherType::Ipv6 => (
-            ipv6::Packet::new_checked(l3)?.next_header(),
-            ipv6::HEADER_LEN,
+/// The call a frame belongs to, and whether it still ran when the frame
+/// left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Owner {
+    call: usize,
+    running: bool,
+}
+
+/// Why a frame no call owns was sent, as far as the frame and where it
+/// came from tell.
+fn unowned_note(frame: &CapturedFrame, placement: Option<&hosts::Placement>) -> String {
+    let host = placement.and_then(|p| {
+        let h = p.frame_host(frame)?;
+        Some((p.host_names.get(h)?, p.program_host.contains(&h)))
+    });
+    match (host, sender_of(&frame.data)) {
+        (Some((name, false)), _) => format!(
+            " No traced program runs on `{name}`: its kernel sent it on its own (a router forwards what arrives for another network, and answers ARP and errors by itself)."
         ),
-        _ => return None,
+        (_, Sender::Kernel) => " No traced call put it on the wire: the kernel answered by itself, as it does whatever the programs are doing.".into(),
+        _ => " No traced call was running on its host when it left: the kernel sent it on its own — on a timer (a delayed ACK, a retransmission), a datagram that waited for the receiver's MAC address, or the end of a connection after the program exited.".into(),
+    }
+}
+
+/// Who can have put a frame on the wire.
+#[derive(Debug, PartialEq, Eq)]
+enum Sender<'a> {
+    /// Only a send on a socket with this UDP source port, of these bytes
+    /// (the start of them, in a first fragment).
+    Datagram(u16, &'a [u8]),
+    /// Only the kernel, answering by itself: an ARP reply, an ICMP error
+    /// or echo reply, an IPv6 neighbour advertisement.
+    Kernel,
+    /// The call running when it left.
+    Latest,
+}
+
+fn sender_of(frame: &[u8]) -> Sender<'_> {
+    use crate::dissect::ethernet::{EtherType, Frame};
+    use crate::dissect::{arp, icmp, ip::Protocol, ipv4, ipv6, udp};
+    let Some(eth) = Frame::new_checked(frame) else {
+        return Sender::Latest;
     };
-    let datagram = udp::Packet::new_checked(l3.get(header_len..)?)?;
-    (protocol == Protocol::Udp).then(|| datagram.src_port())
+    let l3 = eth.payload();
+    let (protocol, l4) = match eth.ethertype() {
+        EtherType::Arp => {
+            return match arp::Packet::new_checked(l3).map(|a| a.operation()) {
+                Some(arp::Operation::Reply) => Sender::Kernel,
+                _ => Sender::Latest,
+            };
+        }
+        EtherType::Ipv4 => match ipv4::Packet::new_checked(l3) {
+            // A later fragment has no header of its own to read.
+            Some(ip) if ip.frag_offset() == 0 => {
+                (ip.protocol(), l3.get(ip.header_len()..).unwrap_or(&[]))
+            }
+            _ => return Sender::Latest,
+        },
+        EtherType::Ipv6 => match ipv6::Packet::new_checked(l3) {
+            Some(ip) => (ip.next_header(), l3.get(ipv6::HEADER_LEN..).unwrap_or(&[])),
+            None => return Sender::Latest,
+        },
+        _ => return Sender::Latest,
+    };
+    match protocol {
+        Protocol::Udp => udp::Packet::new_checked(l4).map_or(Sender::Latest, |d| {
+            Sender::Datagram(d.src_port(), d.payload())
+        }),
+        Protocol::Icmp => match icmp::Packet::new_checked(l4).map(|m| m.msg_type()) {
+            // Echo reply, destination unreachable, source quench, redirect,
+            // time exceeded, parameter problem.
+            Some(0 | 3 | 4 | 5 | 11 | 12) => Sender::Kernel,
+            _ => Sender::Latest,
+        },
+        Protocol::Icmpv6 => match icmp::Packet::new_checked(l4).map(|m| m.msg_type()) {
+            // The four errors, echo reply, neighbour advertisement.
+            Some(1..=4 | 129 | 136) => Sender::Kernel,
+            _ => Sender::Latest,
+        },
+        _ => Sender::Latest,
+    }
 }
 
 fn call_notes(c: &Call, name: &str, took: u64) -> Notes {
@@ -382,11 +514,14 @@ pub fn transcript(
         dropped,
         started_at,
         timeout,
+        None,
     )
 }
 
 /// `transcript`, with the frames' dissections when the capture made them
-/// (one per frame, in the same order; else each is dissected here).
+/// (one per frame, in the same order; else each is dissected here), and
+/// for programs on a lesson's hosts, where each ran.
+#[allow(clippy::too_many_arguments)]
 pub fn build(
     labels: &[String],
     traced: Traced,
@@ -395,6 +530,7 @@ pub fn build(
     dropped: u64,
     started_at: u64,
     timeout: f64,
+    placement: Option<&hosts::Placement>,
 ) -> Transcript {
     let mut dissections: Vec<Option<Dissection>> = if dissections.len() == frames.len() {
         dissections.into_iter().map(Some).collect()
@@ -411,7 +547,7 @@ pub fn build(
     } = traced;
     // Recorded as each returned; numbered as each was made.
     calls.sort_by_key(|c| c.start_ns);
-    let owner = owners(&calls, &frames);
+    let owner = owners(&calls, &frames, placement);
     let mut items: Vec<(u64, u8, Item)> =
         Vec::with_capacity(calls.len() + frames.len() + lines.len() + exits.len());
     items.extend(
@@ -440,6 +576,14 @@ pub fn build(
     );
     items.sort_by_key(|(ts, order, _)| (*ts, *order));
 
+    let network = placement.map_or_else(lo_network, |p| {
+        let mut info = p.info.clone();
+        info.note = format!(
+            "{} Each program runs on the host given with --host, as you, in a user namespace of its own.",
+            info.note
+        );
+        info
+    });
     let mut annotator = Annotator::without_plan(false);
     annotator.set_start(started_at);
     for c in &calls {
@@ -462,6 +606,9 @@ pub fn build(
             name: actor_name(labels, *program, *pid),
             transport: transport.into(),
             address,
+            host: placement
+                .and_then(|p| p.host_of_program(*program))
+                .map(str::to_string),
         });
     }
     let steps: Vec<StepInfo> = calls
@@ -504,26 +651,35 @@ pub fn build(
             }
             Item::Frame(i) => {
                 let f = &frames[i];
-                let step = owner[i].map_or(0, |c| c + 1);
+                let step = owner[i].map_or(0, |o| o.call + 1);
                 let d = dissections
                     .get_mut(i)
                     .and_then(Option::take)
                     .unwrap_or_else(|| crate::dissect::dissect(&f.data));
-                let mut e = annotator.frame_dissected(step, f, d);
+                let mut e =
+                    crate::run::with_crossing(annotator.frame_dissected(step, f, d), f, &network);
                 let cause = match owner[i] {
-                    Some(c) => {
+                    Some(Owner { call: c, running }) => {
                         let call = &calls[c];
                         if e.follows.is_none() {
                             e.follows = Some(call_event[c]);
                         }
-                        format!(
-                            " Captured while {}'s {}() (event #{}) ran: that call put it on the wire.",
-                            actor_name(labels, call.program, call.pid),
-                            call.sc.name(),
-                            call_event[c]
-                        )
+                        let who = actor_name(labels, call.program, call.pid);
+                        if running {
+                            format!(
+                                " Captured while {who}'s {}() (event #{}) ran: that call put it on the wire.",
+                                call.sc.name(),
+                                call_event[c]
+                            )
+                        } else {
+                            format!(
+                                " It is the datagram of {who}'s {}() (event #{}), which had already returned: the kernel kept it until it could send it, here once it had the receiver's MAC address.",
+                                call.sc.name(),
+                                call_event[c]
+                            )
+                        }
                     }
-                    None => " No traced call was running when the kernel sent it: it came from a timer or from the kernel's own processing (a delayed ACK, a retransmission, the end of a connection after the program exited).".to_string(),
+                    None => unowned_note(f, placement),
                 };
                 e.notes.timing.push_str(&cause);
                 events.push(e);
@@ -604,22 +760,15 @@ pub fn build(
         LessonInfo {
             name: "trace".into(),
             title: labels.join(" + "),
-            summary: "Your own programs, traced: each socket call they made (from ptrace), each frame those calls put on the wire (captured on the sandbox's lo), and the lines they printed.".into(),
+            summary: if placement.is_some() {
+                "Your own programs, traced on a lesson's hosts: each socket call they made (from ptrace), each frame on the links between the hosts (carried by netcourse's wire), and the lines they printed.".into()
+            } else {
+                "Your own programs, traced: each socket call they made (from ptrace), each frame those calls put on the wire (captured on the sandbox's lo), and the lines they printed.".into()
+            },
             intro: None,
             outro: None,
         },
-        NetworkInfo {
-            mode: "sandbox".into(),
-            interface: "lo".into(),
-            note: format!(
-                "{} The programs run as you, in a user namespace of their own.",
-                crate::live::sandbox::NETWORK_NOTE
-            ),
-            left_out: None,
-            links: Vec::new(),
-            ends: Vec::new(),
-            link_type: None,
-        },
+        network,
     );
     t.complete = complete;
     t.dropped = dropped;
@@ -633,6 +782,22 @@ pub fn build(
     t.events = events;
     t.comparison = comparison;
     t
+}
+
+/// The sandbox's `lo`, where programs run without --lesson.
+fn lo_network() -> NetworkInfo {
+    NetworkInfo {
+        mode: "sandbox".into(),
+        interface: "lo".into(),
+        note: format!(
+            "{} The programs run as you, in a user namespace of their own.",
+            crate::live::sandbox::NETWORK_NOTE
+        ),
+        left_out: None,
+        links: Vec::new(),
+        ends: Vec::new(),
+        link_type: None,
+    }
 }
 
 fn processes_share(c: &Call, pid: i32) -> bool {
@@ -677,6 +842,10 @@ mod tests {
         }
     }
 
+    fn calls_of(owners: Vec<Option<Owner>>) -> Vec<Option<usize>> {
+        owners.into_iter().map(|o| o.map(|o| o.call)).collect()
+    }
+
     #[test]
     fn a_datagram_belongs_to_its_sender_not_to_a_receive_begun_after() {
         let calls = [
@@ -684,20 +853,69 @@ mod tests {
             // The receiver entered recvfrom after the sendto began.
             call(Sc::Recvfrom, 150, 500, Some("0.0.0.0:5000")),
         ];
-        assert_eq!(udp_source_port(&datagram(40000, 0).data), Some(40000));
-        assert_eq!(owners(&calls, &[datagram(40000, 200)]), [Some(0)]);
+        assert_eq!(
+            sender_of(&datagram(40000, 0).data),
+            Sender::Datagram(40000, b"data")
+        );
+        assert_eq!(
+            calls_of(owners(&calls, &[datagram(40000, 200)], None)),
+            [Some(0)]
+        );
         // A receive that began first and still waits does not own it either.
         let calls = [
             call(Sc::Recvfrom, 50, 500, Some("0.0.0.0:5000")),
             call(Sc::Sendto, 100, 300, None),
         ];
-        assert_eq!(owners(&calls, &[datagram(40000, 200)]), [Some(1)]);
-        // Nothing known about the sockets: the latest begun, as before.
+        assert_eq!(
+            calls_of(owners(&calls, &[datagram(40000, 200)], None)),
+            [Some(1)]
+        );
+        // Nothing known about the sockets: the send, not the receive.
         let calls = [
             call(Sc::Sendto, 100, 300, None),
             call(Sc::Recvfrom, 150, 500, None),
         ];
-        assert_eq!(owners(&calls, &[datagram(40000, 200)]), [Some(1)]);
+        assert_eq!(
+            calls_of(owners(&calls, &[datagram(40000, 200)], None)),
+            [Some(0)]
+        );
+        // No send of its port ran: the kernel's.
+        let calls = [call(Sc::Recvfrom, 150, 500, Some("0.0.0.0:5000"))];
+        assert_eq!(
+            calls_of(owners(&calls, &[datagram(40000, 200)], None)),
+            [None]
+        );
+    }
+
+    #[test]
+    fn datagrams_that_waited_for_arp_belong_to_their_sends_in_order() {
+        let with = |c: Call, data: &[u8]| Call {
+            data: Some(data.to_vec()),
+            ..c
+        };
+        let calls = [
+            with(call(Sc::Sendto, 100, 120, Some("10.0.0.1:40000")), b"data"),
+            with(call(Sc::Sendto, 130, 150, Some("10.0.0.1:40000")), b"other"),
+            with(call(Sc::Sendto, 160, 180, Some("10.0.0.1:40000")), b"data"),
+            call(Sc::Recvfrom, 90, 500, Some("0.0.0.0:5000")),
+        ];
+        // Both "data" datagrams left after their sends returned (the ARP
+        // reply came at 300): the first to the first send, the second to
+        // the third; never the receive that still runs.
+        let owners = owners(&calls, &[datagram(40000, 300), datagram(40000, 301)], None);
+        assert_eq!(
+            owners,
+            [
+                Some(Owner {
+                    call: 0,
+                    running: false
+                }),
+                Some(Owner {
+                    call: 2,
+                    running: false
+                })
+            ]
+        );
     }
 
     #[test]

@@ -15,8 +15,8 @@ use std::collections::HashSet;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use super::frames::Frames;
 use super::tracer::{Call, Exit, Line, Outcome, Stepped};
-use super::wire::Wire;
 use crate::error::Error;
 use crate::live::capture::CapturedFrame;
 use crate::stepmode::term::pending_signal;
@@ -55,7 +55,7 @@ struct State {
 
 pub struct TraceSteps<'a> {
     labels: &'a [String],
-    wire: &'a Wire,
+    wire: &'a mut Frames,
     go: Option<mpsc::Sender<()>>,
     state: RefCell<State>,
     frames: Vec<CapturedFrame>,
@@ -114,7 +114,7 @@ impl State {
 impl<'a> TraceSteps<'a> {
     pub fn new(
         labels: &'a [String],
-        wire: &'a Wire,
+        wire: &'a mut Frames,
         rx: mpsc::Receiver<Stepped>,
         go: mpsc::Sender<()>,
         started_at: u64,
@@ -126,7 +126,15 @@ impl<'a> TraceSteps<'a> {
             approved: 0,
             seen: Seen::default(),
         });
-        let t = rebuild(labels, &state.borrow().seen, &[], started_at, timeout);
+        let placement = wire.placement().cloned();
+        let t = rebuild(
+            labels,
+            &state.borrow().seen,
+            &[],
+            started_at,
+            timeout,
+            placement.as_ref(),
+        );
         TraceSteps {
             labels,
             wire,
@@ -148,6 +156,7 @@ fn rebuild(
     frames: &[CapturedFrame],
     started_at: u64,
     timeout: f64,
+    placement: Option<&super::hosts::Placement>,
 ) -> Transcript {
     let traced = Outcome {
         calls: seen.calls.clone(),
@@ -165,6 +174,7 @@ fn rebuild(
         0,
         started_at,
         timeout,
+        placement,
     )
 }
 
@@ -217,6 +227,7 @@ impl EventSource for TraceSteps<'_> {
             &self.frames,
             self.started_at,
             self.timeout,
+            self.wire.placement(),
         );
         let mut new = Vec::new();
         for e in &self.t.events {

@@ -34,6 +34,9 @@ pub struct Program {
     /// What the user wrote, for names.
     pub label: String,
     pub stdin: Option<OwnedFd>,
+    /// The network namespace it runs in (a lesson's host), as an open
+    /// namespace file; the sandbox's own when `None`.
+    pub netns: Option<std::os::fd::RawFd>,
 }
 
 /// One recorded socket call.
@@ -350,6 +353,7 @@ impl Tracer {
             len: self.filter.len() as u16,
             filter: self.filter.as_ptr() as *mut libc::sock_filter,
         };
+        let netns = p.netns;
         let last = index + 1 == self.programs.len();
         let cwd = self.cwd.as_ref().map(|c| c.as_ptr());
         // SAFETY: after fork the child calls only async-signal-safe
@@ -377,6 +381,15 @@ impl Tracer {
                     let msg = b"netcourse: cannot enter the programs' directory\n";
                     libc::write(2, msg.as_ptr().cast(), msg.len());
                     libc::_exit(127);
+                }
+                // The host's network, while still the sandbox's root (the
+                // user namespace below may not enter it).
+                if let Some(ns) = netns
+                    && libc::setns(ns, libc::CLONE_NEWNET) != 0
+                {
+                    let msg = b"netcourse trace: cannot enter the program's host\n";
+                    libc::write(2, msg.as_ptr().cast(), msg.len());
+                    libc::_exit(126);
                 }
                 libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0);
                 libc::raise(libc::SIGSTOP);

@@ -111,6 +111,9 @@ pub struct ActorInfo {
     pub transport: String,
     /// The address it declared (port 0: the OS picks).
     pub address: String,
+    /// A lesson with its own network: the host it runs on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

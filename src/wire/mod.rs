@@ -98,6 +98,13 @@ impl Host {
     pub fn run<T>(&self, f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
         self.netns.run(f)
     }
+
+    /// The open namespace file, for a process that `setns`es into this
+    /// host before it runs a program there (it stays open while the
+    /// network lives).
+    pub fn netns_fd(&self) -> std::os::fd::RawFd {
+        self.netns.raw_fd()
+    }
 }
 
 /// One end of a link: a host's interface, as the wire sees it.
