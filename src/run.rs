@@ -137,6 +137,12 @@ impl<'a> LiveRun<'a> {
         })
     }
 
+    /// The open namespace file of the lesson's host `host` (a program actor
+    /// runs there).
+    pub fn host_netns(&self, host: usize) -> Option<std::os::fd::RawFd> {
+        self.runner.host_netns(host)
+    }
+
     pub fn plan(&self) -> &Plan {
         self.runner.plan()
     }

@@ -425,3 +425,106 @@ fn the_assignments_pass_check() {
     assert_eq!(ran.stdout.matches(": ok").count(), 4, "{}", ran.stdout);
     assert!(ran.stderr.is_empty(), "{}", ran.stderr);
 }
+
+/// A program slot on a host of the lesson's own network: the program runs
+/// in that host's namespace, and the lesson's sender reaches it across the
+/// link (ARP first).
+#[test]
+fn a_program_runs_on_its_actors_host() {
+    let dir = scratch("grade-host");
+    let lesson = dir.join("receiver-on-bob.yaml");
+    std::fs::write(
+        &lesson,
+        r#"format: 1
+name: receiver-on-bob
+title: "A UDP receiver on bob"
+summary: "Your receiver runs on bob; alice sends to it across the link."
+hosts:
+  - name: alice
+    interfaces:
+      - { name: eth0, link: lan, addresses: [10.0.0.1/24] }
+  - name: bob
+    interfaces:
+      - { name: eth0, link: lan, addresses: [10.0.0.2/24] }
+links: [lan]
+actors:
+  - name: receiver
+    program: receiver
+    host: bob
+    transport: udp
+    port: 5000
+    expect:
+      - receives: "hello"
+      - prints: "hello"
+      - exits: 0
+  - { name: sender, host: alice, transport: udp }
+steps:
+  - { actor: sender, call: sendto, to: receiver, text: "hello" }
+  - { actor: sender, call: sendto, to: receiver, text: "stop" }
+  - { actor: sender, call: close }
+"#,
+    )
+    .unwrap();
+    let json = dir.join("t.json");
+    let ran = netcourse(&[
+        "run",
+        "lesson",
+        lesson.to_str().unwrap(),
+        "--program",
+        "receiver=python3 udp_recv.py",
+        "--color",
+        "never",
+        "--export",
+        json.to_str().unwrap(),
+    ])
+    .dir(Path::new(&tutorial()))
+    .run();
+    assert_eq!(ran.status, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains("4 of 4 expectations passed"),
+        "{}",
+        ran.stdout
+    );
+    let t = read_json(&json);
+    let frames = frames(&t);
+    let summaries: Vec<&str> = frames
+        .iter()
+        .map(|f| f["summary"].as_str().unwrap())
+        .collect();
+    assert!(
+        summaries[0].starts_with("[lan] ARP who has 10.0.0.2?"),
+        "{summaries:?}"
+    );
+    let datagrams: Vec<&&Value> = frames.iter().filter(|f| f["port"]["dst"] == 5000).collect();
+    assert_eq!(datagrams.len(), 2);
+    for d in datagrams {
+        assert_eq!(
+            (&d["actor"], &d["to"]),
+            (&"sender".into(), &"receiver".into())
+        );
+        assert_eq!(d["ip"]["dst"], "10.0.0.2");
+        assert_eq!(d["crossing"]["link"], "lan");
+    }
+    let receiver = &t["actors"][0];
+    assert_eq!(receiver["host"], "bob");
+    // The program saw alice's address: it received from it and printed it.
+    assert!(
+        t["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["actor"] == "receiver"
+                && e["call"]["result"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with("5 b\"hello\" from (\"10.0.0.1\", "))),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout
+            .lines()
+            .any(|l| l.contains("printed: hello ") && l.ends_with(" 10.0.0.1")),
+        "{}",
+        ran.stdout
+    );
+}

@@ -226,12 +226,14 @@ pub fn run(
         }));
     }
     let mut tracer_thread = None;
+    // On a lesson's host, in that host's network.
+    let netns = plan.actors[actor].host.and_then(|h| live.host_netns(h));
     let start = |tx: mpsc::Sender<tracer::Call>| -> Result<_, Error> {
         let program = tracer::Program {
             argv: argv.clone(),
             label: command.clone(),
             stdin: Some(stdin_pipe(&slot.stdin)?),
-            netns: None,
+            netns,
         };
         let options = Options {
             calls: Some(tx),

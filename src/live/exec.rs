@@ -130,6 +130,12 @@ impl<'a> Runner<'a> {
         }
     }
 
+    /// The open namespace file of the lesson's host `host`, for a program
+    /// that runs there.
+    pub fn host_netns(&self, host: usize) -> Option<std::os::fd::RawFd> {
+        Some(self.source.network()?.hosts.get(host)?.netns_fd())
+    }
+
     /// Every address an actor's socket has, for telling whose frame is whose.
     pub fn endpoints(&self) -> Vec<(SocketAddr, usize)> {
         let mut out = Vec::new();

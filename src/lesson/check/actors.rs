@@ -93,7 +93,7 @@ pub(super) fn check_actors(
                 None => Some(0),
             };
             let protocol = super::app::check_protocol(spec, transport, problems);
-            let program = super::program::check_program(spec, hosts, problems);
+            let program = super::program::check_program(spec, problems);
             Some(PlannedActor {
                 name: spec.name.value.clone(),
                 transport: transport?,

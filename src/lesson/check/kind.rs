@@ -879,9 +879,6 @@ pub enum Kind {
         actor: String,
         key: &'static str,
     },
-    ProgramOnHost {
-        actor: String,
-    },
     ProgramStdinTooLarge {
         bytes: usize,
         limit: usize,

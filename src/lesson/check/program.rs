@@ -8,7 +8,6 @@ use crate::plan::{ProgramExpect, ProgramSlot};
 /// The actor's program slot, if it is one; Err when it is wrong.
 pub(super) fn check_program(
     spec: &ActorSpec,
-    hosts: &[crate::lesson::model::HostSpec],
     problems: &mut Vec<Problem>,
 ) -> Result<Option<ProgramSlot>, ()> {
     let actor = &spec.name.value;
@@ -36,12 +35,6 @@ pub(super) fn check_program(
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
         problems.push(Problem::new(Kind::BadSlotName { slot: name.clone() }, slot));
-    }
-    if !hosts.is_empty() {
-        let kind = Kind::ProgramOnHost {
-            actor: actor.clone(),
-        };
-        problems.push(Problem::new(kind, slot));
     }
     let stdin = spec
         .stdin

@@ -11,7 +11,6 @@ macro_rules! program_kinds {
     () => {
         Kind::BadSlotName { .. }
             | Kind::ProgramKeyWithoutProgram { .. }
-            | Kind::ProgramOnHost { .. }
             | Kind::ProgramStdinTooLarge { .. }
             | Kind::TooManyProgramExpects { .. }
             | Kind::ProgramExpectKeys { .. }
@@ -35,10 +34,6 @@ pub(super) fn message(kind: &Kind, f: &mut Formatter<'_>) -> fmt::Result {
         ProgramKeyWithoutProgram { actor, key } => write!(
             f,
             "actor `{actor}` has `{key}` but is no program (it has no `program:`)"
-        ),
-        ProgramOnHost { actor } => write!(
-            f,
-            "program actor `{actor}` is on a host of the lesson's own network, where programs cannot run yet"
         ),
         ProgramStdinTooLarge { bytes, limit } => write!(
             f,
@@ -88,9 +83,6 @@ pub(super) fn hint(kind: &Kind) -> Option<String> {
         ProgramKeyWithoutProgram { key, .. } => Some(format!(
             "add `program: SLOT` to the actor, or move `{key}` to a step (a step's `expect:` is a map)"
         )),
-        ProgramOnHost { .. } => {
-            s("leave out `host:` (and the lesson's `hosts:`): a program runs on the sandbox's `lo`")
-        }
         ProgramStdinTooLarge { .. } => s("shorten it: a few lines test a program"),
         TooManyProgramExpects { .. } => s("keep the expectations that grade what matters"),
         ProgramExpectKeys { .. } => Some(format!(
