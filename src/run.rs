@@ -370,43 +370,7 @@ impl<'a> LiveRun<'a> {
             });
             return;
         }
-        let d = crate::dissect::dissect(&e.bytes());
-        let Some(seg) = Seg::from_dissection(e.index, e.timestamp_ns, &e.actor, &d) else {
-            return;
-        };
-        let verdict = self.timers.frame(&seg);
-        if let Some(held) = verdict.held {
-            // Its call had returned: what let it go replaces "caused by step N".
-            e.notes.timing = format!(
-                "{} It left at {} since the lesson began.",
-                timers::explain_held(&held, &e.actor),
-                crate::annotate::fmt_ns(e.time_ns)
-            );
-        }
-        if let Some(dup) = verdict.dup_ack
-            && let Some(tcp) = &e.tcp
-        {
-            let to = e.to.clone().unwrap_or_else(|| "kernel".into());
-            let (what, next) = timers::explain_dup_ack(&dup, tcp.ack_rel, &e.actor, &to);
-            e.notes.semantics = format!("{what} {}", e.notes.semantics);
-            e.notes.timing = format!(
-                "{next} It left at {} since the lesson began.",
-                crate::annotate::fmt_ns(e.time_ns)
-            );
-        }
-        if let Some(cause) = verdict.timer {
-            // No call caused it: the timer's account replaces "caused by step N".
-            e.notes.timing = format!(
-                "{} It left at {} since the lesson began.",
-                timers::explain(&cause, &e.actor),
-                crate::annotate::fmt_ns(e.time_ns)
-            );
-            e.timer = Some(TimerInfo {
-                kind: cause.timer.as_str().to_string(),
-                armed_by: cause.armed_by,
-                delay_ns: cause.delay_ns,
-            });
-        }
+        track_frame(&mut self.timers, e, &self.transcript.network);
     }
 
     /// Each data segment or FIN of the step says what followed it in the
@@ -464,6 +428,70 @@ impl<'a> LiveRun<'a> {
     }
 }
 
+/// What the timer analysis says of a frame, in its notes: the timer that
+/// sent it, what held it back after its call, or the duplicate ACK it is.
+/// Returns whether the analysis explained it (then no call sent it).
+pub(crate) fn track_frame(timers: &mut Tracker, e: &mut Event, network: &NetworkInfo) -> bool {
+    let d = crate::dissect::dissect(&e.bytes());
+    let Some(seg) = Seg::from_dissection(e.index, e.timestamp_ns, &e.actor, &d) else {
+        return false;
+    };
+    // Across a lesson's wire it reached its receiver later than it left.
+    let transit = e.crossing.as_ref().and_then(|c| c.transit_ns).unwrap_or(0);
+    let seg = seg.arriving_at(e.timestamp_ns.saturating_add(transit));
+    if forwarded(e, network) {
+        timers.forwarded(&seg);
+        return false;
+    }
+    let verdict = timers.frame(&seg);
+    if let Some(held) = verdict.held {
+        // Its call had returned: what let it go replaces "caused by step N".
+        e.notes.timing = format!(
+            "{} It left at {} since the lesson began.",
+            timers::explain_held(&held, &e.actor),
+            crate::annotate::fmt_ns(e.time_ns)
+        );
+    }
+    if let Some(dup) = verdict.dup_ack
+        && let Some(tcp) = &e.tcp
+    {
+        let to = e.to.clone().unwrap_or_else(|| "kernel".into());
+        let (what, next) = timers::explain_dup_ack(&dup, tcp.ack_rel, &e.actor, &to);
+        e.notes.semantics = format!("{what} {}", e.notes.semantics);
+        e.notes.timing = format!(
+            "{next} It left at {} since the lesson began.",
+            crate::annotate::fmt_ns(e.time_ns)
+        );
+    }
+    if let Some(cause) = verdict.timer {
+        // No call caused it: the timer's account replaces "caused by step N".
+        e.notes.timing = format!(
+            "{} It left at {} since the lesson began.",
+            timers::explain(&cause, &e.actor),
+            crate::annotate::fmt_ns(e.time_ns)
+        );
+        e.timer = Some(TimerInfo {
+            kind: cause.timer.as_str().to_string(),
+            armed_by: cause.armed_by,
+            delay_ns: cause.delay_ns,
+        });
+    }
+    verdict.timer.is_some() || verdict.held.is_some() || verdict.dup_ack.is_some()
+}
+
+/// A packet a router passed on: its IP source is no address of the
+/// interface that put it on this link.
+fn forwarded(e: &Event, network: &NetworkInfo) -> bool {
+    let (Some(c), Some(ip)) = (&e.crossing, &e.ip) else {
+        return false;
+    };
+    network.ends.get(c.from_end).is_some_and(|end| {
+        !end.addresses
+            .iter()
+            .any(|a| a.split('/').next() == Some(ip.src.as_str()))
+    })
+}
+
 /// The lesson's own network, as the transcript tells it.
 pub(crate) fn describe_network(info: &mut NetworkInfo, network: &Network) {
     info.links = network.links.clone();
@@ -517,6 +545,9 @@ pub(crate) fn with_crossing(
         from_end: c.from_end,
         to_ends: c.to_ends.clone(),
         wire: c.note.clone(),
+        transit_ns: c
+            .delivered_ns
+            .map(|at| at.saturating_sub(frame.timestamp_ns)),
     });
     // Which link, like a capture's interface column.
     event.summary = format!(

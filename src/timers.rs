@@ -30,6 +30,11 @@ use dupack::{dup_acks, micros};
 pub const IMMEDIATE_NS: u64 = 2_000_000;
 /// Linux's delayed-ACK bounds (TCP_DELACK_MIN / TCP_DELACK_MAX).
 pub const DELACK_MIN_NS: u64 = 40_000_000;
+/// Sooner than this after the first segment it covers arrived, a pure ACK
+/// is no delayed-ACK timer's: Linux's shortest delayed-ACK wait is half
+/// its 40 ms minimum, in interactive exchanges (and a timer counts clock
+/// ticks, so it may fire up to one tick, a few ms, before the exact time).
+pub const DELACK_FLOOR_NS: u64 = 15_000_000;
 pub const DELACK_MAX_NS: u64 = 200_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,8 +84,12 @@ pub struct TimerCause {
 pub struct Seg {
     /// The event's index in the transcript.
     pub index: usize,
-    /// Kernel timestamp, ns.
+    /// Kernel timestamp, ns: when it left its sender (reached the wire).
     pub time_ns: u64,
+    /// When it reached the receiving host: later than `time_ns` by what
+    /// the wire took to carry it (a `delay` rule, a busy machine); the
+    /// same on `lo`. "Left the moment X arrived" is measured from this.
+    pub arrived_ns: u64,
     pub src: (String, u16),
     pub dst: (String, u16),
     /// The actor whose socket sent it (`kernel` when none).
@@ -99,6 +108,7 @@ impl Seg {
         Some(Seg {
             index,
             time_ns,
+            arrived_ns: time_ns,
             src: (d.ip_src.clone()?, t.src_port),
             dst: (d.ip_dst.clone()?, t.dst_port),
             actor: actor.to_string(),
@@ -108,6 +118,14 @@ impl Seg {
             len: t.payload_len as u32,
             window: t.window,
         })
+    }
+
+    /// The same segment, delivered to its receiver at `ns`.
+    pub fn arriving_at(self, ns: u64) -> Seg {
+        Seg {
+            arrived_ns: ns.max(self.time_ns),
+            ..self
+        }
     }
 
     fn has(&self, flag: u16) -> bool {
@@ -176,13 +194,15 @@ struct Half {
     next: Option<u32>,
     /// Highest ACK the other side sent for this direction (`snd_una`).
     acked: Option<u32>,
-    /// Segments that used sequence space: (start, end, index, time).
-    sent: Vec<(u32, u32, usize, u64)>,
-    /// The last frame of this direction that said window 0, if the latest did.
+    /// Segments that used sequence space: (start, end, index, time it
+    /// left, time it arrived).
+    sent: Vec<(u32, u32, usize, u64, u64)>,
+    /// The last frame of this direction that said window 0, if the latest
+    /// did (its index and arrival).
     zero_window: Option<(usize, u64)>,
     /// The peer's window was 0 at some point since this side last sent data.
     peer_window_was_zero: bool,
-    /// The last segment of this direction.
+    /// The last segment of this direction (its index and arrival).
     last: Option<(usize, u64)>,
     /// A RST ended the connection.
     reset: bool,
@@ -268,6 +288,35 @@ impl Tracker {
         }
     }
 
+    /// A router passed a segment already seen on an earlier link on to the
+    /// next: the same segment, not a new one (no timer sent it). It reaches
+    /// its receiver only now, and answers are timed from then.
+    pub fn forwarded(&mut self, s: &Seg) {
+        let Some(c) = self.conns.iter_mut().find(|c| {
+            (c.ends[0] == s.src && c.ends[1] == s.dst) || (c.ends[0] == s.dst && c.ends[1] == s.src)
+        }) else {
+            return;
+        };
+        let me = usize::from(c.ends[0] != s.src);
+        let half = &mut c.half[me];
+        let end = s.seq.wrapping_add(s.space());
+        if let Some(sent) = half
+            .sent
+            .iter_mut()
+            .rev()
+            .find(|(start, stop, ..)| *start == s.seq && *stop == end)
+        {
+            sent.4 = sent.4.max(s.arrived_ns);
+        }
+        if let Some(last) = &mut half.last {
+            last.1 = last.1.max(s.arrived_ns);
+        }
+        if let Some(zero) = &mut half.zero_window {
+            zero.1 = zero.1.max(s.arrived_ns);
+        }
+        half.dups.arrived(s.ack, s.arrived_ns);
+    }
+
     fn dup_ack(&mut self, pos: usize, me: usize, s: &Seg) -> Option<DupAck> {
         // A SYN+ACK's window is never scaled: no row starts there.
         if !s.has(TcpInfo::ACK) || s.has(TcpInfo::RST) || s.has(TcpInfo::SYN) {
@@ -277,7 +326,7 @@ impl Tracker {
         let outstanding = c.half[1 - me].next.is_some_and(|n| before(s.ack, n));
         c.half[me].dups.ack(&AckSeen {
             index: s.index,
-            time_ns: s.time_ns,
+            time_ns: s.arrived_ns,
             ack: s.ack,
             window: s.window,
             pure: s.space() == 0,
@@ -397,7 +446,7 @@ impl Tracker {
         let pure = s.flags & !(TcpInfo::ACK | TcpInfo::PSH) == 0 && s.len == 0;
         if pure && s.has(TcpInfo::ACK) {
             // Their segments this ACK acknowledges for the first time.
-            let newly: Vec<&(u32, u32, usize, u64)> = theirs
+            let newly: Vec<&(u32, u32, usize, u64, u64)> = theirs
                 .sent
                 .iter()
                 .filter(|(_, end, ..)| {
@@ -407,7 +456,10 @@ impl Tracker {
             let (Some(first), Some(latest)) = (newly.first(), newly.last()) else {
                 return None;
             };
-            if s.time_ns.saturating_sub(latest.3) < IMMEDIATE_NS {
+            // Measured from when they reached this host; an ACK sooner
+            // than the timer's shortest wait is a late immediate one.
+            let waited = s.time_ns.saturating_sub(latest.4);
+            if waited < IMMEDIATE_NS || s.time_ns.saturating_sub(first.4) < DELACK_FLOOR_NS {
                 return None;
             }
             if self.in_call(&s.actor, s.time_ns) {
@@ -416,7 +468,7 @@ impl Tracker {
             return Some(TimerCause {
                 timer: Timer::DelayedAck,
                 armed_by: first.2,
-                delay_ns: s.time_ns.saturating_sub(first.3),
+                delay_ns: s.time_ns.saturating_sub(first.4),
                 copy: None,
                 dup_acks: 0,
             });
@@ -498,12 +550,14 @@ impl Tracker {
             if mine.next.is_none_or(|n| before(n, end)) {
                 mine.next = Some(end);
             }
-            mine.sent.push((s.seq, end, s.index, s.time_ns));
+            mine.sent
+                .push((s.seq, end, s.index, s.time_ns, s.arrived_ns));
         } else if mine.next.is_none() {
             mine.next = Some(s.seq);
         }
-        mine.zero_window = (s.window == 0 && !s.has(TcpInfo::SYN)).then_some((s.index, s.time_ns));
-        mine.last = Some((s.index, s.time_ns));
+        mine.zero_window =
+            (s.window == 0 && !s.has(TcpInfo::SYN)).then_some((s.index, s.arrived_ns));
+        mine.last = Some((s.index, s.arrived_ns));
         if s.len > 0 {
             mine.peer_window_was_zero = false;
         }
@@ -532,7 +586,7 @@ impl Tracker {
                     .sent
                     .iter()
                     .find(|(_, end, ..)| h.acked.is_none_or(|a| before(a, *end)));
-                if let Some((_, _, index, at)) = first {
+                if let Some((_, _, index, _, at)) = first {
                     let by = c.half[1 - me].actor.clone();
                     out.push(Owed {
                         by: if by.is_empty() { "kernel".into() } else { by },
@@ -659,6 +713,7 @@ mod tests {
         Seg {
             index,
             time_ns: (ms * 1e6) as u64,
+            arrived_ns: (ms * 1e6) as u64,
             src: if from_a { a.clone() } else { b.clone() },
             dst: if from_a { b } else { a },
             actor: if from_a { "client" } else { "server" }.into(),
@@ -715,6 +770,51 @@ mod tests {
         assert_eq!(
             explain_followed(None, false, "server"),
             "In this capture no frame of this step acknowledges it: server's kernel is holding the ACK."
+        );
+    }
+
+    #[test]
+    fn a_segment_a_router_passed_on_is_no_retransmission() {
+        let mut t = Tracker::default();
+        // The SYN on alice's link, then the router's copy on bob's.
+        assert_eq!(t.frame(&seg(1, 0.0, true, S, 100, 0, 0)).timer, None);
+        t.forwarded(&seg(2, 0.05, true, S, 100, 0, 0));
+        assert_eq!(
+            t.frame(&seg(3, 0.06, false, S | AK, 500, 101, 0)).timer,
+            None
+        );
+        t.forwarded(&seg(4, 0.07, false, S | AK, 500, 101, 0));
+        assert_eq!(t.frame(&seg(5, 0.08, true, AK, 101, 501, 0)).timer, None);
+        // Data reaches the server only through the router, 30 ms later (a
+        // slow hop); its ACK 0.1 ms after that was sent at once.
+        assert_eq!(t.frame(&seg(6, 1.0, true, PA, 101, 501, 9)).timer, None);
+        t.forwarded(&seg(7, 1.0, true, PA, 101, 501, 9).arriving_at(31_000_000));
+        assert_eq!(t.frame(&seg(8, 31.1, false, AK, 501, 110, 0)).timer, None);
+        assert_eq!(t.acked_by(6), Some(Acked { by: 8, pure: true }));
+    }
+
+    #[test]
+    fn an_ack_is_timed_from_when_the_segment_reached_its_receiver() {
+        let mut t = Tracker::default();
+        handshake(&mut t);
+        // A wire `delay` held the data 50 ms: the ACK that left 0.2 ms after
+        // it arrived was sent at once, not by the delayed-ACK timer.
+        let data = seg(5, 1.0, true, PA, 101, 501, 9).arriving_at(51_000_000);
+        assert_eq!(t.frame(&data).timer, None);
+        assert_eq!(t.frame(&seg(6, 51.2, false, AK, 501, 110, 0)).timer, None);
+        // 5 ms after it arrived (a busy machine): too soon for that timer.
+        let data = seg(7, 60.0, true, PA, 110, 501, 3);
+        assert_eq!(t.frame(&data).timer, None);
+        assert_eq!(t.frame(&seg(8, 65.0, false, AK, 501, 113, 0)).timer, None);
+        // 41 ms after it arrived, outside any call: the timer.
+        assert_eq!(t.frame(&seg(9, 70.0, true, PA, 113, 501, 3)).timer, None);
+        let cause = t
+            .frame(&seg(10, 111.0, false, AK, 501, 116, 0))
+            .timer
+            .unwrap();
+        assert_eq!(
+            (cause.timer, cause.armed_by, cause.delay_ns),
+            (Timer::DelayedAck, 9, 41_000_000)
         );
     }
 

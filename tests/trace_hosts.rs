@@ -194,6 +194,15 @@ fn the_dictionary_across_a_router_ttl_drops_and_the_router_forwards() {
         .expect("connect");
     assert_eq!(syns[0]["follows"], connect["index"]);
     assert_eq!(sent_from(&t, syns[1]), "router");
+    // The router's copy is the same SYN passed on, not a resent one.
+    for f in &frames {
+        let timer = f["timer"]["kind"].as_str().unwrap_or("");
+        assert!(
+            !timer.contains("retransmission"),
+            "{}: {timer}",
+            f["summary"]
+        );
+    }
     let note = syns[1]["notes"]["timing"].as_str().unwrap();
     assert!(
         note.contains("No traced program runs on `router`: its kernel sent it on its own"),
@@ -305,4 +314,63 @@ fn placing_programs_on_hosts_is_checked_before_anything_runs() {
         "{}",
         ran.stderr
     );
+}
+
+#[test]
+#[cfg_attr(missing_tshark, ignore = "tshark is not installed (CI installs it)")]
+fn the_lessons_wire_drops_a_segment_and_the_retransmission_is_the_timers() {
+    require("tshark");
+    // tcp-loss's wire drops alice's second data segment: the client's
+    // second question. Its kernel resends it on its retransmission timer,
+    // while the program waits in recv: no call of the program sent it.
+    let (t, pcapng) = trace(
+        &[
+            "--lesson",
+            "tcp-loss",
+            "--host",
+            "bob",
+            "--run",
+            "python3 dict_server.py",
+            "--host",
+            "alice",
+            "--run",
+            "python3 dict_client.py --to 10.0.0.2",
+            "--stdin",
+            examples().join("questions.txt").to_str().unwrap(),
+        ],
+        "trace-hosts-loss",
+    );
+    assert_eq!(t["outcome"]["passed"], true, "{}", t["outcome"]);
+    let frames = frames(&t);
+    let dropped: Vec<&&Value> = frames
+        .iter()
+        .filter(|f| f["crossing"]["wire"] == "dropped by wire rule 1")
+        .collect();
+    assert_eq!(dropped.len(), 1);
+    assert_eq!(dropped[0]["payload"], "b\"how old are u\"");
+    let resent: Vec<&&Value> = frames
+        .iter()
+        .filter(|f| f["timer"]["kind"] == "retransmission")
+        .collect();
+    assert_eq!(resent.len(), 1);
+    assert_eq!(resent[0]["timer"]["armed_by"], dropped[0]["index"]);
+    assert!(resent[0]["timer"]["delay_ns"].as_u64().unwrap() >= 200_000_000);
+    let note = resent[0]["notes"]["timing"].as_str().unwrap();
+    assert!(note.contains("retransmission timer"), "{note}");
+    assert!(!note.contains("that call put it on the wire"), "{note}");
+    // tshark's TCP analysis flags the same frame, and only it.
+    let rows = tshark_fields(&pcapng, &["tcp.analysis.retransmission"]);
+    let flagged: Vec<usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r[0].is_empty())
+        .map(|(i, _)| i)
+        .collect();
+    let ours: Vec<usize> = frames
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f["timer"]["kind"] == "retransmission")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(flagged, ours);
 }

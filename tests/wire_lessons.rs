@@ -657,3 +657,42 @@ fn frames_that_arrive_after_the_last_step_keep_their_link() {
         assert!(f["summary"].as_str().unwrap().starts_with("[lan] "));
     }
 }
+
+#[test]
+fn behind_a_delay_an_immediate_ack_is_not_called_the_delayed_ack_timer() {
+    // The wire holds every frame 50 ms. The handshake's last ACK, each ACK
+    // of data and the ACK of the FIN leave microseconds after what they
+    // answer reached their host: 50 ms after it reached the wire. Timed
+    // from when it arrived, none is the delayed-ACK timer's.
+    let dir = scratch("wire-slow");
+    let lesson = dir.join("slow.yaml");
+    std::fs::write(
+        &lesson,
+        "format: 1\nname: slow\ntitle: t\nsummary: s\nhosts:\n  - name: a\n    interfaces:\n      - { name: eth0, link: lan, addresses: [10.0.0.1/24] }\n  - name: b\n    interfaces:\n      - { name: eth0, link: lan, addresses: [10.0.0.2/24] }\nlinks: [lan]\nwire:\n  - { action: delay, ms: 50 }\nactors:\n  - { name: server, host: b, transport: tcp, port: 8080 }\n  - { name: client, host: a, transport: tcp }\nsteps:\n  - { actor: server, call: bind }\n  - { actor: server, call: listen }\n  - { actor: client, call: connect, to: server }\n  - { actor: server, call: accept }\n  - { actor: client, call: send, text: hello }\n  - { actor: server, call: recv }\n  - { actor: client, call: close }\n  - { actor: server, call: close }\n",
+    )
+    .unwrap();
+    let json = dir.join("t.json");
+    netcourse(&[
+        "run",
+        "lesson",
+        lesson.to_str().unwrap(),
+        "--quiet",
+        "--export",
+        json.to_str().unwrap(),
+    ])
+    .by_nobody()
+    .run()
+    .code(0);
+    let t = read_json(&json);
+    let frames = frames(&t);
+    let pure_acks = frames
+        .iter()
+        .filter(|f| f["tcp"]["flags"] == serde_json::json!(["ACK"]))
+        .count();
+    assert!(pure_acks >= 3, "{pure_acks} pure ACKs");
+    for f in &frames {
+        let transit = f["crossing"]["transit_ns"].as_u64().unwrap();
+        assert!(transit >= 50_000_000, "{}: {transit}", f["summary"]);
+        assert!(f["timer"].is_null(), "{}: {}", f["summary"], f["timer"]);
+    }
+}

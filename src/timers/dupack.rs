@@ -61,6 +61,16 @@ impl DupAcks {
         None
     }
 
+    /// The latest ACK, if it said `ack`, reached the other end only at
+    /// `at` (a router passed it on).
+    pub(super) fn arrived(&mut self, ack: u32, at: u64) {
+        if self.last.is_some_and(|(a, _)| a == ack)
+            && let Some(latest) = &mut self.latest
+        {
+            latest.1 = latest.1.max(at);
+        }
+    }
+
     /// How many duplicates asked for `seq`, and the latest of them.
     pub(super) fn asking_for(&self, seq: u32) -> Option<(u32, usize, u64)> {
         let (ack, _) = self.last?;

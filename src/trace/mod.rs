@@ -33,10 +33,12 @@ use crate::dissect::Dissection;
 use crate::error::Error;
 use crate::live::capture::CapturedFrame;
 use crate::render::{self, terminal};
+use crate::timers::CallSpan;
 use crate::transcript::{
     ActorInfo, CallDetail, Event, EventKind, LessonInfo, NetworkInfo, Notes, Outcome, StepInfo,
     Transcript, to_hex,
 };
+use decode::Sc;
 use frames::Frames;
 use owners::{Owner, owners, unowned_note};
 use tracer::{Call, Outcome as Traced};
@@ -406,6 +408,7 @@ pub fn build(
     });
     let mut annotator = Annotator::without_plan(false);
     annotator.set_start(started_at);
+    let mut timers = crate::timers::Tracker::default();
     for c in &calls {
         let name = actor_name(labels, c.program, c.pid);
         for a in [c.local].into_iter().flatten() {
@@ -455,6 +458,14 @@ pub fn build(
                 call_event[i] = index;
                 last_step = i + 1;
                 let name = actor_name(labels, c.program, c.pid);
+                timers.call(CallSpan {
+                    index,
+                    actor: name.clone(),
+                    start_ns: c.start_ns,
+                    end_ns: c.end_ns,
+                    closes: matches!(c.sc, Sc::Close | Sc::Shutdown),
+                    sends: c.sc.sends_data(),
+                });
                 let mut e = Event::new(index, EventKind::Call, i + 1, name.clone(), time_ns, ts);
                 e.summary = format!("{name}: {} → {}", c.args, c.result);
                 e.notes = call_notes(c, &name, c.end_ns.saturating_sub(c.start_ns));
@@ -478,7 +489,11 @@ pub fn build(
                     .unwrap_or_else(|| crate::dissect::dissect(&f.data));
                 let mut e =
                     crate::run::with_crossing(annotator.frame_dissected(step, f, d), f, &network);
+                // A kernel timer, or data held back after its call: what the
+                // analysis says replaces the running call's account.
+                let explained = crate::run::track_frame(&mut timers, &mut e, &network);
                 let cause = match owner[i] {
+                    _ if explained => String::new(),
                     Some(Owner { call: c, running }) => {
                         let call = &calls[c];
                         if e.follows.is_none() {
@@ -536,6 +551,15 @@ pub fn build(
                 let x = &exits[i];
                 let (index, time_ns) = annotator.reserve(ts);
                 let name = actor_name(labels, x.program, x.pid);
+                // Ending, a process closes every socket it held.
+                timers.call(CallSpan {
+                    index,
+                    actor: name.clone(),
+                    start_ns: ts,
+                    end_ns: ts,
+                    closes: true,
+                    sends: false,
+                });
                 let mut e =
                     Event::new(index, EventKind::Call, last_step, name.clone(), time_ns, ts);
                 e.summary = format!("{name} {}", x.how);

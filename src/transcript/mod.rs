@@ -96,6 +96,10 @@ pub struct Crossing {
     /// What the wire did to it, if anything: `dropped by wire rule 1`, …
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wire: Option<String>,
+    /// From reaching the wire to being written to the receiving end, in
+    /// ns (microseconds, unless a rule held it); none when not delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transit_ns: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -91,11 +91,20 @@ impl WireFrame {
                 )),
             ),
         };
+        let delivered_ns = match &self.fate {
+            Fate::Delivered(d) => d
+                .iter()
+                .filter(|d| d.error.is_none())
+                .map(|d| d.at_ns)
+                .min(),
+            _ => None,
+        };
         Crossing {
             link: self.link,
             from_end: self.from_end,
             to_ends,
             note,
+            delivered_ns,
         }
     }
 }
@@ -108,6 +117,8 @@ pub struct Crossing {
     pub from_end: usize,
     pub to_ends: Vec<usize>,
     pub note: Option<String>,
+    /// When the wire first wrote it to a receiving end.
+    pub delivered_ns: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
