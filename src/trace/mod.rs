@@ -487,11 +487,12 @@ pub fn build(
                     .get_mut(i)
                     .and_then(Option::take)
                     .unwrap_or_else(|| crate::dissect::dissect(&f.data));
+                let tcp = d.tcp.is_some();
                 let mut e =
                     crate::run::with_crossing(annotator.frame_dissected(step, f, d), f, &network);
                 // A kernel timer, or data held back after its call: what the
                 // analysis says replaces the running call's account.
-                let explained = crate::run::track_frame(&mut timers, &mut e, &network);
+                let explained = tcp && crate::run::track_frame(&mut timers, &mut e, &network);
                 let cause = match owner[i] {
                     _ if explained => String::new(),
                     Some(Owner { call: c, running }) => {
