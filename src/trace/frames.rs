@@ -15,6 +15,10 @@ use crate::plan::Plan;
 /// `delay` is at most 5 s).
 const HELD_BOUND: Duration = Duration::from_secs(6);
 
+/// The frames, their dissections (when the capture made them), the
+/// kernel's drop count, and where the programs ran.
+pub type Finished = (Vec<CapturedFrame>, Vec<Dissection>, u64, Option<Placement>);
+
 pub enum Frames {
     Lo(Wire),
     Hosts(Box<Hosts>),
@@ -36,28 +40,29 @@ impl Frames {
         })
     }
 
-    /// Step mode: the frames sent since the last call, once read.
+    /// Step mode: the frames sent since the last call, once read (a wire
+    /// that fails to answer shows none now; `finish` says why).
     pub fn sync(&mut self, within: Duration) -> Vec<CapturedFrame> {
         match self {
             Frames::Lo(w) => w.sync(within),
-            Frames::Hosts(h) => h.frames(within),
+            Frames::Hosts(h) => h.frames(within).unwrap_or_default(),
         }
     }
 
     /// Every frame not yet taken, their dissections when the capture made
     /// them, the kernel's drop count, and where the programs ran.
-    pub fn finish(self) -> (Vec<CapturedFrame>, Vec<Dissection>, u64, Option<Placement>) {
-        match self {
+    pub fn finish(self) -> Result<Finished, Error> {
+        Ok(match self {
             Frames::Lo(w) => {
                 let (frames, dissections, dropped) = w.finish_dissected();
                 (frames, dissections, dropped, None)
             }
             Frames::Hosts(mut h) => {
-                let frames = h.all_frames(HELD_BOUND);
+                let frames = h.all_frames(HELD_BOUND)?;
                 let dropped = h.dropped();
                 (frames, Vec::new(), dropped, Some(h.placement))
             }
-        }
+        })
     }
 
     pub fn placement(&self) -> Option<&Placement> {

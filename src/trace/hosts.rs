@@ -157,17 +157,17 @@ impl Hosts {
 
     /// The frames that left the wire since the last call, waiting at most
     /// `bound` for frames a rule still holds.
-    pub fn frames(&mut self, bound: Duration) -> Vec<CapturedFrame> {
-        let new = self.source.drain(bound).unwrap_or_default();
+    pub fn frames(&mut self, bound: Duration) -> Result<Vec<CapturedFrame>, Error> {
+        let new = self.source.drain(bound)?;
         self.taken.extend(new.iter().cloned());
-        new
+        Ok(new)
     }
 
     /// Every frame of the run, once the rest has left the wire (at most
     /// `bound`).
-    pub fn all_frames(&mut self, bound: Duration) -> Vec<CapturedFrame> {
-        self.frames(bound);
-        std::mem::take(&mut self.taken)
+    pub fn all_frames(&mut self, bound: Duration) -> Result<Vec<CapturedFrame>, Error> {
+        self.frames(bound)?;
+        Ok(std::mem::take(&mut self.taken))
     }
 
     /// Frames the kernel dropped before the wire read them.

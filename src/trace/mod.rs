@@ -162,8 +162,9 @@ pub fn command(args: &TraceArgs) -> Result<ExitCode, Error> {
         Duration::from_secs_f64(args.timeout.max(0.1)),
         options,
     );
-    let (frames, dissections, dropped, placement) = frames_from.finish();
+    let finished = frames_from.finish();
     let traced = traced?;
+    let (frames, dissections, dropped, placement) = finished?;
     let t = build(
         &labels,
         traced,
@@ -250,7 +251,7 @@ fn stepped(
         message: "tracing: the tracer thread panicked".into(),
         hint: "this is a netcourse bug; please report it".into(),
     })?;
-    let (frames, _, dropped, placement) = frames_from.finish();
+    let (frames, _, dropped, placement) = frames_from.finish()?;
     let ending = ending?;
     let mut t = build(
         &labels,
@@ -420,7 +421,14 @@ pub fn build(
         let mine = calls
             .iter()
             .filter(|c| c.pid == *pid || processes_share(c, *pid));
-        let transport = mine.clone().find_map(|c| c.transport).unwrap_or("-");
+        // An IP socket's: the C library may first ask a local daemon
+        // (nscd) over a Unix socket.
+        let transport = mine
+            .clone()
+            .filter(|c| c.local.is_some())
+            .find_map(|c| c.transport)
+            .or_else(|| mine.clone().find_map(|c| c.transport))
+            .unwrap_or("-");
         let address = mine
             .clone()
             .find_map(|c| c.local)
