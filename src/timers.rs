@@ -31,10 +31,10 @@ pub const IMMEDIATE_NS: u64 = 2_000_000;
 /// Linux's delayed-ACK bounds (TCP_DELACK_MIN / TCP_DELACK_MAX).
 pub const DELACK_MIN_NS: u64 = 40_000_000;
 /// Sooner than this after the first segment it covers arrived, a pure ACK
-/// is no delayed-ACK timer's: Linux's shortest delayed-ACK wait is half
-/// its 40 ms minimum, in interactive exchanges (and a timer counts clock
-/// ticks, so it may fire up to one tick, a few ms, before the exact time).
-pub const DELACK_FLOOR_NS: u64 = 15_000_000;
+/// is no delayed-ACK timer's but an immediate one that left late (a busy
+/// machine): that timer waits at least `DELACK_MIN_NS`, counted in clock
+/// ticks, so it may fire up to one tick (at most 10 ms) before that.
+pub const DELACK_FLOOR_NS: u64 = 30_000_000;
 pub const DELACK_MAX_NS: u64 = 200_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
