@@ -266,11 +266,47 @@ fn step_mode_on_hosts_keeps_every_frame() {
     .ok();
     let out = ran.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(out.contains("ARP who has 10.0.0.2? tell 10.0.0.1"), "{out}");
+
     let t = read_json(&json);
     assert_eq!(t["complete"], true);
     let frames = frames(&t);
     assert_eq!(frames.len(), 4, "ARP request and reply, two datagrams");
     assert!(frames.iter().all(|f| link(f) == "lan"));
+}
+
+#[test]
+fn the_terminal_heads_what_no_call_sent() {
+    let ran = netcourse(&[
+        "trace",
+        "--color",
+        "never",
+        "--detail",
+        "brief",
+        "--lesson",
+        "arp-basics",
+        "--host",
+        "bob",
+        "--run",
+        "python3 udp_recv.py",
+        "--host",
+        "alice",
+        "--run",
+        "python3 udp_send.py --to 10.0.0.2",
+    ])
+    .dir(&examples())
+    .run()
+    .ok();
+    let out = &ran.stdout;
+    // bob's kernel answered alice's ARP request by itself: the reply is
+    // under a heading of its own, not under alice's sendto.
+    let reply = out
+        .find("ARP 10.0.0.2 is at")
+        .unwrap_or_else(|| panic!("{out}"));
+    let heading = out[..reply].rfind("━━ ").map_or("", |i| &out[i..reply]);
+    assert!(
+        heading.starts_with("━━ Sent by no call: the kernel on its own ━"),
+        "{heading}"
+    );
 }
 
 #[test]

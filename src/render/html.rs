@@ -391,6 +391,7 @@ pub(crate) const JS: &str = r#"(function () {
     var lanes = V.lanes || [];
     var steps = {};
     (T.steps || []).forEach(function (s) { steps[s.number] = s; });
+    var NO_CALL = 'Sent by no call: the kernel on its own';
     var COLORS = { Ethernet: 'c0', ARP: 'c3', IPv4: 'c1', IPv6: 'c1', ICMP: 'c3', ICMPv6: 'c3', UDP: 'c2', TCP: 'c2', Payload: 'c4' };
 
     function el(tag, cls, text) {
@@ -412,7 +413,8 @@ pub(crate) const JS: &str = r#"(function () {
     }
     function stepTitle(n) {
       var s = steps[n];
-      return s ? 'Step ' + n + '/' + (T.steps || []).length + ' · ' + s.actor + ' · ' + s.call : 'Step ' + n;
+      if (s) return 'Step ' + n + '/' + (T.steps || []).length + ' · ' + s.actor + ' · ' + s.call;
+      return n === 0 ? NO_CALL : 'Step ' + n;
     }
 
     /* ---- the ladder ---- */
@@ -854,5 +856,10 @@ mod tests {
         assert!(!s.contains('<') && !s.contains('>') && !s.contains('&'));
         let back: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(back["a"], "</script><!-- & > é");
+    }
+
+    #[test]
+    fn the_script_names_frames_no_call_sent_as_the_other_exports_do() {
+        assert!(JS.contains(&format!("var NO_CALL = '{}';", super::super::NO_CALL)));
     }
 }

@@ -166,6 +166,7 @@ fn step_heading(t: &Transcript, number: usize, s: &mut String) {
                 s.push_str("\n\n");
             }
         }
+        None if number == 0 => s.push_str(&format!("## {}\n\n", super::NO_CALL)),
         None => s.push_str(&format!("## Step {number}\n\n")),
     }
 }

@@ -169,6 +169,11 @@ pub fn write_exports(exports: &[Export], t: &Transcript) -> Result<(), Error> {
     }
 }
 
+/// The heading of frames no call sent (step 0 of a traced program's
+/// transcript: a timer, an answer, a router); the HTML's script says it
+/// too.
+pub const NO_CALL: &str = "Sent by no call: the kernel on its own";
+
 /// The lanes of a ladder diagram. A lesson with its own network has one
 /// lane per host (in the order the hosts' interfaces are listed; a router
 /// is a host like the others): actors are drawn on their host's lane, and
