@@ -424,3 +424,34 @@ fn the_lessons_wire_drops_a_segment_and_the_retransmission_is_the_timers() {
         .collect();
     assert_eq!(flagged, ours);
 }
+
+#[test]
+fn a_send_to_loopback_on_a_host_is_explained_not_lost() {
+    // The tutorial's sender without --to sends to 127.0.0.1: alice's own
+    // loopback. Nothing crosses the link, and the call's note says why.
+    let (t, _) = trace(
+        &[
+            "--lesson",
+            "arp-basics",
+            "--host",
+            "alice",
+            "--",
+            "python3",
+            "udp_send.py",
+        ],
+        "trace-hosts-loopback",
+    );
+    assert_eq!(t["outcome"]["passed"], true, "{}", t["outcome"]);
+    assert!(frames(&t).is_empty());
+    let send = t["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["call"]["name"] == "sendto")
+        .expect("sendto");
+    let note = send["notes"]["semantics"].as_str().unwrap();
+    assert!(
+        note.contains("127.0.0.1 is alice's own loopback address: what goes there stays inside alice and crosses no link"),
+        "{note}"
+    );
+}

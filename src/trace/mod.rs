@@ -287,7 +287,7 @@ fn actor_name(labels: &[String], program: usize, pid: i32) -> String {
     format!("{}[{pid}]", labels.get(program).map_or("?", String::as_str))
 }
 
-fn call_notes(c: &Call, name: &str, took: u64) -> Notes {
+fn call_notes(c: &Call, name: &str, took: u64, host: Option<&str>) -> Notes {
     let syntax = match c.sc {
         decode::Sc::Sendto | decode::Sc::Write | decode::Sc::Sendmsg => format!(
             "{}(): {} byte{} of data handed to the kernel{}.",
@@ -310,6 +310,15 @@ fn call_notes(c: &Call, name: &str, took: u64) -> Notes {
         semantics.push_str(&format!(
             " It failed: {}.",
             c.result.trim_start_matches("-1 ")
+        ));
+    }
+    if let Some(host) = host
+        && let Some(peer) = c.peer.filter(|p| p.ip().is_loopback())
+        && matches!(c.sc, Sc::Sendto | Sc::Sendmsg | Sc::Connect)
+    {
+        semantics.push_str(&format!(
+            " {} is {host}'s own loopback address: what goes there stays inside {host} and crosses no link, so the wire never sees it. To reach another host, use one of its addresses (see the network above).",
+            peer.ip()
         ));
     }
     Notes {
@@ -476,7 +485,12 @@ pub fn build(
                 });
                 let mut e = Event::new(index, EventKind::Call, i + 1, name.clone(), time_ns, ts);
                 e.summary = format!("{name}: {} → {}", c.args, c.result);
-                e.notes = call_notes(c, &name, c.end_ns.saturating_sub(c.start_ns));
+                e.notes = call_notes(
+                    c,
+                    &name,
+                    c.end_ns.saturating_sub(c.start_ns),
+                    placement.and_then(|p| p.host_of_program(c.program)),
+                );
                 e.call = Some(CallDetail {
                     name: c.sc.name().to_string(),
                     args: c.args.clone(),
