@@ -66,6 +66,15 @@ fn udp_programs_calls_frames_and_prints() {
         "trace-udp",
     );
     assert_eq!(t["outcome"]["passed"], true, "{}", t["outcome"]);
+    // One actor per program: not the helper processes a launcher runs
+    // first (pyenv's `python3` is a shell script that runs a dozen).
+    let actors: Vec<&str> = t["actors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(actors.len(), 2, "{actors:?}");
     let sends = calls(&t, "sendto");
     assert_eq!(sends.len(), 2);
     assert!(

@@ -426,7 +426,13 @@ pub fn build(
         }
     }
     let mut actors: Vec<ActorInfo> = Vec::new();
-    for (pid, program) in &processes {
+    // The processes that took part: a program's own, and any other that
+    // made a socket call (not the helpers a launcher such as pyenv's shim
+    // runs first, which would each be a lane of the ladder).
+    let took_part = |pid: i32| {
+        exits.iter().any(|x| x.pid == pid) || calls.iter().any(|c| processes_share(c, pid))
+    };
+    for (pid, program) in processes.iter().filter(|(pid, _)| took_part(*pid)) {
         let mine = calls
             .iter()
             .filter(|c| c.pid == *pid || processes_share(c, *pid));
