@@ -436,9 +436,15 @@ pub(crate) fn track_frame(timers: &mut Tracker, e: &mut Event, network: &Network
     let Some(seg) = Seg::from_dissection(e.index, e.timestamp_ns, &e.actor, &d) else {
         return false;
     };
-    // Across a lesson's wire it reached its receiver later than it left.
-    let transit = e.crossing.as_ref().and_then(|c| c.transit_ns).unwrap_or(0);
-    let seg = seg.arriving_at(e.timestamp_ns.saturating_add(transit));
+    // Across a lesson's wire it reached its receiver later than it left,
+    // or never.
+    let seg = match &e.crossing {
+        Some(c) => match c.transit_ns {
+            Some(transit) => seg.arriving_at(e.timestamp_ns.saturating_add(transit)),
+            None => seg.lost(),
+        },
+        None => seg,
+    };
     if forwarded(e, network) {
         timers.forwarded(&seg);
         return false;
@@ -479,17 +485,22 @@ pub(crate) fn track_frame(timers: &mut Tracker, e: &mut Event, network: &Network
     verdict.timer.is_some() || verdict.held.is_some() || verdict.dup_ack.is_some()
 }
 
-/// A packet a router passed on: its IP source is no address of the
-/// interface that put it on this link.
+/// A packet a router passed on: its IP source is no address of the host
+/// that put it on this link (a host may answer from the address of another
+/// of its interfaces).
 fn forwarded(e: &Event, network: &NetworkInfo) -> bool {
     let (Some(c), Some(ip)) = (&e.crossing, &e.ip) else {
         return false;
     };
-    network.ends.get(c.from_end).is_some_and(|end| {
-        !end.addresses
-            .iter()
-            .any(|a| a.split('/').next() == Some(ip.src.as_str()))
-    })
+    let Some(host) = network.ends.get(c.from_end).map(|end| &end.host) else {
+        return false;
+    };
+    !network
+        .ends
+        .iter()
+        .filter(|end| &end.host == host)
+        .flat_map(|end| &end.addresses)
+        .any(|a| a.split('/').next() == Some(ip.src.as_str()))
 }
 
 /// The lesson's own network, as the transcript tells it.
@@ -556,4 +567,61 @@ pub(crate) fn with_crossing(
         event.summary
     );
     event
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transcript::{Crossing, LinkEndInfo, Pair};
+
+    fn network() -> NetworkInfo {
+        let end = |host: &str, interface: &str, link: &str, address: &str| LinkEndInfo {
+            host: host.into(),
+            interface: interface.into(),
+            link: link.into(),
+            mac: String::new(),
+            mtu: 1500,
+            addresses: vec![address.into()],
+        };
+        NetworkInfo {
+            mode: "sandbox".into(),
+            interface: "wire".into(),
+            note: String::new(),
+            left_out: None,
+            links: vec!["left".into(), "right".into()],
+            ends: vec![
+                end("alice", "eth0", "left", "10.0.1.1/24"),
+                end("router", "eth0", "left", "10.0.1.254/24"),
+                end("router", "eth1", "right", "10.0.2.254/24"),
+                end("bob", "eth0", "right", "10.0.2.1/24"),
+            ],
+            link_type: None,
+        }
+    }
+
+    fn frame(from_end: usize, src: &str) -> Event {
+        let mut e = Event::new(1, EventKind::Frame, 1, "x".into(), 0, 0);
+        e.crossing = Some(Crossing {
+            link: String::new(),
+            from_end,
+            to_ends: Vec::new(),
+            wire: None,
+            transit_ns: None,
+        });
+        e.ip = Some(Pair {
+            src: src.into(),
+            dst: "10.0.2.1".into(),
+        });
+        e
+    }
+
+    #[test]
+    fn a_packet_is_forwarded_when_its_source_is_no_address_of_the_sending_host() {
+        let net = network();
+        assert!(!forwarded(&frame(0, "10.0.1.1"), &net));
+        // alice's packet, put on the right link by the router.
+        assert!(forwarded(&frame(2, "10.0.1.1"), &net));
+        // The router's own, from the address of its other interface.
+        assert!(!forwarded(&frame(2, "10.0.1.254"), &net));
+    }
 }

@@ -90,6 +90,9 @@ pub struct Seg {
     /// the wire took to carry it (a `delay` rule, a busy machine); the
     /// same on `lo`. "Left the moment X arrived" is measured from this.
     pub arrived_ns: u64,
+    /// It reached its receiver (a lesson's wire may drop it): a frame that
+    /// never arrived told the other end nothing.
+    pub delivered: bool,
     pub src: (String, u16),
     pub dst: (String, u16),
     /// The actor whose socket sent it (`kernel` when none).
@@ -109,6 +112,7 @@ impl Seg {
             index,
             time_ns,
             arrived_ns: time_ns,
+            delivered: true,
             src: (d.ip_src.clone()?, t.src_port),
             dst: (d.ip_dst.clone()?, t.dst_port),
             actor: actor.to_string(),
@@ -118,6 +122,14 @@ impl Seg {
             len: t.payload_len as u32,
             window: t.window,
         })
+    }
+
+    /// The same segment, never delivered (the wire dropped it).
+    pub fn lost(self) -> Seg {
+        Seg {
+            delivered: false,
+            ..self
+        }
     }
 
     /// The same segment, delivered to its receiver at `ns`.
@@ -318,8 +330,9 @@ impl Tracker {
     }
 
     fn dup_ack(&mut self, pos: usize, me: usize, s: &Seg) -> Option<DupAck> {
-        // A SYN+ACK's window is never scaled: no row starts there.
-        if !s.has(TcpInfo::ACK) || s.has(TcpInfo::RST) || s.has(TcpInfo::SYN) {
+        // A SYN+ACK's window is never scaled: no row starts there. A lost
+        // ACK duplicates nothing the sender saw.
+        if !s.delivered || !s.has(TcpInfo::ACK) || s.has(TcpInfo::RST) || s.has(TcpInfo::SYN) {
             return None;
         }
         let c = &mut self.conns[pos];
@@ -555,6 +568,10 @@ impl Tracker {
         } else if mine.next.is_none() {
             mine.next = Some(s.seq);
         }
+        if !s.delivered {
+            // What the other end never received changes nothing it knows.
+            return;
+        }
         mine.zero_window =
             (s.window == 0 && !s.has(TcpInfo::SYN)).then_some((s.index, s.arrived_ns));
         mine.last = Some((s.index, s.arrived_ns));
@@ -714,6 +731,7 @@ mod tests {
             index,
             time_ns: (ms * 1e6) as u64,
             arrived_ns: (ms * 1e6) as u64,
+            delivered: true,
             src: if from_a { a.clone() } else { b.clone() },
             dst: if from_a { b } else { a },
             actor: if from_a { "client" } else { "server" }.into(),
@@ -771,6 +789,24 @@ mod tests {
             explain_followed(None, false, "server"),
             "In this capture no frame of this step acknowledges it: server's kernel is holding the ACK."
         );
+    }
+
+    #[test]
+    fn an_ack_the_wire_dropped_counts_for_nothing_the_sender_saw() {
+        let mut t = Tracker::default();
+        handshake(&mut t);
+        assert_eq!(t.frame(&seg(5, 1.0, true, PA, 101, 501, 10)).timer, None);
+        assert_eq!(t.frame(&seg(6, 1.1, true, PA, 111, 501, 10)).timer, None);
+        t.frame(&seg(7, 1.2, false, AK, 501, 111, 0));
+        // A duplicate the wire dropped, then one that arrived: the first
+        // the sender saw.
+        let lost = t.frame(&seg(8, 1.3, false, AK, 501, 111, 0).lost());
+        assert_eq!(lost.dup_ack, None);
+        let seen = t
+            .frame(&seg(9, 1.4, false, AK, 501, 111, 0))
+            .dup_ack
+            .unwrap();
+        assert_eq!(seen.nth, 1);
     }
 
     #[test]

@@ -208,6 +208,17 @@ fn the_dictionary_across_a_router_ttl_drops_and_the_router_forwards() {
         .expect("connect");
     assert_eq!(syns[0]["follows"], connect["index"]);
     assert_eq!(sent_from(&t, syns[1]), "router");
+    // bob's SYN+ACK is his kernel's answer, not his accept()'s doing.
+    let syn_ack = frames
+        .iter()
+        .find(|f| f["tcp"]["flags"] == serde_json::json!(["SYN", "ACK"]))
+        .unwrap();
+    assert_eq!(sent_from(&t, syn_ack), "bob");
+    let note = syn_ack["notes"]["timing"].as_str().unwrap();
+    assert!(
+        note.contains("a listening socket's kernel completes the handshake by itself"),
+        "{note}"
+    );
     // The router's copy is the same SYN passed on, not a resent one.
     for f in &frames {
         let timer = f["timer"]["kind"].as_str().unwrap_or("");
@@ -272,41 +283,6 @@ fn step_mode_on_hosts_keeps_every_frame() {
     let frames = frames(&t);
     assert_eq!(frames.len(), 4, "ARP request and reply, two datagrams");
     assert!(frames.iter().all(|f| link(f) == "lan"));
-}
-
-#[test]
-fn the_terminal_heads_what_no_call_sent() {
-    let ran = netcourse(&[
-        "trace",
-        "--color",
-        "never",
-        "--detail",
-        "brief",
-        "--lesson",
-        "arp-basics",
-        "--host",
-        "bob",
-        "--run",
-        "python3 udp_recv.py",
-        "--host",
-        "alice",
-        "--run",
-        "python3 udp_send.py --to 10.0.0.2",
-    ])
-    .dir(&examples())
-    .run()
-    .ok();
-    let out = &ran.stdout;
-    // bob's kernel answered alice's ARP request by itself: the reply is
-    // under a heading of its own, not under alice's sendto.
-    let reply = out
-        .find("ARP 10.0.0.2 is at")
-        .unwrap_or_else(|| panic!("{out}"));
-    let heading = out[..reply].rfind("━━ ").map_or("", |i| &out[i..reply]);
-    assert!(
-        heading.starts_with("━━ Sent by no call: the kernel on its own ━"),
-        "{heading}"
-    );
 }
 
 #[test]

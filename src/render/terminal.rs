@@ -546,10 +546,6 @@ pub fn step_header(
     w: &mut impl Write,
 ) -> io::Result<()> {
     let Some(step) = t.steps.iter().find(|s| s.number == number) else {
-        if number == 0 {
-            let title = format!("━━ {} ", super::NO_CALL);
-            writeln!(w, "{}", rule_line(&title, '━', view.width).blue().bold())?;
-        }
         return Ok(());
     };
     // The rule line itself separates steps; full keeps its blank line too.

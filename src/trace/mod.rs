@@ -40,7 +40,7 @@ use crate::transcript::{
 };
 use decode::Sc;
 use frames::Frames;
-use owners::{Owner, owners, unowned_note};
+use owners::{How, Owner, owners, unowned_note};
 use tracer::{Call, Outcome as Traced};
 
 /// Split a `--run` command line into words: spaces separate, single and
@@ -313,7 +313,7 @@ fn call_notes(c: &Call, name: &str, took: u64, host: Option<&str>) -> Notes {
         ));
     }
     if let Some(host) = host
-        && let Some(peer) = c.peer.filter(|p| p.ip().is_loopback())
+        && let Some(peer) = c.peer.filter(|p| p.ip().to_canonical().is_loopback())
         && matches!(c.sc, Sc::Sendto | Sc::Sendmsg | Sc::Connect)
     {
         semantics.push_str(&format!(
@@ -523,24 +523,23 @@ pub fn build(
                 let explained = tcp && crate::run::track_frame(&mut timers, &mut e, &network);
                 let cause = match owner[i] {
                     _ if explained => String::new(),
-                    Some(Owner { call: c, running }) => {
+                    Some(Owner { call: c, how }) => {
                         let call = &calls[c];
                         if e.follows.is_none() {
                             e.follows = Some(call_event[c]);
                         }
                         let who = actor_name(labels, call.program, call.pid);
-                        if running {
-                            format!(
-                                " Captured while {who}'s {}() (event #{}) ran: that call put it on the wire.",
-                                call.sc.name(),
-                                call_event[c]
-                            )
-                        } else {
-                            format!(
-                                " It is the datagram of {who}'s {}() (event #{}), which had already returned: the kernel kept it until it could send it, here once it had the receiver's MAC address.",
-                                call.sc.name(),
-                                call_event[c]
-                            )
+                        let (name, event) = (call.sc.name(), call_event[c]);
+                        match how {
+                            How::Sent => format!(
+                                " Captured while {who}'s {name}() (event #{event}) ran: that call put it on the wire."
+                            ),
+                            How::Queued => format!(
+                                " It is the datagram of {who}'s {name}() (event #{event}), which had already returned: the kernel kept it until it could send it (as it does while ARP asks for the receiver's MAC address)."
+                            ),
+                            How::Answered => format!(
+                                " Captured while {who}'s {name}() (event #{event}) ran: the other end's kernel sent it in answer, by itself."
+                            ),
                         }
                     }
                     None => unowned_note(f, placement),
