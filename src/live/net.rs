@@ -24,6 +24,8 @@ pub struct WireRun {
     wire: Wire,
     network: Network,
     kernel_drops: u64,
+    /// Frames a rule still held when the last drain gave up waiting.
+    held_back: usize,
 }
 
 fn wire_error(what: &str, e: io::Error) -> Error {
@@ -50,6 +52,7 @@ impl FrameSource {
             wire,
             network,
             kernel_drops: 0,
+            held_back: 0,
         }))
     }
 
@@ -79,6 +82,7 @@ impl FrameSource {
                     .sync(bound)
                     .map_err(|e| wire_error("waiting for the wire", e))?;
                 w.kernel_drops = report.kernel_drops;
+                w.held_back = report.pending;
                 Ok(w.wire
                     .take_frames()
                     .into_iter()
@@ -113,6 +117,15 @@ impl FrameSource {
         match self {
             FrameSource::Lo(c) => c.left_out(),
             FrameSource::Wire(_) => 0,
+        }
+    }
+
+    /// Frames a wire rule still held when the last drain stopped waiting
+    /// (they are not in any drain).
+    pub fn held_back(&self) -> usize {
+        match self {
+            FrameSource::Lo(_) => 0,
+            FrameSource::Wire(w) => w.held_back,
         }
     }
 

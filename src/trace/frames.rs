@@ -15,9 +15,18 @@ use crate::plan::Plan;
 /// `delay` is at most 5 s).
 const HELD_BOUND: Duration = Duration::from_secs(6);
 
-/// The frames, their dissections (when the capture made them), the
-/// kernel's drop count, and where the programs ran.
-pub type Finished = (Vec<CapturedFrame>, Vec<Dissection>, u64, Option<Placement>);
+/// What a trace's frames were, once every one that could come has.
+pub struct Finished {
+    pub frames: Vec<CapturedFrame>,
+    /// One per frame when the capture dissected them as it read.
+    pub dissections: Vec<Dissection>,
+    /// Frames the kernel dropped before they were read.
+    pub dropped: u64,
+    /// Where the programs ran (`--lesson`).
+    pub placement: Option<Placement>,
+    /// Frames a wire rule still held at the end (not in `frames`).
+    pub held_back: usize,
+}
 
 pub enum Frames {
     Lo(Wire),
@@ -55,13 +64,21 @@ impl Frames {
         Ok(match self {
             Frames::Lo(w) => {
                 let (frames, dissections, dropped) = w.finish_dissected();
-                (frames, dissections, dropped, None)
+                Finished {
+                    frames,
+                    dissections,
+                    dropped,
+                    placement: None,
+                    held_back: 0,
+                }
             }
-            Frames::Hosts(mut h) => {
-                let frames = h.all_frames(HELD_BOUND)?;
-                let dropped = h.dropped();
-                (frames, Vec::new(), dropped, Some(h.placement))
-            }
+            Frames::Hosts(mut h) => Finished {
+                frames: h.all_frames(HELD_BOUND)?,
+                dissections: Vec::new(),
+                dropped: h.dropped(),
+                held_back: h.held_back(),
+                placement: Some(h.placement),
+            },
         })
     }
 

@@ -174,4 +174,9 @@ impl Hosts {
     pub fn dropped(&self) -> u64 {
         self.source.dropped()
     }
+
+    /// Frames a wire rule still held when the run stopped waiting for them.
+    pub fn held_back(&self) -> usize {
+        self.source.held_back()
+    }
 }

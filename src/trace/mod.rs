@@ -164,17 +164,18 @@ pub fn command(args: &TraceArgs) -> Result<ExitCode, Error> {
     );
     let finished = frames_from.finish();
     let traced = traced?;
-    let (frames, dissections, dropped, placement) = finished?;
-    let t = build(
+    let f = finished?;
+    let mut t = build(
         &labels,
         traced,
-        frames,
-        dissections,
-        dropped,
+        f.frames,
+        f.dissections,
+        f.dropped,
         started_at,
         args.timeout,
-        placement.as_ref(),
+        f.placement.as_ref(),
     );
+    say_held_back(&mut t, f.held_back);
     if !args.quiet {
         let mut out = std::io::stdout().lock();
         let _ = terminal::render(&t, terminal::View::new(args.detail), &mut out);
@@ -251,18 +252,19 @@ fn stepped(
         message: "tracing: the tracer thread panicked".into(),
         hint: "this is a netcourse bug; please report it".into(),
     })?;
-    let (frames, _, dropped, placement) = frames_from.finish()?;
+    let f = frames_from.finish()?;
     let ending = ending?;
     let mut t = build(
         &labels,
         traced?,
-        frames,
+        f.frames,
         Vec::new(),
-        dropped,
+        f.dropped,
         started_at,
         args.timeout,
-        placement.as_ref(),
+        f.placement.as_ref(),
     );
+    say_held_back(&mut t, f.held_back);
     if ending != crate::stepmode::Ending::Finished {
         t.complete = false;
     }
@@ -427,10 +429,14 @@ pub fn build(
     }
     let mut actors: Vec<ActorInfo> = Vec::new();
     // The processes that took part: a program's own, and any other that
-    // made a socket call (not the helpers a launcher such as pyenv's shim
-    // runs first, which would each be a lane of the ladder).
+    // used an IP socket (not the helpers a launcher such as pyenv's shim
+    // runs first, which may only ask nscd over a Unix socket, and would
+    // each be a lane of the ladder).
     let took_part = |pid: i32| {
-        exits.iter().any(|x| x.pid == pid) || calls.iter().any(|c| processes_share(c, pid))
+        exits.iter().any(|x| x.pid == pid)
+            || calls
+                .iter()
+                .any(|c| processes_share(c, pid) && (c.local.is_some() || c.peer.is_some()))
     };
     for (pid, program) in processes.iter().filter(|(pid, _)| took_part(*pid)) {
         let mine = calls
@@ -656,6 +662,19 @@ pub fn build(
     t
 }
 
+/// Frames a lesson's wire rule (a rate, a reorder) still held when the
+/// run stopped waiting: the transcript is not the whole story, and says so.
+fn say_held_back(t: &mut Transcript, held_back: usize) {
+    if held_back > 0 {
+        t.complete = false;
+        t.lesson.summary.push_str(&format!(
+            " {held_back} frame{} still held by the lesson's wire rules when the run ended {} not shown.",
+            if held_back == 1 { "" } else { "s" },
+            if held_back == 1 { "is" } else { "are" }
+        ));
+    }
+}
+
 /// The sandbox's `lo`, where programs run without --lesson.
 fn lo_network() -> NetworkInfo {
     NetworkInfo {
@@ -679,6 +698,27 @@ fn processes_share(c: &Call, pid: i32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frames_still_held_at_the_end_make_the_transcript_incomplete() {
+        let nothing = tracer::Outcome {
+            calls: Vec::new(),
+            lines: Vec::new(),
+            exits: Vec::new(),
+            timed_out: false,
+            processes: Vec::new(),
+            not_ready: None,
+        };
+        let mut t = transcript(&[], nothing, Vec::new(), 0, 0, 10.0);
+        assert!(t.complete);
+        say_held_back(&mut t, 0);
+        assert!(t.complete);
+        say_held_back(&mut t, 2);
+        assert!(!t.complete);
+        assert!(t.lesson.summary.ends_with(
+            " 2 frames still held by the lesson's wire rules when the run ended are not shown."
+        ));
+    }
 
     #[test]
     fn words_split_like_a_shell() {
