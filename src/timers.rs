@@ -30,6 +30,8 @@ use dupack::{dup_acks, micros};
 pub const IMMEDIATE_NS: u64 = 2_000_000;
 /// Linux's delayed-ACK bounds (TCP_DELACK_MIN / TCP_DELACK_MAX).
 pub const DELACK_MIN_NS: u64 = 40_000_000;
+/// The arrival time of a segment the wire dropped.
+const NEVER: u64 = u64::MAX;
 /// Sooner than this after the first segment it covers arrived, a pure ACK
 /// is no delayed-ACK timer's but an immediate one that left late (a busy
 /// machine): that timer waits at least `DELACK_MIN_NS`, counted in clock
@@ -462,8 +464,10 @@ impl Tracker {
             let newly: Vec<&(u32, u32, usize, u64, u64)> = theirs
                 .sent
                 .iter()
-                .filter(|(_, end, ..)| {
-                    !before(s.ack, *end) && theirs.acked.is_none_or(|a| before(a, *end))
+                .filter(|(_, end, _, _, arrived)| {
+                    *arrived != NEVER
+                        && !before(s.ack, *end)
+                        && theirs.acked.is_none_or(|a| before(a, *end))
                 })
                 .collect();
             let (Some(first), Some(latest)) = (newly.first(), newly.last()) else {
@@ -537,7 +541,8 @@ impl Tracker {
     }
 
     fn update(&mut self, pos: usize, me: usize, s: &Seg) {
-        if s.has(TcpInfo::ACK) && !s.has(TcpInfo::RST) {
+        // An ACK the wire dropped acknowledged nothing the other end saw.
+        if s.delivered && s.has(TcpInfo::ACK) && !s.has(TcpInfo::RST) {
             let pure = s.space() == 0;
             for a in &mut self.acks {
                 if a.1 == pos && a.2 != me && a.4.is_none() && !before(s.ack, a.3) {
@@ -563,8 +568,9 @@ impl Tracker {
             if mine.next.is_none_or(|n| before(n, end)) {
                 mine.next = Some(end);
             }
-            mine.sent
-                .push((s.seq, end, s.index, s.time_ns, s.arrived_ns));
+            // A segment that never arrived arms no timer at the receiver.
+            let arrived = if s.delivered { s.arrived_ns } else { NEVER };
+            mine.sent.push((s.seq, end, s.index, s.time_ns, arrived));
         } else if mine.next.is_none() {
             mine.next = Some(s.seq);
         }
@@ -603,12 +609,13 @@ impl Tracker {
                     .sent
                     .iter()
                     .find(|(_, end, ..)| h.acked.is_none_or(|a| before(a, *end)));
-                if let Some((_, _, index, _, at)) = first {
+                if let Some(&(_, _, index, sent, arrived)) = first {
+                    let at = if arrived == NEVER { sent } else { arrived };
                     let by = c.half[1 - me].actor.clone();
                     out.push(Owed {
                         by: if by.is_empty() { "kernel".into() } else { by },
-                        since: *index,
-                        since_ns: *at,
+                        since: index,
+                        since_ns: at,
                     });
                 }
             }
@@ -797,13 +804,16 @@ mod tests {
         handshake(&mut t);
         assert_eq!(t.frame(&seg(5, 1.0, true, PA, 101, 501, 10)).timer, None);
         assert_eq!(t.frame(&seg(6, 1.1, true, PA, 111, 501, 10)).timer, None);
-        t.frame(&seg(7, 1.2, false, AK, 501, 111, 0));
+        // The first ACK of #5 is lost: the next one is what acknowledged it.
+        t.frame(&seg(7, 1.2, false, AK, 501, 111, 0).lost());
+        t.frame(&seg(8, 1.25, false, AK, 501, 111, 0));
+        assert_eq!(t.acked_by(5), Some(Acked { by: 8, pure: true }));
         // A duplicate the wire dropped, then one that arrived: the first
         // the sender saw.
-        let lost = t.frame(&seg(8, 1.3, false, AK, 501, 111, 0).lost());
+        let lost = t.frame(&seg(9, 1.3, false, AK, 501, 111, 0).lost());
         assert_eq!(lost.dup_ack, None);
         let seen = t
-            .frame(&seg(9, 1.4, false, AK, 501, 111, 0))
+            .frame(&seg(10, 1.4, false, AK, 501, 111, 0))
             .dup_ack
             .unwrap();
         assert_eq!(seen.nth, 1);

@@ -19,11 +19,9 @@ use crate::live::capture::CapturedFrame;
 /// and a lesson's wire may hold frames up to 5 s more.
 const QUEUED_AT_MOST_NS: u64 = 10_000_000_000;
 
-/// Longest between a call's start and a pure ACK it sends itself (a recv
-/// that frees the window, a setsockopt(TCP_QUICKACK), connect's last ACK):
-/// later, while the call waits, an ACK is the kernel's answer to what
-/// arrived (the same bound the timer analysis uses).
-const ACTS_WITHIN_NS: u64 = crate::timers::IMMEDIATE_NS;
+/// The most sends waiting for a datagram that left late (on a lesson's
+/// hosts): enough for any ARP queue, and a bound on the work per frame.
+const QUEUED_AT_MOST: usize = 4096;
 
 /// The call a frame belongs to, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,10 +82,15 @@ pub(super) fn owners(
             ending.pop();
             running.remove(&(start, i));
         }
-        while queued
-            .front()
-            .is_some_and(|&(i, _)| calls[i].end_ns.saturating_add(QUEUED_AT_MOST_NS) < ts)
-        {
+        // On `lo` a datagram leaves during its send (no ARP, no wire); on
+        // a lesson's hosts it may wait for ARP and the wire.
+        let wait = if placement.is_some() {
+            QUEUED_AT_MOST_NS
+        } else {
+            0
+        };
+        queued.retain(|&(i, _)| calls[i].end_ns.saturating_add(wait) >= ts);
+        while queued.len() > QUEUED_AT_MOST {
             queued.pop_front();
         }
         // On a lesson's hosts, only a call of a program on the host that
@@ -127,13 +130,13 @@ pub(super) fn owners(
                 })
             }
             Sender::Segment { src, dst, kind } => {
-                let own_socket = |c: &Call, port: u16| c.local.is_none_or(|l| l.port() == port);
+                // A call on this connection's own socket, of a kind that
+                // sends this kind of segment.
                 let sent_by = latest(&|c: &Call| {
-                    sends_segments(c.sc)
-                        && own_socket(c, src)
-                        && (kind != SegKind::PureAck
-                            || ts.saturating_sub(c.start_ns) < ACTS_WITHIN_NS)
-                        && kind != SegKind::SynAck
+                    c.transport != Some("udp")
+                        && c.local.is_none_or(|l| l.port() == src)
+                        && c.peer.is_none_or(|p| p.port() == dst)
+                        && sends(c.sc, kind)
                 });
                 match sent_by {
                     Some(call) => Some(Owner {
@@ -143,8 +146,10 @@ pub(super) fn owners(
                     // On `lo` the answer is shown with the call it answers
                     // (a SYN+ACK with connect); on hosts it is the other
                     // host's kernel's.
-                    None if host.is_none() && kind != SegKind::Other => latest(&|c: &Call| {
-                        c.local.is_some_and(|l| l.port() == dst)
+                    None if host.is_none() && kind.is_answer() => latest(&|c: &Call| {
+                        c.transport != Some("udp")
+                            && !matches!(c.sc, Sc::Accept | Sc::Accept4)
+                            && c.local.is_some_and(|l| l.port() == dst)
                     })
                     .map(|call| Owner {
                         call,
@@ -194,25 +199,17 @@ fn may_have_sent(c: &Call, src: u16, dst: SocketAddr, payload: &[u8], crossed: b
         })
 }
 
-/// Calls that can put a TCP segment of their own on the wire: connect (SYN,
-/// the last ACK), a send (data), a close or shutdown (FIN, RST), a receive
-/// (a window update once it read), setsockopt (TCP_QUICKACK's ACK).
-fn sends_segments(sc: Sc) -> bool {
-    matches!(
-        sc,
-        Sc::Connect
-            | Sc::Sendto
-            | Sc::Sendmsg
-            | Sc::Sendmmsg
-            | Sc::Write
-            | Sc::Close
-            | Sc::Shutdown
-            | Sc::Recvfrom
-            | Sc::Recvmsg
-            | Sc::Recvmmsg
-            | Sc::Read
-            | Sc::Setsockopt
-    )
+/// Whether a call of kind `sc` puts a segment of this kind on the wire
+/// itself: connect its SYN and the handshake's last ACK, a send its data, a
+/// close or shutdown its FIN (or a RST, when data was left unread). An ACK
+/// of data is the kernel's answer, whatever call runs meanwhile.
+fn sends(sc: Sc, kind: SegKind) -> bool {
+    match kind {
+        SegKind::Syn | SegKind::PureAck => sc == Sc::Connect,
+        SegKind::Data => matches!(sc, Sc::Sendto | Sc::Sendmsg | Sc::Sendmmsg | Sc::Write),
+        SegKind::Fin | SegKind::Reset => matches!(sc, Sc::Close | Sc::Shutdown),
+        SegKind::SynAck => false,
+    }
 }
 
 /// Why a frame no call owns was sent, as far as the frame and where it
@@ -227,8 +224,8 @@ pub(super) fn unowned_note(frame: &CapturedFrame, placement: Option<&hosts::Plac
             " No traced program runs on `{name}`: its kernel sent it on its own (a router forwards what arrives for another network, and answers ARP and errors by itself)."
         ),
         (_, Sender::Kernel) => " No traced call put it on the wire: the kernel answered by itself, as it does whatever the programs are doing.".into(),
-        (_, Sender::Segment { kind: SegKind::SynAck | SegKind::PureAck | SegKind::Reset, .. }) => " No traced call put it on the wire: the kernel sent it on its own, answering what arrived (a listening socket's kernel completes the handshake by itself, a closed port answers a SYN with RST, an ACK goes out while the program waits or does something else), or on a timer.".into(),
-        _ => " No traced call was running on its host when it left: the kernel sent it on its own — on a timer (a delayed ACK, a retransmission), a datagram that waited for the receiver's MAC address, or the end of a connection after the program exited.".into(),
+        (_, Sender::Segment { kind, .. }) if kind.is_answer() => " No traced call put it on the wire: the kernel sent it on its own, answering what arrived (a listening socket's kernel completes the handshake by itself, a closed port answers a SYN with RST, an ACK goes out while the program waits or does something else), or on a timer.".into(),
+        _ => " No traced call put it on the wire: the kernel sent it on its own — data a send had queued (Nagle, a full window), on a timer (a retransmission), a datagram that waited for the receiver's MAC address, or the end of a connection after the program exited.".into(),
     }
 }
 
@@ -253,14 +250,22 @@ enum Sender<'a> {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SegKind {
+    Syn,
     /// A listening socket's kernel answers a SYN by itself.
     SynAck,
     /// No data, SYN, FIN or RST.
     PureAck,
     /// A close that threw data away, or a kernel refusing a connection.
     Reset,
-    /// Data, a SYN or a FIN: only its own socket's call sends it.
-    Other,
+    Fin,
+    Data,
+}
+
+impl SegKind {
+    /// What a kernel sends by itself in answer to what arrived.
+    fn is_answer(self) -> bool {
+        matches!(self, SegKind::SynAck | SegKind::PureAck | SegKind::Reset)
+    }
 }
 
 fn sender_of(frame: &[u8]) -> Sender<'_> {
@@ -287,11 +292,23 @@ fn sender_of(frame: &[u8]) -> Sender<'_> {
             _ => return Sender::Latest,
         },
         EtherType::Ipv6 => match ipv6::Packet::new_checked(l3) {
-            Some(ip) => (
-                ip.next_header(),
-                IpAddr::V6(ip.dst_addr()),
-                l3.get(ipv6::HEADER_LEN..).unwrap_or(&[]),
-            ),
+            Some(ip) => {
+                let rest = l3.get(ipv6::HEADER_LEN..).unwrap_or(&[]);
+                let (next, rest) = match ip.next_header() {
+                    // A fragment header: the first fragment holds the
+                    // datagram's own header, a later one none.
+                    Protocol::Ipv6Frag => match rest {
+                        [next, _, hi, lo, _, _, _, _, after @ ..]
+                            if u16::from_be_bytes([*hi, *lo]) >> 3 == 0 =>
+                        {
+                            (Protocol::from(*next), after)
+                        }
+                        _ => return Sender::Latest,
+                    },
+                    next => (next, rest),
+                };
+                (next, IpAddr::V6(ip.dst_addr()), rest)
+            }
             None => return Sender::Latest,
         },
         _ => return Sender::Latest,
@@ -311,13 +328,16 @@ fn sender_of(frame: &[u8]) -> Sender<'_> {
                 let has = |f: u16| flags & f != 0;
                 let kind = if has(TcpInfo::SYN) && has(TcpInfo::ACK) {
                     SegKind::SynAck
+                } else if has(TcpInfo::SYN) {
+                    SegKind::Syn
                 } else if has(TcpInfo::RST) {
                     SegKind::Reset
-                } else if s.payload().is_empty() && !has(TcpInfo::SYN | TcpInfo::FIN | TcpInfo::RST)
-                {
-                    SegKind::PureAck
+                } else if !s.payload().is_empty() {
+                    SegKind::Data
+                } else if has(TcpInfo::FIN) {
+                    SegKind::Fin
                 } else {
-                    SegKind::Other
+                    SegKind::PureAck
                 };
                 Sender::Segment {
                     src: s.src_port(),
@@ -409,6 +429,38 @@ mod tests {
         ipv4(6, &l4, timestamp_ns)
     }
 
+    /// alice (end 0, the program's host) and bob (end 1) on one link.
+    fn two_hosts() -> hosts::Placement {
+        hosts::Placement {
+            info: crate::transcript::NetworkInfo {
+                mode: "sandbox".into(),
+                interface: "wire".into(),
+                note: String::new(),
+                left_out: None,
+                links: vec!["lan".into()],
+                ends: Vec::new(),
+                link_type: None,
+            },
+            program_host: vec![0],
+            end_host: vec![0, 1],
+            host_names: vec!["alice".into(), "bob".into()],
+        }
+    }
+
+    /// The frame as alice put it on the link.
+    fn crossed(frame: CapturedFrame) -> CapturedFrame {
+        CapturedFrame {
+            crossing: Some(crate::wire::Crossing {
+                link: 0,
+                from_end: 0,
+                to_ends: vec![1],
+                note: None,
+                delivered_ns: Some(frame.timestamp_ns + 1),
+            }),
+            ..frame
+        }
+    }
+
     fn calls_of(owners: Vec<Option<Owner>>) -> Vec<Option<usize>> {
         owners.into_iter().map(|o| o.map(|o| o.call)).collect()
     }
@@ -458,12 +510,13 @@ mod tests {
             with(call(Sc::Sendto, 100, 120, port), b"a", TO),
             with(call(Sc::Sendto, 290, 320, port), b"b", TO),
         ];
-        // The ARP reply came at 299: "a" leaves while the send of "b" runs.
-        let got = owners(
-            &calls,
-            &[datagram(40000, b"a", 300), datagram(40000, b"b", 301)],
-            None,
-        );
+        // On a lesson's hosts the ARP reply came at 299: "a" leaves while
+        // the send of "b" runs.
+        let frames = [
+            crossed(datagram(40000, b"a", 300)),
+            crossed(datagram(40000, b"b", 301)),
+        ];
+        let got = owners(&calls, &frames, Some(&two_hosts()));
         assert_eq!(
             got,
             [
@@ -481,10 +534,11 @@ mod tests {
         let calls: Vec<Call> = (0..100)
             .map(|i| with(call(Sc::Sendto, 10 * i, 10 * i + 5, port), b"x", TO))
             .collect();
-        let frames: Vec<CapturedFrame> =
-            (0..100).map(|i| datagram(40000, b"x", 5000 + i)).collect();
+        let frames: Vec<CapturedFrame> = (0..100)
+            .map(|i| crossed(datagram(40000, b"x", 5000 + i)))
+            .collect();
         let want: Vec<Option<usize>> = (0..100).map(Some).collect();
-        assert_eq!(calls_of(owners(&calls, &frames, None)), want);
+        assert_eq!(calls_of(owners(&calls, &frames, Some(&two_hosts()))), want);
     }
 
     #[test]
@@ -496,29 +550,8 @@ mod tests {
         let other = with(call(Sc::Sendto, 150, 160, port), b"hello", "10.0.0.3:5000");
         let real = with(call(Sc::Sendto, 170, 180, port), b"hello", TO);
         let calls = [failed, loopback, other, real];
-        // On a lesson's hosts (the frame crossed a link).
-        let placement = hosts::Placement {
-            info: crate::transcript::NetworkInfo {
-                mode: "sandbox".into(),
-                interface: "wire".into(),
-                note: String::new(),
-                left_out: None,
-                links: vec!["lan".into()],
-                ends: Vec::new(),
-                link_type: None,
-            },
-            program_host: vec![0],
-            end_host: vec![0, 1],
-            host_names: vec!["alice".into(), "bob".into()],
-        };
-        let mut frame = datagram(40000, b"hello", 300);
-        frame.crossing = Some(crate::wire::Crossing {
-            link: 0,
-            from_end: 0,
-            to_ends: vec![1],
-            note: None,
-            delivered_ns: Some(301),
-        });
+        let placement = two_hosts();
+        let mut frame = crossed(datagram(40000, b"hello", 300));
         let got = owners(&calls, &[frame.clone()], Some(&placement));
         assert_eq!(calls_of(got), [Some(3)]);
         // Sent from bob's end: no call of alice's program sent it.
@@ -577,5 +610,96 @@ mod tests {
         assert_eq!(how(&got[1]), Some((1, How::Answered)));
         assert_eq!(how(&got[2]), Some((1, How::Sent)));
         assert_eq!(got[3], None);
+    }
+
+    #[test]
+    fn a_waiting_receive_sends_neither_acks_nor_data() {
+        const ACK: u16 = TcpInfo::ACK;
+        const PSH: u16 = TcpInfo::PSH;
+        let tcp = |sc, start, end, local: &str, peer: &str| Call {
+            transport: Some("tcp"),
+            peer: Some(peer.parse().unwrap()),
+            ..call(sc, start, end, Some(local))
+        };
+        let calls = [
+            tcp(Sc::Sendto, 100, 120, "127.0.0.1:50007", "127.0.0.1:40000"),
+            // The client's recv began 30 µs before the answer arrived.
+            tcp(
+                Sc::Recvfrom,
+                90,
+                900_000,
+                "127.0.0.1:40000",
+                "127.0.0.1:50007",
+            ),
+        ];
+        let mut data = segment(50007, 40000, PSH | ACK, 110);
+        data.data.extend(b"fine");
+        let frames = [
+            data,
+            // The client's kernel acknowledges at once.
+            segment(40000, 50007, ACK, 115),
+            // Data its send queued, let go while only the recv runs.
+            segment(50007, 40000, PSH | ACK, 500_000),
+        ];
+        let mut late = frames[2].clone();
+        late.data.extend(b"more");
+        let got = owners(&calls, &[frames[0].clone(), frames[1].clone(), late], None);
+        let how = |o: &Option<Owner>| o.map(|o| (o.call, o.how));
+        assert_eq!(how(&got[0]), Some((0, How::Sent)));
+        // Not the recv's doing: shown with the send it answers.
+        assert_eq!(how(&got[1]), Some((0, How::Answered)));
+        assert_eq!(got[2], None);
+    }
+
+    #[test]
+    fn a_segment_of_another_connection_on_the_same_port_is_not_this_calls() {
+        let tcp = |sc, start, end, peer: &str| Call {
+            transport: Some("tcp"),
+            peer: Some(peer.parse().unwrap()),
+            ..call(sc, start, end, Some("10.0.0.2:50007"))
+        };
+        // The server closes its second client's connection while its kernel
+        // resets the first's.
+        let calls = [tcp(Sc::Close, 100, 200, "10.0.0.1:40002")];
+        let rst = segment(50007, 40001, TcpInfo::RST, 150);
+        assert_eq!(owners(&calls, &[rst], None), [None]);
+    }
+
+    #[test]
+    fn on_lo_a_lost_frame_shifts_no_later_datagram() {
+        let port = Some("127.0.0.1:40000");
+        let calls: Vec<Call> = (0..5)
+            .map(|i| with(call(Sc::Sendto, 100 * i, 100 * i + 50, port), b"x", TO))
+            .collect();
+        // The capture lost the first datagram.
+        let frames: Vec<CapturedFrame> = (1..5)
+            .map(|i| datagram(40000, b"x", 100 * i + 10))
+            .collect();
+        let got = owners(&calls, &frames, None);
+        assert_eq!(calls_of(got.clone()), [Some(1), Some(2), Some(3), Some(4)]);
+        assert!(got.iter().all(|o| o.is_some_and(|o| o.how == How::Sent)));
+    }
+
+    #[test]
+    fn the_first_fragment_of_an_ipv6_datagram_is_read_as_its_datagram() {
+        let mut data = vec![0; 12];
+        data.extend([0x86, 0xdd, 0x60, 0, 0, 0, 0, 24, 44, 64]);
+        data.extend([0; 15]);
+        data.push(1); // from ::1
+        data.extend([0; 15]);
+        data.push(2); // to ::2
+        // Fragment header: UDP next, offset 0, more fragments.
+        data.extend([17, 0, 0, 1, 0, 0, 0, 7]);
+        data.extend(40000u16.to_be_bytes());
+        data.extend(5000u16.to_be_bytes());
+        data.extend([0, 12, 0, 0, b'd', b'a', b't', b'a']);
+        assert_eq!(
+            sender_of(&data),
+            Sender::Datagram {
+                src: 40000,
+                dst: "[::2]:5000".parse().unwrap(),
+                payload: b"data"
+            }
+        );
     }
 }

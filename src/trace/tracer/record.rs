@@ -235,9 +235,12 @@ impl Tracer {
         };
         // Where the socket now is, asked of the kernel through a copy of the
         // program's descriptor (a bind to port 0, an implicit bind on the
-        // first sendto, the ephemeral port of a connect).
+        // first sendto, the ephemeral port of a connect). After a bind or a
+        // connect the kernel's answer wins: a connect retried after a
+        // refusal takes a new port. Port 0 is no address yet (a bind that
+        // failed).
         if let Some(s) = sock.as_mut()
-            && (s.local.is_none() || (s.peer.is_none() && p.sc == Sc::Connect))
+            && (s.local.is_none_or(|l| l.port() == 0) || matches!(p.sc, Sc::Bind | Sc::Connect))
             && matches!(
                 p.sc,
                 Sc::Bind | Sc::Connect | Sc::Sendto | Sc::Sendmsg | Sc::Listen | Sc::Write
@@ -245,8 +248,8 @@ impl Tracer {
             && matches!(s.family, libc::AF_INET | libc::AF_INET6)
         {
             let (local, peer) = names(tgid, fd);
-            s.local = s.local.or(local);
-            s.peer = s.peer.or(peer);
+            s.local = local.filter(|l| l.port() != 0).or(s.local);
+            s.peer = peer.or(s.peer);
             self.sockets.insert((tgid, fd), *s);
         }
         if matches!(p.sc, Sc::Accept | Sc::Accept4) && ok {
