@@ -232,3 +232,64 @@ fn errors_are_named_by_errno() {
         .unwrap();
     assert_eq!(rst["step"], connect["step"]);
 }
+
+#[test]
+fn a_forked_child_keeps_its_parents_sockets() {
+    // A server that forks for its client: the child inherits the accepted
+    // socket, answers on it and closes it; its calls and its FIN are its own.
+    let dir = scratch("trace-fork");
+    std::fs::write(
+        dir.join("fork_server.py"),
+        "import os, socket\ns = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind(('127.0.0.1', 50008))\ns.listen(1)\nconn, addr = s.accept()\npid = os.fork()\nif pid == 0:\n    s.close()\n    conn.sendall(conn.recv(1024).upper())\n    conn.close()\n    os._exit(0)\nconn.close()\nos.waitpid(pid, 0)\ns.close()\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("fork_client.py"),
+        "import socket\nc = socket.create_connection(('127.0.0.1', 50008))\nc.sendall(b'hello')\nprint(c.recv(1024).decode())\nc.close()\n",
+    )
+    .unwrap();
+    let json = dir.join("t.json");
+    netcourse(&[
+        "trace",
+        "-q",
+        "--export",
+        json.to_str().unwrap(),
+        "--run",
+        "python3 fork_server.py",
+        "--run",
+        "python3 fork_client.py",
+    ])
+    .dir(&dir)
+    .run()
+    .ok();
+    let t = read_json(&json);
+    assert_eq!(t["outcome"]["passed"], true, "{}", t["outcome"]);
+    let events = t["events"].as_array().unwrap();
+    // The child: the process that sent "HELLO".
+    let send = events
+        .iter()
+        .find(|e| e["call"]["name"] == "sendto" && e["call"]["data_hex"] == "48454c4c4f")
+        .expect("the child's sendto");
+    let child = send["actor"].as_str().unwrap();
+    assert_eq!(send["call"]["local"], "127.0.0.1:50008");
+    let close = events
+        .iter()
+        .find(|e| {
+            e["actor"] == child
+                && e["call"]["name"] == "close"
+                && e["index"].as_u64() > send["index"].as_u64()
+        })
+        .expect("the child's close of the connection");
+    let fin = frames(&t)
+        .into_iter()
+        .find(|f| {
+            f["port"]["src"] == 50008
+                && f["tcp"]["flags"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|x| x == "FIN")
+        })
+        .expect("the server side's FIN");
+    assert_eq!(fin["follows"], close["index"], "{}", fin["notes"]["timing"]);
+}

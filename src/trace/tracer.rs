@@ -473,6 +473,18 @@ impl Tracer {
         (tgid, program)
     }
 
+    /// A forked process's descriptors are copies of its parent's, sockets
+    /// included.
+    fn inherit_sockets(&mut self, parent: i32, child: i32) {
+        let inherited: Vec<((i32, i64), Sock)> = self
+            .sockets
+            .iter()
+            .filter(|((tgid, _), _)| *tgid == parent)
+            .map(|(&(_, fd), s)| ((child, fd), *s))
+            .collect();
+        self.sockets.extend(inherited);
+    }
+
     fn wait_loop(&mut self) -> Result<(), Error> {
         loop {
             let mut status = 0;
@@ -562,8 +574,19 @@ impl Tracer {
                 }
             } else if sig == libc::SIGTRAP | 0x80 {
                 self.exit(pid)?;
+            } else if event == libc::PTRACE_EVENT_FORK || event == libc::PTRACE_EVENT_VFORK {
+                // The new process holds copies of its parent's sockets (a
+                // server that forks for each client): known from now on.
+                let mut child: libc::c_ulong = 0;
+                // SAFETY: pid is our tracee, stopped at a fork event; the
+                // kernel writes the new pid into `child`.
+                let rc = unsafe { libc::ptrace(libc::PTRACE_GETEVENTMSG, pid, 0, &mut child) };
+                if rc == 0 {
+                    let parent = self.task(pid).0;
+                    self.inherit_sockets(parent, child as i32);
+                }
             } else if event != 0 {
-                // fork, clone, exec: the new task is found at its first stop.
+                // clone, exec: the new task is found at its first stop.
             } else if sig == libc::SIGSTOP && !self.tasks.contains_key(&pid) {
                 // A new task's first stop.
                 self.task(pid);
