@@ -202,6 +202,11 @@ impl<'a> Annotator<'a> {
         self.endpoints.insert(addr, name.to_string());
     }
 
+    /// Who frames from or to this socket address are said to be.
+    pub fn endpoint_name(&self, addr: SocketAddr) -> Option<String> {
+        self.owner(&addr.ip().to_string(), addr.port())
+    }
+
     /// Whether it knows who holds this socket address.
     pub fn knows(&self, addr: SocketAddr) -> bool {
         self.owner(&addr.ip().to_string(), addr.port()).is_some()

@@ -487,9 +487,12 @@ pub fn build(
                 call_event[i] = index;
                 last_step = i + 1;
                 let name = actor_name(labels, c.program, c.pid);
+                // Under the name its socket's frames carry (a forked child
+                // answers on its parent's socket).
+                let socket_name = c.local.and_then(|l| annotator.endpoint_name(l));
                 timers.call(CallSpan {
                     index,
-                    actor: name.clone(),
+                    actor: socket_name.unwrap_or_else(|| name.clone()),
                     start_ns: c.start_ns,
                     end_ns: c.end_ns,
                     closes: matches!(c.sc, Sc::Close | Sc::Shutdown),
