@@ -31,6 +31,30 @@ fn trace(args: &[&str], name: &str) -> (Value, PathBuf) {
     (read_json(&json), pcapng)
 }
 
+/// The tutorial's dictionary server on bob and its client on alice,
+/// asking the server at `server` the questions of questions.txt.
+fn dictionary(lesson: &str, server: &str, tag: &str) -> (Value, PathBuf) {
+    let client = format!("python3 dict_client.py --to {server}");
+    let questions = examples().join("questions.txt");
+    trace(
+        &[
+            "--lesson",
+            lesson,
+            "--host",
+            "bob",
+            "--run",
+            "python3 dict_server.py",
+            "--host",
+            "alice",
+            "--run",
+            &client,
+            "--stdin",
+            questions.to_str().unwrap(),
+        ],
+        tag,
+    )
+}
+
 fn link(f: &Value) -> &str {
     f["crossing"]["link"].as_str().unwrap_or("")
 }
@@ -167,23 +191,7 @@ fn udp_programs_on_two_hosts_ask_arp_once_and_tshark_agrees() {
 
 #[test]
 fn the_dictionary_across_a_router_ttl_drops_and_the_router_forwards() {
-    let (t, _) = trace(
-        &[
-            "--lesson",
-            "ip-router",
-            "--host",
-            "bob",
-            "--run",
-            "python3 dict_server.py",
-            "--host",
-            "alice",
-            "--run",
-            "python3 dict_client.py --to 10.0.2.1",
-            "--stdin",
-            examples().join("questions.txt").to_str().unwrap(),
-        ],
-        "trace-hosts-tcp",
-    );
+    let (t, _) = dictionary("ip-router", "10.0.2.1", "trace-hosts-tcp");
     assert_eq!(t["outcome"]["passed"], true, "{}", t["outcome"]);
     let frames = frames(&t);
     let syns: Vec<&&Value> = frames
@@ -349,23 +357,7 @@ fn the_lessons_wire_drops_a_segment_and_the_retransmission_is_the_timers() {
     // tcp-loss's wire drops alice's second data segment: the client's
     // second question. Its kernel resends it on its retransmission timer,
     // while the program waits in recv: no call of the program sent it.
-    let (t, pcapng) = trace(
-        &[
-            "--lesson",
-            "tcp-loss",
-            "--host",
-            "bob",
-            "--run",
-            "python3 dict_server.py",
-            "--host",
-            "alice",
-            "--run",
-            "python3 dict_client.py --to 10.0.0.2",
-            "--stdin",
-            examples().join("questions.txt").to_str().unwrap(),
-        ],
-        "trace-hosts-loss",
-    );
+    let (t, pcapng) = dictionary("tcp-loss", "10.0.0.2", "trace-hosts-loss");
     assert_eq!(t["outcome"]["passed"], true, "{}", t["outcome"]);
     let frames = frames(&t);
     let dropped: Vec<&&Value> = frames

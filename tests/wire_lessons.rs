@@ -616,16 +616,17 @@ fn tcp_bulk_notes_name_what_tshark_flags_and_nothing_else() {
     assert!(flagged[1] >= 1 && flagged[2] >= 1, "{flagged:?}");
 }
 
-#[test]
-fn frames_that_arrive_after_the_last_step_keep_their_link() {
-    // Every frame is delayed 5 ms, so the client's ACK of the server's FIN
-    // reaches the wire after the last step: it is one the run waits for at
-    // the end (the kernel owed it), and it crossed a link like any other.
-    let dir = scratch("wire-late");
-    let lesson = dir.join("late.yaml");
+/// A TCP client on host a and server on b, one link whose wire delays
+/// every frame `ms`: the handshake, then `steps` (YAML list items). Run as
+/// an ordinary user; it must pass. The transcript.
+fn behind_a_delay(tag: &str, ms: u32, steps: &str) -> Value {
+    let dir = scratch(tag);
+    let lesson = dir.join("delayed.yaml");
     std::fs::write(
         &lesson,
-        "format: 1\nname: late\ntitle: t\nsummary: s\nhosts:\n  - name: a\n    interfaces:\n      - { name: eth0, link: lan, addresses: [10.0.0.1/24] }\n  - name: b\n    interfaces:\n      - { name: eth0, link: lan, addresses: [10.0.0.2/24] }\nlinks: [lan]\nwire:\n  - { action: delay, ms: 5 }\nactors:\n  - { name: server, host: b, transport: tcp, port: 8080 }\n  - { name: client, host: a, transport: tcp }\nsteps:\n  - { actor: server, call: bind }\n  - { actor: server, call: listen }\n  - { actor: client, call: connect, to: server }\n  - { actor: server, call: accept }\n  - { actor: client, call: close }\n  - { actor: server, call: close }\n",
+        format!(
+            "format: 1\nname: delayed\ntitle: t\nsummary: s\nhosts:\n  - name: a\n    interfaces:\n      - {{ name: eth0, link: lan, addresses: [10.0.0.1/24] }}\n  - name: b\n    interfaces:\n      - {{ name: eth0, link: lan, addresses: [10.0.0.2/24] }}\nlinks: [lan]\nwire:\n  - {{ action: delay, ms: {ms} }}\nactors:\n  - {{ name: server, host: b, transport: tcp, port: 8080 }}\n  - {{ name: client, host: a, transport: tcp }}\nsteps:\n  - {{ actor: server, call: bind }}\n  - {{ actor: server, call: listen }}\n  - {{ actor: client, call: connect, to: server }}\n  - {{ actor: server, call: accept }}\n{steps}"
+        ),
     )
     .unwrap();
     let json = dir.join("t.json");
@@ -640,7 +641,19 @@ fn frames_that_arrive_after_the_last_step_keep_their_link() {
     .by_nobody()
     .run()
     .code(0);
-    let t = read_json(&json);
+    read_json(&json)
+}
+
+#[test]
+fn frames_that_arrive_after_the_last_step_keep_their_link() {
+    // Every frame is delayed 5 ms, so the client's ACK of the server's FIN
+    // reaches the wire after the last step: it is one the run waits for at
+    // the end (the kernel owed it), and it crossed a link like any other.
+    let t = behind_a_delay(
+        "wire-late",
+        5,
+        "  - { actor: client, call: close }\n  - { actor: server, call: close }\n",
+    );
     let frames = frames(&t);
     let last = frames.last().expect("frames");
     assert_eq!(last["tcp"]["flags"], serde_json::json!(["ACK"]));
@@ -664,26 +677,11 @@ fn behind_a_delay_an_immediate_ack_is_not_called_the_delayed_ack_timer() {
     // of data and the ACK of the FIN leave microseconds after what they
     // answer reached their host: 50 ms after it reached the wire. Timed
     // from when it arrived, none is the delayed-ACK timer's.
-    let dir = scratch("wire-slow");
-    let lesson = dir.join("slow.yaml");
-    std::fs::write(
-        &lesson,
-        "format: 1\nname: slow\ntitle: t\nsummary: s\nhosts:\n  - name: a\n    interfaces:\n      - { name: eth0, link: lan, addresses: [10.0.0.1/24] }\n  - name: b\n    interfaces:\n      - { name: eth0, link: lan, addresses: [10.0.0.2/24] }\nlinks: [lan]\nwire:\n  - { action: delay, ms: 50 }\nactors:\n  - { name: server, host: b, transport: tcp, port: 8080 }\n  - { name: client, host: a, transport: tcp }\nsteps:\n  - { actor: server, call: bind }\n  - { actor: server, call: listen }\n  - { actor: client, call: connect, to: server }\n  - { actor: server, call: accept }\n  - { actor: client, call: send, text: hello }\n  - { actor: server, call: recv }\n  - { actor: client, call: close }\n  - { actor: server, call: close }\n",
-    )
-    .unwrap();
-    let json = dir.join("t.json");
-    netcourse(&[
-        "run",
-        "lesson",
-        lesson.to_str().unwrap(),
-        "--quiet",
-        "--export",
-        json.to_str().unwrap(),
-    ])
-    .by_nobody()
-    .run()
-    .code(0);
-    let t = read_json(&json);
+    let t = behind_a_delay(
+        "wire-slow",
+        50,
+        "  - { actor: client, call: send, text: hello }\n  - { actor: server, call: recv }\n  - { actor: client, call: close }\n  - { actor: server, call: close }\n",
+    );
     let frames = frames(&t);
     let pure_acks = frames
         .iter()
