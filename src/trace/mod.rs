@@ -12,6 +12,7 @@
 pub mod decode;
 pub mod frames;
 pub mod hosts;
+mod notify;
 mod owners;
 pub mod ready;
 pub mod regs;

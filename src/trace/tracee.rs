@@ -69,29 +69,35 @@ pub(super) fn names(tgid: i32, fd: i64) -> (Option<SocketAddr>, Option<SocketAdd
         if ours < 0 {
             return (None, None);
         }
-        let get =
-            |f: unsafe extern "C" fn(i32, *mut libc::sockaddr, *mut libc::socklen_t) -> i32| {
-                let mut st: libc::sockaddr_storage = std::mem::zeroed();
-                let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-                if f(
-                    ours,
-                    (&mut st as *mut libc::sockaddr_storage).cast(),
-                    &mut len,
-                ) != 0
-                {
-                    return None;
-                }
-                let bytes = std::slice::from_raw_parts(
-                    (&st as *const libc::sockaddr_storage).cast::<u8>(),
-                    len as usize,
-                );
-                decode::sockaddr(bytes).and_then(|a| a.ip())
-            };
-        let local = get(libc::getsockname);
-        let peer = get(libc::getpeername);
+        let names = names_of(ours);
         libc::close(ours);
-        (local, peer)
+        names
     }
+}
+
+/// The local and peer address of a socket descriptor of ours.
+pub(super) fn names_of(fd: i32) -> (Option<SocketAddr>, Option<SocketAddr>) {
+    let get = |f: unsafe extern "C" fn(i32, *mut libc::sockaddr, *mut libc::socklen_t) -> i32| {
+        // SAFETY: the kernel writes at most `len` bytes of address into st.
+        unsafe {
+            let mut st: libc::sockaddr_storage = std::mem::zeroed();
+            let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            if f(
+                fd,
+                (&mut st as *mut libc::sockaddr_storage).cast(),
+                &mut len,
+            ) != 0
+            {
+                return None;
+            }
+            let bytes = std::slice::from_raw_parts(
+                (&st as *const libc::sockaddr_storage).cast::<u8>(),
+                (len as usize).min(std::mem::size_of::<libc::sockaddr_storage>()),
+            );
+            decode::sockaddr(bytes).and_then(|a| a.ip())
+        }
+    };
+    (get(libc::getsockname), get(libc::getpeername))
 }
 
 pub(super) fn write_file(path: &std::ffi::CStr, data: &[u8]) {

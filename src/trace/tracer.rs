@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 pub use super::spawn::kill_all;
 
 use super::decode::{self, Addr, Sc};
+use super::notify;
 use super::ready::Ready;
 use super::regs::{self, Regs};
 use super::spawn::{filter, pty, reader, resolve};
@@ -104,6 +105,28 @@ struct Pending {
     sc: Sc,
     args: [u64; 6],
     start_ns: u64,
+    /// What the fast path read and answered (a `sendto` made by us).
+    taken: Option<Taken>,
+}
+
+/// A fast-path `sendto`'s data, address and the socket's names after it.
+struct Taken {
+    data: Vec<u8>,
+    to: Vec<u8>,
+    local: Option<SocketAddr>,
+    peer: Option<SocketAddr>,
+}
+
+/// The fast path's state (see `notify`): the filter stacked on the
+/// tracing one, the children whose listener is still to be taken, one
+/// server thread per listener, and what they sent.
+struct Fast {
+    filter: seccompiler::BpfProgram,
+    listening: HashSet<i32>,
+    servers: Vec<std::thread::JoinHandle<()>>,
+    tx: mpsc::Sender<notify::Sent>,
+    rx: mpsc::Receiver<notify::Sent>,
+    done: Arc<std::sync::atomic::AtomicBool>,
 }
 
 struct Tracer {
@@ -139,6 +162,9 @@ struct Tracer {
     failed: Option<Error>,
     /// The program whose `--ready` condition the next one waits for.
     waiting: Option<usize>,
+    /// The fast path for datagram sends, when this kernel has it (never in
+    /// step mode, where every call stops).
+    fast: Option<Fast>,
 }
 
 pub(super) fn os(what: &str, e: io::Error) -> Error {
@@ -173,7 +199,25 @@ pub fn run_with(
     let (watch_tx, watch_rx) = mpsc::channel::<Watch>();
     let fired = Arc::new(AtomicU8::new(0));
     let t_calls = options.calls.clone();
+    // NETCOURSE_TRACE_FAST=off: every call through ptrace stops (to rule
+    // the fast path out, or to compare).
+    let wanted = std::env::var("NETCOURSE_TRACE_FAST").map_or(true, |v| v != "off");
+    let fast = (wanted && options.step.is_none() && notify::supported())
+        .then(notify::filter)
+        .flatten()
+        .map(|filter| {
+            let (tx, rx) = mpsc::channel();
+            Fast {
+                filter,
+                listening: HashSet::new(),
+                servers: Vec::new(),
+                tx,
+                rx,
+                done: Arc::default(),
+            }
+        });
     let mut t = Tracer {
+        fast,
         fired: fired.clone(),
         failed: None,
         options,
@@ -209,6 +253,14 @@ pub fn run_with(
     // SIGKILL for whatever still runs.
     let watchdog = watchdog(watch_rx, timeout, live.clone(), fired.clone());
     let result = t.start_next().and_then(|()| t.wait_loop());
+    if let Some(f) = &mut t.fast {
+        f.done.store(true, Ordering::Relaxed);
+        for s in f.servers.drain(..) {
+            let _ = s.join();
+        }
+    }
+    let sent = t.drain_fast();
+    let result = result.and(sent);
     let _ = watch_tx.send(Watch::Done);
     let _ = watchdog.join();
     match fired.load(Ordering::SeqCst) {
@@ -353,6 +405,10 @@ impl Tracer {
             len: self.filter.len() as u16,
             filter: self.filter.as_ptr() as *mut libc::sock_filter,
         };
+        let fast = self.fast.as_ref().map(|f| libc::sock_fprog {
+            len: f.filter.len() as u16,
+            filter: f.filter.as_ptr() as *mut libc::sock_filter,
+        });
         let netns = p.netns;
         let last = index + 1 == self.programs.len();
         let cwd = self.cwd.as_ref().map(|c| c.as_ptr());
@@ -404,6 +460,16 @@ impl Tracer {
                 if libc::syscall(libc::SYS_seccomp, 1 /* SET_MODE_FILTER */, 0, &fprog) != 0 {
                     libc::_exit(126);
                 }
+                if let Some(fast) = &fast {
+                    let flags = notify::FLAG_NEW_LISTENER | notify::FLAG_WAIT_KILLABLE_RECV;
+                    let l = libc::syscall(libc::SYS_seccomp, 1, flags, fast);
+                    if l >= 0 {
+                        // The tracer takes a copy of the listener at this
+                        // stop (it closes at exec).
+                        notify::LISTENER.store(l as i32, Ordering::Relaxed);
+                        libc::raise(libc::SIGSTOP);
+                    }
+                }
                 libc::execv(path.as_ptr(), argv_ptrs.as_ptr());
                 let msg = b"netcourse trace: cannot execute the program\n";
                 libc::write(2, msg.as_ptr().cast(), msg.len());
@@ -426,6 +492,9 @@ impl Tracer {
                 .send(Watch::Wait(Instant::now() + self.options.ready_timeout));
         }
         self.fresh.insert(pid);
+        if let Some(f) = &mut self.fast {
+            f.listening.insert(pid);
+        }
         self.mains.insert(pid, index);
         self.tasks.insert(pid, (pid, index));
         self.out.processes.push((pid, index));
@@ -512,6 +581,7 @@ impl Tracer {
 
     /// One stop or end of a traced task.
     fn handle(&mut self, pid: i32, status: i32) -> Result<(), Error> {
+        self.drain_fast()?;
         {
             if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
                 self.pending.remove(&pid);
@@ -585,8 +655,14 @@ impl Tracer {
                     let parent = self.task(pid).0;
                     self.inherit_sockets(parent, child as i32);
                 }
+            } else if event == libc::PTRACE_EVENT_EXEC {
+                if let Some(f) = &mut self.fast {
+                    f.listening.remove(&pid);
+                }
             } else if event != 0 {
-                // clone, exec: the new task is found at its first stop.
+                // clone: the new task is found at its first stop.
+            } else if sig == libc::SIGSTOP && self.take_listener(pid) {
+                // The fast path's listener, taken.
             } else if sig == libc::SIGSTOP && !self.tasks.contains_key(&pid) {
                 // A new task's first stop.
                 self.task(pid);
@@ -673,6 +749,7 @@ impl Tracer {
                 sc,
                 args: r.args,
                 start_ns,
+                taken: None,
             },
         );
         if self.options.step.is_some() {
@@ -729,8 +806,25 @@ impl Tracer {
         let Ok(r) = regs::read(pid) else {
             return Ok(());
         };
+        self.record(pid, p, &r, end_ns, None)
+    }
+
+    /// `pid`'s call `p` ended with `r`; `unseen` says why its result is
+    /// not known (a fast-path call the program made itself).
+    fn record(
+        &mut self,
+        pid: i32,
+        p: Pending,
+        r: &Regs,
+        end_ns: u64,
+        unseen: Option<&str>,
+    ) -> Result<(), Error> {
         let (tgid, program) = self.task(pid);
-        let call = self.decode(pid, tgid, program, &p, &r, end_ns);
+        let mut call = self.decode(pid, tgid, program, &p, r, end_ns);
+        if let Some(why) = unseen {
+            call.ok = false;
+            call.result = format!("not seen: {why}");
+        }
         let ready = call.ok
             && self.waiting == Some(program)
             && self
@@ -747,6 +841,75 @@ impl Tracer {
             self.met(program)?;
         }
         Ok(())
+    }
+
+    /// Record the fast path's calls so far (each was sent before its
+    /// program went on, so all of a program's earlier calls are here
+    /// before any later stop of it is handled).
+    fn drain_fast(&mut self) -> Result<(), Error> {
+        loop {
+            let Some(s) = self.fast.as_ref().and_then(|f| f.rx.try_recv().ok()) else {
+                return Ok(());
+            };
+            let r = Regs {
+                nr: libc::SYS_sendto,
+                args: s.args,
+                ret: s.ret.unwrap_or(-(libc::ENOSYS as i64)),
+            };
+            let p = Pending {
+                sc: s.sc,
+                args: s.args,
+                start_ns: s.start_ns,
+                taken: Some(Taken {
+                    data: s.data,
+                    to: s.to,
+                    local: s.local,
+                    peer: s.peer,
+                }),
+            };
+            let unseen = s.ret.is_none().then_some(
+                "the program made this call itself (not on an IP datagram socket, or out of reach); its result was not recorded",
+            );
+            self.record(s.pid, p, &r, s.end_ns, unseen)?;
+        }
+    }
+
+    /// At a SIGSTOP of a program just spawned with the fast path: copy its
+    /// notification listener (its number is in the child's memory at the
+    /// address of `notify::LISTENER`) and serve it.
+    fn take_listener(&mut self, pid: i32) -> bool {
+        let Some(f) = &mut self.fast else {
+            return false;
+        };
+        if !f.listening.remove(&pid) {
+            return false;
+        }
+        let at = &notify::LISTENER as *const _ as u64;
+        let fd = regs::read_u32(pid, at).map_or(-1, |v| v as i32);
+        // SAFETY: raw system calls; the descriptor made is owned below.
+        let listener = unsafe {
+            let pidfd = libc::syscall(libc::SYS_pidfd_open, pid, 0) as i32;
+            let l = if pidfd >= 0 && fd >= 0 {
+                libc::syscall(libc::SYS_pidfd_getfd, pidfd, fd, 0) as i32
+            } else {
+                -1
+            };
+            let e = io::Error::last_os_error();
+            if pidfd >= 0 {
+                libc::close(pidfd);
+            }
+            if l < 0 {
+                // Unserved, its datagram sends would fail (ENOSYS).
+                self.failed
+                    .get_or_insert(os("taking the program's seccomp listener", e));
+                kill_all(&self.live);
+                return true;
+            }
+            <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(l)
+        };
+        f.servers
+            .push(notify::serve(listener, f.tx.clone(), f.done.clone()));
+        true
     }
 }
 

@@ -123,7 +123,11 @@ impl Tracer {
             Sc::Sendto | Sc::Write => {
                 let len = sent(a[2]);
                 let want = (len as usize).min(DATA_CAP);
-                let (bytes, to) = if p.sc == Sc::Sendto && a[4] != 0 {
+                let (bytes, to) = if let Some(t) = &p.taken {
+                    let mut bytes = t.data.clone();
+                    bytes.truncate(want);
+                    (bytes, decode::sockaddr(&t.to))
+                } else if p.sc == Sc::Sendto && a[4] != 0 {
                     let (bytes, addr) =
                         regs::read_two(pid, (a[1], want), (a[4], (a[5] as usize).min(128)));
                     (bytes, decode::sockaddr(&addr))
@@ -247,7 +251,10 @@ impl Tracer {
             )
             && matches!(s.family, libc::AF_INET | libc::AF_INET6)
         {
-            let (local, peer) = names(tgid, fd);
+            let (local, peer) = match &p.taken {
+                Some(t) => (t.local, t.peer),
+                None => names(tgid, fd),
+            };
             s.local = local.filter(|l| l.port() != 0).or(s.local);
             s.peer = peer.or(s.peer);
             self.sockets.insert((tgid, fd), *s);
