@@ -9,8 +9,9 @@
 //!   exit event's time in the transcript, from the capture's start just
 //!   before the program is started).
 //!
-//! Goal: the program under trace at most 3× slower than alone. A last
-//! traced run checks that every one of the 10,000 calls and datagrams was
+//! Goal: the program under trace at most 3× slower than alone. Also timed:
+//! the program with the fast path off (`NETCOURSE_TRACE_FAST=off`, every
+//! call two ptrace stops), for comparison. A last traced run checks that every one of the 10,000 calls and datagrams was
 //! recorded. `NETCOURSE_BENCH_BIN` times another netcourse binary (an
 //! older build, for a before/after). Run with
 //! `cargo bench --bench trace_overhead`.
@@ -77,9 +78,10 @@ fn alone(python: &str) -> f64 {
     wall
 }
 
-fn traced(python: &str, extra: &[&str]) -> f64 {
+fn traced(python: &str, extra: &[&str], fast: bool) -> f64 {
     let start = Instant::now();
     let out = Command::new(bin())
+        .env("NETCOURSE_TRACE_FAST", if fast { "on" } else { "off" })
         .args(["trace", "-q", "--timeout", "60"])
         .args(extra)
         .args(["--", python, &program()])
@@ -114,22 +116,26 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let json = dir.join("t.json");
     let python = python();
-    let (mut a, mut t, mut run) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut a, mut t, mut run, mut run_ptrace) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     // Warm the page cache and Python's bytecode cache first.
     alone(&python);
-    traced(&python, &[]);
-    for _ in 0..RUNS {
-        a.push(alone(&python));
-        t.push(traced(&python, &[]));
-        traced(&python, &["--export", json.to_str().unwrap()]);
+    traced(&python, &[], true);
+    let program_run = |fast: bool| {
+        traced(&python, &["--export", json.to_str().unwrap()], fast);
         let exit = events(&json)
             .into_iter()
             .rev()
             .find(|e| e["call"]["name"] == "exit")
             .expect("the exit event");
-        run.push(exit["time_ns"].as_f64().unwrap() / 1e6);
+        exit["time_ns"].as_f64().unwrap() / 1e6
+    };
+    for _ in 0..RUNS {
+        a.push(alone(&python));
+        t.push(traced(&python, &[], true));
+        run_ptrace.push(program_run(false));
+        run.push(program_run(true));
     }
-    let (a, t, run) = (stats(a), stats(t), stats(run));
+    let (a, t, run, run_ptrace) = (stats(a), stats(t), stats(run), stats(run_ptrace));
     println!("10,000 sendto ({python}), {RUNS} runs, {}:", bin());
     println!("                                          median      min");
     println!(
@@ -142,6 +148,13 @@ fn main() {
         run.1,
         run.0 / a.0,
         run.1 / a.1
+    );
+    println!(
+        "  the same, every call by ptrace stops   {:>6.1} ms {:>6.1} ms  ratio {:.2}× median, {:.2}× min (NETCOURSE_TRACE_FAST=off)",
+        run_ptrace.0,
+        run_ptrace.1,
+        run_ptrace.0 / a.0,
+        run_ptrace.1 / a.1
     );
     println!(
         "  netcourse trace -q, whole command      {:>6.1} ms {:>6.1} ms  ratio {:.2}× median, {:.2}× min",
