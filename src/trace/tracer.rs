@@ -202,7 +202,10 @@ pub fn run_with(
     // NETCOURSE_TRACE_FAST=off: every call through ptrace stops (to rule
     // the fast path out, or to compare).
     let wanted = std::env::var("NETCOURSE_TRACE_FAST").map_or(true, |v| v != "off");
-    let fast = (wanted && options.step.is_none() && notify::supported())
+    // Not in step mode (every call stops there) nor when calls are watched
+    // as they return (grade): the tracer thread records a fast call only
+    // at the next stop, which is soon enough for a transcript built after.
+    let fast = (wanted && options.step.is_none() && options.calls.is_none() && notify::supported())
         .then(notify::filter)
         .flatten()
         .map(|filter| {
