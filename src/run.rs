@@ -423,6 +423,7 @@ impl<'a> LiveRun<'a> {
 
     /// The transcript so far, and the failure that stopped the lesson, if any.
     pub fn finish(mut self) -> (Transcript, Option<Error>) {
+        self.transcript.say_held_back(self.runner.held_back());
         self.transcript.comparison = crate::transcript::compare::compare(&self.transcript.events);
         (self.transcript, self.failure)
     }

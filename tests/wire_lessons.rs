@@ -694,3 +694,46 @@ fn behind_a_delay_an_immediate_ack_is_not_called_the_delayed_ack_timer() {
         assert!(f["timer"].is_null(), "{}: {}", f["summary"], f["timer"]);
     }
 }
+
+#[test]
+fn a_frame_delayed_longer_than_a_drain_waits_is_still_in_its_step() {
+    // A step's drain waits 2 s for frames; the wire holds this datagram
+    // 2.5 s. The run waits for it (the longest its rules hold a frame,
+    // beyond the usual bound), so it is in the step that sent it, and the
+    // transcript is whole.
+    let dir = scratch("wire-long-delay");
+    let lesson = dir.join("held.yaml");
+    std::fs::write(
+        &lesson,
+        "format: 1\nname: held\ntitle: t\nsummary: s\nhosts:\n  - name: a\n    interfaces:\n      - { name: eth0, link: lan, addresses: [10.0.0.1/24] }\n  - name: b\n    interfaces:\n      - { name: eth0, link: lan, addresses: [10.0.0.2/24] }\nlinks: [lan]\nwire:\n  - { action: delay, ms: 2500, protocol: udp }\nactors:\n  - { name: receiver, host: b, transport: udp, port: 5000 }\n  - { name: sender, host: a, transport: udp }\nsteps:\n  - { actor: receiver, call: bind }\n  - { actor: sender, call: sendto, to: receiver, text: hi }\n  - { actor: receiver, call: recvfrom }\n",
+    )
+    .unwrap();
+    let json = dir.join("t.json");
+    netcourse(&[
+        "run",
+        "lesson",
+        lesson.to_str().unwrap(),
+        "--quiet",
+        "--export",
+        json.to_str().unwrap(),
+    ])
+    .by_nobody()
+    .run()
+    .code(0);
+    let t = read_json(&json);
+    assert_eq!(t["complete"], true);
+    let udp: Vec<&Value> = frames(&t)
+        .into_iter()
+        .filter(|f| f["summary"].as_str().unwrap().contains("UDP"))
+        .collect();
+    assert_eq!(udp.len(), 1, "the datagram is in the transcript");
+    assert_eq!(udp[0]["step"], 2);
+    let transit = udp[0]["crossing"]["transit_ns"].as_u64().unwrap();
+    assert!(transit >= 2_500_000_000, "{transit}");
+    assert!(
+        !t["lesson"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("still held")
+    );
+}

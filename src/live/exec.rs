@@ -297,6 +297,11 @@ impl<'a> Runner<'a> {
         self.source.drain(DRAIN_BOUND)
     }
 
+    /// Frames the lesson's wire rules still held at the last drain.
+    pub fn held_back(&self) -> usize {
+        self.source.held_back()
+    }
+
     /// Every frame since the last drain, now (after a traced program ended).
     pub fn drain_now(&mut self) -> Result<Vec<CapturedFrame>, Error> {
         self.drain()

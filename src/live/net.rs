@@ -26,6 +26,8 @@ pub struct WireRun {
     kernel_drops: u64,
     /// Frames a rule still held when the last drain gave up waiting.
     held_back: usize,
+    /// The longest the lesson's rules can hold a frame.
+    longest_hold: Duration,
 }
 
 fn wire_error(what: &str, e: io::Error) -> Error {
@@ -53,6 +55,7 @@ impl FrameSource {
             network,
             kernel_drops: 0,
             held_back: 0,
+            longest_hold: crate::wire::impair::longest_hold(&plan.wire_rules),
         }))
     }
 
@@ -72,14 +75,16 @@ impl FrameSource {
     }
 
     /// Every frame since the last drain, in order, waiting at most `bound`
-    /// (for the wire: until frames held by a delay have left it).
+    /// (for the wire: until frames held by a delay have left it, `bound`
+    /// beyond the longest its rules hold one, so that a frame delayed
+    /// longer than `bound` is still in its step).
     pub fn drain(&mut self, bound: Duration) -> Result<Vec<CapturedFrame>, Error> {
         match self {
             FrameSource::Lo(c) => c.drain(bound),
             FrameSource::Wire(w) => {
                 let report = w
                     .wire
-                    .sync(bound)
+                    .sync(bound + w.longest_hold)
                     .map_err(|e| wire_error("waiting for the wire", e))?;
                 w.kernel_drops = report.kernel_drops;
                 w.held_back = report.pending;

@@ -176,7 +176,7 @@ pub fn command(args: &TraceArgs) -> Result<ExitCode, Error> {
         args.timeout,
         f.placement.as_ref(),
     );
-    say_held_back(&mut t, f.held_back);
+    t.say_held_back(f.held_back);
     if !args.quiet {
         let mut out = std::io::stdout().lock();
         let _ = terminal::render(&t, terminal::View::new(args.detail), &mut out);
@@ -265,7 +265,7 @@ fn stepped(
         args.timeout,
         f.placement.as_ref(),
     );
-    say_held_back(&mut t, f.held_back);
+    t.say_held_back(f.held_back);
     if ending != crate::stepmode::Ending::Finished {
         t.complete = false;
     }
@@ -666,19 +666,6 @@ pub fn build(
     t
 }
 
-/// Frames a lesson's wire rule (a rate, a reorder) still held when the
-/// run stopped waiting: the transcript is not the whole story, and says so.
-fn say_held_back(t: &mut Transcript, held_back: usize) {
-    if held_back > 0 {
-        t.complete = false;
-        t.lesson.summary.push_str(&format!(
-            " {held_back} frame{} still held by the lesson's wire rules when the run ended {} not shown.",
-            if held_back == 1 { "" } else { "s" },
-            if held_back == 1 { "is" } else { "are" }
-        ));
-    }
-}
-
 /// The sandbox's `lo`, where programs run without --lesson.
 fn lo_network() -> NetworkInfo {
     NetworkInfo {
@@ -715,9 +702,9 @@ mod tests {
         };
         let mut t = transcript(&[], nothing, Vec::new(), 0, 0, 10.0);
         assert!(t.complete);
-        say_held_back(&mut t, 0);
+        t.say_held_back(0);
         assert!(t.complete);
-        say_held_back(&mut t, 2);
+        t.say_held_back(2);
         assert!(!t.complete);
         assert!(t.lesson.summary.ends_with(
             " 2 frames still held by the lesson's wire rules when the run ended are not shown."

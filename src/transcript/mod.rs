@@ -336,6 +336,20 @@ pub struct Checkpoint {
 }
 
 impl Transcript {
+    /// Frames a lesson's wire rule (a rate, a reorder) still held when the
+    /// run stopped waiting: the transcript is not the whole story, and
+    /// says so.
+    pub fn say_held_back(&mut self, held_back: usize) {
+        if held_back > 0 {
+            self.complete = false;
+            self.lesson.summary.push_str(&format!(
+                " {held_back} frame{} still held by the lesson's wire rules when the run ended {} not shown.",
+                if held_back == 1 { "" } else { "s" },
+                if held_back == 1 { "is" } else { "are" }
+            ));
+        }
+    }
+
     /// A transcript of this version with no actor, step or event yet, not
     /// complete and not passed: what every producer (a lesson run, a trace,
     /// a capture file) starts from.

@@ -78,6 +78,20 @@ pub struct Rule {
     pub action: Action,
 }
 
+/// The longest the rules can hold one frame: a frame several rules match
+/// is held by each of them in turn.
+pub fn longest_hold(rules: &[Rule]) -> Duration {
+    rules
+        .iter()
+        .map(|r| match r.action {
+            Action::Delay(d) => d,
+            Action::Reorder { at_most } => at_most,
+            Action::Rate { queue, .. } => queue,
+            Action::Drop | Action::Duplicate | Action::Corrupt { .. } => Duration::ZERO,
+        })
+        .sum()
+}
+
 /// The facts about one frame the rules decide on.
 pub struct FrameInfo<'a> {
     pub link: usize,
@@ -303,6 +317,35 @@ mod tests {
         assert!(imp.decide(&f).dropped_by.is_none());
         f.from_host = 2;
         assert_eq!(imp.decide(&f).dropped_by, Some(0));
+    }
+
+    #[test]
+    fn the_longest_hold_adds_what_each_rule_may_hold() {
+        assert_eq!(longest_hold(&[]), Duration::ZERO);
+        let rules = [
+            rule(
+                Protocol::Any,
+                Which::Every,
+                Action::Delay(Duration::from_millis(300)),
+            ),
+            rule(Protocol::Any, Which::Nth(2), Action::Drop),
+            rule(
+                Protocol::Any,
+                Which::Every,
+                Action::Reorder {
+                    at_most: Duration::from_millis(50),
+                },
+            ),
+            rule(
+                Protocol::Any,
+                Which::Every,
+                Action::Rate {
+                    bytes_per_second: 1000,
+                    queue: Duration::from_millis(100),
+                },
+            ),
+        ];
+        assert_eq!(longest_hold(&rules), Duration::from_millis(450));
     }
 
     #[test]
