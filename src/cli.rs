@@ -183,6 +183,13 @@ pub struct TraceArgs {
     /// terminal; ? for help). The programs read /dev/null unless --stdin.
     #[arg(long)]
     pub step: bool,
+    /// Make IPv4/IPv6 datagram sends with an address (a UDP sender's
+    /// sendto) for the program, on its own socket, instead of stopping it
+    /// twice (about twice as fast; Linux 6.9+). A signal that arrives
+    /// while such a send waits for netcourse can interrupt it (EINTR for a
+    /// handler without SA_RESTART), which it would not do untraced.
+    #[arg(long, conflicts_with = "step")]
+    pub fast_sends: bool,
     /// Feed this file to the last program's standard input (else it reads the terminal).
     #[arg(long, value_name = "FILE")]
     pub stdin: Option<PathBuf>,

@@ -147,10 +147,16 @@ pub fn command(args: &TraceArgs) -> Result<ExitCode, Error> {
             }
         })?,
         ready_timeout: Duration::from_secs_f64(args.ready_timeout.clamp(0.01, 3600.0)),
+        fast_sends: args.fast_sends,
         ..tracer::Options::default()
     };
     if args.step {
         return stepped(args, programs, options, placed);
+    }
+    if args.fast_sends
+        && let Err(why) = notify::available()
+    {
+        eprintln!("note: --fast-sends is off ({why}): every call stops the program, as without it");
     }
     let exports = args.exports.plan(args.detail)?;
     // Before any thread: the sandbox, then the capture (or the lesson's

@@ -1,28 +1,32 @@
-//! The fast path for a datagram `sendto` with an address (the calls a UDP
-//! sender makes in a loop): instead of two ptrace stops, a seccomp user
-//! notification, and netcourse makes the call itself on the program's own
-//! socket (a copy of its descriptor) and returns the kernel's answer to it.
+//! `trace --fast-sends`: a datagram `sendto` with an address (the calls a
+//! UDP sender makes in a loop) stops the program once, as a seccomp user
+//! notification, instead of twice under ptrace, and netcourse makes the
+//! send itself on a copy of the program's own socket and returns the
+//! kernel's answer to it.
 //!
 //! Why: each ptrace stop of a program wakes it again from another CPU, and
-//! on a virtual machine whose idle CPUs halt that wake-up costs more than
-//! the call itself (4–4.5× for 10,000 sendto). A notification listener
-//! that asks for synchronous wake-ups (Linux 6.6) runs on the program's own
-//! CPU while the program waits: about 1.9× in the same benchmark.
+//! on a virtual machine whose idle CPUs halt, that wake-up costs more than
+//! the call itself (4.9× for 10,000 sendto). A notification listener that
+//! asks for synchronous wake-ups (Linux 6.6) runs on the program's CPU
+//! while the program waits: 2.5× in the same benchmark.
 //!
-//! Why this shows what the program would see: an IP datagram socket's send
-//! depends on the socket (its namespace, its addresses, its options, its
-//! buffers, the owner of its file), never on the process that asks, so the
-//! frame, the result and the socket's state afterwards are the ones the
-//! program's own call would have produced. Only what is sure to be so is
-//! taken here: the socket must be IPv4 or IPv6, datagram or raw; anything
-//! else (a Unix socket, whose send resolves paths and passes credentials
-//! of the caller; a stream) the program makes itself and the transcript
-//! says its result was not seen. So does a send that would wait for
-//! buffer space on a blocking socket (never on `lo`, whose datagrams leave
-//! the sender's buffer at once): the program waits for it itself, as it
-//! would, interruptible by its signals.
+//! What stays the same: an IP datagram socket's send depends on the socket
+//! (its namespace, addresses, options, buffers), so the frame, the result
+//! and the socket afterwards are the ones the program's own call makes.
+//! Only such sends are taken, and only when they cannot wait: IPv4/IPv6
+//! datagram or raw sockets, with an address, readable data, and, on a
+//! blocking socket, nothing already in its send buffer (no room to wait
+//! for, no datagram being built with MSG_MORE or UDP_CORK that a failed
+//! attempt would discard). Anything else the program makes itself, and the
+//! transcript says that call's result was not seen.
+//!
+//! What changes, and why it is not the default: a signal that arrives
+//! after the program asked and before netcourse took the notification
+//! interrupts the call (the kernel restarts it, or returns EINTR to a
+//! handler installed without SA_RESTART); the send's CPU time is
+//! netcourse's; security modules check netcourse, not the program; and a
+//! program cannot install a notification listener of its own (EBUSY).
 
-use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -81,18 +85,38 @@ const IOCTL_SEND: u64 = ioc(3, 1, std::mem::size_of::<Resp>());
 const IOCTL_ID_VALID: u64 = ioc(1, 2, 8);
 const IOCTL_SET_FLAGS: u64 = ioc(1, 4, 8);
 
-/// Whether this kernel has synchronous notification wake-ups (6.6); with
-/// older ones a notification costs more than ptrace, so it is not used.
-pub(super) fn supported() -> bool {
+/// Whether the fast path can run here, or why not: synchronous
+/// notification wake-ups (Linux 6.6) and pidfds of threads (6.9), and
+/// `pidfd_getfd` allowed (a container's seccomp profile may deny it).
+pub(super) fn available() -> Result<(), String> {
     // SAFETY: uname fills the struct.
     let mut u: libc::utsname = unsafe { std::mem::zeroed() };
     // SAFETY: u is a valid destination.
     if unsafe { libc::uname(&mut u) } != 0 {
-        return false;
+        return Err("uname failed".into());
     }
     // SAFETY: the kernel NUL-terminates the release.
-    let release = unsafe { std::ffi::CStr::from_ptr(u.release.as_ptr()) };
-    release_at_least(&release.to_string_lossy(), (6, 6))
+    let release = unsafe { std::ffi::CStr::from_ptr(u.release.as_ptr()) }.to_string_lossy();
+    if !release_at_least(&release, (6, 9)) {
+        return Err(format!(
+            "it needs Linux 6.9 or later, and this is {release}"
+        ));
+    }
+    // SAFETY: raw system calls on our own process; what they open is closed.
+    unsafe {
+        let me = libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) as i32;
+        if me < 0 {
+            return Err(format!("pidfd_open: {}", io::Error::last_os_error()));
+        }
+        let copy = libc::syscall(libc::SYS_pidfd_getfd, me, me, 0) as i32;
+        let e = io::Error::last_os_error();
+        libc::close(me);
+        if copy < 0 {
+            return Err(format!("pidfd_getfd: {e}"));
+        }
+        libc::close(copy);
+    }
+    Ok(())
 }
 
 fn release_at_least(release: &str, want: (u32, u32)) -> bool {
@@ -181,7 +205,6 @@ pub(super) fn serve(
         )
     };
     std::thread::spawn(move || {
-        let mut pidfds: HashMap<u32, OwnedFd> = HashMap::new();
         let fd = listener.as_raw_fd();
         while !done.load(Ordering::Relaxed) {
             let mut p = libc::pollfd {
@@ -206,7 +229,7 @@ pub(super) fn serve(
                 continue;
             }
             let start_ns = now_ns();
-            let answer = send(&listener, &req, &mut pidfds);
+            let answer = send(&listener, &req);
             let (ret, data, to, local, peer) = match answer {
                 Answer::Done {
                     ret,
@@ -218,6 +241,8 @@ pub(super) fn serve(
                 Answer::Itself { data, to } => (None, data, to, None, None),
             };
             let end_ns = now_ns();
+            let mut data = data;
+            data.truncate(super::tracer::DATA_CAP);
             // Recorded before the program goes on, so the tracer has it
             // before any later stop of the same program.
             let _ = tx.send(Sent {
@@ -287,50 +312,23 @@ fn sendto(fd: RawFd, data: &[u8], flags: i32, to: &[u8]) -> i64 {
     }
 }
 
-fn sockopt(fd: RawFd, name: i32) -> Option<i32> {
+fn sockopt(fd: RawFd, level: i32, name: i32) -> Option<i32> {
     let mut v: i32 = 0;
     let mut len = 4 as libc::socklen_t;
     // SAFETY: an int-sized option into an int.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            name,
-            (&mut v as *mut i32).cast(),
-            &mut len,
-        )
-    };
+    let rc = unsafe { libc::getsockopt(fd, level, name, (&mut v as *mut i32).cast(), &mut len) };
     (rc == 0).then_some(v)
 }
 
-/// The pidfd of the process a thread belongs to.
-fn pidfd(tid: u32) -> Option<OwnedFd> {
-    // SAFETY: pidfd_open returns a new descriptor or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, tid, 0) } as i32;
-    if fd >= 0 {
-        // SAFETY: fd is a new descriptor we own.
-        return Some(unsafe { OwnedFd::from_raw_fd(fd) });
-    }
-    // Not a process leader (before Linux 6.9): its process's.
-    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
-    let tgid: i32 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Tgid:"))?
-        .trim()
-        .parse()
-        .ok()?;
-    // SAFETY: as above.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, tgid, 0) } as i32;
-    // SAFETY: as above.
-    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-fn send(listener: &OwnedFd, req: &Notif, pidfds: &mut HashMap<u32, OwnedFd>) -> Answer {
+fn send(listener: &OwnedFd, req: &Notif) -> Answer {
     let a = req.data.args;
     let (len, addr_len) = (a[2] as usize, a[5] as usize);
     let (data, to) =
         super::regs::read_two(req.pid as i32, (a[1], len.min(SEND_CAP)), (a[4], addr_len));
-    if len > SEND_CAP {
+    // What the kernel would check before the data (flags, the address, an
+    // implicit bind) or answer otherwise than with the data (a NULL
+    // address on a connected socket): the program's own call.
+    if len > SEND_CAP || a[4] == 0 || data.len() != len || to.len() != addr_len {
         return Answer::Itself { data, to };
     }
     let failed = |errno: i32, data: Vec<u8>, to: Vec<u8>| Answer::Done {
@@ -340,70 +338,63 @@ fn send(listener: &OwnedFd, req: &Notif, pidfds: &mut HashMap<u32, OwnedFd>) -> 
         local: None,
         peer: None,
     };
-    // A cached pidfd of a process that ended (its thread id since reused)
-    // is dropped and opened again.
-    let mut ours = -1;
-    for _ in 0..2 {
-        let pidfd = match pidfds.entry(req.pid) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => match pidfd(req.pid) {
-                Some(p) => e.insert(p),
-                None => return Answer::Itself { data, to },
-            },
-        };
-        // SAFETY: pidfd_getfd makes a new descriptor we own (we are the
-        // program's tracer, so we may).
-        ours = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), a[0] as i32, 0) }
-            as i32;
-        if ours >= 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH) {
-            break;
+    // The calling thread's own descriptor table (a thread may have one of
+    // its own), opened for this call only: a thread id may be reused.
+    // SAFETY: pidfd_open returns a new descriptor or -1.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, req.pid, libc::O_EXCL) } as i32;
+    if pidfd < 0 {
+        return Answer::Itself { data, to };
+    }
+    // SAFETY: a new descriptor we own.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+    // SAFETY: pidfd_getfd makes a new descriptor we own (we are the
+    // program's tracer, so we may).
+    let ours =
+        unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), a[0] as i32, 0) } as i32;
+    let getfd_error = io::Error::last_os_error().raw_os_error();
+    // The notification must still be the live call of that thread (not of
+    // another that took its id) before anything is answered for it.
+    // SAFETY: ID_VALID reads a u64.
+    if unsafe { libc::ioctl(listener.as_raw_fd(), IOCTL_ID_VALID as _, &req.id) } != 0 {
+        if ours >= 0 {
+            // SAFETY: ours is ours to close.
+            unsafe { libc::close(ours) };
         }
-        pidfds.remove(&req.pid);
+        return Answer::Itself { data, to };
     }
     if ours < 0 {
-        let e = io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EBADF);
         // Not a descriptor of the program: the kernel's own answer.
-        return if e == libc::EBADF {
-            failed(libc::EBADF, data, to)
-        } else {
-            Answer::Itself { data, to }
+        return match getfd_error {
+            Some(libc::EBADF) => failed(libc::EBADF, data, to),
+            _ => Answer::Itself { data, to },
         };
     }
     // SAFETY: ours is a new descriptor we own.
     // (Closed when this returns: the program's socket is the program's.)
     let _copy = unsafe { OwnedFd::from_raw_fd(ours) };
-    let domain = sockopt(ours, libc::SO_DOMAIN);
-    let stype = sockopt(ours, libc::SO_TYPE);
+    let domain = sockopt(ours, libc::SOL_SOCKET, libc::SO_DOMAIN);
     if domain.is_none() && io::Error::last_os_error().raw_os_error() == Some(libc::ENOTSOCK) {
         return failed(libc::ENOTSOCK, data, to);
     }
+    let stype = sockopt(ours, libc::SOL_SOCKET, libc::SO_TYPE);
     if !matches!(domain, Some(libc::AF_INET | libc::AF_INET6))
         || !matches!(stype, Some(libc::SOCK_DGRAM | libc::SOCK_RAW))
     {
         return Answer::Itself { data, to };
     }
-    // The notification must still be the live call of a live program
-    // (its pid not reused) before anything is sent for it.
-    // SAFETY: ID_VALID reads a u64.
-    if unsafe { libc::ioctl(listener.as_raw_fd(), IOCTL_ID_VALID as _, &req.id) } != 0 {
+    let flags = a[3] as i32;
+    // SAFETY: F_GETFL on our copy reads the shared file's flags.
+    let nonblocking = flags & libc::MSG_DONTWAIT != 0
+        || unsafe { libc::fcntl(ours, libc::F_GETFL) } & libc::O_NONBLOCK != 0;
+    if !nonblocking && (flags & libc::MSG_MORE != 0 || queued(ours) != Some(0)) {
+        // A blocking socket with bytes still in its send buffer (or a
+        // datagram being built with MSG_MORE or UDP_CORK) might have to
+        // wait for room, and a failed attempt would discard the datagram
+        // being built: the program's own call.
         return Answer::Itself { data, to };
     }
-    if data.len() != len || to.len() != addr_len {
-        return failed(libc::EFAULT, data, to);
-    }
-    let flags = a[3] as i32;
+    // With nothing queued there is room: the send cannot wait.
     let ret = sendto(ours, &data, flags | libc::MSG_DONTWAIT, &to);
-    if ret == -(libc::EAGAIN as i64) && flags & libc::MSG_DONTWAIT == 0 {
-        // SAFETY: F_GETFL on our copy reads the shared file's flags.
-        let fl = unsafe { libc::fcntl(ours, libc::F_GETFL) };
-        if fl >= 0 && fl & libc::O_NONBLOCK == 0 {
-            // A blocking socket without room: the program waits for it
-            // itself, as it would (signals and all); nothing was sent.
-            return Answer::Itself { data, to };
-        }
-    }
     let (local, peer) = super::tracee::names_of(ours);
     Answer::Done {
         ret,
@@ -414,18 +405,25 @@ fn send(listener: &OwnedFd, req: &Notif, pidfds: &mut HashMap<u32, OwnedFd>) -> 
     }
 }
 
+/// Bytes in a socket's send buffer (SIOCOUTQ): queued, or being corked.
+fn queued(fd: RawFd) -> Option<i32> {
+    let mut n: libc::c_int = 0;
+    // SAFETY: SIOCOUTQ writes an int.
+    (unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut n) } == 0).then_some(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn releases() {
-        assert!(release_at_least("6.18.44-fc-v1147", (6, 6)));
-        assert!(release_at_least("6.6.0", (6, 6)));
-        assert!(release_at_least("7.0", (6, 6)));
-        assert!(!release_at_least("6.5.13-generic", (6, 6)));
-        assert!(!release_at_least("5.15.0", (6, 6)));
-        assert!(!release_at_least("weird", (6, 6)));
+        assert!(release_at_least("6.18.44-fc-v1147", (6, 9)));
+        assert!(release_at_least("6.9.0", (6, 9)));
+        assert!(release_at_least("7.0", (6, 9)));
+        assert!(!release_at_least("6.8.12-generic", (6, 9)));
+        assert!(!release_at_least("5.15.0", (6, 9)));
+        assert!(!release_at_least("weird", (6, 9)));
     }
 
     #[test]

@@ -55,12 +55,17 @@ pub(super) fn msghdr(pid: i32, addr: u64, len: usize) -> (Vec<u8>, Option<Addr>)
     (data, name)
 }
 
-/// The local and peer address of descriptor `fd` of process `tgid`, read
-/// through a copy of it (pidfd_getfd; we are its tracer).
-pub(super) fn names(tgid: i32, fd: i64) -> (Option<SocketAddr>, Option<SocketAddr>) {
+/// The local and peer address of descriptor `fd` of thread `pid` (of
+/// process `tgid`), read through a copy of it (pidfd_getfd; we are its
+/// tracer). The thread's own descriptor table where the kernel gives
+/// pidfds of threads (6.9): a thread may have a table of its own.
+pub(super) fn names(pid: i32, tgid: i32, fd: i64) -> (Option<SocketAddr>, Option<SocketAddr>) {
     // SAFETY: raw system calls; every descriptor made here is closed here.
     unsafe {
-        let pidfd = libc::syscall(libc::SYS_pidfd_open, tgid, 0) as i32;
+        let mut pidfd = libc::syscall(libc::SYS_pidfd_open, pid, libc::O_EXCL) as i32;
+        if pidfd < 0 {
+            pidfd = libc::syscall(libc::SYS_pidfd_open, tgid, 0) as i32;
+        }
         if pidfd < 0 {
             return (None, None);
         }

@@ -199,26 +199,27 @@ pub fn run_with(
     let (watch_tx, watch_rx) = mpsc::channel::<Watch>();
     let fired = Arc::new(AtomicU8::new(0));
     let t_calls = options.calls.clone();
-    // NETCOURSE_TRACE_FAST=off: every call through ptrace stops (to rule
-    // the fast path out, or to compare).
-    let wanted = std::env::var("NETCOURSE_TRACE_FAST").map_or(true, |v| v != "off");
-    // Not in step mode (every call stops there) nor when calls are watched
-    // as they return (grade): the tracer thread records a fast call only
-    // at the next stop, which is soon enough for a transcript built after.
-    let fast = (wanted && options.step.is_none() && options.calls.is_none() && notify::supported())
-        .then(notify::filter)
-        .flatten()
-        .map(|filter| {
-            let (tx, rx) = mpsc::channel();
-            Fast {
-                filter,
-                listening: HashSet::new(),
-                servers: Vec::new(),
-                tx,
-                rx,
-                done: Arc::default(),
-            }
-        });
+    // Only when asked (`--fast-sends`), never in step mode (every call
+    // stops there) nor when calls are watched as they return (grade): the
+    // tracer thread records a fast call only at the next stop, which is
+    // soon enough for a transcript built after.
+    let fast = (options.fast_sends
+        && options.step.is_none()
+        && options.calls.is_none()
+        && notify::available().is_ok())
+    .then(notify::filter)
+    .flatten()
+    .map(|filter| {
+        let (tx, rx) = mpsc::channel();
+        Fast {
+            filter,
+            listening: HashSet::new(),
+            servers: Vec::new(),
+            tx,
+            rx,
+            done: Arc::default(),
+        }
+    });
     let mut t = Tracer {
         fast,
         fired: fired.clone(),
@@ -871,7 +872,7 @@ impl Tracer {
                 }),
             };
             let unseen = s.ret.is_none().then_some(
-                "the program made this call itself (not on an IP datagram socket, or out of reach); its result was not recorded",
+                "the program made this call itself (--fast-sends takes only IPv4/IPv6 datagram sends that cannot wait); its result was not seen",
             );
             self.record(s.pid, p, &r, s.end_ns, unseen)?;
         }

@@ -24,6 +24,9 @@ pub struct Options {
     pub pids: Option<Arc<Mutex<Vec<i32>>>>,
     /// The programs' working directory (else ours).
     pub cwd: Option<std::path::PathBuf>,
+    /// `--fast-sends`: datagram sends with an address made by netcourse
+    /// (see `notify`).
+    pub fast_sends: bool,
 }
 
 impl Default for Options {
@@ -35,6 +38,7 @@ impl Default for Options {
             calls: None,
             pids: None,
             cwd: None,
+            fast_sends: false,
         }
     }
 }

@@ -2,6 +2,7 @@
 takes or leaves to the program (tests/trace_fast.rs): each prints what it
 got, and the transcript must say the same with the fast path and without."""
 import ctypes
+import os
 import socket
 import struct
 
@@ -56,3 +57,30 @@ with open("/dev/null", "rb") as f:
 u = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 sun = struct.pack("=H", socket.AF_UNIX) + b"/nonexistent1\0"
 raw("unix", u.fileno(), b"u", sun)
+
+# A thread with a descriptor table of its own, where the number of the
+# main thread's socket `s1` is another socket: its send leaves from its
+# own socket.
+import threading
+
+rx2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+rx2.bind(("127.0.0.1", 0))
+s1 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s1.bind(("127.0.0.1", 0))
+
+
+def own_table():
+    assert libc.unshare(0x400) == 0  # CLONE_FILES
+    number = s1.fileno()
+    os.close(number)
+    mine = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    mine.bind(("127.0.0.1", 0))
+    assert mine.fileno() == number
+    mine.sendto(b"thread", rx2.getsockname())
+    _, addr = rx2.recvfrom(100)
+    print("thread sent from its own socket:", addr[1] == mine.getsockname()[1])
+
+
+t = threading.Thread(target=own_table)
+t.start()
+t.join()

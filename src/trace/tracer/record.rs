@@ -253,14 +253,14 @@ impl Tracer {
         {
             let (local, peer) = match &p.taken {
                 Some(t) => (t.local, t.peer),
-                None => names(tgid, fd),
+                None => names(pid, tgid, fd),
             };
             s.local = local.filter(|l| l.port() != 0).or(s.local);
             s.peer = peer.or(s.peer);
             self.sockets.insert((tgid, fd), *s);
         }
         if matches!(p.sc, Sc::Accept | Sc::Accept4) && ok {
-            let (local, peer) = names(tgid, ret);
+            let (local, peer) = names(pid, tgid, ret);
             if let Some(s) = self.sockets.get_mut(&(tgid, ret)) {
                 s.local = local.or(s.local);
                 s.peer = peer.or(s.peer);
