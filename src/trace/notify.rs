@@ -27,6 +27,7 @@
 //! netcourse's; security modules check netcourse, not the program; and a
 //! program cannot install a notification listener of its own (EBUSY).
 
+use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -185,6 +186,9 @@ pub(super) struct Sent {
     pub peer: Option<SocketAddr>,
 }
 
+/// Pidfds of sending threads kept at most.
+const PIDFDS_KEPT: usize = 64;
+
 /// Largest send taken on the fast path (a datagram is at most 64 KiB; a
 /// larger one fails the same way, EMSGSIZE, through the fast path too).
 const SEND_CAP: usize = 256 * 1024;
@@ -205,6 +209,7 @@ pub(super) fn serve(
         )
     };
     std::thread::spawn(move || {
+        let mut pidfds: HashMap<u32, OwnedFd> = HashMap::new();
         let fd = listener.as_raw_fd();
         while !done.load(Ordering::Relaxed) {
             let mut p = libc::pollfd {
@@ -229,7 +234,12 @@ pub(super) fn serve(
                 continue;
             }
             let start_ns = now_ns();
-            let answer = send(&listener, &req);
+            // A bounded number of threads' pidfds (a program that starts
+            // thousands of threads must not exhaust our descriptors).
+            if pidfds.len() >= PIDFDS_KEPT {
+                pidfds.clear();
+            }
+            let answer = send(&listener, &req, &mut pidfds);
             let (ret, data, to, local, peer) = match answer {
                 Answer::Done {
                     ret,
@@ -320,7 +330,7 @@ fn sockopt(fd: RawFd, level: i32, name: i32) -> Option<i32> {
     (rc == 0).then_some(v)
 }
 
-fn send(listener: &OwnedFd, req: &Notif) -> Answer {
+fn send(listener: &OwnedFd, req: &Notif, pidfds: &mut HashMap<u32, OwnedFd>) -> Answer {
     let a = req.data.args;
     let (len, addr_len) = (a[2] as usize, a[5] as usize);
     let (data, to) =
@@ -339,18 +349,33 @@ fn send(listener: &OwnedFd, req: &Notif) -> Answer {
         peer: None,
     };
     // The calling thread's own descriptor table (a thread may have one of
-    // its own), opened for this call only: a thread id may be reused.
-    // SAFETY: pidfd_open returns a new descriptor or -1.
-    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, req.pid, libc::O_EXCL) } as i32;
-    if pidfd < 0 {
-        return Answer::Itself { data, to };
+    // its own), through a pidfd of that thread. Kept for its next calls
+    // (opening one costs more than the send): while the thread lives its
+    // id is its own, and once it is gone (reaped: its id may be reused)
+    // the kept pidfd answers ESRCH and a new one is opened.
+    let mut ours = -1;
+    for _ in 0..2 {
+        let pidfd = match pidfds.entry(req.pid) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                // SAFETY: pidfd_open returns a new descriptor or -1.
+                let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, req.pid, libc::O_EXCL) };
+                if fd < 0 {
+                    return Answer::Itself { data, to };
+                }
+                // SAFETY: a new descriptor we own.
+                e.insert(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+            }
+        };
+        // SAFETY: pidfd_getfd makes a new descriptor we own (we are the
+        // program's tracer, so we may).
+        ours = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), a[0] as i32, 0) }
+            as i32;
+        if ours >= 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH) {
+            break;
+        }
+        pidfds.remove(&req.pid);
     }
-    // SAFETY: a new descriptor we own.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
-    // SAFETY: pidfd_getfd makes a new descriptor we own (we are the
-    // program's tracer, so we may).
-    let ours =
-        unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), a[0] as i32, 0) } as i32;
     let getfd_error = io::Error::last_os_error().raw_os_error();
     // The notification must still be the live call of that thread (not of
     // another that took its id) before anything is answered for it.
