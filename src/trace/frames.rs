@@ -40,9 +40,10 @@ impl Frames {
     pub fn start(
         placed: Option<(Plan, Vec<usize>)>,
         programs: &mut [Program],
+        fast_sends: bool,
     ) -> Result<Frames, Error> {
         Ok(match placed {
-            None => Frames::Lo(Wire::start_dissecting()?),
+            None => Frames::Lo(Wire::start_dissecting(fast_sends)?),
             Some((plan, program_host)) => {
                 Frames::Hosts(Box::new(Hosts::start(&plan, program_host, programs)?))
             }

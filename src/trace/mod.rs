@@ -162,7 +162,8 @@ pub fn command(args: &TraceArgs) -> Result<ExitCode, Error> {
     // Before any thread: the sandbox, then the capture (or the lesson's
     // network and its wire), then the programs.
     crate::live::sandbox::enter()?;
-    let frames_from = Frames::start(placed, &mut programs)?;
+    let fast_sends = args.fast_sends && notify::available().is_ok();
+    let frames_from = Frames::start(placed, &mut programs, fast_sends)?;
     let started_at = crate::live::capture::now_ns();
     let traced = tracer::run_with(
         programs,
@@ -224,7 +225,7 @@ fn stepped(
     crate::live::sandbox::enter()?;
     let mut frames_from = match placed {
         None => Frames::Lo(wire::Wire::start_live()?),
-        Some(placed) => Frames::start(Some(placed), &mut programs)?,
+        Some(placed) => Frames::start(Some(placed), &mut programs, false)?,
     };
     let started_at = crate::live::capture::now_ns();
     let (tx, rx) = std::sync::mpsc::channel();
