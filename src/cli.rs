@@ -185,9 +185,10 @@ pub struct TraceArgs {
     pub step: bool,
     /// Make IPv4/IPv6 datagram sends with an address (a UDP sender's
     /// sendto) for the program, on its own socket, instead of stopping it
-    /// twice (about twice as fast; Linux 6.9+). A signal that arrives
-    /// while such a send waits for netcourse can interrupt it (EINTR for a
-    /// handler without SA_RESTART), which it would not do untraced.
+    /// twice (a UDP sender's loop in about half the time; Linux 6.9+). A
+    /// signal that arrives while such a send waits for netcourse can
+    /// interrupt it (EINTR for a handler without SA_RESTART), which it
+    /// would not do untraced, and that attempt is not in the transcript.
     #[arg(long, conflicts_with = "step")]
     pub fast_sends: bool,
     /// Feed this file to the last program's standard input (else it reads the terminal).

@@ -872,7 +872,7 @@ impl Tracer {
                 }),
             };
             let unseen = s.ret.is_none().then_some(
-                "the program made this call itself (--fast-sends takes only IPv4/IPv6 datagram sends that cannot wait); its result was not seen",
+                "the program made this call itself (--fast-sends makes only IPv4/IPv6 datagram sends with readable data and address that cannot wait); its result was not seen",
             );
             self.record(s.pid, p, &r, s.end_ns, unseen)?;
         }

@@ -116,7 +116,10 @@ impl Wire {
     /// `keep_reading`: after each frame, look for the next one for up to
     /// 200 µs without sleeping (see `KEEP_READING`).
     pub fn start_dissecting(keep_reading: bool) -> Result<Wire, Error> {
-        Wire::open(true, false, keep_reading)
+        // On one CPU reading on would take the time of the program it waits
+        // for (measured: slower).
+        let several_cpus = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+        Wire::open(true, false, keep_reading && several_cpus)
     }
 
     fn open(dissecting: bool, live: bool, keep_reading: bool) -> Result<Wire, Error> {
