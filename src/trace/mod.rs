@@ -699,15 +699,7 @@ mod tests {
 
     #[test]
     fn frames_still_held_at_the_end_make_the_transcript_incomplete() {
-        let nothing = tracer::Outcome {
-            calls: Vec::new(),
-            lines: Vec::new(),
-            exits: Vec::new(),
-            timed_out: false,
-            processes: Vec::new(),
-            not_ready: None,
-        };
-        let mut t = transcript(&[], nothing, Vec::new(), 0, 0, 10.0);
+        let mut t = transcript(&[], tracer::Outcome::default(), Vec::new(), 0, 0, 10.0);
         assert!(t.complete);
         t.say_held_back(0);
         assert!(t.complete);

@@ -33,11 +33,11 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, mpsc};
 
-use super::decode::Sc;
+use super::tracee::{pidfd_getfd, pidfd_open};
 use crate::live::capture::now_ns;
 
 /// The listener's descriptor number in a child that made one, read by the
@@ -106,20 +106,8 @@ pub(super) fn available() -> Result<(), String> {
             "it needs Linux 6.9 or later, and this is {release}"
         ));
     }
-    // SAFETY: raw system calls on our own process; what they open is closed.
-    unsafe {
-        let me = libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) as i32;
-        if me < 0 {
-            return Err(format!("pidfd_open: {}", io::Error::last_os_error()));
-        }
-        let copy = libc::syscall(libc::SYS_pidfd_getfd, me, me, 0) as i32;
-        let e = io::Error::last_os_error();
-        libc::close(me);
-        if copy < 0 {
-            return Err(format!("pidfd_getfd: {e}"));
-        }
-        libc::close(copy);
-    }
+    let me = pidfd_open(std::process::id() as i32, 0).map_err(|e| format!("pidfd_open: {e}"))?;
+    pidfd_getfd(&me, me.as_raw_fd()).map_err(|e| format!("pidfd_getfd: {e}"))?;
     Ok(())
 }
 
@@ -177,7 +165,6 @@ pub(super) fn filter() -> Option<seccompiler::BpfProgram> {
 /// A `sendto` made through the fast path, for the tracer to record.
 pub(super) struct Sent {
     pub pid: i32,
-    pub sc: Sc,
     pub args: [u64; 6],
     pub start_ns: u64,
     pub end_ns: u64,
@@ -261,7 +248,6 @@ pub(super) fn serve(
             // before any later stop of the same program.
             let _ = tx.send(Sent {
                 pid: req.pid as i32,
-                sc: Sc::Sendto,
                 args: req.data.args,
                 start_ns,
                 end_ns,
@@ -360,50 +346,40 @@ fn send(listener: &OwnedFd, req: &Notif, pidfds: &mut HashMap<u32, OwnedFd>) -> 
     // (opening one costs more than the send): while the thread lives its
     // id is its own, and once it is gone (reaped: its id may be reused)
     // the kept pidfd answers ESRCH and a new one is opened.
-    let mut ours = -1;
+    let mut copy = Err(io::Error::from_raw_os_error(libc::ESRCH));
     for _ in 0..2 {
         let pidfd = match pidfds.entry(req.pid) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
-                // SAFETY: pidfd_open returns a new descriptor or -1.
-                let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, req.pid, libc::O_EXCL) };
-                if fd < 0 {
-                    return Answer::Itself { data, to };
+                match pidfd_open(req.pid as i32, libc::O_EXCL) {
+                    Ok(p) => e.insert(p),
+                    Err(_) => return Answer::Itself { data, to },
                 }
-                // SAFETY: a new descriptor we own.
-                e.insert(unsafe { OwnedFd::from_raw_fd(fd as i32) })
             }
         };
-        // SAFETY: pidfd_getfd makes a new descriptor we own (we are the
-        // program's tracer, so we may).
-        ours = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), a[0] as i32, 0) }
-            as i32;
-        if ours >= 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH) {
+        copy = pidfd_getfd(pidfd, a[0] as i32);
+        if !matches!(&copy, Err(e) if e.raw_os_error() == Some(libc::ESRCH)) {
             break;
         }
         pidfds.remove(&req.pid);
     }
-    let getfd_error = io::Error::last_os_error().raw_os_error();
     // The notification must still be the live call of that thread (not of
     // another that took its id) before anything is answered for it.
     // SAFETY: ID_VALID reads a u64.
     if unsafe { libc::ioctl(listener.as_raw_fd(), IOCTL_ID_VALID as _, &req.id) } != 0 {
-        if ours >= 0 {
-            // SAFETY: ours is ours to close.
-            unsafe { libc::close(ours) };
-        }
         return Answer::Gone;
     }
-    if ours < 0 {
+    // (The copy is closed when this returns: the program's socket is the
+    // program's.)
+    let copy = match copy {
+        Ok(c) => c,
         // Not a descriptor of the program: the kernel's own answer.
-        return match getfd_error {
-            Some(libc::EBADF) => failed(libc::EBADF, data, to),
-            _ => Answer::Itself { data, to },
-        };
-    }
-    // SAFETY: ours is a new descriptor we own.
-    // (Closed when this returns: the program's socket is the program's.)
-    let _copy = unsafe { OwnedFd::from_raw_fd(ours) };
+        Err(e) if e.raw_os_error() == Some(libc::EBADF) => {
+            return failed(libc::EBADF, data, to);
+        }
+        Err(_) => return Answer::Itself { data, to },
+    };
+    let ours = copy.as_raw_fd();
     let domain = sockopt(ours, libc::SOL_SOCKET, libc::SO_DOMAIN);
     if domain.is_none() && io::Error::last_os_error().raw_os_error() == Some(libc::ENOTSOCK) {
         return failed(libc::ENOTSOCK, data, to);

@@ -2,7 +2,9 @@
 //! `msghdr`'s data and address, a socket's own and peer addresses (through a
 //! copy of its descriptor), and names for poll bits and signals.
 
+use std::io;
 use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use super::decode::{self, Addr, Sc};
 use super::regs;
@@ -55,29 +57,39 @@ pub(super) fn msghdr(pid: i32, addr: u64, len: usize) -> (Vec<u8>, Option<Addr>)
     (data, name)
 }
 
-/// The local and peer address of descriptor `fd` of thread `pid` (of
-/// process `tgid`), read through a copy of it (pidfd_getfd; we are its
-/// tracer). The thread's own descriptor table where the kernel gives
-/// pidfds of threads (6.9): a thread may have a table of its own.
-pub(super) fn names(pid: i32, tgid: i32, fd: i64) -> (Option<SocketAddr>, Option<SocketAddr>) {
-    // SAFETY: raw system calls; every descriptor made here is closed here.
-    unsafe {
-        let mut pidfd = libc::syscall(libc::SYS_pidfd_open, pid, libc::O_EXCL) as i32;
-        if pidfd < 0 {
-            pidfd = libc::syscall(libc::SYS_pidfd_open, tgid, 0) as i32;
-        }
-        if pidfd < 0 {
-            return (None, None);
-        }
-        let ours = libc::syscall(libc::SYS_pidfd_getfd, pidfd, fd as i32, 0) as i32;
-        libc::close(pidfd);
-        if ours < 0 {
-            return (None, None);
-        }
-        let names = names_of(ours);
-        libc::close(ours);
-        names
+/// A pidfd of process `pid`, or with `libc::O_EXCL` (PIDFD_THREAD,
+/// Linux 6.9) of thread `pid`.
+pub(super) fn pidfd_open(pid: i32, flags: i32) -> io::Result<OwnedFd> {
+    // SAFETY: pidfd_open returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, flags) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
     }
+    // SAFETY: a new descriptor we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// A copy of descriptor `fd` of the process (or thread) behind `pidfd`
+/// (we are its tracer, so we may).
+pub(super) fn pidfd_getfd(pidfd: &OwnedFd, fd: i32) -> io::Result<OwnedFd> {
+    // SAFETY: pidfd_getfd returns a new descriptor or -1.
+    let copy = unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) };
+    if copy < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a new descriptor we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(copy as i32) })
+}
+
+/// The local and peer address of descriptor `fd` of thread `pid` (of
+/// process `tgid`), read through a copy of it. The thread's own
+/// descriptor table where the kernel gives pidfds of threads (6.9): a
+/// thread may have a table of its own.
+pub(super) fn names(pid: i32, tgid: i32, fd: i64) -> (Option<SocketAddr>, Option<SocketAddr>) {
+    pidfd_open(pid, libc::O_EXCL)
+        .or_else(|_| pidfd_open(tgid, 0))
+        .and_then(|pidfd| pidfd_getfd(&pidfd, fd as i32))
+        .map_or((None, None), |copy| names_of(copy.as_raw_fd()))
 }
 
 /// The local and peer address of a socket descriptor of ours.

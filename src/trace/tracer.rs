@@ -19,7 +19,7 @@ use super::notify;
 use super::ready::Ready;
 use super::regs::{self, Regs};
 use super::spawn::{filter, pty, reader, resolve};
-use super::tracee::{msghdr, names, poll_bits, signal_name, write_file};
+use super::tracee::{msghdr, names, pidfd_getfd, pidfd_open, poll_bits, signal_name, write_file};
 use super::watch::{FIRED_NOT_READY, FIRED_TIMEOUT, Watch, watchdog};
 pub use super::watch::{Options, Stepped, Stepper};
 use crate::error::Error;
@@ -80,6 +80,7 @@ pub struct Exit {
     pub status: Option<i32>,
 }
 
+#[derive(Default)]
 pub struct Outcome {
     pub calls: Vec<Call>,
     pub lines: Vec<Line>,
@@ -237,14 +238,7 @@ pub fn run_with(
         mains: HashMap::new(),
         pending: HashMap::new(),
         sockets: HashMap::new(),
-        out: Outcome {
-            calls: Vec::new(),
-            lines: Vec::new(),
-            exits: Vec::new(),
-            timed_out: false,
-            processes: Vec::new(),
-            not_ready: None,
-        },
+        out: Outcome::default(),
         lines_tx,
         readers: Vec::new(),
         live: live.clone(),
@@ -861,7 +855,7 @@ impl Tracer {
                 ret: s.ret.unwrap_or(-(libc::ENOSYS as i64)),
             };
             let p = Pending {
-                sc: s.sc,
+                sc: Sc::Sendto,
                 args: s.args,
                 start_ns: s.start_ns,
                 taken: Some(Taken {
@@ -889,27 +883,19 @@ impl Tracer {
             return false;
         }
         let at = &notify::LISTENER as *const _ as u64;
-        let fd = regs::read_u32(pid, at).map_or(-1, |v| v as i32);
-        // SAFETY: raw system calls; the descriptor made is owned below.
-        let listener = unsafe {
-            let pidfd = libc::syscall(libc::SYS_pidfd_open, pid, 0) as i32;
-            let l = if pidfd >= 0 && fd >= 0 {
-                libc::syscall(libc::SYS_pidfd_getfd, pidfd, fd, 0) as i32
-            } else {
-                -1
-            };
-            let e = io::Error::last_os_error();
-            if pidfd >= 0 {
-                libc::close(pidfd);
-            }
-            if l < 0 {
+        let listener = match regs::read_u32(pid, at) {
+            Some(fd) => pidfd_open(pid, 0).and_then(|pidfd| pidfd_getfd(&pidfd, fd as i32)),
+            None => Err(io::Error::last_os_error()),
+        };
+        let listener = match listener {
+            Ok(l) => l,
+            Err(e) => {
                 // Unserved, its datagram sends would fail (ENOSYS).
                 self.failed
                     .get_or_insert(os("taking the program's seccomp listener", e));
                 kill_all(&self.live);
                 return true;
             }
-            <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(l)
         };
         f.servers
             .push(notify::serve(listener, f.tx.clone(), f.done.clone()));

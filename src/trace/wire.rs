@@ -47,11 +47,7 @@ fn fail(what: &str, e: io::Error) -> Error {
     }
 }
 
-fn recv_frame(fd: libc::c_int, buf: &mut [u8]) -> io::Result<(usize, Option<u64>)> {
-    recv_frame_flags(fd, buf, 0)
-}
-
-fn recv_frame_flags(
+fn recv_frame(
     fd: libc::c_int,
     buf: &mut [u8],
     flags: libc::c_int,
@@ -183,7 +179,7 @@ impl Wire {
         loop {
             let _ = end_tx.send(b"probe");
             let mut stamped = false;
-            while let Ok((n, stamp)) = recv_frame(fd, &mut buf) {
+            while let Ok((n, stamp)) = recv_frame(fd, &mut buf, 0) {
                 let frame = &buf[..n];
                 let read_at = crate::live::capture::now_ns();
                 if frame.len() >= 42
@@ -211,7 +207,7 @@ impl Wire {
             let mut last = Instant::now();
             loop {
                 let got = if keep_reading && last.elapsed() < KEEP_READING {
-                    match recv_frame_flags(fd, &mut buf, libc::MSG_DONTWAIT) {
+                    match recv_frame(fd, &mut buf, libc::MSG_DONTWAIT) {
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                             std::hint::spin_loop();
                             continue;
@@ -219,7 +215,7 @@ impl Wire {
                         other => other,
                     }
                 } else {
-                    recv_frame(fd, &mut buf)
+                    recv_frame(fd, &mut buf, 0)
                 };
                 if got.is_ok() {
                     last = Instant::now();
