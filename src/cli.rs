@@ -183,13 +183,15 @@ pub struct TraceArgs {
     /// terminal; ? for help). The programs read /dev/null unless --stdin.
     #[arg(long)]
     pub step: bool,
-    /// Make IPv4/IPv6 datagram sends with an address (a UDP sender's
-    /// sendto) for the program, on its own socket, instead of stopping it
-    /// twice (a UDP sender's loop in about half the time; Linux 6.9+). A
-    /// signal that arrives while such a send waits for netcourse can
-    /// interrupt it (EINTR for a handler without SA_RESTART), which it
-    /// would not do untraced, and that attempt is not in the transcript.
-    #[arg(long, conflicts_with = "step")]
+    /// Stop at datagram sends with ptrace too. By default netcourse makes
+    /// IPv4/IPv6 datagram sends with an address (a UDP sender's sendto)
+    /// for the program, on its own socket, stopping it once instead of
+    /// twice (a UDP sender's loop in about half the time; Linux 6.9+ on
+    /// x86_64; never in step mode).
+    #[arg(long)]
+    pub no_fast_sends: bool,
+    /// The default; with it, a note says why when this machine cannot.
+    #[arg(long, conflicts_with_all = ["step", "no_fast_sends"])]
     pub fast_sends: bool,
     /// Feed this file to the last program's standard input (else it reads the terminal).
     #[arg(long, value_name = "FILE")]

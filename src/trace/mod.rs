@@ -147,7 +147,7 @@ pub fn command(args: &TraceArgs) -> Result<ExitCode, Error> {
             }
         })?,
         ready_timeout: Duration::from_secs_f64(args.ready_timeout.clamp(0.01, 3600.0)),
-        fast_sends: args.fast_sends,
+        fast_sends: !args.no_fast_sends,
         ..tracer::Options::default()
     };
     if args.step {
@@ -156,13 +156,15 @@ pub fn command(args: &TraceArgs) -> Result<ExitCode, Error> {
     if args.fast_sends
         && let Err(why) = notify::available()
     {
-        eprintln!("note: --fast-sends is off ({why}): every call stops the program, as without it");
+        eprintln!(
+            "note: --fast-sends is off ({why}): every call stops the program, as with --no-fast-sends"
+        );
     }
     let exports = args.exports.plan(args.detail)?;
     // Before any thread: the sandbox, then the capture (or the lesson's
     // network and its wire), then the programs.
     crate::live::sandbox::enter()?;
-    let fast_sends = args.fast_sends && notify::available().is_ok();
+    let fast_sends = !args.no_fast_sends && notify::available().is_ok();
     let frames_from = Frames::start(placed, &mut programs, fast_sends)?;
     let started_at = crate::live::capture::now_ns();
     let traced = tracer::run_with(

@@ -1,5 +1,6 @@
-//! `trace --fast-sends`: a datagram `sendto` with an address (the calls a
-//! UDP sender makes in a loop) stops the program once, as a seccomp user
+//! The fast path for sends (on by default; `trace --no-fast-sends` turns
+//! it off): a datagram `sendto` with an address (the calls a UDP sender
+//! makes in a loop) stops the program once, as a seccomp user
 //! notification, instead of twice under ptrace, and netcourse makes the
 //! send itself on a copy of the program's own socket and returns the
 //! kernel's answer to it.
@@ -20,15 +21,20 @@
 //! attempt would discard). Anything else the program makes itself, and the
 //! transcript says that call's result was not seen.
 //!
-//! What changes, and why it is not the default: a signal that arrives
-//! after the program asked and before netcourse took the notification
-//! interrupts the call (the kernel restarts it, or returns EINTR to a
-//! handler installed without SA_RESTART), and netcourse never sees that
-//! attempt (it could only by reading the registers at every signal stop:
-//! measured, a 20 µs timer then left the program no time to run); the
-//! send's CPU time is netcourse's; security modules check netcourse, not
-//! the program; and a program cannot install a notification listener of
-//! its own (EBUSY).
+//! Signals: a signal that arrives after the program asked and before
+//! netcourse took the notification ends the wait, and the kernel would
+//! answer EINTR to a handler without SA_RESTART. The tracer sees that at
+//! the signal's stop and makes the send there (`send_interrupted`), so the
+//! program sees what an untraced send gives. It cannot tell that case
+//! from a send of the same thread with the same arguments that netcourse
+//! left to the program and that really waited (a TCP socket's, or a full
+//! buffer's), and then leaves the kernel's answer.
+//!
+//! What changes: the send's CPU time is netcourse's; security modules
+//! check netcourse, not the program; a program cannot install a
+//! notification listener of its own (EBUSY); and each signal stops the
+//! program while the tracer reads its registers, which a program whose
+//! timer fires every few tens of microseconds feels.
 
 use std::collections::HashMap;
 use std::io;
@@ -93,6 +99,12 @@ const IOCTL_SET_FLAGS: u64 = ioc(1, 4, 8);
 /// notification wake-ups (Linux 6.6) and pidfds of threads (6.9), and
 /// `pidfd_getfd` allowed (a container's seccomp profile may deny it).
 pub(super) fn available() -> Result<(), String> {
+    if cfg!(not(target_arch = "x86_64")) {
+        // A send a signal interrupts before netcourse takes it is made at
+        // the signal's stop by setting the return register, which the
+        // kernel reads after that stop on x86_64 only.
+        return Err("it is built for x86_64 only".into());
+    }
     // SAFETY: uname fills the struct.
     let mut u: libc::utsname = unsafe { std::mem::zeroed() };
     // SAFETY: u is a valid destination.
@@ -189,6 +201,7 @@ pub(super) fn serve(
     listener: OwnedFd,
     tx: mpsc::Sender<Sent>,
     done: Arc<AtomicBool>,
+    corked: Arc<AtomicBool>,
 ) -> std::thread::JoinHandle<()> {
     // SAFETY: an ioctl on our listener; failure only means slower wake-ups.
     unsafe {
@@ -229,34 +242,16 @@ pub(super) fn serve(
             if pidfds.len() >= PIDFDS_KEPT {
                 pidfds.clear();
             }
-            let answer = send(&listener, &req, &mut pidfds);
-            let (ret, data, to, local, peer) = match answer {
-                Answer::Done {
-                    ret,
-                    data,
-                    to,
-                    local,
-                    peer,
-                } => (Some(ret), data, to, local, peer),
-                Answer::Itself { data, to } => (None, data, to, None, None),
-                Answer::Gone => continue,
+            // SAFETY: ID_VALID reads a u64.
+            let waiting = || unsafe { libc::ioctl(fd, IOCTL_ID_VALID as _, &req.id) } == 0;
+            let answer = send(req.pid, req.data.args, &mut pidfds, &corked, waiting);
+            let Some(sent) = answer.sent(req.pid as i32, req.data.args, start_ns) else {
+                continue;
             };
-            let end_ns = now_ns();
-            let mut data = data;
-            data.truncate(super::tracer::DATA_CAP);
+            let ret = sent.ret;
             // Recorded before the program goes on, so the tracer has it
             // before any later stop of the same program.
-            let _ = tx.send(Sent {
-                pid: req.pid as i32,
-                args: req.data.args,
-                start_ns,
-                end_ns,
-                ret,
-                data,
-                to,
-                local,
-                peer,
-            });
+            let _ = tx.send(sent);
             respond(fd, req.id, ret.unwrap_or(0), ret.is_none());
         }
     })
@@ -294,6 +289,48 @@ enum Answer {
     Itself { data: Vec<u8>, to: Vec<u8> },
 }
 
+impl Answer {
+    /// What the tracer records (`None`: nothing, the call is gone).
+    fn sent(self, pid: i32, args: [u64; 6], start_ns: u64) -> Option<Sent> {
+        let (ret, mut data, to, local, peer) = match self {
+            Answer::Done {
+                ret,
+                data,
+                to,
+                local,
+                peer,
+            } => (Some(ret), data, to, local, peer),
+            Answer::Itself { data, to } => (None, data, to, None, None),
+            Answer::Gone => return None,
+        };
+        data.truncate(super::tracer::DATA_CAP);
+        Some(Sent {
+            pid,
+            args,
+            start_ns,
+            end_ns: now_ns(),
+            ret,
+            data,
+            to,
+            local,
+            peer,
+        })
+    }
+}
+
+/// A `sendto` whose notification a signal ended before netcourse took it,
+/// seen by the tracer at the signal's delivery stop (`pid` stopped there,
+/// `args` its call): made now, as netcourse would have made it. `None`
+/// when it is not ours to make (the tracer has the program make it again).
+pub(super) fn send_interrupted(pid: i32, args: [u64; 6], corked: &AtomicBool) -> Option<Sent> {
+    let start_ns = now_ns();
+    let answer = send(pid as u32, args, &mut HashMap::new(), corked, || true);
+    match answer {
+        Answer::Done { .. } => answer.sent(pid, args, start_ns),
+        Answer::Itself { .. } | Answer::Gone => None,
+    }
+}
+
 fn sendto(fd: RawFd, data: &[u8], flags: i32, to: &[u8]) -> i64 {
     // SAFETY: buffers are ours and live across the call.
     let n = unsafe {
@@ -323,11 +360,24 @@ fn sockopt(fd: RawFd, level: i32, name: i32) -> Option<i32> {
     (rc == 0).then_some(v)
 }
 
-fn send(listener: &OwnedFd, req: &Notif, pidfds: &mut HashMap<u32, OwnedFd>) -> Answer {
-    let a = req.data.args;
+/// Make thread `pid`'s `sendto` (`a`, its arguments) for it, if it is
+/// ours to make; `waiting` says whether the call still waits for an
+/// answer (checked last, before anything is sent). `corked`: a program
+/// of this run may have a datagram being built (it sent with MSG_MORE or
+/// set UDP_CORK).
+fn send(
+    pid: u32,
+    a: [u64; 6],
+    pidfds: &mut HashMap<u32, OwnedFd>,
+    corked: &AtomicBool,
+    waiting: impl FnOnce() -> bool,
+) -> Answer {
+    let flags = a[3] as i32;
+    if flags & libc::MSG_MORE != 0 {
+        corked.store(true, Ordering::SeqCst);
+    }
     let (len, addr_len) = (a[2] as usize, a[5] as usize);
-    let (data, to) =
-        super::regs::read_two(req.pid as i32, (a[1], len.min(SEND_CAP)), (a[4], addr_len));
+    let (data, to) = super::regs::read_two(pid as i32, (a[1], len.min(SEND_CAP)), (a[4], addr_len));
     // What the kernel would check before the data (flags, the address, an
     // implicit bind) or answer otherwise than with the data (a NULL
     // address on a connected socket): the program's own call.
@@ -348,10 +398,10 @@ fn send(listener: &OwnedFd, req: &Notif, pidfds: &mut HashMap<u32, OwnedFd>) -> 
     // the kept pidfd answers ESRCH and a new one is opened.
     let mut copy = Err(io::Error::from_raw_os_error(libc::ESRCH));
     for _ in 0..2 {
-        let pidfd = match pidfds.entry(req.pid) {
+        let pidfd = match pidfds.entry(pid) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
-                match pidfd_open(req.pid as i32, libc::O_EXCL) {
+                match pidfd_open(pid as i32, libc::O_EXCL) {
                     Ok(p) => e.insert(p),
                     Err(_) => return Answer::Itself { data, to },
                 }
@@ -361,12 +411,11 @@ fn send(listener: &OwnedFd, req: &Notif, pidfds: &mut HashMap<u32, OwnedFd>) -> 
         if !matches!(&copy, Err(e) if e.raw_os_error() == Some(libc::ESRCH)) {
             break;
         }
-        pidfds.remove(&req.pid);
+        pidfds.remove(&pid);
     }
     // The notification must still be the live call of that thread (not of
     // another that took its id) before anything is answered for it.
-    // SAFETY: ID_VALID reads a u64.
-    if unsafe { libc::ioctl(listener.as_raw_fd(), IOCTL_ID_VALID as _, &req.id) } != 0 {
+    if !waiting() {
         return Answer::Gone;
     }
     // (The copy is closed when this returns: the program's socket is the
@@ -390,22 +439,29 @@ fn send(listener: &OwnedFd, req: &Notif, pidfds: &mut HashMap<u32, OwnedFd>) -> 
     {
         return Answer::Itself { data, to };
     }
-    let flags = a[3] as i32;
     // SAFETY: F_GETFL on our copy reads the shared file's flags.
     let nonblocking = flags & libc::MSG_DONTWAIT != 0
         || unsafe { libc::fcntl(ours, libc::F_GETFL) } & libc::O_NONBLOCK != 0;
-    if !nonblocking && (flags & libc::MSG_MORE != 0 || queued(ours) != Some(0)) {
-        // A blocking socket with bytes still in its send buffer (or a
-        // datagram being built with MSG_MORE or UDP_CORK) might have to
-        // wait for room, and a failed attempt would discard the datagram
-        // being built: the program's own call.
+    if !nonblocking
+        && (flags & libc::MSG_MORE != 0
+            || (queued(ours) != Some(0)
+                && (corked.load(Ordering::SeqCst)
+                    || (sockopt(ours, libc::IPPROTO_UDP, libc::UDP_CORK) != Some(0)
+                        && stype == Some(libc::SOCK_DGRAM)))))
+    {
+        // A blocking socket's send that fails for want of room (tried
+        // without waiting) discards the datagram being built with MSG_MORE
+        // or UDP_CORK, where the program's own call would wait for room:
+        // the program's own call when one may be being built and the
+        // buffer is not empty. (Bytes queued behind an ARP request, say,
+        // leave room, or the send answers EAGAIN and is left, below.)
         return Answer::Itself { data, to };
     }
-    // With nothing queued there is room: the send cannot wait.
     let ret = sendto(ours, &data, flags | libc::MSG_DONTWAIT, &to);
     if ret == -(libc::EAGAIN as i64) && !nonblocking {
-        // Another thread of the program filled the buffer since: nothing
-        // was sent, and the program's own call waits for room, as it would.
+        // No room (another thread, or queued datagrams, filled the
+        // buffer): nothing was sent, and the program's own call waits for
+        // room, as it would.
         return Answer::Itself { data, to };
     }
     let (local, peer) = super::tracee::names_of(ours);

@@ -79,6 +79,36 @@ pub fn read(_pid: libc::pid_t) -> io::Result<Regs> {
     ))
 }
 
+/// Set the return value a stopped thread will see. Only where the kernel
+/// reads it after the stop to decide a system call's restart (x86_64; on
+/// aarch64 that decision is taken before a signal-delivery stop).
+#[cfg(target_arch = "x86_64")]
+pub fn set_ret(pid: libc::pid_t, value: i64) -> io::Result<()> {
+    let at = std::mem::offset_of!(libc::user_regs_struct, rax);
+    // SAFETY: pid is a stopped tracee of ours; POKEUSER writes one word of
+    // its saved registers.
+    let rc = unsafe {
+        libc::ptrace(
+            libc::PTRACE_POKEUSER,
+            pid,
+            at as *mut libc::c_void,
+            value as *mut libc::c_void,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+pub fn set_ret(_pid: libc::pid_t, _value: i64) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "restarting an interrupted call is done on x86_64 only",
+    ))
+}
+
 /// Read `len` bytes at `addr` in `pid`'s memory (fewer if the range ends
 /// in unmapped memory).
 pub fn read_mem(pid: libc::pid_t, addr: u64, len: usize) -> Vec<u8> {

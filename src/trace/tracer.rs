@@ -25,7 +25,10 @@ pub use super::watch::{Options, Stepped, Stepper};
 use crate::error::Error;
 use crate::live::capture::now_ns;
 
+mod fast;
 mod record;
+
+use fast::{Fast, corks};
 
 /// Bytes of a call's data kept in the transcript.
 pub const DATA_CAP: usize = 64 * 1024;
@@ -118,18 +121,6 @@ struct Taken {
     peer: Option<SocketAddr>,
 }
 
-/// The fast path's state (see `notify`): the filter stacked on the
-/// tracing one, the children whose listener is still to be taken, one
-/// server thread per listener, and what they sent.
-struct Fast {
-    filter: seccompiler::BpfProgram,
-    listening: HashSet<i32>,
-    servers: Vec<std::thread::JoinHandle<()>>,
-    tx: mpsc::Sender<notify::Sent>,
-    rx: mpsc::Receiver<notify::Sent>,
-    done: Arc<std::sync::atomic::AtomicBool>,
-}
-
 struct Tracer {
     programs: Vec<Program>,
     started: usize,
@@ -200,7 +191,7 @@ pub fn run_with(
     let (watch_tx, watch_rx) = mpsc::channel::<Watch>();
     let fired = Arc::new(AtomicU8::new(0));
     let t_calls = options.calls.clone();
-    // Only when asked (`--fast-sends`), never in step mode (every call
+    // Unless `--no-fast-sends`, and never in step mode (every call
     // stops there) nor when calls are watched as they return (grade): the
     // tracer thread records a fast call only at the next stop, which is
     // soon enough for a transcript built after.
@@ -210,17 +201,7 @@ pub fn run_with(
         && notify::available().is_ok())
     .then(notify::filter)
     .flatten()
-    .map(|filter| {
-        let (tx, rx) = mpsc::channel();
-        Fast {
-            filter,
-            listening: HashSet::new(),
-            servers: Vec::new(),
-            tx,
-            rx,
-            done: Arc::default(),
-        }
-    });
+    .map(Fast::new);
     let mut t = Tracer {
         fast,
         fired: fired.clone(),
@@ -259,6 +240,9 @@ pub fn run_with(
     }
     let sent = t.drain_fast();
     let result = result.and(sent);
+    if let Some(f) = &t.fast {
+        f.print_stats();
+    }
     let _ = watch_tx.send(Watch::Done);
     let _ = watchdog.join();
     match fired.load(Ordering::SeqCst) {
@@ -580,6 +564,7 @@ impl Tracer {
     /// One stop or end of a traced task.
     fn handle(&mut self, pid: i32, status: i32) -> Result<(), Error> {
         self.drain_fast()?;
+        let continued = self.fast.as_mut().and_then(|f| f.continued.remove(&pid));
         {
             if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
                 self.pending.remove(&pid);
@@ -666,6 +651,7 @@ impl Tracer {
                 self.task(pid);
             } else if sig != libc::SIGTRAP {
                 inject = sig;
+                self.finish_unanswered_send(pid, continued);
             }
             // SAFETY: pid is our stopped tracee.
             unsafe { libc::ptrace(resume, pid, 0, inject) };
@@ -699,6 +685,11 @@ impl Tracer {
         let Some(&sc) = self.table.get(&r.nr) else {
             return false;
         };
+        if let Some(f) = &self.fast
+            && corks(sc, &r.args)
+        {
+            f.corked.store(true, Ordering::SeqCst);
+        }
         let (tgid, program) = self.task(pid);
         // A write to the program's own terminal is what it prints: taken
         // here, at the moment it printed, and never stopped at again.
@@ -839,67 +830,6 @@ impl Tracer {
             self.met(program)?;
         }
         Ok(())
-    }
-
-    /// Record the fast path's calls so far (each was sent before its
-    /// program went on, so all of a program's earlier calls are here
-    /// before any later stop of it is handled).
-    fn drain_fast(&mut self) -> Result<(), Error> {
-        loop {
-            let Some(s) = self.fast.as_ref().and_then(|f| f.rx.try_recv().ok()) else {
-                return Ok(());
-            };
-            let r = Regs {
-                nr: libc::SYS_sendto,
-                args: s.args,
-                ret: s.ret.unwrap_or(-(libc::ENOSYS as i64)),
-            };
-            let p = Pending {
-                sc: Sc::Sendto,
-                args: s.args,
-                start_ns: s.start_ns,
-                taken: Some(Taken {
-                    data: s.data,
-                    to: s.to,
-                    local: s.local,
-                    peer: s.peer,
-                }),
-            };
-            let unseen = s.ret.is_none().then_some(
-                "the program made this call itself (--fast-sends makes only IPv4/IPv6 datagram sends with readable data and address that cannot wait); its result was not seen",
-            );
-            self.record(s.pid, p, &r, s.end_ns, unseen)?;
-        }
-    }
-
-    /// At a SIGSTOP of a program just spawned with the fast path: copy its
-    /// notification listener (its number is in the child's memory at the
-    /// address of `notify::LISTENER`) and serve it.
-    fn take_listener(&mut self, pid: i32) -> bool {
-        let Some(f) = &mut self.fast else {
-            return false;
-        };
-        if !f.listening.remove(&pid) {
-            return false;
-        }
-        let at = &notify::LISTENER as *const _ as u64;
-        let listener = match regs::read_u32(pid, at) {
-            Some(fd) => pidfd_open(pid, 0).and_then(|pidfd| pidfd_getfd(&pidfd, fd as i32)),
-            None => Err(io::Error::last_os_error()),
-        };
-        let listener = match listener {
-            Ok(l) => l,
-            Err(e) => {
-                // Unserved, its datagram sends would fail (ENOSYS).
-                self.failed
-                    .get_or_insert(os("taking the program's seccomp listener", e));
-                kill_all(&self.live);
-                return true;
-            }
-        };
-        f.servers
-            .push(notify::serve(listener, f.tx.clone(), f.done.clone()));
-        true
     }
 }
 

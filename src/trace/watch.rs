@@ -24,8 +24,8 @@ pub struct Options {
     pub pids: Option<Arc<Mutex<Vec<i32>>>>,
     /// The programs' working directory (else ours).
     pub cwd: Option<std::path::PathBuf>,
-    /// `--fast-sends`: datagram sends with an address made by netcourse
-    /// (see `notify`).
+    /// Datagram sends with an address made by netcourse (see `notify`;
+    /// off with `--no-fast-sends`).
     pub fast_sends: bool,
 }
 

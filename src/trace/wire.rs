@@ -30,7 +30,7 @@ pub struct Wire {
 
 const SYNC_MAGIC: &[u8] = b"netcourse-trace-sync";
 
-/// With `trace --fast-sends` a sender runs with few stops, a frame every
+/// With the fast path for sends (`notify`) a sender runs with few stops, a frame every
 /// few tens of microseconds: a capture thread asleep between two is woken
 /// by the sender's own CPU for each (on a virtual machine a costly
 /// inter-processor interrupt, charged to the program). While frames keep

@@ -84,3 +84,13 @@ def own_table():
 t = threading.Thread(target=own_table)
 t.start()
 t.join()
+
+# A datagram built by two sends on a blocking socket (MSG_MORE, then the
+# end): the fast path leaves both to the program (a send it tried without
+# waiting and that failed for want of room would discard the first half).
+rx3 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+rx3.bind(("127.0.0.1", 0))
+tx3 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+tx3.sendto(b"he", socket.MSG_MORE, rx3.getsockname())
+tx3.sendto(b"llo", rx3.getsockname())
+print("corked", rx3.recv(100))
