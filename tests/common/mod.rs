@@ -360,6 +360,36 @@ pub fn stall(t: &serde_json::Value) -> Option<String> {
             e["index"], e["timer"]["kind"]
         ));
     }
+    // On a lesson's wire a segment is sent again after a loss the lesson
+    // made; one whose first copy crossed, when no answer the other way was
+    // dropped, was sent again because its ACK came later than the
+    // sender's timer (a tail-loss probe: 10 ms or more) allowed.
+    if let Some(e) = events.iter().find(|e| {
+        e["timer"]["kind"]
+            .as_str()
+            .is_some_and(|k| k.contains("retransmission"))
+            && e["timer"]["armed_by"].as_u64().is_some_and(|first| {
+                let Some(first) = events.iter().find(|x| x["index"].as_u64() == Some(first)) else {
+                    return false;
+                };
+                let from = &first["crossing"]["from_end"];
+                let crossed = first["crossing"]["to_ends"]
+                    .as_array()
+                    .is_some_and(|to| !to.is_empty());
+                let answer_dropped = events.iter().any(|x| {
+                    x["crossing"]["from_end"] != *from
+                        && x["crossing"]["wire"]
+                            .as_str()
+                            .is_some_and(|w| w.starts_with("dropped"))
+                });
+                crossed && !answer_dropped
+            })
+    }) {
+        return Some(format!(
+            "the kernel sent #{} again ({}) though its first copy crossed: only a late ACK explains that",
+            e["index"], e["timer"]["kind"]
+        ));
+    }
     for (i, e) in events.iter().enumerate() {
         let Some(armed) = e["timer"]["armed_by"].as_u64() else {
             continue;
