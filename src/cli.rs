@@ -186,7 +186,7 @@ pub struct TraceArgs {
     /// Stop at datagram sends with ptrace too. By default netcourse makes
     /// IPv4/IPv6 datagram sends with an address (a UDP sender's sendto)
     /// for the program, on its own socket, stopping it once instead of
-    /// twice (a UDP sender's loop in about half the time; Linux 6.9+ on
+    /// twice (a UDP sender's loop in about half the time; Linux 6.18+ on
     /// x86_64; never in step mode).
     #[arg(long)]
     pub no_fast_sends: bool,

@@ -26,15 +26,20 @@
 //! answer EINTR to a handler without SA_RESTART. The tracer sees that at
 //! the signal's stop and makes the send there (`send_interrupted`), so the
 //! program sees what an untraced send gives. It cannot tell that case
-//! from a send of the same thread with the same arguments that netcourse
-//! left to the program and that really waited (a TCP socket's, or a full
-//! buffer's), and then leaves the kernel's answer.
+//! from a blocking send of the same thread with the same arguments that
+//! netcourse left to the program just before (a Unix socket's, a TCP
+//! socket's, or one with no room), which may really have waited, and then
+//! leaves the kernel's answer. Linux 6.18 at least: before it a signal
+//! could still interrupt a notification netcourse had answered.
 //!
 //! What changes: the send's CPU time is netcourse's; security modules
 //! check netcourse, not the program; a program cannot install a
-//! notification listener of its own (EBUSY); and each signal stops the
+//! notification listener of its own (EBUSY); each signal stops the
 //! program while the tracer reads its registers, which a program whose
-//! timer fires every few tens of microseconds feels.
+//! timer fires every few tens of microseconds feels; and a datagram being
+//! built by calls the tracer does not see (splice with SPLICE_F_MORE) is
+//! not known to be (appending to one allocates without waiting, so a send
+//! netcourse makes fails as the program's own would).
 
 use std::collections::HashMap;
 use std::io;
@@ -95,9 +100,9 @@ const IOCTL_SEND: u64 = ioc(3, 1, std::mem::size_of::<Resp>());
 const IOCTL_ID_VALID: u64 = ioc(1, 2, 8);
 const IOCTL_SET_FLAGS: u64 = ioc(1, 4, 8);
 
-/// Whether the fast path can run here, or why not: synchronous
-/// notification wake-ups (Linux 6.6) and pidfds of threads (6.9), and
-/// `pidfd_getfd` allowed (a container's seccomp profile may deny it).
+/// Whether the fast path can run here, or why not: x86_64, Linux 6.18
+/// (see below), and `pidfd_getfd` allowed (a container's seccomp profile
+/// may deny it).
 pub(super) fn available() -> Result<(), String> {
     if cfg!(not(target_arch = "x86_64")) {
         // A send a signal interrupts before netcourse takes it is made at
@@ -113,9 +118,12 @@ pub(super) fn available() -> Result<(), String> {
     }
     // SAFETY: the kernel NUL-terminates the release.
     let release = unsafe { std::ffi::CStr::from_ptr(u.release.as_ptr()) }.to_string_lossy();
-    if !release_at_least(&release, (6, 9)) {
+    // 6.9: pidfds of threads. 6.18: a notification netcourse has answered
+    // is never also interrupted by a signal (kernel commit cce436aafc2a;
+    // before it the send could be made twice).
+    if !release_at_least(&release, (6, 18)) {
         return Err(format!(
-            "it needs Linux 6.9 or later, and this is {release}"
+            "it needs Linux 6.18 or later, and this is {release}"
         ));
     }
     let me = pidfd_open(std::process::id() as i32, 0).map_err(|e| format!("pidfd_open: {e}"))?;
@@ -186,6 +194,9 @@ pub(super) struct Sent {
     pub to: Vec<u8>,
     pub local: Option<SocketAddr>,
     pub peer: Option<SocketAddr>,
+    /// Left to the program, as a call that may wait (a signal may then
+    /// interrupt it as any of its own).
+    pub may_wait: bool,
 }
 
 /// Pidfds of sending threads kept at most.
@@ -286,21 +297,27 @@ enum Answer {
     /// answer or record.
     Gone,
     /// Not ours to make: the program makes the call itself.
-    Itself { data: Vec<u8>, to: Vec<u8> },
+    Itself {
+        data: Vec<u8>,
+        to: Vec<u8>,
+        /// The program's own call may wait (a blocking send), so a signal
+        /// may interrupt it.
+        may_wait: bool,
+    },
 }
 
 impl Answer {
     /// What the tracer records (`None`: nothing, the call is gone).
     fn sent(self, pid: i32, args: [u64; 6], start_ns: u64) -> Option<Sent> {
-        let (ret, mut data, to, local, peer) = match self {
+        let (ret, mut data, to, local, peer, may_wait) = match self {
             Answer::Done {
                 ret,
                 data,
                 to,
                 local,
                 peer,
-            } => (Some(ret), data, to, local, peer),
-            Answer::Itself { data, to } => (None, data, to, None, None),
+            } => (Some(ret), data, to, local, peer, false),
+            Answer::Itself { data, to, may_wait } => (None, data, to, None, None, may_wait),
             Answer::Gone => return None,
         };
         data.truncate(super::tracer::DATA_CAP);
@@ -314,6 +331,7 @@ impl Answer {
             to,
             local,
             peer,
+            may_wait,
         })
     }
 }
@@ -376,13 +394,15 @@ fn send(
     if flags & libc::MSG_MORE != 0 {
         corked.store(true, Ordering::SeqCst);
     }
+    // Until the socket is known, only the flags say it cannot wait.
+    let may_wait = flags & libc::MSG_DONTWAIT == 0;
     let (len, addr_len) = (a[2] as usize, a[5] as usize);
     let (data, to) = super::regs::read_two(pid as i32, (a[1], len.min(SEND_CAP)), (a[4], addr_len));
     // What the kernel would check before the data (flags, the address, an
     // implicit bind) or answer otherwise than with the data (a NULL
     // address on a connected socket): the program's own call.
     if len > SEND_CAP || a[4] == 0 || data.len() != len || to.len() != addr_len {
-        return Answer::Itself { data, to };
+        return Answer::Itself { data, to, may_wait };
     }
     let failed = |errno: i32, data: Vec<u8>, to: Vec<u8>| Answer::Done {
         ret: -(errno as i64),
@@ -403,7 +423,7 @@ fn send(
             std::collections::hash_map::Entry::Vacant(e) => {
                 match pidfd_open(pid as i32, libc::O_EXCL) {
                     Ok(p) => e.insert(p),
-                    Err(_) => return Answer::Itself { data, to },
+                    Err(_) => return Answer::Itself { data, to, may_wait },
                 }
             }
         };
@@ -426,7 +446,7 @@ fn send(
         Err(e) if e.raw_os_error() == Some(libc::EBADF) => {
             return failed(libc::EBADF, data, to);
         }
-        Err(_) => return Answer::Itself { data, to },
+        Err(_) => return Answer::Itself { data, to, may_wait },
     };
     let ours = copy.as_raw_fd();
     let domain = sockopt(ours, libc::SOL_SOCKET, libc::SO_DOMAIN);
@@ -434,14 +454,15 @@ fn send(
         return failed(libc::ENOTSOCK, data, to);
     }
     let stype = sockopt(ours, libc::SOL_SOCKET, libc::SO_TYPE);
+    // SAFETY: F_GETFL on our copy reads the shared file's flags.
+    let nonblocking =
+        !may_wait || unsafe { libc::fcntl(ours, libc::F_GETFL) } & libc::O_NONBLOCK != 0;
+    let may_wait = !nonblocking;
     if !matches!(domain, Some(libc::AF_INET | libc::AF_INET6))
         || !matches!(stype, Some(libc::SOCK_DGRAM | libc::SOCK_RAW))
     {
-        return Answer::Itself { data, to };
+        return Answer::Itself { data, to, may_wait };
     }
-    // SAFETY: F_GETFL on our copy reads the shared file's flags.
-    let nonblocking = flags & libc::MSG_DONTWAIT != 0
-        || unsafe { libc::fcntl(ours, libc::F_GETFL) } & libc::O_NONBLOCK != 0;
     if !nonblocking
         && (flags & libc::MSG_MORE != 0
             || (queued(ours) != Some(0)
@@ -455,14 +476,14 @@ fn send(
         // the program's own call when one may be being built and the
         // buffer is not empty. (Bytes queued behind an ARP request, say,
         // leave room, or the send answers EAGAIN and is left, below.)
-        return Answer::Itself { data, to };
+        return Answer::Itself { data, to, may_wait };
     }
     let ret = sendto(ours, &data, flags | libc::MSG_DONTWAIT, &to);
     if ret == -(libc::EAGAIN as i64) && !nonblocking {
         // No room (another thread, or queued datagrams, filled the
         // buffer): nothing was sent, and the program's own call waits for
         // room, as it would.
-        return Answer::Itself { data, to };
+        return Answer::Itself { data, to, may_wait };
     }
     let (local, peer) = super::tracee::names_of(ours);
     Answer::Done {
@@ -489,6 +510,7 @@ mod tests {
     fn releases() {
         assert!(release_at_least("6.18.44-fc-v1147", (6, 9)));
         assert!(release_at_least("6.9.0", (6, 9)));
+        assert!(!release_at_least("6.17.9", (6, 18)));
         assert!(release_at_least("7.0", (6, 9)));
         assert!(!release_at_least("6.8.12-generic", (6, 9)));
         assert!(!release_at_least("5.15.0", (6, 9)));

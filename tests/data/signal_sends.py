@@ -4,12 +4,15 @@ A timer fires every 200 µs while a loop makes datagram sends through libc
 (no retry on EINTR, as in C), with a handler installed without SA_RESTART
 (Python's signal.signal): an untraced datagram send never returns EINTR,
 so none may under trace. Then a TCP send that really waits (the send
-buffer is full and the peer never reads) is interrupted by one alarm: that
-one returns EINTR untraced, and must under trace too."""
+buffer is full and the peer never reads) is interrupted by a signal, then
+by an ignored one and a handled one at once: it returns EINTR untraced,
+and must under trace too."""
 import ctypes
 import signal
 import socket
 import struct
+import threading
+import time
 
 libc = ctypes.CDLL(None, use_errno=True)
 signal.signal(signal.SIGALRM, lambda *_: None)
@@ -47,18 +50,55 @@ for i in range(1000):
 signal.setitimer(signal.ITIMER_REAL, 0)
 print(f"udp sent {sent} eintr {eintr} other {other}")
 
-server = socket.socket()
-server.bind(("127.0.0.1", 0))
-server.listen()
-client = socket.create_connection(server.getsockname())
-peer, _ = server.accept()
-client.setblocking(False)
-try:
-    while True:
-        client.send(b"x" * 65536)
-except BlockingIOError:
-    pass
-client.setblocking(True)
-signal.setitimer(signal.ITIMER_REAL, 0.1)
-n = libc.sendto(client.fileno(), b"more", 4, 0, sockaddr(server.getsockname()[1]), 16)
-print("tcp blocked send", n, "EINTR" if n < 0 and ctypes.get_errno() == 4 else ctypes.get_errno())
+
+
+def blocked_tcp_send(*signals):
+    """A TCP send that waits (the peer never reads), interrupted by
+    `signals` sent together once it waits; the result it got."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    client = socket.create_connection(server.getsockname())
+    peer, _ = server.accept()
+    client.setblocking(False)
+    try:
+        while True:
+            client.send(b"x" * 65536)
+    except BlockingIOError:
+        pass
+    client.setblocking(True)
+    me = threading.get_native_id()
+    main = threading.main_thread().ident
+    done = threading.Event()
+
+    def interrupt():
+        # Once the send waits in the kernel (sendto is call 44 on x86_64);
+        # after 5 s, drain the peer instead so that nothing hangs.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not done.is_set():
+            with open(f"/proc/self/task/{me}/syscall") as f:
+                if f.read().startswith("44 "):
+                    for sig in signals:
+                        signal.pthread_kill(main, sig)
+                    return
+            time.sleep(0)
+        peer.setblocking(False)
+        try:
+            while True:
+                peer.recv(1 << 20)
+        except BlockingIOError:
+            pass
+
+    helper = threading.Thread(target=interrupt)
+    helper.start()
+    n = libc.sendto(client.fileno(), b"more", 4, 0, sockaddr(server.getsockname()[1]), 16)
+    errno = ctypes.get_errno()
+    done.set()
+    helper.join()
+    return f"{n} EINTR" if n < 0 and errno == 4 else f"{n} {errno}"
+
+
+signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+print("tcp blocked send, one signal:", blocked_tcp_send(signal.SIGALRM))
+# An ignored signal first: the tracer stops at both in one delivery.
+print("tcp blocked send, two signals:", blocked_tcp_send(signal.SIGUSR1, signal.SIGALRM))

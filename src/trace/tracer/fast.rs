@@ -70,9 +70,9 @@ impl Tracer {
     /// datagram send never meets. netcourse makes that send now, and the
     /// handler runs after it, as after an untraced send; one it does not
     /// make is restarted after the handler whatever its flags, as if the
-    /// signal had come just before the call. A send the program made
-    /// itself (`continued`, the same arguments) really waited, and keeps
-    /// the kernel's answer.
+    /// signal had come just before the call. A blocking send the program
+    /// made itself (`continued`, the same arguments) may really have
+    /// waited, and keeps the kernel's answer.
     pub(super) fn finish_unanswered_send(&mut self, pid: i32, continued: Option<[u64; 6]>) {
         if self.fast.is_none() || self.pending.contains_key(&pid) {
             return;
@@ -81,8 +81,15 @@ impl Tracer {
         if r.nr != libc::SYS_sendto
             || r.ret != -(ERESTARTSYS as i64)
             || !matches!(r.args[5], 16 | 28)
-            || continued == Some(r.args)
         {
+            return;
+        }
+        if continued == Some(r.args) {
+            // Still that call, at each stop until the thread goes on (a
+            // second signal in the same delivery, a group stop).
+            if let Some(f) = &mut self.fast {
+                f.continued.insert(pid, r.args);
+            }
             return;
         }
         let corked = self
@@ -120,11 +127,13 @@ impl Tracer {
             };
             // A later call of the thread: the one it made itself is over.
             f.continued.remove(&s.pid);
-            if s.ret.is_none() {
-                f.continued.insert(s.pid, s.args);
-                f.left += 1;
-            } else {
+            if s.ret.is_some() {
                 f.made += 1;
+            } else {
+                f.left += 1;
+                if s.may_wait {
+                    f.continued.insert(s.pid, s.args);
+                }
             }
             self.record_sent(s)?;
         }
