@@ -302,3 +302,43 @@ fn a_forked_child_keeps_its_parents_sockets() {
         "{note}"
     );
 }
+
+/// The closing line says what ran: your programs, traced (not a lesson),
+/// and so does the transcript's `source`.
+#[test]
+fn the_closing_line_says_traced_or_trace_failed() {
+    let dir = scratch("trace-closing-line");
+    let json = dir.join("t.json");
+    let ok = netcourse(&[
+        "trace",
+        "--color",
+        "never",
+        "--export",
+        json.to_str().unwrap(),
+        "--",
+        "python3",
+        "-c",
+        "print('hi')",
+    ])
+    .run()
+    .ok();
+    let last = ok.stdout.lines().last().unwrap_or_default();
+    assert!(last.starts_with("traced: "), "{}", ok.stdout);
+    assert_eq!(read_json(&json)["source"], "trace");
+    let failed = netcourse(&[
+        "trace",
+        "--color",
+        "never",
+        "--",
+        "python3",
+        "-c",
+        "raise SystemExit(3)",
+    ])
+    .run()
+    .code(1);
+    assert!(
+        failed.stdout.contains("trace failed: "),
+        "{}",
+        failed.stdout
+    );
+}

@@ -36,7 +36,7 @@ pub fn skeleton(file: &Path) -> Transcript {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| file.display().to_string());
-    Transcript::begin(
+    let mut t = Transcript::begin(
         LessonInfo {
             name: crate::text::printable(&name).into_owned(),
             title: "a capture file, explained".into(),
@@ -53,7 +53,9 @@ pub fn skeleton(file: &Path) -> Transcript {
             ends: Vec::new(),
             link_type: None,
         },
-    )
+    );
+    t.source = crate::transcript::Source::Capture;
+    t
 }
 
 fn usage(file: &Path, offset: u64, reason: &str) -> Error {

@@ -447,14 +447,19 @@ pub fn counts(t: &Transcript) -> (usize, usize) {
     (t.events.len() - frames, frames)
 }
 
-/// `lesson passed` / `lesson failed` / `lesson stopped early`, as the terminal says it.
+/// `lesson passed` / `lesson failed` / `lesson stopped early` (`traced`,
+/// `trace failed`, ... for your own programs), as the terminal says it.
 pub fn status(t: &Transcript) -> &'static str {
-    if t.outcome.passed {
-        "lesson passed"
-    } else if t.complete {
-        "lesson failed"
-    } else {
-        "lesson stopped early"
+    use crate::transcript::Source;
+    match (t.source, t.outcome.passed, t.complete) {
+        (Source::Lesson, true, _) => "lesson passed",
+        (Source::Lesson, false, true) => "lesson failed",
+        (Source::Lesson, false, false) => "lesson stopped early",
+        (Source::Trace, true, _) => "traced",
+        (Source::Trace, false, true) => "trace failed",
+        (Source::Trace, false, false) => "trace stopped early",
+        (Source::Capture, true, _) => "capture explained",
+        (Source::Capture, false, _) => "capture explained in part",
     }
 }
 

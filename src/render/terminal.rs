@@ -820,12 +820,13 @@ pub fn footer(t: &Transcript, view: View, w: &mut impl Write) -> io::Result<()> 
         writeln!(w, "{}", wrap_blank(outro, width, "", 0))?;
         writeln!(w)?;
     }
+    let status = super::status(t);
     let status = if t.outcome.passed {
-        "lesson passed".green().bold().to_string()
+        status.green().bold().to_string()
     } else if t.complete {
-        "lesson failed".red().bold().to_string()
+        status.red().bold().to_string()
     } else {
-        "lesson stopped early".yellow().bold().to_string()
+        status.yellow().bold().to_string()
     };
     let line = format!(
         "{status}: {}, {} captured, {} dropped by the kernel.",

@@ -661,6 +661,7 @@ pub fn build(
         },
         network,
     );
+    t.source = crate::transcript::Source::Trace;
     t.complete = complete;
     t.dropped = dropped;
     t.started_at_ns = started_at;

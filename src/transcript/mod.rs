@@ -17,6 +17,10 @@ pub struct Transcript {
     /// True when the lesson ran to its last step.
     pub complete: bool,
     pub generator: String,
+    /// What ran: a lesson (the default, left out), your own programs
+    /// (`trace`), or a capture file read (`explain`).
+    #[serde(default, skip_serializing_if = "Source::is_lesson")]
+    pub source: Source,
     pub lesson: LessonInfo,
     pub network: NetworkInfo,
     /// Frames the kernel dropped before we could read them.
@@ -30,6 +34,21 @@ pub struct Transcript {
     /// For lessons that use both UDP and TCP: what each cost on the wire.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub comparison: Vec<compare::TransportTotals>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    #[default]
+    Lesson,
+    Trace,
+    Capture,
+}
+
+impl Source {
+    pub fn is_lesson(&self) -> bool {
+        *self == Source::Lesson
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -359,6 +378,7 @@ impl Transcript {
             version: VERSION,
             complete: false,
             generator: format!("netcourse {}", env!("CARGO_PKG_VERSION")),
+            source: Source::Lesson,
             lesson,
             network,
             dropped: 0,
