@@ -292,15 +292,19 @@ fn a_forked_child_keeps_its_parents_sockets() {
         })
         .expect("the server side's FIN");
     // Tied to the child's close (its `follows` may be the client's FIN,
-    // when that came first and this one answers it).
+    // when that came first and this one answers it): sent while it ran, or,
+    // on a busy machine where the kernel held the FIN behind the data still
+    // in its queue (TCP small queues), after it returned.
     let note = fin["notes"]["timing"].as_str().unwrap();
-    assert!(
-        note.contains(&format!(
-            "Captured while {child}'s close() (event #{}) ran: that call put it on the wire.",
-            close["index"]
-        )),
-        "{note}"
+    let during = format!(
+        "Captured while {child}'s close() (event #{}) ran: that call put it on the wire.",
+        close["index"]
     );
+    let after = format!(
+        "after {child}'s close() (#{}) returned: close() does not wait, and the FIN goes out only behind the data still queued",
+        close["index"]
+    );
+    assert!(note.contains(&during) || note.contains(&after), "{note}");
 }
 
 /// The closing line says what ran: your programs, traced (not a lesson),
