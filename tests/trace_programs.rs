@@ -313,12 +313,15 @@ fn a_forked_child_keeps_its_parents_sockets() {
 fn the_closing_line_says_traced_or_trace_failed() {
     let dir = scratch("trace-closing-line");
     let json = dir.join("t.json");
+    let md = dir.join("t.md");
     let ok = netcourse(&[
         "trace",
         "--color",
         "never",
         "--export",
         json.to_str().unwrap(),
+        "--export",
+        md.to_str().unwrap(),
         "--",
         "python3",
         "-c",
@@ -329,6 +332,9 @@ fn the_closing_line_says_traced_or_trace_failed() {
     let last = ok.stdout.lines().last().unwrap_or_default();
     assert!(last.starts_with("traced: "), "{}", ok.stdout);
     assert_eq!(read_json(&json)["source"], "trace");
+    let md = std::fs::read_to_string(&md).unwrap();
+    assert!(md.contains("\nTrace · run "), "{md}");
+    assert!(md.contains(" · traced: "), "{md}");
     let failed = netcourse(&[
         "trace",
         "--color",

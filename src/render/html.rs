@@ -37,9 +37,9 @@ pub fn write(t: &Transcript, w: &mut impl Write) -> io::Result<()> {
     h.push_str("</style>\n</head>\n<body>\n<header>\n");
     h.push_str(&format!("<h1>{}</h1>\n", esc(&t.lesson.title)));
     h.push_str(&format!(
-        "<p class=\"meta\">Lesson <code>{}</code> · run {} · {} on <code>{}</code> · \
+        "<p class=\"meta\">{} · run {} · {} on <code>{}</code> · \
          <span class=\"status {status_class}\">{}</span>: {calls} socket calls, {frames} frames captured, {} dropped by the kernel.</p>\n",
-        esc(&t.lesson.name),
+        super::what_ran(t, |n| format!("<code>{}</code>", esc(n))),
         esc(&super::utc(t.started_at_ns)),
         esc(&t.network.mode),
         esc(&t.network.interface),

@@ -27,8 +27,8 @@ fn document(t: &Transcript, level: &mut Level, s: &mut String) {
     let (calls, frames) = super::counts(t);
     s.push_str(&format!("# {}\n\n", inline(&t.lesson.title)));
     s.push_str(&format!(
-        "Lesson `{}` · run {} · {} on `{}` · {}: {} socket calls, {} frames captured, {} dropped by the kernel.\n\n",
-        code_text(&t.lesson.name),
+        "{} · run {} · {} on `{}` · {}: {} socket calls, {} frames captured, {} dropped by the kernel.\n\n",
+        super::what_ran(t, |n| format!("`{}`", code_text(n))),
         super::utc(t.started_at_ns),
         inline(&t.network.mode),
         code_text(&t.network.interface),

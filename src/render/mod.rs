@@ -447,6 +447,17 @@ pub fn counts(t: &Transcript) -> (usize, usize) {
     (t.events.len() - frames, frames)
 }
 
+/// What ran, for a heading: ``Lesson `udp-basics` ``, `Trace` (the
+/// programs are its title), ``Capture `x.pcapng` ``; `code` quotes a name.
+pub fn what_ran(t: &Transcript, code: impl Fn(&str) -> String) -> String {
+    use crate::transcript::Source;
+    match t.source {
+        Source::Lesson => format!("Lesson {}", code(&t.lesson.name)),
+        Source::Trace => "Trace".into(),
+        Source::Capture => format!("Capture {}", code(&t.lesson.name)),
+    }
+}
+
 /// `lesson passed` / `lesson failed` / `lesson stopped early` (`traced`,
 /// `trace failed`, ... for your own programs), as the terminal says it.
 pub fn status(t: &Transcript) -> &'static str {

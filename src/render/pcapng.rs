@@ -125,8 +125,8 @@ fn pcap_err(e: pcap_file::PcapError) -> io::Error {
 
 fn section_comment(t: &Transcript) -> String {
     format!(
-        "netcourse lesson {} — {}\n{}\n{}, started {}; exported by {} (transcript format {} version {}).",
-        t.lesson.name,
+        "netcourse: {} — {}\n{}\n{}, started {}; exported by {} (transcript format {} version {}).",
+        super::what_ran(t, |n| n.to_string()),
         t.lesson.title,
         t.lesson.summary,
         super::status(t),
