@@ -139,7 +139,7 @@ pub fn command(args: &TraceArgs) -> Result<ExitCode, Error> {
     let mut programs = programs(args)?;
     let labels: Vec<String> = programs.iter().map(|p| p.label.clone()).collect();
     let placed = hosts::plan(args, &labels)?;
-    let options = tracer::Options {
+    let mut options = tracer::Options {
         ready: ready::Ready::for_programs(&args.ready, programs.len()).map_err(|why| {
             Error::Usage {
                 message: format!("--ready: {why}"),
@@ -147,25 +147,30 @@ pub fn command(args: &TraceArgs) -> Result<ExitCode, Error> {
             }
         })?,
         ready_timeout: Duration::from_secs_f64(args.ready_timeout.clamp(0.01, 3600.0)),
-        fast_sends: !args.no_fast_sends,
         ..tracer::Options::default()
     };
     if args.step {
         return stepped(args, programs, options, placed);
     }
-    if args.fast_sends
-        && let Err(why) = notify::available()
-    {
-        eprintln!(
-            "note: --fast-sends is off ({why}): every call stops the program, as with --no-fast-sends"
-        );
-    }
+    // Whether this machine can (checked once, here, for the tracer and the
+    // capture alike).
+    options.fast_sends = !args.no_fast_sends
+        && match notify::available() {
+            Ok(()) => true,
+            Err(why) => {
+                if args.fast_sends {
+                    eprintln!(
+                        "note: --fast-sends is off ({why}): every call stops the program, as with --no-fast-sends"
+                    );
+                }
+                false
+            }
+        };
     let exports = args.exports.plan(args.detail)?;
     // Before any thread: the sandbox, then the capture (or the lesson's
     // network and its wire), then the programs.
     crate::live::sandbox::enter()?;
-    let fast_sends = !args.no_fast_sends && notify::available().is_ok();
-    let frames_from = Frames::start(placed, &mut programs, fast_sends)?;
+    let frames_from = Frames::start(placed, &mut programs, options.fast_sends)?;
     let started_at = crate::live::capture::now_ns();
     let traced = tracer::run_with(
         programs,

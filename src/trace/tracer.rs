@@ -195,13 +195,10 @@ pub fn run_with(
     // stops there) nor when calls are watched as they return (grade): the
     // tracer thread records a fast call only at the next stop, which is
     // soon enough for a transcript built after.
-    let fast = (options.fast_sends
-        && options.step.is_none()
-        && options.calls.is_none()
-        && notify::available().is_ok())
-    .then(notify::filter)
-    .flatten()
-    .map(Fast::new);
+    let fast = (options.fast_sends && options.step.is_none() && options.calls.is_none())
+        .then(notify::filter)
+        .flatten()
+        .map(Fast::new);
     let mut t = Tracer {
         fast,
         fired: fired.clone(),

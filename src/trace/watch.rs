@@ -25,7 +25,8 @@ pub struct Options {
     /// The programs' working directory (else ours).
     pub cwd: Option<std::path::PathBuf>,
     /// Datagram sends with an address made by netcourse (see `notify`;
-    /// off with `--no-fast-sends`).
+    /// off with `--no-fast-sends`). Set only where `notify::available()`
+    /// said this machine can.
     pub fast_sends: bool,
 }
 

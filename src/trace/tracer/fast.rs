@@ -74,7 +74,8 @@ impl Tracer {
     /// made itself (`continued`, the same arguments) may really have
     /// waited, and keeps the kernel's answer.
     pub(super) fn finish_unanswered_send(&mut self, pid: i32, continued: Option<[u64; 6]>) {
-        if self.fast.is_none() || self.pending.contains_key(&pid) {
+        let Some(f) = &mut self.fast else { return };
+        if self.pending.contains_key(&pid) {
             return;
         }
         let Ok(r) = regs::read(pid) else { return };
@@ -87,22 +88,13 @@ impl Tracer {
         if continued == Some(r.args) {
             // Still that call, at each stop until the thread goes on (a
             // second signal in the same delivery, a group stop).
-            if let Some(f) = &mut self.fast {
-                f.continued.insert(pid, r.args);
-            }
+            f.continued.insert(pid, r.args);
             return;
         }
-        let corked = self
-            .fast
-            .as_ref()
-            .map(|f| f.corked.clone())
-            .unwrap_or_default();
-        match notify::send_interrupted(pid, r.args, &corked) {
+        match notify::send_interrupted(pid, r.args, &f.corked) {
             Some(sent) if regs::set_ret(pid, sent.ret.unwrap_or(0)).is_ok() => {
-                if let Some(f) = &mut self.fast {
-                    f.made += 1;
-                    f.after_signal += 1;
-                }
+                f.made += 1;
+                f.after_signal += 1;
                 if let Err(e) = self.record_sent(sent) {
                     self.failed.get_or_insert(e);
                 }
