@@ -72,15 +72,21 @@ def blocked_tcp_send(*signals):
     done = threading.Event()
 
     def interrupt():
-        # Once the send waits in the kernel (sendto is call 44 on x86_64);
-        # after 5 s, drain the peer instead so that nothing hangs.
+        # Once the send waits for room in the kernel (sendto is call 44 on
+        # x86_64, and TCP waits in wait_woken; not while it waits for
+        # netcourse to take its notification, where a signal makes the
+        # call start again); after 5 s, drain the peer instead so that
+        # nothing hangs.
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and not done.is_set():
             with open(f"/proc/self/task/{me}/syscall") as f:
-                if f.read().startswith("44 "):
-                    for sig in signals:
-                        signal.pthread_kill(main, sig)
-                    return
+                in_sendto = f.read().startswith("44 ")
+            with open(f"/proc/self/task/{me}/wchan") as f:
+                waiting = f.read() == "wait_woken"
+            if in_sendto and waiting:
+                for sig in signals:
+                    signal.pthread_kill(main, sig)
+                return
             time.sleep(0)
         peer.setblocking(False)
         try:
